@@ -1,0 +1,18 @@
+// What activities need from the outside world, injected by the worker (or a test).
+import type { Config } from '../core/config.ts';
+import type { Db } from '../db/database.ts';
+import type { MetaAds } from '../platforms/meta/meta-ads.ts';
+
+export interface ActivityDeps {
+  db: Db;
+  meta: MetaAds;
+  config: Pick<
+    Config,
+    | 'CATALOG_PATH'
+    | 'TEMPLATES_DIR'
+    | 'CREATIVES_DIR'
+    | 'ADS_PER_MARKET'
+    | 'LEARN_LOOKBACK_DAYS'
+    | 'META_DAILY_BUDGET'
+  >;
+}

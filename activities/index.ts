@@ -1,0 +1,24 @@
+// All activities, built over injected dependencies. Workflows use
+// proxyActivities<Activities>() and never import this module's values.
+import type { ActivityDeps } from './deps.ts';
+import { createDeployActivities } from './deploy/deploy.ts';
+import { createIngestActivities } from './ingest/ingest.ts';
+import { createLearnActivities } from './learn/learn.ts';
+import { createRankActivities } from './rank/rank.ts';
+import { createRenderActivities } from './render/render.ts';
+import { createRunActivities } from './runs.ts';
+
+export type { ActivityDeps } from './deps.ts';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRunActivities(deps),
+    ...createIngestActivities(deps),
+    ...createRankActivities(deps),
+    ...createRenderActivities(deps),
+    ...createDeployActivities(deps),
+    ...createLearnActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

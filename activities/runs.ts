@@ -1,0 +1,20 @@
+// Bookkeeping activities: open and close a market run in the audit log.
+import type { MarketLoopInput } from '../core/types.ts';
+import { finishRun, startRun } from '../db/runs.repository.ts';
+import type { ActivityDeps } from './deps.ts';
+import { currentRun } from './stage.ts';
+
+export function createRunActivities({ db }: ActivityDeps) {
+  return {
+    async startMarketRun({ market, date }: MarketLoopInput): Promise<void> {
+      await startRun(db, { id: currentRun().runId, market, date });
+    },
+    async finishMarketRun(outcome: {
+      status: 'completed' | 'failed';
+      fallbackUsed: boolean;
+      error?: string;
+    }): Promise<void> {
+      await finishRun(db, currentRun().runId, outcome);
+    },
+  };
+}

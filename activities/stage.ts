@@ -1,0 +1,64 @@
+// Records each stage attempt in the audit log (stage_events) around the activity's own work. The
+// run id is the calling workflow's id, taken from the activity context, so no workflow has to pass
+// bookkeeping arguments.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Stage } from '../core/types.ts';
+import type { Db } from '../db/database.ts';
+import { recordStageEvent } from '../db/runs.repository.ts';
+import { PlatformError, redact } from '../platforms/errors.ts';
+
+export function currentRun(): { runId: string; attempt: number } {
+  const info = Context.current().info;
+  const runId = info.workflowExecution?.workflowId;
+  if (!runId) throw new Error(`activity ${info.activityType} must be called from a workflow`);
+  return { runId, attempt: info.attempt };
+}
+
+/**
+ * Converts errors that retrying cannot fix into non-retryable Temporal failures with an ERR_ type;
+ * everything else is rethrown as is and retried by the activity's retry policy.
+ */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof PlatformError && !err.retryable) {
+    return ApplicationFailure.create({
+      type: err.kind === 'auth' ? 'ERR_PLATFORM_AUTH' : 'ERR_PLATFORM_REQUEST',
+      message: err.message,
+      nonRetryable: true,
+    });
+  }
+  return err;
+}
+
+export async function withStage<T>(
+  db: Db,
+  stage: Stage,
+  work: () => Promise<T>,
+  summarize: (result: T) => Record<string, unknown> = () => ({}),
+): Promise<T> {
+  const { runId, attempt } = currentRun();
+  await recordStageEvent(db, { runId, stage, event: 'started', attempt });
+  try {
+    const result = await work();
+    await recordStageEvent(db, {
+      runId,
+      stage,
+      event: 'completed',
+      attempt,
+      detail: summarize(result),
+    });
+    return result;
+  } catch (err) {
+    const message = redact(err instanceof Error ? err.message : String(err));
+    await recordStageEvent(db, {
+      runId,
+      stage,
+      event: 'failed',
+      attempt,
+      detail: { error: message },
+    }).catch(
+      () => undefined, // the original error matters more than a failed audit write
+    );
+    throw toFailure(err);
+  }
+}

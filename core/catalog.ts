@@ -1,0 +1,107 @@
+// The catalog file format: markets and artists with per-market popularity and an image each.
+// Validation errors name the file and the exact field (e.g. `artists[3].popularity.SE`).
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const marketSchema = z.object({
+  code: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SE'),
+  name: z.string().min(1),
+  language: z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 language code such as sv'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as SEK'),
+  timeZone: z.string().min(1),
+  rightToLeft: z.boolean().default(false),
+});
+
+const artistSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  name: z.string().min(1).max(200),
+  genre: z.string().min(1),
+  /** Image path relative to the catalog file. */
+  image: z.string().min(1),
+  /** Popularity in [0, 1] per market code. */
+  popularity: z.record(z.string(), z.number().min(0).max(1)),
+});
+
+const catalogSchema = z
+  .object({
+    markets: z.array(marketSchema).min(1),
+    artists: z.array(artistSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const codes = new Set<string>();
+    c.markets.forEach((m, i) => {
+      if (codes.has(m.code))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['markets', i, 'code'],
+          message: `duplicate market ${m.code}`,
+        });
+      codes.add(m.code);
+    });
+    const ids = new Set<string>();
+    c.artists.forEach((a, i) => {
+      if (ids.has(a.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['artists', i, 'id'],
+          message: `duplicate artist ${a.id}`,
+        });
+      ids.add(a.id);
+      for (const m of Object.keys(a.popularity)) {
+        if (!codes.has(m))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['artists', i, 'popularity', m],
+            message: `unknown market ${m}`,
+          });
+      }
+    });
+  });
+
+export type CatalogMarket = z.infer<typeof marketSchema>;
+export type CatalogArtist = z.infer<typeof artistSchema>;
+export interface Catalog {
+  markets: CatalogMarket[];
+  /** Artists with `image` resolved to an absolute path. */
+  artists: CatalogArtist[];
+}
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+}
+
+function formatPath(p: PropertyKey[]): string {
+  return p
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
+    .join('');
+}
+
+/** Parses and validates a catalog; image paths are resolved against `baseDir` and must exist. */
+export function parseCatalog(raw: unknown, baseDir: string, source = 'catalog'): Catalog {
+  const parsed = catalogSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  ${formatPath(i.path) || '(root)'}: ${i.message}`,
+    );
+    throw new CatalogError(`${source} is invalid:\n${lines.join('\n')}`);
+  }
+  const missing: string[] = [];
+  const artists = parsed.data.artists.map((a, i) => {
+    const image = path.resolve(baseDir, a.image);
+    if (!fs.existsSync(image)) missing.push(`  artists[${i}].image: file not found: ${image}`);
+    return { ...a, image };
+  });
+  if (missing.length > 0) throw new CatalogError(`${source} is invalid:\n${missing.join('\n')}`);
+  return { markets: parsed.data.markets, artists };
+}
+
+export function readCatalogFile(file: string): Catalog {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CatalogError(`cannot read catalog ${file}: ${(err as Error).message}`);
+  }
+  return parseCatalog(raw, path.dirname(file), file);
+}

@@ -1,0 +1,67 @@
+// Configuration is read once from the environment into a frozen, typed object. A missing or
+// malformed value fails fast with the variable's name. Secrets (tokens) only ever come from here,
+// never from workflow arguments, so they never reach a workflow history.
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const schema = z.object({
+  /** Temporal frontend (gRPC) address. Default `127.0.0.1:7233`. */
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  /** Temporal namespace. Default `default`. */
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Task queue of the loop worker. Default `adloop-loop`. */
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('adloop-loop'),
+  /** PostgreSQL URL. When unset, adloop uses embedded PGlite in `PGLITE_DIR`. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Directory of the embedded PGlite database. Default `.data/pglite`. */
+  PGLITE_DIR: z.string().default('.data/pglite'),
+  /** Where rendered creatives are written. Default `.data/creatives`. */
+  CREATIVES_DIR: z.string().default('.data/creatives'),
+  /** Catalog file (markets and artists). Default the shipped demo catalog. */
+  CATALOG_PATH: z.string().default('catalog/demo/catalog.json'),
+  /** Directory of creative templates. Default `templates`. */
+  TEMPLATES_DIR: z.string().default('templates'),
+  /** Graph API base URL (no version). Default the local sandbox on port 4010. */
+  META_GRAPH_URL: z.string().url().default('http://127.0.0.1:4010'),
+  /** Meta access token (secret). */
+  META_ACCESS_TOKEN: z.string().min(1),
+  /** Meta ad account id, `act_<digits>`. */
+  META_AD_ACCOUNT_ID: z.string().regex(/^act_\d+$/, 'must look like act_<digits>'),
+  /** Facebook page the ads run as. */
+  META_PAGE_ID: z.string().regex(/^\d+$/, 'must be digits'),
+  /** Daily budget of each market's ad set, in the account currency's minor units. Default 50000. */
+  META_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
+  /** How many ranked items per market are rendered and deployed. Default 3. */
+  ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
+  /** How many days back `learn` aggregates performance. Default 7. */
+  LEARN_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** Port of the sandbox Graph API when `npm start` runs it. Default 4010. */
+  SANDBOX_META_PORT: port.default(4010),
+  /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */
+  TEMPORAL_UI_PORT: port.default(8233),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates `env` (default `process.env`) and returns a frozen config with absolute paths. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    PGLITE_DIR: path.resolve(cwd, c.PGLITE_DIR),
+    CREATIVES_DIR: path.resolve(cwd, c.CREATIVES_DIR),
+    CATALOG_PATH: path.resolve(cwd, c.CATALOG_PATH),
+    TEMPLATES_DIR: path.resolve(cwd, c.TEMPLATES_DIR),
+  });
+}

@@ -1,0 +1,30 @@
+import type { IsoDate } from './types.ts';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Throws a clear error unless `value` is a real calendar date written as YYYY-MM-DD. */
+export function parseIsoDate(value: string, what = 'date'): IsoDate {
+  if (!ISO_DATE.test(value)) throw new Error(`${what} must be YYYY-MM-DD, got "${value}"`);
+  const d = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
+    throw new Error(`${what} is not a calendar date: "${value}"`);
+  }
+  return value;
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Inclusive list of dates from `from` to `to`. */
+export function dateRange(from: IsoDate, to: IsoDate): IsoDate[] {
+  const out: IsoDate[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+export function todayUtc(now = new Date()): IsoDate {
+  return now.toISOString().slice(0, 10);
+}

@@ -1,0 +1,101 @@
+// Domain types shared by workflows, activities and scripts. Pure types only: workflows import this.
+
+/** ISO date `YYYY-MM-DD`, the business day a loop runs for. */
+export type IsoDate = string;
+
+/** Upper-case ISO 3166-1 alpha-2 market code, e.g. `SE`. */
+export type MarketCode = string;
+
+export const STAGES = ['ingest', 'rank', 'render', 'deploy', 'learn'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface MarketLoopInput {
+  market: MarketCode;
+  date: IsoDate;
+}
+
+export interface DailyLoopInput {
+  date: IsoDate;
+  /** Markets to run; defaults to every market in the catalog. */
+  markets?: MarketCode[];
+}
+
+export interface RankedItem {
+  rank: number;
+  artistId: string;
+  templateId: string;
+  score: number;
+  /** Score components, kept so a person can see why an item ranks where it does. */
+  reasons: Record<string, number>;
+}
+
+export type RankingSource = 'computed' | 'fallback-previous' | 'fallback-catalog-only';
+
+export interface RankingResult {
+  market: MarketCode;
+  date: IsoDate;
+  policy: string;
+  source: RankingSource;
+  /** When the ranking was copied from an earlier day, that day. */
+  basedOn: IsoDate | null;
+  items: RankedItem[];
+}
+
+export interface RankStageResult {
+  ranking: RankingResult;
+  /** The top of the ranking that gets rendered and deployed today. */
+  selected: RankedItem[];
+}
+
+export interface RenderedCreative {
+  hash: string;
+  artistId: string;
+  templateId: string;
+  path: string;
+}
+
+export interface DeployResult {
+  created: number;
+  reused: number;
+  paused: number;
+  adIds: string[];
+}
+
+export interface LearnResult {
+  creatives: number;
+  impressions: number;
+  clicks: number;
+  registrations: number;
+  spendMicros: number;
+}
+
+export interface IngestCatalogResult {
+  artists: number;
+}
+
+export interface IngestMetricsResult {
+  rows: number;
+}
+
+export interface MarketLoopResult {
+  market: MarketCode;
+  date: IsoDate;
+  status: 'completed' | 'failed';
+  fallbackUsed: boolean;
+  ranking: { source: RankingSource; items: number };
+  deploy: DeployResult | null;
+  learn: LearnResult | null;
+  error?: string;
+}
+
+export interface DailyLoopResult {
+  date: IsoDate;
+  markets: MarketLoopResult[];
+}
+
+export interface MarketStatus {
+  market: MarketCode;
+  date: IsoDate;
+  stage: Stage | 'starting' | 'done' | 'failed';
+  fallbackUsed: boolean;
+}

@@ -1,0 +1,96 @@
+// All SQL touching markets, artists and their popularity.
+import type { Db } from './database.ts';
+import type { Artist, Market, NewArtist, NewMarket } from './catalog.table.ts';
+
+export interface PopularityRow {
+  artistId: string;
+  market: string;
+  popularity: number;
+}
+
+/** Upserts markets, artists and one day's popularity in a single transaction (all or nothing). */
+export async function upsertCatalog(
+  db: Db,
+  input: { date: string; markets: NewMarket[]; artists: NewArtist[]; popularity: PopularityRow[] },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (input.markets.length > 0) {
+      await trx
+        .insertInto('markets')
+        .values(input.markets)
+        .onConflict((oc) =>
+          oc.column('code').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            language: eb.ref('excluded.language'),
+            currency: eb.ref('excluded.currency'),
+            time_zone: eb.ref('excluded.time_zone'),
+            right_to_left: eb.ref('excluded.right_to_left'),
+          })),
+        )
+        .execute();
+    }
+    if (input.artists.length > 0) {
+      await trx
+        .insertInto('artists')
+        .values(input.artists)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            genre: eb.ref('excluded.genre'),
+            image_path: eb.ref('excluded.image_path'),
+          })),
+        )
+        .execute();
+    }
+    for (let i = 0; i < input.popularity.length; i += 1000) {
+      const chunk = input.popularity.slice(i, i + 1000);
+      await trx
+        .insertInto('artist_popularity')
+        .values(
+          chunk.map((p) => ({
+            artist_id: p.artistId,
+            market: p.market,
+            date: input.date,
+            popularity: p.popularity,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['artist_id', 'market', 'date'])
+            .doUpdateSet((eb) => ({ popularity: eb.ref('excluded.popularity') })),
+        )
+        .execute();
+    }
+  });
+}
+
+export async function getMarket(db: Db, code: string): Promise<Market | undefined> {
+  return db.selectFrom('markets').selectAll().where('code', '=', code).executeTakeFirst();
+}
+
+export async function listMarkets(db: Db): Promise<Market[]> {
+  return db.selectFrom('markets').selectAll().orderBy('code').execute();
+}
+
+export async function getArtists(db: Db, ids: string[]): Promise<Artist[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('artists').selectAll().where('id', 'in', ids).execute();
+}
+
+/** Each artist's latest popularity in `market` on or before `date`. */
+export async function popularityAsOf(
+  db: Db,
+  market: string,
+  date: string,
+): Promise<Array<Artist & { popularity: number }>> {
+  return db
+    .selectFrom('artist_popularity as p')
+    .innerJoin('artists as a', 'a.id', 'p.artist_id')
+    .distinctOn('p.artist_id')
+    .select(['a.id', 'a.name', 'a.genre', 'a.image_path', 'p.popularity'])
+    .where('p.market', '=', market)
+    .where('p.date', '<=', date)
+    .orderBy('p.artist_id')
+    .orderBy('p.date', 'desc')
+    .execute();
+}

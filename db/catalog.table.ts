@@ -1,0 +1,30 @@
+import type { Insertable, Selectable } from 'kysely';
+
+export interface MarketsTable {
+  code: string;
+  name: string;
+  language: string;
+  currency: string;
+  time_zone: string;
+  right_to_left: boolean;
+}
+
+export interface ArtistsTable {
+  id: string;
+  name: string;
+  genre: string;
+  image_path: string;
+}
+
+/** Popularity (0..1) of an artist in a market as of a date; one row per ingest day. */
+export interface ArtistPopularityTable {
+  artist_id: string;
+  market: string;
+  date: string;
+  popularity: number;
+}
+
+export type Market = Selectable<MarketsTable>;
+export type NewMarket = Insertable<MarketsTable>;
+export type Artist = Selectable<ArtistsTable>;
+export type NewArtist = Insertable<ArtistsTable>;

@@ -1,0 +1,92 @@
+// Opens the database adloop runs on: PostgreSQL through `pg` when a URL is given, else embedded
+// PGlite in a directory owned by this process. Both return the same JS types: bigint and numeric
+// as numbers, `date` as the YYYY-MM-DD string it is (never a timezone-shifted Date).
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { ArtistPopularityTable, ArtistsTable, MarketsTable } from './catalog.table.ts';
+import type { CreativesTable, PlatformObjectsTable } from './creatives.table.ts';
+import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
+import { lockDirectory } from './pglite-lock.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
+import type { RunsTable, StageEventsTable } from './runs.table.ts';
+
+export interface Database {
+  markets: MarketsTable;
+  artists: ArtistsTable;
+  artist_popularity: ArtistPopularityTable;
+  ad_metrics_daily: AdMetricsDailyTable;
+  creative_performance: CreativePerformanceTable;
+  rankings: RankingsTable;
+  ranking_items: RankingItemsTable;
+  creatives: CreativesTable;
+  platform_objects: PlatformObjectsTable;
+  runs: RunsTable;
+  stage_events: StageEventsTable;
+}
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Human-readable location without credentials, for logs. */
+  where: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; when absent, PGlite in `pgliteDir`. */
+  url?: string | undefined;
+  /** PGlite data directory; `memory://` for a throwaway in-memory database. */
+  pgliteDir?: string;
+}
+
+const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082 } as const;
+const asNumber = (v: string) => Number(v);
+const asIs = (v: string) => v;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const url = new URL(options.url);
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (oid === OID.INT8 || oid === OID.NUMERIC) return asNumber;
+          if (oid === OID.DATE) return asIs;
+          return pg.types.getTypeParser(oid, format);
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'postgres',
+      where: `postgres://${url.host}${url.pathname}`,
+      close: () => db.destroy(),
+    };
+  }
+  const dir = options.pgliteDir ?? 'memory://';
+  const lock = dir.startsWith('memory://') ? null : lockDirectory(dir);
+  try {
+    const pglite = await PGlite.create(dir, {
+      parsers: { [OID.INT8]: asNumber, [OID.NUMERIC]: asNumber, [OID.DATE]: asIs },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db,
+      kind: 'pglite',
+      where: dir,
+      close: async () => {
+        await db.destroy();
+        lock?.release();
+      },
+    };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}

@@ -1,0 +1,100 @@
+// All SQL touching daily ad metrics and learned creative performance.
+import type { Db } from './database.ts';
+import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
+
+/** Idempotent: a day ingested twice leaves one row per (platform, ad, date) with the latest values. */
+export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += 1000) {
+      await trx
+        .insertInto('ad_metrics_daily')
+        .values(rows.slice(i, i + 1000))
+        .onConflict((oc) =>
+          oc.columns(['platform', 'ad_id', 'date']).doUpdateSet((eb) => ({
+            market: eb.ref('excluded.market'),
+            creative_hash: eb.ref('excluded.creative_hash'),
+            impressions: eb.ref('excluded.impressions'),
+            clicks: eb.ref('excluded.clicks'),
+            spend_micros: eb.ref('excluded.spend_micros'),
+            installs: eb.ref('excluded.installs'),
+            registrations: eb.ref('excluded.registrations'),
+          })),
+        )
+        .execute();
+    }
+  });
+  return rows.length;
+}
+
+export interface CreativeTotals {
+  creativeHash: string;
+  impressions: number;
+  clicks: number;
+  spendMicros: number;
+  registrations: number;
+}
+
+/** Sums each creative's delivery in `market` over [from, to]. */
+export async function creativeTotals(
+  db: Db,
+  market: string,
+  from: string,
+  to: string,
+): Promise<CreativeTotals[]> {
+  const rows = await db
+    .selectFrom('ad_metrics_daily')
+    .select((eb) => [
+      'creative_hash',
+      eb.fn.sum<number>('impressions').as('impressions'),
+      eb.fn.sum<number>('clicks').as('clicks'),
+      eb.fn.sum<number>('spend_micros').as('spend_micros'),
+      eb.fn.sum<number>('registrations').as('registrations'),
+    ])
+    .where('market', '=', market)
+    .where('date', '>=', from)
+    .where('date', '<=', to)
+    .where('creative_hash', 'is not', null)
+    .groupBy('creative_hash')
+    .execute();
+  return rows.map((r) => ({
+    creativeHash: r.creative_hash!,
+    impressions: Number(r.impressions),
+    clicks: Number(r.clicks),
+    spendMicros: Number(r.spend_micros),
+    registrations: Number(r.registrations),
+  }));
+}
+
+export async function replaceCreativePerformance(
+  db: Db,
+  market: string,
+  asOf: string,
+  rows: CreativePerformanceTable[],
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('creative_performance')
+      .where('market', '=', market)
+      .where('as_of', '=', asOf)
+      .execute();
+    if (rows.length > 0) await trx.insertInto('creative_performance').values(rows).execute();
+  });
+}
+
+/** The most recent performance snapshot for `market` strictly before `date` (no leakage). */
+export async function latestPerformanceBefore(db: Db, market: string, date: string) {
+  const latest = await db
+    .selectFrom('creative_performance')
+    .select((eb) => eb.fn.max('as_of').as('as_of'))
+    .where('market', '=', market)
+    .where('as_of', '<', date)
+    .executeTakeFirst();
+  if (!latest?.as_of) return [];
+  return db
+    .selectFrom('creative_performance')
+    .selectAll()
+    .where('market', '=', market)
+    .where('as_of', '=', latest.as_of)
+    .execute();
+}

@@ -1,0 +1,89 @@
+// All SQL touching rankings. A market has one ranking per date; saving again replaces it whole.
+import type { RankedItem, RankingResult } from '../core/types.ts';
+import type { Db } from './database.ts';
+
+export async function saveRanking(db: Db, r: RankingResult): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('rankings')
+      .where('market', '=', r.market)
+      .where('date', '=', r.date)
+      .execute();
+    await trx
+      .insertInto('rankings')
+      .values({
+        market: r.market,
+        date: r.date,
+        policy: r.policy,
+        source: r.source,
+        based_on: r.basedOn,
+      })
+      .execute();
+    if (r.items.length > 0) {
+      await trx
+        .insertInto('ranking_items')
+        .values(
+          r.items.map((i) => ({
+            market: r.market,
+            date: r.date,
+            rank: i.rank,
+            artist_id: i.artistId,
+            template_id: i.templateId,
+            score: i.score,
+            reasons: JSON.stringify(i.reasons),
+          })),
+        )
+        .execute();
+    }
+  });
+}
+
+async function load(db: Db, market: string, date: string): Promise<RankingResult | null> {
+  const head = await db
+    .selectFrom('rankings')
+    .selectAll()
+    .where('market', '=', market)
+    .where('date', '=', date)
+    .executeTakeFirst();
+  if (!head) return null;
+  const items = await db
+    .selectFrom('ranking_items')
+    .selectAll()
+    .where('market', '=', market)
+    .where('date', '=', date)
+    .orderBy('rank')
+    .execute();
+  return {
+    market,
+    date,
+    policy: head.policy,
+    source: head.source as RankingResult['source'],
+    basedOn: head.based_on,
+    items: items.map((i): RankedItem => ({
+      rank: i.rank,
+      artistId: i.artist_id,
+      templateId: i.template_id,
+      score: i.score,
+      reasons: i.reasons,
+    })),
+  };
+}
+
+export const getRanking = load;
+
+/** The latest ranking of `market` strictly before `date`, or null when there is none. */
+export async function previousRanking(
+  db: Db,
+  market: string,
+  date: string,
+): Promise<RankingResult | null> {
+  const prev = await db
+    .selectFrom('rankings')
+    .select('date')
+    .where('market', '=', market)
+    .where('date', '<', date)
+    .orderBy('date', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return prev ? load(db, market, prev.date) : null;
+}

@@ -1,0 +1,23 @@
+import type { ColumnType, Selectable } from 'kysely';
+
+export interface RankingsTable {
+  market: string;
+  date: string;
+  policy: string;
+  source: string;
+  based_on: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface RankingItemsTable {
+  market: string;
+  date: string;
+  rank: number;
+  artist_id: string;
+  template_id: string;
+  score: number;
+  reasons: ColumnType<Record<string, number>, string, string>;
+}
+
+export type Ranking = Selectable<RankingsTable>;
+export type RankingItem = Selectable<RankingItemsTable>;

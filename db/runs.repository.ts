@@ -1,0 +1,81 @@
+// All SQL touching runs and the stage-event audit log.
+import { sql } from 'kysely';
+import type { Db } from './database.ts';
+import type { Run, StageEvent } from './runs.table.ts';
+
+/** Creates the run row, or marks an existing one running again (a rerun or a retried start). */
+export async function startRun(db: Db, run: { id: string; market: string; date: string }) {
+  await db
+    .insertInto('runs')
+    .values({ ...run, status: 'running', fallback_used: false, finished_at: null, error: null })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ status: 'running', finished_at: null, error: null }),
+    )
+    .execute();
+}
+
+export async function finishRun(
+  db: Db,
+  id: string,
+  outcome: { status: 'completed' | 'failed'; fallbackUsed: boolean; error?: string | null },
+) {
+  await db
+    .updateTable('runs')
+    .set({
+      status: outcome.status,
+      fallback_used: outcome.fallbackUsed,
+      finished_at: new Date(),
+      error: outcome.error ?? null,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markFallback(db: Db, id: string) {
+  await db.updateTable('runs').set({ fallback_used: true }).where('id', '=', id).execute();
+}
+
+export async function recordStageEvent(
+  db: Db,
+  e: {
+    runId: string;
+    stage: string;
+    event: StageEvent['event'];
+    attempt: number;
+    detail?: Record<string, unknown>;
+  },
+) {
+  await db
+    .insertInto('stage_events')
+    .values({
+      run_id: e.runId,
+      stage: e.stage,
+      event: e.event,
+      attempt: e.attempt,
+      detail: JSON.stringify(e.detail ?? {}),
+    })
+    .execute();
+}
+
+export async function getRun(db: Db, id: string): Promise<Run | undefined> {
+  return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listStageEvents(db: Db, runId: string): Promise<StageEvent[]> {
+  return db
+    .selectFrom('stage_events')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('id')
+    .execute();
+}
+
+/** Whether the run row exists; stage events reference it. */
+export async function runExists(db: Db, id: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('runs')
+    .select(sql<number>`1`.as('one'))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,272 @@
+// Meta Marketing API client over the official facebook-nodejs-business-sdk. adloop talks to Meta
+// only through this interface, so activities can be tested against the sandbox and the SDK's
+// quirks stay here:
+// - the base URL is a static getter on FacebookAdsApi; we redirect it for the sandbox;
+// - the crash reporter is off (it installs a process-wide uncaughtException handler);
+// - SDK errors carry the request URL with the access token; we never let them escape.
+import bizSdk from 'facebook-nodejs-business-sdk';
+import { PlatformError, redact } from '../errors.ts';
+
+const { FacebookAdsApi, AdAccount, AdSet, Ad } = bizSdk;
+
+export interface MetaAdsConfig {
+  /** Graph API base URL without version, e.g. https://graph.facebook.com or the sandbox. */
+  graphUrl: string;
+  accessToken: string;
+  adAccountId: string;
+  pageId: string;
+}
+
+export interface MetaAdRow {
+  id: string;
+  name: string;
+  status: string;
+  effectiveStatus: string;
+  adsetId: string;
+}
+
+export interface MetaInsightRow {
+  adId: string;
+  adName: string;
+  date: string;
+  impressions: number;
+  clicks: number;
+  /** Spend in micros of the account currency. */
+  spendMicros: number;
+  installs: number;
+  registrations: number;
+}
+
+export interface MetaAds {
+  uploadImage(bytes: Buffer, name: string): Promise<{ hash: string }>;
+  findByName(
+    kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
+    name: string,
+  ): Promise<{ id: string; status?: string } | null>;
+  createCampaign(p: { name: string }): Promise<string>;
+  createAdSet(p: {
+    name: string;
+    campaignId: string;
+    country: string;
+    dailyBudget: number;
+  }): Promise<string>;
+  createCreative(p: {
+    name: string;
+    imageHash: string;
+    link: string;
+    message: string;
+    headline: string;
+  }): Promise<string>;
+  createAd(p: { name: string; adsetId: string; creativeId: string }): Promise<string>;
+  setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED'): Promise<void>;
+  listAds(adsetId: string): Promise<MetaAdRow[]>;
+  /** Daily per-ad delivery over [since, until]; of one ad set when `adsetId` is given. */
+  insights(range: { since: string; until: string; adsetId?: string }): Promise<MetaInsightRow[]>;
+}
+
+const INSTALL = 'mobile_app_install';
+const REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
+const THROTTLE_CODES = new Set([4, 17, 32, 613, 80000, 80003, 80004, 80014]);
+const AUTH_CODES = new Set([102, 104, 190, 200, 10]);
+
+let redirected: string | null = null;
+
+/** Points the SDK (process-wide) at `graphUrl`. One Graph base per process. */
+function redirectGraph(graphUrl: string) {
+  const base = graphUrl.replace(/\/+$/, '');
+  if (redirected === base) return;
+  if (base !== 'https://graph.facebook.com') {
+    Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => base, configurable: true });
+    Object.defineProperty(FacebookAdsApi, 'GRAPH_VIDEO', { get: () => base, configurable: true });
+  }
+  redirected = base;
+}
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  status?: number | null;
+  response?: { code?: number; message?: string; is_transient?: boolean } | null;
+}
+
+/** Maps an SDK/axios failure to a PlatformError without the URL (it holds the token). */
+export function toPlatformError(err: unknown): PlatformError {
+  if (err instanceof PlatformError) return err;
+  const e = err as SdkError;
+  const status = typeof e.status === 'number' ? e.status : null;
+  const code = typeof e.response?.code === 'number' ? e.response.code : null;
+  const message = redact(e.response?.message ?? e.message ?? String(err));
+  let kind: PlatformError['kind'];
+  if (code !== null && AUTH_CODES.has(code)) kind = 'auth';
+  else if (code !== null && THROTTLE_CODES.has(code)) kind = 'throttled';
+  else if (status === 429) kind = 'throttled';
+  else if (status === null || status >= 500 || e.response?.is_transient) kind = 'transient';
+  else if (code === 100 || (status >= 400 && status < 500)) kind = 'invalid';
+  else kind = 'transient';
+  return new PlatformError('meta', kind, message, code, status);
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toPlatformError(err);
+  }
+}
+
+type SdkCursor = Array<{ _data: Record<string, unknown> }> & {
+  hasNext(): boolean;
+  next(): Promise<SdkCursor>;
+};
+
+async function collect(first: Promise<unknown>): Promise<Array<Record<string, unknown>>> {
+  let cursor = (await first) as SdkCursor;
+  const out = cursor.map((o) => o._data);
+  while (cursor.hasNext()) {
+    cursor = await cursor.next();
+    out.push(...cursor.map((o) => o._data));
+  }
+  return out;
+}
+
+const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
+
+export function createMetaAds(config: MetaAdsConfig): MetaAds {
+  redirectGraph(config.graphUrl);
+  // Third argument false: no crash reporter (see header).
+  const api = new FacebookAdsApi(config.accessToken, 'en_US', false);
+  const account = new AdAccount(config.adAccountId, {}, undefined, api);
+
+  return {
+    uploadImage: (bytes, name) =>
+      call(async () => {
+        const res = (await account.createAdImage([], {
+          bytes: bytes.toString('base64'),
+          name,
+        })) as unknown as {
+          _data: { images?: Record<string, { hash: string }> };
+        };
+        const image = Object.values(res._data.images ?? {})[0];
+        if (!image?.hash)
+          throw new PlatformError('meta', 'transient', 'image upload returned no hash');
+        return { hash: image.hash };
+      }),
+
+    findByName: (kind, name) =>
+      call(async () => {
+        const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
+        const params = {
+          filtering: [{ field: 'name', operator: 'EQUAL', value: name }],
+          limit: 50,
+        };
+        const edge = {
+          campaigns: () => account.getCampaigns(fields, params),
+          adsets: () => account.getAdSets(fields, params),
+          adcreatives: () => account.getAdCreatives(fields, params),
+          ads: () => account.getAds(fields, params),
+        }[kind];
+        const rows = await collect(edge() as Promise<unknown>);
+        const match = rows.find((r) => r.name === name);
+        return match ? { id: String(match.id), status: match.status as string | undefined } : null;
+      }),
+
+    createCampaign: ({ name }) =>
+      call(async () => {
+        const c = await account.createCampaign([], {
+          name,
+          objective: 'OUTCOME_APP_PROMOTION',
+          special_ad_categories: [],
+          status: 'ACTIVE',
+        });
+        return String(c.id);
+      }),
+
+    createAdSet: ({ name, campaignId, country, dailyBudget }) =>
+      call(async () => {
+        const s = await account.createAdSet([], {
+          name,
+          campaign_id: campaignId,
+          daily_budget: dailyBudget,
+          billing_event: 'IMPRESSIONS',
+          optimization_goal: 'APP_INSTALLS',
+          targeting: { geo_locations: { countries: [country] } },
+          status: 'ACTIVE',
+        });
+        return String(s.id);
+      }),
+
+    createCreative: ({ name, imageHash, link, message, headline }) =>
+      call(async () => {
+        const c = await account.createAdCreative([], {
+          name,
+          object_story_spec: {
+            page_id: config.pageId,
+            link_data: { image_hash: imageHash, link, message, name: headline },
+          },
+        });
+        return String(c.id);
+      }),
+
+    createAd: ({ name, adsetId, creativeId }) =>
+      call(async () => {
+        const ad = await account.createAd([], {
+          name,
+          adset_id: adsetId,
+          creative: { creative_id: creativeId },
+          status: 'ACTIVE',
+        });
+        return String(ad.id);
+      }),
+
+    setAdStatus: (adId, status) =>
+      call(async () => {
+        await new Ad(adId, {}, undefined, api).update([], { status });
+      }),
+
+    listAds: (adsetId) =>
+      call(async () => {
+        const rows = await collect(
+          new AdSet(adsetId, {}, undefined, api).getAds(
+            ['id', 'name', 'status', 'effective_status', 'adset_id'],
+            { limit: 100 },
+          ) as Promise<unknown>,
+        );
+        return rows.map((r) => ({
+          id: String(r.id),
+          name: String(r.name),
+          status: String(r.status),
+          effectiveStatus: String(r.effective_status),
+          adsetId: String(r.adset_id),
+        }));
+      }),
+
+    insights: ({ since, until, adsetId }) =>
+      call(async () => {
+        const source = adsetId ? new AdSet(adsetId, {}, undefined, api) : account;
+        const rows = await collect(
+          source.getInsights(['ad_id', 'ad_name', 'impressions', 'clicks', 'spend', 'actions'], {
+            level: 'ad',
+            time_range: { since, until },
+            time_increment: 1,
+            limit: 500,
+          }) as Promise<unknown>,
+        );
+        return rows.map((r) => {
+          const actions =
+            (r.actions as Array<{ action_type: string; value: string }> | undefined) ?? [];
+          const action = (t: string) => num(actions.find((a) => a.action_type === t)?.value);
+          return {
+            adId: String(r.ad_id),
+            adName: String(r.ad_name ?? ''),
+            date: String(r.date_start),
+            impressions: num(r.impressions),
+            clicks: num(r.clicks),
+            // Spend arrives as a decimal string in major units; store integer micros.
+            spendMicros: Math.round(num(r.spend) * 1_000_000),
+            installs: action(INSTALL),
+            registrations: action(REGISTRATION),
+          };
+        });
+      }),
+  };
+}

@@ -1,0 +1,73 @@
+// Graph API error objects as Meta sends them: HTTP status plus {"error": {message, type, code,
+// error_subcode?, is_transient?, fbtrace_id}}.
+import { randomBytes } from 'node:crypto';
+
+export class GraphError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly type = 'OAuthException',
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  toBody() {
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        code: this.code,
+        ...this.extra,
+        fbtrace_id: randomBytes(9).toString('base64url'),
+      },
+    };
+  }
+}
+
+export const graphErrors = {
+  missingToken: () =>
+    new GraphError(400, 104, 'An access token is required to request this resource.'),
+  badToken: () =>
+    new GraphError(
+      400,
+      190,
+      'Invalid OAuth access token - Cannot parse access token',
+      'OAuthException',
+      {
+        error_subcode: 463,
+      },
+    ),
+  missingParam: (name: string) =>
+    new GraphError(400, 100, `(#100) The parameter ${name} is required`),
+  invalidParam: (message: string) => new GraphError(400, 100, `(#100) ${message}`),
+  unknownPath: (p: string) =>
+    new GraphError(
+      400,
+      100,
+      `Unsupported get request. Object with ID '${p}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      'GraphMethodException',
+      { error_subcode: 33 },
+    ),
+  unsupportedPost: (p: string) =>
+    new GraphError(
+      400,
+      100,
+      `Unsupported post request. Object with ID '${p}' does not exist.`,
+      'GraphMethodException',
+      {
+        error_subcode: 33,
+      },
+    ),
+  unavailable: () =>
+    new GraphError(
+      503,
+      2,
+      'An unexpected error has occurred. Please retry your request later.',
+      'OAuthException',
+      {
+        is_transient: true,
+      },
+    ),
+};

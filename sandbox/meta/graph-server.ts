@@ -1,0 +1,614 @@
+// A wire-faithful local Graph API (Marketing API v24 subset): the requests and responses of
+// facebook-nodejs-business-sdk work against it unchanged except for the base URL.
+//   GET/POST /v24.0/act_<id>/{campaigns,adsets,adcreatives,ads,adimages}
+//   GET      /v24.0/act_<id>/insights, /v24.0/<ad|adset|campaign>/insights
+//   GET/POST /v24.0/<object id>, GET /v24.0/<adset|campaign id>/ads
+// Errors are Graph error objects; access tokens are checked; list edges page with absolute
+// `paging.next` URLs; account calls report `X-Business-Use-Case-Usage`.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addDays, dateRange } from '../../core/dates.ts';
+import type { SimAd, Simulator } from '../simulator.ts';
+import type { World } from '../world.ts';
+import { GraphError, graphErrors } from './graph-errors.ts';
+import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
+
+export interface SandboxClock {
+  /** The sandbox's current business date (YYYY-MM-DD). */
+  today(): string;
+}
+
+export interface MetaFaults {
+  /** Every Graph call fails with a transient error (code 2, HTTP 503). */
+  down: boolean;
+  /** Only insights calls fail that way: the reporting backend is down. */
+  insightsDown: boolean;
+}
+
+type Params = Record<string, unknown>;
+
+const OBJECTIVES = new Set([
+  'OUTCOME_APP_PROMOTION',
+  'OUTCOME_AWARENESS',
+  'OUTCOME_ENGAGEMENT',
+  'OUTCOME_LEADS',
+  'OUTCOME_SALES',
+  'OUTCOME_TRAFFIC',
+]);
+const STATUSES = new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']);
+const EDGE_TYPES: Record<string, ObjectType> = {
+  campaigns: 'campaign',
+  adsets: 'adset',
+  adcreatives: 'adcreative',
+  ads: 'ad',
+  adimages: 'adimage',
+};
+const ACTION_INSTALL = 'mobile_app_install';
+const ACTION_REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
+
+function parseMaybeJson(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+async function readBody(req: IncomingMessage): Promise<Params> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/json')) {
+    const body = JSON.parse(text) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw graphErrors.invalidParam('request body must be a JSON object');
+    }
+    return body as Params;
+  }
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+/** Deep links look like https://…/artist/<artistId>?utm_content=<artistId>.<templateId>… */
+export function contentFromLink(link: unknown): {
+  artistId: string | null;
+  templateId: string | null;
+} {
+  if (typeof link !== 'string') return { artistId: null, templateId: null };
+  try {
+    const url = new URL(link);
+    const artist = /\/artist\/([^/]+)/.exec(url.pathname)?.[1] ?? null;
+    const content = url.searchParams.get('utm_content') ?? '';
+    const dot = content.indexOf('.');
+    return { artistId: artist, templateId: dot > 0 ? content.slice(dot + 1) : null };
+  } catch {
+    return { artistId: null, templateId: null };
+  }
+}
+
+export class MetaGraphSandbox {
+  readonly faults: MetaFaults = { down: false, insightsDown: false };
+  /** Every request seen, for tests and the sandbox's own log. */
+  readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  private readonly callTimes: number[] = [];
+  private readonly accountId: string;
+
+  constructor(
+    private readonly world: World,
+    private readonly simulator: Simulator,
+    readonly store: GraphStore,
+    private readonly clock: SandboxClock,
+    private baseUrl = '',
+  ) {
+    this.accountId = world.meta.adAccountId.slice('act_'.length);
+  }
+
+  setBaseUrl(url: string) {
+    this.baseUrl = url;
+  }
+
+  /** Node http handler. */
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.serve(req, res);
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=UTF-8',
+      'x-fb-request-id': randomBytes(8).toString('hex'),
+      'x-fb-trace-id': randomBytes(8).toString('base64url'),
+    };
+    let status = 200;
+    let body: unknown;
+    try {
+      const params: Params = Object.fromEntries(url.searchParams);
+      if (method === 'POST') Object.assign(params, await readBody(req));
+      for (const k of Object.keys(params)) params[k] = parseMaybeJson(params[k]);
+      const m = /^\/(v\d+\.\d+)\/(.+?)\/?$/.exec(url.pathname);
+      if (!m) throw graphErrors.unknownPath(url.pathname.slice(1));
+      this.authenticate(req, params);
+      if (this.faults.down) throw graphErrors.unavailable();
+      const segments = m[2]!.split('/');
+      if (segments[0] === `act_${this.accountId}`)
+        headers['x-business-use-case-usage'] = this.usage();
+      body = this.route(method, m[1]!, segments, params, url);
+    } catch (err) {
+      const e = err instanceof GraphError ? err : graphErrors.invalidParam((err as Error).message);
+      status = e.status;
+      body = e.toBody();
+      headers['www-authenticate'] = 'OAuth "Facebook Platform" "invalid_request"';
+    }
+    this.requests.push({ method, path: url.pathname, status });
+    res.writeHead(status, headers).end(JSON.stringify(body));
+  }
+
+  private authenticate(req: IncomingMessage, params: Params) {
+    const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = (params.access_token as string | undefined) ?? bearer;
+    if (!token) throw graphErrors.missingToken();
+    if (token !== this.world.meta.accessToken) throw graphErrors.badToken();
+    delete params.access_token;
+  }
+
+  /** Business use case usage of the ad account, in percent of an hourly allowance. */
+  private usage(): string {
+    const now = Date.now();
+    this.callTimes.push(now);
+    while (this.callTimes.length > 0 && this.callTimes[0]! < now - 3_600_000)
+      this.callTimes.shift();
+    const pct = Math.min(100, Math.round((this.callTimes.length / 10_000) * 100));
+    return JSON.stringify({
+      [this.accountId]: [
+        {
+          type: 'ads_management',
+          call_count: pct,
+          total_cputime: Math.round(pct / 2),
+          total_time: Math.round(pct / 2),
+          estimated_time_to_regain_access: 0,
+        },
+      ],
+    });
+  }
+
+  private route(method: string, version: string, seg: string[], params: Params, url: URL): unknown {
+    const [head, edge, ...rest] = seg;
+    if (rest.length > 0 || !head) throw graphErrors.unknownPath(seg.join('/'));
+    if (head.startsWith('act_')) {
+      if (head !== `act_${this.accountId}`) throw graphErrors.unknownPath(head);
+      if (!edge)
+        return method === 'GET'
+          ? { id: head, account_id: this.accountId, currency: this.world.meta.currency }
+          : this.fail(head);
+      if (edge === 'insights' && method === 'GET') return this.insights(params, url, () => true);
+      const type = EDGE_TYPES[edge];
+      if (!type) throw graphErrors.unknownPath(`${head}/${edge}`);
+      if (method === 'POST') return this.create(type, params);
+      if (method === 'GET')
+        return this.page(
+          this.store.list(type, this.accountId).filter((o) => type !== 'adimage' || o),
+          params,
+          url,
+        );
+      throw graphErrors.unknownPath(seg.join('/'));
+    }
+    const obj = this.store.get(head);
+    if (!obj || obj.accountId !== this.accountId) {
+      throw method === 'POST' ? graphErrors.unsupportedPost(head) : graphErrors.unknownPath(head);
+    }
+    if (!edge) {
+      if (method === 'GET') return this.select(obj, params.fields);
+      if (method === 'POST') return this.updateObject(obj, params);
+    }
+    if (method === 'GET' && edge === 'ads' && (obj.type === 'adset' || obj.type === 'campaign')) {
+      const key = obj.type === 'adset' ? 'adset_id' : 'campaign_id';
+      return this.page(
+        this.store.list('ad', this.accountId, (a) => a.fields[key] === obj.id),
+        params,
+        url,
+      );
+    }
+    if (
+      method === 'GET' &&
+      edge === 'insights' &&
+      obj.type !== 'adcreative' &&
+      obj.type !== 'adimage'
+    ) {
+      const key = obj.type === 'ad' ? 'id' : `${obj.type}_id`;
+      return this.insights(params, url, (ad) => ad.fields[key] === obj.id);
+    }
+    void version;
+    throw graphErrors.unknownPath(seg.join('/'));
+  }
+
+  private fail(p: string): never {
+    throw graphErrors.unsupportedPost(p);
+  }
+
+  private requireString(params: Params, name: string): string {
+    const v = params[name];
+    if (v === undefined || v === null || v === '') throw graphErrors.missingParam(name);
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      throw graphErrors.invalidParam(`Param ${name} must be a string`);
+    }
+    return String(v);
+  }
+
+  private status(params: Params, fallback: string): string {
+    const s = params.status === undefined ? fallback : String(params.status);
+    if (!STATUSES.has(s))
+      throw graphErrors.invalidParam(`Param status must be one of {${[...STATUSES].join(', ')}}`);
+    return s;
+  }
+
+  private create(type: ObjectType, p: Params): unknown {
+    const now = new Date().toISOString();
+    const today = this.clock.today();
+    const base = { account_id: this.accountId, created_time: now, updated_time: now };
+    switch (type) {
+      case 'adimage': {
+        const bytes = this.requireString(p, 'bytes');
+        const buf = Buffer.from(bytes, 'base64');
+        if (buf.length === 0)
+          throw graphErrors.invalidParam('Param bytes must be base64 image data');
+        const hash = GraphStore.imageHash(buf);
+        const name = typeof p.name === 'string' ? p.name : 'bytes';
+        const existing = this.store.get(`${this.accountId}:${hash}`);
+        if (!existing) {
+          this.store.create(
+            'adimage',
+            this.accountId,
+            { ...base, hash, name, url: `${this.baseUrl}/images/${hash}.png`, status: 'ACTIVE' },
+            today,
+          );
+        }
+        return { images: { [name]: { hash, url: `${this.baseUrl}/images/${hash}.png` } } };
+      }
+      case 'campaign': {
+        const name = this.requireString(p, 'name');
+        const objective = this.requireString(p, 'objective');
+        if (!OBJECTIVES.has(objective))
+          throw graphErrors.invalidParam(
+            `Param objective must be one of {${[...OBJECTIVES].join(', ')}}`,
+          );
+        if (!Array.isArray(p.special_ad_categories))
+          throw graphErrors.missingParam('special_ad_categories');
+        const o = this.store.create(
+          'campaign',
+          this.accountId,
+          {
+            ...base,
+            name,
+            objective,
+            special_ad_categories: p.special_ad_categories,
+            status: this.status(p, 'ACTIVE'),
+          },
+          today,
+        );
+        return { id: o.id };
+      }
+      case 'adset': {
+        const name = this.requireString(p, 'name');
+        const campaignId = this.requireString(p, 'campaign_id');
+        const campaign = this.store.get(campaignId);
+        if (campaign?.type !== 'campaign')
+          throw graphErrors.invalidParam(`Param campaign_id must be a valid campaign id`);
+        const budget = Number(this.requireString(p, 'daily_budget'));
+        if (!Number.isInteger(budget) || budget <= 0)
+          throw graphErrors.invalidParam(
+            'Param daily_budget must be a positive integer in minor units',
+          );
+        const billing = this.requireString(p, 'billing_event');
+        const goal = this.requireString(p, 'optimization_goal');
+        const targeting = p.targeting as { geo_locations?: { countries?: string[] } } | undefined;
+        const countries = targeting?.geo_locations?.countries;
+        if (!Array.isArray(countries) || countries.length === 0)
+          throw graphErrors.invalidParam('Param targeting must include geo_locations.countries');
+        const o = this.store.create(
+          'adset',
+          this.accountId,
+          {
+            ...base,
+            name,
+            campaign_id: campaignId,
+            daily_budget: String(budget),
+            billing_event: billing,
+            optimization_goal: goal,
+            targeting,
+            promoted_object: p.promoted_object,
+            status: this.status(p, 'ACTIVE'),
+          },
+          today,
+        );
+        return { id: o.id };
+      }
+      case 'adcreative': {
+        const name = typeof p.name === 'string' ? p.name : `Creative ${new Date().toISOString()}`;
+        const spec = p.object_story_spec as
+          { page_id?: string; link_data?: { image_hash?: string; link?: string } } | undefined;
+        if (!spec) throw graphErrors.missingParam('object_story_spec');
+        if (String(spec.page_id) !== this.world.meta.pageId)
+          throw graphErrors.invalidParam(
+            'object_story_spec.page_id must be a page the account may advertise for',
+          );
+        const hash = spec.link_data?.image_hash;
+        if (!hash || !this.store.get(`${this.accountId}:${hash}`))
+          throw graphErrors.invalidParam(
+            'Image with hash ' + String(hash) + ' not found in the ad account',
+          );
+        if (!spec.link_data?.link)
+          throw graphErrors.missingParam('object_story_spec.link_data.link');
+        const o = this.store.create(
+          'adcreative',
+          this.accountId,
+          { ...base, name, object_story_spec: spec, image_hash: hash, status: 'ACTIVE' },
+          today,
+        );
+        return { id: o.id };
+      }
+      case 'ad': {
+        const name = this.requireString(p, 'name');
+        const adsetId = this.requireString(p, 'adset_id');
+        const adset = this.store.get(adsetId);
+        if (adset?.type !== 'adset')
+          throw graphErrors.invalidParam('Param adset_id must be a valid ad set id');
+        const creativeId = (p.creative as { creative_id?: string } | undefined)?.creative_id;
+        if (!creativeId) throw graphErrors.missingParam('creative');
+        if (this.store.get(String(creativeId))?.type !== 'adcreative')
+          throw graphErrors.invalidParam('Param creative must reference an existing creative');
+        const status = this.status(p, 'ACTIVE');
+        const o = this.store.create(
+          'ad',
+          this.accountId,
+          {
+            ...base,
+            name,
+            adset_id: adsetId,
+            campaign_id: adset.fields.campaign_id,
+            creative: { id: String(creativeId) },
+            status,
+          },
+          today,
+        );
+        return { id: o.id };
+      }
+    }
+  }
+
+  private updateObject(obj: GraphObject, p: Params): unknown {
+    const changes: Record<string, unknown> = {};
+    if (p.status !== undefined) changes.status = this.status(p, 'ACTIVE');
+    if (typeof p.name === 'string') changes.name = p.name;
+    if (p.daily_budget !== undefined && obj.type === 'adset')
+      changes.daily_budget = String(p.daily_budget);
+    this.store.update(obj, changes, this.clock.today());
+    return { success: true };
+  }
+
+  private derived(obj: GraphObject): Record<string, unknown> {
+    if (obj.type !== 'ad' && obj.type !== 'adset' && obj.type !== 'campaign') return obj.fields;
+    const own = String(obj.fields.status);
+    let effective = own;
+    if (own === 'ACTIVE' && obj.type !== 'campaign') {
+      const campaign = this.store.get(String(obj.fields.campaign_id));
+      const adset = obj.type === 'ad' ? this.store.get(String(obj.fields.adset_id)) : undefined;
+      if (campaign && campaign.fields.status !== 'ACTIVE') effective = 'CAMPAIGN_PAUSED';
+      else if (adset && adset.fields.status !== 'ACTIVE') effective = 'ADSET_PAUSED';
+    }
+    return { ...obj.fields, configured_status: own, effective_status: effective };
+  }
+
+  private select(obj: GraphObject, fieldsParam: unknown): Record<string, unknown> {
+    const all = this.derived(obj);
+    const names =
+      typeof fieldsParam === 'string' && fieldsParam
+        ? fieldsParam.split(',').map((f) => f.replace(/\{.*$/, '').trim())
+        : ['name'];
+    const out: Record<string, unknown> = { id: obj.id };
+    for (const n of names) if (n in all) out[n] = all[n];
+    if (obj.type === 'adimage') out.hash = all.hash;
+    return out;
+  }
+
+  private matches(obj: GraphObject, params: Params): boolean {
+    const fields = this.derived(obj);
+    const filtering = params.filtering;
+    if (filtering !== undefined) {
+      if (!Array.isArray(filtering))
+        throw graphErrors.invalidParam('Param filtering must be an array');
+      for (const f of filtering as Array<{ field?: string; operator?: string; value?: unknown }>) {
+        if (!f.field || !f.operator)
+          throw graphErrors.invalidParam('Each filter needs field and operator');
+        // `adset.id` style filters name the parent's field; plain names the object's own.
+        const field = f.field.replace(/^(adset|campaign)\.id$/, '$1_id').replace(/^ad\./, '');
+        const v = fields[field];
+        const want = f.value;
+        const ok =
+          f.operator === 'EQUAL'
+            ? String(v) === String(want)
+            : f.operator === 'NOT_EQUAL'
+              ? String(v) !== String(want)
+              : f.operator === 'IN'
+                ? Array.isArray(want) && want.map(String).includes(String(v))
+                : f.operator === 'NOT_IN'
+                  ? Array.isArray(want) && !want.map(String).includes(String(v))
+                  : f.operator === 'CONTAIN'
+                    ? String(v).includes(String(want))
+                    : (() => {
+                        throw graphErrors.invalidParam(
+                          `Filter operator ${f.operator} is not supported`,
+                        );
+                      })();
+        if (!ok) return false;
+      }
+    }
+    const eff = params.effective_status;
+    if (Array.isArray(eff) && !eff.map(String).includes(String(fields.effective_status)))
+      return false;
+    return true;
+  }
+
+  private page(objects: GraphObject[], params: Params, url: URL): unknown {
+    const rows = objects
+      .filter((o) => this.matches(o, params))
+      .map((o) => this.select(o, params.fields));
+    return this.paginate(rows, params, url);
+  }
+
+  private paginate(rows: unknown[], params: Params, url: URL) {
+    const limit = Math.min(Math.max(Number(params.limit ?? 25) || 25, 1), 500);
+    const after =
+      typeof params.after === 'string'
+        ? Number(Buffer.from(params.after, 'base64url').toString())
+        : 0;
+    if (!Number.isInteger(after) || after < 0)
+      throw graphErrors.invalidParam('Param after is not a valid cursor');
+    const data = rows.slice(after, after + limit);
+    const cursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+    const paging: Record<string, unknown> = {
+      cursors: { before: cursor(after), after: cursor(after + data.length) },
+    };
+    if (after + limit < rows.length) {
+      const next = new URL(url.pathname, this.baseUrl);
+      for (const [k, v] of url.searchParams) next.searchParams.set(k, v);
+      next.searchParams.set('limit', String(limit));
+      next.searchParams.set('after', cursor(after + limit));
+      paging.next = next.toString();
+    }
+    return { data, paging };
+  }
+
+  private simAd(ad: GraphObject): SimAd {
+    const adset = this.store.get(String(ad.fields.adset_id));
+    const countries = (
+      adset?.fields.targeting as { geo_locations?: { countries?: string[] } } | undefined
+    )?.geo_locations?.countries;
+    const creative = this.store.get(String((ad.fields.creative as { id?: string }).id));
+    const spec = creative?.fields.object_story_spec as
+      { link_data?: { link?: string } } | undefined;
+    return { id: ad.id, market: countries?.[0] ?? '', ...contentFromLink(spec?.link_data?.link) };
+  }
+
+  private insights(params: Params, url: URL, include: (ad: GraphObject) => boolean): unknown {
+    if (this.faults.insightsDown) throw graphErrors.unavailable();
+    const level = String(params.level ?? 'ad');
+    if (!['ad', 'adset', 'campaign', 'account'].includes(level))
+      throw graphErrors.invalidParam('Param level must be one of {ad, adset, campaign, account}');
+    const today = this.clock.today();
+    let since: string;
+    let until: string;
+    if (params.time_range !== undefined) {
+      const tr = params.time_range as { since?: string; until?: string };
+      if (typeof tr !== 'object' || !tr.since || !tr.until)
+        throw graphErrors.invalidParam(
+          'Param time_range must be {"since":"YYYY-MM-DD","until":"YYYY-MM-DD"}',
+        );
+      ({ since, until } = tr as { since: string; until: string });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(since) || !/^\d{4}-\d{2}-\d{2}$/.test(until) || since > until)
+        throw graphErrors.invalidParam('Param time_range is not a valid range');
+    } else {
+      since = until = addDays(today, -1); // date_preset=yesterday is the default here
+    }
+    const daily = String(params.time_increment ?? 'all_days') === '1';
+    const fields =
+      typeof params.fields === 'string' && params.fields
+        ? params.fields.split(',')
+        : ['impressions', 'spend'];
+    const ads = this.store.list('ad', this.accountId, include);
+    const adsets = new Map(this.store.list('adset', this.accountId).map((s) => [s.id, s]));
+    const groups = new Map<
+      string,
+      {
+        key: Record<string, string>;
+        start: string;
+        stop: string;
+        imp: number;
+        clk: number;
+        spend: number;
+        inst: number;
+        reg: number;
+      }
+    >();
+    for (const date of dateRange(since, until > today ? today : until)) {
+      const byAdSet = new Map<string, GraphObject[]>();
+      for (const ad of ads) {
+        const adset = adsets.get(String(ad.fields.adset_id));
+        if (this.store.statusOn(ad, date) !== 'ACTIVE' || adset?.fields.status !== 'ACTIVE')
+          continue;
+        byAdSet.set(adset.id, [...(byAdSet.get(adset.id) ?? []), ad]);
+      }
+      for (const [adsetId, live] of byAdSet) {
+        const budget = Number(adsets.get(adsetId)!.fields.daily_budget);
+        const deliveries = this.simulator.deliverAdSet(
+          budget,
+          live.map((a) => this.simAd(a)),
+          date,
+          adsetId,
+        );
+        for (const [i, d] of deliveries.entries()) {
+          const ad = live[i]!;
+          const key: Record<string, string> = { account_id: this.accountId };
+          if (level !== 'account') key.campaign_id = String(ad.fields.campaign_id);
+          if (level === 'adset' || level === 'ad') key.adset_id = adsetId;
+          if (level === 'ad') Object.assign(key, { ad_id: ad.id, ad_name: String(ad.fields.name) });
+          const start = daily ? date : since;
+          const stop = daily ? date : until;
+          const id = `${start}|${key.campaign_id ?? ''}|${key.adset_id ?? ''}|${key.ad_id ?? ''}`;
+          const g = groups.get(id) ?? {
+            key,
+            start,
+            stop,
+            imp: 0,
+            clk: 0,
+            spend: 0,
+            inst: 0,
+            reg: 0,
+          };
+          g.imp += d.impressions;
+          g.clk += d.clicks;
+          g.spend += d.spendMinor;
+          g.inst += d.installs;
+          g.reg += d.registrations;
+          groups.set(id, g);
+        }
+      }
+    }
+    const rows = [...groups.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, g]) => {
+        const all: Record<string, unknown> = {
+          ...g.key,
+          account_currency: this.world.meta.currency,
+          impressions: String(g.imp),
+          clicks: String(g.clk),
+          spend: (g.spend / 100).toFixed(2),
+          ctr: g.imp > 0 ? String((g.clk / g.imp) * 100) : '0',
+          cpc: g.clk > 0 ? (g.spend / 100 / g.clk).toFixed(6) : undefined,
+          // Like the real API, `actions` is absent when nothing happened.
+          actions:
+            g.inst + g.reg > 0
+              ? [
+                  ...(g.inst > 0 ? [{ action_type: ACTION_INSTALL, value: String(g.inst) }] : []),
+                  ...(g.reg > 0
+                    ? [{ action_type: ACTION_REGISTRATION, value: String(g.reg) }]
+                    : []),
+                ]
+              : undefined,
+        };
+        const row: Record<string, unknown> = {};
+        for (const f of fields) if (all[f] !== undefined) row[f] = all[f];
+        if (level === 'ad' && fields.includes('ad_id')) row.ad_id = all.ad_id;
+        row.date_start = g.start;
+        row.date_stop = g.stop;
+        return row;
+      });
+    return this.paginate(rows, params, url);
+  }
+}

@@ -1,0 +1,103 @@
+// Client side of the daily loop: start it (or attach to the run already there) and print each
+// market's stage as it changes, from the market workflows' status query.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../../core/ids.ts';
+import type { DailyLoopResult, IsoDate, MarketStatus } from '../../core/types.ts';
+import { getMarketStatus } from '../../workflows/messages.ts';
+import type { dailyLoop } from '../../workflows/index.ts';
+
+export type LoopStart = 'started' | 'attached' | 'already-completed';
+
+/**
+ * Starts `loop/<date>`. A running loop is attached to (USE_EXISTING); a closed one is not run
+ * again (REJECT_DUPLICATE), so running `npm start` twice never duplicates a day.
+ */
+export async function startDailyLoop(
+  client: Client,
+  o: { date: IsoDate; markets?: string[] | undefined; taskQueue: string },
+): Promise<{ handle: WorkflowHandle<typeof dailyLoop>; how: LoopStart }> {
+  const workflowId = dailyLoopWorkflowId(o.date);
+  try {
+    const handle = await client.workflow.start<typeof dailyLoop>('dailyLoop', {
+      workflowId,
+      taskQueue: o.taskQueue,
+      args: [{ date: o.date, ...(o.markets ? { markets: o.markets } : {}) }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const started = handle.firstExecutionRunId;
+    const desc = await handle.describe();
+    return {
+      handle,
+      how: desc.runId === started && desc.historyLength <= 3 ? 'started' : 'attached',
+    };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return {
+      handle: client.workflow.getHandle<typeof dailyLoop>(workflowId),
+      how: 'already-completed',
+    };
+  }
+}
+
+/** Polls each market's status until `until` settles, calling `onChange` on every stage change. */
+export async function watchMarkets(
+  client: Client,
+  date: IsoDate,
+  markets: string[],
+  until: Promise<unknown>,
+  onChange: (status: MarketStatus) => void,
+  intervalMs = 400,
+): Promise<void> {
+  let settled = false;
+  void until.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const last = new Map<string, string>();
+  const poll = async () => {
+    await Promise.all(
+      markets.map(async (market) => {
+        try {
+          const status = await client.workflow
+            .getHandle(marketLoopWorkflowId(market, date))
+            .query(getMarketStatus);
+          const key = `${status.stage}/${status.fallbackUsed}`;
+          if (last.get(market) !== key) {
+            last.set(market, key);
+            onChange(status);
+          }
+        } catch {
+          // not started yet, or between workers: try again next tick
+        }
+      }),
+    );
+  };
+  while (!settled) {
+    await poll();
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  await poll();
+}
+
+export function formatResult(result: DailyLoopResult): string[] {
+  return result.markets.map((m) => {
+    if (m.status === 'failed') return `  ${m.market}  FAILED  ${m.error ?? ''}`;
+    const d = m.deploy;
+    const l = m.learn;
+    const parts = [
+      `ranking ${m.ranking.source}${m.fallbackUsed ? ' (fallback)' : ''}`,
+      d
+        ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live`
+        : 'no deploy',
+      l
+        ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations`
+        : 'learn skipped (platform unavailable)',
+    ];
+    return `  ${m.market}  ${parts.join('; ')}`;
+  });
+}

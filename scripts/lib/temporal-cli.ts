@@ -1,0 +1,132 @@
+// Finds or installs the Temporal CLI and runs its dev server. The binary is looked up on PATH and
+// in .tools/bin; otherwise it is built from source with Go (v1.5.1: the newest tag without a
+// `replace` directive, so `go install` works). Nothing is downloaded as a prebuilt binary.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../../core/search-attributes.ts';
+import { waitForPort } from './ports.ts';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const TOOLS_BIN = path.join(ROOT, '.tools', 'bin');
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+export function findTemporalCli(): string | null {
+  if (process.env.TEMPORAL_CLI_PATH && fs.existsSync(process.env.TEMPORAL_CLI_PATH)) {
+    return process.env.TEMPORAL_CLI_PATH;
+  }
+  const local = path.join(TOOLS_BIN, 'temporal');
+  if (fs.existsSync(local)) return local;
+  return onPath('temporal');
+}
+
+/** Returns the CLI's path, building it with Go into .tools/bin when it is missing. */
+export function ensureTemporalCli(log: (line: string) => void = console.log): string {
+  const found = findTemporalCli();
+  if (found) return found;
+  const go =
+    onPath('go') ?? (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  if (!go) {
+    throw new Error(
+      'The Temporal CLI is not installed and Go is not available to build it.\n' +
+        '  Install it one of these ways, then run again:\n' +
+        `  - with Go >= 1.23: GOBIN=${TOOLS_BIN} go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}\n` +
+        '  - or from https://docs.temporal.io/cli (put `temporal` on PATH or set TEMPORAL_CLI_PATH)',
+    );
+  }
+  log(
+    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${TOOLS_BIN} (one time, a few minutes)…`,
+  );
+  fs.mkdirSync(TOOLS_BIN, { recursive: true });
+  const res = spawnSync(
+    go,
+    ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
+    {
+      env: { ...process.env, GOBIN: TOOLS_BIN, GOFLAGS: '-mod=mod' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const built = path.join(TOOLS_BIN, 'temporal');
+  if (res.status !== 0 || !fs.existsSync(built)) {
+    throw new Error(
+      `building the Temporal CLI failed (go install exited ${res.status ?? res.signal})`,
+    );
+  }
+  return built;
+}
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  /** Web UI port; null runs headless. */
+  uiPort: number | null;
+  /** SQLite file for persistence; null keeps everything in memory. */
+  dbFile: string | null;
+  /** Where the server's output goes; null discards it. */
+  logFile?: string | null;
+}
+
+export interface DevServer {
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--log-level',
+    'warn',
+  ];
+  if (o.uiPort === null) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort));
+  if (o.dbFile) {
+    fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
+    args.push('--db-filename', o.dbFile);
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
+    args.push('--search-attribute', `${name}=${type}`);
+  const out = o.logFile ? fs.openSync(o.logFile, 'a') : 'ignore';
+  const child = spawn(o.cli, args, { stdio: ['ignore', out, out], detached: false });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
+  try {
+    await Promise.race([
+      waitForPort(o.port, 60_000),
+      exit.then(() => {
+        throw new Error(
+          `the Temporal dev server exited at start${o.logFile ? `; see ${o.logFile}` : ''}`,
+        );
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address: `127.0.0.1:${o.port}`,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// `npm start`: the whole adloop on one machine, embedded defaults. It builds the Temporal CLI if
+// it is missing, starts the Temporal dev server (SQLite under .data/, UI on :8233), the sandbox ad
+// platform, the worker (which owns the PGlite database) and runs today's loop for every demo
+// market, printing each market's stages. Running it again the same day attaches or no-ops.
+import { Client, Connection } from '@temporalio/client';
+import { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../core/config.ts';
+import { parseIsoDate, todayUtc } from '../core/dates.ts';
+import { readCatalogFile } from '../core/catalog.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
+import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
+import { isListening } from './lib/ports.ts';
+import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DATA = path.join(ROOT, '.data');
+
+const program = new Command()
+  .name('npm start --')
+  .description('Run today’s adloop for every demo market on the embedded stack.')
+  .option('--date <YYYY-MM-DD>', 'business date to run (default: today, UTC)')
+  .option('--markets <codes>', 'comma-separated market codes (default: every catalog market)')
+  .option('--world <file>', 'sandbox world', path.join(ROOT, 'sandbox/worlds/demo.json'))
+  .option(
+    '--serve',
+    'keep the Temporal UI and worker up after the loop until Ctrl-C (default when run in a terminal)',
+  )
+  .option('--no-serve', 'exit when the loop has finished (default when not in a terminal)')
+  .parse();
+const opts = program.opts<{ date?: string; markets?: string; world: string; serve?: boolean }>();
+
+const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const part of stack.reverse()) {
+      try {
+        await part.stop();
+      } catch (err) {
+        console.error(`  stopping ${part.name} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the worker, the sandbox and the Temporal dev server…`);
+    void stopAll(130);
+  });
+}
+
+const step = (msg: string) => console.log(`▸ ${msg}`);
+
+try {
+  if (fs.existsSync(path.join(ROOT, '.env'))) process.loadEnvFile(path.join(ROOT, '.env'));
+  const date = parseIsoDate(opts.date ?? todayUtc(), '--date');
+  fs.mkdirSync(DATA, { recursive: true });
+
+  // 1. Temporal: reuse a server already listening, else start the dev server on SQLite.
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const [host, portText] = address.split(':');
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  let devServer: DevServer | null = null;
+  if (await isListening(Number(portText), host)) {
+    step(`Temporal: using the server already at ${address}`);
+  } else {
+    const cli = ensureTemporalCli(step);
+    step(
+      `Temporal: starting the dev server on ${address} (UI :${uiPort}, history in .data/temporal.db)`,
+    );
+    devServer = await startDevServer({
+      cli,
+      port: Number(portText),
+      uiPort,
+      dbFile: path.join(DATA, 'temporal.db'),
+      logFile: path.join(DATA, 'temporal.log'),
+    });
+    const server = devServer;
+    stack.push({ name: 'Temporal dev server', stop: () => server.stop() });
+  }
+
+  // 2. Sandbox ad platform, unless a real Graph API is configured.
+  let sandbox: Sandbox | null = null;
+  if (!process.env.META_GRAPH_URL || process.env.META_GRAPH_URL.includes('127.0.0.1')) {
+    const port = Number(process.env.SANDBOX_META_PORT ?? 4010);
+    sandbox = await startSandbox({
+      world: path.resolve(opts.world),
+      metaPort: port,
+      statePath: path.join(DATA, 'sandbox', `${path.basename(opts.world, '.json')}-meta.json`),
+    });
+    const sb = sandbox;
+    stack.push({ name: 'sandbox', stop: () => sb.close() });
+    process.env.META_GRAPH_URL = sandbox.metaUrl;
+    process.env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
+    process.env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
+    process.env.META_PAGE_ID ??= sandbox.credentials.pageId;
+    step(`Sandbox: world "${sandbox.world.name}", Graph API at ${sandbox.metaUrl}`);
+  }
+
+  // 3. The worker, in this process: it owns the embedded database.
+  const config = loadConfig();
+  const worker: LoopWorker = await startLoopWorker(config);
+  stack.push({ name: 'worker', stop: () => worker.shutdown() });
+  step(`Worker: task queue ${config.TEMPORAL_TASK_QUEUE}, database ${worker.database.where}`);
+
+  // 4. The loop.
+  const markets = opts.markets
+    ? opts.markets.split(',').map((m) => m.trim().toUpperCase())
+    : readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  stack.push({ name: 'client', stop: () => connection.close() });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const { handle, how } = await startDailyLoop(client, {
+    date,
+    markets,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  });
+  step(
+    how === 'started'
+      ? `Loop ${handle.workflowId}: started for ${markets.join(', ')}`
+      : how === 'attached'
+        ? `Loop ${handle.workflowId}: already running, attached`
+        : `Loop ${handle.workflowId}: already completed for this date; nothing to do (use --date to run another day)`,
+  );
+  const result = handle.result();
+  if (how !== 'already-completed') {
+    await watchMarkets(client, date, markets, result, (s) =>
+      console.log(
+        `  [${s.market}] ${s.stage}${s.fallbackUsed ? ' (fallback: previous ranking)' : ''}`,
+      ),
+    );
+  }
+  const outcome = await result;
+  console.log(`\nResult for ${date}:`);
+  for (const line of formatResult(outcome)) console.log(line);
+  const failed = outcome.markets.filter((m) => m.status === 'failed').length;
+
+  console.log('\nWhere to look:');
+  if (devServer)
+    console.log(
+      `  Temporal UI:  http://localhost:${uiPort}/namespaces/default/workflows  (filter: Market = "SE")`,
+    );
+  console.log(`  Creatives:    ${config.CREATIVES_DIR}`);
+  console.log(`  Database:     ${worker.database.where}`);
+  if (sandbox)
+    console.log(
+      `  Sandbox API:  ${sandbox.metaUrl}/v24.0/${config.META_AD_ACCOUNT_ID}/ads?access_token=…`,
+    );
+
+  const serve = opts.serve ?? Boolean(process.stdin.isTTY);
+  if (serve && devServer) {
+    console.log('\nServing the Temporal UI and the worker. Press Ctrl-C to stop.');
+    await new Promise(() => undefined);
+  }
+  await stopAll(failed > 0 ? 1 : 0);
+} catch (err) {
+  console.error(`\nadloop start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await stopAll(1);
+}

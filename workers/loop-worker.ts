@@ -1,0 +1,63 @@
+// Builds the loop worker: the workflows plus every activity, wired to real dependencies.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createActivities } from '../activities/index.ts';
+import type { Config } from '../core/config.ts';
+import { openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { createMetaAds } from '../platforms/meta/meta-ads.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface LoopWorker {
+  worker: Worker;
+  database: DatabaseHandle;
+  /** Stops polling, waits for running activities, closes the connection and the database. */
+  shutdown(): Promise<void>;
+  /** Resolves when the worker has stopped (after shutdown or a fatal error). */
+  done: Promise<void>;
+}
+
+export async function startLoopWorker(
+  config: Config,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<LoopWorker> {
+  const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
+  let connection: NativeConnection | null = null;
+  try {
+    await migrateToLatest(database.db);
+    const meta = createMetaAds({
+      graphUrl: config.META_GRAPH_URL,
+      accessToken: config.META_ACCESS_TOKEN,
+      adAccountId: config.META_AD_ACCOUNT_ID,
+      pageId: config.META_PAGE_ID,
+    });
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: createActivities({ db: database.db, meta, config }),
+      ...overrides,
+    });
+    const conn = connection;
+    const done = worker.run().finally(async () => {
+      await conn.close();
+      await database.close();
+    });
+    return {
+      worker,
+      database,
+      done,
+      async shutdown() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+    };
+  } catch (err) {
+    await connection?.close();
+    await database.close();
+    throw err;
+  }
+}

@@ -1,0 +1,3 @@
+// Every workflow the loop worker registers. Only workflow functions may be exported here.
+export { dailyLoop } from './daily-loop.ts';
+export { marketLoop } from './market-loop.ts';

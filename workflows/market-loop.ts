@@ -1,0 +1,113 @@
+// One market for one day: ingest -> rank -> render -> deploy -> learn, each an activity.
+// Deterministic: all I/O happens in activities; the workflow only sequences them and decides what
+// to do when one fails for good.
+import {
+  ActivityFailure,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { STAGE } from '../core/search-attributes.ts';
+import type { MarketLoopInput, MarketLoopResult, MarketStatus } from '../core/types.ts';
+import { getMarketStatus } from './messages.ts';
+
+const base: ActivityOptions = { startToCloseTimeout: '2 minutes' };
+
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+
+const ingest = proxyActivities<Activities>({
+  ...base,
+  // Bounded: when the platform stays down, fall back to the previous ranking within ~15 s
+  // instead of holding the whole market's day.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+const compute = proxyActivities<Activities>({ ...base });
+
+const longRunning = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  // A dead worker is noticed within this, and the stage resumes on another worker.
+  heartbeatTimeout: '15 seconds',
+  // Platform writes back off up to a minute; they are idempotent, so retrying is safe.
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
+});
+
+const learning = proxyActivities<Activities>({
+  ...base,
+  // Bounded: learning late is better than holding the run; tomorrow's ingest catches up.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+function message(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResult> {
+  const { market, date } = input;
+  const status: MarketStatus = { market, date, stage: 'starting', fallbackUsed: false };
+  setHandler(getMarketStatus, () => status);
+  const enter = (stage: MarketStatus['stage']) => {
+    status.stage = stage;
+    upsertSearchAttributes([{ key: STAGE, value: stage }]);
+  };
+
+  await bookkeeping.startMarketRun(input);
+  try {
+    enter('ingest');
+    await ingest.ingestCatalog(input);
+    let metricsAvailable = true;
+    try {
+      await ingest.ingestPlatformMetrics(input);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      metricsAvailable = false; // recorded by rankMarket as the run's fallback
+    }
+
+    enter('rank');
+    const { ranking, selected } = await compute.rankMarket({ ...input, metricsAvailable });
+    status.fallbackUsed = ranking.source !== 'computed';
+
+    enter('render');
+    const creatives = await longRunning.renderCreatives({ ...input, items: selected });
+
+    enter('deploy');
+    const deploy = await longRunning.deployCreatives({ ...input, creatives });
+
+    enter('learn');
+    let learn = null;
+    try {
+      learn = await learning.learnFromResults(input);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+
+    enter('done');
+    await bookkeeping.finishMarketRun({ status: 'completed', fallbackUsed: status.fallbackUsed });
+    return {
+      market,
+      date,
+      status: 'completed',
+      fallbackUsed: status.fallbackUsed,
+      ranking: { source: ranking.source, items: ranking.items.length },
+      deploy,
+      learn,
+    };
+  } catch (err) {
+    const failedIn = status.stage;
+    enter('failed');
+    await bookkeeping.finishMarketRun({
+      status: 'failed',
+      fallbackUsed: status.fallbackUsed,
+      error: `${failedIn}: ${message(err)}`,
+    });
+    throw err;
+  }
+}
