@@ -3,6 +3,7 @@
 // platform, the worker (which owns the PGlite database) and runs today's loop for every demo
 // market, printing each market's stages. Running it again the same day attaches or no-ops.
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -92,6 +93,8 @@ try {
       world: path.resolve(opts.world),
       metaPort: port,
       statePath: path.join(DATA, 'sandbox', `${path.basename(opts.world, '.json')}-meta.json`),
+      // The simulated day is the day being run, so a backfill of an earlier date sees that day.
+      date,
     });
     const sb = sandbox;
     stack.push({ name: 'sandbox', stop: () => sb.close() });
@@ -103,6 +106,9 @@ try {
   }
 
   // 3. The worker, in this process: it owns the embedded database.
+  Runtime.install({
+    logger: new DefaultLogger(process.env.ADLOOP_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+  });
   const config = loadConfig();
   const worker: LoopWorker = await startLoopWorker(config);
   stack.push({ name: 'worker', stop: () => worker.shutdown() });

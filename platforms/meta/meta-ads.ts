@@ -1,7 +1,7 @@
 // Meta Marketing API client over the official facebook-nodejs-business-sdk. adloop talks to Meta
 // only through this interface, so activities can be tested against the sandbox and the SDK's
 // quirks stay here:
-// - the base URL is a static getter on FacebookAdsApi; we redirect it for the sandbox;
+// - the base URL is a static getter on FacebookAdsApi; we pass ours per call instead;
 // - the crash reporter is off (it installs a process-wide uncaughtException handler);
 // - SDK errors carry the request URL with the access token; we never let them escape.
 import bizSdk from 'facebook-nodejs-business-sdk';
@@ -69,17 +69,26 @@ const REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
 const THROTTLE_CODES = new Set([4, 17, 32, 613, 80000, 80003, 80004, 80014]);
 const AUTH_CODES = new Set([102, 104, 190, 200, 10]);
 
-let redirected: string | null = null;
+type ApiCall = (
+  method: string,
+  path: string | string[],
+  params?: object,
+  files?: object,
+  multipart?: boolean,
+  urlOverride?: string,
+) => Promise<unknown>;
 
-/** Points the SDK (process-wide) at `graphUrl`. One Graph base per process. */
-function redirectGraph(graphUrl: string) {
+/**
+ * Points one SDK api instance at `graphUrl`. The SDK reads its base URL from a static getter;
+ * instead of redefining that process-wide, every call of this instance passes the base as the
+ * SDK's own `urlOverride`, so two clients (say, two sandboxes in one test) never interfere.
+ */
+function useGraphUrl(api: object, graphUrl: string) {
   const base = graphUrl.replace(/\/+$/, '');
-  if (redirected === base) return;
-  if (base !== 'https://graph.facebook.com') {
-    Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => base, configurable: true });
-    Object.defineProperty(FacebookAdsApi, 'GRAPH_VIDEO', { get: () => base, configurable: true });
-  }
-  redirected = base;
+  const target = api as { call: ApiCall };
+  const original = target.call.bind(api);
+  target.call = (method, path, params, files, multipart, urlOverride) =>
+    original(method, path, params, files, multipart, urlOverride || base);
 }
 
 interface SdkError {
@@ -132,9 +141,9 @@ async function collect(first: Promise<unknown>): Promise<Array<Record<string, un
 const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
 export function createMetaAds(config: MetaAdsConfig): MetaAds {
-  redirectGraph(config.graphUrl);
   // Third argument false: no crash reporter (see header).
   const api = new FacebookAdsApi(config.accessToken, 'en_US', false);
+  useGraphUrl(api, config.graphUrl);
   const account = new AdAccount(config.adAccountId, {}, undefined, api);
 
   return {

@@ -1,0 +1,166 @@
+// Stage activities on real parts (sandbox Graph API, PGlite, sharp), run in Temporal's mock
+// activity context.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { createActivities, type Activities } from '../../activities/index.ts';
+import { metaAdName, metaAdSetName } from '../../core/ids.ts';
+import type { RenderedCreative } from '../../core/types.ts';
+import { findPlatformObject } from '../../db/creatives.repository.ts';
+import { getRun, listStageEvents } from '../../db/runs.repository.ts';
+import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const RUN = 'market/SE/2026-03-01';
+const input = { market: 'SE', date: '2026-03-01' };
+
+describe('stage activities', () => {
+  let stack: TestStack;
+  let acts: Activities;
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r1' } });
+  let creatives: RenderedCreative[];
+  // MockActivityEnvironment.run does not infer the result type; this keeps the tests typed.
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A) =>
+    env.run(fn, ...args) as Promise<R>;
+
+  before(async () => {
+    stack = await startTestStack();
+    acts = createActivities(stack.deps);
+    await run(acts.startMarketRun, input);
+  });
+  after(async () => stack?.close());
+
+  it('ingests the catalog and ranks on popularity before any delivery', async () => {
+    assert.ok((await run(acts.ingestCatalog, input)).artists > 10);
+    assert.deepEqual(await run(acts.ingestPlatformMetrics, input), { rows: 0 });
+    const { ranking, selected } = await run(acts.rankMarket, {
+      ...input,
+      metricsAvailable: true,
+    });
+    assert.equal(ranking.source, 'computed');
+    assert.equal(selected.length, 3);
+    assert.equal(ranking.items.length, 9);
+    assert.deepEqual(
+      ranking.items.map((i) => i.rank),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.equal(
+      new Set(selected.map((s) => s.artistId)).size,
+      3,
+      'diversity: three different artists',
+    );
+  });
+
+  it('renders a 1080x1080 PNG per item and never renders the same creative twice', async () => {
+    const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
+    creatives = await run(acts.renderCreatives, { ...input, items: selected });
+    assert.equal(creatives.length, 3);
+    for (const c of creatives) {
+      const meta = await sharp(c.path).metadata();
+      assert.equal(meta.format, 'png');
+      assert.deepEqual([meta.width, meta.height], [1080, 1080]);
+    }
+    const mtimes = creatives.map((c) => fs.statSync(c.path).mtimeMs);
+    const again = await run(acts.renderCreatives, { ...input, items: selected });
+    assert.deepEqual(again, creatives);
+    assert.deepEqual(
+      again.map((c) => fs.statSync(c.path).mtimeMs),
+      mtimes,
+      'cache hit: files untouched',
+    );
+  });
+
+  it('deploys once: a repeated deploy reuses every ad', async () => {
+    const first = await run(acts.deployCreatives, { ...input, creatives });
+    assert.deepEqual([first.created, first.reused, first.paused, first.adIds.length], [3, 0, 0, 3]);
+    const second = await run(acts.deployCreatives, { ...input, creatives });
+    assert.deepEqual([second.created, second.reused, second.adIds], [0, 3, first.adIds]);
+    assert.equal(sandboxAds(stack.sandbox).length, 3);
+  });
+
+  it('finds an ad the platform created when the response was lost, instead of duplicating it', async () => {
+    // The platform accepted an ad but adloop never learned its id: it is on the platform, not in the DB.
+    const extra = creatives[0]!;
+    await stack.database.db
+      .deleteFrom('platform_objects')
+      .where('kind', '=', 'ad')
+      .where('creative_hash', '=', extra.hash)
+      .execute();
+    const result = await run(acts.deployCreatives, { ...input, creatives });
+    assert.equal(result.created, 0);
+    assert.equal(sandboxAds(stack.sandbox).length, 3);
+    const ad = await findPlatformObject(stack.database.db, {
+      platform: 'meta',
+      kind: 'ad',
+      name: metaAdName('SE', extra.hash),
+    });
+    assert.ok(ad, 'the found ad is recorded again');
+  });
+
+  it('rotates: ads that fell out of the ranking are paused, not deleted', async () => {
+    const result = await run(acts.deployCreatives, {
+      ...input,
+      creatives: creatives.slice(0, 2),
+    });
+    assert.equal(result.paused, 1);
+    const ads = sandboxAds(stack.sandbox);
+    assert.equal(ads.length, 3);
+    assert.deepEqual(ads.map((a) => a.status).sort(), ['ACTIVE', 'ACTIVE', 'PAUSED']);
+    const back = await run(acts.deployCreatives, { ...input, creatives });
+    assert.equal(back.adIds.length, 3, 'a re-ranked creative is resumed');
+  });
+
+  it('learns CTR and CPR per creative from the platform', async () => {
+    const learned = await run(acts.learnFromResults, input);
+    assert.equal(learned.creatives, 3);
+    assert.ok(learned.impressions > 0 && learned.clicks > 0 && learned.registrations > 0);
+    const perf = await stack.database.db.selectFrom('creative_performance').selectAll().execute();
+    for (const p of perf) {
+      assert.ok(Math.abs(p.ctr! - p.clicks / p.impressions) < 1e-12);
+      assert.ok(Math.abs(p.cpr_micros! - p.spend_micros / p.registrations) < 1e-6);
+    }
+    assert.ok(
+      await findPlatformObject(stack.database.db, {
+        platform: 'meta',
+        kind: 'adset',
+        name: metaAdSetName('SE'),
+      }),
+    );
+  });
+
+  it('records every stage attempt in the audit log', async () => {
+    const events = await listStageEvents(stack.database.db, RUN);
+    const stages = new Set(events.map((e) => e.stage));
+    assert.deepEqual([...stages].sort(), ['deploy', 'ingest', 'learn', 'rank', 'render']);
+    assert.ok(events.every((e) => e.event === 'started' || e.event === 'completed'));
+    assert.equal((await getRun(stack.database.db, RUN))!.status, 'running');
+  });
+
+  it('turns a rejected token into a non-retryable failure', async () => {
+    const bad = await startTestStack({ accessToken: 'revoked-token' });
+    try {
+      const badActs = createActivities(bad.deps);
+      await run(badActs.startMarketRun, input);
+      await run(badActs.ingestCatalog, input);
+      const { selected } = await run(badActs.rankMarket, { ...input, metricsAvailable: true });
+      const rendered = await run(badActs.renderCreatives, { ...input, items: selected });
+      await assert.rejects(
+        env.run(badActs.deployCreatives, { ...input, creatives: rendered }),
+        (e: Error & { type?: string; nonRetryable?: boolean }) => {
+          assert.equal(e.type, 'ERR_PLATFORM_AUTH');
+          assert.equal(e.nonRetryable, true);
+          assert.doesNotMatch(e.message, /revoked-token/);
+          return true;
+        },
+      );
+      const failed = (await listStageEvents(bad.database.db, RUN)).filter(
+        (e) => e.event === 'failed',
+      );
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.stage, 'deploy');
+    } finally {
+      await bad.close();
+    }
+  });
+});

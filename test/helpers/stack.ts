@@ -1,0 +1,64 @@
+// Everything the loop's activities need, on real parts: a sandbox ad platform (in memory, on a
+// free port, with a fixed date), a fresh database and a temporary creatives folder.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ActivityDeps } from '../../activities/index.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
+import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { freshDatabase, type DbKind } from './db.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const DEMO_WORLD = path.join(ROOT, 'sandbox/worlds/demo.json');
+
+export interface TestStack {
+  sandbox: Sandbox;
+  database: DatabaseHandle;
+  deps: ActivityDeps;
+  creativesDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(
+  o: { db?: DbKind; date?: string; adsPerMarket?: number; accessToken?: string } = {},
+): Promise<TestStack> {
+  const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
+  const database = await freshDatabase(o.db ?? 'pglite');
+  const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
+  const meta = createMetaAds({
+    graphUrl: sandbox.metaUrl,
+    ...sandbox.credentials,
+    ...(o.accessToken ? { accessToken: o.accessToken } : {}),
+  });
+  const deps: ActivityDeps = {
+    db: database.db,
+    meta,
+    config: {
+      CATALOG_PATH: path.join(ROOT, 'catalog/demo/catalog.json'),
+      TEMPLATES_DIR: path.join(ROOT, 'templates'),
+      CREATIVES_DIR: creativesDir,
+      ADS_PER_MARKET: o.adsPerMarket ?? 3,
+      LEARN_LOOKBACK_DAYS: 7,
+      META_DAILY_BUDGET: 50_000,
+    },
+  };
+  return {
+    sandbox,
+    database,
+    deps,
+    creativesDir,
+    async close() {
+      await sandbox.close();
+      await database.close();
+      fs.rmSync(creativesDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Ads in the sandbox account, straight from its store (the platform's truth). */
+export function sandboxAds(sandbox: Sandbox) {
+  return sandbox.meta.store
+    .list('ad', sandbox.credentials.adAccountId.slice(4))
+    .map((a) => ({ id: a.id, name: String(a.fields.name), status: String(a.fields.status) }));
+}

@@ -1,0 +1,63 @@
+// The Temporal side of tests: a real dev server (shared one from `npm test`, or one spawned here
+// from the CLI binary), and a worker over the real workflows with injected activities.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  DefaultLogger,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { createActivities, type ActivityDeps } from '../../activities/index.ts';
+import { MARKET, STAGE } from '../../core/search-attributes.ts';
+import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.ts';
+import { WORKFLOWS_PATH } from '../../workers/loop-worker.ts';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export async function testEnvironment(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (address) return TestWorkflowEnvironment.createFromExistingServer({ address });
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: ensureTemporalCli() },
+      ip: '127.0.0.1',
+      ui: false,
+      searchAttributes: [MARKET, STAGE],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+/** The workflow bundle, built once per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  quietRuntime();
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+export const uniqueTaskQueue = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
+
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  deps: ActivityDeps,
+) {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(deps),
+  });
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseCatalog, readCatalogFile } from '../../core/catalog.ts';
+import { loadConfig } from '../../core/config.ts';
+import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
+import { metaAdName, parseMetaAdName } from '../../core/ids.ts';
+import { keyed } from '../../core/random.ts';
+import { deepLink } from '../../core/tracking.ts';
+import { contentFromLink } from '../../sandbox/meta/graph-server.ts';
+import { ROOT } from '../helpers/stack.ts';
+
+const META = { META_ACCESS_TOKEN: 't0ken', META_AD_ACCOUNT_ID: 'act_1', META_PAGE_ID: '2' };
+
+describe('config', () => {
+  it('names every missing or malformed variable', () => {
+    assert.throws(
+      () => loadConfig({}),
+      (e: Error) => /META_ACCESS_TOKEN/.test(e.message) && /META_PAGE_ID/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig({ ...META, META_AD_ACCOUNT_ID: '123' }),
+      /META_AD_ACCOUNT_ID: must look like act_<digits>/,
+    );
+    assert.throws(() => loadConfig({ ...META, ADS_PER_MARKET: '0' }), /ADS_PER_MARKET/);
+  });
+
+  it('applies documented defaults, resolves paths and is frozen', () => {
+    const c = loadConfig(META, '/srv/adloop');
+    assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:7233');
+    assert.equal(c.ADS_PER_MARKET, 3);
+    assert.equal(c.PGLITE_DIR, '/srv/adloop/.data/pglite');
+    assert.ok(Object.isFrozen(c));
+  });
+});
+
+describe('dates', () => {
+  it('validates calendar dates and walks ranges across month ends', () => {
+    assert.equal(parseIsoDate('2026-02-28'), '2026-02-28');
+    assert.throws(() => parseIsoDate('2026-02-30', '--date'), /--date is not a calendar date/);
+    assert.throws(() => parseIsoDate('28.02.2026'), /YYYY-MM-DD/);
+    assert.equal(addDays('2026-03-01', -1), '2026-02-28');
+    assert.deepEqual(dateRange('2026-12-30', '2027-01-01'), [
+      '2026-12-30',
+      '2026-12-31',
+      '2027-01-01',
+    ]);
+  });
+});
+
+describe('naming and tracking', () => {
+  it('round-trips ad names and ignores ads adloop does not own', () => {
+    assert.deepEqual(parseMetaAdName(metaAdName('SE', 'abcdef0123456789abcdef01')), {
+      market: 'SE',
+      creativeHash: 'abcdef0123456789abcdef01',
+    });
+    assert.equal(parseMetaAdName('Summer promo'), null);
+  });
+
+  it('builds deep links the sandbox can read content from', () => {
+    const link = deepLink({
+      platform: 'meta',
+      market: 'SE',
+      artistId: 'a07',
+      templateId: 'duotone',
+    });
+    assert.match(link, /utm_campaign=adloop_SE/);
+    assert.deepEqual(contentFromLink(link), { artistId: 'a07', templateId: 'duotone' });
+  });
+
+  it('keyed randomness is deterministic and key-sensitive', () => {
+    assert.equal(keyed(1, 'x')(), keyed(1, 'x')());
+    assert.notEqual(keyed(1, 'x')(), keyed(1, 'y')());
+  });
+});
+
+describe('catalog', () => {
+  it('loads the shipped demo catalog with absolute image paths', () => {
+    const cat = readCatalogFile(path.join(ROOT, 'catalog/demo/catalog.json'));
+    assert.ok(cat.markets.length >= 3);
+    assert.ok(cat.artists.every((a) => path.isAbsolute(a.image) && fs.existsSync(a.image)));
+  });
+
+  it('names the field that is wrong', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cat-'));
+    fs.writeFileSync(path.join(dir, 'x.jpg'), 'x');
+    const good = {
+      markets: [
+        {
+          code: 'SE',
+          name: 'Sweden',
+          language: 'sv',
+          currency: 'SEK',
+          timeZone: 'Europe/Stockholm',
+        },
+      ],
+      artists: [{ id: 'a1', name: 'A', genre: 'pop', image: 'x.jpg', popularity: { SE: 0.5 } }],
+    };
+    assert.equal(parseCatalog(good, dir).artists.length, 1);
+    const bad = structuredClone(good);
+    bad.artists.push({
+      id: 'a2',
+      name: 'B',
+      genre: 'pop',
+      image: 'x.jpg',
+      popularity: { SE: 1.5 },
+    });
+    assert.throws(
+      () => parseCatalog(bad, dir, 'cat.json'),
+      /cat\.json is invalid:\n\s+artists\[1\]\.popularity\.SE/,
+    );
+    const unknown = structuredClone(good);
+    unknown.artists[0]!.popularity = { XX: 0.1 } as never;
+    assert.throws(
+      () => parseCatalog(unknown, dir),
+      /artists\[0\]\.popularity\.XX: unknown market XX/,
+    );
+    const missing = structuredClone(good);
+    missing.artists[0]!.image = 'nope.jpg';
+    assert.throws(() => parseCatalog(missing, dir), /artists\[0\]\.image: file not found/);
+    assert.throws(() => readCatalogFile(path.join(dir, 'absent.json')), /cannot read catalog/);
+  });
+});

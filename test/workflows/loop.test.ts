@@ -1,0 +1,146 @@
+// The daily loop on a real Temporal dev server with the real activities over the sandbox:
+// three markets end to end, a second day that learns from the first, and a third day on which
+// the platform's reporting is down and each market falls back to its previous ranking.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { dailyLoopWorkflowId, marketLoopWorkflowId, parseMetaAdName } from '../../core/ids.ts';
+import type { DailyLoopResult } from '../../core/types.ts';
+import { getRanking } from '../../db/rankings.repository.ts';
+import { getRun, listStageEvents } from '../../db/runs.repository.ts';
+import { dailyLoop } from '../../workflows/index.ts';
+import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const MARKETS = ['SE', 'DE', 'EG'];
+
+describe('daily loop on a real Temporal server', () => {
+  let env: TestWorkflowEnvironment;
+  let stack: TestStack;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = uniqueTaskQueue('loop-test');
+  const results: Record<string, DailyLoopResult> = {};
+
+  async function runDay(date: string) {
+    stack.sandbox.clock.set(date);
+    results[date] = await env.client.workflow.execute(dailyLoop, {
+      workflowId: dailyLoopWorkflowId(date),
+      taskQueue,
+      args: [{ date, markets: MARKETS }],
+    });
+    return results[date];
+  }
+
+  before(async () => {
+    env = await testEnvironment();
+    stack = await startTestStack({ date: '2026-03-01' });
+    worker = await createTestWorker(env, taskQueue, stack.deps);
+    running = worker.run();
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await stack?.close();
+    await env?.teardown();
+  });
+
+  it('runs every stage for every market and leaves live ads and PNGs', async () => {
+    const r = await runDay('2026-03-01');
+    assert.deepEqual(
+      r.markets.map((m) => [m.market, m.status]),
+      MARKETS.map((m) => [m, 'completed']),
+    );
+    for (const m of r.markets) {
+      assert.equal(m.fallbackUsed, false);
+      assert.equal(m.deploy!.created, 3);
+      assert.equal(m.deploy!.adIds.length, 3);
+      assert.ok(m.learn!.impressions > 0);
+    }
+    const ads = sandboxAds(stack.sandbox);
+    for (const market of MARKETS) {
+      assert.equal(
+        ads.filter((a) => parseMetaAdName(a.name)?.market === market && a.status === 'ACTIVE')
+          .length,
+        3,
+      );
+    }
+    const pngs = fs.readdirSync(stack.creativesDir).filter((f) => f.endsWith('.png'));
+    assert.equal(pngs.length, 9);
+    for (const market of MARKETS) {
+      const run = await getRun(stack.database.db, marketLoopWorkflowId(market, '2026-03-01'));
+      assert.equal(run!.status, 'completed');
+      const events = await listStageEvents(stack.database.db, run!.id);
+      assert.deepEqual(
+        [...new Set(events.filter((e) => e.event === 'completed').map((e) => e.stage))],
+        ['ingest', 'rank', 'render', 'deploy', 'learn'],
+      );
+    }
+  });
+
+  it('ranks the next day on what it learned, without duplicating ads', async () => {
+    const r = await runDay('2026-03-02');
+    assert.ok(r.markets.every((m) => m.status === 'completed' && !m.fallbackUsed));
+    const ranking = await getRanking(stack.database.db, 'SE', '2026-03-02');
+    const shares = new Set(ranking!.items.map((i) => i.reasons.registrationShare));
+    assert.ok(shares.size > 1, 'registration share differs between artists once there is delivery');
+    const names = sandboxAds(stack.sandbox).map((a) => a.name);
+    assert.equal(new Set(names).size, names.length, 'no ad name appears twice');
+  });
+
+  it('falls back to the previous ranking when platform metrics cannot be ingested', async () => {
+    stack.sandbox.meta.faults.insightsDown = true;
+    try {
+      const r = await runDay('2026-03-03');
+      for (const m of r.markets) {
+        assert.equal(m.status, 'completed');
+        assert.equal(m.fallbackUsed, true);
+        assert.equal(m.ranking.source, 'fallback-previous');
+        assert.equal(m.learn, null, 'learning is skipped while reporting is down');
+      }
+      const today = await getRanking(stack.database.db, 'SE', '2026-03-03');
+      const before = await getRanking(stack.database.db, 'SE', '2026-03-02');
+      assert.equal(today!.basedOn, '2026-03-02');
+      assert.deepEqual(today!.items, before!.items);
+      const run = await getRun(stack.database.db, marketLoopWorkflowId('SE', '2026-03-03'));
+      assert.equal(run!.fallback_used, true);
+      const failedIngests = (await listStageEvents(stack.database.db, run!.id)).filter(
+        (e) => e.stage === 'ingest' && e.event === 'failed',
+      );
+      assert.equal(failedIngests.length, 4, 'the metrics ingest was retried before falling back');
+    } finally {
+      stack.sandbox.meta.faults.insightsDown = false;
+    }
+  });
+
+  it('makes runs filterable by Market and Stage in visibility', async () => {
+    const query = `Market = "SE" AND Stage = "done" AND WorkflowId STARTS_WITH "market/SE/2026-03-0"`;
+    let ids: string[] = [];
+    for (let i = 0; i < 50 && ids.length < 3; i++) {
+      ids = [];
+      for await (const w of env.client.workflow.list({ query })) ids.push(w.workflowId);
+      if (ids.length < 3) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(ids.sort(), [
+      'market/SE/2026-03-01',
+      'market/SE/2026-03-02',
+      'market/SE/2026-03-03',
+    ]);
+  });
+
+  it('keeps secrets out of workflow histories', async () => {
+    for (const id of [
+      dailyLoopWorkflowId('2026-03-01'),
+      marketLoopWorkflowId('SE', '2026-03-01'),
+    ]) {
+      const history = await env.client.workflow.getHandle(id).fetchHistory();
+      const text = JSON.stringify(history);
+      assert.ok(
+        !text.includes(stack.sandbox.credentials.accessToken),
+        `${id} history holds no token`,
+      );
+    }
+  });
+});
