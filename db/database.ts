@@ -57,7 +57,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
           if (oid === OID.INT8 || oid === OID.NUMERIC) return asNumber;
           if (oid === OID.DATE) return asIs;
-          return pg.types.getTypeParser(oid, format);
+          return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
         }) as typeof pg.types.getTypeParser,
       },
     });

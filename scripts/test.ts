@@ -34,7 +34,7 @@ if (files.length === 0) {
 const cli = ensureTemporalCli();
 const temporal = await startDevServer({ cli, port: await freePort(), uiPort: null, dbFile: null });
 let pg: TempPostgres | null = null;
-let code = 1;
+let code: number;
 try {
   let databaseUrl = process.env.TEST_DATABASE_URL;
   if (!databaseUrl) {

@@ -37,8 +37,8 @@ export async function storeMetaInsights(db: Db, market: string, rows: MetaInsigh
 export function createIngestActivities({ db, meta, config }: ActivityDeps) {
   return {
     /** Market codes in the catalog, for a daily loop that was not told which markets to run. */
-    async listMarkets(): Promise<string[]> {
-      return readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
+    listMarkets(): Promise<string[]> {
+      return Promise.resolve(readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code));
     },
 
     /** Upserts the market, every artist and the artists' popularity in the market as of `date`. */

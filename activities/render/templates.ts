@@ -50,7 +50,9 @@ export function loadTemplates(dir: string): TemplateLibrary {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read template manifest ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read template manifest ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {

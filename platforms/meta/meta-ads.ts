@@ -266,7 +266,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           const action = (t: string) => num(actions.find((a) => a.action_type === t)?.value);
           return {
             adId: String(r.ad_id),
-            adName: String(r.ad_name ?? ''),
+            adName: typeof r.ad_name === 'string' ? r.ad_name : '',
             date: String(r.date_start),
             impressions: num(r.impressions),
             clicks: num(r.clicks),

@@ -6,6 +6,7 @@
 // Errors are Graph error objects; access tokens are checked; list edges page with absolute
 // `paging.next` URLs; account calls report `X-Business-Use-Case-Usage`.
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addDays, dateRange } from '../../core/dates.ts';
 import type { SimAd, Simulator } from '../simulator.ts';
@@ -92,10 +93,17 @@ export function contentFromLink(link: unknown): {
   }
 }
 
-export class MetaGraphSandbox {
+export interface GraphRequestEvent {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** Emits `request` (GraphRequestEvent) after each response is written. */
+export class MetaGraphSandbox extends EventEmitter<{ request: [GraphRequestEvent] }> {
   readonly faults: MetaFaults = { down: false, insightsDown: false };
   /** Every request seen, for tests and the sandbox's own log. */
-  readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  readonly requests: GraphRequestEvent[] = [];
   private readonly callTimes: number[] = [];
   private readonly accountId: string;
 
@@ -106,6 +114,7 @@ export class MetaGraphSandbox {
     private readonly clock: SandboxClock,
     private baseUrl = '',
   ) {
+    super();
     this.accountId = world.meta.adAccountId.slice('act_'.length);
   }
 
@@ -146,8 +155,10 @@ export class MetaGraphSandbox {
       body = e.toBody();
       headers['www-authenticate'] = 'OAuth "Facebook Platform" "invalid_request"';
     }
-    this.requests.push({ method, path: url.pathname, status });
+    const event = { method, path: url.pathname, status };
+    this.requests.push(event);
     res.writeHead(status, headers).end(JSON.stringify(body));
+    this.emit('request', event);
   }
 
   private authenticate(req: IncomingMessage, params: Params) {
@@ -241,8 +252,18 @@ export class MetaGraphSandbox {
     return String(v);
   }
 
+  /** A scalar parameter as a string, `fallback` when absent; objects are a parameter error. */
+  private scalar(params: Params, name: string, fallback: string): string {
+    const v = params[name];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw graphErrors.invalidParam(`Param ${name} must be a scalar`);
+    }
+    return String(v);
+  }
+
   private status(params: Params, fallback: string): string {
-    const s = params.status === undefined ? fallback : String(params.status);
+    const s = this.scalar(params, 'status', fallback);
     if (!STATUSES.has(s))
       throw graphErrors.invalidParam(`Param status must be one of {${[...STATUSES].join(', ')}}`);
     return s;
@@ -387,7 +408,7 @@ export class MetaGraphSandbox {
     if (p.status !== undefined) changes.status = this.status(p, 'ACTIVE');
     if (typeof p.name === 'string') changes.name = p.name;
     if (p.daily_budget !== undefined && obj.type === 'adset')
-      changes.daily_budget = String(p.daily_budget);
+      changes.daily_budget = this.scalar(p, 'daily_budget', '');
     this.store.update(obj, changes, this.clock.today());
     return { success: true };
   }
@@ -498,7 +519,7 @@ export class MetaGraphSandbox {
 
   private insights(params: Params, url: URL, include: (ad: GraphObject) => boolean): unknown {
     if (this.faults.insightsDown) throw graphErrors.unavailable();
-    const level = String(params.level ?? 'ad');
+    const level = this.scalar(params, 'level', 'ad');
     if (!['ad', 'adset', 'campaign', 'account'].includes(level))
       throw graphErrors.invalidParam('Param level must be one of {ad, adset, campaign, account}');
     const today = this.clock.today();
@@ -516,7 +537,7 @@ export class MetaGraphSandbox {
     } else {
       since = until = addDays(today, -1); // date_preset=yesterday is the default here
     }
-    const daily = String(params.time_increment ?? 'all_days') === '1';
+    const daily = this.scalar(params, 'time_increment', 'all_days') === '1';
     const fields =
       typeof params.fields === 'string' && params.fields
         ? params.fields.split(',')

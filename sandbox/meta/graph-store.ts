@@ -54,7 +54,10 @@ export class GraphStore {
       fields: { ...fields, id },
       seq: this.nextSeq++,
     };
-    if (type === 'ad') obj.statusLog = [{ date, status: String(fields.status ?? 'ACTIVE') }];
+    if (type === 'ad')
+      obj.statusLog = [
+        { date, status: typeof fields.status === 'string' ? fields.status : 'ACTIVE' },
+      ];
     this.objects.set(id, obj);
     this.save();
     return obj;

@@ -21,8 +21,8 @@ describe('stage activities', () => {
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r1' } });
   let creatives: RenderedCreative[];
   // MockActivityEnvironment.run does not infer the result type; this keeps the tests typed.
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A) =>
-    env.run(fn, ...args) as Promise<R>;
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+    env.run<A, R, typeof fn>(fn, ...args);
 
   before(async () => {
     stack = await startTestStack();

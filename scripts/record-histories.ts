@@ -1,0 +1,43 @@
+// Records the workflow histories the replay test checks (test/histories/*.json). Run it when a
+// workflow changes on purpose, after making the change replay-safe (patched()), and commit both:
+//   npm run record-histories
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../core/ids.ts';
+import { dailyLoop } from '../workflows/index.ts';
+import { startTestStack } from '../test/helpers/stack.ts';
+import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../test/helpers/temporal.ts';
+
+const OUT = path.resolve(import.meta.dirname, '../test/histories');
+const env = await testEnvironment();
+const stack = await startTestStack({ date: '2026-01-05' });
+const taskQueue = uniqueTaskQueue('record');
+const worker = await createTestWorker(env, taskQueue, stack.deps);
+try {
+  await worker.runUntil(async () => {
+    const run = (date: string) =>
+      env.client.workflow.execute(dailyLoop, {
+        workflowId: dailyLoopWorkflowId(date),
+        taskQueue,
+        args: [{ date, markets: ['SE', 'EG'] }],
+      });
+    await run('2026-01-05');
+    stack.sandbox.clock.set('2026-01-06');
+    stack.sandbox.meta.faults.insightsDown = true; // the fallback path
+    await run('2026-01-06');
+  });
+  const save = async (file: string, workflowId: string) => {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    fs.writeFileSync(path.join(OUT, file), historyToJSON(history) + '\n');
+    console.log(`wrote test/histories/${file} (${history.events?.length ?? 0} events)`);
+  };
+  fs.mkdirSync(OUT, { recursive: true });
+  await save('daily-loop.json', dailyLoopWorkflowId('2026-01-05'));
+  await save('market-loop.json', marketLoopWorkflowId('EG', '2026-01-05'));
+  await save('market-loop-fallback.json', marketLoopWorkflowId('SE', '2026-01-06'));
+} finally {
+  await stack.close();
+  await env.teardown();
+}
+process.exit(0);

@@ -1,0 +1,41 @@
+// Every committed history must replay against today's workflow code: a change that would break
+// running workflows (non-determinism) fails here, before it reaches a server.
+import { Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers/stack.ts';
+import { workflowBundle } from '../helpers/temporal.ts';
+
+const DIR = path.join(ROOT, 'test/histories');
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+describe('replay of committed histories', () => {
+  it('has histories of the daily loop, a market loop and the fallback path', () => {
+    assert.deepEqual(files, ['daily-loop.json', 'market-loop-fallback.json', 'market-loop.json']);
+  });
+
+  for (const file of files) {
+    it(`replays ${file}`, async () => {
+      const history: unknown = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    });
+  }
+
+  it('detects non-determinism (a history from different code fails)', async () => {
+    const history = JSON.parse(fs.readFileSync(path.join(DIR, 'market-loop.json'), 'utf8')) as {
+      events: Array<{
+        activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+      }>;
+    };
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+    scheduled!.activityTaskScheduledEventAttributes!.activityType!.name = 'somethingElse';
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered'),
+    );
+  });
+});
