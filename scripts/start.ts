@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
@@ -57,10 +58,25 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const step = (msg: string) => console.log(`▸ ${msg}`);
 
+/** Creatives are typeset in Noto Sans (+ Arabic); without them text falls back to other fonts. */
+function checkFonts() {
+  const res = spawnSync('fc-list', [':family', 'family'], { encoding: 'utf8' });
+  if (res.status !== 0) return;
+  const missing = ['Noto Sans', 'Noto Sans Arabic'].filter(
+    (f) => !res.stdout.split('\n').some((l) => l.split(',').includes(f)),
+  );
+  if (missing.length > 0) {
+    console.warn(
+      `! fonts missing: ${missing.join(', ')}; creatives will use fallback fonts. Install: apt-get install fonts-noto-core`,
+    );
+  }
+}
+
 try {
   if (fs.existsSync(path.join(ROOT, '.env'))) process.loadEnvFile(path.join(ROOT, '.env'));
   const date = parseIsoDate(opts.date ?? todayUtc(), '--date');
   fs.mkdirSync(DATA, { recursive: true });
+  checkFonts();
 
   // 1. Temporal: reuse a server already listening, else start the dev server on SQLite.
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
