@@ -49,6 +49,15 @@ async function stopAll(code: number): Promise<never> {
   }
   process.exit(code);
 }
+// Output piped into a pager or `head` that exits: stop cleanly instead of dying on EPIPE and
+// leaving the dev server behind.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') void stopAll(0);
+});
+process.on('uncaughtException', (err) => {
+  console.error(`adloop start: ${err.message}`);
+  void stopAll(1);
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.log(`\n${signal}: stopping the worker, the sandbox and the Temporal dev server…`);

@@ -2,6 +2,7 @@
 // market's stage as it changes, from the market workflows' status query.
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -13,28 +14,30 @@ import type { dailyLoop } from '../../workflows/index.ts';
 export type LoopStart = 'started' | 'attached' | 'already-completed';
 
 /**
- * Starts `loop/<date>`. A running loop is attached to (USE_EXISTING); a closed one is not run
- * again (REJECT_DUPLICATE), so running `npm start` twice never duplicates a day.
+ * Starts `loop/<date>`. A running loop is attached to (USE_EXISTING); a completed one is not run
+ * again (ALLOW_DUPLICATE_FAILED_ONLY: only a failed, cancelled or terminated day runs anew), so
+ * running `npm start` twice never duplicates a day.
  */
 export async function startDailyLoop(
   client: Client,
   o: { date: IsoDate; markets?: string[] | undefined; taskQueue: string },
 ): Promise<{ handle: WorkflowHandle<typeof dailyLoop>; how: LoopStart }> {
   const workflowId = dailyLoopWorkflowId(o.date);
+  let running = false;
+  try {
+    running = (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
   try {
     const handle = await client.workflow.start<typeof dailyLoop>('dailyLoop', {
       workflowId,
       taskQueue: o.taskQueue,
       args: [{ date: o.date, ...(o.markets ? { markets: o.markets } : {}) }],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    const started = handle.firstExecutionRunId;
-    const desc = await handle.describe();
-    return {
-      handle,
-      how: desc.runId === started && desc.historyLength <= 3 ? 'started' : 'attached',
-    };
+    return { handle, how: running ? 'attached' : 'started' };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     return {

@@ -100,7 +100,13 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);
   const out = o.logFile ? fs.openSync(o.logFile, 'a') : 'ignore';
-  const child = spawn(o.cli, args, { stdio: ['ignore', out, out], detached: false });
+  // With util-linux's setpriv the kernel kills the server when this process dies, however it
+  // dies (even SIGKILL), so a crashed `npm start` never leaves a server holding the ports.
+  const setpriv = fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
+  const [cmd, argv] = setpriv
+    ? [setpriv, ['--pdeathsig', 'KILL', '--', o.cli, ...args]]
+    : [o.cli, args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => ((exited = true), resolve())),
