@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { issueLines, readJsonFile } from './validation.ts';
 
 const marketSchema = z.object({
   code: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SE'),
@@ -71,19 +72,11 @@ export class CatalogError extends Error {
   override name = 'CatalogError';
 }
 
-function formatPath(p: PropertyKey[]): string {
-  return p
-    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
-    .join('');
-}
-
 /** Parses and validates a catalog; image paths are resolved against `baseDir` and must exist. */
 export function parseCatalog(raw: unknown, baseDir: string, source = 'catalog'): Catalog {
   const parsed = catalogSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) => `  ${formatPath(i.path) || '(root)'}: ${i.message}`,
-    );
+    const lines = issueLines(parsed.error);
     throw new CatalogError(`${source} is invalid:\n${lines.join('\n')}`);
   }
   const missing: string[] = [];
@@ -97,11 +90,5 @@ export function parseCatalog(raw: unknown, baseDir: string, source = 'catalog'):
 }
 
 export function readCatalogFile(file: string): Catalog {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new CatalogError(`cannot read catalog ${file}: ${(err as Error).message}`);
-  }
-  return parseCatalog(raw, path.dirname(file), file);
+  return parseCatalog(readJsonFile(file, 'catalog', CatalogError), path.dirname(file), file);
 }

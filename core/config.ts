@@ -3,6 +3,7 @@
 // never from workflow arguments, so they never reach a workflow history.
 import path from 'node:path';
 import { z } from 'zod';
+import { issueLines } from './validation.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -57,7 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const problems = issueLines(parsed.error);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const c = parsed.data;

@@ -1,9 +1,9 @@
 // A sandbox world: the markets, the catalog, the ad account adloop talks to, and the hidden truth
 // the simulator draws delivery from. Validated with errors that name the field.
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { readCatalogFile, type Catalog } from '../core/catalog.ts';
+import { issueLines, readJsonFile } from '../core/validation.ts';
 
 const marketEconomics = z.object({
   /** Cost per 1000 impressions in the account currency. */
@@ -52,15 +52,9 @@ export class WorldError extends Error {
 }
 
 export function loadWorld(file: string): World {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new WorldError(`cannot read world ${file}: ${(err as Error).message}`);
-  }
-  const parsed = worldSchema.safeParse(raw);
+  const parsed = worldSchema.safeParse(readJsonFile(file, 'world', WorldError));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = issueLines(parsed.error);
     throw new WorldError(`world ${file} is invalid:\n${lines.join('\n')}`);
   }
   const catalogData = readCatalogFile(path.resolve(path.dirname(file), parsed.data.catalog));

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { issueLines, readJsonFile } from '../../core/validation.ts';
 
 const manifestSchema = z.object({
   templates: z
@@ -46,17 +47,10 @@ export interface TemplateLibrary {
 
 export function loadTemplates(dir: string): TemplateLibrary {
   const file = path.join(dir, 'manifest.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read template manifest ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const raw = readJsonFile(file, 'template manifest');
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = issueLines(parsed.error);
     throw new Error(`template manifest ${file} is invalid:\n${lines.join('\n')}`);
   }
   const templates = parsed.data.templates.map((t) => {
