@@ -3,7 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { todayUtc } from '../core/dates.ts';
-import { MetaGraphSandbox, type SandboxClock } from './meta/graph-server.ts';
+import type { SandboxClock } from './contracts.ts';
+import { MetaGraphSandbox } from './meta/graph-server.ts';
 import { GraphStore } from './meta/graph-store.ts';
 import { Simulator } from './simulator.ts';
 import { loadWorld, type World } from './world.ts';

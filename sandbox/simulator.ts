@@ -1,29 +1,24 @@
-// The hidden ground truth and the platform's delivery. Nothing outside sandbox/ may read this:
-// adloop only ever sees what the wire-format servers report.
+// The hidden ground truth and the platforms' delivery. Nothing outside sandbox/ may read this:
+// adloop only ever sees what the wire-format servers report. Only the oracle policy (sandbox/
+// policies) reads the truth directly, as the yardstick.
 import { hashString, keyed, normal } from '../core/random.ts';
+import type { Delivery, DeliveryModel, Funnel, Os, PlatformName, SimAd } from './contracts.ts';
 import type { World } from './world.ts';
 
-/** What the simulator needs to know about one ad to deliver it. */
-export interface SimAd {
-  id: string;
-  market: string;
-  /** Content the ad's deep link opens; null when it cannot be told (delivers as average). */
-  artistId: string | null;
-  templateId: string | null;
-}
+export type { Delivery, SimAd } from './contracts.ts';
 
-export interface Delivery {
-  adId: string;
-  date: string;
-  impressions: number;
-  clicks: number;
-  /** Spend in the account currency's minor units (cents). */
-  spendMinor: number;
-  installs: number;
-  registrations: number;
-}
+const OSES: Os[] = ['ios', 'android'];
 
-export class Simulator {
+/** How well an aspect ratio fits each platform's placements (feed vs full screen). */
+const PLACEMENT_FIT: Record<PlatformName, Record<string, number>> = {
+  meta: { '1:1': 1, '4:5': 1.05, '9:16': 0.97, '16:9': 0.85 },
+  tiktok: { '9:16': 1, '1:1': 0.72, '4:5': 0.78, '16:9': 0.6 },
+};
+
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+export class Simulator implements DeliveryModel {
   private readonly popularity = new Map<string, number>();
 
   constructor(private readonly world: World) {
@@ -40,59 +35,105 @@ export class Simulator {
     return w * pop + (1 - w) * u;
   }
 
-  /** Hidden fit of a template in a market, around 1. */
-  templateFit(templateId: string, market: string): number {
-    const u = keyed(this.world.seed, 'template-fit', templateId, market)();
-    return 1 + this.world.truth.templateSpread * (2 * u - 1);
+  /** Hidden fit of a template in a market for one OS segment, around 1. */
+  templateFit(templateId: string, market: string, os: Os): number {
+    const { templateSpread, segmentSpread } = this.world.truth;
+    const m = keyed(this.world.seed, 'template-fit', templateId, market)();
+    const s = keyed(this.world.seed, 'template-segment', templateId, market, os)();
+    return (1 + templateSpread * (2 * m - 1)) * (1 + segmentSpread * (2 * s - 1));
   }
 
-  /** True click-through and registration-per-install rates of an ad. */
-  trueRates(ad: SimAd): { ctr: number; registrationRate: number } {
+  /** Fatigue and novelty: a new creative gets a lift that fades; every day live wears it down. */
+  ageFactor(daysLive: number): number {
+    const { fatigueRate, noveltyBoost } = this.world.truth;
+    const d = Math.max(0, daysLive);
+    return Math.exp(-fatigueRate * d) * (1 + noveltyBoost * Math.exp(-d / 2));
+  }
+
+  /** True rates of an ad for one OS segment on a date. */
+  trueRates(ad: SimAd, os: Os, date: string) {
     const econ = this.world.markets[ad.market];
-    if (!econ) return { ctr: 0, registrationRate: 0 };
+    if (!econ) return { ctr: 0, installRate: 0, registrationRate: 0, subscriptionRate: 0 };
     const appeal = ad.artistId ? this.appeal(ad.artistId, ad.market) : 0.5;
-    const fit = ad.templateId ? this.templateFit(ad.templateId, ad.market) : 1;
+    const fit = ad.templateId ? this.templateFit(ad.templateId, ad.market, os) : 1;
+    const placement = PLACEMENT_FIT[ad.platform][ad.aspectRatio ?? ''] ?? 0.9;
+    const age = this.ageFactor(daysBetween(ad.createdDate, date));
+    const lift = os === 'ios' ? this.world.truth.iosSubscriptionLift : 1;
     return {
-      ctr: Math.min(0.5, econ.baseCtr * (0.4 + 1.2 * appeal) * fit),
+      ctr: Math.min(0.5, econ.baseCtr * (0.4 + 1.2 * appeal) * fit * placement * age),
+      // iOS users install a little less readily from an ad but subscribe more often.
+      installRate: Math.min(1, econ.installRate * (os === 'ios' ? 0.85 : 1.1)),
       registrationRate: Math.min(1, econ.registrationRate * (0.5 + appeal)),
+      subscriptionRate: Math.min(1, econ.subscriptionRate * (0.6 + 0.8 * appeal) * lift),
     };
   }
 
-  /**
-   * One day of one ad set: the platform splits the budget across its active ads by its own noisy
-   * estimate of their quality, so the more ads share a budget the more of it lands on weak ones.
-   */
+  /** Expected registrations per unit of spend of an ad (the oracle's yardstick). */
+  expectedRegistrationsPerSpend(ad: SimAd, date: string): number {
+    const econ = this.world.markets[ad.market];
+    if (!econ) return 0;
+    let total = 0;
+    for (const os of OSES) {
+      const share = os === 'ios' ? econ.iosShare : 1 - econ.iosShare;
+      const r = this.trueRates(ad, os, date);
+      total += share * r.ctr * r.installRate * r.registrationRate;
+    }
+    return (total * 1000) / econ.cpm;
+  }
+
   deliverAdSet(budgetMinor: number, ads: SimAd[], date: string, adSetId: string): Delivery[] {
     if (ads.length === 0 || budgetMinor <= 0) return [];
     const { noise, learningNoise } = this.world.truth;
     const learn = keyed(this.world.seed, 'learning', adSetId, date, ads.length);
-    const rates = ads.map((ad) => this.trueRates(ad));
-    const weights = rates.map((r) => (r.ctr * Math.exp(learningNoise * normal(learn))) ** 2);
+    const quality = ads.map(
+      (ad) => OSES.reduce((s, os) => s + this.trueRates(ad, os, date).ctr, 0) / 2,
+    );
+    // The platform's estimate of each ad is noisy; it bets its budget on what looks best.
+    const weights = quality.map((q) => (q * Math.exp(learningNoise * normal(learn))) ** 2);
     const total = weights.reduce((s, w) => s + w, 0) || 1;
     return ads.map((ad, i) => {
       const econ = this.world.markets[ad.market];
-      const r = keyed(this.world.seed, 'delivery', ad.id, date);
+      const r = keyed(this.world.seed, 'delivery', ad.platform, ad.id, date);
       const jitter = () => Math.exp(noise * normal(r) - (noise * noise) / 2);
       const spendMinor = Math.round((budgetMinor * weights[i]!) / total);
-      if (!econ || spendMinor <= 0) {
-        return {
-          adId: ad.id,
-          date,
-          impressions: 0,
-          clicks: 0,
-          spendMinor: 0,
-          installs: 0,
-          registrations: 0,
-        };
+      const empty: Funnel = { installs: 0, registrations: 0, subscriptions: 0 };
+      const out: Delivery = {
+        adId: ad.id,
+        date,
+        impressions: 0,
+        clicks: 0,
+        spendMinor: 0,
+        installs: 0,
+        registrations: 0,
+        subscriptions: 0,
+        byOs: { ios: { ...empty }, android: { ...empty } },
+      };
+      if (!econ || spendMinor <= 0) return out;
+      // Spend buys impressions at the market's CPM, with diminishing reach near the audience size.
+      const bought = (spendMinor / 100 / econ.cpm) * 1000;
+      out.impressions = Math.floor(econ.audienceSize * (1 - Math.exp(-bought / econ.audienceSize)));
+      out.spendMinor = spendMinor;
+      for (const os of OSES) {
+        const share = os === 'ios' ? econ.iosShare : 1 - econ.iosShare;
+        const rates = this.trueRates(ad, os, date);
+        const imps = Math.round(out.impressions * share);
+        const clicks = Math.min(imps, Math.round(imps * rates.ctr * jitter()));
+        const installs = Math.min(clicks, Math.round(clicks * rates.installRate * jitter()));
+        const registrations = Math.min(
+          installs,
+          Math.round(installs * rates.registrationRate * jitter()),
+        );
+        const subscriptions = Math.min(
+          registrations,
+          Math.round(registrations * rates.subscriptionRate * jitter()),
+        );
+        out.clicks += clicks;
+        out.byOs[os] = { installs, registrations, subscriptions };
+        out.installs += installs;
+        out.registrations += registrations;
+        out.subscriptions += subscriptions;
       }
-      const impressions = Math.floor((spendMinor / 100 / econ.cpm) * 1000);
-      const clicks = Math.min(impressions, Math.round(impressions * rates[i]!.ctr * jitter()));
-      const installs = Math.min(clicks, Math.round(clicks * econ.installRate * jitter()));
-      const registrations = Math.min(
-        installs,
-        Math.round(installs * rates[i]!.registrationRate * jitter()),
-      );
-      return { adId: ad.id, date, impressions, clicks, spendMinor, installs, registrations };
+      return out;
     });
   }
 

@@ -9,15 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addDays, dateRange } from '../../core/dates.ts';
-import type { SimAd, Simulator } from '../simulator.ts';
+import type {
+  AttributedDelivery,
+  Delivery,
+  DeliveryLog,
+  SandboxClock,
+  SimAd,
+} from '../contracts.ts';
+import type { Simulator } from '../simulator.ts';
 import type { World } from '../world.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
-
-export interface SandboxClock {
-  /** The sandbox's current business date (YYYY-MM-DD). */
-  today(): string;
-}
 
 export interface MetaFaults {
   /** Every Graph call fails with a transient error (code 2, HTTP 503). */
@@ -100,7 +102,11 @@ export interface GraphRequestEvent {
 }
 
 /** Emits `request` (GraphRequestEvent) after each response is written. */
-export class MetaGraphSandbox extends EventEmitter<{ request: [GraphRequestEvent] }> {
+export class MetaGraphSandbox
+  extends EventEmitter<{ request: [GraphRequestEvent] }>
+  implements DeliveryLog
+{
+  readonly platform = 'meta' as const;
   readonly faults: MetaFaults = { down: false, insightsDown: false };
   /** Every request seen, for tests and the sandbox's own log. */
   readonly requests: GraphRequestEvent[] = [];
@@ -514,7 +520,59 @@ export class MetaGraphSandbox extends EventEmitter<{ request: [GraphRequestEvent
     const creative = this.store.get(String((ad.fields.creative as { id?: string }).id));
     const spec = creative?.fields.object_story_spec as
       { link_data?: { link?: string } } | undefined;
-    return { id: ad.id, market: countries?.[0] ?? '', ...contentFromLink(spec?.link_data?.link) };
+    return {
+      id: ad.id,
+      platform: 'meta',
+      market: countries?.[0] ?? '',
+      // adloop's images are square; a creative's aspect ratio is not in the Graph object.
+      aspectRatio: '1:1',
+      createdDate: ad.statusLog?.[0]?.date ?? this.clock.today(),
+      ...contentFromLink(spec?.link_data?.link),
+    };
+  }
+
+  /** Every ad's delivery on `date`: each active ad set splits its budget over its active ads. */
+  private deliveries(
+    date: string,
+  ): Array<{ ad: GraphObject; adsetId: string; delivery: Delivery }> {
+    const adsets = new Map(this.store.list('adset', this.accountId).map((x) => [x.id, x]));
+    const byAdSet = new Map<string, GraphObject[]>();
+    for (const ad of this.store.list('ad', this.accountId)) {
+      const adset = adsets.get(String(ad.fields.adset_id));
+      if (this.store.statusOn(ad, date) !== 'ACTIVE' || adset?.fields.status !== 'ACTIVE') continue;
+      byAdSet.set(adset.id, [...(byAdSet.get(adset.id) ?? []), ad]);
+    }
+    const out: Array<{ ad: GraphObject; adsetId: string; delivery: Delivery }> = [];
+    for (const [adsetId, live] of byAdSet) {
+      const budget = Number(adsets.get(adsetId)!.fields.daily_budget);
+      const deliveries = this.simulator.deliverAdSet(
+        budget,
+        live.map((a) => this.simAd(a)),
+        date,
+        adsetId,
+      );
+      deliveries.forEach((delivery, i) => out.push({ ad: live[i]!, adsetId, delivery }));
+    }
+    return out;
+  }
+
+  /** DeliveryLog: what this platform delivered on `date`, for the MMP servers. */
+  deliveriesOn(date: string): AttributedDelivery[] {
+    return this.deliveries(date).map(({ ad, adsetId, delivery }) => {
+      const campaign = this.store.get(String(ad.fields.campaign_id));
+      const adset = this.store.get(adsetId);
+      return {
+        platform: 'meta',
+        market: this.simAd(ad).market,
+        campaignId: String(ad.fields.campaign_id),
+        campaignName: typeof campaign?.fields.name === 'string' ? campaign.fields.name : '',
+        adGroupId: adsetId,
+        adGroupName: typeof adset?.fields.name === 'string' ? adset.fields.name : '',
+        adId: ad.id,
+        adName: String(ad.fields.name),
+        delivery,
+      };
+    });
   }
 
   private insights(params: Params, url: URL, include: (ad: GraphObject) => boolean): unknown {
@@ -542,8 +600,6 @@ export class MetaGraphSandbox extends EventEmitter<{ request: [GraphRequestEvent
       typeof params.fields === 'string' && params.fields
         ? params.fields.split(',')
         : ['impressions', 'spend'];
-    const ads = this.store.list('ad', this.accountId, include);
-    const adsets = new Map(this.store.list('adset', this.accountId).map((s) => [s.id, s]));
     const groups = new Map<
       string,
       {
@@ -557,48 +613,24 @@ export class MetaGraphSandbox extends EventEmitter<{ request: [GraphRequestEvent
         reg: number;
       }
     >();
+    const wanted = new Set(this.store.list('ad', this.accountId, include).map((a) => a.id));
     for (const date of dateRange(since, until > today ? today : until)) {
-      const byAdSet = new Map<string, GraphObject[]>();
-      for (const ad of ads) {
-        const adset = adsets.get(String(ad.fields.adset_id));
-        if (this.store.statusOn(ad, date) !== 'ACTIVE' || adset?.fields.status !== 'ACTIVE')
-          continue;
-        byAdSet.set(adset.id, [...(byAdSet.get(adset.id) ?? []), ad]);
-      }
-      for (const [adsetId, live] of byAdSet) {
-        const budget = Number(adsets.get(adsetId)!.fields.daily_budget);
-        const deliveries = this.simulator.deliverAdSet(
-          budget,
-          live.map((a) => this.simAd(a)),
-          date,
-          adsetId,
-        );
-        for (const [i, d] of deliveries.entries()) {
-          const ad = live[i]!;
-          const key: Record<string, string> = { account_id: this.accountId };
-          if (level !== 'account') key.campaign_id = String(ad.fields.campaign_id);
-          if (level === 'adset' || level === 'ad') key.adset_id = adsetId;
-          if (level === 'ad') Object.assign(key, { ad_id: ad.id, ad_name: String(ad.fields.name) });
-          const start = daily ? date : since;
-          const stop = daily ? date : until;
-          const id = `${start}|${key.campaign_id ?? ''}|${key.adset_id ?? ''}|${key.ad_id ?? ''}`;
-          const g = groups.get(id) ?? {
-            key,
-            start,
-            stop,
-            imp: 0,
-            clk: 0,
-            spend: 0,
-            inst: 0,
-            reg: 0,
-          };
-          g.imp += d.impressions;
-          g.clk += d.clicks;
-          g.spend += d.spendMinor;
-          g.inst += d.installs;
-          g.reg += d.registrations;
-          groups.set(id, g);
-        }
+      for (const { ad, adsetId, delivery: d } of this.deliveries(date)) {
+        if (!wanted.has(ad.id)) continue;
+        const key: Record<string, string> = { account_id: this.accountId };
+        if (level !== 'account') key.campaign_id = String(ad.fields.campaign_id);
+        if (level === 'adset' || level === 'ad') key.adset_id = adsetId;
+        if (level === 'ad') Object.assign(key, { ad_id: ad.id, ad_name: String(ad.fields.name) });
+        const start = daily ? date : since;
+        const stop = daily ? date : until;
+        const id = `${start}|${key.campaign_id ?? ''}|${key.adset_id ?? ''}|${key.ad_id ?? ''}`;
+        const g = groups.get(id) ?? { key, start, stop, imp: 0, clk: 0, spend: 0, inst: 0, reg: 0 };
+        g.imp += d.impressions;
+        g.clk += d.clicks;
+        g.spend += d.spendMinor;
+        g.inst += d.installs;
+        g.reg += d.registrations;
+        groups.set(id, g);
       }
     }
     const rows = [...groups.entries()]
