@@ -18,6 +18,7 @@ import type {
 } from '../contracts.ts';
 import type { Simulator } from '../simulator.ts';
 import type { World } from '../world.ts';
+import { contentFromLink } from '../deep-link.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
@@ -76,23 +77,6 @@ async function readBody(req: IncomingMessage): Promise<Params> {
     return body as Params;
   }
   return Object.fromEntries(new URLSearchParams(text));
-}
-
-/** Deep links look like https://…/artist/<artistId>?utm_content=<artistId>.<templateId>… */
-export function contentFromLink(link: unknown): {
-  artistId: string | null;
-  templateId: string | null;
-} {
-  if (typeof link !== 'string') return { artistId: null, templateId: null };
-  try {
-    const url = new URL(link);
-    const artist = /\/artist\/([^/]+)/.exec(url.pathname)?.[1] ?? null;
-    const content = url.searchParams.get('utm_content') ?? '';
-    const dot = content.indexOf('.');
-    return { artistId: artist, templateId: dot > 0 ? content.slice(dot + 1) : null };
-  } catch {
-    return { artistId: null, templateId: null };
-  }
 }
 
 export interface GraphRequestEvent {

@@ -9,7 +9,7 @@ import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
 import { metaAdName, parseMetaAdName } from '../../core/ids.ts';
 import { keyed } from '../../core/random.ts';
 import { deepLink } from '../../core/tracking.ts';
-import { contentFromLink } from '../../sandbox/meta/graph-server.ts';
+import { contentFromLink } from '../../sandbox/deep-link.ts';
 import { ROOT } from '../helpers/stack.ts';
 
 const META = { META_ACCESS_TOKEN: 't0ken', META_AD_ACCOUNT_ID: 'act_1', META_PAGE_ID: '2' };
