@@ -19,28 +19,38 @@ const daysBetween = (from: string, to: string) =>
   Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 export class Simulator implements DeliveryModel {
-  private readonly popularity = new Map<string, number>();
+  // The truth is a pure function of the seed; these caches only save re-hashing it.
+  private readonly appealCache = new Map<string, number>();
+  private readonly fitCache = new Map<string, number>();
 
-  constructor(private readonly world: World) {
-    for (const a of world.catalogData.artists) {
-      for (const [m, p] of Object.entries(a.popularity)) this.popularity.set(`${a.id}/${m}`, p);
-    }
-  }
+  constructor(private readonly world: World) {}
 
   /** Hidden appeal of an artist in a market, in [0, 1]: correlated with popularity, not equal. */
   appeal(artistId: string, market: string): number {
-    const pop = this.popularity.get(`${artistId}/${market}`) ?? 0;
-    const u = keyed(this.world.seed, 'appeal', artistId, market)();
-    const w = this.world.truth.popularityWeight;
-    return w * pop + (1 - w) * u;
+    const key = `${artistId}\u0000${market}`;
+    let v = this.appealCache.get(key);
+    if (v === undefined) {
+      const pop = this.world.catalog.popularity(artistId, market);
+      const u = keyed(this.world.seed, 'appeal', artistId, market)();
+      const w = this.world.truth.popularityWeight;
+      v = w * pop + (1 - w) * u;
+      this.appealCache.set(key, v);
+    }
+    return v;
   }
 
   /** Hidden fit of a template in a market for one OS segment, around 1. */
   templateFit(templateId: string, market: string, os: Os): number {
-    const { templateSpread, segmentSpread } = this.world.truth;
-    const m = keyed(this.world.seed, 'template-fit', templateId, market)();
-    const s = keyed(this.world.seed, 'template-segment', templateId, market, os)();
-    return (1 + templateSpread * (2 * m - 1)) * (1 + segmentSpread * (2 * s - 1));
+    const key = `${templateId}\u0000${market}\u0000${os}`;
+    let v = this.fitCache.get(key);
+    if (v === undefined) {
+      const { templateSpread, segmentSpread } = this.world.truth;
+      const m = keyed(this.world.seed, 'template-fit', templateId, market)();
+      const s = keyed(this.world.seed, 'template-segment', templateId, market, os)();
+      v = (1 + templateSpread * (2 * m - 1)) * (1 + segmentSpread * (2 * s - 1));
+      this.fitCache.set(key, v);
+    }
+    return v;
   }
 
   /** Fatigue and novelty: a new creative gets a lift that fades; every day live wears it down. */

@@ -2,8 +2,11 @@
 // the simulator draws delivery from. Validated with errors that name the field.
 import path from 'node:path';
 import { z } from 'zod';
-import { readCatalogFile, type Catalog } from '../core/catalog.ts';
+import { readCatalogFile } from '../core/catalog.ts';
+import { keyed } from '../core/random.ts';
 import { issueLines, readJsonFile } from '../core/validation.ts';
+import { fileCatalog, generatedCatalogSource, type WorldCatalog } from './catalog-source.ts';
+import { COUNTRIES, COUNTRY_BY_CODE } from './geo.ts';
 
 const marketEconomics = z.object({
   /** Cost per 1000 impressions in the account currency. */
@@ -22,18 +25,51 @@ const marketEconomics = z.object({
   audienceSize: z.number().int().positive().default(5_000_000),
 });
 
+const generatedCatalog = z.object({
+  generate: z.object({
+    /** Number of artists. */
+    artists: z.number().int().min(1).max(2_000_000),
+    /** Number of genres the artists fall into. Default 12. */
+    genres: z.number().int().min(1).max(200).default(12),
+    /** Market codes (from sandbox/geo.ts), or how many of its countries to take. */
+    markets: z.union([
+      z.array(z.string().regex(/^[A-Z]{2}$/)).min(1),
+      z.number().int().min(1).max(COUNTRIES.length),
+    ]),
+  }),
+});
+
 const worldSchema = z.object({
   name: z.string().min(1),
   seed: z.number().int(),
-  /** Catalog file, relative to the world file. */
-  catalog: z.string().min(1),
+  /** A catalog file (relative to the world file), or generator parameters. */
+  catalog: z.union([z.string().min(1), generatedCatalog]),
+  /** Templates the world knows a hidden fit for; the benchmark's candidate space. */
+  templates: z
+    .array(z.object({ id: z.string().min(1), theme: z.string().min(1) }))
+    .min(1)
+    .default([
+      { id: 'spotlight', theme: 'portrait' },
+      { id: 'duotone', theme: 'graphic' },
+    ]),
+  /** Economics every market starts from; a generated market varies them by up to ±30%. */
+  marketDefaults: marketEconomics.default({
+    cpm: 5,
+    baseCtr: 0.012,
+    installRate: 0.25,
+    registrationRate: 0.4,
+    subscriptionRate: 0.08,
+    iosShare: 0.4,
+    audienceSize: 5_000_000,
+  }),
   meta: z.object({
     accessToken: z.string().min(8),
     adAccountId: z.string().regex(/^act_\d+$/),
     pageId: z.string().regex(/^\d+$/),
     currency: z.string().regex(/^[A-Z]{3}$/),
   }),
-  markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics),
+  /** Economics per market code, overriding the defaults field by field. */
+  markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics.partial()).default({}),
   truth: z.object({
     /** How much of an artist's hidden appeal is explained by its popularity (0..1). */
     popularityWeight: z.number().min(0).max(1),
@@ -92,9 +128,11 @@ const worldSchema = z.object({
 
 export type WorldSpec = z.infer<typeof worldSchema>;
 export type MarketEconomics = z.infer<typeof marketEconomics>;
-export interface World extends WorldSpec {
+export interface World extends Omit<WorldSpec, 'markets' | 'catalog'> {
   file: string;
-  catalogData: Catalog;
+  catalog: WorldCatalog;
+  /** Resolved economics of every catalog market. */
+  markets: Record<string, MarketEconomics>;
 }
 
 export class WorldError extends Error {
@@ -104,15 +142,49 @@ export class WorldError extends Error {
 export function loadWorld(file: string): World {
   const parsed = worldSchema.safeParse(readJsonFile(file, 'world', WorldError));
   if (!parsed.success) {
-    const lines = issueLines(parsed.error);
-    throw new WorldError(`world ${file} is invalid:\n${lines.join('\n')}`);
+    throw new WorldError(`world ${file} is invalid:\n${issueLines(parsed.error).join('\n')}`);
   }
-  const catalogData = readCatalogFile(path.resolve(path.dirname(file), parsed.data.catalog));
-  const missing = catalogData.markets.filter((m) => !parsed.data.markets[m.code]);
-  if (missing.length > 0) {
+  const spec = parsed.data;
+  let catalog: WorldCatalog;
+  if (typeof spec.catalog === 'string') {
+    catalog = fileCatalog(readCatalogFile(path.resolve(path.dirname(file), spec.catalog)));
+  } else {
+    const g = spec.catalog.generate;
+    const codes = Array.isArray(g.markets)
+      ? g.markets
+      : COUNTRIES.slice(0, g.markets).map((c) => c.code);
+    const unknown = codes.filter((c) => !COUNTRY_BY_CODE.has(c));
+    if (unknown.length > 0) {
+      throw new WorldError(
+        `world ${file} is invalid:\n  catalog.generate.markets: unknown country ${unknown.join(', ')} (see sandbox/geo.ts)`,
+      );
+    }
+    catalog = generatedCatalogSource(spec.seed, g.artists, g.genres, codes, path.dirname(file));
+  }
+  const extra = Object.keys(spec.markets).filter(
+    (code) => !catalog.markets.some((m) => m.code === code),
+  );
+  if (extra.length > 0) {
     throw new WorldError(
-      `world ${file} is invalid:\n${missing.map((m) => `  markets.${m.code}: missing economics for a catalog market`).join('\n')}`,
+      `world ${file} is invalid:\n${extra.map((c) => `  markets.${c}: not a market of the catalog`).join('\n')}`,
     );
   }
-  return { ...parsed.data, file, catalogData };
+  const markets: Record<string, MarketEconomics> = {};
+  for (const m of catalog.markets) {
+    const explicit = spec.markets[m.code];
+    // Catalog-file worlds take the defaults as they are; generated markets differ from each other.
+    const rand = typeof spec.catalog === 'string' ? null : keyed(spec.seed, 'economics', m.code);
+    const v = () => (rand ? 0.7 + 0.6 * rand() : 1);
+    const d = spec.marketDefaults;
+    markets[m.code] = {
+      cpm: explicit?.cpm ?? d.cpm * v(),
+      baseCtr: explicit?.baseCtr ?? Math.min(0.2, d.baseCtr * v()),
+      installRate: explicit?.installRate ?? Math.min(1, d.installRate * v()),
+      registrationRate: explicit?.registrationRate ?? Math.min(1, d.registrationRate * v()),
+      subscriptionRate: explicit?.subscriptionRate ?? Math.min(1, d.subscriptionRate * v()),
+      iosShare: explicit?.iosShare ?? Math.min(0.95, d.iosShare * v()),
+      audienceSize: explicit?.audienceSize ?? Math.round(d.audienceSize * v()),
+    };
+  }
+  return { ...spec, file, catalog, markets };
 }

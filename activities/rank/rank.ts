@@ -8,7 +8,8 @@ import { markFallback } from '../../db/runs.repository.ts';
 import { loadTemplates } from '../render/templates.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { currentRun, withStage } from '../stage.ts';
-import { rankHeuristic, type Candidate } from './heuristic.ts';
+import { buildCandidates, registrationShares } from './candidates.ts';
+import { rankHeuristic } from './heuristic.ts';
 
 /** How many ranked items are stored per market and day, as a multiple of the ads deployed. */
 const STORED_RANKING_FACTOR = 3;
@@ -23,27 +24,12 @@ export function createRankActivities({ db, config }: ActivityDeps) {
     const artists = await popularityAsOf(db, market, date);
     if (artists.length === 0)
       throw new Error(`no artists with popularity in market ${market}; ingest the catalog first`);
-    const shares = new Map<string, number>();
-    if (usePerformance) {
-      const perf = await latestPerformanceBefore(db, market, date);
-      const total = perf.reduce((s, p) => s + p.registrations, 0);
-      for (const p of perf) {
-        shares.set(
-          p.artist_id,
-          (shares.get(p.artist_id) ?? 0) + (total > 0 ? p.registrations / total : 0),
-        );
-      }
-    }
-    const templates = loadTemplates(config.TEMPLATES_DIR).templates;
-    const candidates: Candidate[] = artists.flatMap((a) =>
-      templates.map((t) => ({
-        artistId: a.id,
-        genre: a.genre,
-        templateId: t.id,
-        popularity: a.popularity,
-        registrationShare: shares.get(a.id) ?? null,
-      })),
+    const perf = usePerformance ? await latestPerformanceBefore(db, market, date) : [];
+    const shares = registrationShares(
+      perf.map((p) => ({ artistId: p.artist_id, registrations: p.registrations })),
     );
+    const templates = loadTemplates(config.TEMPLATES_DIR).templates.map((t) => t.id);
+    const candidates = buildCandidates(artists, templates, shares);
     return rankHeuristic(candidates, config.ADS_PER_MARKET * STORED_RANKING_FACTOR).map((s, i) => ({
       rank: i + 1,
       ...s,

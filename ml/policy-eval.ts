@@ -1,0 +1,193 @@
+// Policy evaluation on the sandbox: simulate N days of the loop's decisions for every market of a
+// world, for each policy, and measure registrations, spend, CPR and CTR. Rendering and HTTP are
+// bypassed; ranking and learning use the same code as the daily loop (activities/rank), and the
+// policies see only what the loop would observe, except the oracle, which is the yardstick.
+import {
+  buildCandidates,
+  registrationShares,
+  type ArtistView,
+} from '../activities/rank/candidates.ts';
+import { rankHeuristic } from '../activities/rank/heuristic.ts';
+import { addDays } from '../core/dates.ts';
+import type { SimAd } from '../sandbox/contracts.ts';
+import { Simulator } from '../sandbox/simulator.ts';
+import type { World } from '../sandbox/world.ts';
+
+export interface Pick {
+  artistId: string;
+  templateId: string;
+}
+
+/** What the loop has observed about one creative over the lookback window. */
+export interface Observation extends Pick {
+  impressions: number;
+  clicks: number;
+  spendMinor: number;
+  registrations: number;
+}
+
+export interface PolicyContext {
+  market: string;
+  date: string;
+  slots: number;
+  artists: readonly ArtistView[];
+  templateIds: readonly string[];
+  observed: readonly Observation[];
+  /** Ads live going into the day, with the day each was created. */
+  live: ReadonlyArray<Pick & { createdDate: string }>;
+}
+
+export interface Policy {
+  name: string;
+  choose(ctx: PolicyContext): Pick[];
+}
+
+/** The daily loop's heuristic, through the loop's own ranking code. */
+export const heuristicPolicy: Policy = {
+  name: 'heuristic',
+  choose: (ctx) => {
+    const shares = registrationShares(ctx.observed);
+    return rankHeuristic(buildCandidates(ctx.artists, ctx.templateIds, shares), ctx.slots);
+  },
+};
+
+export interface EvalOptions {
+  world: World;
+  policies: Array<(simulator: Simulator, seed: number) => Policy>;
+  days: number;
+  seeds: number;
+  /** First simulated day. Default 2026-01-01. */
+  start?: string;
+  /** Ads per market per day. Default 3. */
+  slots?: number;
+  /** Daily budget per market in minor units. Default 50,000 (500.00). */
+  budgetMinor?: number;
+  /** Days of observations a policy sees. Default 7. */
+  lookbackDays?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PolicyTotals {
+  registrations: number;
+  spend: number;
+  cpr: number | null;
+  ctr: number | null;
+}
+
+const key = (p: Pick) => `${p.artistId}\u0000${p.templateId}`;
+
+export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
+  const start = o.start ?? '2026-01-01';
+  const slots = o.slots ?? 3;
+  const budget = o.budgetMinor ?? 50_000;
+  const lookback = o.lookbackDays ?? 7;
+  const markets = o.world.catalog.markets.map((m) => m.code);
+  const templateIds = o.world.templates.map((t) => t.id);
+  const sums = new Map<string, { reg: number; spend: number; clicks: number; imps: number }>();
+  const total = o.seeds * o.policies.length;
+  let done = 0;
+
+  for (let s = 0; s < o.seeds; s++) {
+    // Each seed is a different hidden truth over the same catalog shape.
+    const world: World = { ...o.world, seed: o.world.seed + 1000 * s };
+    const simulator = new Simulator(world);
+    const artistsByMarket = new Map<string, ArtistView[]>();
+    for (const m of markets) {
+      const list: ArtistView[] = [];
+      for (let i = 0; i < world.catalog.artistCount; i++) {
+        const a = world.catalog.artistAt(i);
+        const popularity = world.catalog.popularity(a.id, m);
+        if (popularity > 0) list.push({ id: a.id, genre: a.genre, popularity });
+      }
+      artistsByMarket.set(m, list);
+    }
+    for (const makePolicy of o.policies) {
+      const policy = makePolicy(simulator, world.seed);
+      const acc = sums.get(policy.name) ?? { reg: 0, spend: 0, clicks: 0, imps: 0 };
+      for (const market of markets) {
+        let live = new Map<string, Pick & { createdDate: string; id: string }>();
+        const history: Array<{ date: string; obs: Observation }> = [];
+        let nextId = 0;
+        for (let d = 0; d < o.days; d++) {
+          const date = addDays(start, d);
+          const from = addDays(date, -lookback);
+          const window = new Map<string, Observation>();
+          for (const h of history) {
+            if (h.date < from) continue;
+            const w = window.get(key(h.obs)) ?? {
+              ...h.obs,
+              impressions: 0,
+              clicks: 0,
+              spendMinor: 0,
+              registrations: 0,
+            };
+            w.impressions += h.obs.impressions;
+            w.clicks += h.obs.clicks;
+            w.spendMinor += h.obs.spendMinor;
+            w.registrations += h.obs.registrations;
+            window.set(key(h.obs), w);
+          }
+          const picks = policy.choose({
+            market,
+            date,
+            slots,
+            artists: artistsByMarket.get(market)!,
+            templateIds,
+            observed: [...window.values()],
+            live: [...live.values()],
+          });
+          // Deploy: keep ads that stay picked, create the new ones, pause the rest.
+          const next = new Map<string, Pick & { createdDate: string; id: string }>();
+          for (const p of picks.slice(0, slots)) {
+            next.set(
+              key(p),
+              live.get(key(p)) ?? { ...p, createdDate: date, id: `${market}-${nextId++}` },
+            );
+          }
+          live = next;
+          const ads: SimAd[] = [...live.values()].map((a) => ({
+            id: a.id,
+            platform: 'meta',
+            market,
+            artistId: a.artistId,
+            templateId: a.templateId,
+            aspectRatio: '1:1',
+            createdDate: a.createdDate,
+          }));
+          const deliveries = simulator.deliverAdSet(budget, ads, date, `adset-${market}`);
+          const liveList = [...live.values()];
+          deliveries.forEach((dl, i) => {
+            const ad = liveList[i]!;
+            acc.reg += dl.registrations;
+            acc.spend += dl.spendMinor;
+            acc.clicks += dl.clicks;
+            acc.imps += dl.impressions;
+            history.push({
+              date,
+              obs: {
+                artistId: ad.artistId,
+                templateId: ad.templateId,
+                impressions: dl.impressions,
+                clicks: dl.clicks,
+                spendMinor: dl.spendMinor,
+                registrations: dl.registrations,
+              },
+            });
+          });
+        }
+      }
+      sums.set(policy.name, acc);
+      o.onProgress?.(++done, total);
+    }
+  }
+  const out: Record<string, PolicyTotals> = {};
+  for (const [name, a] of sums) {
+    out[name] = {
+      registrations: a.reg,
+      spend: a.spend / 100,
+      cpr: a.reg > 0 ? a.spend / 100 / a.reg : null,
+      ctr: a.imps > 0 ? a.clicks / a.imps : null,
+    };
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+// `npm run bench:policy -- --json --world FILE --days N --seeds K`: simulate N days of the loop on
+// a world for each policy (random, heuristic, oracle) and print one JSON object comparing them.
+// Progress goes to stderr, so stdout stays one JSON object.
+import { Command, InvalidArgumentError } from 'commander';
+import path from 'node:path';
+import { evaluatePolicies, heuristicPolicy } from '../ml/policy-eval.ts';
+import { oraclePolicy, randomPolicy } from '../sandbox/policies.ts';
+import { loadWorld } from '../sandbox/world.ts';
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
+  return n;
+};
+
+const opts = new Command()
+  .name('npm run bench:policy --')
+  .description('Compare ranking policies on a sandbox world.')
+  .option('--world <file>', 'world file', 'sandbox/worlds/bench.json')
+  .option('--days <n>', 'days to simulate', positiveInt('--days'), 28)
+  .option('--seeds <n>', 'hidden truths to average over', positiveInt('--seeds'), 5)
+  .option('--slots <n>', 'ads per market per day', positiveInt('--slots'), 3)
+  .option('--json', 'print only the JSON result on stdout')
+  .parse()
+  .opts<{ world: string; days: number; seeds: number; slots: number; json?: boolean }>();
+
+try {
+  const world = loadWorld(path.resolve(opts.world));
+  const started = Date.now();
+  const policies = evaluatePolicies({
+    world,
+    days: opts.days,
+    seeds: opts.seeds,
+    slots: opts.slots,
+    policies: [randomPolicy, () => heuristicPolicy, oraclePolicy],
+    onProgress: (done, total) =>
+      process.stderr.write(
+        `\rbench:policy ${world.name}: ${done}/${total} policy runs, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      ),
+  });
+  process.stderr.write('\n');
+  const rps = (p: string) => policies[p]!.registrations / Math.max(policies[p]!.spend, 1e-9);
+  const cpr = (p: string) => policies[p]!.cpr;
+  const change = (p: string) => {
+    const base = cpr('heuristic');
+    const v = cpr(p);
+    return base && v ? v / base - 1 : null;
+  };
+  const result = {
+    world: world.name,
+    days: opts.days,
+    seeds: opts.seeds,
+    policies,
+    cpr_change_vs_heuristic: { random: change('random'), oracle: change('oracle') },
+    registrations_per_spend_share_of_oracle: {
+      random: rps('random') / rps('oracle'),
+      heuristic: rps('heuristic') / rps('oracle'),
+    },
+    seconds: (Date.now() - started) / 1000,
+  };
+  console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+} catch (err) {
+  console.error(`bench:policy failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
