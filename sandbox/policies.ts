@@ -21,6 +21,14 @@ export function randomPolicy(_simulator: Simulator, seed: number): Policy {
   };
 }
 
+/**
+ * Expected registrations per spend rise with an artist's hidden appeal for every template, OS and
+ * age, and a fresh ad is never worse than a fatigued one. For any template, at most `live` of the
+ * `slots + live` most appealing artists have a (fatigued) live ad with it, so at least `slots`
+ * fresh candidates beat every other artist's: the best picks are among those artists crossed with
+ * every template, plus the live ads. Scoring only those keeps the oracle exact and fast on a
+ * 100,000-artist world.
+ */
 export function oraclePolicy(simulator: Simulator): Policy {
   return {
     name: 'oracle',
@@ -28,23 +36,34 @@ export function oraclePolicy(simulator: Simulator): Policy {
       const created = new Map(
         ctx.live.map((l) => [`${l.artistId}/${l.templateId}`, l.createdDate]),
       );
-      const scored: Array<{ artistId: string; templateId: string; value: number }> = [];
+      const keep = ctx.slots + ctx.live.length;
+      const top: Array<{ id: string; appeal: number }> = [];
       for (const a of ctx.artists) {
+        const appeal = simulator.appeal(a.id, ctx.market);
+        if (top.length < keep || appeal > top[top.length - 1]!.appeal) {
+          top.push({ id: a.id, appeal });
+          top.sort((x, y) => y.appeal - x.appeal || (x.id < y.id ? -1 : 1));
+          if (top.length > keep) top.pop();
+        }
+      }
+      const artistIds = new Set([...top.map((t) => t.id), ...ctx.live.map((l) => l.artistId)]);
+      const scored: Array<{ artistId: string; templateId: string; value: number }> = [];
+      for (const artistId of artistIds) {
         for (const templateId of ctx.templateIds) {
           const value = simulator.expectedRegistrationsPerSpend(
             {
               id: 'oracle',
               platform: 'meta',
               market: ctx.market,
-              artistId: a.id,
+              artistId,
               templateId,
               aspectRatio: '1:1',
               // A live ad keeps its age (and fatigue); anything else would start fresh today.
-              createdDate: created.get(`${a.id}/${templateId}`) ?? ctx.date,
+              createdDate: created.get(`${artistId}/${templateId}`) ?? ctx.date,
             },
             ctx.date,
           );
-          scored.push({ artistId: a.id, templateId, value });
+          scored.push({ artistId, templateId, value });
         }
       }
       scored.sort((x, y) => y.value - x.value || (x.artistId < y.artistId ? -1 : 1));

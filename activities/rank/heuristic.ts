@@ -49,11 +49,12 @@ export function rankHeuristic(
   weights: HeuristicWeights = DEFAULT_WEIGHTS,
 ): Scored[] {
   if (candidates.length === 0 || limit <= 0) return [];
-  const maxPop = Math.max(...candidates.map((c) => c.popularity)) || 1;
+  // Loops, not Math.max(...spread): a large market has more candidates than the call stack allows.
+  const maxPop = candidates.reduce((m, c) => Math.max(m, c.popularity), 0) || 1;
   const observed = candidates.flatMap((c) =>
     c.registrationShare === null ? [] : [c.registrationShare],
   );
-  const maxShare = Math.max(0, ...observed);
+  const maxShare = observed.reduce((m, v) => Math.max(m, v), 0);
   const prior =
     observed.length > 0 && maxShare > 0
       ? observed.reduce((s, v) => s + v, 0) / observed.length / maxShare

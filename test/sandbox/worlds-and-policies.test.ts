@@ -1,0 +1,201 @@
+// Worlds load and validate with errors that name the field; the simulator is deterministic; the
+// policy benchmark brackets the heuristic between random and the oracle.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { evaluatePolicies, heuristicPolicy, type PolicyContext } from '../../ml/policy-eval.ts';
+import { oraclePolicy, randomPolicy } from '../../sandbox/policies.ts';
+import { Simulator } from '../../sandbox/simulator.ts';
+import { loadWorld } from '../../sandbox/world.ts';
+import { ROOT } from '../helpers/stack.ts';
+
+const worldFile = (name: string) => path.join(ROOT, 'sandbox/worlds', `${name}.json`);
+
+function writeWorld(patch: (w: Record<string, unknown>) => void): string {
+  const w = JSON.parse(fs.readFileSync(worldFile('bench'), 'utf8')) as Record<string, unknown>;
+  patch(w);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'world-'));
+  // Keep the relative layout (worlds/ two levels under the repo) so image paths still resolve.
+  const file = path.join(dir, 'w.json');
+  fs.writeFileSync(file, JSON.stringify(w));
+  return file;
+}
+
+describe('worlds', () => {
+  it('ships demo, bench and scale worlds; scale has 100,000 artists in 50 markets', () => {
+    const demo = loadWorld(worldFile('demo'));
+    assert.ok(demo.catalog.markets.length >= 3);
+    const scale = loadWorld(worldFile('scale'));
+    assert.equal(scale.catalog.artistCount, 100_000);
+    assert.equal(scale.catalog.markets.length, 50);
+    assert.equal(Object.keys(scale.markets).length, 50);
+    const a = scale.catalog.artistAt(99_999);
+    assert.equal(a.id, 'g099999');
+    assert.equal(scale.catalog.popularity(a.id, 'US'), scale.catalog.popularity(a.id, 'US'));
+  });
+
+  it('names the field that is wrong', () => {
+    assert.throws(
+      () => loadWorld(writeWorld((w) => ((w.truth as Record<string, unknown>).noise = -1))),
+      /truth\.noise: Too small/,
+    );
+    assert.throws(
+      () =>
+        loadWorld(
+          writeWorld((w) => (w.catalog = { generate: { artists: 10, markets: ['SE', 'XX'] } })),
+        ),
+      /catalog\.generate\.markets: unknown country XX/,
+    );
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.markets = { ZZ: { cpm: 3 } }))),
+      /markets\.ZZ: not a market of the catalog/,
+    );
+    assert.throws(() => loadWorld('/nonexistent/world.json'), /cannot read world/);
+  });
+
+  it('delivers deterministically, spends the budget, and rewards appeal', () => {
+    const world = loadWorld(worldFile('bench'));
+    const sim = new Simulator(world);
+    const ad = (id: string, artistId: string) => ({
+      id,
+      platform: 'meta' as const,
+      market: 'US',
+      artistId,
+      templateId: 'spotlight',
+      aspectRatio: '1:1',
+      createdDate: '2026-01-01',
+    });
+    const ids = Array.from({ length: 200 }, (_, i) => world.catalog.artistAt(i).id);
+    ids.sort((x, y) => sim.appeal(x, 'US') - sim.appeal(y, 'US'));
+    const ads = [ad('1', ids[0]!), ad('2', ids[199]!)];
+    const day = sim.deliverAdSet(50_000, ads, '2026-01-02', 'set');
+    assert.deepEqual(sim.deliverAdSet(50_000, ads, '2026-01-02', 'set'), day);
+    assert.ok(Math.abs(day.reduce((s, d) => s + d.spendMinor, 0) - 50_000) <= 2);
+    for (const d of day) {
+      assert.equal(d.installs, d.byOs.ios.installs + d.byOs.android.installs);
+      assert.ok(
+        d.subscriptions <= d.registrations &&
+          d.registrations <= d.installs &&
+          d.installs <= d.clicks,
+      );
+    }
+    assert.ok(
+      sim.expectedRegistrationsPerSpend(ads[1]!, '2026-01-02') >
+        sim.expectedRegistrationsPerSpend(ads[0]!, '2026-01-02'),
+    );
+    // Fatigue: the same ad is worth less after weeks live.
+    assert.ok(
+      sim.expectedRegistrationsPerSpend(ads[1]!, '2026-02-15') <
+        sim.expectedRegistrationsPerSpend(ads[1]!, '2026-01-02'),
+    );
+  });
+});
+
+describe('policies', () => {
+  it('the fast oracle picks exactly what scoring every candidate picks', () => {
+    const world = loadWorld(worldFile('bench'));
+    const sim = new Simulator(world);
+    const artists = Array.from({ length: 300 }, (_, i) => world.catalog.artistAt(i)).map((a) => ({
+      id: a.id,
+      genre: a.genre,
+      popularity: world.catalog.popularity(a.id, 'DE'),
+    }));
+    const templateIds = world.templates.map((t) => t.id);
+    const ctx = (live: PolicyContext['live']): PolicyContext => ({
+      market: 'DE',
+      date: '2026-01-20',
+      slots: 3,
+      artists,
+      templateIds,
+      observed: [],
+      live,
+    });
+    const brute = (c: PolicyContext) =>
+      artists
+        .flatMap((a) =>
+          templateIds.map((templateId) => {
+            const created = c.live.find(
+              (l) => l.artistId === a.id && l.templateId === templateId,
+            )?.createdDate;
+            const value = sim.expectedRegistrationsPerSpend(
+              {
+                id: 'x',
+                platform: 'meta',
+                market: 'DE',
+                artistId: a.id,
+                templateId,
+                aspectRatio: '1:1',
+                createdDate: created ?? c.date,
+              },
+              c.date,
+            );
+            return { artistId: a.id, templateId, value };
+          }),
+        )
+        .sort((x, y) => y.value - x.value || (x.artistId < y.artistId ? -1 : 1))
+        .slice(0, 3);
+    const oracle = oraclePolicy(sim);
+    const fresh = ctx([]);
+    assert.deepEqual(oracle.choose(fresh), brute(fresh));
+    // Make the oracle's own favourites stale: it must look past them.
+    const stale = ctx(oracle.choose(fresh).map((p) => ({ ...p, createdDate: '2025-12-01' })));
+    assert.deepEqual(oracle.choose(stale), brute(stale));
+  });
+
+  it('oracle beats heuristic beats random, deterministically', () => {
+    const world = loadWorld(worldFile('bench'));
+    const run = () =>
+      evaluatePolicies({
+        world,
+        days: 10,
+        seeds: 2,
+        policies: [randomPolicy, () => heuristicPolicy, oraclePolicy],
+      });
+    const r = run();
+    assert.ok(r.oracle!.registrations > r.heuristic!.registrations);
+    assert.ok(r.heuristic!.registrations > r.random!.registrations);
+    assert.ok(r.oracle!.cpr! < r.heuristic!.cpr! && r.heuristic!.cpr! < r.random!.cpr!);
+    assert.deepEqual(run(), r);
+  });
+
+  it('bench:policy prints one JSON object with the documented fields', () => {
+    const res = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/bench-policy.ts',
+        '--json',
+        '--world',
+        worldFile('demo'),
+        '--days',
+        '3',
+        '--seeds',
+        '1',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(res.status, 0, res.stderr);
+    const out = JSON.parse(res.stdout) as Record<string, Record<string, unknown>>;
+    assert.equal(out.world, 'demo');
+    assert.deepEqual(Object.keys(out.policies!).sort(), ['heuristic', 'oracle', 'random']);
+    for (const p of Object.values(out.policies!) as Array<Record<string, unknown>>) {
+      assert.deepEqual(Object.keys(p).sort(), ['cpr', 'ctr', 'registrations', 'spend']);
+    }
+    assert.deepEqual(Object.keys(out.cpr_change_vs_heuristic!).sort(), ['oracle', 'random']);
+    assert.deepEqual(Object.keys(out.registrations_per_spend_share_of_oracle!).sort(), [
+      'heuristic',
+      'random',
+    ]);
+    const bad = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/bench-policy.ts', '--days', '0'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--days must be a whole number/);
+  });
+});
