@@ -25,6 +25,30 @@ const marketEconomics = z.object({
   audienceSize: z.number().int().positive().default(5_000_000),
 });
 
+const platformFaults = z.object({
+  /** Sandbox dates on which every call fails (the platform is down all day). */
+  downDates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]),
+  /** Share of calls answered with a transient 5xx. */
+  errorRate: z.number().min(0).max(1).default(0),
+  /** Share of calls answered with a rate-limit error (Meta code 17, TikTok 40100). */
+  throttleRate: z.number().min(0).max(1).default(0),
+  /** Milliseconds added to every response. */
+  latencyMs: z.number().int().min(0).max(60_000).default(0),
+  /** Share of list and report pages sent back truncated (malformed JSON). */
+  malformedRate: z.number().min(0).max(1).default(0),
+  /** Calls per rolling hour per account before usage-based throttling (Meta code 80004). */
+  hourlyCallLimit: z.number().int().min(1).default(100_000),
+});
+const NO_FAULTS = {
+  downDates: [],
+  errorRate: 0,
+  throttleRate: 0,
+  latencyMs: 0,
+  malformedRate: 0,
+  hourlyCallLimit: 100_000,
+};
+export type PlatformFaults = z.infer<typeof platformFaults>;
+
 const generatedCatalog = z.object({
   generate: z.object({
     /** Number of artists. */
@@ -99,6 +123,13 @@ const worldSchema = z.object({
       advertiserId: '7000000000000000001',
       currency: 'USD',
     }),
+  /** Faults to inject; all off by default. Each can also be changed live through the sandbox. */
+  faults: z
+    .object({
+      meta: platformFaults.default(NO_FAULTS),
+      tiktok: platformFaults.default(NO_FAULTS),
+    })
+    .default({ meta: NO_FAULTS, tiktok: NO_FAULTS }),
   mmp: z
     .object({
       adjust: z

@@ -140,10 +140,16 @@ async function collect(first: Promise<unknown>): Promise<Array<Record<string, un
 
 const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
-export function createMetaAds(config: MetaAdsConfig): MetaAds {
+/** An SDK api instance for `graphUrl` (crash reporter off), for SDK features beyond MetaAds. */
+export function createGraphApi(config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken'>) {
   // Third argument false: no crash reporter (see header).
   const api = new FacebookAdsApi(config.accessToken, 'en_US', false);
   useGraphUrl(api, config.graphUrl);
+  return api;
+}
+
+export function createMetaAds(config: MetaAdsConfig): MetaAds {
+  const api = createGraphApi(config);
   const account = new AdAccount(config.adAccountId, {}, undefined, api);
 
   return {

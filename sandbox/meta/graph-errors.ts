@@ -60,6 +60,24 @@ export const graphErrors = {
         error_subcode: 33,
       },
     ),
+  unknown: () =>
+    new GraphError(500, 1, 'An unknown error occurred', 'OAuthException', { is_transient: true }),
+  /** Application- or user-level rate limit (code 17: user request limit reached). */
+  userThrottled: () =>
+    new GraphError(400, 17, 'User request limit reached', 'OAuthException', { is_transient: true }),
+  /** Ad-account usage throttle, as the Business Use Case rate limits answer. */
+  accountThrottled: (minutes: number) =>
+    new GraphError(
+      400,
+      80004,
+      'There have been too many calls to this ad-account. Wait a bit and try again.',
+      'OAuthException',
+      {
+        error_subcode: 2446079,
+        is_transient: true,
+        error_user_msg: `Try again in ${minutes} minutes.`,
+      },
+    ),
   unavailable: () =>
     new GraphError(
       503,

@@ -16,18 +16,23 @@ import type {
   SandboxClock,
   SimAd,
 } from '../contracts.ts';
+import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
+import type { PlatformFaults } from '../world.ts';
 import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
-export interface MetaFaults {
+export interface MetaFaults extends PlatformFaults {
   /** Every Graph call fails with a transient error (code 2, HTTP 503). */
   down: boolean;
   /** Only insights calls fail that way: the reporting backend is down. */
   insightsDown: boolean;
 }
+
+/** Most calls one batch request may hold. */
+export const MAX_BATCH = 50;
 
 type Params = Record<string, unknown>;
 
@@ -91,7 +96,10 @@ export class MetaGraphSandbox
   implements DeliveryLog
 {
   readonly platform = 'meta' as const;
-  readonly faults: MetaFaults = { down: false, insightsDown: false };
+  readonly faults: MetaFaults;
+  /** Rolling window of the usage-based throttle. Default one hour, as Meta's. */
+  usageWindowMs = 3_600_000;
+  private callNumber = 0;
   /** Every request seen, for tests and the sandbox's own log. */
   readonly requests: GraphRequestEvent[] = [];
   private readonly callTimes: number[] = [];
@@ -106,6 +114,7 @@ export class MetaGraphSandbox
   ) {
     super();
     this.accountId = world.meta.adAccountId.slice('act_'.length);
+    this.faults = { down: false, insightsDown: false, ...structuredClone(world.faults.meta) };
   }
 
   setBaseUrl(url: string) {
@@ -127,18 +136,24 @@ export class MetaGraphSandbox
     };
     let status = 200;
     let body: unknown;
+    let malformed = false;
     try {
       const params: Params = Object.fromEntries(url.searchParams);
       if (method === 'POST') Object.assign(params, await readBody(req));
       for (const k of Object.keys(params)) params[k] = parseMaybeJson(params[k]);
-      const m = /^\/(v\d+\.\d+)\/(.+?)\/?$/.exec(url.pathname);
+      const m = /^\/(v\d+\.\d+)(?:\/(.*?))?\/?$/.exec(url.pathname);
       if (!m) throw graphErrors.unknownPath(url.pathname.slice(1));
       this.authenticate(req, params);
-      if (this.faults.down) throw graphErrors.unavailable();
-      const segments = m[2]!.split('/');
-      if (segments[0] === `act_${this.accountId}`)
-        headers['x-business-use-case-usage'] = this.usage();
-      body = this.route(method, m[1]!, segments, params, url);
+      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+      if (!m[2] && method === 'POST' && params.batch !== undefined) {
+        body = this.batch(params.batch, url, headers);
+      } else {
+        const segments = (m[2] ?? '').split('/');
+        body = this.call(method, m[1]!, segments, params, url, headers);
+      }
+      malformed =
+        Array.isArray((body as { data?: unknown })?.data) &&
+        this.draw('malformed') < this.faults.malformedRate;
     } catch (err) {
       const e = err instanceof GraphError ? err : graphErrors.invalidParam((err as Error).message);
       status = e.status;
@@ -147,7 +162,11 @@ export class MetaGraphSandbox
     }
     const event = { method, path: url.pathname, status };
     this.requests.push(event);
-    res.writeHead(status, headers).end(JSON.stringify(body));
+    const text = JSON.stringify(body);
+    // A malformed page: the connection was cut mid-body, as a flaky proxy would.
+    res
+      .writeHead(status, headers)
+      .end(malformed ? text.slice(0, Math.floor(text.length / 2)) : text);
     this.emit('request', event);
   }
 
@@ -159,24 +178,112 @@ export class MetaGraphSandbox
     delete params.access_token;
   }
 
-  /** Business use case usage of the ad account, in percent of an hourly allowance. */
-  private usage(): string {
+  /** A deterministic draw for fault injection: the n-th call of a world always draws the same. */
+  private draw(what: string): number {
+    return keyed(this.world.seed, 'meta-fault', what, this.callNumber)();
+  }
+
+  /**
+   * One Graph call (alone or inside a batch): the outage, fault rates and the account's usage
+   * throttle apply to each, like on the real API.
+   */
+  private call(
+    method: string,
+    version: string,
+    segments: string[],
+    params: Params,
+    url: URL,
+    headers: Record<string, string>,
+  ): unknown {
+    this.callNumber++;
+    if (this.faults.down || this.faults.downDates.includes(this.clock.today())) {
+      throw graphErrors.unavailable();
+    }
+    if (segments[0] === `act_${this.accountId}`) {
+      const usage = this.usage();
+      headers['x-business-use-case-usage'] = usage.header;
+      if (usage.exceeded) throw graphErrors.accountThrottled(usage.minutesToRegain);
+    }
+    const r = this.draw('rate');
+    if (r < this.faults.errorRate) throw graphErrors.unknown();
+    if (r < this.faults.errorRate + this.faults.throttleRate) throw graphErrors.userThrottled();
+    return this.route(method, version, segments, params, url);
+  }
+
+  /** A batch request: up to 50 calls, each answered with its own code, headers and body. */
+  private batch(raw: unknown, url: URL, outer: Record<string, string>): unknown {
+    if (!Array.isArray(raw)) throw graphErrors.invalidParam('Param batch must be a JSON array');
+    if (raw.length === 0) throw graphErrors.invalidParam('Param batch must not be empty');
+    if (raw.length > MAX_BATCH) {
+      throw graphErrors.invalidParam(
+        `Too many requests in batch message. Maximum batch size is ${MAX_BATCH}`,
+      );
+    }
+    return raw.map((item: { method?: string; relative_url?: string; body?: string }, i) => {
+      const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=UTF-8' };
+      try {
+        if (typeof item?.relative_url !== 'string')
+          throw graphErrors.invalidParam(`batch[${i}].relative_url is required`);
+        const method = (item.method ?? 'GET').toUpperCase();
+        const rel = new URL(item.relative_url.replace(/^\/+/, ''), `${url.origin}/`);
+        const parts = rel.pathname.slice(1).split('/');
+        const version = /^v\d+\.\d+$/.test(parts[0] ?? '') ? parts.shift()! : 'v24.0';
+        const params: Params = Object.fromEntries(rel.searchParams);
+        if (typeof item.body === 'string')
+          Object.assign(params, Object.fromEntries(new URLSearchParams(item.body)));
+        for (const k of Object.keys(params)) params[k] = parseMaybeJson(params[k]);
+        delete params.access_token;
+        const body = this.call(method, version, parts, params, rel, headers);
+        return {
+          code: 200,
+          headers: Object.entries(headers).map(([name, value]) => ({ name, value })),
+          body: JSON.stringify(body),
+        };
+      } catch (err) {
+        const e =
+          err instanceof GraphError ? err : graphErrors.invalidParam((err as Error).message);
+        return {
+          code: e.status,
+          headers: Object.entries(headers).map(([name, value]) => ({ name, value })),
+          body: JSON.stringify(e.toBody()),
+        };
+      } finally {
+        if (headers['x-business-use-case-usage'])
+          outer['x-business-use-case-usage'] = headers['x-business-use-case-usage'];
+      }
+    });
+  }
+
+  /** Business use case usage of the ad account, in percent of its hourly allowance. */
+  private usage(): { header: string; exceeded: boolean; minutesToRegain: number } {
     const now = Date.now();
     this.callTimes.push(now);
-    while (this.callTimes.length > 0 && this.callTimes[0]! < now - 3_600_000)
+    while (this.callTimes.length > 0 && this.callTimes[0]! <= now - this.usageWindowMs)
       this.callTimes.shift();
-    const pct = Math.min(100, Math.round((this.callTimes.length / 10_000) * 100));
-    return JSON.stringify({
-      [this.accountId]: [
-        {
-          type: 'ads_management',
-          call_count: pct,
-          total_cputime: Math.round(pct / 2),
-          total_time: Math.round(pct / 2),
-          estimated_time_to_regain_access: 0,
-        },
-      ],
-    });
+    const limit = this.faults.hourlyCallLimit;
+    const exceeded = this.callTimes.length > limit;
+    const pct = Math.min(100, Math.round((this.callTimes.length / limit) * 100));
+    // Access returns when enough of the window's calls have aged out to get back under the limit.
+    const oldest = this.callTimes[this.callTimes.length - limit - 1] ?? now;
+    const minutesToRegain = exceeded
+      ? Math.max(1, Math.ceil((oldest + this.usageWindowMs - now) / 60_000))
+      : 0;
+    if (exceeded) this.callTimes.pop(); // a refused call does not count
+    return {
+      exceeded,
+      minutesToRegain,
+      header: JSON.stringify({
+        [this.accountId]: [
+          {
+            type: 'ads_management',
+            call_count: pct,
+            total_cputime: Math.round(pct / 2),
+            total_time: Math.round(pct / 2),
+            estimated_time_to_regain_access: minutesToRegain,
+          },
+        ],
+      }),
+    };
   }
 
   private route(method: string, version: string, seg: string[], params: Params, url: URL): unknown {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PlatformError } from '../../platforms/errors.ts';
-import { createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
+import bizSdk from 'facebook-nodejs-business-sdk';
+import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
@@ -164,6 +165,166 @@ describe('sandbox Graph API', () => {
       );
     } finally {
       sandbox.meta.faults.down = false;
+    }
+  });
+});
+
+describe('sandbox Graph API: batches, usage throttling and injected faults', () => {
+  let sandbox: Sandbox;
+  let meta: MetaAds;
+  const account = () => sandbox.credentials.adAccountId;
+
+  before(async () => {
+    sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
+  });
+  after(async () => sandbox?.close());
+
+  it('answers a batch through the SDK, each call with its own code and body', async () => {
+    const api = createGraphApi({
+      graphUrl: sandbox.metaUrl,
+      accessToken: sandbox.credentials.accessToken,
+    });
+    const batch = new bizSdk.FacebookAdsApiBatch(api);
+    const ok: unknown[] = [];
+    const failed: unknown[] = [];
+    batch.add(
+      'POST',
+      [account(), 'campaigns'],
+      { name: 'b1', objective: 'OUTCOME_APP_PROMOTION', special_ad_categories: [] },
+      {},
+      (r: { body: unknown }) => ok.push(r.body),
+      (r: unknown) => failed.push(r),
+    );
+    batch.add(
+      'GET',
+      [account(), 'campaigns'],
+      { fields: 'name' },
+      {},
+      (r: { body: unknown }) => ok.push(r.body),
+      (r: unknown) => failed.push(r),
+    );
+    batch.add(
+      'POST',
+      [account(), 'campaigns'],
+      { name: 'no objective' },
+      {},
+      (r: { body: unknown }) => ok.push(r.body),
+      (r: unknown) => failed.push(r),
+    );
+    await batch.execute();
+    assert.equal(ok.length, 2);
+    assert.equal(failed.length, 1);
+    assert.match(JSON.stringify(failed[0]), /objective is required/);
+    assert.deepEqual(
+      (ok[1] as { data: Array<{ name: string }> }).data.map((c) => c.name),
+      ['b1'],
+    );
+  });
+
+  it('refuses batches over 50 calls', async () => {
+    const batch = Array.from({ length: 51 }, () => ({
+      method: 'GET',
+      relative_url: `${account()}/ads`,
+    }));
+    const res = await fetch(
+      `${sandbox.metaUrl}/v24.0/?access_token=${sandbox.credentials.accessToken}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      },
+    );
+    assert.equal(res.status, 400);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /Maximum batch size is 50/,
+    );
+  });
+
+  it('throttles an ad account past its allowance with code 80004, and reports usage', async () => {
+    sandbox.meta.faults.hourlyCallLimit = 5;
+    try {
+      const url = `${sandbox.metaUrl}/v24.0/${account()}/ads?access_token=${sandbox.credentials.accessToken}`;
+      const usages: number[] = [];
+      let throttled: Response | null = null;
+      for (let i = 0; i < 10 && !throttled; i++) {
+        const res = await fetch(url);
+        const usage = JSON.parse(res.headers.get('x-business-use-case-usage')!) as Record<
+          string,
+          Array<{ call_count: number; estimated_time_to_regain_access: number }>
+        >;
+        usages.push(usage[account().slice(4)]![0]!.call_count);
+        if (res.status !== 200) throttled = res;
+      }
+      assert.ok(throttled, 'throttled within the allowance');
+      assert.deepEqual(
+        usages.slice(0, 5),
+        [...usages.slice(0, 5)].sort((a, b) => a - b),
+        'usage rises',
+      );
+      assert.equal(usages.at(-1), 100);
+      const body = (await throttled.json()) as { error: { code: number } };
+      assert.equal(body.error.code, 80004);
+      await assert.rejects(
+        meta.findByName('ads', 'x'),
+        (e: unknown) => e instanceof PlatformError && e.kind === 'throttled' && e.code === 80004,
+      );
+    } finally {
+      sandbox.meta.faults.hourlyCallLimit = 100_000;
+    }
+  });
+
+  it('injects 5xx and rate-limit errors at the configured rates, deterministically', async () => {
+    sandbox.meta.faults.errorRate = 0.3;
+    sandbox.meta.faults.throttleRate = 0.2;
+    try {
+      const kinds: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        try {
+          await meta.findByName('campaigns', 'x');
+          kinds.push('ok');
+        } catch (e) {
+          kinds.push((e as PlatformError).kind);
+        }
+      }
+      const share = (k: string) => kinds.filter((x) => x === k).length / kinds.length;
+      assert.ok(
+        share('transient') > 0.1 && share('transient') < 0.5,
+        `5xx share ${share('transient')}`,
+      );
+      assert.ok(
+        share('throttled') > 0.05 && share('throttled') < 0.4,
+        `429 share ${share('throttled')}`,
+      );
+      assert.ok(share('ok') > 0.3);
+    } finally {
+      sandbox.meta.faults.errorRate = 0;
+      sandbox.meta.faults.throttleRate = 0;
+    }
+  });
+
+  it('is down on the world’s down dates, and sends malformed pages when asked', async () => {
+    sandbox.meta.faults.downDates = ['2026-03-01'];
+    await assert.rejects(
+      meta.findByName('ads', 'x'),
+      (e: unknown) => e instanceof PlatformError && e.kind === 'transient',
+    );
+    sandbox.meta.faults.downDates = [];
+    sandbox.meta.faults.malformedRate = 1;
+    try {
+      const res = await fetch(
+        `${sandbox.metaUrl}/v24.0/${account()}/campaigns?access_token=${sandbox.credentials.accessToken}`,
+      );
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.throws(() => JSON.parse(text) as unknown);
+      await assert.rejects(
+        meta.findByName('campaigns', 'x'),
+        (e: unknown) => e instanceof PlatformError && e.retryable,
+      );
+    } finally {
+      sandbox.meta.faults.malformedRate = 0;
     }
   });
 });

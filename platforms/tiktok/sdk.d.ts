@@ -1,0 +1,80 @@
+// Minimal types for tiktok-business-api-sdk-official, which ships none. Only what adloop calls is
+// declared. Every API method is callback-style: (error, data, response), where `data` is the
+// parsed envelope {code, message, request_id, data}. The SDK reports `code != 0` as an Error whose
+// message is "request_id:… message:… code:…" and still passes the envelope as `data`.
+declare module 'tiktok-business-api-sdk-official' {
+  export interface TikTokEnvelope {
+    code?: number;
+    message?: string;
+    request_id?: string;
+    data?: unknown;
+  }
+
+  /** The superagent response the SDK passes through (body holds the envelope when JSON). */
+  export interface TikTokHttpResponse {
+    status?: number;
+    body?: unknown;
+  }
+
+  export type TikTokCallback = (
+    error: unknown,
+    data: TikTokEnvelope | null,
+    response: TikTokHttpResponse | undefined,
+  ) => void;
+
+  type Opts = Record<string, unknown>;
+
+  export class ApiClient {
+    constructor();
+    /** Base URL every API path is appended to; https://business-api.tiktok.com by default. */
+    basePath: string;
+    /** Request timeout in milliseconds (default 60000). */
+    timeout: number;
+    defaultHeaders: Record<string, string | number>;
+  }
+
+  export class FileApi {
+    constructor(apiClient?: ApiClient);
+    adImageUpload(accessToken: string, opts: Opts, callback: TikTokCallback): unknown;
+    adVideoUpload(accessToken: string, opts: Opts, callback: TikTokCallback): unknown;
+  }
+
+  export class CampaignCreationApi {
+    constructor(apiClient?: ApiClient);
+    campaignCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+    campaignGet(
+      advertiserId: string,
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
+  }
+
+  export class AdgroupApi {
+    constructor(apiClient?: ApiClient);
+    adgroupCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+    adgroupGet(
+      advertiserId: string,
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
+  }
+
+  export class AdApi {
+    constructor(apiClient?: ApiClient);
+    adCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+    adGet(advertiserId: string, accessToken: string, opts: Opts, callback: TikTokCallback): unknown;
+    adStatusUpdate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+  }
+
+  export class ReportingApi {
+    constructor(apiClient?: ApiClient);
+    reportIntegratedGet(
+      reportType: string,
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
+  }
+}

@@ -1,0 +1,516 @@
+// TikTok Business API client over the official tiktok-business-api-sdk-official. adloop talks to
+// TikTok only through this interface, so activities can be tested against the sandbox and the
+// SDK's quirks stay here:
+// - the SDK is callback-only: every call is wrapped in a promise;
+// - each client has its own ApiClient whose basePath is the configured base URL (the SDK's
+//   default instance is process-wide, so two clients would otherwise interfere);
+// - TikTok answers HTTP 200 with `code != 0` on errors; the SDK turns that into an Error whose
+//   message is a formatted string, so we classify from the envelope instead;
+// - TikTok sends no rate-limit headers: calls are paced by client-side token buckets;
+// - errors never carry the access token (it travels in the Access-Token header; we still scrub it).
+import { createHash } from 'node:crypto';
+import * as tiktok from 'tiktok-business-api-sdk-official';
+import type {
+  TikTokCallback,
+  TikTokEnvelope,
+  TikTokHttpResponse,
+} from 'tiktok-business-api-sdk-official';
+import { PlatformError, redact } from '../errors.ts';
+import { countryOfLocationId, locationIdOf } from './locations.ts';
+import { TokenBucket, type RateLimit } from './token-bucket.ts';
+
+export interface TikTokAdsConfig {
+  /** Base URL without /open_api, e.g. https://business-api.tiktok.com or the sandbox's. */
+  baseUrl: string;
+  accessToken: string;
+  advertiserId: string;
+  /**
+   * Pacing of all calls. Default 5/s with bursts of 3, under TikTok's usual 10 calls/s quota;
+   * null turns pacing off (only to provoke throttling in tests).
+   */
+  rateLimit?: RateLimit | null;
+  /** Extra pacing of /ad/create (TikTok allows about 5/s). Default 2/s with bursts of 2. */
+  adCreateRateLimit?: RateLimit | null;
+  /** Rows per page when listing. Default 100. */
+  pageSize?: number;
+  /** Per-request timeout in milliseconds. Default 60000. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIKTOK_RATE: RateLimit = { perSecond: 5, burst: 3 };
+export const DEFAULT_TIKTOK_AD_CREATE_RATE: RateLimit = { perSecond: 2, burst: 2 };
+
+export type TikTokAdStatus = 'ENABLE' | 'DISABLE' | 'DELETE';
+
+export interface TikTokAdRow {
+  id: string;
+  name: string;
+  /** operation_status: ENABLE or DISABLE. */
+  status: string;
+  /** secondary_status, e.g. AD_STATUS_DELIVERY_OK or AD_STATUS_ADGROUP_DISABLE. */
+  effectiveStatus: string;
+  adGroupId: string;
+}
+
+export interface TikTokAdGroup {
+  id: string;
+  name: string;
+  campaignId: string;
+  /** ISO alpha-2 market of the first targeted location (null if not a known country). */
+  country: string | null;
+  /** Daily budget in minor units of the account currency (cents). */
+  dailyBudget: number;
+  status: string;
+}
+
+/** One ad's delivery on one day; the same shape as MetaInsightRow, plus subscriptions. */
+export interface TikTokInsightRow {
+  adId: string;
+  adName: string;
+  adGroupId: string;
+  date: string;
+  impressions: number;
+  clicks: number;
+  /** Spend in micros of the account currency. */
+  spendMicros: number;
+  installs: number;
+  registrations: number;
+  subscriptions: number;
+}
+
+export type TikTokCreative =
+  { imageId: string; videoId?: undefined } | { videoId: string; imageId?: undefined };
+
+export interface TikTokAds {
+  uploadImage(
+    bytes: Buffer,
+    name: string,
+  ): Promise<{ imageId: string; width: number; height: number }>;
+  uploadVideo(
+    bytes: Buffer,
+    name: string,
+  ): Promise<{ videoId: string; width: number | null; height: number | null }>;
+  findByName(
+    kind: 'campaign' | 'adgroup' | 'ad',
+    name: string,
+  ): Promise<{ id: string; status: string } | null>;
+  createCampaign(p: { name: string }): Promise<string>;
+  /** `dailyBudget` in minor units (cents), as MetaAds takes it; TikTok's wire uses major units. */
+  createAdGroup(p: {
+    name: string;
+    campaignId: string;
+    country: string;
+    dailyBudget: number;
+  }): Promise<string>;
+  getAdGroup(adGroupId: string): Promise<TikTokAdGroup | null>;
+  createAd(
+    p: {
+      name: string;
+      adGroupId: string;
+      landingPageUrl: string;
+      text: string;
+      callToAction?: string;
+    } & TikTokCreative,
+  ): Promise<string>;
+  setAdStatus(adId: string, status: TikTokAdStatus): Promise<void>;
+  /** Every ad of an ad group that is not deleted, all pages. */
+  listAds(adGroupId: string): Promise<TikTokAdRow[]>;
+  /** Daily per-ad delivery over [since, until]; of one ad group when `adGroupId` is given. */
+  insights(range: {
+    since: string;
+    until: string;
+    adGroupId?: string;
+  }): Promise<TikTokInsightRow[]>;
+}
+
+const THROTTLE_CODES = new Set([40100]);
+/** No permission on the advertiser; access token expired, empty, incorrect; user not found. */
+const AUTH_CODES = new Set([40001, 40102, 40104, 40105, 40106, 40107]);
+/** Days per report request: TikTok caps daily breakdowns at 30 days. */
+const REPORT_CHUNK_DAYS = 30;
+
+interface SdkError {
+  message?: string;
+  status?: number;
+  code?: string;
+  timeout?: number;
+  response?: TikTokHttpResponse;
+}
+
+function envelopeOf(value: unknown): TikTokEnvelope | null {
+  return typeof value === 'object' && value !== null && 'code' in value
+    ? (value as TikTokEnvelope)
+    : null;
+}
+
+/**
+ * Maps an SDK failure to a PlatformError. `envelope` is TikTok's answer when there was one;
+ * without it the request failed in transport (network, timeout, non-JSON 5xx).
+ */
+export function toPlatformError(
+  err: unknown,
+  envelope: TikTokEnvelope | null,
+  httpStatus: number | null,
+  secret: string,
+): PlatformError {
+  if (err instanceof PlatformError) return err;
+  const e = (err ?? {}) as SdkError;
+  const code = typeof envelope?.code === 'number' ? envelope.code : null;
+  const scrub = (s: string) => redact(secret ? s.split(secret).join('[redacted]') : s);
+  const message = scrub(envelope?.message ?? e.message ?? String(err));
+  let kind: PlatformError['kind'];
+  if (code !== null && AUTH_CODES.has(code)) kind = 'auth';
+  else if (code !== null && THROTTLE_CODES.has(code)) kind = 'throttled';
+  else if (httpStatus === 429) kind = 'throttled';
+  else if (httpStatus !== null && httpStatus >= 500) kind = 'transient';
+  else if (code !== null && code >= 50000) kind = 'transient';
+  else if (code !== null && code >= 40000) kind = 'invalid';
+  else if (httpStatus !== null && httpStatus >= 400) kind = 'invalid';
+  // No envelope and no HTTP error: the network failed, the call timed out or the answer was not
+  // TikTok's JSON. Retrying may help.
+  else kind = 'transient';
+  return new PlatformError('tiktok', kind, message, code, httpStatus);
+}
+
+interface Page<T> {
+  list?: T[];
+  page_info?: { page?: number; total_page?: number };
+}
+
+const num = (v: unknown) => (v === undefined || v === null || v === '-' ? 0 : Number(v));
+
+/** TikTok's `YYYY-MM-DD HH:MM:SS` (UTC). */
+function wireTime(d = new Date()): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
+  const client = new tiktok.ApiClient();
+  client.basePath = config.baseUrl.replace(/\/+$/, '');
+  if (config.timeoutMs) client.timeout = config.timeoutMs;
+  const files = new tiktok.FileApi(client);
+  const campaigns = new tiktok.CampaignCreationApi(client);
+  const adGroups = new tiktok.AdgroupApi(client);
+  const ads = new tiktok.AdApi(client);
+  const reports = new tiktok.ReportingApi(client);
+  const token = config.accessToken;
+  const advertiserId = config.advertiserId;
+  const pageSize = config.pageSize ?? 100;
+  const pace =
+    config.rateLimit === null ? null : new TokenBucket(config.rateLimit ?? DEFAULT_TIKTOK_RATE);
+  const paceAdCreate =
+    config.adCreateRateLimit === null
+      ? null
+      : new TokenBucket(config.adCreateRateLimit ?? DEFAULT_TIKTOK_AD_CREATE_RATE);
+
+  /** One SDK call as a promise of the envelope's `data`. */
+  async function send<T>(invoke: (callback: TikTokCallback) => unknown): Promise<T> {
+    await pace?.take();
+    return new Promise<T>((resolve, reject) => {
+      try {
+        invoke((error, data, response) => {
+          if (!error) {
+            resolve(data?.data as T);
+            return;
+          }
+          // On code != 0 the SDK passes the envelope as `data`; on an HTTP error only the body.
+          const envelope = envelopeOf(data) ?? envelopeOf(response?.body);
+          const status =
+            typeof response?.status === 'number'
+              ? response.status
+              : typeof (error as SdkError).status === 'number'
+                ? (error as SdkError).status!
+                : null;
+          // A 200 whose envelope says code != 0 is not an HTTP error: keep the status out.
+          reject(toPlatformError(error, envelope, status === 200 ? null : status, token));
+        });
+      } catch (err) {
+        // The SDK throws synchronously when a required argument is missing.
+        const message = err instanceof Error ? err.message : String(err);
+        reject(
+          new PlatformError('tiktok', 'invalid', redact(message.split(token).join('[redacted]'))),
+        );
+      }
+    });
+  }
+
+  /** Every row of a page/page_size listing. */
+  async function allPages<T>(fetchPage: (page: number) => Promise<Page<T>>): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; ; page++) {
+      const res = await fetchPage(page);
+      out.push(...(res.list ?? []));
+      if (page >= (res.page_info?.total_page ?? 0)) return out;
+    }
+  }
+
+  const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+  return {
+    uploadImage: async (bytes, name) => {
+      const data = await send<{ image_id?: string; width?: number; height?: number }>((cb) =>
+        files.adImageUpload(
+          token,
+          {
+            advertiser_id: advertiserId,
+            upload_type: 'UPLOAD_BY_FILE',
+            image_file: bytes,
+            image_signature: md5(bytes),
+            file_name: name,
+          },
+          cb,
+        ),
+      );
+      if (!data?.image_id)
+        throw new PlatformError('tiktok', 'transient', 'image upload returned no image_id');
+      return { imageId: data.image_id, width: num(data.width), height: num(data.height) };
+    },
+
+    uploadVideo: async (bytes, name) => {
+      const data = await send<
+        Array<{ video_id?: string; width?: number | null; height?: number | null }>
+      >((cb) =>
+        files.adVideoUpload(
+          token,
+          {
+            advertiser_id: advertiserId,
+            upload_type: 'UPLOAD_BY_FILE',
+            video_file: bytes,
+            video_signature: md5(bytes),
+            file_name: name,
+          },
+          cb,
+        ),
+      );
+      const video = Array.isArray(data) ? data[0] : undefined;
+      if (!video?.video_id)
+        throw new PlatformError('tiktok', 'transient', 'video upload returned no video_id');
+      return { videoId: video.video_id, width: video.width ?? null, height: video.height ?? null };
+    },
+
+    findByName: async (kind, name) => {
+      // TikTok's name filters match names containing the text; keep only the exact name.
+      const nameField = `${kind}_name`;
+      const idField = `${kind}_id`;
+      const fetchPage = (page: number) =>
+        send<Page<Record<string, unknown>>>((cb) => {
+          const opts = {
+            filtering: { [nameField]: name },
+            page,
+            page_size: pageSize,
+            fields: [idField, nameField, 'operation_status'],
+          };
+          if (kind === 'campaign') return campaigns.campaignGet(advertiserId, token, opts, cb);
+          if (kind === 'adgroup') return adGroups.adgroupGet(advertiserId, token, opts, cb);
+          return ads.adGet(advertiserId, token, opts, cb);
+        });
+      const rows = await allPages(fetchPage);
+      const match = rows.find((r) => r[nameField] === name);
+      return match ? { id: String(match[idField]), status: String(match.operation_status) } : null;
+    },
+
+    createCampaign: async ({ name }) => {
+      const data = await send<{ campaign_id: string }>((cb) =>
+        campaigns.campaignCreate(
+          token,
+          {
+            body: {
+              advertiser_id: advertiserId,
+              campaign_name: name,
+              objective_type: 'APP_PROMOTION',
+              app_promotion_type: 'APP_INSTALL',
+              budget_mode: 'BUDGET_MODE_INFINITE',
+              operation_status: 'ENABLE',
+            },
+          },
+          cb,
+        ),
+      );
+      return String(data.campaign_id);
+    },
+
+    createAdGroup: async ({ name, campaignId, country, dailyBudget }) => {
+      const locationId = locationIdOf(country);
+      if (!locationId)
+        throw new PlatformError('tiktok', 'invalid', `no TikTok location id known for ${country}`);
+      const data = await send<{ adgroup_id: string }>((cb) =>
+        adGroups.adgroupCreate(
+          token,
+          {
+            body: {
+              advertiser_id: advertiserId,
+              campaign_id: campaignId,
+              adgroup_name: name,
+              placement_type: 'PLACEMENT_TYPE_NORMAL',
+              placements: ['PLACEMENT_TIKTOK'],
+              location_ids: [locationId],
+              budget_mode: 'BUDGET_MODE_DAY',
+              budget: dailyBudget / 100,
+              schedule_type: 'SCHEDULE_FROM_NOW',
+              schedule_start_time: wireTime(),
+              optimization_goal: 'INSTALL',
+              billing_event: 'OCPM',
+              bid_type: 'BID_TYPE_NO_BID',
+              operation_status: 'ENABLE',
+            },
+          },
+          cb,
+        ),
+      );
+      return String(data.adgroup_id);
+    },
+
+    getAdGroup: async (adGroupId) => {
+      const res = await send<Page<Record<string, unknown>>>((cb) =>
+        adGroups.adgroupGet(
+          advertiserId,
+          token,
+          { filtering: { adgroup_ids: [adGroupId] }, page: 1, page_size: 1 },
+          cb,
+        ),
+      );
+      const g = res.list?.[0];
+      if (!g) return null;
+      const location = (g.location_ids as string[] | undefined)?.[0];
+      return {
+        id: String(g.adgroup_id),
+        name: String(g.adgroup_name),
+        campaignId: String(g.campaign_id),
+        country: location ? countryOfLocationId(location) : null,
+        dailyBudget: Math.round(num(g.budget) * 100),
+        status: String(g.operation_status),
+      };
+    },
+
+    createAd: async (p) => {
+      const creative: Record<string, unknown> = {
+        ad_name: p.name,
+        ad_text: p.text,
+        landing_page_url: p.landingPageUrl,
+        call_to_action: p.callToAction ?? 'DOWNLOAD_NOW',
+      };
+      if (p.videoId !== undefined) {
+        creative.ad_format = 'SINGLE_VIDEO';
+        creative.video_id = p.videoId;
+      } else {
+        creative.ad_format = 'SINGLE_IMAGE';
+        creative.image_ids = [p.imageId];
+      }
+      await paceAdCreate?.take();
+      const data = await send<{ ad_ids?: string[] }>((cb) =>
+        ads.adCreate(
+          token,
+          { body: { advertiser_id: advertiserId, adgroup_id: p.adGroupId, creatives: [creative] } },
+          cb,
+        ),
+      );
+      const id = data?.ad_ids?.[0];
+      if (!id) throw new PlatformError('tiktok', 'transient', 'ad create returned no ad id');
+      return String(id);
+    },
+
+    setAdStatus: async (adId, status) => {
+      await send((cb) =>
+        ads.adStatusUpdate(
+          token,
+          { body: { advertiser_id: advertiserId, ad_ids: [adId], operation_status: status } },
+          cb,
+        ),
+      );
+    },
+
+    listAds: async (adGroupId) => {
+      const rows = await allPages((page) =>
+        send<Page<Record<string, unknown>>>((cb) =>
+          ads.adGet(
+            advertiserId,
+            token,
+            {
+              filtering: { adgroup_ids: [adGroupId] },
+              page,
+              page_size: pageSize,
+              fields: ['ad_id', 'ad_name', 'operation_status', 'secondary_status', 'adgroup_id'],
+            },
+            cb,
+          ),
+        ),
+      );
+      return rows.map((r) => ({
+        id: String(r.ad_id),
+        name: String(r.ad_name),
+        status: String(r.operation_status),
+        effectiveStatus: String(r.secondary_status),
+        adGroupId: String(r.adgroup_id),
+      }));
+    },
+
+    insights: async ({ since, until, adGroupId }) => {
+      const out: TikTokInsightRow[] = [];
+      // A daily breakdown covers at most 30 days per request: walk the range in chunks.
+      for (let start = since; start <= until; start = addDays(start, REPORT_CHUNK_DAYS)) {
+        const last = addDays(start, REPORT_CHUNK_DAYS - 1);
+        const end = last < until ? last : until;
+        const rows = await allPages((page) =>
+          send<Page<{ dimensions: Record<string, string>; metrics: Record<string, string> }>>(
+            (cb) =>
+              reports.reportIntegratedGet(
+                'BASIC',
+                token,
+                {
+                  advertiser_id: advertiserId,
+                  data_level: 'AUCTION_AD',
+                  dimensions: ['ad_id', 'stat_time_day'],
+                  metrics: [
+                    'ad_name',
+                    'adgroup_id',
+                    'spend',
+                    'impressions',
+                    'clicks',
+                    'app_install',
+                    'registration',
+                    'subscribe',
+                  ],
+                  start_date: start,
+                  end_date: end,
+                  filtering: adGroupId
+                    ? [
+                        {
+                          field_name: 'adgroup_ids',
+                          filter_type: 'IN',
+                          filter_value: JSON.stringify([adGroupId]),
+                        },
+                      ]
+                    : undefined,
+                  page,
+                  page_size: 1000,
+                },
+                cb,
+              ),
+          ),
+        );
+        for (const { dimensions: d, metrics: m } of rows) {
+          out.push({
+            adId: String(d.ad_id),
+            adName: m.ad_name ?? '',
+            adGroupId: m.adgroup_id ?? '',
+            date: String(d.stat_time_day).slice(0, 10),
+            impressions: num(m.impressions),
+            clicks: num(m.clicks),
+            // Spend arrives as a decimal string in major units; store integer micros.
+            spendMicros: Math.round(num(m.spend) * 1_000_000),
+            installs: num(m.app_install),
+            registrations: num(m.registration),
+            subscriptions: num(m.subscribe),
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
