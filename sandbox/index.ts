@@ -1,23 +1,30 @@
-// Starts the sandbox: the simulated market behind a local Graph API server. Used by `npm start`,
-// `npm run sandbox` and every test that needs an ad platform.
+// Starts the sandbox: the simulated market behind local, wire-faithful servers for Meta's Graph
+// API, TikTok's Business API, Adjust's Report Service and Branch's Query API, each on its own
+// loopback port. Used by `npm start`, `npm run sandbox` and every test that needs a platform.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { todayUtc } from '../core/dates.ts';
 import type { SandboxClock } from './contracts.ts';
 import { MetaGraphSandbox } from './meta/graph-server.ts';
 import { GraphStore } from './meta/graph-store.ts';
+import { createMmpSandbox, type MmpSandbox } from './mmp/index.ts';
 import { Simulator } from './simulator.ts';
+import { createTikTokSandbox, type TikTokSandbox } from './tiktok/tiktok-server.ts';
 import { loadWorld, type World } from './world.ts';
 
 export interface SandboxOptions {
   /** World file path. */
   world: string;
-  /** Port of the Graph API server; 0 picks a free one. Default 0. */
+  /** Ports of the four servers; 0 (the default) picks a free one. */
   metaPort?: number;
+  tiktokPort?: number;
+  adjustPort?: number;
+  branchPort?: number;
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
   host?: string;
-  /** Where to persist platform state; null keeps it in memory. Default null. */
-  statePath?: string | null;
+  /** Directory to persist platform state in; null keeps it in memory. Default null. */
+  stateDir?: string | null;
   /** Fixed business date; default follows the UTC wall clock. */
   date?: string;
 }
@@ -25,11 +32,37 @@ export interface SandboxOptions {
 export interface Sandbox {
   world: World;
   meta: MetaGraphSandbox;
+  tiktok: TikTokSandbox;
+  mmp: MmpSandbox;
   /** Base URL of the Graph API (without version), e.g. http://127.0.0.1:4010. */
   metaUrl: string;
+  /** Base path for the TikTok SDK (it appends /open_api/v1.3/...). */
+  tiktokUrl: string;
+  adjustUrl: string;
+  branchUrl: string;
+  /** Meta credentials. */
   credentials: { accessToken: string; adAccountId: string; pageId: string };
+  tiktokCredentials: { accessToken: string; advertiserId: string };
   clock: SandboxClock & { set(date: string | null): void };
   close(): Promise<void>;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+async function listen(handler: Handler, port: number, host: string) {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -42,34 +75,47 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       fixed = date;
     },
   };
-  const store = new GraphStore(simulator.idSeed, options.statePath ?? null);
-  const meta = new MetaGraphSandbox(world, simulator, store, clock);
-  const server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/__sandbox/')) return control(req, res);
-    meta.handle(req, res);
-  });
+  const state = (name: string) => (options.stateDir ? path.join(options.stateDir, name) : null);
+  const meta = new MetaGraphSandbox(
+    world,
+    simulator,
+    new GraphStore(simulator.idSeed, state('meta.json')),
+    clock,
+  );
+  const tiktok = createTikTokSandbox({ world, simulator, clock, statePath: state('tiktok.json') });
+  const mmp = createMmpSandbox({ world, sources: [meta, tiktok], clock });
 
-  // Loopback-only control endpoints, so an out-of-process test or operator can move the clock and
-  // inject faults. They are not part of any platform's API.
-  function control(req: http.IncomingMessage, res: http.ServerResponse) {
+  // Loopback-only control endpoints on the Graph port, so an out-of-process test or operator can
+  // move the clock and inject faults. They are not part of any platform's API.
+  const control: Handler = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
         const body = chunks.length
-          ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>)
+          ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<
+              string,
+              Record<string, unknown> | string | null
+            >)
           : {};
-        const path = (req.url ?? '').split('?')[0];
-        if (path === '/__sandbox/clock' && req.method === 'POST')
-          clock.set((body.date as string | null) ?? null);
-        else if (path === '/__sandbox/faults' && req.method === 'POST')
-          Object.assign(meta.faults, body.meta ?? {});
-        else if (path !== '/__sandbox/status') throw new Error(`unknown control path ${path}`);
+        const route = (req.url ?? '').split('?')[0];
+        if (route === '/__sandbox/clock' && req.method === 'POST') {
+          clock.set(typeof body.date === 'string' ? body.date : null);
+        } else if (route === '/__sandbox/faults' && req.method === 'POST') {
+          const part = (k: string) =>
+            typeof body[k] === 'object' && body[k] !== null ? body[k] : {};
+          Object.assign(meta.faults, part('meta'));
+          Object.assign(tiktok.faults, part('tiktok'));
+          Object.assign(mmp.faults.adjust, part('adjust'));
+          Object.assign(mmp.faults.branch, part('branch'));
+        } else if (route !== '/__sandbox/status') {
+          throw new Error(`unknown control path ${route}`);
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
             world: world.name,
             today: clock.today(),
-            faults: { meta: meta.faults },
+            faults: { meta: meta.faults, tiktok: tiktok.faults, ...mmp.faults },
           }),
         );
       } catch (err) {
@@ -78,30 +124,55 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           .end(JSON.stringify({ error: (err as Error).message }));
       }
     });
-  }
+  };
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.metaPort ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const metaUrl = `http://${host}:${port}`;
-  meta.setBaseUrl(metaUrl);
+  const servers: Array<{ url: string; close(): Promise<void> }> = [];
+  try {
+    servers.push(
+      await listen(
+        (req, res) =>
+          req.url?.startsWith('/__sandbox/') ? control(req, res) : meta.handle(req, res),
+        options.metaPort ?? 0,
+        host,
+      ),
+      await listen(tiktok.handle, options.tiktokPort ?? 0, host),
+      await listen(mmp.adjust.handle, options.adjustPort ?? 0, host),
+      await listen(mmp.branch.handle, options.branchPort ?? 0, host),
+    );
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  const [metaServer, tiktokServer, adjustServer, branchServer] = servers as [
+    (typeof servers)[0],
+    (typeof servers)[0],
+    (typeof servers)[0],
+    (typeof servers)[0],
+  ];
+  meta.setBaseUrl(metaServer.url);
+  tiktok.setBaseUrl(tiktokServer.url);
   return {
     world,
     meta,
-    metaUrl,
+    tiktok,
+    mmp,
+    metaUrl: metaServer.url,
+    tiktokUrl: tiktokServer.url,
+    adjustUrl: adjustServer.url,
+    branchUrl: branchServer.url,
     credentials: {
       accessToken: world.meta.accessToken,
       adAccountId: world.meta.adAccountId,
       pageId: world.meta.pageId,
     },
+    tiktokCredentials: {
+      accessToken: world.tiktok.accessToken,
+      advertiserId: world.tiktok.advertiserId,
+    },
     clock,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
   };
 }

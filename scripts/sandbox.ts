@@ -10,23 +10,49 @@ const opts = new Command()
   .name('npm run sandbox --')
   .description('Serve the sandbox Graph API over a simulated market.')
   .option('--world <file>', 'world file', path.join(ROOT, 'sandbox/worlds/demo.json'))
-  .option('--meta-port <port>', 'Graph API port', '4010')
+  .option('--meta-port <port>', 'Meta Graph API port', '4010')
+  .option('--tiktok-port <port>', 'TikTok Business API port', '4011')
+  .option('--adjust-port <port>', 'Adjust Report Service port', '4012')
+  .option('--branch-port <port>', 'Branch Query API port', '4013')
   .option('--date <YYYY-MM-DD>', 'fix the simulated date (default: follows the UTC clock)')
-  .option('--state <file>', 'persist platform state to this JSON file')
+  .option('--state <dir>', 'persist platform state in this directory')
   .parse()
-  .opts<{ world: string; metaPort: string; date?: string; state?: string }>();
+  .opts<{
+    world: string;
+    metaPort: string;
+    tiktokPort: string;
+    adjustPort: string;
+    branchPort: string;
+    date?: string;
+    state?: string;
+  }>();
 
 try {
   const sandbox = await startSandbox({
     world: path.resolve(opts.world),
     metaPort: Number(opts.metaPort),
-    statePath: opts.state ? path.resolve(opts.state) : null,
+    tiktokPort: Number(opts.tiktokPort),
+    adjustPort: Number(opts.adjustPort),
+    branchPort: Number(opts.branchPort),
+    stateDir: opts.state ? path.resolve(opts.state) : null,
     ...(opts.date ? { date: parseIsoDate(opts.date, '--date') } : {}),
   });
   const { accessToken, adAccountId, pageId } = sandbox.credentials;
-  console.log(`sandbox world "${sandbox.world.name}" (date ${sandbox.clock.today()})`);
+  const w = sandbox.world;
   console.log(
-    `  Graph API  ${sandbox.metaUrl}/v24.0/  token ${accessToken}  account ${adAccountId}  page ${pageId}`,
+    `sandbox world "${w.name}" (date ${sandbox.clock.today()}, ${w.catalog.artistCount} artists, ${w.catalog.markets.length} markets)`,
+  );
+  console.log(
+    `  Meta Graph API  ${sandbox.metaUrl}/v24.0/  token ${accessToken}  account ${adAccountId}  page ${pageId}`,
+  );
+  console.log(
+    `  TikTok API      ${sandbox.tiktokUrl}/open_api/v1.3/  Access-Token ${w.tiktok.accessToken}  advertiser ${w.tiktok.advertiserId}`,
+  );
+  console.log(
+    `  Adjust          ${sandbox.adjustUrl}/control-center/reports-service/report  Bearer ${w.mmp.adjust.apiToken}  app ${w.mmp.adjust.appToken}`,
+  );
+  console.log(
+    `  Branch          ${sandbox.branchUrl}/v1/query/analytics  key ${w.mmp.branch.branchKey}  secret ${w.mmp.branch.branchSecret}`,
   );
   console.log(
     `  control    POST ${sandbox.metaUrl}/__sandbox/clock {"date":"YYYY-MM-DD"}, /__sandbox/faults {"meta":{"down":true}}`,

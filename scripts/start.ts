@@ -117,7 +117,7 @@ try {
     sandbox = await startSandbox({
       world: path.resolve(opts.world),
       metaPort: port,
-      statePath: path.join(DATA, 'sandbox', `${path.basename(opts.world, '.json')}-meta.json`),
+      stateDir: path.join(DATA, 'sandbox', path.basename(opts.world, '.json')),
       // The simulated day is the day being run, so a backfill of an earlier date sees that day.
       date,
     });
