@@ -38,7 +38,7 @@ const schema = z.object({
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
   /** How many days back `learn` aggregates performance. Default 7. */
   LEARN_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
-  /** Port of the sandbox Graph API when `npm start` runs it. Default 4010. */
+  /** Port of the sandbox Graph API when `npm start` runs it (TikTok, Adjust, Branch take the next three). Default 4010. */
   SANDBOX_META_PORT: port.default(4010),
   /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */
   TEMPORAL_UI_PORT: port.default(8233),

@@ -117,6 +117,9 @@ try {
     sandbox = await startSandbox({
       world: path.resolve(opts.world),
       metaPort: port,
+      tiktokPort: port + 1,
+      adjustPort: port + 2,
+      branchPort: port + 3,
       stateDir: path.join(DATA, 'sandbox', path.basename(opts.world, '.json')),
       // The simulated day is the day being run, so a backfill of an earlier date sees that day.
       date,
@@ -127,7 +130,9 @@ try {
     process.env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
     process.env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
     process.env.META_PAGE_ID ??= sandbox.credentials.pageId;
-    step(`Sandbox: world "${sandbox.world.name}", Graph API at ${sandbox.metaUrl}`);
+    step(
+      `Sandbox: world "${sandbox.world.name}": Meta ${sandbox.metaUrl}, TikTok ${sandbox.tiktokUrl}, Adjust ${sandbox.adjustUrl}, Branch ${sandbox.branchUrl}`,
+    );
   }
 
   // 3. The worker, in this process: it owns the embedded database.
