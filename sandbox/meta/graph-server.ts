@@ -21,6 +21,7 @@ import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults } from '../world.ts';
 import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
+import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
@@ -45,6 +46,9 @@ const OBJECTIVES = new Set([
   'OUTCOME_TRAFFIC',
 ]);
 const STATUSES = new Set(['ACTIVE', 'PAUSED', 'ARCHIVED', 'DELETED']);
+/** Bytes a resumable video upload transfers per chunk (Meta chooses; clients follow its offsets). */
+export const DEFAULT_VIDEO_CHUNK = 4 * 1024 * 1024;
+
 const EDGE_TYPES: Record<string, ObjectType> = {
   campaigns: 'campaign',
   adsets: 'adset',
@@ -71,9 +75,18 @@ function parseMaybeJson(v: unknown): unknown {
 async function readBody(req: IncomingMessage): Promise<Params> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
+  const raw = Buffer.concat(chunks);
   const type = req.headers['content-type'] ?? '';
+  if (type.includes('multipart/form-data')) {
+    // Files stay Buffers; text fields become strings.
+    const parts = parseMultipart(raw, type);
+    if (!parts) throw graphErrors.invalidParam('malformed multipart/form-data body');
+    return Object.fromEntries(
+      parts.map((p) => [p.name, p.filename !== null ? p.data : p.data.toString('utf8')]),
+    );
+  }
+  const text = raw.toString('utf8');
+  if (!text) return {};
   if (type.includes('application/json')) {
     const body = JSON.parse(text) as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -100,6 +113,13 @@ export class MetaGraphSandbox
   /** Rolling window of the usage-based throttle. Default one hour, as Meta's. */
   usageWindowMs = 3_600_000;
   private callNumber = 0;
+  /** Chunk size the server asks resumable video uploads for. */
+  videoChunkBytes = DEFAULT_VIDEO_CHUNK;
+  /** Resumable video uploads in progress, by upload session id. */
+  private readonly uploads = new Map<
+    string,
+    { videoId: string; size: number; received: Buffer[]; offset: number }
+  >();
   /** Every request seen, for tests and the sandbox's own log. */
   readonly requests: GraphRequestEvent[] = [];
   private readonly callTimes: number[] = [];
@@ -296,6 +316,10 @@ export class MetaGraphSandbox
           ? { id: head, account_id: this.accountId, currency: this.world.meta.currency }
           : this.fail(head);
       if (edge === 'insights' && method === 'GET') return this.insights(params, url, () => true);
+      if (edge === 'advideos' && method === 'POST') return this.uploadVideo(params);
+      if (edge === 'advideos' && method === 'GET') {
+        return this.page(this.store.list('advideo', this.accountId), params, url);
+      }
       const type = EDGE_TYPES[edge];
       if (!type) throw graphErrors.unknownPath(`${head}/${edge}`);
       if (method === 'POST') return this.create(type, params);
@@ -498,6 +522,110 @@ export class MetaGraphSandbox
         return { id: o.id };
       }
     }
+  }
+
+  /**
+   * Ad video upload, both ways the Graph API offers: one request with the file in `source`, or a
+   * resumable session (upload_phase start -> transfer chunks at the offsets the server names ->
+   * finish). A video is `ready` once complete; until then its status is `processing`.
+   */
+  private uploadVideo(p: Params): unknown {
+    const now = new Date().toISOString();
+    const today = this.clock.today();
+    const base = { account_id: this.accountId, created_time: now, updated_time: now };
+    const describe = (bytes: Buffer) => {
+      const size = mp4Size(bytes);
+      if (!size)
+        throw graphErrors.invalidParam(
+          "The video file you selected is in a format that we don't support.",
+        );
+      return {
+        width: size.width,
+        height: size.height,
+        aspect_ratio: aspectRatio(size.width, size.height),
+      };
+    };
+    const phase = typeof p.upload_phase === 'string' ? p.upload_phase : null;
+    if (phase === null) {
+      if (!Buffer.isBuffer(p.source)) throw graphErrors.missingParam('source');
+      const video = this.store.create(
+        'advideo',
+        this.accountId,
+        {
+          ...base,
+          ...describe(p.source),
+          title: typeof p.title === 'string' ? p.title : '',
+          length_bytes: p.source.length,
+          status: { video_status: 'ready' },
+        },
+        today,
+      );
+      return { id: video.id };
+    }
+    if (phase === 'start') {
+      const size = Number(this.requireString(p, 'file_size'));
+      if (!Number.isInteger(size) || size <= 0)
+        throw graphErrors.invalidParam('Param file_size must be a positive integer');
+      const video = this.store.create(
+        'advideo',
+        this.accountId,
+        { ...base, length_bytes: size, status: { video_status: 'processing' } },
+        today,
+      );
+      const session = `${video.id}${String(this.callNumber).padStart(6, '0')}`;
+      this.uploads.set(session, { videoId: video.id, size, received: [], offset: 0 });
+      return {
+        video_id: video.id,
+        upload_session_id: session,
+        start_offset: '0',
+        end_offset: String(Math.min(size, this.videoChunkBytes)),
+      };
+    }
+    const session = this.uploads.get(this.requireString(p, 'upload_session_id'));
+    if (!session)
+      throw graphErrors.invalidParam('Param upload_session_id is not a valid upload session');
+    if (phase === 'transfer') {
+      const start = Number(this.requireString(p, 'start_offset'));
+      const chunk = p.video_file_chunk;
+      if (!Buffer.isBuffer(chunk)) throw graphErrors.missingParam('video_file_chunk');
+      // A chunk resent after a lost response is acknowledged again, not appended twice.
+      if (start + chunk.length <= session.offset) {
+        return {
+          start_offset: String(session.offset),
+          end_offset: String(Math.min(session.size, session.offset + this.videoChunkBytes)),
+        };
+      }
+      if (start !== session.offset)
+        throw graphErrors.invalidParam(`Param start_offset must be ${session.offset}`);
+      if (start + chunk.length > session.size)
+        throw graphErrors.invalidParam('The chunk goes past file_size');
+      session.received.push(chunk);
+      session.offset += chunk.length;
+      return {
+        start_offset: String(session.offset),
+        end_offset: String(Math.min(session.size, session.offset + this.videoChunkBytes)),
+      };
+    }
+    if (phase === 'finish') {
+      if (session.offset !== session.size)
+        throw graphErrors.invalidParam(
+          `Upload incomplete: ${session.offset} of ${session.size} bytes received`,
+        );
+      const video = this.store.get(session.videoId)!;
+      const bytes = Buffer.concat(session.received);
+      this.store.update(
+        video,
+        {
+          ...describe(bytes),
+          title: typeof p.title === 'string' ? p.title : '',
+          status: { video_status: 'ready' },
+        },
+        today,
+      );
+      this.uploads.delete(this.requireString(p, 'upload_session_id'));
+      return { success: true };
+    }
+    throw graphErrors.invalidParam('Param upload_phase must be one of {start, transfer, finish}');
   }
 
   private updateObject(obj: GraphObject, p: Params): unknown {

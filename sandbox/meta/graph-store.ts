@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type ObjectType = 'campaign' | 'adset' | 'adcreative' | 'ad' | 'adimage';
+export type ObjectType = 'campaign' | 'adset' | 'adcreative' | 'ad' | 'adimage' | 'advideo';
 
 export interface GraphObject {
   id: string;

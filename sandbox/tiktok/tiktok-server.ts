@@ -26,7 +26,7 @@ import type {
 import { contentFromLink } from '../deep-link.ts';
 import type { Simulator } from '../simulator.ts';
 import type { World } from '../world.ts';
-import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from './media.ts';
+import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from '../media.ts';
 import { TikTokError, tiktokErrors } from './tiktok-errors.ts';
 import { TikTokStore, type TikTokObject } from './tiktok-store.ts';
 

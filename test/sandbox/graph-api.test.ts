@@ -7,6 +7,7 @@ import bizSdk from 'facebook-nodejs-business-sdk';
 import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
 const PNG_1x1 = Buffer.from(
@@ -326,5 +327,90 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
     } finally {
       sandbox.meta.faults.malformedRate = 0;
     }
+  });
+});
+
+describe('sandbox Graph API: ad videos', () => {
+  let sandbox: Sandbox;
+  let meta: MetaAds;
+  before(async () => {
+    sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
+  });
+  after(async () => sandbox?.close());
+
+  const status = async (id: string) => {
+    const res = await fetch(
+      `${sandbox.metaUrl}/v24.0/${id}?fields=status,width,height,aspect_ratio,length_bytes&access_token=${sandbox.credentials.accessToken}`,
+    );
+    return (await res.json()) as {
+      status: { video_status: string };
+      width: number;
+      height: number;
+      aspect_ratio: string;
+      length_bytes: number;
+    };
+  };
+
+  it('uploads a video in chunks at the offsets the server names', async () => {
+    sandbox.meta.videoChunkBytes = 40; // force several chunks
+    const video = Buffer.concat([mp4(1080, 1920), Buffer.alloc(150, 7)]);
+    const { videoId } = await meta.uploadVideo(video, 'clip.mp4');
+    const transfers = sandbox.meta.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/advideos'),
+    );
+    assert.equal(
+      transfers.length,
+      2 + Math.ceil(video.length / 40),
+      'start, one transfer per chunk, finish',
+    );
+    const v = await status(videoId);
+    assert.deepEqual(
+      [v.status.video_status, v.width, v.height, v.aspect_ratio, v.length_bytes],
+      ['ready', 1080, 1920, '9:16', video.length],
+    );
+  });
+
+  it('accepts a one-request upload, and rejects offsets out of order and unfinished uploads', async () => {
+    const form = new FormData();
+    form.append('source', new Blob([mp4(1080, 1080)]), 'square.mp4');
+    form.append('access_token', sandbox.credentials.accessToken);
+    const res = await fetch(
+      `${sandbox.metaUrl}/v24.0/${sandbox.credentials.adAccountId}/advideos`,
+      { method: 'POST', body: form },
+    );
+    const { id } = (await res.json()) as { id: string };
+    assert.equal((await status(id)).aspect_ratio, '1:1');
+
+    const post = async (fields: Record<string, string | Blob>) => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      f.append('access_token', sandbox.credentials.accessToken);
+      const r = await fetch(
+        `${sandbox.metaUrl}/v24.0/${sandbox.credentials.adAccountId}/advideos`,
+        { method: 'POST', body: f },
+      );
+      return {
+        status: r.status,
+        body: (await r.json()) as Record<string, string> & {
+          error?: { code: number; message: string };
+        },
+      };
+    };
+    const start = await post({ upload_phase: 'start', file_size: '100' });
+    const wrong = await post({
+      upload_phase: 'transfer',
+      upload_session_id: start.body.upload_session_id!,
+      start_offset: '10',
+      video_file_chunk: new Blob([Buffer.alloc(10)]),
+    });
+    assert.equal(wrong.body.error?.code, 100);
+    assert.match(wrong.body.error.message, /start_offset must be 0/);
+    const early = await post({
+      upload_phase: 'finish',
+      upload_session_id: start.body.upload_session_id!,
+    });
+    assert.match(early.body.error!.message, /Upload incomplete: 0 of 100/);
+    assert.equal((await status(start.body.video_id!)).status.video_status, 'processing');
   });
 });

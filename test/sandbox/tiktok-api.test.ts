@@ -20,30 +20,12 @@ import {
   type TikTokSandbox,
 } from '../../sandbox/tiktok/tiktok-server.ts';
 import { loadWorld, type World } from '../../sandbox/world.ts';
+import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
 /** Quotas high enough that only the rate-limit test meets them. */
 const NO_LIMITS = { perSecond: 100_000, perMinute: 1_000_000, adCreatePerSecond: 100_000 };
 const FAST = { perSecond: 100_000, burst: 100_000 };
-
-/** A minimal MP4: an `ftyp` box and a `moov/trak/tkhd` box declaring the video's size. */
-function mp4(width: number, height: number): Buffer {
-  const box = (type: string, payload: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(8 + payload.length, 0);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, payload]);
-  };
-  const tkhd = Buffer.alloc(84); // version 0: flags, times, track, duration, matrix, size
-  tkhd.writeUInt32BE(3, 0); // version 0, flags: enabled + in movie
-  tkhd.writeUInt32BE(1, 12); // track id
-  tkhd.writeUInt32BE(width * 65536, 76);
-  tkhd.writeUInt32BE(height * 65536, 80);
-  return Buffer.concat([
-    box('ftyp', Buffer.from('isom\0\0\0\0isomiso2', 'latin1')),
-    box('moov', box('trak', box('tkhd', tkhd))),
-  ]);
-}
 
 const png = (width: number, height: number, r: number) =>
   sharp({ create: { width, height, channels: 3, background: { r, g: 40, b: 90 } } })

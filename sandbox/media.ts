@@ -1,4 +1,4 @@
-// What the TikTok sandbox needs to know about uploads: the multipart/form-data body the SDK sends
+// What the sandbox servers need to know about uploads: the multipart/form-data bodies SDKs send
 // (superagent's form-data encoding), and an image's or video's pixel size, from which the
 // simulator's placement fit follows (TikTok favours full-screen 9:16).
 import sharp from 'sharp';
