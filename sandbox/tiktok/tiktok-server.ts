@@ -24,13 +24,14 @@ import type {
   SimAd,
 } from '../contracts.ts';
 import { contentFromLink } from '../deep-link.ts';
+import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
-import type { World } from '../world.ts';
+import type { PlatformFaults, World } from '../world.ts';
 import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from '../media.ts';
 import { TikTokError, tiktokErrors } from './tiktok-errors.ts';
 import { TikTokStore, type TikTokObject } from './tiktok-store.ts';
 
-export interface TikTokFaults {
+export interface TikTokFaults extends PlatformFaults {
   /** Every call fails as during an outage (HTTP 503, code 50002): transient. */
   down: boolean;
   /** Only report/integrated/get fails (code 50000): the reporting backend is down. */
@@ -204,7 +205,8 @@ export class TikTokSandbox
   implements DeliveryLog
 {
   readonly platform = 'tiktok' as const;
-  readonly faults: TikTokFaults = { down: false, reportDown: false };
+  readonly faults: TikTokFaults;
+  private callNumber = 0;
   /** Quotas; change them at run time to provoke code 40100. */
   readonly limits: TikTokRateLimits;
   /** Every request seen, for tests and the sandbox's own log. */
@@ -227,6 +229,7 @@ export class TikTokSandbox
     super();
     this.advertiserId = world.tiktok.advertiserId;
     this.limits = { ...DEFAULT_TIKTOK_LIMITS, ...limits };
+    this.faults = { down: false, reportDown: false, ...structuredClone(world.faults.tiktok) };
     this.routes = {
       'file/image/ad/upload': { method: 'POST', handler: (c) => this.uploadImage(c) },
       'file/video/ad/upload': { method: 'POST', handler: (c) => this.uploadVideo(c) },
@@ -256,6 +259,7 @@ export class TikTokSandbox
     const id = requestId();
     let status = 200;
     let body: { code: number; message: string; request_id: string; data: unknown };
+    let malformed = false;
     try {
       // Read the whole body first, so an early error never leaves an upload half-sent.
       const raw = await readBody(req);
@@ -265,11 +269,13 @@ export class TikTokSandbox
       if (route.method !== method) throw tiktokErrors.wrongMethod(method);
       this.authenticate(req);
       this.throttle(endpoint);
-      if (this.faults.down) throw tiktokErrors.unavailable();
+      this.injectFaults();
+      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
       const call = this.parse(req, url, raw);
       this.checkAdvertiser(call.params);
       const data = await route.handler(call);
       body = { code: 0, message: 'OK', request_id: id, data };
+      malformed = this.draw('malformed') < this.faults.malformedRate;
     } catch (err) {
       const e =
         err instanceof TikTokError
@@ -282,8 +288,25 @@ export class TikTokSandbox
     this.requests.push(event);
     res
       .writeHead(status, { 'content-type': 'application/json', 'x-tt-logid': id })
-      .end(JSON.stringify(body));
+      // A malformed page: the body cut mid-way, as a flaky proxy would.
+      .end(malformed ? JSON.stringify(body).slice(0, 40) : JSON.stringify(body));
     this.emit('request', event);
+  }
+
+  /** A deterministic draw: the n-th call of a world always draws the same. */
+  private draw(what: string): number {
+    return keyed(this.world.seed, 'tiktok-fault', what, this.callNumber)();
+  }
+
+  /** The world's (or a test's) injected faults: outage days, error and rate-limit rates. */
+  private injectFaults() {
+    this.callNumber++;
+    if (this.faults.down || this.faults.downDates.includes(this.clock.today())) {
+      throw tiktokErrors.unavailable();
+    }
+    const r = this.draw('rate');
+    if (r < this.faults.errorRate) throw tiktokErrors.unavailable();
+    if (r < this.faults.errorRate + this.faults.throttleRate) throw tiktokErrors.tooManyRequests();
   }
 
   private authenticate(req: IncomingMessage) {

@@ -503,6 +503,40 @@ describe('sandbox TikTok Business API', () => {
     }
   });
 
+  it('injects the world’s fault rates and down dates, deterministically', async () => {
+    sandbox.faults.errorRate = 0.3;
+    sandbox.faults.throttleRate = 0.2;
+    try {
+      const kinds: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        try {
+          await client.findByName('campaign', 'nothing');
+          kinds.push('ok');
+        } catch (e) {
+          kinds.push((e as PlatformError).kind);
+        }
+      }
+      const share = (k: string) => kinds.filter((x) => x === k).length / kinds.length;
+      assert.ok(
+        share('transient') > 0.1 && share('transient') < 0.5,
+        `5xx share ${share('transient')}`,
+      );
+      assert.ok(
+        share('throttled') > 0.05 && share('throttled') < 0.4,
+        `40100 share ${share('throttled')}`,
+      );
+    } finally {
+      sandbox.faults.errorRate = 0;
+      sandbox.faults.throttleRate = 0;
+    }
+    sandbox.faults.downDates = [clock.today()];
+    try {
+      await assert.rejects(client.listAds(adGroupId), isTikTokError('transient', 50002));
+    } finally {
+      sandbox.faults.downDates = [];
+    }
+  });
+
   it('fails transiently when the network does', async () => {
     const dead = createTikTokAds({
       baseUrl: 'http://127.0.0.1:9',
