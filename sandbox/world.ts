@@ -109,6 +109,8 @@ const worldSchema = z.object({
     noveltyBoost: z.number().min(0).max(2).default(0.15),
     /** Spread of the template x OS-segment interaction around 1. Default 0.2. */
     segmentSpread: z.number().min(0).max(0.9).default(0.2),
+    /** Days until a platform's report for a day is final; earlier reads are partial. Default 0. */
+    reportingDelayDays: z.number().int().min(0).max(14).default(0),
     /** How much likelier an iOS registration is to subscribe than an Android one. Default 1.5. */
     iosSubscriptionLift: z.number().positive().max(5).default(1.5),
   }),

@@ -22,6 +22,7 @@ import type { PlatformFaults } from '../world.ts';
 import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
+import { asReported } from '../reporting.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
@@ -834,8 +835,9 @@ export class MetaGraphSandbox
     >();
     const wanted = new Set(this.store.list('ad', this.accountId, include).map((a) => a.id));
     for (const date of dateRange(since, until > today ? today : until)) {
-      for (const { ad, adsetId, delivery: d } of this.deliveries(date)) {
+      for (const { ad, adsetId, delivery } of this.deliveries(date)) {
         if (!wanted.has(ad.id)) continue;
+        const d = asReported(delivery, today, this.world.truth.reportingDelayDays);
         const key: Record<string, string> = { account_id: this.accountId };
         if (level !== 'account') key.campaign_id = String(ad.fields.campaign_id);
         if (level === 'adset' || level === 'ad') key.adset_id = adsetId;

@@ -58,19 +58,9 @@ export interface ViewOptions {
 const daysBetween = (from: string, to: string) =>
   Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
-/**
- * Share of a day's attributed conversions visible when read on `today`:
- *   - 0 for days after today;
- *   - (age + 1) / (delayDays + 1) for a day `age` days old while age < delayDays, e.g. with the
- *     default delayDays = 1 a day read on itself is half there;
- *   - 1 once age >= delayDays: the day is complete and never changes again.
- */
-export function completeness(date: string, today: string, delayDays: number): number {
-  const age = daysBetween(date, today);
-  if (age < 0) return 0;
-  if (age >= delayDays) return 1;
-  return (age + 1) / (delayDays + 1);
-}
+// Shared with the platform servers' own reporting delays.
+export { completeness } from '../reporting.ts';
+import { completeness } from '../reporting.ts';
 
 /** A seeded binomial draw: exact for small n, normal approximation above (it is a simulation). */
 export function binomial(n: number, p: number, rand: () => number): number {

@@ -27,6 +27,7 @@ import { contentFromLink } from '../deep-link.ts';
 import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults, World } from '../world.ts';
+import { asReported } from '../reporting.ts';
 import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from '../media.ts';
 import { TikTokError, tiktokErrors } from './tiktok-errors.ts';
 import { TikTokStore, type TikTokObject } from './tiktok-store.ts';
@@ -1024,8 +1025,9 @@ export class TikTokSandbox
     }
     const groups = new Map<string, Group>();
     for (const date of dateRange(since, until < today ? until : today)) {
-      for (const { ad, delivery: d } of this.deliveries(date)) {
+      for (const { ad, delivery } of this.deliveries(date)) {
         if (!keep(ad)) continue;
+        const d = asReported(delivery, today, this.world.truth.reportingDelayDays);
         const values: Record<string, string> = {
           ad_id: ad.id,
           adgroup_id: String(ad.fields.adgroup_id),

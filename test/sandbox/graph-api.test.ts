@@ -414,3 +414,45 @@ describe('sandbox Graph API: ad videos', () => {
     assert.equal((await status(start.body.video_id!)).status.video_status, 'processing');
   });
 });
+
+describe('sandbox Graph API: reporting delay', () => {
+  it('reports a recent day partially and completes it once the delay has passed', async () => {
+    const sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    try {
+      const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
+      const campaignId = await meta.createCampaign({ name: 'c' });
+      const adsetId = await meta.createAdSet({
+        name: 's',
+        campaignId,
+        country: 'SE',
+        dailyBudget: 50_000,
+      });
+      const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
+      const link = deepLink({
+        platform: 'meta',
+        market: 'SE',
+        artistId: 'a01',
+        templateId: 'spotlight',
+      });
+      const creativeId = await meta.createCreative({
+        name: 'c',
+        imageHash: hash,
+        link,
+        message: 'm',
+        headline: 'h',
+      });
+      await meta.createAd({ name: 'a', adsetId, creativeId });
+      sandbox.world.truth.reportingDelayDays = 1;
+      const day = { since: '2026-03-01', until: '2026-03-01', adsetId };
+      const early = (await meta.insights(day))[0]!;
+      sandbox.clock.set('2026-03-02');
+      const final = (await meta.insights(day))[0]!;
+      assert.equal(early.impressions, Math.floor(final.impressions / 2));
+      assert.ok(early.spendMicros < final.spendMicros);
+      sandbox.clock.set('2026-03-05');
+      assert.deepEqual((await meta.insights(day))[0], final, 'a complete day never changes again');
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

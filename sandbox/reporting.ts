@@ -1,0 +1,41 @@
+// Reporting delays: a platform's or an MMP's numbers for a recent day are still coming in.
+import type { Delivery } from './contracts.ts';
+
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/**
+ * Share of a day's final numbers visible when read on `today`:
+ *   - 0 for days after today;
+ *   - (age + 1) / (delayDays + 1) for a day `age` days old while age < delayDays, e.g. with
+ *     delayDays = 1 a day read on itself is half there;
+ *   - 1 once age >= delayDays: the day is complete and never changes again.
+ */
+export function completeness(date: string, today: string, delayDays: number): number {
+  const age = daysBetween(date, today);
+  if (age < 0) return 0;
+  if (age >= delayDays) return 1;
+  return (age + 1) / (delayDays + 1);
+}
+
+/** A delivery as reported on `today`: every count scaled by the day's completeness. */
+export function asReported(d: Delivery, today: string, delayDays: number): Delivery {
+  const share = completeness(d.date, today, delayDays);
+  if (share >= 1) return d;
+  const f = (n: number) => Math.floor(n * share);
+  const funnel = (x: Delivery['byOs']['ios']) => ({
+    installs: f(x.installs),
+    registrations: f(x.registrations),
+    subscriptions: f(x.subscriptions),
+  });
+  return {
+    ...d,
+    impressions: f(d.impressions),
+    clicks: f(d.clicks),
+    spendMinor: f(d.spendMinor),
+    installs: f(d.installs),
+    registrations: f(d.registrations),
+    subscriptions: f(d.subscriptions),
+    byOs: { ios: funnel(d.byOs.ios), android: funnel(d.byOs.android) },
+  };
+}
