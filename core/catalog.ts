@@ -8,7 +8,13 @@ import { issueLines, readJsonFile } from './validation.ts';
 const marketSchema = z.object({
   code: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SE'),
   name: z.string().min(1),
+  /** The market's main language: its creatives' copy. */
   language: z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 language code such as sv'),
+  /** Every language the market advertises in, main one first. Default: just `language`. */
+  languages: z
+    .array(z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 language code'))
+    .min(1)
+    .optional(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as SEK'),
   timeZone: z.string().min(1),
   rightToLeft: z.boolean().default(false),
@@ -22,14 +28,41 @@ const artistSchema = z.object({
   image: z.string().min(1),
   /** Popularity in [0, 1] per market code. */
   popularity: z.record(z.string(), z.number().min(0).max(1)),
+  /** Popularity change per day per market code (e.g. 0.01: rising). Optional. */
+  trend: z.record(z.string(), z.number().min(-1).max(1)).optional(),
+  /** A vector placing the artist among the others (similar artists lie close). Optional. */
+  embedding: z.array(z.number()).min(2).max(1024).optional(),
+});
+
+/** Room for the rest of a catalog: tracks, playlists and podcasts, each tied to artists. */
+const contentSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  title: z.string().min(1).max(300),
+  artistIds: z.array(z.string()).default([]),
 });
 
 const catalogSchema = z
   .object({
     markets: z.array(marketSchema).min(1),
     artists: z.array(artistSchema).min(1),
+    tracks: z.array(contentSchema).default([]),
+    playlists: z.array(contentSchema).default([]),
+    podcasts: z.array(contentSchema).default([]),
   })
   .superRefine((c, ctx) => {
+    const artistIds = new Set(c.artists.map((a) => a.id));
+    for (const kind of ['tracks', 'playlists', 'podcasts'] as const) {
+      c[kind].forEach((item, i) =>
+        item.artistIds.forEach((id, j) => {
+          if (!artistIds.has(id))
+            ctx.addIssue({
+              code: 'custom',
+              path: [kind, i, 'artistIds', j],
+              message: `unknown artist ${id}`,
+            });
+        }),
+      );
+    }
     const codes = new Set<string>();
     c.markets.forEach((m, i) => {
       if (codes.has(m.code))
@@ -49,11 +82,18 @@ const catalogSchema = z
           message: `duplicate artist ${a.id}`,
         });
       ids.add(a.id);
-      for (const m of Object.keys(a.popularity)) {
+      const dims = c.artists[0]?.embedding?.length;
+      if (a.embedding && a.embedding.length !== dims)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['artists', i, 'embedding'],
+          message: `has ${a.embedding.length} dimensions; the first artist's has ${dims ?? 'none'}`,
+        });
+      for (const m of [...Object.keys(a.popularity), ...Object.keys(a.trend ?? {})]) {
         if (!codes.has(m))
           ctx.addIssue({
             code: 'custom',
-            path: ['artists', i, 'popularity', m],
+            path: ['artists', i, m in a.popularity ? 'popularity' : 'trend', m],
             message: `unknown market ${m}`,
           });
       }
@@ -62,10 +102,14 @@ const catalogSchema = z
 
 export type CatalogMarket = z.infer<typeof marketSchema>;
 export type CatalogArtist = z.infer<typeof artistSchema>;
+export type CatalogContent = z.infer<typeof contentSchema>;
 export interface Catalog {
   markets: CatalogMarket[];
   /** Artists with `image` resolved to an absolute path. */
   artists: CatalogArtist[];
+  tracks: CatalogContent[];
+  playlists: CatalogContent[];
+  podcasts: CatalogContent[];
 }
 
 export class CatalogError extends Error {
@@ -86,7 +130,14 @@ export function parseCatalog(raw: unknown, baseDir: string, source = 'catalog'):
     return { ...a, image };
   });
   if (missing.length > 0) throw new CatalogError(`${source} is invalid:\n${missing.join('\n')}`);
-  return { markets: parsed.data.markets, artists };
+  const { markets, tracks, playlists, podcasts } = parsed.data;
+  return {
+    markets: markets.map((m) => ({ ...m, languages: m.languages ?? [m.language] })),
+    artists,
+    tracks,
+    playlists,
+    podcasts,
+  };
 }
 
 export function readCatalogFile(file: string): Catalog {

@@ -23,7 +23,12 @@ export interface WorldCatalog {
   popularity(artistId: string, market: string): number;
   /** Popularity change per day in the market (trend), e.g. 0.01 = rising. */
   trend(artistId: string, market: string): number;
+  /** The artist's place in the similarity space (similar artists lie close); null if unknown. */
+  embedding(artistId: string): number[] | null;
 }
+
+/** Dimensions of a generated catalog's artist embeddings. */
+export const EMBEDDING_DIMS = 8;
 
 export function fileCatalog(catalog: Catalog): WorldCatalog {
   const byId = new Map(catalog.artists.map((a) => [a.id, a]));
@@ -35,8 +40,8 @@ export function fileCatalog(catalog: Catalog): WorldCatalog {
       return { id: a.id, name: a.name, genre: a.genre, image: a.image };
     },
     popularity: (id, market) => byId.get(id)?.popularity[market] ?? 0,
-    // A catalog file has no history; its trend is flat.
-    trend: () => 0,
+    trend: (id, market) => byId.get(id)?.trend?.[market] ?? 0,
+    embedding: (id) => byId.get(id)?.embedding ?? null,
   };
 }
 
@@ -112,5 +117,17 @@ export function generatedCatalogSource(
       return Math.min(1, base * (0.4 + 1.2 * local));
     },
     trend: (id, market) => (keyed(seed, 'trend', index(id), market)() - 0.5) * 0.02,
+    // Genre centroid plus a personal offset: artists of a genre cluster, with overlap between genres.
+    embedding: (id) => {
+      const i = index(id);
+      if (!Number.isInteger(i) || i < 0 || i >= artistCount) return null;
+      const genre = hashString(`${seed}/genre/${i}`) % genres;
+      const centroid = keyed(seed, 'genre-centroid', genre);
+      const own = keyed(seed, 'embedding', i);
+      return Array.from(
+        { length: EMBEDDING_DIMS },
+        () => 2 * centroid() - 1 + 0.35 * (2 * own() - 1),
+      );
+    },
   };
 }

@@ -37,6 +37,29 @@ describe('worlds', () => {
     assert.equal(scale.catalog.popularity(a.id, 'US'), scale.catalog.popularity(a.id, 'US'));
   });
 
+  it('generates a similarity structure: artists of a genre lie closer together', () => {
+    const world = loadWorld(worldFile('bench'));
+    const artists = Array.from({ length: 300 }, (_, i) => world.catalog.artistAt(i));
+    const dist = (a: string, b: string) => {
+      const x = world.catalog.embedding(a)!;
+      const y = world.catalog.embedding(b)!;
+      return Math.hypot(...x.map((v, k) => v - y[k]!));
+    };
+    let same = 0,
+      sameN = 0,
+      other = 0,
+      otherN = 0;
+    for (let i = 0; i < artists.length; i++) {
+      for (let j = i + 1; j < artists.length; j += 7) {
+        const d = dist(artists[i]!.id, artists[j]!.id);
+        if (artists[i]!.genre === artists[j]!.genre) ((same += d), sameN++);
+        else ((other += d), otherN++);
+      }
+    }
+    assert.ok(same / sameN < 0.6 * (other / otherN), `${same / sameN} vs ${other / otherN}`);
+    assert.ok(Math.abs(world.catalog.trend(artists[0]!.id, 'US')) <= 0.01);
+  });
+
   it('names the field that is wrong', () => {
     assert.throws(
       () => loadWorld(writeWorld((w) => ((w.truth as Record<string, unknown>).noise = -1))),

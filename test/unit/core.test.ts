@@ -121,5 +121,35 @@ describe('catalog', () => {
     missing.artists[0]!.image = 'nope.jpg';
     assert.throws(() => parseCatalog(missing, dir), /artists\[0\]\.image: file not found/);
     assert.throws(() => readCatalogFile(path.join(dir, 'absent.json')), /cannot read catalog/);
+    const rich = {
+      ...structuredClone(good),
+      tracks: [{ id: 't1', title: 'Song', artistIds: ['a1'] }],
+      podcasts: [{ id: 'p1', title: 'Talk', artistIds: ['nobody'] }],
+    };
+    assert.throws(
+      () => parseCatalog(rich, dir),
+      /podcasts\[0\]\.artistIds\[0\]: unknown artist nobody/,
+    );
+    rich.podcasts = [];
+    const ok = parseCatalog(rich, dir);
+    assert.deepEqual(
+      ok.tracks.map((t) => t.id),
+      ['t1'],
+    );
+    assert.deepEqual(ok.markets[0]!.languages, ['sv'], 'languages default to the main language');
+    const dims = structuredClone(good) as { artists: Array<Record<string, unknown>> };
+    dims.artists[0]!.embedding = [1, 2, 3];
+    dims.artists.push({
+      id: 'a2',
+      name: 'B',
+      genre: 'pop',
+      image: 'x.jpg',
+      popularity: { SE: 0.1 },
+      embedding: [1, 2],
+    });
+    assert.throws(
+      () => parseCatalog(dims, dir),
+      /artists\[1\]\.embedding: has 2 dimensions; the first artist's has 3/,
+    );
   });
 });
