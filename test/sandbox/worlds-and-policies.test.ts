@@ -52,8 +52,13 @@ describe('worlds', () => {
     for (let i = 0; i < artists.length; i++) {
       for (let j = i + 1; j < artists.length; j += 7) {
         const d = dist(artists[i]!.id, artists[j]!.id);
-        if (artists[i]!.genre === artists[j]!.genre) ((same += d), sameN++);
-        else ((other += d), otherN++);
+        if (artists[i]!.genre === artists[j]!.genre) {
+          same += d;
+          sameN++;
+        } else {
+          other += d;
+          otherN++;
+        }
       }
     }
     assert.ok(same / sameN < 0.6 * (other / otherN), `${same / sameN} vs ${other / otherN}`);
