@@ -21,6 +21,7 @@ import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults } from '../world.ts';
 import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
+import { parseMaybeJson, readRaw } from '../http.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
 import { asReported } from '../reporting.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
@@ -60,23 +61,8 @@ const EDGE_TYPES: Record<string, ObjectType> = {
 const ACTION_INSTALL = 'mobile_app_install';
 const ACTION_REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
 
-function parseMaybeJson(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const t = v.trim();
-  if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
-    try {
-      return JSON.parse(t);
-    } catch {
-      return v;
-    }
-  }
-  return v;
-}
-
 async function readBody(req: IncomingMessage): Promise<Params> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const raw = Buffer.concat(chunks);
+  const raw = await readRaw(req);
   const type = req.headers['content-type'] ?? '';
   if (type.includes('multipart/form-data')) {
     // Files stay Buffers; text fields become strings.
@@ -333,7 +319,7 @@ export class MetaGraphSandbox
       throw graphErrors.unknownPath(seg.join('/'));
     }
     const obj = this.store.get(head);
-    if (!obj || obj.accountId !== this.accountId) {
+    if (!obj || obj.owner !== this.accountId) {
       throw method === 'POST' ? graphErrors.unsupportedPost(head) : graphErrors.unknownPath(head);
     }
     if (!edge) {

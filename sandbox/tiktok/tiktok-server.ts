@@ -24,6 +24,7 @@ import type {
   SimAd,
 } from '../contracts.ts';
 import { contentFromLink } from '../deep-link.ts';
+import { parseMaybeJson, readRaw } from '../http.ts';
 import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults, World } from '../world.ts';
@@ -177,25 +178,6 @@ function requestId(): string {
   return `${t}${randomBytes(9).toString('hex').toUpperCase()}`;
 }
 
-function parseMaybeJson(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const t = v.trim();
-  if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
-    try {
-      return JSON.parse(t);
-    } catch {
-      return v;
-    }
-  }
-  return v;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 const money = (minor: number) => (minor / 100).toFixed(2);
 const ratio = (num: number, den: number, scale = 1) =>
   den > 0 ? ((num / den) * scale).toFixed(2) : '0.00';
@@ -263,7 +245,7 @@ export class TikTokSandbox
     let malformed = false;
     try {
       // Read the whole body first, so an early error never leaves an upload half-sent.
-      const raw = await readBody(req);
+      const raw = await readRaw(req);
       const endpoint = /^\/open_api\/v1\.3\/(.+?)\/?$/.exec(url.pathname)?.[1];
       const route = endpoint ? this.routes[endpoint] : undefined;
       if (!endpoint || !route) throw tiktokErrors.unknownPath(url.pathname);
@@ -591,7 +573,7 @@ export class TikTokSandbox
   private createAdGroup(p: Params): unknown {
     const campaignId = this.string(p, 'campaign_id');
     const campaign = this.store.get(campaignId, 'campaign');
-    if (!campaign || campaign.advertiserId !== this.advertiserId)
+    if (!campaign || campaign.owner !== this.advertiserId)
       throw tiktokErrors.invalidField('campaign_id', `Campaign ${campaignId} does not exist.`);
     const name = this.string(p, 'adgroup_name');
     const placementType = this.oneOf(p, 'placement_type', PLACEMENT_TYPES);
@@ -696,7 +678,7 @@ export class TikTokSandbox
   private createAds(p: Params): unknown {
     const adGroupId = this.string(p, 'adgroup_id');
     const group = this.store.get(adGroupId, 'adgroup');
-    if (!group || group.advertiserId !== this.advertiserId)
+    if (!group || group.owner !== this.advertiserId)
       throw tiktokErrors.invalidField('adgroup_id', `Ad group ${adGroupId} does not exist.`);
     const creatives = parseMaybeJson(p.creatives);
     if (creatives === undefined || creatives === null) throw tiktokErrors.missingField('creatives');
@@ -817,7 +799,7 @@ export class TikTokSandbox
     const status = this.oneOf(p, 'operation_status', AD_STATUS_UPDATES);
     const ads = ids.map((id) => {
       const ad = this.store.get(id, 'ad');
-      if (!ad || ad.advertiserId !== this.advertiserId)
+      if (!ad || ad.owner !== this.advertiserId)
         throw tiktokErrors.invalidField('ad_ids', `Ad ${id} does not exist.`);
       if (ad.fields.operation_status === 'DELETE')
         throw tiktokErrors.invalidField('ad_ids', `Ad ${id} is deleted and cannot be changed.`);
