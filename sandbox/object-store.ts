@@ -35,7 +35,7 @@ export interface ObjectStoreOptions<T extends string> {
 interface StateFileV1<T extends string> {
   version: 1;
   nextSeq: number;
-  objects: Array<StoredObject<T>>;
+  objects: Array<Omit<StoredObject<T>, 'owner'>>;
 }
 
 interface StateFile<T extends string> {
@@ -50,12 +50,19 @@ export class ObjectStore<T extends string> {
 
   constructor(private readonly options: ObjectStoreOptions<T>) {
     if (options.file && fs.existsSync(options.file)) {
-      const state = JSON.parse(fs.readFileSync(options.file, 'utf8')) as StateFile<T>;
-      if (state.version !== 2)
-        throw new Error(
-          `${options.file}: unsupported sandbox state version ${String(state.version)}`,
-        );
-      for (const o of state.objects) this.objects.set(o.id, o);
+      const state = JSON.parse(fs.readFileSync(options.file, 'utf8')) as
+        StateFile<T> | StateFileV1<T>;
+      if (state.version !== 1 && state.version !== 2) {
+        const version = String((state as { version: unknown }).version);
+        throw new Error(`${options.file}: unsupported sandbox state version ${version}`);
+      }
+      for (const o of state.objects) {
+        // Version 1 named the owner per platform (accountId, advertiserId).
+        const v1 = o as Partial<StoredObject<T>> & { accountId?: string; advertiserId?: string };
+        const owner = v1.owner ?? v1.accountId ?? v1.advertiserId ?? '';
+        const { id, type, fields, seq, statusLog } = o;
+        this.objects.set(id, { id, type, owner, fields, seq, ...(statusLog ? { statusLog } : {}) });
+      }
       this.nextSeq = state.nextSeq;
     }
   }
