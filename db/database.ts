@@ -6,7 +6,13 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { ArtistPopularityTable, ArtistsTable, MarketsTable } from './catalog.table.ts';
 import type { CreativesTable, PlatformObjectsTable } from './creatives.table.ts';
-import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
+import type {
+  AdMetricsDailyTable,
+  CreativePerformanceTable,
+  MmpAttributionTable,
+  ModelsTable,
+  TemplatesTable,
+} from './metrics.table.ts';
 import { lockDirectory } from './pglite-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
@@ -17,6 +23,9 @@ export interface Database {
   artists: ArtistsTable;
   artist_popularity: ArtistPopularityTable;
   ad_metrics_daily: AdMetricsDailyTable;
+  mmp_attribution: MmpAttributionTable;
+  models: ModelsTable;
+  templates: TemplatesTable;
   creative_performance: CreativePerformanceTable;
   rankings: RankingsTable;
   ranking_items: RankingItemsTable;

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** Daily delivery of one ad as the platform reports it. Money in micros of the account currency. */
 export interface AdMetricsDailyTable {
@@ -10,8 +10,52 @@ export interface AdMetricsDailyTable {
   impressions: number;
   clicks: number;
   spend_micros: number;
+  /** ISO 4217 code of `spend_micros`: the ad account's currency. */
+  currency: string;
   installs: number;
   registrations: number;
+  subscriptions: number;
+}
+
+/** What an MMP attributed; iOS rows are campaign-level aggregated postbacks (no ad group/creative). */
+export interface MmpAttributionTable {
+  source: string;
+  date: string;
+  platform: string | null;
+  network: string;
+  campaign_id: string;
+  campaign: string;
+  ad_group_id: string | null;
+  creative_id: string | null;
+  creative: string | null;
+  os: 'ios' | 'android';
+  aggregated: boolean;
+  installs: number;
+  registrations: number;
+  subscriptions: number;
+  ingested_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ModelsTable {
+  id: Generated<number>;
+  name: string;
+  version: number;
+  params: ColumnType<Record<string, unknown>, string, string>;
+  features: ColumnType<string[], string, string>;
+  training_from: string;
+  training_to: string;
+  metrics: ColumnType<Record<string, number>, string, string>;
+  status: 'candidate' | 'champion' | 'retired';
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface TemplatesTable {
+  id: string;
+  version: number;
+  theme: string;
+  aspect_ratio: string;
+  source_hash: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 /** What `learn` concluded about a creative over its lookback window, as of a date. */

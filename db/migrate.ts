@@ -2,9 +2,11 @@
 // the same code works from tsx, a bundle, or a test, and the order is reviewable in one place.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-28T0000-initial.ts';
+import * as attributionModels from './migrations/2026-11-28T0100-attribution-models.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
+  '2026-11-28T0100-attribution-models': attributionModels,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -28,8 +28,10 @@ export async function storeMetaInsights(db: Db, market: string, rows: MetaInsigh
       impressions: r.impressions,
       clicks: r.clicks,
       spend_micros: r.spendMicros,
+      currency: r.currency,
       installs: r.installs,
       registrations: r.registrations,
+      subscriptions: r.subscriptions,
     })),
   );
 }

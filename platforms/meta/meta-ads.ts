@@ -31,10 +31,12 @@ export interface MetaInsightRow {
   date: string;
   impressions: number;
   clicks: number;
-  /** Spend in micros of the account currency. */
+  /** Spend in micros of `currency`, the ad account's currency. */
   spendMicros: number;
+  currency: string;
   installs: number;
   registrations: number;
+  subscriptions: number;
 }
 
 export interface MetaAds {
@@ -68,6 +70,8 @@ export interface MetaAds {
 
 const INSTALL = 'mobile_app_install';
 const REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
+/** The app's Subscribe standard event, as app events report it. */
+const SUBSCRIPTION = 'app_custom_event.Subscribe';
 const THROTTLE_CODES = new Set([4, 17, 32, 613, 80000, 80003, 80004, 80014]);
 const AUTH_CODES = new Set([102, 104, 190, 200, 10]);
 
@@ -328,12 +332,15 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       call(async () => {
         const source = adsetId ? new AdSet(adsetId, {}, undefined, api) : account;
         const rows = await collect(
-          source.getInsights(['ad_id', 'ad_name', 'impressions', 'clicks', 'spend', 'actions'], {
-            level: 'ad',
-            time_range: { since, until },
-            time_increment: 1,
-            limit: 500,
-          }) as Promise<unknown>,
+          source.getInsights(
+            ['ad_id', 'ad_name', 'impressions', 'clicks', 'spend', 'account_currency', 'actions'],
+            {
+              level: 'ad',
+              time_range: { since, until },
+              time_increment: 1,
+              limit: 500,
+            },
+          ) as Promise<unknown>,
         );
         return rows.map((r) => {
           const actions =
@@ -347,8 +354,10 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
             clicks: num(r.clicks),
             // Spend arrives as a decimal string in major units; store integer micros.
             spendMicros: Math.round(num(r.spend) * 1_000_000),
+            currency: typeof r.account_currency === 'string' ? r.account_currency : 'USD',
             installs: action(INSTALL),
             registrations: action(REGISTRATION),
+            subscriptions: action(SUBSCRIPTION),
           };
         });
       }),

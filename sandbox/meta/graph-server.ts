@@ -60,6 +60,15 @@ const EDGE_TYPES: Record<string, ObjectType> = {
 };
 const ACTION_INSTALL = 'mobile_app_install';
 const ACTION_REGISTRATION = 'app_custom_event.fb_mobile_complete_registration';
+const ACTION_SUBSCRIPTION = 'app_custom_event.Subscribe';
+
+/** Insights `actions`: one entry per action type that happened; absent when none did. */
+function actionList(counts: Array<[string, number]>) {
+  const list = counts
+    .filter(([, n]) => n > 0)
+    .map(([action_type, n]) => ({ action_type, value: String(n) }));
+  return list.length > 0 ? list : undefined;
+}
 
 async function readBody(req: IncomingMessage): Promise<Params> {
   const raw = await readRaw(req);
@@ -817,6 +826,7 @@ export class MetaGraphSandbox
         spend: number;
         inst: number;
         reg: number;
+        sub: number;
       }
     >();
     const wanted = new Set(this.store.list('ad', this.accountId, include).map((a) => a.id));
@@ -831,12 +841,23 @@ export class MetaGraphSandbox
         const start = daily ? date : since;
         const stop = daily ? date : until;
         const id = `${start}|${key.campaign_id ?? ''}|${key.adset_id ?? ''}|${key.ad_id ?? ''}`;
-        const g = groups.get(id) ?? { key, start, stop, imp: 0, clk: 0, spend: 0, inst: 0, reg: 0 };
+        const g = groups.get(id) ?? {
+          key,
+          start,
+          stop,
+          imp: 0,
+          clk: 0,
+          spend: 0,
+          inst: 0,
+          reg: 0,
+          sub: 0,
+        };
         g.imp += d.impressions;
         g.clk += d.clicks;
         g.spend += d.spendMinor;
         g.inst += d.installs;
         g.reg += d.registrations;
+        g.sub += d.subscriptions;
         groups.set(id, g);
       }
     }
@@ -852,15 +873,11 @@ export class MetaGraphSandbox
           ctr: g.imp > 0 ? String((g.clk / g.imp) * 100) : '0',
           cpc: g.clk > 0 ? (g.spend / 100 / g.clk).toFixed(6) : undefined,
           // Like the real API, `actions` is absent when nothing happened.
-          actions:
-            g.inst + g.reg > 0
-              ? [
-                  ...(g.inst > 0 ? [{ action_type: ACTION_INSTALL, value: String(g.inst) }] : []),
-                  ...(g.reg > 0
-                    ? [{ action_type: ACTION_REGISTRATION, value: String(g.reg) }]
-                    : []),
-                ]
-              : undefined,
+          actions: actionList([
+            [ACTION_INSTALL, g.inst],
+            [ACTION_REGISTRATION, g.reg],
+            [ACTION_SUBSCRIPTION, g.sub],
+          ]),
         };
         const row: Record<string, unknown> = {};
         for (const f of fields) if (all[f] !== undefined) row[f] = all[f];

@@ -43,8 +43,10 @@ const metric = (ad: string, date: string, impressions: number, registrations = 1
   impressions,
   clicks: Math.round(impressions / 100),
   spend_micros: 12_345_678_901,
+  currency: 'SEK',
   installs: 3,
   registrations,
+  subscriptions: 0,
 });
 
 for (const kind of DB_KINDS) {
