@@ -1,10 +1,13 @@
 // What activities need from the outside world, injected by the worker (or a test).
 import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
+import type { MetricsWriter } from '../db/metrics-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 
 export interface ActivityDeps {
   db: Db;
+  /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
+  metrics: MetricsWriter;
   meta: MetaAds;
   config: Pick<
     Config,

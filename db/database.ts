@@ -42,6 +42,8 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'pglite';
   /** Human-readable location without credentials, for logs. */
   where: string;
+  /** The pg pool on PostgreSQL, for what Kysely does not do (COPY); absent on PGlite. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       db,
       kind: 'postgres',
       where: `postgres://${url.host}${url.pathname}`,
+      pool,
       close: () => db.destroy(),
     };
   }

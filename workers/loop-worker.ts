@@ -5,6 +5,7 @@ import { createActivities } from '../activities/index.ts';
 import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { createMetricsWriter } from '../db/metrics-writer.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -38,7 +39,12 @@ export async function startLoopWorker(
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ db: database.db, meta, config }),
+      activities: createActivities({
+        db: database.db,
+        metrics: createMetricsWriter(database),
+        meta,
+        config,
+      }),
       ...overrides,
     });
     const conn = connection;

@@ -9,16 +9,18 @@ import type {
 } from '../../core/types.ts';
 import { upsertCatalog } from '../../db/catalog.repository.ts';
 import { findPlatformObject } from '../../db/creatives.repository.ts';
-import { upsertAdMetrics } from '../../db/metrics.repository.ts';
+import type { MetricsWriter } from '../../db/metrics-writer.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
-import type { Db } from '../../db/database.ts';
 
 /** Stores platform insight rows of one market, keyed by ad and day (idempotent). */
-export async function storeMetaInsights(db: Db, market: string, rows: MetaInsightRow[]) {
-  return upsertAdMetrics(
-    db,
+export async function storeMetaInsights(
+  metrics: MetricsWriter,
+  market: string,
+  rows: MetaInsightRow[],
+) {
+  return metrics.upsertAdMetrics(
     rows.map((r) => ({
       platform: 'meta',
       ad_id: r.adId,
@@ -36,7 +38,7 @@ export async function storeMetaInsights(db: Db, market: string, rows: MetaInsigh
   );
 }
 
-export function createIngestActivities({ db, meta, config }: ActivityDeps) {
+export function createIngestActivities({ db, meta, metrics, config }: ActivityDeps) {
   return {
     /** Market codes in the catalog, for a daily loop that was not told which markets to run. */
     listMarkets(): Promise<string[]> {
@@ -97,7 +99,7 @@ export function createIngestActivities({ db, meta, config }: ActivityDeps) {
           if (!adset) return { rows: 0 }; // nothing deployed yet in this market
           const day = addDays(date, -1);
           const rows = await meta.insights({ since: day, until: day, adsetId: adset.external_id });
-          return { rows: await storeMetaInsights(db, market, rows) };
+          return { rows: await storeMetaInsights(metrics, market, rows) };
         },
         (r) => ({ metricRows: r.rows }),
       );

@@ -17,7 +17,7 @@ export const ctr = (clicks: number, impressions: number) =>
 export const cpr = (spendMicros: number, registrations: number) =>
   registrations > 0 ? spendMicros / registrations : null;
 
-export function createLearnActivities({ db, meta, config }: ActivityDeps) {
+export function createLearnActivities({ db, meta, metrics, config }: ActivityDeps) {
   return {
     async learnFromResults({ market, date }: MarketLoopInput): Promise<LearnResult> {
       return withStage(
@@ -32,7 +32,7 @@ export function createLearnActivities({ db, meta, config }: ActivityDeps) {
           });
           if (adset)
             await storeMetaInsights(
-              db,
+              metrics,
               market,
               await meta.insights({ since: from, until: date, adsetId: adset.external_id }),
             );

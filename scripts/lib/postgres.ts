@@ -34,7 +34,11 @@ function run(cmd: string, args: string[], asUser: string | null) {
   }
 }
 
-export async function startTempPostgres(): Promise<TempPostgres> {
+/**
+ * `durable: false` (the default, for tests) turns fsync off; benchmarks pass `durable: true` so
+ * their numbers hold for a real server.
+ */
+export async function startTempPostgres(o: { durable?: boolean } = {}): Promise<TempPostgres> {
   const bin = findPostgresBin();
   if (!bin) {
     throw new Error(
@@ -64,7 +68,7 @@ export async function startTempPostgres(): Promise<TempPostgres> {
       path.join(dir, 'server.log'),
       '-w',
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${o.durable ? '' : ' -c fsync=off'}`,
       'start',
     ],
     user,

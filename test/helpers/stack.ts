@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDeps } from '../../activities/index.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
+import { createMetricsWriter } from '../../db/metrics-writer.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { freshDatabase, type DbKind } from './db.ts';
@@ -33,6 +34,7 @@ export async function startTestStack(
   });
   const deps: ActivityDeps = {
     db: database.db,
+    metrics: createMetricsWriter(database),
     meta,
     config: {
       CATALOG_PATH: path.join(ROOT, 'catalog/demo/catalog.json'),
