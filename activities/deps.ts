@@ -3,12 +3,15 @@ import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { MetricsWriter } from '../db/metrics-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
+import type { Mmp } from '../platforms/mmp/mmp.ts';
 
 export interface ActivityDeps {
   db: Db;
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
   metrics: MetricsWriter;
   meta: MetaAds;
+  /** The mobile measurement partner, or null when none is configured. */
+  mmp: Mmp | null;
   config: Pick<
     Config,
     | 'CATALOG_PATH'
@@ -17,5 +20,6 @@ export interface ActivityDeps {
     | 'ADS_PER_MARKET'
     | 'LEARN_LOOKBACK_DAYS'
     | 'META_DAILY_BUDGET'
+    | 'ATTRIBUTION_LOOKBACK_DAYS'
   >;
 }

@@ -2,6 +2,7 @@
 // proxyActivities<Activities>() and never import this module's values.
 import type { ActivityDeps } from './deps.ts';
 import { createDeployActivities } from './deploy/deploy.ts';
+import { createAttributionActivities } from './ingest/attribution.ts';
 import { createIngestActivities } from './ingest/ingest.ts';
 import { createLearnActivities } from './learn/learn.ts';
 import { createRankActivities } from './rank/rank.ts';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRunActivities(deps),
     ...createIngestActivities(deps),
+    ...createAttributionActivities(deps),
     ...createRankActivities(deps),
     ...createRenderActivities(deps),
     ...createDeployActivities(deps),

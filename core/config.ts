@@ -34,6 +34,20 @@ const schema = z.object({
   META_PAGE_ID: z.string().regex(/^\d+$/, 'must be digits'),
   /** Daily budget of each market's ad set, in the account currency's minor units. Default 50000. */
   META_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
+  /** Mobile measurement partner to read attribution from: adjust, branch or none. Default none. */
+  MMP_PROVIDER: z.enum(['adjust', 'branch', 'none']).default('none'),
+  /** Adjust Report Service base URL. Default the sandbox's. */
+  ADJUST_BASE_URL: z.string().url().default('http://127.0.0.1:4012'),
+  /** Adjust API token (secret), and the app token. */
+  ADJUST_API_TOKEN: z.string().min(1).optional(),
+  ADJUST_APP_TOKEN: z.string().min(1).optional(),
+  /** Branch Query API base URL. Default the sandbox's. */
+  BRANCH_BASE_URL: z.string().url().default('http://127.0.0.1:4013'),
+  /** Branch key and secret (secret). */
+  BRANCH_KEY: z.string().min(1).optional(),
+  BRANCH_SECRET: z.string().min(1).optional(),
+  /** Days of attribution re-read on every ingest, for late and iOS-delayed data. Default 3. */
+  ATTRIBUTION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(30).default(3),
   /** How many ranked items per market are rendered and deployed. Default 3. */
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
   /** How many days back `learn` aggregates performance. Default 7. */
@@ -62,6 +76,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const c = parsed.data;
+  const missing = [
+    ...(c.MMP_PROVIDER === 'adjust' ? (['ADJUST_API_TOKEN', 'ADJUST_APP_TOKEN'] as const) : []),
+    ...(c.MMP_PROVIDER === 'branch' ? (['BRANCH_KEY', 'BRANCH_SECRET'] as const) : []),
+  ].filter((k) => !c[k]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n${missing.map((k) => `  ${k}: required when MMP_PROVIDER=${c.MMP_PROVIDER}`).join('\n')}`,
+    );
+  }
   return Object.freeze({
     ...c,
     PGLITE_DIR: path.resolve(cwd, c.PGLITE_DIR),

@@ -1,5 +1,6 @@
-// Records the workflow histories the replay test checks (test/histories/*.json). Run it when a
-// workflow changes on purpose, after making the change replay-safe (patched()), and commit both:
+// Records the workflow histories the replay test checks (test/histories/*-<version>.json). Run it
+// when a workflow changes on purpose, after making the change replay-safe (patched()): bump
+// VERSION, keep the older files (they prove old runs still replay), and commit both.
 //   npm run record-histories
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import fs from 'node:fs';
@@ -10,6 +11,8 @@ import { startTestStack } from '../test/helpers/stack.ts';
 import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../test/helpers/temporal.ts';
 
 const OUT = path.resolve(import.meta.dirname, '../test/histories');
+/** v2: the market loop ingests MMP attribution (patch `ingest-attribution`). */
+const VERSION = 'v2';
 const env = await testEnvironment();
 const stack = await startTestStack({ date: '2026-01-05' });
 const taskQueue = uniqueTaskQueue('record');
@@ -33,9 +36,9 @@ try {
     console.log(`wrote test/histories/${file} (${history.events?.length ?? 0} events)`);
   };
   fs.mkdirSync(OUT, { recursive: true });
-  await save('daily-loop.json', dailyLoopWorkflowId('2026-01-05'));
-  await save('market-loop.json', marketLoopWorkflowId('EG', '2026-01-05'));
-  await save('market-loop-fallback.json', marketLoopWorkflowId('SE', '2026-01-06'));
+  await save(`daily-loop-${VERSION}.json`, dailyLoopWorkflowId('2026-01-05'));
+  await save(`market-loop-${VERSION}.json`, marketLoopWorkflowId('EG', '2026-01-05'));
+  await save(`market-loop-fallback-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-06'));
 } finally {
   await stack.close();
   await env.teardown();

@@ -130,6 +130,12 @@ try {
     process.env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
     process.env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
     process.env.META_PAGE_ID ??= sandbox.credentials.pageId;
+    if (!process.env.MMP_PROVIDER) {
+      process.env.MMP_PROVIDER = 'adjust';
+      process.env.ADJUST_BASE_URL = sandbox.adjustUrl;
+      process.env.ADJUST_API_TOKEN = sandbox.world.mmp.adjust.apiToken;
+      process.env.ADJUST_APP_TOKEN = sandbox.world.mmp.adjust.appToken;
+    }
     step(
       `Sandbox: world "${sandbox.world.name}": Meta ${sandbox.metaUrl}, TikTok ${sandbox.tiktokUrl}, Adjust ${sandbox.adjustUrl}, Branch ${sandbox.branchUrl}`,
     );

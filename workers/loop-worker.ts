@@ -7,6 +7,29 @@ import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMetricsWriter } from '../db/metrics-writer.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
+import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
+
+/** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
+export function mmpFromConfig(config: Config): Mmp | null {
+  switch (config.MMP_PROVIDER) {
+    case 'adjust':
+      return createMmp({
+        provider: 'adjust',
+        baseUrl: config.ADJUST_BASE_URL,
+        apiToken: config.ADJUST_API_TOKEN!,
+        appToken: config.ADJUST_APP_TOKEN!,
+      });
+    case 'branch':
+      return createMmp({
+        provider: 'branch',
+        baseUrl: config.BRANCH_BASE_URL,
+        branchKey: config.BRANCH_KEY!,
+        branchSecret: config.BRANCH_SECRET!,
+      });
+    case 'none':
+      return null;
+  }
+}
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,6 +50,7 @@ export async function startLoopWorker(
   let connection: NativeConnection | null = null;
   try {
     await migrateToLatest(database.db);
+    const mmp = mmpFromConfig(config);
     const meta = createMetaAds({
       graphUrl: config.META_GRAPH_URL,
       accessToken: config.META_ACCESS_TOKEN,
@@ -43,6 +67,7 @@ export async function startLoopWorker(
         db: database.db,
         metrics: createMetricsWriter(database),
         meta,
+        mmp,
         config,
       }),
       ...overrides,

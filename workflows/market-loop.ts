@@ -4,6 +4,7 @@
 import {
   ActivityFailure,
   proxyActivities,
+  patched,
   setHandler,
   upsertSearchAttributes,
   type ActivityOptions,
@@ -69,6 +70,15 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       metricsAvailable = false; // recorded by rankMarket as the run's fallback
+    }
+    // Added after the first histories: runs recorded before it replay without it.
+    if (patched('ingest-attribution')) {
+      try {
+        await ingest.ingestAttribution(input);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // The MMP is down or late: its failed stage event is the record; tomorrow re-reads the days.
+      }
     }
 
     enter('rank');

@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../../activities/index.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { createMetricsWriter } from '../../db/metrics-writer.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
+import { createMmp } from '../../platforms/mmp/mmp.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { freshDatabase, type DbKind } from './db.ts';
 
@@ -22,7 +23,14 @@ export interface TestStack {
 }
 
 export async function startTestStack(
-  o: { db?: DbKind; date?: string; adsPerMarket?: number; accessToken?: string } = {},
+  o: {
+    db?: DbKind;
+    date?: string;
+    adsPerMarket?: number;
+    accessToken?: string;
+    /** MMP the activities read; default Adjust. */
+    mmp?: 'adjust' | 'branch' | 'none';
+  } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
   const database = await freshDatabase(o.db ?? 'pglite');
@@ -36,6 +44,20 @@ export async function startTestStack(
     db: database.db,
     metrics: createMetricsWriter(database),
     meta,
+    mmp:
+      o.mmp === 'none'
+        ? null
+        : o.mmp === 'branch'
+          ? createMmp({
+              provider: 'branch',
+              baseUrl: sandbox.branchUrl,
+              ...sandbox.world.mmp.branch,
+            })
+          : createMmp({
+              provider: 'adjust',
+              baseUrl: sandbox.adjustUrl,
+              ...sandbox.world.mmp.adjust,
+            }),
     config: {
       CATALOG_PATH: path.join(ROOT, 'catalog/demo/catalog.json'),
       TEMPLATES_DIR: path.join(ROOT, 'templates'),
@@ -43,6 +65,7 @@ export async function startTestStack(
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
       LEARN_LOOKBACK_DAYS: 7,
       META_DAILY_BUDGET: 50_000,
+      ATTRIBUTION_LOOKBACK_DAYS: 3,
     },
   };
   return {

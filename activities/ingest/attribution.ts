@@ -1,0 +1,63 @@
+// Ingest of mobile measurement partner (MMP) attribution: installs, registrations and
+// subscriptions per campaign, creative, OS and day, re-read over a lookback window because MMP
+// data arrives late (iOS postbacks days late). iOS rows stay campaign-level aggregates.
+import { addDays } from '../../core/dates.ts';
+import type { MarketLoopInput } from '../../core/types.ts';
+import { upsertAttribution } from '../../db/attribution.repository.ts';
+import { listPlatformObjects } from '../../db/creatives.repository.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { withStage } from '../stage.ts';
+
+export interface IngestAttributionResult {
+  /** The MMP read, or null when none is configured. */
+  source: string | null;
+  rows: number;
+}
+
+export function createAttributionActivities({ db, mmp, config }: ActivityDeps) {
+  return {
+    async ingestAttribution({ market, date }: MarketLoopInput): Promise<IngestAttributionResult> {
+      return withStage(
+        db,
+        'ingest',
+        async () => {
+          if (!mmp) return { source: null, rows: 0 };
+          const campaigns = new Set(
+            (await listPlatformObjects(db, { platform: 'meta', kind: 'campaign', market })).map(
+              (c) => c.name,
+            ),
+          );
+          if (campaigns.size === 0) return { source: mmp.provider, rows: 0 };
+          const rows = (
+            await mmp.attribution({
+              since: addDays(date, -config.ATTRIBUTION_LOOKBACK_DAYS),
+              until: addDays(date, -1),
+            })
+          ).filter((r) => campaigns.has(r.campaign));
+          const stored = await upsertAttribution(
+            db,
+            rows.map((r) => ({
+              source: mmp.provider,
+              date: r.date,
+              platform: r.platform,
+              network: r.network,
+              campaign_id: r.campaignId,
+              campaign: r.campaign,
+              // Aggregated (iOS) rows keep null ad group and creative: never spread onto creatives.
+              ad_group_id: r.aggregated ? null : r.adGroupId,
+              creative_id: r.aggregated ? null : r.creativeId,
+              creative: r.aggregated ? null : r.creative,
+              os: r.os,
+              aggregated: r.aggregated,
+              installs: r.installs,
+              registrations: r.registrations,
+              subscriptions: r.subscriptions,
+            })),
+          );
+          return { source: mmp.provider, rows: stored };
+        },
+        (r) => ({ attributionSource: r.source, attributionRows: r.rows }),
+      );
+    },
+  };
+}

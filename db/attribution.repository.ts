@@ -1,0 +1,74 @@
+// All SQL touching MMP attribution. Rows are keyed by (source, date, campaign, ad group, creative,
+// OS) with NULLS NOT DISTINCT, so an iOS postback (campaign level) is one row that re-ingesting
+// replaces, never a second one.
+import { sql } from 'kysely';
+import type { Db } from './database.ts';
+import type { MmpAttributionTable } from './metrics.table.ts';
+
+export type NewAttribution = Omit<MmpAttributionTable, 'ingested_at'>;
+
+export async function upsertAttribution(db: Db, rows: readonly NewAttribution[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += 1000) {
+      await trx
+        .insertInto('mmp_attribution')
+        .values(rows.slice(i, i + 1000).map((r) => ({ ...r, ingested_at: new Date() })))
+        .onConflict((oc) =>
+          oc.constraint('mmp_attribution_key').doUpdateSet((eb) => ({
+            platform: eb.ref('excluded.platform'),
+            network: eb.ref('excluded.network'),
+            campaign: eb.ref('excluded.campaign'),
+            creative: eb.ref('excluded.creative'),
+            aggregated: eb.ref('excluded.aggregated'),
+            installs: eb.ref('excluded.installs'),
+            registrations: eb.ref('excluded.registrations'),
+            subscriptions: eb.ref('excluded.subscriptions'),
+            ingested_at: sql<Date>`now()`,
+          })),
+        )
+        .execute();
+    }
+  });
+  return rows.length;
+}
+
+export interface AttributionTotals {
+  installs: number;
+  registrations: number;
+  subscriptions: number;
+}
+
+/** Totals per OS for the campaigns named, over [from, to], from one source. */
+export async function attributionTotals(
+  db: Db,
+  q: { source: string; campaigns: string[]; from: string; to: string },
+): Promise<Record<'ios' | 'android', AttributionTotals>> {
+  const out = {
+    ios: { installs: 0, registrations: 0, subscriptions: 0 },
+    android: { installs: 0, registrations: 0, subscriptions: 0 },
+  };
+  if (q.campaigns.length === 0) return out;
+  const rows = await db
+    .selectFrom('mmp_attribution')
+    .select((eb) => [
+      'os',
+      eb.fn.sum<number>('installs').as('installs'),
+      eb.fn.sum<number>('registrations').as('registrations'),
+      eb.fn.sum<number>('subscriptions').as('subscriptions'),
+    ])
+    .where('source', '=', q.source)
+    .where('campaign', 'in', q.campaigns)
+    .where('date', '>=', q.from)
+    .where('date', '<=', q.to)
+    .groupBy('os')
+    .execute();
+  for (const r of rows) {
+    out[r.os] = {
+      installs: Number(r.installs),
+      registrations: Number(r.registrations),
+      subscriptions: Number(r.subscriptions),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// Attribution ingest on real parts: deploy real ads into the sandbox, let days of delivery pass,
+// and ingest what Adjust or Branch attribute.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createActivities } from '../../activities/index.ts';
+import { attributionTotals } from '../../db/attribution.repository.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const RUN = 'market/SE/2026-03-01';
+
+async function deployedStack(mmp: 'adjust' | 'branch') {
+  const stack = await startTestStack({ date: '2026-03-01', mmp });
+  const acts = createActivities(stack.deps);
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r' } });
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+    env.run<A, R, typeof fn>(fn, ...args);
+  const input = { market: 'SE', date: '2026-03-01' };
+  await run(acts.startMarketRun, input);
+  await run(acts.ingestCatalog, input);
+  const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
+  const creatives = await run(acts.renderCreatives, { ...input, items: selected });
+  await run(acts.deployCreatives, { ...input, creatives });
+  // Six days later: every day up to yesterday is complete, iOS postbacks included.
+  stack.sandbox.clock.set('2026-03-07');
+  return { stack, acts, run };
+}
+
+describe('attribution ingest', () => {
+  const stacks: TestStack[] = [];
+  let adjust: Awaited<ReturnType<typeof deployedStack>>;
+  let branch: Awaited<ReturnType<typeof deployedStack>>;
+  const totals = (s: TestStack, source: string) =>
+    attributionTotals(s.database.db, {
+      source,
+      campaigns: ['adloop/SE'],
+      from: '2026-03-01',
+      to: '2026-03-06',
+    });
+
+  before(async () => {
+    adjust = await deployedStack('adjust');
+    branch = await deployedStack('branch');
+    stacks.push(adjust.stack, branch.stack);
+  });
+  after(async () => Promise.all(stacks.map((s) => s.close())));
+
+  it('stores Android per creative and iOS only at campaign level', async () => {
+    const input = { market: 'SE', date: '2026-03-07' };
+    const r = await adjust.run(adjust.acts.ingestAttribution, { ...input });
+    assert.equal(r.source, 'adjust');
+    assert.ok(r.rows > 0);
+    const rows = await adjust.stack.database.db.selectFrom('mmp_attribution').selectAll().execute();
+    const ios = rows.filter((x) => x.os === 'ios');
+    const android = rows.filter((x) => x.os === 'android');
+    assert.ok(ios.length > 0 && android.length > 0);
+    assert.ok(ios.every((x) => x.aggregated && x.creative_id === null && x.ad_group_id === null));
+    assert.ok(android.every((x) => !x.aggregated && x.creative_id !== null));
+    assert.equal(
+      new Set(android.map((x) => x.creative_id)).size,
+      3,
+      'one creative per deployed ad',
+    );
+  });
+
+  it('re-ingesting changes nothing', async () => {
+    const before = await adjust.stack.database.db
+      .selectFrom('mmp_attribution')
+      .selectAll()
+      .orderBy('date')
+      .orderBy('os')
+      .orderBy('creative_id')
+      .execute();
+    await adjust.run(adjust.acts.ingestAttribution, { market: 'SE', date: '2026-03-07' });
+    const again = await adjust.stack.database.db
+      .selectFrom('mmp_attribution')
+      .selectAll()
+      .orderBy('date')
+      .orderBy('os')
+      .orderBy('creative_id')
+      .execute();
+    assert.deepEqual(
+      again.map(({ ingested_at: _, ...r }) => r),
+      before.map(({ ingested_at: _, ...r }) => r),
+    );
+  });
+
+  it('gives the same totals through Adjust and through Branch', async () => {
+    await branch.run(branch.acts.ingestAttribution, { market: 'SE', date: '2026-03-07' });
+    const a = await totals(adjust.stack, 'adjust');
+    const b = await totals(branch.stack, 'branch');
+    assert.ok(a.android.installs > 0 && a.ios.installs > 0);
+    assert.deepEqual(b, a);
+  });
+
+  it('does nothing without an MMP, and nothing for a market with no campaign yet', async () => {
+    const none = await startTestStack({ mmp: 'none' });
+    stacks.push(none);
+    const acts = createActivities(none.deps);
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r' } });
+    await env.run(acts.startMarketRun, { market: 'SE', date: '2026-03-01' });
+    assert.deepEqual(await env.run(acts.ingestAttribution, { market: 'SE', date: '2026-03-01' }), {
+      source: null,
+      rows: 0,
+    });
+    assert.deepEqual(
+      await adjust.run(adjust.acts.ingestAttribution, { market: 'DE', date: '2026-03-07' }),
+      { source: 'adjust', rows: 0 },
+    );
+  });
+});
