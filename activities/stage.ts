@@ -3,6 +3,7 @@
 // bookkeeping arguments.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { CatalogError } from '../core/catalog.ts';
 import type { Stage } from '../core/types.ts';
 import type { Db } from '../db/database.ts';
 import { recordStageEvent } from '../db/runs.repository.ts';
@@ -20,6 +21,14 @@ export function currentRun(): { runId: string; attempt: number } {
  * everything else is rethrown as is and retried by the activity's retry policy.
  */
 export function toFailure(err: unknown): unknown {
+  if (err instanceof CatalogError) {
+    // A catalog that cannot be read will not read better on retry: a person must fix it.
+    return ApplicationFailure.create({
+      type: 'ERR_CATALOG',
+      message: err.message,
+      nonRetryable: true,
+    });
+  }
   if (err instanceof PlatformError && !err.retryable) {
     return ApplicationFailure.create({
       type: err.kind === 'auth' ? 'ERR_PLATFORM_AUTH' : 'ERR_PLATFORM_REQUEST',

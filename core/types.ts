@@ -71,6 +71,10 @@ export interface LearnResult {
 
 export interface IngestCatalogResult {
   artists: number;
+  /** Rows of the source that were skipped as invalid. */
+  rejected: number;
+  /** The first of them: line and reason. */
+  errors: Array<{ line: number; reason: string }>;
 }
 
 export interface IngestMetricsResult {

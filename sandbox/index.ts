@@ -98,7 +98,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
               Record<string, unknown> | string | null
             >)
           : {};
-        const route = (req.url ?? '').split('?')[0];
+        const [route, query] = (req.url ?? '').split('?');
+        if (route === '/__sandbox/catalog.jsonl' && req.method === 'GET') {
+          serveCatalog(res, new URLSearchParams(query).get('market'));
+          return;
+        }
         if (route === '/__sandbox/clock' && req.method === 'POST') {
           clock.set(typeof body.date === 'string' ? body.date : null);
         } else if (route === '/__sandbox/faults' && req.method === 'POST') {
@@ -125,6 +129,33 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
     });
   };
+
+  /**
+   * The world's catalog as JSONL rows (adloop's HTTP catalog source format), optionally for one
+   * market; streamed, since a generated world has millions of rows.
+   */
+  function serveCatalog(res: http.ServerResponse, market: string | null) {
+    const markets = world.catalog.markets.map((m) => m.code).filter((m) => !market || m === market);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    let i = 0;
+    const pump = () => {
+      let ok = true;
+      for (; ok && i < world.catalog.artistCount; i++) {
+        const a = world.catalog.artistAt(i);
+        let lines = '';
+        for (const m of markets) {
+          const popularity = world.catalog.popularity(a.id, m);
+          if (popularity > 0) {
+            lines += `${JSON.stringify({ artist_id: a.id, name: a.name, genre: a.genre, market: m, popularity, trend: world.catalog.trend(a.id, m) })}\n`;
+          }
+        }
+        if (lines) ok = res.write(lines);
+      }
+      if (i < world.catalog.artistCount) res.once('drain', pump);
+      else res.end();
+    };
+    pump();
+  }
 
   const host = options.host ?? '127.0.0.1';
   const servers: Array<{ url: string; close(): Promise<void> }> = [];

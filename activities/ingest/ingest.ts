@@ -1,13 +1,16 @@
 // Ingest stage: the content catalog from its file, and yesterday's delivery from the ad platform.
 import { addDays } from '../../core/dates.ts';
-import { readCatalogFile } from '../../core/catalog.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
+import { COUNTRY_BY_CODE } from '../../core/countries.ts';
 import { parseMetaAdName, metaAdSetName } from '../../core/ids.ts';
 import type {
   IngestCatalogResult,
   IngestMetricsResult,
   MarketLoopInput,
 } from '../../core/types.ts';
-import { upsertCatalog } from '../../db/catalog.repository.ts';
+import { getMarket, upsertCatalog } from '../../db/catalog.repository.ts';
+import type { NewMarket } from '../../db/catalog.table.ts';
 import { findPlatformObject } from '../../db/creatives.repository.ts';
 import type { MetricsWriter } from '../../db/metrics-writer.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
@@ -39,49 +42,80 @@ export async function storeMetaInsights(
 }
 
 export function createIngestActivities({ db, meta, metrics, config }: ActivityDeps) {
+  /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
+  async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
+    const listed = catalog.markets?.find((m) => m.code === market);
+    if (listed) {
+      return {
+        code: listed.code,
+        name: listed.name,
+        language: listed.language,
+        currency: listed.currency,
+        time_zone: listed.timeZone,
+        right_to_left: listed.rightToLeft,
+      };
+    }
+    const stored = await getMarket(db, market);
+    if (stored) return stored;
+    const c = COUNTRY_BY_CODE.get(market)!; // rows were validated against the same table
+    return {
+      code: c.code,
+      name: c.name,
+      language: c.language,
+      currency: c.currency,
+      time_zone: c.timeZone,
+      right_to_left: c.rightToLeft,
+    };
+  }
+
   return {
     /** Market codes in the catalog, for a daily loop that was not told which markets to run. */
-    listMarkets(): Promise<string[]> {
-      return Promise.resolve(readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code));
+    async listMarkets(): Promise<string[]> {
+      const catalog = await loadCatalogRows(config.CATALOG_PATH);
+      return [...new Set(catalog.rows.map((r) => r.market))].sort();
     },
 
-    /** Upserts the market, every artist and the artists' popularity in the market as of `date`. */
+    /**
+     * Upserts the market, its artists and their popularity as of `date`, in one transaction. Bad
+     * rows are skipped and reported (line and reason) in the stage's audit event; a source that
+     * cannot be read at all fails the stage and writes nothing.
+     */
     async ingestCatalog({ market, date }: MarketLoopInput): Promise<IngestCatalogResult> {
       return withStage(
         db,
         'ingest',
         async () => {
-          const catalog = readCatalogFile(config.CATALOG_PATH);
-          const m = catalog.markets.find((x) => x.code === market);
-          if (!m) throw new Error(`market ${market} is not in the catalog ${config.CATALOG_PATH}`);
-          const artists = catalog.artists.filter((a) => a.popularity[market] !== undefined);
+          const catalog = await loadCatalogRows(config.CATALOG_PATH);
+          const rows = catalog.rows.filter((r) => r.market === market);
+          if (rows.length === 0) {
+            throw ApplicationFailure.create({
+              type: 'ERR_CATALOG',
+              message: `market ${market} has no valid rows in the catalog ${catalog.source}`,
+              nonRetryable: true,
+            });
+          }
           await upsertCatalog(db, {
             date,
-            markets: [
-              {
-                code: m.code,
-                name: m.name,
-                language: m.language,
-                currency: m.currency,
-                time_zone: m.timeZone,
-                right_to_left: m.rightToLeft,
-              },
-            ],
-            artists: artists.map((a) => ({
-              id: a.id,
-              name: a.name,
-              genre: a.genre,
-              image_path: a.image,
+            markets: [await marketInfo(market, catalog)],
+            artists: rows.map((r) => ({
+              id: r.artistId,
+              name: r.name,
+              genre: r.genre,
+              image_path: r.image ?? '',
             })),
-            popularity: artists.map((a) => ({
-              artistId: a.id,
+            popularity: rows.map((r) => ({
+              artistId: r.artistId,
               market,
-              popularity: a.popularity[market]!,
+              popularity: r.popularity,
             })),
           });
-          return { artists: artists.length };
+          return {
+            artists: rows.length,
+            rejected: catalog.errors.length,
+            errors: catalog.errors.slice(0, 20),
+          };
         },
-        (r) => ({ artists: r.artists }),
+        (r) => ({ artists: r.artists, rejectedRows: r.rejected, firstErrors: r.errors }),
       );
     },
 

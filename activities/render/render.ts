@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { hashString } from '../../core/random.ts';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
 import { getArtists, getMarket } from '../../db/catalog.repository.ts';
 import { getCreatives, upsertCreative } from '../../db/creatives.repository.ts';
@@ -25,6 +26,23 @@ export function creativeHash(parts: Record<string, string | number>): string {
       .map((k) => [k, parts[k]]),
   );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
+}
+
+/**
+ * The artist's picture; an artist the catalog has no image for gets a generated gradient (its
+ * colours derived from the id, so every render of it is the same).
+ */
+async function artistImage(
+  file: string,
+  artistId: string,
+): Promise<{ bytes: Buffer; mime: string }> {
+  if (file) {
+    const bytes = await fs.promises.readFile(file);
+    return { bytes, mime: file.toLowerCase().endsWith('.png') ? 'image/png' : 'image/jpeg' };
+  }
+  const hue = hashString(artistId) % 360;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${hue},60%,30%)"/><stop offset="1" stop-color="hsl(${(hue + 70) % 360},70%,60%)"/></linearGradient></defs><rect width="512" height="512" fill="url(#g)"/></svg>`;
+  return { bytes: Buffer.from(svg), mime: 'image/svg+xml' };
 }
 
 /** Writes a file so that readers never see a half-written one. */
@@ -61,7 +79,7 @@ export function createRenderActivities({ db, config }: ActivityDeps) {
             if (!artist)
               throw new Error(`artist ${item.artistId} of the ranking is not in the catalog`);
             const template = library.get(item.templateId);
-            const image = await fs.promises.readFile(artist.image_path);
+            const { bytes: image, mime } = await artistImage(artist.image_path, artist.id);
             const slots = {
               name: artist.name,
               headline: library.copy('headline', m.language),
@@ -85,7 +103,7 @@ export function createRenderActivities({ db, config }: ActivityDeps) {
             if (!cached) {
               const svg = fillTemplate(template.svg, {
                 ...slots,
-                image: `data:image/jpeg;base64,${image.toString('base64')}`,
+                image: `data:${mime};base64,${image.toString('base64')}`,
               });
               const png = await sharp(Buffer.from(svg)).png({ compressionLevel: 9 }).toBuffer();
               await writeAtomic(file, png);

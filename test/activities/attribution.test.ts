@@ -1,6 +1,7 @@
 // Attribution ingest on real parts: deploy real ads into the sandbox, let days of delivery pass,
 // and ingest what Adjust or Branch attribute.
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.ts';
@@ -13,8 +14,7 @@ async function deployedStack(mmp: 'adjust' | 'branch') {
   const stack = await startTestStack({ date: '2026-03-01', mmp });
   const acts = createActivities(stack.deps);
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r' } });
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
-    env.run<A, R, typeof fn>(fn, ...args);
+  const run = typedRun(env);
   const input = { market: 'SE', date: '2026-03-01' };
   await run(acts.startMarketRun, input);
   await run(acts.ingestCatalog, input);
@@ -98,8 +98,9 @@ describe('attribution ingest', () => {
     stacks.push(none);
     const acts = createActivities(none.deps);
     const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r' } });
-    await env.run(acts.startMarketRun, { market: 'SE', date: '2026-03-01' });
-    assert.deepEqual(await env.run(acts.ingestAttribution, { market: 'SE', date: '2026-03-01' }), {
+    const runNone = typedRun(env);
+    await runNone(acts.startMarketRun, { market: 'SE', date: '2026-03-01' });
+    assert.deepEqual(await runNone(acts.ingestAttribution, { market: 'SE', date: '2026-03-01' }), {
       source: null,
       rows: 0,
     });

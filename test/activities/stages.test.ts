@@ -1,6 +1,7 @@
 // Stage activities on real parts (sandbox Graph API, PGlite, sharp), run in Temporal's mock
 // activity context.
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -21,8 +22,7 @@ describe('stage activities', () => {
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r1' } });
   let creatives: RenderedCreative[];
   // MockActivityEnvironment.run does not infer the result type; this keeps the tests typed.
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
-    env.run<A, R, typeof fn>(fn, ...args);
+  const run = typedRun(env);
 
   before(async () => {
     stack = await startTestStack();

@@ -1,0 +1,201 @@
+// Catalog imports as rows, from CSV or JSONL files or an HTTP source: one row per artist and
+// market (`artist_id, name, genre, image, market, popularity, trend`). Rows are validated one by
+// one: a bad row is reported with its line number and reason while the good rows import; a file
+// that cannot be read as a whole (no header, broken quoting, unknown format) is refused whole.
+import { parse } from 'csv-parse/sync';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CatalogError, readCatalogFile, type CatalogMarket } from './catalog.ts';
+import { COUNTRY_BY_CODE } from './countries.ts';
+
+export interface CatalogRow {
+  /** Line of the source the row came from (1-based; CSV counts the header as line 1). */
+  line: number;
+  artistId: string;
+  name: string;
+  genre: string;
+  /** Absolute path of a local image, or null (creatives then use a generated background). */
+  image: string | null;
+  market: string;
+  popularity: number;
+  trend: number | null;
+}
+
+export interface RowError {
+  line: number;
+  reason: string;
+}
+
+export interface CatalogRows {
+  source: string;
+  /** Market metadata, when the source carries it (catalog JSON files do). */
+  markets?: CatalogMarket[];
+  rows: CatalogRow[];
+  errors: RowError[];
+}
+
+const REQUIRED = ['artist_id', 'name', 'genre', 'market', 'popularity'] as const;
+
+const rowSchema = z.object({
+  artist_id: z
+    .string({ error: 'is required' })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  name: z.string({ error: 'is required' }).trim().min(1, 'is required').max(200),
+  genre: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  image: z.string().optional(),
+  market: z
+    .string({ error: 'is required' })
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as SE')
+    .refine((c) => COUNTRY_BY_CODE.has(c), 'is not a known country (core/countries.ts)'),
+  popularity: z.coerce.number().min(0).max(1),
+  trend: z.coerce.number().min(-1).max(1).optional(),
+});
+
+function validate(
+  raw: Record<string, unknown>,
+  line: number,
+  baseDir: string | null,
+): CatalogRow | RowError {
+  // Empty CSV cells mean "not given".
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== null));
+  const r = rowSchema.safeParse(cleaned);
+  if (!r.success) {
+    return {
+      line,
+      reason: r.error.issues.map((i) => `${i.path.join('.') || 'row'} ${i.message}`).join('; '),
+    };
+  }
+  const d = r.data;
+  let image: string | null = null;
+  if (d.image) {
+    if (/^https?:/.test(d.image) || baseDir === null) {
+      return {
+        line,
+        reason: 'image must be a local file path (adloop never fetches images at run time)',
+      };
+    }
+    image = path.resolve(baseDir, d.image);
+    if (!fs.existsSync(image)) return { line, reason: `image file not found: ${image}` };
+  }
+  return {
+    line,
+    artistId: d.artist_id,
+    name: d.name,
+    genre: d.genre,
+    image,
+    market: d.market,
+    popularity: d.popularity,
+    trend: d.trend ?? null,
+  };
+}
+
+function split(results: Array<CatalogRow | RowError>, source: string): CatalogRows {
+  const rows: CatalogRow[] = [];
+  const errors: RowError[] = [];
+  for (const r of results) ('artistId' in r ? rows : errors).push(r as never);
+  // The same artist and market twice: the later line wins, as a re-import would.
+  const seen = new Map<string, CatalogRow>();
+  for (const row of rows) seen.set(`${row.artistId}/${row.market}`, row);
+  return { source, rows: [...seen.values()], errors };
+}
+
+export function parseCsvRows(text: string, source: string, baseDir: string | null): CatalogRows {
+  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  try {
+    records = parse(text, {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+      bom: true,
+    });
+  } catch (err) {
+    throw new CatalogError(`${source} cannot be read as CSV: ${(err as Error).message}`);
+  }
+  const header = records[0] ? Object.keys(records[0].record) : [];
+  const missing = REQUIRED.filter((c) => records.length > 0 && !header.includes(c));
+  if (missing.length > 0) {
+    throw new CatalogError(`${source}: the header lacks column(s) ${missing.join(', ')} (line 1)`);
+  }
+  return split(
+    records.map((r) => validate(r.record, r.info.lines, baseDir)),
+    source,
+  );
+}
+
+export function parseJsonlRows(text: string, source: string, baseDir: string | null): CatalogRows {
+  const results: Array<CatalogRow | RowError> = [];
+  text.split(/\r?\n/).forEach((lineText, i) => {
+    if (lineText.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(lineText);
+    } catch (err) {
+      results.push({ line: i + 1, reason: `not JSON: ${(err as Error).message}` });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      results.push({ line: i + 1, reason: 'must be a JSON object' });
+      return;
+    }
+    results.push(validate(value as Record<string, unknown>, i + 1, baseDir));
+  });
+  return split(results, source);
+}
+
+/** The rows of a catalog JSON file (see core/catalog.ts), so every format imports the same way. */
+function jsonCatalogRows(file: string): CatalogRows {
+  const catalog = readCatalogFile(file);
+  const rows: CatalogRow[] = catalog.artists.flatMap((a, i) =>
+    Object.entries(a.popularity).map(([market, popularity]) => ({
+      line: i + 1,
+      artistId: a.id,
+      name: a.name,
+      genre: a.genre,
+      image: a.image,
+      market,
+      popularity,
+      trend: a.trend?.[market] ?? null,
+    })),
+  );
+  return { source: file, markets: catalog.markets, rows, errors: [] };
+}
+
+/**
+ * Reads catalog rows from a `.json` catalog, a `.csv` or `.jsonl` file, or an http(s) URL serving
+ * CSV or JSONL (by content type, else by the URL's extension).
+ */
+export async function loadCatalogRows(location: string): Promise<CatalogRows> {
+  if (/^https?:\/\//.test(location)) {
+    let res: Response;
+    try {
+      res = await fetch(location);
+    } catch (err) {
+      throw new Error(`catalog source ${location} is unreachable: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (!res.ok) throw new Error(`catalog source ${location} answered HTTP ${res.status}`);
+    const type = res.headers.get('content-type') ?? '';
+    const text = await res.text();
+    const csv =
+      type.includes('csv') ||
+      (!type.includes('json') && new URL(location).pathname.endsWith('.csv'));
+    return csv ? parseCsvRows(text, location, null) : parseJsonlRows(text, location, null);
+  }
+  const ext = path.extname(location).toLowerCase();
+  if (ext === '.json') return jsonCatalogRows(location);
+  let text: string;
+  try {
+    text = fs.readFileSync(location, 'utf8');
+  } catch (err) {
+    throw new CatalogError(`cannot read catalog ${location}: ${(err as Error).message}`);
+  }
+  if (ext === '.csv') return parseCsvRows(text, location, path.dirname(location));
+  if (ext === '.jsonl' || ext === '.ndjson')
+    return parseJsonlRows(text, location, path.dirname(location));
+  throw new CatalogError(
+    `catalog ${location}: unknown format ${ext || '(no extension)'}; use .json, .csv or .jsonl`,
+  );
+}
