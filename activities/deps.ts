@@ -21,5 +21,6 @@ export interface ActivityDeps {
     | 'LEARN_LOOKBACK_DAYS'
     | 'META_DAILY_BUDGET'
     | 'ATTRIBUTION_LOOKBACK_DAYS'
+    | 'METRICS_LOOKBACK_DAYS'
   >;
 }

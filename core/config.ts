@@ -46,6 +46,8 @@ const schema = z.object({
   /** Branch key and secret (secret). */
   BRANCH_KEY: z.string().min(1).optional(),
   BRANCH_SECRET: z.string().min(1).optional(),
+  /** Days of platform metrics re-read on every ingest, for late-arriving data. Default 3. */
+  METRICS_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(30).default(3),
   /** Days of attribution re-read on every ingest, for late and iOS-delayed data. Default 3. */
   ATTRIBUTION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(30).default(3),
   /** How many ranked items per market are rendered and deployed. Default 3. */

@@ -119,7 +119,11 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
       );
     },
 
-    /** Yesterday's per-ad delivery of the market's ad set, from the platform. */
+    /**
+     * Per-ad delivery of the market's ad set up to yesterday, re-reading the last
+     * METRICS_LOOKBACK_DAYS days: platforms keep correcting recent days, and the upsert makes a
+     * re-read day replace what was stored (ingesting a day twice changes nothing).
+     */
     async ingestPlatformMetrics({ market, date }: MarketLoopInput): Promise<IngestMetricsResult> {
       return withStage(
         db,
@@ -131,8 +135,11 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
             name: metaAdSetName(market),
           });
           if (!adset) return { rows: 0 }; // nothing deployed yet in this market
-          const day = addDays(date, -1);
-          const rows = await meta.insights({ since: day, until: day, adsetId: adset.external_id });
+          const rows = await meta.insights({
+            since: addDays(date, -config.METRICS_LOOKBACK_DAYS),
+            until: addDays(date, -1),
+            adsetId: adset.external_id,
+          });
           return { rows: await storeMetaInsights(metrics, market, rows) };
         },
         (r) => ({ metricRows: r.rows }),

@@ -164,3 +164,42 @@ describe('stage activities', () => {
     }
   });
 });
+
+describe('metrics ingest lookback', () => {
+  it('re-reads recent days, so late data updates the stored day and a re-read changes nothing', async () => {
+    const stack = await startTestStack({ date: '2026-03-01' });
+    try {
+      const acts = createActivities(stack.deps);
+      const env = new MockActivityEnvironment({
+        workflowExecution: { workflowId: RUN, runId: 'r1' },
+      });
+      const run = typedRun(env);
+      await run(acts.startMarketRun, input);
+      await run(acts.ingestCatalog, input);
+      const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
+      const creatives = await run(acts.renderCreatives, { ...input, items: selected });
+      await run(acts.deployCreatives, { ...input, creatives });
+      // The platform finalises a day only a day later.
+      stack.sandbox.world.truth.reportingDelayDays = 1;
+      const day = async () =>
+        (
+          await stack.database.db
+            .selectFrom('ad_metrics_daily')
+            .select((eb) => eb.fn.sum<number>('impressions').as('n'))
+            .where('date', '=', '2026-03-01')
+            .executeTakeFirstOrThrow()
+        ).n;
+      stack.sandbox.clock.set('2026-03-01');
+      await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-02' }); // reads 03-01 early: partial
+      const partial = Number(await day());
+      stack.sandbox.clock.set('2026-03-03');
+      await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-03' }); // 03-01 is in the lookback
+      const final = Number(await day());
+      assert.ok(partial > 0 && final > partial, `${partial} -> ${final}`);
+      await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-03' });
+      assert.equal(Number(await day()), final);
+    } finally {
+      await stack.close();
+    }
+  });
+});

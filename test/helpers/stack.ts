@@ -66,6 +66,7 @@ export async function startTestStack(
       LEARN_LOOKBACK_DAYS: 7,
       META_DAILY_BUDGET: 50_000,
       ATTRIBUTION_LOOKBACK_DAYS: 3,
+      METRICS_LOOKBACK_DAYS: 3,
     },
   };
   return {
