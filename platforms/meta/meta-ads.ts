@@ -7,7 +7,7 @@
 import bizSdk from 'facebook-nodejs-business-sdk';
 import { PlatformError, redact } from '../errors.ts';
 
-const { FacebookAdsApi, AdAccount, AdSet, Ad } = bizSdk;
+const { FacebookAdsApi, AdAccount, AdSet, Ad, AdReportRun } = bizSdk;
 
 export interface MetaAdsConfig {
   /** Graph API base URL without version, e.g. https://graph.facebook.com or the sandbox. */
@@ -15,6 +15,12 @@ export interface MetaAdsConfig {
   accessToken: string;
   adAccountId: string;
   pageId: string;
+  /** Ranges longer than this many days are read as async report runs. Default 7. */
+  asyncInsightsAfterDays?: number;
+  /** First wait between report-run status polls, doubling up to 10 s. Default 1000 ms. */
+  reportPollMs?: number;
+  /** Longest an async report may take before the read fails (and is retried). Default 10 min. */
+  reportTimeoutMs?: number;
 }
 
 export interface MetaAdRow {
@@ -195,6 +201,49 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
 
 export function createMetaAds(config: MetaAdsConfig): MetaAds {
   const api = createGraphApi(config);
+
+  /**
+   * Large insight ranges run as async report jobs, as Meta advises: start the job, poll its
+   * status with backoff until `Job Completed`, then page through its rows.
+   */
+  async function asyncReport(
+    source: { getInsightsAsync(fields: string[], params: object): Promise<unknown> },
+    fields: string[],
+    params: Record<string, unknown>,
+  ) {
+    const started = (await source.getInsightsAsync([], {
+      ...params,
+      fields: fields.join(','),
+    })) as {
+      _data: { report_run_id?: string; id?: string };
+    };
+    const id = started._data.report_run_id ?? started._data.id;
+    if (!id)
+      throw new PlatformError('meta', 'transient', 'async insights returned no report_run_id');
+    // The SDK's AdReportRun constructor ignores its arguments except data.report_run_id (24.0.1),
+    // so the api instance is attached by hand.
+    const run = new AdReportRun(id, { report_run_id: id });
+    (run as unknown as { _api: unknown })._api = api;
+    const deadline = Date.now() + (config.reportTimeoutMs ?? 600_000);
+    for (let wait = config.reportPollMs ?? 1000; ; wait = Math.min(wait * 2, 10_000)) {
+      const status = (await run.get(['async_status', 'async_percent_completion'])) as unknown as {
+        _data: { async_status?: string };
+      };
+      const state = status._data.async_status;
+      if (state === 'Job Completed') break;
+      if (state === 'Job Failed' || state === 'Job Skipped') {
+        throw new PlatformError(
+          'meta',
+          'transient',
+          `async insights report ${state.toLowerCase()}`,
+        );
+      }
+      if (Date.now() > deadline)
+        throw new PlatformError('meta', 'transient', 'async insights report timed out');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    return collect(run.getInsights(fields, { limit: 500 }) as Promise<unknown>);
+  }
   const account = new AdAccount(config.adAccountId, {}, undefined, api);
 
   return {
@@ -331,17 +380,21 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     insights: ({ since, until, adsetId }) =>
       call(async () => {
         const source = adsetId ? new AdSet(adsetId, {}, undefined, api) : account;
-        const rows = await collect(
-          source.getInsights(
-            ['ad_id', 'ad_name', 'impressions', 'clicks', 'spend', 'account_currency', 'actions'],
-            {
-              level: 'ad',
-              time_range: { since, until },
-              time_increment: 1,
-              limit: 500,
-            },
-          ) as Promise<unknown>,
-        );
+        const fields = [
+          'ad_id',
+          'ad_name',
+          'impressions',
+          'clicks',
+          'spend',
+          'account_currency',
+          'actions',
+        ];
+        const params = { level: 'ad', time_range: { since, until }, time_increment: 1, limit: 500 };
+        const days = (Date.parse(until) - Date.parse(since)) / 86_400_000 + 1;
+        const rows =
+          days > (config.asyncInsightsAfterDays ?? 7)
+            ? await asyncReport(source, fields, params)
+            : await collect(source.getInsights(fields, params) as Promise<unknown>);
         return rows.map((r) => {
           const actions =
             (r.actions as Array<{ action_type: string; value: string }> | undefined) ?? [];

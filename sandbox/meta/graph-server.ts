@@ -312,6 +312,7 @@ export class MetaGraphSandbox
           ? { id: head, account_id: this.accountId, currency: this.world.meta.currency }
           : this.fail(head);
       if (edge === 'insights' && method === 'GET') return this.insights(params, url, () => true);
+      if (edge === 'insights' && method === 'POST') return this.startReportRun(params, () => true);
       if (edge === 'advideos' && method === 'POST') return this.uploadVideo(params);
       if (edge === 'advideos' && method === 'GET') {
         return this.page(this.store.list('advideo', this.accountId), params, url);
@@ -330,6 +331,13 @@ export class MetaGraphSandbox
     const obj = this.store.get(head);
     if (!obj || obj.owner !== this.accountId) {
       throw method === 'POST' ? graphErrors.unsupportedPost(head) : graphErrors.unknownPath(head);
+    }
+    if (obj.type === 'adreportrun' && method === 'GET' && !edge)
+      return this.reportRunStatus(obj, params);
+    if (obj.type === 'adreportrun' && method === 'GET' && edge === 'insights') {
+      if (Number(obj.fields.polls) < 2)
+        throw graphErrors.invalidParam('The report is not ready yet');
+      return this.paginate(obj.fields.rows as unknown[], params, url);
     }
     if (!edge) {
       if (method === 'GET') return this.select(obj, params.fields);
@@ -351,6 +359,14 @@ export class MetaGraphSandbox
     ) {
       const key = obj.type === 'ad' ? 'id' : `${obj.type}_id`;
       return this.insights(params, url, (ad) => ad.fields[key] === obj.id);
+    }
+    if (
+      method === 'POST' &&
+      edge === 'insights' &&
+      (obj.type === 'ad' || obj.type === 'adset' || obj.type === 'campaign')
+    ) {
+      const key = obj.type === 'ad' ? 'id' : `${obj.type}_id`;
+      return this.startReportRun(params, (ad) => ad.fields[key] === obj.id);
     }
     void version;
     throw graphErrors.unknownPath(seg.join('/'));
@@ -791,6 +807,51 @@ export class MetaGraphSandbox
   }
 
   private insights(params: Params, url: URL, include: (ad: GraphObject) => boolean): unknown {
+    return this.paginate(this.insightRows(params, include), params, url);
+  }
+
+  /**
+   * An async insights job (POST …/insights): the report is computed now and served from the
+   * report run once the job reports `Job Completed`, which takes one status poll, as a short real
+   * job would.
+   */
+  private startReportRun(params: Params, include: (ad: GraphObject) => boolean): unknown {
+    const rows = this.insightRows(params, include);
+    const now = new Date().toISOString();
+    const run = this.store.create(
+      'adreportrun',
+      this.accountId,
+      { account_id: this.accountId, time_ref: now, polls: 0, rows, fields: params.fields },
+      this.clock.today(),
+    );
+    return { report_run_id: run.id };
+  }
+
+  private reportRunStatus(run: GraphObject, params: Params): unknown {
+    const polls = Number(run.fields.polls) + 1;
+    this.store.update(run, { polls }, this.clock.today());
+    const done = polls > 1;
+    const all = {
+      id: run.id,
+      account_id: this.accountId,
+      async_status: done ? 'Job Completed' : 'Job Running',
+      async_percent_completion: done ? 100 : 50,
+      time_ref: run.fields.time_ref,
+    };
+    const names =
+      typeof params.fields === 'string' && params.fields
+        ? params.fields.split(',')
+        : ['async_status', 'async_percent_completion'];
+    return Object.fromEntries([
+      ['id', run.id],
+      ...names.filter((n) => n in all).map((n) => [n, all[n as keyof typeof all]]),
+    ]);
+  }
+
+  private insightRows(
+    params: Params,
+    include: (ad: GraphObject) => boolean,
+  ): Array<Record<string, unknown>> {
     if (this.faults.insightsDown) throw graphErrors.unavailable();
     const level = this.scalar(params, 'level', 'ad');
     if (!['ad', 'adset', 'campaign', 'account'].includes(level))
@@ -886,6 +947,6 @@ export class MetaGraphSandbox
         row.date_stop = g.stop;
         return row;
       });
-    return this.paginate(rows, params, url);
+    return rows;
   }
 }

@@ -2,7 +2,8 @@
 // with each ad's status history (see ../object-store.ts).
 import { ObjectStore, type StoredObject } from '../object-store.ts';
 
-export type ObjectType = 'campaign' | 'adset' | 'adcreative' | 'ad' | 'adimage' | 'advideo';
+export type ObjectType =
+  'campaign' | 'adset' | 'adcreative' | 'ad' | 'adimage' | 'advideo' | 'adreportrun';
 export type GraphObject = StoredObject<ObjectType>;
 
 export class GraphStore extends ObjectStore<ObjectType> {

@@ -456,3 +456,51 @@ describe('sandbox Graph API: reporting delay', () => {
     }
   });
 });
+
+describe('sandbox Graph API: async insights report runs', () => {
+  it('reads long ranges through a report run that matches the synchronous read', async () => {
+    const sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    try {
+      const config = { graphUrl: sandbox.metaUrl, ...sandbox.credentials };
+      const meta = createMetaAds({ ...config, reportPollMs: 10 });
+      const campaignId = await meta.createCampaign({ name: 'c' });
+      const adsetId = await meta.createAdSet({
+        name: 's',
+        campaignId,
+        country: 'DE',
+        dailyBudget: 50_000,
+      });
+      const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
+      const link = deepLink({
+        platform: 'meta',
+        market: 'DE',
+        artistId: 'a02',
+        templateId: 'duotone',
+      });
+      const creativeId = await meta.createCreative({
+        name: 'c',
+        imageHash: hash,
+        link,
+        message: 'm',
+        headline: 'h',
+      });
+      await meta.createAd({ name: 'a', adsetId, creativeId });
+      sandbox.clock.set('2026-03-20');
+      const range = { since: '2026-03-01', until: '2026-03-20', adsetId };
+      const viaReport = await meta.insights(range);
+      const posts = sandbox.meta.requests.filter(
+        (r) => r.method === 'POST' && r.path.endsWith(`/${adsetId}/insights`),
+      );
+      assert.equal(posts.length, 1, 'a report run was started');
+      const polls = sandbox.meta.requests.filter(
+        (r) => r.method === 'GET' && /\/v24\.0\/\d+$/.test(r.path),
+      );
+      assert.ok(polls.length >= 2, 'its status was polled until complete');
+      const sync = await createMetaAds({ ...config, asyncInsightsAfterDays: 365 }).insights(range);
+      assert.equal(viaReport.length, 20);
+      assert.deepEqual(viaReport, sync);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
