@@ -13,6 +13,8 @@ export function createRunActivities({ db }: ActivityDeps) {
       status: 'completed' | 'failed';
       fallbackUsed: boolean;
       error?: string;
+      /** What went without: stages whose platform or MMP stayed down past their retries. */
+      degraded?: string[];
     }): Promise<void> {
       await finishRun(db, currentRun().runId, outcome);
     },

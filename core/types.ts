@@ -89,6 +89,8 @@ export interface MarketLoopResult {
   ranking: { source: RankingSource; items: number };
   deploy: DeployResult | null;
   learn: LearnResult | null;
+  /** Why the run is degraded (empty when nothing was): e.g. the MMP down past its retries. */
+  degraded?: string[];
   error?: string;
 }
 

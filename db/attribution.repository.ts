@@ -72,3 +72,21 @@ export async function attributionTotals(
   }
   return out;
 }
+
+/** Android registrations the MMP attributed to each ad (creative id) over [from, to]. */
+export async function mmpRegistrationsByAd(
+  db: Db,
+  q: { from: string; to: string; adIds: string[] },
+): Promise<Map<string, number>> {
+  if (q.adIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('mmp_attribution')
+    .select((eb) => ['creative_id', eb.fn.sum<number>('registrations').as('registrations')])
+    .where('aggregated', '=', false)
+    .where('creative_id', 'in', q.adIds)
+    .where('date', '>=', q.from)
+    .where('date', '<=', q.to)
+    .groupBy('creative_id')
+    .execute();
+  return new Map(rows.map((r) => [r.creative_id!, Number(r.registrations)]));
+}

@@ -31,6 +31,12 @@ const COLUMNS = [
   'subscriptions',
 ] as const satisfies ReadonlyArray<keyof AdMetricsDailyTable>;
 
+/**
+ * A day's spend only grows while its report is being completed, so a re-read with less spend is a
+ * partial read (a day reported early, a cut page): it never overwrites complete data.
+ */
+export const SPEND_NEVER_SHRINKS = 'excluded.spend_micros >= ad_metrics_daily.spend_micros';
+
 const UPDATED = COLUMNS.filter((c) => c !== 'platform' && c !== 'ad_id' && c !== 'date');
 
 /** Later rows for the same key win, as a later report of the same day would. */
@@ -83,7 +89,8 @@ async function copyUpsert(pool: pg.Pool, rows: readonly AdMetricsDailyTable[]): 
       `insert into ad_metrics_daily (${COLUMNS.join(', ')})
        select ${COLUMNS.join(', ')} from ad_metrics_stage
        on conflict (platform, ad_id, date) do update set
-       ${UPDATED.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+       ${UPDATED.map((c) => `${c} = excluded.${c}`).join(', ')}
+       where ${SPEND_NEVER_SHRINKS}`,
     );
     await client.query('commit');
   } catch (err) {

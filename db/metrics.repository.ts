@@ -1,4 +1,5 @@
 // All SQL touching daily ad metrics and learned creative performance.
+import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
 
@@ -11,15 +12,21 @@ export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Prom
         .insertInto('ad_metrics_daily')
         .values(rows.slice(i, i + 1000))
         .onConflict((oc) =>
-          oc.columns(['platform', 'ad_id', 'date']).doUpdateSet((eb) => ({
-            market: eb.ref('excluded.market'),
-            creative_hash: eb.ref('excluded.creative_hash'),
-            impressions: eb.ref('excluded.impressions'),
-            clicks: eb.ref('excluded.clicks'),
-            spend_micros: eb.ref('excluded.spend_micros'),
-            installs: eb.ref('excluded.installs'),
-            registrations: eb.ref('excluded.registrations'),
-          })),
+          oc
+            .columns(['platform', 'ad_id', 'date'])
+            .doUpdateSet((eb) => ({
+              market: eb.ref('excluded.market'),
+              creative_hash: eb.ref('excluded.creative_hash'),
+              impressions: eb.ref('excluded.impressions'),
+              clicks: eb.ref('excluded.clicks'),
+              spend_micros: eb.ref('excluded.spend_micros'),
+              installs: eb.ref('excluded.installs'),
+              registrations: eb.ref('excluded.registrations'),
+              currency: eb.ref('excluded.currency'),
+              subscriptions: eb.ref('excluded.subscriptions'),
+            }))
+            // See SPEND_NEVER_SHRINKS in metrics-writer.ts: partial re-reads never overwrite.
+            .where(sql<boolean>`excluded.spend_micros >= ad_metrics_daily.spend_micros`),
         )
         .execute();
     }
@@ -32,7 +39,11 @@ export interface CreativeTotals {
   impressions: number;
   clicks: number;
   spendMicros: number;
+  installs: number;
   registrations: number;
+  subscriptions: number;
+  /** The ads that showed the creative (one per platform ad). */
+  adIds: string[];
 }
 
 /** Sums each creative's delivery in `market` over [from, to]. */
@@ -50,6 +61,9 @@ export async function creativeTotals(
       eb.fn.sum<number>('clicks').as('clicks'),
       eb.fn.sum<number>('spend_micros').as('spend_micros'),
       eb.fn.sum<number>('registrations').as('registrations'),
+      eb.fn.sum<number>('installs').as('installs'),
+      eb.fn.sum<number>('subscriptions').as('subscriptions'),
+      sql<string[]>`array_agg(distinct ad_id)`.as('ad_ids'),
     ])
     .where('market', '=', market)
     .where('date', '>=', from)
@@ -63,6 +77,9 @@ export async function creativeTotals(
     clicks: Number(r.clicks),
     spendMicros: Number(r.spend_micros),
     registrations: Number(r.registrations),
+    installs: Number(r.installs),
+    subscriptions: Number(r.subscriptions),
+    adIds: r.ad_ids,
   }));
 }
 

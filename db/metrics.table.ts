@@ -70,8 +70,18 @@ export interface CreativePerformanceTable {
   clicks: number;
   spend_micros: number;
   registrations: number;
+  installs: number;
+  subscriptions: number;
+  /** Android registrations the MMP attributed to the creative. */
+  mmp_registrations: number;
   ctr: number | null;
+  cvr: number | null;
   cpr_micros: number | null;
+  /** Cost per subscription. */
+  cps_micros: number | null;
+  registration_share: number | null;
+  relative_registration_share: number | null;
+  relative_cpr: number | null;
 }
 
 export type AdMetricsDaily = Selectable<AdMetricsDailyTable>;

@@ -3,10 +3,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-28T0000-initial.ts';
 import * as attributionModels from './migrations/2026-11-28T0100-attribution-models.ts';
+import * as learningMetrics from './migrations/2026-11-28T0200-learning-metrics.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
   '2026-11-28T0100-attribution-models': attributionModels,
+  '2026-11-28T0200-learning-metrics': learningMetrics,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

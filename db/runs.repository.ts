@@ -17,7 +17,12 @@ export async function startRun(db: Db, run: { id: string; market: string; date: 
 export async function finishRun(
   db: Db,
   id: string,
-  outcome: { status: 'completed' | 'failed'; fallbackUsed: boolean; error?: string | null },
+  outcome: {
+    status: 'completed' | 'failed';
+    fallbackUsed: boolean;
+    error?: string | null;
+    degraded?: string[];
+  },
 ) {
   await db
     .updateTable('runs')
@@ -26,6 +31,7 @@ export async function finishRun(
       fallback_used: outcome.fallbackUsed,
       finished_at: new Date(),
       error: outcome.error ?? null,
+      degraded_reasons: JSON.stringify(outcome.degraded ?? []),
     })
     .where('id', '=', id)
     .execute();

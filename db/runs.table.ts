@@ -10,6 +10,8 @@ export interface RunsTable {
   started_at: ColumnType<Date, Date | undefined, Date>;
   finished_at: Date | null;
   error: string | null;
+  /** Why the run is degraded (a platform or MMP down past its retries); empty when it is not. */
+  degraded_reasons: ColumnType<string[], string | undefined, string>;
 }
 
 /** The audit log of a run: one row each time a stage starts, completes, fails or falls back. */

@@ -60,6 +60,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
   };
 
+  const degraded: string[] = [];
   await bookkeeping.startMarketRun(input);
   try {
     enter('ingest');
@@ -70,6 +71,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       metricsAvailable = false; // recorded by rankMarket as the run's fallback
+      degraded.push(`platform metrics unavailable: ${message(err)}`);
     }
     // Added after the first histories: runs recorded before it replay without it.
     if (patched('ingest-attribution')) {
@@ -77,7 +79,8 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
         await ingest.ingestAttribution(input);
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
-        // The MMP is down or late: its failed stage event is the record; tomorrow re-reads the days.
+        // The MMP is down or late; tomorrow's lookback re-reads the days.
+        degraded.push(`attribution unavailable: ${message(err)}`);
       }
     }
 
@@ -97,10 +100,16 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       learn = await learning.learnFromResults(input);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
+      // Nothing of today's snapshot was written; yesterday's stays what ranking reads.
+      degraded.push(`learn skipped: ${message(err)}`);
     }
 
     enter('done');
-    await bookkeeping.finishMarketRun({ status: 'completed', fallbackUsed: status.fallbackUsed });
+    await bookkeeping.finishMarketRun({
+      status: 'completed',
+      fallbackUsed: status.fallbackUsed,
+      degraded,
+    });
     return {
       market,
       date,
@@ -109,6 +118,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       ranking: { source: ranking.source, items: ranking.items.length },
       deploy,
       learn,
+      degraded,
     };
   } catch (err) {
     const failedIn = status.stage;
@@ -116,6 +126,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     await bookkeeping.finishMarketRun({
       status: 'failed',
       fallbackUsed: status.fallbackUsed,
+      degraded,
       error: `${failedIn}: ${message(err)}`,
     });
     throw err;

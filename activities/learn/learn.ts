@@ -9,13 +9,8 @@ import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.rep
 import type { ActivityDeps } from '../deps.ts';
 import { storeMetaInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
-
-/** Click-through rate; null when there were no impressions. */
-export const ctr = (clicks: number, impressions: number) =>
-  impressions > 0 ? clicks / impressions : null;
-/** Cost per registration in micros; null when nothing registered. */
-export const cpr = (spendMicros: number, registrations: number) =>
-  registrations > 0 ? spendMicros / registrations : null;
+import { creativeMetrics } from './metrics.ts';
+import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 
 export function createLearnActivities({ db, meta, metrics, config }: ActivityDeps) {
   return {
@@ -45,25 +40,43 @@ export function createLearnActivities({ db, meta, metrics, config }: ActivityDep
               )
             ).map((c) => [c.hash, c]),
           );
-          const rows = totals.flatMap((t) => {
-            const c = creatives.get(t.creativeHash);
-            if (!c) return []; // an ad whose creative this database never rendered
-            return [
-              {
-                creative_hash: t.creativeHash,
-                platform: 'meta',
-                as_of: date,
-                market,
-                artist_id: c.artist_id,
-                template_id: c.template_id,
-                impressions: t.impressions,
-                clicks: t.clicks,
-                spend_micros: t.spendMicros,
-                registrations: t.registrations,
-                ctr: ctr(t.clicks, t.impressions),
-                cpr_micros: cpr(t.spendMicros, t.registrations),
-              },
-            ];
+          const mmp = await mmpRegistrationsByAd(db, {
+            from,
+            to: date,
+            adIds: totals.flatMap((t) => t.adIds),
+          });
+          const measured = creativeMetrics(
+            totals
+              .filter((t) => creatives.has(t.creativeHash)) // ads whose creative this database never rendered are not ours to learn from
+              .map((t) => ({
+                ...t,
+                mmpRegistrations: t.adIds.reduce((s, id) => s + (mmp.get(id) ?? 0), 0),
+              })),
+          );
+          const rows = measured.map((m) => {
+            const c = creatives.get(m.creativeHash)!;
+            return {
+              creative_hash: m.creativeHash,
+              platform: 'meta',
+              as_of: date,
+              market,
+              artist_id: c.artist_id,
+              template_id: c.template_id,
+              impressions: m.impressions,
+              clicks: m.clicks,
+              spend_micros: m.spendMicros,
+              installs: m.installs,
+              registrations: m.registrations,
+              subscriptions: m.subscriptions,
+              mmp_registrations: m.mmpRegistrations,
+              ctr: m.ctr,
+              cvr: m.cvr,
+              cpr_micros: m.cprMicros,
+              cps_micros: m.cpsMicros,
+              registration_share: m.registrationShare,
+              relative_registration_share: m.relativeRegistrationShare,
+              relative_cpr: m.relativeCpr,
+            };
           });
           await replaceCreativePerformance(db, market, date, rows);
           const sum = (k: 'impressions' | 'clicks' | 'registrations' | 'spend_micros') =>

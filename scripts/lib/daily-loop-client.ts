@@ -101,6 +101,7 @@ export function formatResult(result: DailyLoopResult): string[] {
         ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations`
         : 'learn skipped (platform unavailable)',
     ];
+    if (m.degraded?.length) parts.push(`DEGRADED: ${m.degraded.join('; ')}`);
     return `  ${m.market}  ${parts.join('; ')}`;
   });
 }

@@ -81,3 +81,26 @@ for (const kind of DB_KINDS) {
     });
   });
 }
+
+for (const kind of DB_KINDS) {
+  describe(`metrics writer on ${kind}: partial re-reads`, () => {
+    it('never overwrites a day with a read that has less spend', async () => {
+      const h = await freshDatabase(kind);
+      try {
+        const writer = createMetricsWriter(h);
+        await writer.upsertAdMetrics([{ ...row(1, '2026-03-01', 500), spend_micros: 1_000 }]);
+        await writer.upsertAdMetrics([{ ...row(1, '2026-03-01', 200), spend_micros: 400 }]);
+        const r = await h.db.selectFrom('ad_metrics_daily').selectAll().executeTakeFirstOrThrow();
+        assert.deepEqual([r.impressions, r.spend_micros], [500, 1_000]);
+        await writer.upsertAdMetrics([{ ...row(1, '2026-03-01', 700), spend_micros: 1_500 }]);
+        const later = await h.db
+          .selectFrom('ad_metrics_daily')
+          .selectAll()
+          .executeTakeFirstOrThrow();
+        assert.deepEqual([later.impressions, later.spend_micros], [700, 1_500]);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}

@@ -151,6 +151,14 @@ for (const kind of DB_KINDS) {
         registrations,
         ctr: 0.1,
         cpr_micros: 5 / Math.max(1, registrations),
+        installs: 2,
+        subscriptions: 0,
+        mmp_registrations: 0,
+        cvr: registrations,
+        cps_micros: null,
+        registration_share: 1,
+        relative_registration_share: 1,
+        relative_cpr: 1,
       });
       await replaceCreativePerformance(h.db, 'SE', '2026-03-01', [perf('2026-03-01', 1)]);
       await replaceCreativePerformance(h.db, 'SE', '2026-03-02', [perf('2026-03-02', 2)]);

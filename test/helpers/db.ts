@@ -10,10 +10,12 @@ let ownServer: Promise<TempPostgres> | null = null;
 
 async function adminUrl(): Promise<string> {
   if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
-  ownServer ??= startTempPostgres();
-  const server = await ownServer;
-  process.once('exit', () => server.stop());
-  return server.url;
+  if (!ownServer) {
+    ownServer = startTempPostgres();
+    const server = await ownServer;
+    process.once('exit', () => server.stop());
+  }
+  return (await ownServer).url;
 }
 
 /** Creates an empty database on the test server and returns its URL. */

@@ -110,6 +110,30 @@ describe('daily loop on a real Temporal server', () => {
         (e) => e.stage === 'ingest' && e.event === 'failed',
       );
       assert.equal(failedIngests.length, 4, 'the metrics ingest was retried before falling back');
+      assert.ok(run!.degraded_reasons.some((r) => r.startsWith('platform metrics unavailable')));
+      assert.ok(run!.degraded_reasons.some((r) => r.startsWith('learn skipped')));
+      assert.ok(r.markets.every((m) => (m.degraded ?? []).length >= 2));
+      // The degraded day wrote no learning snapshot; the last good one is still what ranking reads.
+      const snapshots = await stack.database.db
+        .selectFrom('creative_performance')
+        .select('as_of')
+        .distinct()
+        .where('market', '=', 'SE')
+        .orderBy('as_of')
+        .execute();
+      assert.deepEqual(
+        snapshots.map((x) => x.as_of),
+        ['2026-03-01', '2026-03-02'],
+      );
+      const kept = await stack.database.db
+        .selectFrom('creative_performance')
+        .selectAll()
+        .where('market', '=', 'SE')
+        .where('as_of', '=', '2026-03-02')
+        .execute();
+      assert.ok(
+        kept.length > 0 && kept.every((k) => k.relative_cpr !== null || k.registrations === 0),
+      );
     } finally {
       stack.sandbox.meta.faults.insightsDown = false;
     }
