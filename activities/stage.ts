@@ -29,6 +29,14 @@ export function toFailure(err: unknown): unknown {
       nonRetryable: true,
     });
   }
+  if (err instanceof PlatformError && err.retryAfterMs !== null) {
+    // The platform said when access returns: retry then, not on the policy's schedule.
+    return ApplicationFailure.create({
+      type: 'ERR_PLATFORM_THROTTLED',
+      message: err.message,
+      nextRetryDelay: err.retryAfterMs,
+    });
+  }
   if (err instanceof PlatformError && !err.retryable) {
     return ApplicationFailure.create({
       type: err.kind === 'auth' ? 'ERR_PLATFORM_AUTH' : 'ERR_PLATFORM_REQUEST',

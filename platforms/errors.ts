@@ -15,6 +15,8 @@ export class PlatformError extends Error {
     message: string,
     readonly code: number | null = null,
     readonly httpStatus: number | null = null,
+    /** When the platform said how long until access returns (Meta's usage headers), in ms. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(`${platform} ${kind} error${code !== null ? ` (code ${code})` : ''}: ${message}`);
   }

@@ -108,6 +108,31 @@ interface SdkError {
   message?: string;
   status?: number | null;
   response?: { code?: number; message?: string; is_transient?: boolean } | null;
+  headers?: Record<string, unknown> | null;
+}
+
+/**
+ * Minutes until the ad account regains access, from X-Business-Use-Case-Usage
+ * (`{"<account>": [{"estimated_time_to_regain_access": m, ...}]}`); null when absent.
+ */
+export function regainAccessMs(headers: Record<string, unknown> | null | undefined): number | null {
+  const raw = headers?.['x-business-use-case-usage'];
+  if (typeof raw !== 'string') return null;
+  try {
+    const usage = JSON.parse(raw) as Record<
+      string,
+      Array<{ estimated_time_to_regain_access?: number }>
+    >;
+    const minutes = Math.max(
+      0,
+      ...Object.values(usage)
+        .flat()
+        .map((u) => u.estimated_time_to_regain_access ?? 0),
+    );
+    return minutes > 0 ? minutes * 60_000 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Maps an SDK/axios failure to a PlatformError without the URL (it holds the token). */
@@ -124,7 +149,8 @@ export function toPlatformError(err: unknown): PlatformError {
   else if (status === null || status >= 500 || e.response?.is_transient) kind = 'transient';
   else if (code === 100 || (status >= 400 && status < 500)) kind = 'invalid';
   else kind = 'transient';
-  return new PlatformError('meta', kind, message, code, status);
+  const retryAfterMs = kind === 'throttled' ? regainAccessMs(e.headers) : null;
+  return new PlatformError('meta', kind, message, code, status, retryAfterMs);
 }
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {

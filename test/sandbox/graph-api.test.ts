@@ -2,6 +2,7 @@
 // errors and token checks as Meta sends them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { toFailure } from '../../activities/stage.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import bizSdk from 'facebook-nodejs-business-sdk';
 import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
@@ -269,8 +270,26 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
       assert.equal(body.error.code, 80004);
       await assert.rejects(
         meta.findByName('ads', 'x'),
-        (e: unknown) => e instanceof PlatformError && e.kind === 'throttled' && e.code === 80004,
+        (e: unknown) =>
+          e instanceof PlatformError &&
+          e.kind === 'throttled' &&
+          e.code === 80004 &&
+          // read from X-Business-Use-Case-Usage: the window is an hour, so minutes, not zero
+          e.retryAfterMs !== null &&
+          e.retryAfterMs >= 60_000,
       );
+      const failure = toFailure(
+        await meta.findByName('ads', 'x').then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ) as { type?: string; nextRetryDelay?: unknown; nonRetryable?: boolean };
+      assert.equal(failure.type, 'ERR_PLATFORM_THROTTLED');
+      assert.ok(
+        failure.nextRetryDelay,
+        'the activity retries when the platform said access returns',
+      );
+      assert.equal(failure.nonRetryable, false);
     } finally {
       sandbox.meta.faults.hourlyCallLimit = 100_000;
     }
