@@ -16,6 +16,28 @@ const PNG_1x1 = Buffer.from(
   'base64',
 );
 
+/** A campaign, ad set, image, creative and one live ad showing the artist: the least that delivers. */
+async function deployOneAd(meta: MetaAds, market: string, artistId: string, templateId: string) {
+  const campaignId = await meta.createCampaign({ name: 'c' });
+  const adsetId = await meta.createAdSet({
+    name: 's',
+    campaignId,
+    country: market,
+    dailyBudget: 50_000,
+  });
+  const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
+  const link = deepLink({ platform: 'meta', market, artistId, templateId });
+  const creativeId = await meta.createCreative({
+    name: 'c',
+    imageHash: hash,
+    link,
+    message: 'm',
+    headline: 'h',
+  });
+  await meta.createAd({ name: 'a', adsetId, creativeId });
+  return adsetId;
+}
+
 describe('sandbox Graph API', () => {
   let sandbox: Sandbox;
   let meta: MetaAds;
@@ -439,28 +461,7 @@ describe('sandbox Graph API: reporting delay', () => {
     const sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
     try {
       const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
-      const campaignId = await meta.createCampaign({ name: 'c' });
-      const adsetId = await meta.createAdSet({
-        name: 's',
-        campaignId,
-        country: 'SE',
-        dailyBudget: 50_000,
-      });
-      const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
-      const link = deepLink({
-        platform: 'meta',
-        market: 'SE',
-        artistId: 'a01',
-        templateId: 'spotlight',
-      });
-      const creativeId = await meta.createCreative({
-        name: 'c',
-        imageHash: hash,
-        link,
-        message: 'm',
-        headline: 'h',
-      });
-      await meta.createAd({ name: 'a', adsetId, creativeId });
+      const adsetId = await deployOneAd(meta, 'SE', 'a01', 'spotlight');
       sandbox.world.truth.reportingDelayDays = 1;
       const day = { since: '2026-03-01', until: '2026-03-01', adsetId };
       const early = (await meta.insights(day))[0]!;
@@ -482,28 +483,7 @@ describe('sandbox Graph API: async insights report runs', () => {
     try {
       const config = { graphUrl: sandbox.metaUrl, ...sandbox.credentials };
       const meta = createMetaAds({ ...config, reportPollMs: 10 });
-      const campaignId = await meta.createCampaign({ name: 'c' });
-      const adsetId = await meta.createAdSet({
-        name: 's',
-        campaignId,
-        country: 'DE',
-        dailyBudget: 50_000,
-      });
-      const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
-      const link = deepLink({
-        platform: 'meta',
-        market: 'DE',
-        artistId: 'a02',
-        templateId: 'duotone',
-      });
-      const creativeId = await meta.createCreative({
-        name: 'c',
-        imageHash: hash,
-        link,
-        message: 'm',
-        headline: 'h',
-      });
-      await meta.createAd({ name: 'a', adsetId, creativeId });
+      const adsetId = await deployOneAd(meta, 'DE', 'a02', 'duotone');
       sandbox.clock.set('2026-03-20');
       const range = { since: '2026-03-01', until: '2026-03-20', adsetId };
       const viaReport = await meta.insights(range);
