@@ -1,5 +1,6 @@
 // What activities need from the outside world, injected by the worker (or a test).
 import type { Config } from '../core/config.ts';
+import type { FxTable } from '../core/money.ts';
 import type { Db } from '../db/database.ts';
 import type { MetricsWriter } from '../db/metrics-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
   metrics: MetricsWriter;
   meta: MetaAds;
+  /** Exchange rates into the reporting currency. */
+  fx: FxTable;
   /** The mobile measurement partner, or null when none is configured. */
   mmp: Mmp | null;
   config: Pick<
@@ -22,5 +25,6 @@ export interface ActivityDeps {
     | 'META_DAILY_BUDGET'
     | 'ATTRIBUTION_LOOKBACK_DAYS'
     | 'METRICS_LOOKBACK_DAYS'
+    | 'REPORTING_CURRENCY'
   >;
 }

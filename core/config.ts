@@ -50,6 +50,13 @@ const schema = z.object({
   METRICS_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(30).default(3),
   /** Days of attribution re-read on every ingest, for late and iOS-delayed data. Default 3. */
   ATTRIBUTION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(30).default(3),
+  /** Currency reports compare markets in (ISO 4217). Default USD. */
+  REPORTING_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+    .default('USD'),
+  /** Exchange-rate table (see config/fx-rates.json). Default config/fx-rates.json. */
+  FX_RATES_PATH: z.string().default('config/fx-rates.json'),
   /** How many ranked items per market are rendered and deployed. Default 3. */
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
   /** How many days back `learn` aggregates performance. Default 7. */
@@ -93,5 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     CREATIVES_DIR: path.resolve(cwd, c.CREATIVES_DIR),
     CATALOG_PATH: path.resolve(cwd, c.CATALOG_PATH),
     TEMPLATES_DIR: path.resolve(cwd, c.TEMPLATES_DIR),
+    FX_RATES_PATH: path.resolve(cwd, c.FX_RATES_PATH),
   });
 }

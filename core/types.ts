@@ -66,7 +66,9 @@ export interface LearnResult {
   impressions: number;
   clicks: number;
   registrations: number;
+  /** Spend over the window, in micros of the reporting currency. */
   spendMicros: number;
+  reportingCurrency: string;
 }
 
 export interface IngestCatalogResult {

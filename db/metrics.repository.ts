@@ -44,6 +44,8 @@ export interface CreativeTotals {
   subscriptions: number;
   /** The ads that showed the creative (one per platform ad). */
   adIds: string[];
+  /** Currency of `spendMicros`: the ad account's. */
+  currency: string;
 }
 
 /** Sums each creative's delivery in `market` over [from, to]. */
@@ -64,6 +66,7 @@ export async function creativeTotals(
       eb.fn.sum<number>('installs').as('installs'),
       eb.fn.sum<number>('subscriptions').as('subscriptions'),
       sql<string[]>`array_agg(distinct ad_id)`.as('ad_ids'),
+      eb.fn.max('currency').as('currency'),
     ])
     .where('market', '=', market)
     .where('date', '>=', from)
@@ -80,6 +83,7 @@ export async function creativeTotals(
     installs: Number(r.installs),
     subscriptions: Number(r.subscriptions),
     adIds: r.ad_ids,
+    currency: r.currency,
   }));
 }
 

@@ -6,6 +6,7 @@ import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMetricsWriter } from '../db/metrics-writer.ts';
+import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
 
@@ -68,6 +69,7 @@ export async function startLoopWorker(
         metrics: createMetricsWriter(database),
         meta,
         mmp,
+        fx: loadFxTable(config.FX_RATES_PATH),
         config,
       }),
       ...overrides,

@@ -10,9 +10,10 @@ import type { ActivityDeps } from '../deps.ts';
 import { storeMetaInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
 import { creativeMetrics } from './metrics.ts';
+import { convertMicros } from '../../core/money.ts';
 import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 
-export function createLearnActivities({ db, meta, metrics, config }: ActivityDeps) {
+export function createLearnActivities({ db, meta, metrics, fx, config }: ActivityDeps) {
   return {
     async learnFromResults({ market, date }: MarketLoopInput): Promise<LearnResult> {
       return withStage(
@@ -79,14 +80,27 @@ export function createLearnActivities({ db, meta, metrics, config }: ActivityDep
             };
           });
           await replaceCreativePerformance(db, market, date, rows);
-          const sum = (k: 'impressions' | 'clicks' | 'registrations' | 'spend_micros') =>
+          const sum = (k: 'impressions' | 'clicks' | 'registrations') =>
             rows.reduce((s, r) => s + r[k], 0);
+          const currencyOf = new Map(totals.map((t) => [t.creativeHash, t.currency]));
           return {
             creatives: rows.length,
             impressions: sum('impressions'),
             clicks: sum('clicks'),
             registrations: sum('registrations'),
-            spendMicros: sum('spend_micros'),
+            // Markets spend in different currencies; the summary compares them in one.
+            spendMicros: rows.reduce(
+              (s, r) =>
+                s +
+                convertMicros(
+                  r.spend_micros,
+                  currencyOf.get(r.creative_hash)!,
+                  config.REPORTING_CURRENCY,
+                  fx,
+                ),
+              0,
+            ),
+            reportingCurrency: config.REPORTING_CURRENCY,
           };
         },
         (r) => ({ ...r }),

@@ -98,7 +98,7 @@ export function formatResult(result: DailyLoopResult): string[] {
         ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live`
         : 'no deploy',
       l
-        ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations`
+        ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations, spend ${(l.spendMicros / 1e6).toFixed(2)} ${l.reportingCurrency}`
         : 'learn skipped (platform unavailable)',
     ];
     if (m.degraded?.length) parts.push(`DEGRADED: ${m.degraded.join('; ')}`);

@@ -114,6 +114,17 @@ describe('stage activities', () => {
   it('learns CTR and CPR per creative from the platform', async () => {
     const learned = await run(acts.learnFromResults, input);
     assert.equal(learned.creatives, 3);
+    const usd = (
+      await stack.database.db
+        .selectFrom('creative_performance')
+        .select((eb) => eb.fn.sum<number>('spend_micros').as('s'))
+        .executeTakeFirstOrThrow()
+    ).s;
+    assert.equal(learned.reportingCurrency, 'EUR');
+    assert.ok(
+      Math.abs(learned.spendMicros - Number(usd) * 0.92) <= 3,
+      'the sandbox account spends USD; the summary is in EUR',
+    );
     assert.ok(learned.impressions > 0 && learned.clicks > 0 && learned.registrations > 0);
     const perf = await stack.database.db.selectFrom('creative_performance').selectAll().execute();
     for (const p of perf) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ActivityDeps } from '../../activities/index.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { createMetricsWriter } from '../../db/metrics-writer.ts';
+import { loadFxTable } from '../../core/money.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../platforms/mmp/mmp.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -44,6 +45,7 @@ export async function startTestStack(
     db: database.db,
     metrics: createMetricsWriter(database),
     meta,
+    fx: loadFxTable(path.join(ROOT, 'config/fx-rates.json')),
     mmp:
       o.mmp === 'none'
         ? null
@@ -67,6 +69,7 @@ export async function startTestStack(
       META_DAILY_BUDGET: 50_000,
       ATTRIBUTION_LOOKBACK_DAYS: 3,
       METRICS_LOOKBACK_DAYS: 3,
+      REPORTING_CURRENCY: 'EUR',
     },
   };
   return {
