@@ -80,3 +80,21 @@ export async function listPlatformObjects(
     .orderBy('name')
     .execute();
 }
+
+/** Records a template version the first time a creative is rendered from it (never changes it). */
+export async function recordTemplate(
+  db: Db,
+  t: { id: string; version: number; theme: string; aspectRatio: string; sourceHash: string },
+): Promise<void> {
+  await db
+    .insertInto('templates')
+    .values({
+      id: t.id,
+      version: t.version,
+      theme: t.theme,
+      aspect_ratio: t.aspectRatio,
+      source_hash: t.sourceHash,
+    })
+    .onConflict((oc) => oc.columns(['id', 'version']).doNothing())
+    .execute();
+}

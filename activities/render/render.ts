@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { hashString } from '../../core/random.ts';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
 import { getArtists, getMarket } from '../../db/catalog.repository.ts';
-import { getCreatives, upsertCreative } from '../../db/creatives.repository.ts';
+import { getCreatives, recordTemplate, upsertCreative } from '../../db/creatives.repository.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { fillTemplate, loadTemplates } from './templates.ts';
@@ -79,6 +79,7 @@ export function createRenderActivities({ db, config }: ActivityDeps) {
             if (!artist)
               throw new Error(`artist ${item.artistId} of the ranking is not in the catalog`);
             const template = library.get(item.templateId);
+            await recordTemplate(db, template);
             const { bytes: image, mime } = await artistImage(artist.image_path, artist.id);
             const slots = {
               name: artist.name,

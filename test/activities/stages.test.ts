@@ -64,6 +64,12 @@ describe('stage activities', () => {
     const mtimes = creatives.map((c) => fs.statSync(c.path).mtimeMs);
     const again = await run(acts.renderCreatives, { ...input, items: selected });
     assert.deepEqual(again, creatives);
+    const templates = await stack.database.db.selectFrom('templates').selectAll().execute();
+    assert.deepEqual(
+      templates.map((t) => t.id).sort(),
+      [...new Set(creatives.map((c) => c.templateId))].sort(),
+      'each template version used is recorded',
+    );
     assert.deepEqual(
       again.map((c) => fs.statSync(c.path).mtimeMs),
       mtimes,
