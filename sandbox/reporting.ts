@@ -39,3 +39,24 @@ export function asReported(d: Delivery, today: string, delayDays: number): Deliv
     byOs: { ios: funnel(d.byOs.ios), android: funnel(d.byOs.android) },
   };
 }
+
+/** Running totals of deliveries, as a report row adds them up. */
+export interface Tally {
+  imp: number;
+  clk: number;
+  spend: number;
+  inst: number;
+  reg: number;
+  sub: number;
+}
+
+export const emptyTally = (): Tally => ({ imp: 0, clk: 0, spend: 0, inst: 0, reg: 0, sub: 0 });
+
+export function addDelivery(t: Tally, d: Delivery): void {
+  t.imp += d.impressions;
+  t.clk += d.clicks;
+  t.spend += d.spendMinor;
+  t.inst += d.installs;
+  t.reg += d.registrations;
+  t.sub += d.subscriptions;
+}

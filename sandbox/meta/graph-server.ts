@@ -23,7 +23,7 @@ import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { parseMaybeJson, readRaw } from '../http.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
-import { asReported } from '../reporting.ts';
+import { addDelivery, asReported, emptyTally } from '../reporting.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
@@ -902,23 +902,8 @@ export class MetaGraphSandbox
         const start = daily ? date : since;
         const stop = daily ? date : until;
         const id = `${start}|${key.campaign_id ?? ''}|${key.adset_id ?? ''}|${key.ad_id ?? ''}`;
-        const g = groups.get(id) ?? {
-          key,
-          start,
-          stop,
-          imp: 0,
-          clk: 0,
-          spend: 0,
-          inst: 0,
-          reg: 0,
-          sub: 0,
-        };
-        g.imp += d.impressions;
-        g.clk += d.clicks;
-        g.spend += d.spendMinor;
-        g.inst += d.installs;
-        g.reg += d.registrations;
-        g.sub += d.subscriptions;
+        const g = groups.get(id) ?? { key, start, stop, ...emptyTally() };
+        addDelivery(g, d);
         groups.set(id, g);
       }
     }

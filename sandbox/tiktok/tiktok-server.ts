@@ -28,7 +28,7 @@ import { parseMaybeJson, readRaw } from '../http.ts';
 import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults, World } from '../world.ts';
-import { asReported } from '../reporting.ts';
+import { addDelivery, asReported, emptyTally } from '../reporting.ts';
 import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from '../media.ts';
 import { TikTokError, tiktokErrors } from './tiktok-errors.ts';
 import { TikTokStore, type TikTokObject } from './tiktok-store.ts';
@@ -1022,20 +1022,10 @@ export class TikTokSandbox
         const g = groups.get(key) ?? {
           dims: Object.fromEntries(dims.map((k) => [k, values[k]!])),
           ad,
-          spend: 0,
-          imp: 0,
-          clk: 0,
-          inst: 0,
-          reg: 0,
-          sub: 0,
+          ...emptyTally(),
           conv: 0,
         };
-        g.spend += d.spendMinor;
-        g.imp += d.impressions;
-        g.clk += d.clicks;
-        g.inst += d.installs;
-        g.reg += d.registrations;
-        g.sub += d.subscriptions;
+        addDelivery(g, d);
         g.conv += this.conversions(ad, d);
         groups.set(key, g);
       }

@@ -8,6 +8,7 @@ import bizSdk from 'facebook-nodejs-business-sdk';
 import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { outcomeShares } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
@@ -321,16 +322,7 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
     sandbox.meta.faults.errorRate = 0.3;
     sandbox.meta.faults.throttleRate = 0.2;
     try {
-      const kinds: string[] = [];
-      for (let i = 0; i < 60; i++) {
-        try {
-          await meta.findByName('campaigns', 'x');
-          kinds.push('ok');
-        } catch (e) {
-          kinds.push((e as PlatformError).kind);
-        }
-      }
-      const share = (k: string) => kinds.filter((x) => x === k).length / kinds.length;
+      const share = await outcomeShares(() => meta.findByName('campaigns', 'x'));
       assert.ok(
         share('transient') > 0.1 && share('transient') < 0.5,
         `5xx share ${share('transient')}`,

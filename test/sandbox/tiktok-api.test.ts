@@ -20,6 +20,7 @@ import {
   type TikTokSandbox,
 } from '../../sandbox/tiktok/tiktok-server.ts';
 import { loadWorld, type World } from '../../sandbox/world.ts';
+import { outcomeShares } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
@@ -507,16 +508,7 @@ describe('sandbox TikTok Business API', () => {
     sandbox.faults.errorRate = 0.3;
     sandbox.faults.throttleRate = 0.2;
     try {
-      const kinds: string[] = [];
-      for (let i = 0; i < 60; i++) {
-        try {
-          await client.findByName('campaign', 'nothing');
-          kinds.push('ok');
-        } catch (e) {
-          kinds.push((e as PlatformError).kind);
-        }
-      }
-      const share = (k: string) => kinds.filter((x) => x === k).length / kinds.length;
+      const share = await outcomeShares(() => client.findByName('campaign', 'nothing'));
       assert.ok(
         share('transient') > 0.1 && share('transient') < 0.5,
         `5xx share ${share('transient')}`,
