@@ -41,6 +41,9 @@ export async function storeMetaInsights(
   );
 }
 
+/** In CATALOG_PATH, stands for the market being ingested. */
+export const MARKET_PLACEHOLDER = '{market}';
+
 export function createIngestActivities({ db, meta, metrics, config }: ActivityDeps) {
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
@@ -71,6 +74,13 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
   return {
     /** Market codes in the catalog, for a daily loop that was not told which markets to run. */
     async listMarkets(): Promise<string[]> {
+      if (config.CATALOG_PATH.includes(MARKET_PLACEHOLDER)) {
+        throw ApplicationFailure.create({
+          type: 'ERR_CATALOG',
+          message: `CATALOG_PATH is read per market (${MARKET_PLACEHOLDER}), so it cannot list markets: start the loop with explicit markets`,
+          nonRetryable: true,
+        });
+      }
       const catalog = await loadCatalogRows(config.CATALOG_PATH);
       return [...new Set(catalog.rows.map((r) => r.market))].sort();
     },
@@ -85,7 +95,10 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
         db,
         'ingest',
         async () => {
-          const catalog = await loadCatalogRows(config.CATALOG_PATH);
+          // A large catalog source can serve one market at a time: `…?market={market}`.
+          const catalog = await loadCatalogRows(
+            config.CATALOG_PATH.replaceAll(MARKET_PLACEHOLDER, market),
+          );
           const rows = catalog.rows.filter((r) => r.market === market);
           if (rows.length === 0) {
             throw ApplicationFailure.create({

@@ -160,7 +160,7 @@ describe('catalog import', () => {
     after(async () => sandbox?.close());
 
     it('imports a generated world’s market and renders artists that have no image', async () => {
-      const r = await ingest(`${sandbox.metaUrl}/__sandbox/catalog.jsonl?market=US`, 'US');
+      const r = await ingest(`${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`, 'US');
       assert.ok(r.artists > 1000, `${r.artists} artists`);
       assert.equal(r.rejected, 0);
       const acts = createActivities({
@@ -182,6 +182,17 @@ describe('catalog import', () => {
       });
       const meta = await sharp(creative!.path).metadata();
       assert.deepEqual([meta.width, meta.height], [1080, 1080]);
+    });
+
+    it('refuses to list markets from a per-market source', async () => {
+      const acts = createActivities({
+        ...stack.deps,
+        config: {
+          ...stack.deps.config,
+          CATALOG_PATH: `${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`,
+        },
+      });
+      await assert.rejects(run(acts.listMarkets), /start the loop with explicit markets/);
     });
 
     it('fails clearly when the source is down', async () => {
