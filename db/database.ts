@@ -10,6 +10,7 @@ import type {
   AdMetricsDailyTable,
   CreativePerformanceTable,
   MmpAttributionTable,
+  AdAccountsTable,
   ModelsTable,
   TemplatesTable,
 } from './metrics.table.ts';
@@ -24,6 +25,7 @@ export interface Database {
   artist_popularity: ArtistPopularityTable;
   ad_metrics_daily: AdMetricsDailyTable;
   mmp_attribution: MmpAttributionTable;
+  ad_accounts: AdAccountsTable;
   models: ModelsTable;
   templates: TemplatesTable;
   creative_performance: CreativePerformanceTable;

@@ -119,3 +119,25 @@ export async function latestPerformanceBefore(db: Db, market: string, date: stri
     .where('as_of', '=', latest.as_of)
     .execute();
 }
+
+export async function upsertAdAccount(
+  db: Db,
+  a: { platform: string; accountId: string; currency: string; timeZone: string },
+): Promise<void> {
+  await db
+    .insertInto('ad_accounts')
+    .values({
+      platform: a.platform,
+      account_id: a.accountId,
+      currency: a.currency,
+      time_zone: a.timeZone,
+    })
+    .onConflict((oc) =>
+      oc.columns(['platform', 'account_id']).doUpdateSet({
+        currency: a.currency,
+        time_zone: a.timeZone,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
+}

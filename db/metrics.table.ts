@@ -1,6 +1,9 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
-/** Daily delivery of one ad as the platform reports it. Money in micros of the account currency. */
+/**
+ * Daily delivery of one ad as the platform reports it. `date` is a calendar day in the ad
+ * account's time zone (see ad_accounts); money is in micros of the account's currency.
+ */
 export interface AdMetricsDailyTable {
   platform: string;
   ad_id: string;
@@ -34,6 +37,15 @@ export interface MmpAttributionTable {
   registrations: number;
   subscriptions: number;
   ingested_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface AdAccountsTable {
+  platform: string;
+  account_id: string;
+  currency: string;
+  /** IANA time zone the account's reports count days in. */
+  time_zone: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface ModelsTable {

@@ -91,6 +91,8 @@ const worldSchema = z.object({
     adAccountId: z.string().regex(/^act_\d+$/),
     pageId: z.string().regex(/^\d+$/),
     currency: z.string().regex(/^[A-Z]{3}$/),
+    /** The ad account's time zone: its reports' days are calendar days there. Default UTC. */
+    timeZone: z.string().min(1).default('UTC'),
   }),
   /** Economics per market code, overriding the defaults field by field. */
   markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics.partial()).default({}),

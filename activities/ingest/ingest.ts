@@ -13,6 +13,7 @@ import { getMarket, upsertCatalog } from '../../db/catalog.repository.ts';
 import type { NewMarket } from '../../db/catalog.table.ts';
 import { findPlatformObject } from '../../db/creatives.repository.ts';
 import type { MetricsWriter } from '../../db/metrics-writer.ts';
+import { upsertAdAccount } from '../../db/metrics.repository.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
@@ -148,6 +149,8 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
             name: metaAdSetName(market),
           });
           if (!adset) return { rows: 0 }; // nothing deployed yet in this market
+          // Report days are the account's calendar days: keep its time zone and currency on record.
+          await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
           const rows = await meta.insights({
             since: addDays(date, -config.METRICS_LOOKBACK_DAYS),
             until: addDays(date, -1),

@@ -46,6 +46,8 @@ export interface MetaInsightRow {
 }
 
 export interface MetaAds {
+  /** The ad account's currency and time zone (its reports' days are calendar days there). */
+  describeAccount(): Promise<{ accountId: string; currency: string; timeZone: string }>;
   uploadImage(bytes: Buffer, name: string): Promise<{ hash: string }>;
   /** Resumable (chunked) video upload; resolves once the platform has the whole file. */
   uploadVideo(bytes: Buffer, name: string): Promise<{ videoId: string }>;
@@ -285,6 +287,17 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         if (!image?.hash)
           throw new PlatformError('meta', 'transient', 'image upload returned no hash');
         return { hash: image.hash };
+      }),
+
+    describeAccount: () =>
+      call(async () => {
+        const a = (await account.read(['currency', 'timezone_name'])) as unknown as {
+          _data: { currency?: string; timezone_name?: string };
+        };
+        const { currency, timezone_name: timeZone } = a._data;
+        if (!currency || !timeZone)
+          throw new PlatformError('meta', 'transient', 'ad account without currency or time zone');
+        return { accountId: config.adAccountId, currency, timeZone };
       }),
 
     uploadVideo: (bytes, name) =>

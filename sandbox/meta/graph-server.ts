@@ -307,10 +307,24 @@ export class MetaGraphSandbox
     if (rest.length > 0 || !head) throw graphErrors.unknownPath(seg.join('/'));
     if (head.startsWith('act_')) {
       if (head !== `act_${this.accountId}`) throw graphErrors.unknownPath(head);
-      if (!edge)
-        return method === 'GET'
-          ? { id: head, account_id: this.accountId, currency: this.world.meta.currency }
-          : this.fail(head);
+      if (!edge) {
+        if (method !== 'GET') return this.fail(head);
+        const all: Record<string, unknown> = {
+          account_id: this.accountId,
+          currency: this.world.meta.currency,
+          timezone_name: this.world.meta.timeZone,
+          name: `${this.world.name} sandbox account`,
+          account_status: 1,
+        };
+        const names =
+          typeof params.fields === 'string' && params.fields
+            ? params.fields.split(',')
+            : ['account_id'];
+        return Object.fromEntries([
+          ['id', head],
+          ...names.filter((n) => n in all).map((n) => [n, all[n]]),
+        ]);
+      }
       if (edge === 'insights' && method === 'GET') return this.insights(params, url, () => true);
       if (edge === 'insights' && method === 'POST') return this.startReportRun(params, () => true);
       if (edge === 'advideos' && method === 'POST') return this.uploadVideo(params);

@@ -213,6 +213,15 @@ describe('metrics ingest lookback', () => {
       await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-03' }); // 03-01 is in the lookback
       const final = Number(await day());
       assert.ok(partial > 0 && final > partial, `${partial} -> ${final}`);
+      const account = await stack.database.db
+        .selectFrom('ad_accounts')
+        .selectAll()
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [account.platform, account.account_id, account.currency, account.time_zone],
+        ['meta', stack.sandbox.credentials.adAccountId, 'USD', 'Europe/Dublin'],
+        'report days are read as the account’s calendar days, and its zone is on record',
+      );
       await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-03' });
       assert.equal(Number(await day()), final);
     } finally {
