@@ -61,6 +61,16 @@ export interface DeployResult {
   adIds: string[];
 }
 
+/** Delivery and conversions of an ad or creative over some days. Money in micros. */
+export interface DeliveryCounts {
+  impressions: number;
+  clicks: number;
+  spendMicros: number;
+  installs: number;
+  registrations: number;
+  subscriptions: number;
+}
+
 export interface LearnResult {
   creatives: number;
   impressions: number;

@@ -1,5 +1,6 @@
 // All SQL touching daily ad metrics and learned creative performance.
 import { sql } from 'kysely';
+import type { DeliveryCounts } from '../core/types.ts';
 import type { Db } from './database.ts';
 import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
 
@@ -34,14 +35,8 @@ export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Prom
   return rows.length;
 }
 
-export interface CreativeTotals {
+export interface CreativeTotals extends DeliveryCounts {
   creativeHash: string;
-  impressions: number;
-  clicks: number;
-  spendMicros: number;
-  installs: number;
-  registrations: number;
-  subscriptions: number;
   /** The ads that showed the creative (one per platform ad). */
   adIds: string[];
   /** Currency of `spendMicros`: the ad account's. */

@@ -6,15 +6,10 @@
 //   relative CPR = CPR / the market's median CPR (1 = typical, < 1 = cheaper than typical)
 //   relative registration share = share / the market's median share
 // Relative figures make markets comparable: a cheap market's median is cheap too.
+import type { DeliveryCounts } from '../../core/types.ts';
 
-export interface CreativeDelivery {
+export interface CreativeDelivery extends DeliveryCounts {
   creativeHash: string;
-  impressions: number;
-  clicks: number;
-  spendMicros: number;
-  installs: number;
-  registrations: number;
-  subscriptions: number;
   /** Android registrations the MMP attributed to this creative (iOS never is). */
   mmpRegistrations: number;
 }

@@ -23,7 +23,7 @@ import type { World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { parseMaybeJson, readRaw } from '../http.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
-import { addDelivery, asReported, emptyTally } from '../reporting.ts';
+import { addDelivery, asReported, emptyTally, type Tally } from '../reporting.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
 
@@ -892,17 +892,7 @@ export class MetaGraphSandbox
         : ['impressions', 'spend'];
     const groups = new Map<
       string,
-      {
-        key: Record<string, string>;
-        start: string;
-        stop: string;
-        imp: number;
-        clk: number;
-        spend: number;
-        inst: number;
-        reg: number;
-        sub: number;
-      }
+      Tally & { key: Record<string, string>; start: string; stop: string }
     >();
     const wanted = new Set(this.store.list('ad', this.accountId, include).map((a) => a.id));
     for (const date of dateRange(since, until > today ? today : until)) {
