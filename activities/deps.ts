@@ -5,12 +5,15 @@ import type { Db } from '../db/database.ts';
 import type { MetricsWriter } from '../db/metrics-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { Mmp } from '../platforms/mmp/mmp.ts';
+import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 
 export interface ActivityDeps {
   db: Db;
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
   metrics: MetricsWriter;
   meta: MetaAds;
+  /** TikTok client, or null when TikTok is not configured. */
+  tiktok: TikTokAds | null;
   /** Exchange rates into the reporting currency. */
   fx: FxTable;
   /** The mobile measurement partner, or null when none is configured. */
@@ -26,5 +29,6 @@ export interface ActivityDeps {
     | 'ATTRIBUTION_LOOKBACK_DAYS'
     | 'METRICS_LOOKBACK_DAYS'
     | 'REPORTING_CURRENCY'
+    | 'TIKTOK_CURRENCY'
   >;
 }

@@ -32,6 +32,16 @@ const schema = z.object({
   META_AD_ACCOUNT_ID: z.string().regex(/^act_\d+$/, 'must look like act_<digits>'),
   /** Facebook page the ads run as. */
   META_PAGE_ID: z.string().regex(/^\d+$/, 'must be digits'),
+  /** TikTok Business API base URL; TikTok is used when TIKTOK_ACCESS_TOKEN is set. */
+  TIKTOK_BASE_URL: z.string().url().default('http://127.0.0.1:4011'),
+  /** TikTok access token (secret) and advertiser id. */
+  TIKTOK_ACCESS_TOKEN: z.string().min(1).optional(),
+  TIKTOK_ADVERTISER_ID: z.string().regex(/^\d+$/, 'must be digits').optional(),
+  /** The TikTok advertiser's currency (its reports carry none). Default USD. */
+  TIKTOK_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+    .default('USD'),
   /** Daily budget of each market's ad set, in the account currency's minor units. Default 50000. */
   META_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
   /** Mobile measurement partner to read attribution from: adjust, branch or none. Default none. */
@@ -88,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const missing = [
     ...(c.MMP_PROVIDER === 'adjust' ? (['ADJUST_API_TOKEN', 'ADJUST_APP_TOKEN'] as const) : []),
     ...(c.MMP_PROVIDER === 'branch' ? (['BRANCH_KEY', 'BRANCH_SECRET'] as const) : []),
+    ...(c.TIKTOK_ACCESS_TOKEN ? (['TIKTOK_ADVERTISER_ID'] as const) : []),
   ].filter((k) => !c[k]);
   if (missing.length > 0) {
     throw new ConfigError(

@@ -130,6 +130,11 @@ try {
     process.env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
     process.env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
     process.env.META_PAGE_ID ??= sandbox.credentials.pageId;
+    if (!process.env.TIKTOK_ACCESS_TOKEN) {
+      process.env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
+      process.env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;
+      process.env.TIKTOK_ADVERTISER_ID = sandbox.tiktokCredentials.advertiserId;
+    }
     if (!process.env.MMP_PROVIDER) {
       process.env.MMP_PROVIDER = 'adjust';
       process.env.ADJUST_BASE_URL = sandbox.adjustUrl;

@@ -9,6 +9,7 @@ import { createMetricsWriter } from '../db/metrics-writer.ts';
 import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
+import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 
 /** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
 export function mmpFromConfig(config: Config): Mmp | null {
@@ -69,6 +70,13 @@ export async function startLoopWorker(
         metrics: createMetricsWriter(database),
         meta,
         mmp,
+        tiktok: config.TIKTOK_ACCESS_TOKEN
+          ? createTikTokAds({
+              baseUrl: config.TIKTOK_BASE_URL,
+              accessToken: config.TIKTOK_ACCESS_TOKEN,
+              advertiserId: config.TIKTOK_ADVERTISER_ID!,
+            })
+          : null,
         fx: loadFxTable(config.FX_RATES_PATH),
         config,
       }),

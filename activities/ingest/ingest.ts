@@ -19,14 +19,16 @@ import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 
 /** Stores platform insight rows of one market, keyed by ad and day (idempotent). */
-export async function storeMetaInsights(
+/** Stores insight rows of one platform and market, keyed by ad and day (idempotent). */
+export async function storeInsights(
   metrics: MetricsWriter,
+  platform: 'meta' | 'tiktok',
   market: string,
-  rows: MetaInsightRow[],
+  rows: Array<Omit<MetaInsightRow, 'currency'> & { currency: string }>,
 ) {
   return metrics.upsertAdMetrics(
     rows.map((r) => ({
-      platform: 'meta',
+      platform,
       ad_id: r.adId,
       date: r.date,
       market,
@@ -45,7 +47,7 @@ export async function storeMetaInsights(
 /** In CATALOG_PATH, stands for the market being ingested. */
 export const MARKET_PLACEHOLDER = '{market}';
 
-export function createIngestActivities({ db, meta, metrics, config }: ActivityDeps) {
+export function createIngestActivities({ db, meta, tiktok, metrics, config }: ActivityDeps) {
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
     const listed = catalog.markets?.find((m) => m.code === market);
@@ -134,7 +136,7 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
     },
 
     /**
-     * Per-ad delivery of the market's ad set up to yesterday, re-reading the last
+     * Per-ad delivery of the market's Meta ad set and TikTok ad group up to yesterday, re-reading the last
      * METRICS_LOOKBACK_DAYS days: platforms keep correcting recent days, and the upsert makes a
      * re-read day replace what was stored (ingesting a day twice changes nothing).
      */
@@ -143,20 +145,35 @@ export function createIngestActivities({ db, meta, metrics, config }: ActivityDe
         db,
         'ingest',
         async () => {
+          const since = addDays(date, -config.METRICS_LOOKBACK_DAYS);
+          const until = addDays(date, -1);
+          let stored = 0;
           const adset = await findPlatformObject(db, {
             platform: 'meta',
             kind: 'adset',
             name: metaAdSetName(market),
           });
-          if (!adset) return { rows: 0 }; // nothing deployed yet in this market
-          // Report days are the account's calendar days: keep its time zone and currency on record.
-          await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
-          const rows = await meta.insights({
-            since: addDays(date, -config.METRICS_LOOKBACK_DAYS),
-            until: addDays(date, -1),
-            adsetId: adset.external_id,
-          });
-          return { rows: await storeMetaInsights(metrics, market, rows) };
+          if (adset) {
+            // Report days are the account's calendar days: keep its time zone and currency on record.
+            await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
+            const rows = await meta.insights({ since, until, adsetId: adset.external_id });
+            stored += await storeInsights(metrics, 'meta', market, rows);
+          }
+          if (tiktok) {
+            // The market's TikTok ad group, found by adloop's naming convention.
+            const group = await tiktok.findByName('adgroup', metaAdSetName(market));
+            if (group) {
+              const rows = await tiktok.insights({ since, until, adGroupId: group.id });
+              const currency = config.TIKTOK_CURRENCY; // TikTok reports carry no currency
+              stored += await storeInsights(
+                metrics,
+                'tiktok',
+                market,
+                rows.map((r) => ({ ...r, currency })),
+              );
+            }
+          }
+          return { rows: stored };
         },
         (r) => ({ metricRows: r.rows }),
       );

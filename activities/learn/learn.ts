@@ -7,7 +7,7 @@ import type { LearnResult, MarketLoopInput } from '../../core/types.ts';
 import { findPlatformObject, getCreatives } from '../../db/creatives.repository.ts';
 import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.repository.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { storeMetaInsights } from '../ingest/ingest.ts';
+import { storeInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
 import { creativeMetrics } from './metrics.ts';
 import { convertMicros } from '../../core/money.ts';
@@ -27,8 +27,9 @@ export function createLearnActivities({ db, meta, metrics, fx, config }: Activit
             name: metaAdSetName(market),
           });
           if (adset)
-            await storeMetaInsights(
+            await storeInsights(
               metrics,
+              'meta',
               market,
               await meta.insights({ since: from, until: date, adsetId: adset.external_id }),
             );

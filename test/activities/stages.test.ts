@@ -229,3 +229,65 @@ describe('metrics ingest lookback', () => {
     }
   });
 });
+
+describe('TikTok metrics ingest', () => {
+  it('reads the market’s TikTok ad group by adloop’s naming and stores its ads’ days', async () => {
+    const stack = await startTestStack({ date: '2026-03-01' });
+    try {
+      const tiktok = stack.deps.tiktok!;
+      const campaignId = await tiktok.createCampaign({ name: 'adloop/SE' });
+      const adGroupId = await tiktok.createAdGroup({
+        name: metaAdSetName('SE'),
+        campaignId,
+        country: 'SE',
+        dailyBudget: 50_000,
+      });
+      const png = await sharp({
+        create: { width: 1080, height: 1920, channels: 3, background: '#203040' },
+      })
+        .png()
+        .toBuffer();
+      const { imageId } = await tiktok.uploadImage(png, 'tall.png');
+      const hash = 'abcdef0123456789abcdef01';
+      await tiktok.createAd({
+        name: metaAdName('SE', hash),
+        adGroupId,
+        imageId,
+        landingPageUrl: 'https://listen.adloop.example/artist/a01?utm_content=a01.spotlight',
+        text: 'Listen',
+      });
+      stack.sandbox.clock.set('2026-03-03');
+      const env = new MockActivityEnvironment({
+        workflowExecution: { workflowId: RUN, runId: 'r' },
+      });
+      const run = typedRun(env);
+      await run(createActivities(stack.deps).startMarketRun, input);
+      const r = await run(createActivities(stack.deps).ingestPlatformMetrics, {
+        market: 'SE',
+        date: '2026-03-03',
+      });
+      const rows = await stack.database.db
+        .selectFrom('ad_metrics_daily')
+        .selectAll()
+        .where('platform', '=', 'tiktok')
+        .orderBy('date')
+        .execute();
+      assert.equal(r.rows, rows.length);
+      assert.deepEqual(
+        rows.map((x) => x.date),
+        ['2026-03-01', '2026-03-02'],
+      );
+      assert.ok(
+        rows.every(
+          (x) =>
+            x.creative_hash === hash &&
+            x.currency === 'USD' &&
+            x.impressions > 0 &&
+            x.market === 'SE',
+        ),
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+});

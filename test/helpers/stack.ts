@@ -9,6 +9,7 @@ import { createMetricsWriter } from '../../db/metrics-writer.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../platforms/mmp/mmp.ts';
+import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { freshDatabase, type DbKind } from './db.ts';
 
@@ -45,6 +46,7 @@ export async function startTestStack(
     db: database.db,
     metrics: createMetricsWriter(database),
     meta,
+    tiktok: createTikTokAds({ baseUrl: sandbox.tiktokUrl, ...sandbox.tiktokCredentials }),
     fx: loadFxTable(path.join(ROOT, 'config/fx-rates.json')),
     mmp:
       o.mmp === 'none'
@@ -70,6 +72,7 @@ export async function startTestStack(
       ATTRIBUTION_LOOKBACK_DAYS: 3,
       METRICS_LOOKBACK_DAYS: 3,
       REPORTING_CURRENCY: 'EUR',
+      TIKTOK_CURRENCY: 'USD',
     },
   };
   return {
