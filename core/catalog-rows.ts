@@ -31,6 +31,13 @@ export interface CatalogRows {
   source: string;
   /** Market metadata, when the source carries it (catalog JSON files do). */
   markets?: CatalogMarket[];
+  /** Tracks, playlists and podcasts, when the source carries them (catalog JSON files do). */
+  items?: Array<{
+    kind: 'track' | 'playlist' | 'podcast';
+    id: string;
+    title: string;
+    artistIds: string[];
+  }>;
   rows: CatalogRow[];
   errors: RowError[];
 }
@@ -159,7 +166,10 @@ function jsonCatalogRows(file: string): CatalogRows {
       trend: a.trend?.[market] ?? null,
     })),
   );
-  return { source: file, markets: catalog.markets, rows, errors: [] };
+  const items = (['track', 'playlist', 'podcast'] as const).flatMap((kind) =>
+    catalog[`${kind}s`].map((c) => ({ kind, id: c.id, title: c.title, artistIds: c.artistIds })),
+  );
+  return { source: file, markets: catalog.markets, items, rows, errors: [] };
 }
 
 /**

@@ -38,6 +38,8 @@ export interface RankingResult {
   source: RankingSource;
   /** When the ranking was copied from an earlier day, that day. */
   basedOn: IsoDate | null;
+  /** The model that scored it; absent for the heuristic. */
+  modelVersion?: string | null;
   items: RankedItem[];
 }
 

@@ -11,7 +11,19 @@ export interface PopularityRow {
 /** Upserts markets, artists and one day's popularity in a single transaction (all or nothing). */
 export async function upsertCatalog(
   db: Db,
-  input: { date: string; markets: NewMarket[]; artists: NewArtist[]; popularity: PopularityRow[] },
+  input: {
+    date: string;
+    markets: NewMarket[];
+    artists: NewArtist[];
+    popularity: PopularityRow[];
+    /** Tracks, playlists and podcasts (artist ids as listed; catalog validation checked them). */
+    items?: Array<{
+      kind: 'track' | 'playlist' | 'podcast';
+      id: string;
+      title: string;
+      artistIds: string[];
+    }>;
+  },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     if (input.markets.length > 0) {
@@ -38,6 +50,25 @@ export async function upsertCatalog(
             name: eb.ref('excluded.name'),
             genre: eb.ref('excluded.genre'),
             image_path: eb.ref('excluded.image_path'),
+          })),
+        )
+        .execute();
+    }
+    for (let i = 0; i < (input.items?.length ?? 0); i += 1000) {
+      await trx
+        .insertInto('catalog_items')
+        .values(
+          input.items!.slice(i, i + 1000).map((c) => ({
+            kind: c.kind,
+            id: c.id,
+            title: c.title,
+            artist_ids: JSON.stringify(c.artistIds),
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['kind', 'id']).doUpdateSet((eb) => ({
+            title: eb.ref('excluded.title'),
+            artist_ids: eb.ref('excluded.artist_ids'),
           })),
         )
         .execute();

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 export interface MarketsTable {
   code: string;
@@ -22,6 +22,14 @@ export interface ArtistPopularityTable {
   market: string;
   date: string;
   popularity: number;
+}
+
+/** Tracks, playlists and podcasts, each tied to the artists it features. */
+export interface CatalogItemsTable {
+  kind: 'track' | 'playlist' | 'podcast';
+  id: string;
+  title: string;
+  artist_ids: ColumnType<string[], string, string>;
 }
 
 export type Market = Selectable<MarketsTable>;

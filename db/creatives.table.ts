@@ -10,6 +10,8 @@ export interface CreativesTable {
   language: string;
   aspect_ratio: string;
   path: string;
+  /** Where the asset lives: file:// locally, s3:// when stored remotely. */
+  asset_uri: ColumnType<string | null, string | null | undefined, string | null>;
   bytes: number;
   created_at: ColumnType<Date, Date | undefined, never>;
 }

@@ -4,7 +4,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { ArtistPopularityTable, ArtistsTable, MarketsTable } from './catalog.table.ts';
+import type {
+  ArtistPopularityTable,
+  ArtistsTable,
+  CatalogItemsTable,
+  MarketsTable,
+} from './catalog.table.ts';
 import type { CreativesTable, PlatformObjectsTable } from './creatives.table.ts';
 import type {
   AdMetricsDailyTable,
@@ -23,6 +28,7 @@ export interface Database {
   markets: MarketsTable;
   artists: ArtistsTable;
   artist_popularity: ArtistPopularityTable;
+  catalog_items: CatalogItemsTable;
   ad_metrics_daily: AdMetricsDailyTable;
   mmp_attribution: MmpAttributionTable;
   ad_accounts: AdAccountsTable;

@@ -5,12 +5,14 @@ import * as initial from './migrations/2026-11-28T0000-initial.ts';
 import * as attributionModels from './migrations/2026-11-28T0100-attribution-models.ts';
 import * as learningMetrics from './migrations/2026-11-28T0200-learning-metrics.ts';
 import * as adAccounts from './migrations/2026-11-28T0300-ad-accounts.ts';
+import * as catalogContent from './migrations/2026-11-28T0400-catalog-content-model-version.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
   '2026-11-28T0100-attribution-models': attributionModels,
   '2026-11-28T0200-learning-metrics': learningMetrics,
   '2026-11-28T0300-ad-accounts': adAccounts,
+  '2026-11-28T0400-catalog-content-model-version': catalogContent,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

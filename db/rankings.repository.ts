@@ -17,6 +17,7 @@ export async function saveRanking(db: Db, r: RankingResult): Promise<void> {
         policy: r.policy,
         source: r.source,
         based_on: r.basedOn,
+        model_version: r.modelVersion ?? null,
       })
       .execute();
     if (r.items.length > 0) {
@@ -59,6 +60,7 @@ async function load(db: Db, market: string, date: string): Promise<RankingResult
     policy: head.policy,
     source: head.source as RankingResult['source'],
     basedOn: head.based_on,
+    modelVersion: head.model_version,
     items: items.map((i): RankedItem => ({
       rank: i.rank,
       artistId: i.artist_id,

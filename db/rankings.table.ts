@@ -6,6 +6,8 @@ export interface RankingsTable {
   policy: string;
   source: string;
   based_on: string | null;
+  /** The model behind the ranking; null for the heuristic. */
+  model_version: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 

@@ -124,6 +124,7 @@ export function createIngestActivities({ db, meta, tiktok, metrics, config }: Ac
               market,
               popularity: r.popularity,
             })),
+            items: catalog.items ?? [],
           });
           return {
             artists: rows.length,

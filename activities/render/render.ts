@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { hashString } from '../../core/random.ts';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
@@ -117,6 +118,7 @@ export function createRenderActivities({ db, config }: ActivityDeps) {
                 language: m.language,
                 aspect_ratio: template.aspectRatio,
                 path: file,
+                asset_uri: pathToFileURL(file).href,
                 bytes: png.length,
               });
             }

@@ -136,6 +136,40 @@ describe('catalog import', () => {
     );
   });
 
+  it('imports tracks, playlists and podcasts from a catalog JSON file', async () => {
+    const file = write(
+      'catalog.json',
+      JSON.stringify({
+        markets: [
+          {
+            code: 'SE',
+            name: 'Sweden',
+            language: 'sv',
+            currency: 'SEK',
+            timeZone: 'Europe/Stockholm',
+          },
+        ],
+        artists: [{ id: 'k1', name: 'Kim', genre: 'pop', image: 'a.jpg', popularity: { SE: 0.5 } }],
+        tracks: [{ id: 't1', title: 'First', artistIds: ['k1'] }],
+        podcasts: [{ id: 'p1', title: 'Talk', artistIds: [] }],
+      }),
+    );
+    await ingest(file);
+    await ingest(file); // idempotent
+    const items = await stack.database.db
+      .selectFrom('catalog_items')
+      .selectAll()
+      .orderBy('kind')
+      .execute();
+    assert.deepEqual(
+      items.map((i) => [i.kind, i.id, i.title, i.artist_ids]),
+      [
+        ['podcast', 'p1', 'Talk', []],
+        ['track', 't1', 'First', ['k1']],
+      ],
+    );
+  });
+
   it('counts CSV lines physically, across quoted line breaks', () => {
     const parsed = parseCsvRows(
       'artist_id,name,genre,market,popularity\nq1,"two\nlines",pop,SE,0.5\nq2,Ok,pop,SE,2\n',

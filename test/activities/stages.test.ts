@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createActivities, type Activities } from '../../activities/index.ts';
@@ -56,6 +57,11 @@ describe('stage activities', () => {
     const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
     creatives = await run(acts.renderCreatives, { ...input, items: selected });
     assert.equal(creatives.length, 3);
+    const stored = await stack.database.db.selectFrom('creatives').selectAll().execute();
+    assert.ok(
+      stored.every((c) => c.asset_uri === pathToFileURL(c.path).href),
+      'asset URIs point at the files',
+    );
     for (const c of creatives) {
       const meta = await sharp(c.path).metadata();
       assert.equal(meta.format, 'png');

@@ -194,6 +194,17 @@ for (const kind of DB_KINDS) {
       assert.equal(prev!.date, '2026-03-01');
       assert.deepEqual(prev!.items[0]!.reasons, { popularity: 1 });
       assert.equal(await previousRanking(h.db, 'SE', '2026-03-01'), null);
+      await saveRanking(h.db, {
+        market: 'DE',
+        date: '2026-03-01',
+        policy: 'ml',
+        source: 'computed',
+        basedOn: null,
+        modelVersion: 'xgb-7',
+        items,
+      });
+      assert.equal((await getRanking(h.db, 'DE', '2026-03-01'))!.modelVersion, 'xgb-7');
+      assert.equal((await getRanking(h.db, 'SE', '2026-03-01'))!.modelVersion, null);
     });
 
     it('records runs and their stage events in order', async () => {
