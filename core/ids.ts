@@ -2,8 +2,6 @@
 // names make every write look-up-able, so a retried write finds what the lost attempt created.
 import type { IsoDate, MarketCode } from './types.ts';
 
-export const TASK_QUEUE_LOOP = 'adloop-loop';
-
 export const dailyLoopWorkflowId = (date: IsoDate) => `loop/${date}`;
 export const marketLoopWorkflowId = (market: MarketCode, date: IsoDate) =>
   `market/${market}/${date}`;

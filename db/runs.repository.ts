@@ -1,5 +1,4 @@
 // All SQL touching runs and the stage-event audit log.
-import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import type { Run, StageEvent } from './runs.table.ts';
 
@@ -74,14 +73,4 @@ export async function listStageEvents(db: Db, runId: string): Promise<StageEvent
     .where('run_id', '=', runId)
     .orderBy('id')
     .execute();
-}
-
-/** Whether the run row exists; stage events reference it. */
-export async function runExists(db: Db, id: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('runs')
-    .select(sql<number>`1`.as('one'))
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return row !== undefined;
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Catalog, CatalogMarket } from '../core/catalog.ts';
 import { hashString, keyed } from '../core/random.ts';
-import { COUNTRY_BY_CODE } from './geo.ts';
+import { COUNTRY_BY_CODE } from '../core/countries.ts';
 
 export interface WorldArtist {
   id: string;

@@ -6,7 +6,7 @@ import { readCatalogFile } from '../core/catalog.ts';
 import { keyed } from '../core/random.ts';
 import { issueLines, readJsonFile } from '../core/validation.ts';
 import { fileCatalog, generatedCatalogSource, type WorldCatalog } from './catalog-source.ts';
-import { COUNTRIES, COUNTRY_BY_CODE } from './geo.ts';
+import { COUNTRIES, COUNTRY_BY_CODE } from '../core/countries.ts';
 
 const marketEconomics = z.object({
   /** Cost per 1000 impressions in the account currency. */
@@ -55,7 +55,7 @@ const generatedCatalog = z.object({
     artists: z.number().int().min(1).max(2_000_000),
     /** Number of genres the artists fall into. Default 12. */
     genres: z.number().int().min(1).max(200).default(12),
-    /** Market codes (from sandbox/geo.ts), or how many of its countries to take. */
+    /** Market codes (from core/countries.ts), or how many of its countries to take. */
     markets: z.union([
       z.array(z.string().regex(/^[A-Z]{2}$/)).min(1),
       z.number().int().min(1).max(COUNTRIES.length),
@@ -191,7 +191,7 @@ export function loadWorld(file: string): World {
     const unknown = codes.filter((c) => !COUNTRY_BY_CODE.has(c));
     if (unknown.length > 0) {
       throw new WorldError(
-        `world ${file} is invalid:\n  catalog.generate.markets: unknown country ${unknown.join(', ')} (see sandbox/geo.ts)`,
+        `world ${file} is invalid:\n  catalog.generate.markets: unknown country ${unknown.join(', ')} (see core/countries.ts)`,
       );
     }
     catalog = generatedCatalogSource(spec.seed, g.artists, g.genres, codes, path.dirname(file));
