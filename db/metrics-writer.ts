@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseHandle } from './database.ts';
-import { upsertAdMetrics } from './metrics.repository.ts';
+import { SPEND_NEVER_SHRINKS, upsertAdMetrics } from './metrics.repository.ts';
 import type { AdMetricsDailyTable } from './metrics.table.ts';
 
 export interface MetricsWriter {
@@ -30,12 +30,6 @@ const COLUMNS = [
   'registrations',
   'subscriptions',
 ] as const satisfies ReadonlyArray<keyof AdMetricsDailyTable>;
-
-/**
- * A day's spend only grows while its report is being completed, so a re-read with less spend is a
- * partial read (a day reported early, a cut page): it never overwrites complete data.
- */
-export const SPEND_NEVER_SHRINKS = 'excluded.spend_micros >= ad_metrics_daily.spend_micros';
 
 const UPDATED = COLUMNS.filter((c) => c !== 'platform' && c !== 'ad_id' && c !== 'date');
 

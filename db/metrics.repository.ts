@@ -4,6 +4,13 @@ import type { DeliveryCounts } from '../core/types.ts';
 import type { Db } from './database.ts';
 import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
 
+/**
+ * A day's spend only grows while its report is being completed, so a re-read with less spend is a
+ * partial read (a day reported early, a cut page): it never overwrites complete data. Both write
+ * paths (this upsert and the COPY merge in metrics-writer.ts) use it.
+ */
+export const SPEND_NEVER_SHRINKS = 'excluded.spend_micros >= ad_metrics_daily.spend_micros';
+
 /** Idempotent: a day ingested twice leaves one row per (platform, ad, date) with the latest values. */
 export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Promise<number> {
   if (rows.length === 0) return 0;
@@ -26,8 +33,7 @@ export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Prom
               currency: eb.ref('excluded.currency'),
               subscriptions: eb.ref('excluded.subscriptions'),
             }))
-            // See SPEND_NEVER_SHRINKS in metrics-writer.ts: partial re-reads never overwrite.
-            .where(sql<boolean>`excluded.spend_micros >= ad_metrics_daily.spend_micros`),
+            .where(sql.raw<boolean>(SPEND_NEVER_SHRINKS)),
         )
         .execute();
     }

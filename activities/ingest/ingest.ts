@@ -24,7 +24,7 @@ export async function storeInsights(
   metrics: MetricsWriter,
   platform: 'meta' | 'tiktok',
   market: string,
-  rows: Array<Omit<MetaInsightRow, 'currency'> & { currency: string }>,
+  rows: MetaInsightRow[],
 ) {
   return metrics.upsertAdMetrics(
     rows.map((r) => ({

@@ -5,6 +5,7 @@
 // - the crash reporter is off (it installs a process-wide uncaughtException handler);
 // - SDK errors carry the request URL with the access token; we never let them escape.
 import bizSdk from 'facebook-nodejs-business-sdk';
+import type { DeliveryCounts } from '../../core/types.ts';
 import { PlatformError, redact } from '../errors.ts';
 
 const { FacebookAdsApi, AdAccount, AdSet, Ad, AdReportRun } = bizSdk;
@@ -31,18 +32,12 @@ export interface MetaAdRow {
   adsetId: string;
 }
 
-export interface MetaInsightRow {
+/** One ad's day; `spendMicros` is in micros of `currency`, the ad account's currency. */
+export interface MetaInsightRow extends DeliveryCounts {
   adId: string;
   adName: string;
   date: string;
-  impressions: number;
-  clicks: number;
-  /** Spend in micros of `currency`, the ad account's currency. */
-  spendMicros: number;
   currency: string;
-  installs: number;
-  registrations: number;
-  subscriptions: number;
 }
 
 export interface MetaAds {

@@ -8,6 +8,7 @@
 //   message is a formatted string, so we classify from the envelope instead;
 // - TikTok sends no rate-limit headers: calls are paced by client-side token buckets;
 // - errors never carry the access token (it travels in the Access-Token header; we still scrub it).
+import type { DeliveryCounts } from '../../core/types.ts';
 import { createHash } from 'node:crypto';
 import * as tiktok from 'tiktok-business-api-sdk-official';
 import type {
@@ -64,18 +65,12 @@ export interface TikTokAdGroup {
 }
 
 /** One ad's delivery on one day; the same shape as MetaInsightRow, plus subscriptions. */
-export interface TikTokInsightRow {
+/** One ad's day; `spendMicros` is in micros of the advertiser's currency. */
+export interface TikTokInsightRow extends DeliveryCounts {
   adId: string;
   adName: string;
   adGroupId: string;
   date: string;
-  impressions: number;
-  clicks: number;
-  /** Spend in micros of the account currency. */
-  spendMicros: number;
-  installs: number;
-  registrations: number;
-  subscriptions: number;
 }
 
 export type TikTokCreative =
