@@ -6,7 +6,14 @@ import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CatalogError, readCatalogFile, type CatalogMarket } from './catalog.ts';
+import {
+  CatalogError,
+  ENTITY_ID,
+  ENTITY_ID_RULE,
+  readCatalogFile,
+  type CatalogItem,
+  type CatalogMarket,
+} from './catalog.ts';
 import { COUNTRY_BY_CODE } from './countries.ts';
 
 export interface CatalogRow {
@@ -32,12 +39,7 @@ export interface CatalogRows {
   /** Market metadata, when the source carries it (catalog JSON files do). */
   markets?: CatalogMarket[];
   /** Tracks, playlists and podcasts, when the source carries them (catalog JSON files do). */
-  items?: Array<{
-    kind: 'track' | 'playlist' | 'podcast';
-    id: string;
-    title: string;
-    artistIds: string[];
-  }>;
+  items?: CatalogItem[];
   rows: CatalogRow[];
   errors: RowError[];
 }
@@ -45,9 +47,7 @@ export interface CatalogRows {
 const REQUIRED = ['artist_id', 'name', 'genre', 'market', 'popularity'] as const;
 
 const rowSchema = z.object({
-  artist_id: z
-    .string({ error: 'is required' })
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  artist_id: z.string({ error: 'is required' }).regex(ENTITY_ID, ENTITY_ID_RULE),
   name: z.string({ error: 'is required' }).trim().min(1, 'is required').max(200),
   genre: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   image: z.string().optional(),

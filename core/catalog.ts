@@ -20,8 +20,12 @@ const marketSchema = z.object({
   rightToLeft: z.boolean().default(false),
 });
 
+/** Ids of artists and other catalog entities, in every catalog format. */
+export const ENTITY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ENTITY_ID_RULE = 'must be 1-64 letters, digits, _ or -';
+
 const artistSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  id: z.string().regex(ENTITY_ID, ENTITY_ID_RULE),
   name: z.string().min(1).max(200),
   genre: z.string().min(1),
   /** Image path relative to the catalog file. */
@@ -36,7 +40,7 @@ const artistSchema = z.object({
 
 /** Room for the rest of a catalog: tracks, playlists and podcasts, each tied to artists. */
 const contentSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  id: z.string().regex(ENTITY_ID, ENTITY_ID_RULE),
   title: z.string().min(1).max(300),
   artistIds: z.array(z.string()).default([]),
 });
@@ -103,6 +107,10 @@ const catalogSchema = z
 export type CatalogMarket = z.infer<typeof marketSchema>;
 export type CatalogArtist = z.infer<typeof artistSchema>;
 export type CatalogContent = z.infer<typeof contentSchema>;
+/** A track, playlist or podcast, tagged with its kind. */
+export interface CatalogItem extends CatalogContent {
+  kind: 'track' | 'playlist' | 'podcast';
+}
 export interface Catalog {
   markets: CatalogMarket[];
   /** Artists with `image` resolved to an absolute path. */

@@ -1,4 +1,5 @@
 // All SQL touching markets, artists and their popularity.
+import type { CatalogItem } from '../core/catalog.ts';
 import type { Db } from './database.ts';
 import type { Artist, Market, NewArtist, NewMarket } from './catalog.table.ts';
 
@@ -17,12 +18,7 @@ export async function upsertCatalog(
     artists: NewArtist[];
     popularity: PopularityRow[];
     /** Tracks, playlists and podcasts (artist ids as listed; catalog validation checked them). */
-    items?: Array<{
-      kind: 'track' | 'playlist' | 'podcast';
-      id: string;
-      title: string;
-      artistIds: string[];
-    }>;
+    items?: CatalogItem[];
   },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
