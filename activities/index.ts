@@ -5,6 +5,7 @@ import { createDeployActivities } from './deploy/deploy.ts';
 import { createAttributionActivities } from './ingest/attribution.ts';
 import { createIngestActivities } from './ingest/ingest.ts';
 import { createLearnActivities } from './learn/learn.ts';
+import { createTrainingActivities } from './learn/train.ts';
 import { createRankActivities } from './rank/rank.ts';
 import { createRenderActivities } from './render/render.ts';
 import { createRunActivities } from './runs.ts';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRenderActivities(deps),
     ...createDeployActivities(deps),
     ...createLearnActivities(deps),
+    ...createTrainingActivities(deps),
   };
 }
 

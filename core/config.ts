@@ -71,6 +71,32 @@ const schema = z.object({
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
   /** How many days back `learn` aggregates performance. Default 7. */
   LEARN_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** Ranking policy of every market not named in RANKING_POLICY_BY_MARKET: ml or heuristic. Default ml. */
+  RANKING_POLICY: z.enum(['ml', 'heuristic']).default('ml'),
+  /**
+   * Champion / challenger arms by market, e.g. `BR=heuristic,EG=heuristic`: those markets rank
+   * with the named policy, every other with RANKING_POLICY. Default none.
+   */
+  RANKING_POLICY_BY_MARKET: z
+    .string()
+    .regex(
+      /^([A-Z]{2}=(ml|heuristic))(,[A-Z]{2}=(ml|heuristic))*$/,
+      'must look like SE=ml,BR=heuristic (market=ml|heuristic, comma separated)',
+    )
+    .optional(),
+  /** What the model optimises: registrations or subscriptions (premium). Default registrations. */
+  RANKING_OBJECTIVE: z.enum(['registrations', 'subscriptions']).default('registrations'),
+  /** Share of each market's deployed ads chosen by exploration (Thompson sampling). Default 0.34. */
+  EXPLORATION_SHARE: z.coerce.number().min(0).max(1).default(0.34),
+  /** Weight of diversity against predicted value when picking a market's ads, 0..1. Default 0.15. */
+  DIVERSITY_WEIGHT: z.coerce.number().min(0).max(1).default(0.15),
+  /** Heuristic weights `popularity,registrationShare,diversity`, normalised. Default 1,1,1. */
+  HEURISTIC_WEIGHTS: z
+    .string()
+    .regex(/^\d+(\.\d+)?,\d+(\.\d+)?,\d+(\.\d+)?$/, 'must be three numbers like 1,1,1')
+    .default('1,1,1'),
+  /** Days of delivery the ranking model trains on. Default 90. */
+  TRAINING_WINDOW_DAYS: z.coerce.number().int().min(7).max(730).default(90),
   /** Port of the sandbox Graph API when `npm start` runs it (TikTok, Adjust, Branch take the next three). Default 4010. */
   SANDBOX_META_PORT: port.default(4010),
   /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */

@@ -27,6 +27,10 @@ export interface RankedItem {
   score: number;
   /** Score components, kept so a person can see why an item ranks where it does. */
   reasons: Record<string, number>;
+  /** 'exploit' (best predicted) or 'explore' (Thompson sampling); absent means exploit. */
+  selection?: 'exploit' | 'explore';
+  /** Probability the policy chose this item given those above it; absent means 1. */
+  propensity?: number;
 }
 
 export type RankingSource = 'computed' | 'fallback-previous' | 'fallback-catalog-only';
@@ -108,9 +112,21 @@ export interface MarketLoopResult {
   error?: string;
 }
 
+/** What the day's model training did (see activities/learn/train.ts). */
+export interface ModelTrainingResult {
+  trained: boolean;
+  /** Why it was or was not promoted, or why nothing was trained. */
+  reason: string;
+  version: number | null;
+  promoted: boolean;
+  metrics: Record<string, number>;
+}
+
 export interface DailyLoopResult {
   date: IsoDate;
   markets: MarketLoopResult[];
+  /** The day's ranking-model training; absent in runs recorded before it existed. */
+  training?: ModelTrainingResult | { error: string };
 }
 
 export interface MarketStatus {

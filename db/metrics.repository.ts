@@ -142,3 +142,81 @@ export async function upsertAdAccount(
     )
     .execute();
 }
+
+/** One ad's delivery on one day with the creative's artist and template: a model training row. */
+export interface CreativeDayRow {
+  market: string;
+  date: string;
+  platform: string;
+  adId: string;
+  artistId: string;
+  templateId: string;
+  /** Days since the ad's first day of delivery. */
+  daysLive: number;
+  impressions: number;
+  clicks: number;
+  spendMicros: number;
+  currency: string;
+  registrations: number;
+  subscriptions: number;
+}
+
+/** Every delivered day of adloop's own creatives between `from` and `to`, of one or all markets. */
+export async function creativeDays(
+  db: Db,
+  from: string,
+  to: string,
+  market?: string,
+): Promise<CreativeDayRow[]> {
+  let q = db
+    .with('first_day', (q) =>
+      q
+        .selectFrom('ad_metrics_daily')
+        .select(['platform', 'ad_id', (eb) => eb.fn.min('date').as('first')])
+        .groupBy(['platform', 'ad_id']),
+    )
+    .selectFrom('ad_metrics_daily as m')
+    .innerJoin('creatives as c', 'c.hash', 'm.creative_hash')
+    .innerJoin('first_day as f', (j) =>
+      j.onRef('f.platform', '=', 'm.platform').onRef('f.ad_id', '=', 'm.ad_id'),
+    )
+    .select([
+      'm.market',
+      'm.date',
+      'm.platform',
+      'm.ad_id',
+      'c.artist_id',
+      'c.template_id',
+      sql<number>`(m.date::date - f.first::date)`.as('days_live'),
+      'm.impressions',
+      'm.clicks',
+      'm.spend_micros',
+      'm.currency',
+      'm.registrations',
+      'm.subscriptions',
+    ])
+    .where('m.date', '>=', from)
+    .where('m.date', '<=', to);
+  if (market !== undefined) q = q.where('m.market', '=', market);
+  const rows = await q
+    .orderBy('m.market')
+    .orderBy('m.date')
+    .orderBy('m.platform')
+    .orderBy('m.ad_id')
+    .execute();
+  return rows.map((r) => ({
+    market: r.market,
+    date: r.date,
+    platform: r.platform,
+    adId: r.ad_id,
+    artistId: r.artist_id,
+    templateId: r.template_id,
+    daysLive: Number(r.days_live),
+    impressions: Number(r.impressions),
+    clicks: Number(r.clicks),
+    spendMicros: Number(r.spend_micros),
+    currency: r.currency,
+    registrations: Number(r.registrations),
+    subscriptions: Number(r.subscriptions),
+  }));
+}

@@ -58,6 +58,9 @@ export interface ModelsTable {
   training_to: string;
   metrics: ColumnType<Record<string, number>, string, string>;
   status: 'candidate' | 'champion' | 'retired';
+  /** The model itself (ml/rank-model.ts JSON); null for registry rows of external models. */
+  artifact: ColumnType<string | null, string | null | undefined, string | null>;
+  promoted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 

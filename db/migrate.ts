@@ -6,6 +6,7 @@ import * as attributionModels from './migrations/2026-11-28T0100-attribution-mod
 import * as learningMetrics from './migrations/2026-11-28T0200-learning-metrics.ts';
 import * as adAccounts from './migrations/2026-11-28T0300-ad-accounts.ts';
 import * as catalogContent from './migrations/2026-11-28T0400-catalog-content-model-version.ts';
+import * as modelRegistry from './migrations/2026-11-28T0500-model-registry-exploration.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0200-learning-metrics': learningMetrics,
   '2026-11-28T0300-ad-accounts': adAccounts,
   '2026-11-28T0400-catalog-content-model-version': catalogContent,
+  '2026-11-28T0500-model-registry-exploration': modelRegistry,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

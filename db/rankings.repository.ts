@@ -32,6 +32,8 @@ export async function saveRanking(db: Db, r: RankingResult): Promise<void> {
             template_id: i.templateId,
             score: i.score,
             reasons: JSON.stringify(i.reasons),
+            selection: i.selection ?? 'exploit',
+            propensity: i.propensity ?? 1,
           })),
         )
         .execute();
@@ -67,6 +69,8 @@ async function load(db: Db, market: string, date: string): Promise<RankingResult
       templateId: i.template_id,
       score: i.score,
       reasons: i.reasons,
+      selection: i.selection === 'explore' ? 'explore' : 'exploit',
+      propensity: i.propensity,
     })),
   };
 }

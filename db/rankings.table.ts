@@ -19,6 +19,10 @@ export interface RankingItemsTable {
   template_id: string;
   score: number;
   reasons: ColumnType<Record<string, number>, string, string>;
+  /** How the item was chosen: 'exploit' (best predicted) or 'explore' (Thompson sampling). */
+  selection: ColumnType<string, string | undefined, string>;
+  /** Probability that the policy chose this item given the items ranked above it. */
+  propensity: ColumnType<number, number | undefined, number>;
 }
 
 export type Ranking = Selectable<RankingsTable>;

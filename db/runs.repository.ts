@@ -1,4 +1,5 @@
 // All SQL touching runs and the stage-event audit log.
+import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import type { Run, StageEvent } from './runs.table.ts';
 
@@ -27,7 +28,8 @@ export async function finishRun(
     .updateTable('runs')
     .set({
       status: outcome.status,
-      fallback_used: outcome.fallbackUsed,
+      // A stage may already have recorded a fallback (markFallback): never clear it here.
+      fallback_used: sql<boolean>`fallback_used or ${outcome.fallbackUsed}`,
       finished_at: new Date(),
       error: outcome.error ?? null,
       degraded_reasons: JSON.stringify(outcome.degraded ?? []),
@@ -36,8 +38,17 @@ export async function finishRun(
     .execute();
 }
 
-export async function markFallback(db: Db, id: string) {
-  await db.updateTable('runs').set({ fallback_used: true }).where('id', '=', id).execute();
+/** Marks the run as having fallen back, with the reason (kept once however often retried). */
+export async function markFallback(db: Db, id: string, reason: string) {
+  await db
+    .updateTable('runs')
+    .set({
+      fallback_used: true,
+      fallback_reasons: sql`case when fallback_reasons @> ${JSON.stringify([reason])}::jsonb
+        then fallback_reasons else fallback_reasons || ${JSON.stringify([reason])}::jsonb end`,
+    })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function recordStageEvent(

@@ -12,6 +12,8 @@ export interface RunsTable {
   error: string | null;
   /** Why the run is degraded (a platform or MMP down past its retries); empty when it is not. */
   degraded_reasons: ColumnType<string[], string | undefined, string>;
+  /** Why the run fell back (no model, previous ranking...), appended by the stage that did. */
+  fallback_reasons: ColumnType<string[], string | undefined, string>;
 }
 
 /** The audit log of a run: one row each time a stage starts, completes, fails or falls back. */

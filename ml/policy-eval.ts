@@ -2,16 +2,13 @@
 // world, for each policy, and measure registrations, spend, CPR and CTR. Rendering and HTTP are
 // bypassed; ranking and learning use the same code as the daily loop (activities/rank), and the
 // policies see only what the loop would observe, except the oracle, which is the yardstick.
-import {
-  buildCandidates,
-  registrationShares,
-  type ArtistView,
-} from '../activities/rank/candidates.ts';
+import { buildCandidates, registrationShares } from '../activities/rank/candidates.ts';
 import { rankHeuristic } from '../activities/rank/heuristic.ts';
 import { addDays } from '../core/dates.ts';
 import type { SimAd } from '../sandbox/contracts.ts';
 import { Simulator } from '../sandbox/simulator.ts';
 import type { World } from '../sandbox/world.ts';
+import type { ArtistInfo, CreativeDay, TemplateInfo } from './features.ts';
 
 export interface Pick {
   artistId: string;
@@ -30,16 +27,33 @@ export interface PolicyContext {
   market: string;
   date: string;
   slots: number;
-  artists: readonly ArtistView[];
+  /** The market's artists as the catalog ingest shows them. */
+  artists: readonly ArtistInfo[];
   templateIds: readonly string[];
+  templates: readonly TemplateInfo[];
+  /** Per-creative totals over the heuristic's lookback window. */
   observed: readonly Observation[];
+  /** Every creative-day of this market before `date`, as the platforms reported it. */
+  history: readonly CreativeDay[];
   /** Ads live going into the day, with the day each was created. */
   live: ReadonlyArray<Pick & { createdDate: string }>;
 }
 
+export interface DayContext {
+  date: string;
+  /** Every market's creative-days before `date`. */
+  history: readonly CreativeDay[];
+  artists: (market: string) => readonly ArtistInfo[];
+  templates: readonly TemplateInfo[];
+}
+
 export interface Policy {
   name: string;
+  /** Called once a day before any market chooses: where a learning policy retrains. */
+  prepare?(day: DayContext): void;
   choose(ctx: PolicyContext): Pick[];
+  /** Releases what the policy holds (models). */
+  close?(): void;
 }
 
 /** The daily loop's heuristic, through the loop's own ranking code. */
@@ -65,6 +79,13 @@ export interface EvalOptions {
   /** Days of observations a policy sees. Default 7. */
   lookbackDays?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Each policy's totals over all markets for each simulated day (for plots and diagnostics). */
+  onDay?: (day: { policy: string; seed: number; date: string } & DayTotals) => void;
+}
+
+export interface DayTotals {
+  registrations: number;
+  spendMinor: number;
 }
 
 export interface PolicyTotals {
@@ -76,13 +97,39 @@ export interface PolicyTotals {
 
 const key = (p: Pick) => `${p.artistId}\u0000${p.templateId}`;
 
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/** Per-creative totals of the days on or after `from`: what the heuristic's lookback shows. */
+function windowTotals(history: readonly CreativeDay[], from: string): Observation[] {
+  const window = new Map<string, Observation>();
+  for (const h of history) {
+    if (h.date < from) continue;
+    const w = window.get(key(h)) ?? {
+      artistId: h.artistId,
+      templateId: h.templateId,
+      impressions: 0,
+      clicks: 0,
+      spendMinor: 0,
+      registrations: 0,
+    };
+    w.impressions += h.impressions;
+    w.clicks += h.clicks;
+    w.spendMinor += h.spend;
+    w.registrations += h.registrations;
+    window.set(key(h), w);
+  }
+  return [...window.values()];
+}
+
 export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
   const start = o.start ?? '2026-01-01';
   const slots = o.slots ?? 3;
   const budget = o.budgetMinor ?? 50_000;
   const lookback = o.lookbackDays ?? 7;
   const markets = o.world.catalog.markets.map((m) => m.code);
-  const templateIds = o.world.templates.map((t) => t.id);
+  const templates: TemplateInfo[] = o.world.templates.map((t) => ({ id: t.id, theme: t.theme }));
+  const templateIds = templates.map((t) => t.id);
   const sums = new Map<string, { reg: number; spend: number; clicks: number; imps: number }>();
   const total = o.seeds * o.policies.length;
   let done = 0;
@@ -91,61 +138,73 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
     // Each seed is a different hidden truth over the same catalog shape.
     const world: World = { ...o.world, seed: o.world.seed + 1000 * s };
     const simulator = new Simulator(world);
-    const artistsByMarket = new Map<string, ArtistView[]>();
+    const artistsByMarket = new Map<string, ArtistInfo[]>();
     for (const m of markets) {
-      const list: ArtistView[] = [];
+      const list: ArtistInfo[] = [];
       for (let i = 0; i < world.catalog.artistCount; i++) {
         const a = world.catalog.artistAt(i);
         const popularity = world.catalog.popularity(a.id, m);
-        if (popularity > 0) list.push({ id: a.id, genre: a.genre, popularity });
+        if (popularity > 0) {
+          list.push({
+            id: a.id,
+            genre: a.genre,
+            popularity,
+            trend: world.catalog.trend(a.id, m),
+            embedding: world.catalog.embedding(a.id),
+          });
+        }
       }
       artistsByMarket.set(m, list);
     }
     for (const makePolicy of o.policies) {
       const policy = makePolicy(simulator, world.seed);
       const acc = sums.get(policy.name) ?? { reg: 0, spend: 0, clicks: 0, imps: 0 };
-      for (const market of markets) {
-        let live = new Map<string, Pick & { createdDate: string; id: string }>();
-        const history: Array<{ date: string; obs: Observation }> = [];
-        let nextId = 0;
-        for (let d = 0; d < o.days; d++) {
-          const date = addDays(start, d);
-          const from = addDays(date, -lookback);
-          const window = new Map<string, Observation>();
-          for (const h of history) {
-            if (h.date < from) continue;
-            const w = window.get(key(h.obs)) ?? {
-              ...h.obs,
-              impressions: 0,
-              clicks: 0,
-              spendMinor: 0,
-              registrations: 0,
-            };
-            w.impressions += h.obs.impressions;
-            w.clicks += h.obs.clicks;
-            w.spendMinor += h.obs.spendMinor;
-            w.registrations += h.obs.registrations;
-            window.set(key(h.obs), w);
-          }
+      const state = new Map(
+        markets.map((m) => [
+          m,
+          {
+            live: new Map<string, Pick & { createdDate: string; id: string }>(),
+            history: [] as CreativeDay[],
+            nextId: 0,
+          },
+        ]),
+      );
+      const allHistory: CreativeDay[] = [];
+      // Day by day across all markets, as the daily loop runs: a learning policy retrains on every
+      // market's results each morning.
+      for (let d = 0; d < o.days; d++) {
+        const date = addDays(start, d);
+        policy.prepare?.({
+          date,
+          history: allHistory,
+          artists: (m) => artistsByMarket.get(m) ?? [],
+          templates,
+        });
+        const today: CreativeDay[] = [];
+        for (const market of markets) {
+          const st = state.get(market)!;
           const picks = policy.choose({
             market,
             date,
             slots,
             artists: artistsByMarket.get(market)!,
             templateIds,
-            observed: [...window.values()],
-            live: [...live.values()],
+            templates,
+            observed: windowTotals(st.history, addDays(date, -lookback)),
+            history: st.history,
+            live: [...st.live.values()],
           });
           // Deploy: keep ads that stay picked, create the new ones, pause the rest.
           const next = new Map<string, Pick & { createdDate: string; id: string }>();
           for (const p of picks.slice(0, slots)) {
             next.set(
               key(p),
-              live.get(key(p)) ?? { ...p, createdDate: date, id: `${market}-${nextId++}` },
+              st.live.get(key(p)) ?? { ...p, createdDate: date, id: `${market}-${st.nextId++}` },
             );
           }
-          live = next;
-          const ads: SimAd[] = [...live.values()].map((a) => ({
+          st.live = next;
+          const liveList = [...st.live.values()];
+          const ads: SimAd[] = liveList.map((a) => ({
             id: a.id,
             platform: 'meta',
             market,
@@ -155,27 +214,38 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
             createdDate: a.createdDate,
           }));
           const deliveries = simulator.deliverAdSet(budget, ads, date, `adset-${market}`);
-          const liveList = [...live.values()];
           deliveries.forEach((dl, i) => {
             const ad = liveList[i]!;
             acc.reg += dl.registrations;
             acc.spend += dl.spendMinor;
             acc.clicks += dl.clicks;
             acc.imps += dl.impressions;
-            history.push({
+            const row: CreativeDay = {
+              market,
               date,
-              obs: {
-                artistId: ad.artistId,
-                templateId: ad.templateId,
-                impressions: dl.impressions,
-                clicks: dl.clicks,
-                spendMinor: dl.spendMinor,
-                registrations: dl.registrations,
-              },
-            });
+              artistId: ad.artistId,
+              templateId: ad.templateId,
+              daysLive: daysBetween(ad.createdDate, date),
+              impressions: dl.impressions,
+              clicks: dl.clicks,
+              spend: dl.spendMinor,
+              registrations: dl.registrations,
+              subscriptions: dl.subscriptions,
+            };
+            st.history.push(row);
+            today.push(row);
           });
         }
+        allHistory.push(...today);
+        o.onDay?.({
+          policy: policy.name,
+          seed: s,
+          date,
+          registrations: today.reduce((n, r) => n + r.registrations, 0),
+          spendMinor: today.reduce((n, r) => n + r.spend, 0),
+        });
       }
+      policy.close?.();
       sums.set(policy.name, acc);
       o.onProgress?.(++done, total);
     }

@@ -22,21 +22,69 @@ export class Simulator implements DeliveryModel {
   // The truth is a pure function of the seed; these caches only save re-hashing it.
   private readonly appealCache = new Map<string, number>();
   private readonly fitCache = new Map<string, number>();
+  private readonly tasteDirections = new Map<string, number[]>();
+  private readonly genres = new Map<string, string>();
 
   constructor(private readonly world: World) {}
 
-  /** Hidden appeal of an artist in a market, in [0, 1]: correlated with popularity, not equal. */
+  /**
+   * Hidden appeal of an artist in a market, in [0, 1]: partly popularity, partly the market's taste
+   * (similar artists appeal alike), partly the artist's own.
+   */
   appeal(artistId: string, market: string): number {
     const key = `${artistId}\u0000${market}`;
     let v = this.appealCache.get(key);
     if (v === undefined) {
       const pop = this.world.catalog.popularity(artistId, market);
-      const u = keyed(this.world.seed, 'appeal', artistId, market)();
-      const w = this.world.truth.popularityWeight;
-      v = w * pop + (1 - w) * u;
+      const own = keyed(this.world.seed, 'appeal', artistId, market)();
+      const { popularityWeight: w, tasteWeight: t } = this.world.truth;
+      v = w * pop + (1 - w) * (t * this.taste(artistId, market) + (1 - t) * own);
       this.appealCache.set(key, v);
     }
     return v;
+  }
+
+  /**
+   * How well an artist matches a market's taste, in [0, 1]: the market has a hidden direction in
+   * the catalog's similarity space, and an artist's match is its embedding's alignment with it.
+   * Catalogs without embeddings get a taste per genre instead.
+   */
+  taste(artistId: string, market: string): number {
+    const embedding = this.world.catalog.embedding(artistId);
+    if (!embedding) {
+      const genre = this.genreOf(artistId);
+      return keyed(this.world.seed, 'genre-taste', genre, market)();
+    }
+    let dir = this.tasteDirections.get(market);
+    if (!dir) {
+      const r = keyed(this.world.seed, 'taste', market);
+      dir = embedding.map(() => normal(r));
+      this.tasteDirections.set(market, dir);
+    }
+    let dot = 0;
+    let ne = 0;
+    let nd = 0;
+    embedding.forEach((x, i) => {
+      dot += x * dir[i]!;
+      ne += x * x;
+      nd += dir[i]! ** 2;
+    });
+    const cos = ne > 0 && nd > 0 ? dot / Math.sqrt(ne * nd) : 0;
+    // Random directions in a few dimensions have |cos| around 0.35: spread that over [0, 1].
+    return 0.5 + 0.5 * Math.tanh(2.5 * cos);
+  }
+
+  private genreOf(artistId: string): string {
+    let g = this.genres.get(artistId);
+    if (g === undefined) {
+      g = '';
+      for (let i = 0; i < this.world.catalog.artistCount; i++) {
+        const a = this.world.catalog.artistAt(i);
+        this.genres.set(a.id, a.genre);
+        if (a.id === artistId) g = a.genre;
+      }
+    }
+    return g;
   }
 
   /** Hidden fit of a template in a market for one OS segment, around 1. */

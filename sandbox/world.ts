@@ -99,6 +99,12 @@ const worldSchema = z.object({
   truth: z.object({
     /** How much of an artist's hidden appeal is explained by its popularity (0..1). */
     popularityWeight: z.number().min(0).max(1),
+    /**
+     * Of the appeal popularity does not explain, the share that follows the market's taste over
+     * the artist similarity space (similar artists appeal alike in a market); the rest is each
+     * artist's own. Default 0.6.
+     */
+    tasteWeight: z.number().min(0).max(1).default(0.6),
     /** Spread of the template x market fit around 1 (0.25 means 0.75..1.25). */
     templateSpread: z.number().min(0).max(0.9),
     /** Day-to-day multiplicative noise on delivery (log-normal sigma). */

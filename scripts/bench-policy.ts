@@ -3,6 +3,7 @@
 // Progress goes to stderr, so stdout stays one JSON object.
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
+import { mlPolicy } from '../ml/ml-policy.ts';
 import { evaluatePolicies, heuristicPolicy } from '../ml/policy-eval.ts';
 import { oraclePolicy, randomPolicy } from '../sandbox/policies.ts';
 import { loadWorld } from '../sandbox/world.ts';
@@ -33,7 +34,7 @@ try {
     days: opts.days,
     seeds: opts.seeds,
     slots: opts.slots,
-    policies: [randomPolicy, () => heuristicPolicy, oraclePolicy],
+    policies: [randomPolicy, () => heuristicPolicy, (_sim, seed) => mlPolicy(seed), oraclePolicy],
     onProgress: (done, total) =>
       process.stderr.write(
         `\rbench:policy ${world.name}: ${done}/${total} policy runs, ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -52,10 +53,15 @@ try {
     days: opts.days,
     seeds: opts.seeds,
     policies,
-    cpr_change_vs_heuristic: { random: change('random'), oracle: change('oracle') },
+    cpr_change_vs_heuristic: {
+      random: change('random'),
+      ml: change('ml'),
+      oracle: change('oracle'),
+    },
     registrations_per_spend_share_of_oracle: {
       random: rps('random') / rps('oracle'),
       heuristic: rps('heuristic') / rps('oracle'),
+      ml: rps('ml') / rps('oracle'),
     },
     seconds: (Date.now() - started) / 1000,
   };

@@ -2,7 +2,9 @@
 // stop the others; the result says which failed and why.
 import {
   ChildWorkflowFailure,
+  ActivityFailure,
   executeChild,
+  patched,
   proxyActivities,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -13,6 +15,12 @@ import type { DailyLoopInput, DailyLoopResult, MarketLoopResult } from '../core/
 import { marketLoop } from './market-loop.ts';
 
 const { listMarkets } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+
+const { trainRankingModel } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  // Training is a pure function of stored rows; a failed day keeps yesterday's champion.
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 
 function failureMessage(err: unknown): string {
   let e: unknown = err;
@@ -50,5 +58,16 @@ export async function dailyLoop(input: DailyLoopInput): Promise<DailyLoopResult>
       }
     }),
   );
+  // Added after the first histories: runs recorded before it replay without it.
+  if (patched('train-ranking-model')) {
+    let training: DailyLoopResult['training'];
+    try {
+      training = await trainRankingModel({ date: input.date });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      training = { error: failureMessage(err.cause ?? err) };
+    }
+    return { date: input.date, markets: results, training };
+  }
   return { date: input.date, markets: results };
 }

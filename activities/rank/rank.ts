@@ -1,15 +1,34 @@
-// Rank stage: score (artist x template) candidates for a market and store the ranking. When the
-// platform metrics could not be ingested, reuse the market's previous ranking instead.
-import type { MarketLoopInput, RankingResult, RankStageResult } from '../../core/types.ts';
-import { popularityAsOf } from '../../db/catalog.repository.ts';
-import { latestPerformanceBefore } from '../../db/metrics.repository.ts';
+// Rank stage: score (artist x template) candidates for a market and store the ranking. The market's
+// policy (its champion/challenger arm) is the ML model or the heuristic. Fallbacks, each recorded
+// on the run: no model yet or one that fails to load -> the heuristic; platform metrics not
+// ingested today -> the market's previous ranking.
+import type {
+  MarketLoopInput,
+  RankedItem,
+  RankingResult,
+  RankStageResult,
+} from '../../core/types.ts';
+import { addDays } from '../../core/dates.ts';
+import { keyed } from '../../core/random.ts';
+import { latestPerformanceBefore, creativeDays } from '../../db/metrics.repository.ts';
+import { championModel } from '../../db/models.repository.ts';
 import { previousRanking, saveRanking } from '../../db/rankings.repository.ts';
 import { markFallback } from '../../db/runs.repository.ts';
-import { loadTemplates } from '../render/templates.ts';
+import { DEFAULT_LOOKBACK_DAYS, pairKey } from '../../ml/features.ts';
+import { RankModel } from '../../ml/rank-model.ts';
+import { rankWithModel } from '../../ml/ranker.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { currentRun, withStage } from '../stage.ts';
 import { buildCandidates, registrationShares } from './candidates.ts';
 import { rankHeuristic } from './heuristic.ts';
+import {
+  RANK_MODEL_NAME,
+  artistsAsOf,
+  heuristicWeights,
+  policyFor,
+  templateInfos,
+  toCreativeDays,
+} from './model-inputs.ts';
 
 /** How many ranked items are stored per market and day, as a multiple of the ads deployed. */
 const STORED_RANKING_FACTOR = 3;
@@ -19,21 +38,97 @@ export interface RankInput extends MarketLoopInput {
   metricsAvailable: boolean;
 }
 
-export function createRankActivities({ db, config }: ActivityDeps) {
+export function createRankActivities({ db, config, fx }: ActivityDeps) {
+  const limit = config.ADS_PER_MARKET * STORED_RANKING_FACTOR;
+
   async function heuristic(market: string, date: string, usePerformance: boolean) {
-    const artists = await popularityAsOf(db, market, date);
+    const artists = await artistsAsOf(db, market, date);
     if (artists.length === 0)
       throw new Error(`no artists with popularity in market ${market}; ingest the catalog first`);
     const perf = usePerformance ? await latestPerformanceBefore(db, market, date) : [];
     const shares = registrationShares(
       perf.map((p) => ({ artistId: p.artist_id, registrations: p.registrations })),
     );
-    const templates = loadTemplates(config.TEMPLATES_DIR).templates.map((t) => t.id);
+    const templates = templateInfos(config.TEMPLATES_DIR).map((t) => t.id);
     const candidates = buildCandidates(artists, templates, shares);
-    return rankHeuristic(candidates, config.ADS_PER_MARKET * STORED_RANKING_FACTOR).map((s, i) => ({
+    return rankHeuristic(candidates, limit, heuristicWeights(config)).map((s, i): RankedItem => ({
       rank: i + 1,
       ...s,
     }));
+  }
+
+  /** The champion model's ranking, or why it cannot rank today. */
+  async function modelRanking(
+    market: string,
+    date: string,
+  ): Promise<{ items: RankedItem[]; modelVersion: string } | { unavailable: string }> {
+    const champion = await championModel(db, RANK_MODEL_NAME);
+    if (!champion?.artifact) return { unavailable: 'no trained ranking model yet' };
+    let model: RankModel;
+    try {
+      model = RankModel.fromJson(champion.artifact);
+    } catch (err) {
+      return {
+        unavailable: `ranking model ${RANK_MODEL_NAME} v${champion.version} failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    }
+    try {
+      const artists = await artistsAsOf(db, market, date);
+      if (artists.length === 0)
+        throw new Error(`no artists with popularity in market ${market}; ingest the catalog first`);
+      const lookback = toCreativeDays(
+        await creativeDays(db, addDays(date, -DEFAULT_LOOKBACK_DAYS), addDays(date, -1), market),
+        fx,
+        config.REPORTING_CURRENCY,
+      );
+      // What ran yesterday keeps running unless the ranking drops it: it will be a day older.
+      const yesterday = addDays(date, -1);
+      const live = new Map(
+        lookback
+          .filter((r) => r.date === yesterday)
+          .map((r) => [pairKey(r.artistId, r.templateId), r.daysLive + 1]),
+      );
+      const ranked = rankWithModel({
+        artists,
+        templates: templateInfos(config.TEMPLATES_DIR),
+        lookback,
+        live,
+        model,
+        objective: config.RANKING_OBJECTIVE,
+        select: {
+          slots: config.ADS_PER_MARKET,
+          limit,
+          explorationShare: config.EXPLORATION_SHARE,
+          diversity: config.DIVERSITY_WEIGHT,
+          // Seeded by market and day: a retried or rerun stage explores the same way.
+          random: keyed('ranking', market, date),
+        },
+      });
+      return {
+        modelVersion: `${RANK_MODEL_NAME}@${champion.version}`,
+        items: ranked.map((r, i) => ({
+          rank: i + 1,
+          artistId: r.artistId,
+          templateId: r.templateId,
+          score: r.score,
+          reasons: r.reasons,
+          selection: r.mode,
+          propensity: r.probability,
+        })),
+      };
+    } finally {
+      model.free();
+    }
+  }
+
+  async function computed(market: string, date: string): Promise<RankingResult> {
+    const base = { market, date, source: 'computed' as const, basedOn: null };
+    if (policyFor(config, market) === 'ml') {
+      const ml = await modelRanking(market, date);
+      if ('items' in ml) return { ...base, policy: 'ml', ...ml };
+      await markFallback(db, currentRun().runId, `heuristic instead of ml: ${ml.unavailable}`);
+    }
+    return { ...base, policy: 'heuristic', items: await heuristic(market, date, true) };
   }
 
   return {
@@ -44,17 +139,16 @@ export function createRankActivities({ db, config }: ActivityDeps) {
         async () => {
           let ranking: RankingResult;
           if (metricsAvailable) {
-            ranking = {
-              market,
-              date,
-              policy: 'heuristic',
-              source: 'computed',
-              basedOn: null,
-              items: await heuristic(market, date, true),
-            };
+            ranking = await computed(market, date);
           } else {
-            await markFallback(db, currentRun().runId);
             const prev = await previousRanking(db, market, date);
+            await markFallback(
+              db,
+              currentRun().runId,
+              prev
+                ? `previous ranking of ${prev.date}: platform metrics unavailable`
+                : 'catalog-only heuristic: platform metrics unavailable and no previous ranking',
+            );
             ranking = prev
               ? { ...prev, date, source: 'fallback-previous', basedOn: prev.date }
               : {
@@ -71,8 +165,12 @@ export function createRankActivities({ db, config }: ActivityDeps) {
         },
         ({ ranking: r }) => ({
           source: r.source,
+          policy: r.policy,
+          model: r.modelVersion ?? null,
           basedOn: r.basedOn,
           items: r.items.length,
+          explored: r.items.slice(0, config.ADS_PER_MARKET).filter((i) => i.selection === 'explore')
+            .length,
           top: r.items[0]?.artistId ?? null,
         }),
       );

@@ -29,6 +29,10 @@ export async function startTestStack(
     db?: DbKind;
     date?: string;
     adsPerMarket?: number;
+    /** Default policy of every market (RANKING_POLICY). Default ml. */
+    rankingPolicy?: 'ml' | 'heuristic';
+    /** Champion / challenger arms (RANKING_POLICY_BY_MARKET). */
+    rankingPolicyByMarket?: string;
     accessToken?: string;
     /** MMP the activities read; default Adjust. */
     mmp?: 'adjust' | 'branch' | 'none';
@@ -73,6 +77,13 @@ export async function startTestStack(
       METRICS_LOOKBACK_DAYS: 3,
       REPORTING_CURRENCY: 'EUR',
       TIKTOK_CURRENCY: 'USD',
+      RANKING_POLICY: o.rankingPolicy ?? 'ml',
+      RANKING_POLICY_BY_MARKET: o.rankingPolicyByMarket,
+      RANKING_OBJECTIVE: 'registrations',
+      EXPLORATION_SHARE: 0.34,
+      DIVERSITY_WEIGHT: 0.15,
+      HEURISTIC_WEIGHTS: '1,1,1',
+      TRAINING_WINDOW_DAYS: 90,
     },
   };
   return {

@@ -130,6 +130,8 @@ describe('policies', () => {
       id: a.id,
       genre: a.genre,
       popularity: world.catalog.popularity(a.id, 'DE'),
+      trend: 0,
+      embedding: null,
     }));
     const templateIds = world.templates.map((t) => t.id);
     const ctx = (live: PolicyContext['live']): PolicyContext => ({
@@ -138,7 +140,9 @@ describe('policies', () => {
       slots: 3,
       artists,
       templateIds,
+      templates: world.templates,
       observed: [],
+      history: [],
       live,
     });
     const brute = (c: PolicyContext) =>
@@ -209,13 +213,14 @@ describe('policies', () => {
     assert.equal(res.status, 0, res.stderr);
     const out = JSON.parse(res.stdout) as Record<string, Record<string, unknown>>;
     assert.equal(out.world, 'demo');
-    assert.deepEqual(Object.keys(out.policies!).sort(), ['heuristic', 'oracle', 'random']);
+    assert.deepEqual(Object.keys(out.policies!).sort(), ['heuristic', 'ml', 'oracle', 'random']);
     for (const p of Object.values(out.policies!) as Array<Record<string, unknown>>) {
       assert.deepEqual(Object.keys(p).sort(), ['cpr', 'ctr', 'registrations', 'spend']);
     }
-    assert.deepEqual(Object.keys(out.cpr_change_vs_heuristic!).sort(), ['oracle', 'random']);
+    assert.deepEqual(Object.keys(out.cpr_change_vs_heuristic!).sort(), ['ml', 'oracle', 'random']);
     assert.deepEqual(Object.keys(out.registrations_per_spend_share_of_oracle!).sort(), [
       'heuristic',
+      'ml',
       'random',
     ]);
     const bad = spawnSync(

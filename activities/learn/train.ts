@@ -1,0 +1,179 @@
+// Daily training, after every market has learned from its results: train a challenger ranking
+// model on all markets' creative-days, hold out the last days, and promote it only when it predicts
+// those days better than the champion does. Idempotent per day: a rerun finds its own model.
+import { addDays } from '../../core/dates.ts';
+import type { ModelTrainingResult } from '../../core/types.ts';
+import { creativeDays } from '../../db/metrics.repository.ts';
+import {
+  championModel,
+  modelTrainedTo,
+  promoteModel,
+  saveCandidateModel,
+  setModelMetrics,
+} from '../../db/models.repository.ts';
+import {
+  DEFAULT_LOOKBACK_DAYS,
+  FEATURE_COUNT,
+  buildTrainingSet,
+  type ArtistInfo,
+  type TrainingSet,
+} from '../../ml/features.ts';
+import { DEFAULT_MODEL_PARAMS, RankModel } from '../../ml/rank-model.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { RANK_MODEL_NAME, templateInfos, toCreativeDays } from '../rank/model-inputs.ts';
+
+/** Training rows needed before a first model is worth having. */
+export const MIN_TRAINING_ROWS = 60;
+/** Most recent days held out to compare challenger and champion. */
+export const HELD_OUT_DAYS = 3;
+
+/** Weighted RMSE of a model's rate predictions on a set of rows. */
+export function heldOutRmse(model: RankModel, set: TrainingSet): number {
+  const p = model.predict(set.features, set.rows);
+  let se = 0;
+  let w = 0;
+  for (let i = 0; i < set.rows; i++) {
+    se += set.weights[i]! * (p.rate[i]! - set.relRate[i]!) ** 2;
+    w += set.weights[i]!;
+  }
+  return w > 0 ? Math.sqrt(se / w) : NaN;
+}
+
+function subset(set: TrainingSet, keep: (date: string) => boolean): TrainingSet {
+  const idx = set.dates.flatMap((d, i) => (keep(d) ? [i] : []));
+  const features = new Float32Array(idx.length * FEATURE_COUNT);
+  idx.forEach((r, k) =>
+    features.set(
+      set.features.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT),
+      k * FEATURE_COUNT,
+    ),
+  );
+  const pick = (a: Float32Array) => Float32Array.from(idx, (i) => a[i]!);
+  return {
+    features,
+    rows: idx.length,
+    relRate: pick(set.relRate),
+    relShare: pick(set.relShare),
+    weights: pick(set.weights),
+    dates: idx.map((i) => set.dates[i]!),
+  };
+}
+
+export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
+  return {
+    async trainRankingModel({ date }: { date: string }): Promise<ModelTrainingResult> {
+      const existing = await modelTrainedTo(db, RANK_MODEL_NAME, date);
+      if (existing) {
+        return {
+          trained: false,
+          reason: `already trained for ${date}`,
+          version: existing.version,
+          promoted: existing.status === 'champion',
+          metrics: existing.metrics,
+        };
+      }
+      const from = addDays(date, -config.TRAINING_WINDOW_DAYS);
+      const rows = toCreativeDays(
+        await creativeDays(db, addDays(from, -DEFAULT_LOOKBACK_DAYS), date),
+        fx,
+        config.REPORTING_CURRENCY,
+      );
+      // Popularity of the artists that ran, per market and day, from the catalog as ingested.
+      const pop = await db
+        .selectFrom('artist_popularity as p')
+        .innerJoin('artists as a', 'a.id', 'p.artist_id')
+        .select(['p.market', 'p.artist_id', 'p.date', 'p.popularity', 'a.genre'])
+        .where('p.artist_id', 'in', [...new Set(rows.map((r) => r.artistId)), ''])
+        .where('p.date', '<=', date)
+        .orderBy('p.date')
+        .execute();
+      const artistsAt = (market: string, day: string): ArtistInfo[] => {
+        const latest = new Map<string, { popularity: number; genre: string; week: number }>();
+        for (const p of pop) {
+          if (p.market !== market || p.date > day) continue;
+          const prev = latest.get(p.artist_id);
+          const weekAgo = p.date <= addDays(day, -7) ? p.popularity : (prev?.week ?? NaN);
+          latest.set(p.artist_id, { popularity: p.popularity, genre: p.genre, week: weekAgo });
+        }
+        return [...latest].map(([id, v]) => ({
+          id,
+          genre: v.genre,
+          popularity: v.popularity,
+          trend: Number.isFinite(v.week) ? (v.popularity - v.week) / 7 : 0,
+          embedding: null,
+        }));
+      };
+      const all = buildTrainingSet(rows, {
+        artistsAt,
+        templates: templateInfos(config.TEMPLATES_DIR),
+        objective: config.RANKING_OBJECTIVE,
+      });
+      const windowed = subset(all, (d) => d >= from);
+      if (windowed.rows < MIN_TRAINING_ROWS) {
+        return {
+          trained: false,
+          reason: `${windowed.rows} training rows; a model needs ${MIN_TRAINING_ROWS}`,
+          version: null,
+          promoted: false,
+          metrics: {},
+        };
+      }
+      const days = [...new Set(windowed.dates)].sort();
+      const cut = days.length > HELD_OUT_DAYS + 2 ? days[days.length - HELD_OUT_DAYS]! : null;
+      const train = cut ? subset(windowed, (d) => d < cut) : windowed;
+      const heldOut = cut ? subset(windowed, (d) => d >= cut) : null;
+      const challenger = RankModel.train(train);
+      try {
+        const metrics: Record<string, number> = {
+          trainRows: train.rows,
+          heldOutRows: heldOut?.rows ?? 0,
+          ...(challenger.meta.validationRmse !== null && {
+            validationRmse: challenger.meta.validationRmse,
+          }),
+        };
+        let promote = true;
+        let reason = 'no champion yet';
+        if (heldOut && heldOut.rows > 0) {
+          metrics.heldOutRmse = heldOutRmse(challenger, heldOut);
+          const champion = await championModel(db, RANK_MODEL_NAME);
+          if (champion?.artifact) {
+            let championRmse = NaN;
+            try {
+              const c = RankModel.fromJson(champion.artifact);
+              try {
+                championRmse = heldOutRmse(c, heldOut);
+              } finally {
+                c.free();
+              }
+            } catch {
+              // A champion that no longer loads is no champion: the challenger replaces it.
+            }
+            if (Number.isFinite(championRmse)) {
+              metrics.championHeldOutRmse = championRmse;
+              promote = metrics.heldOutRmse < championRmse;
+              reason = promote
+                ? `beat v${champion.version} on ${heldOut.rows} held-out rows`
+                : `did not beat v${champion.version} on ${heldOut.rows} held-out rows`;
+            } else {
+              reason = `champion v${champion.version} failed to load`;
+            }
+          }
+        }
+        const saved = await saveCandidateModel(db, {
+          name: RANK_MODEL_NAME,
+          params: { ...DEFAULT_MODEL_PARAMS, heldOutFrom: cut },
+          features: challenger.meta.features,
+          trainingFrom: days[0]!,
+          trainingTo: date,
+          metrics,
+          artifact: challenger.toJson(),
+        });
+        if (promote) await promoteModel(db, RANK_MODEL_NAME, saved.id);
+        await setModelMetrics(db, saved.id, metrics);
+        return { trained: true, reason, version: saved.version, promoted: promote, metrics };
+      } finally {
+        challenger.free();
+      }
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// What the ranking model reads, loaded from the database as ingested: the market's artists
+// (popularity and its trend), the templates, and creative-days in the reporting currency. The
+// rank stage and the training activity read through here, so they see the same features.
+import type { Config } from '../../core/config.ts';
+import { addDays } from '../../core/dates.ts';
+import { convertMicros, type FxTable } from '../../core/money.ts';
+import { popularityAsOf } from '../../db/catalog.repository.ts';
+import type { Db } from '../../db/database.ts';
+import type { CreativeDayRow } from '../../db/metrics.repository.ts';
+import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
+import { DEFAULT_WEIGHTS, type HeuristicWeights } from './heuristic.ts';
+import { loadTemplates } from '../render/templates.ts';
+
+/** Registry name of the ranking model. */
+export const RANK_MODEL_NAME = 'rank-xgb';
+
+/** Days over which an artist's popularity trend is measured. */
+const TREND_DAYS = 7;
+
+/** The market's artists as of `date`, with the popularity trend over the week before. */
+export async function artistsAsOf(db: Db, market: string, date: string): Promise<ArtistInfo[]> {
+  const [now, before] = await Promise.all([
+    popularityAsOf(db, market, date),
+    popularityAsOf(db, market, addDays(date, -TREND_DAYS)),
+  ]);
+  const earlier = new Map(before.map((a) => [a.id, a.popularity]));
+  return now.map((a) => {
+    const then = earlier.get(a.id);
+    return {
+      id: a.id,
+      genre: a.genre,
+      popularity: a.popularity,
+      trend: then === undefined ? 0 : (a.popularity - then) / TREND_DAYS,
+      // Catalog embeddings are not ingested yet: similarity falls back to genre.
+      embedding: null,
+    };
+  });
+}
+
+export function templateInfos(templatesDir: string): TemplateInfo[] {
+  // One entry per template id (a template has a variant per aspect ratio).
+  const seen = new Map<string, TemplateInfo>();
+  for (const t of loadTemplates(templatesDir).templates) {
+    if (!seen.has(t.id)) seen.set(t.id, { id: t.id, theme: t.theme });
+  }
+  return [...seen.values()];
+}
+
+/** Creative-days with spend in the reporting currency, so markets on several accounts compare. */
+export function toCreativeDays(
+  rows: readonly CreativeDayRow[],
+  fx: FxTable,
+  reportingCurrency: string,
+): CreativeDay[] {
+  return rows.map((r) => ({
+    market: r.market,
+    date: r.date,
+    artistId: r.artistId,
+    templateId: r.templateId,
+    daysLive: r.daysLive,
+    impressions: r.impressions,
+    clicks: r.clicks,
+    spend: convertMicros(r.spendMicros, r.currency, reportingCurrency, fx) / 1e6,
+    registrations: r.registrations,
+    subscriptions: r.subscriptions,
+  }));
+}
+
+/** The policy a market ranks with: its champion/challenger arm, else the default. */
+export function policyFor(
+  config: Pick<Config, 'RANKING_POLICY' | 'RANKING_POLICY_BY_MARKET'>,
+  market: string,
+): 'ml' | 'heuristic' {
+  for (const pair of config.RANKING_POLICY_BY_MARKET?.split(',') ?? []) {
+    const [m, policy] = pair.split('=');
+    if (m === market) return policy as 'ml' | 'heuristic';
+  }
+  return config.RANKING_POLICY;
+}
+
+export function heuristicWeights(config: Pick<Config, 'HEURISTIC_WEIGHTS'>): HeuristicWeights {
+  const [p, s, d] = config.HEURISTIC_WEIGHTS.split(',').map(Number) as [number, number, number];
+  const sum = p + s + d;
+  if (!(sum > 0)) return DEFAULT_WEIGHTS;
+  return { popularity: p / sum, registrationShare: s / sum, diversity: d / sum };
+}

@@ -1,0 +1,485 @@
+// Features for the ranking model, built only from what the loop observes: the catalog as ingested
+// and each creative's daily delivery as the platforms and the MMP reported it. Everything is
+// relative to the market's own baseline over the lookback window, so one model serves markets whose
+// prices differ several-fold, and a market-wide swing does not look like a creative's merit.
+// Pure and allocation-light: the same code builds training rows and scores a million candidates.
+import { addDays } from '../core/dates.ts';
+
+/** One creative's delivery on one day, as ingested. */
+export interface CreativeDay {
+  market: string;
+  date: string;
+  artistId: string;
+  templateId: string;
+  /** Days the creative had been live on `date` (0 on its first day). */
+  daysLive: number;
+  impressions: number;
+  clicks: number;
+  /** Spend in any unit that is the same across one market (the account's currency). */
+  spend: number;
+  registrations: number;
+  subscriptions: number;
+}
+
+export interface ArtistInfo {
+  id: string;
+  genre: string;
+  /** Popularity in the market, 0..1. */
+  popularity: number;
+  /** Popularity change per day in the market; 0 when unknown. */
+  trend: number;
+  /** Place in the catalog's similarity space; null when the catalog has none. */
+  embedding: readonly number[] | null;
+}
+
+export interface TemplateInfo {
+  id: string;
+  theme: string;
+}
+
+/** What a ranking optimises: registrations (the default) or premium subscriptions. */
+export type Objective = 'registrations' | 'subscriptions';
+
+export const FEATURE_NAMES = [
+  'popularity',
+  'trend',
+  'artist_log_rel_rate',
+  'artist_evidence',
+  'artist_log_rel_ctr',
+  'artist_log_rel_cvr',
+  'pair_log_rel_rate',
+  'pair_evidence',
+  'days_live',
+  'template_log_rel_rate',
+  'template_evidence',
+  'genre_log_rel_rate',
+  'similar_log_rel_rate',
+  'theme',
+  'market_evidence',
+  'artist_posterior',
+] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+/**
+ * Direction each feature may move a prediction (+1 up, -1 down, 0 free), passed to XGBoost as
+ * monotone constraints: a better-performing or more popular artist never scores lower, an older
+ * creative never scores higher. With a few hundred noisy rows this keeps the model from learning
+ * nonsense outside what it has seen.
+ */
+export const FEATURE_MONOTONE: Record<FeatureName, -1 | 0 | 1> = {
+  popularity: 1,
+  trend: 0,
+  artist_log_rel_rate: 1,
+  artist_evidence: 0,
+  artist_log_rel_ctr: 1,
+  artist_log_rel_cvr: 1,
+  pair_log_rel_rate: 1,
+  pair_evidence: 0,
+  days_live: -1,
+  template_log_rel_rate: 1,
+  template_evidence: 0,
+  genre_log_rel_rate: 1,
+  similar_log_rel_rate: 1,
+  theme: 0,
+  market_evidence: 0,
+  artist_posterior: 1,
+};
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<FeatureName, number>;
+
+/** Observed creative-days an artist's prior counts as (see MarketFeatures.posterior). */
+const PRIOR_DAYS = 2;
+
+/** Default days of delivery the features look back over. */
+export const DEFAULT_LOOKBACK_DAYS = 28;
+
+interface Totals {
+  /** Creative-days summed. */
+  days: number;
+  impressions: number;
+  clicks: number;
+  spend: number;
+  conversions: number;
+}
+
+const emptyTotals = (): Totals => ({
+  days: 0,
+  impressions: 0,
+  clicks: 0,
+  spend: 0,
+  conversions: 0,
+});
+
+function add(t: Totals, d: CreativeDay, objective: Objective) {
+  t.days += 1;
+  t.impressions += d.impressions;
+  t.clicks += d.clicks;
+  t.spend += d.spend;
+  t.conversions += objective === 'subscriptions' ? d.subscriptions : d.registrations;
+}
+
+/**
+ * A market's delivery over the lookback window before one date, summarised per artist, template,
+ * pair and genre. Rates are smoothed log ratios to the market's baseline with one expected
+ * conversion of pseudo-evidence, so a creative with little delivery sits near the baseline.
+ */
+export class MarketWindow {
+  /** Conversions per unit of spend over the whole market and window; NaN with no conversions. */
+  readonly baseRate: number;
+  readonly baseCtr: number;
+  readonly baseCvr: number;
+  readonly totals = emptyTotals();
+  readonly byArtist = new Map<string, Totals>();
+  readonly byTemplate = new Map<string, Totals>();
+  readonly byPair = new Map<string, Totals>();
+  readonly byGenre = new Map<string, Totals>();
+
+  constructor(
+    rows: readonly CreativeDay[],
+    genreOf: (artistId: string) => string | undefined,
+    readonly objective: Objective = 'registrations',
+  ) {
+    const bucket = <K>(m: Map<K, Totals>, k: K) => {
+      let t = m.get(k);
+      if (!t) m.set(k, (t = emptyTotals()));
+      return t;
+    };
+    for (const r of rows) {
+      add(this.totals, r, objective);
+      add(bucket(this.byArtist, r.artistId), r, objective);
+      add(bucket(this.byTemplate, r.templateId), r, objective);
+      add(bucket(this.byPair, pairKey(r.artistId, r.templateId)), r, objective);
+      const genre = genreOf(r.artistId);
+      if (genre !== undefined) add(bucket(this.byGenre, genre), r, objective);
+    }
+    const t = this.totals;
+    this.baseRate = t.conversions > 0 && t.spend > 0 ? t.conversions / t.spend : NaN;
+    this.baseCtr = t.clicks > 0 ? t.clicks / t.impressions : NaN;
+    this.baseCvr = t.conversions > 0 ? t.conversions / t.clicks : NaN;
+  }
+
+  get usable(): boolean {
+    return Number.isFinite(this.baseRate);
+  }
+
+  /** log((conversions + 1) / (expected conversions at the baseline + 1)); NaN when unobserved. */
+  logRelRate(t: Totals | undefined): number {
+    if (!t || t.spend <= 0 || !this.usable) return NaN;
+    return Math.log((t.conversions + 1) / (t.spend * this.baseRate + 1));
+  }
+
+  /** Conversions the baseline would have bought with this spend: how much evidence there is. */
+  evidence(t: Totals | undefined): number {
+    return t && this.usable ? Math.log1p(t.spend * this.baseRate) : 0;
+  }
+
+  logRelCtr(t: Totals | undefined): number {
+    if (!t || t.impressions <= 0 || !Number.isFinite(this.baseCtr)) return NaN;
+    return Math.log((t.clicks + 1) / (t.impressions * this.baseCtr + 1));
+  }
+
+  logRelCvr(t: Totals | undefined): number {
+    if (!t || t.clicks <= 0 || !Number.isFinite(this.baseCvr)) return NaN;
+    return Math.log((t.conversions + 1) / (t.clicks * this.baseCvr + 1));
+  }
+}
+
+export const pairKey = (artistId: string, templateId: string) => `${artistId}\u0000${templateId}`;
+
+/** Stable small integer for a categorical value (themes): the same string gives the same code. */
+export function categoryCode(value: string): number {
+  let h = 0;
+  for (let i = 0; i < value.length; i++) h = (Math.imul(h, 31) + value.charCodeAt(i)) | 0;
+  return (h >>> 0) % 1024;
+}
+
+/**
+ * Everything about one market on one date that does not depend on the candidate: the window and the
+ * artists' similar artists' performance. Build once, then fill rows.
+ */
+export class MarketFeatures {
+  readonly window: MarketWindow;
+  private readonly similar = new Map<string, number>();
+  private readonly themeCode = new Map<string, number>();
+  private readonly templateCache = new Map<string, [number, number, number]>();
+
+  constructor(
+    readonly artists: readonly ArtistInfo[],
+    templates: readonly TemplateInfo[],
+    lookbackRows: readonly CreativeDay[],
+    objective: Objective = 'registrations',
+  ) {
+    const genreOf = new Map(artists.map((a) => [a.id, a.genre]));
+    this.window = new MarketWindow(lookbackRows, (id) => genreOf.get(id), objective);
+    for (const t of templates) this.themeCode.set(t.id, categoryCode(t.theme));
+    this.computeSimilar();
+  }
+
+  /**
+   * Performance of each artist's nearest observed neighbours in the same genre (by embedding
+   * distance when the catalog has embeddings), never counting the artist itself. Only observed
+   * artists contribute, so this costs (artists x observed artists in the genre), not artists².
+   */
+  private computeSimilar() {
+    interface Peers {
+      list: ArtistInfo[];
+      rates: number[];
+      weights: number[];
+      emb: Float64Array | null;
+    }
+    const byGenre = new Map<string, Peers>();
+    const dims = this.artists.find((a) => a.embedding)?.embedding?.length ?? 0;
+    for (const a of this.artists) {
+      const t = this.window.byArtist.get(a.id);
+      const rate = this.window.logRelRate(t);
+      if (!Number.isFinite(rate)) continue;
+      let g = byGenre.get(a.genre);
+      if (!g) byGenre.set(a.genre, (g = { list: [], rates: [], weights: [], emb: null }));
+      g.list.push(a);
+      g.rates.push(rate);
+      g.weights.push(this.window.evidence(t));
+    }
+    if (byGenre.size === 0) return;
+    // Peers' embeddings packed once per genre: the inner loop below runs artists x peers times.
+    for (const g of byGenre.values()) {
+      if (dims > 0 && g.list.every((a) => a.embedding?.length === dims)) {
+        g.emb = new Float64Array(g.list.length * dims);
+        g.list.forEach((a, k) => g.emb!.set(a.embedding!, k * dims));
+      }
+    }
+    for (const a of this.artists) {
+      const g = byGenre.get(a.genre);
+      if (!g) continue;
+      const e = g.emb && a.embedding?.length === dims ? a.embedding : null;
+      let sum = 0;
+      let wsum = 0;
+      for (let k = 0; k < g.list.length; k++) {
+        if (g.list[k] === a) continue;
+        let w = g.weights[k]!;
+        if (e) {
+          let d2 = 0;
+          for (let i = 0, o = k * dims; i < dims; i++, o++) d2 += (e[i]! - g.emb![o]!) ** 2;
+          w *= Math.exp(-d2 / dims);
+        }
+        sum += w * g.rates[k]!;
+        wsum += w;
+      }
+      if (wsum > 0) this.similar.set(a.id, sum / wsum);
+    }
+  }
+
+  /**
+   * The artist's rate shrunk towards what its similar artists (else its genre, else the market)
+   * did, as in empirical Bayes: each observed day counts as much as `PRIOR_DAYS` of the prior.
+   */
+  private posterior(artist: ArtistInfo, t: Totals | undefined): number {
+    const w = this.window;
+    if (!w.usable) return NaN;
+    let prior = this.similar.get(artist.id) ?? w.logRelRate(w.byGenre.get(artist.genre));
+    if (!Number.isFinite(prior)) prior = 0;
+    const own = w.logRelRate(t);
+    if (!t || !Number.isFinite(own)) return prior;
+    return (t.days * own + PRIOR_DAYS * prior) / (t.days + PRIOR_DAYS);
+  }
+
+  /**
+   * Writes one candidate's features into `out` at row `row`. `daysLive` is how long the creative
+   * will have been live on the scored day: its age when it is running now, else 0 (a new ad).
+   */
+  fill(out: Float32Array, row: number, artist: ArtistInfo, templateId: string, daysLive: number) {
+    this.fillArtist(out, row, artist);
+    this.fillPair(out, row, artist, templateId, daysLive);
+  }
+
+  /** Features of every artist x template candidate, artist-major, with the live ads' ages. */
+  fillCandidates(
+    out: Float32Array,
+    templates: readonly TemplateInfo[],
+    live: ReadonlyMap<string, number>,
+  ) {
+    const liveArtists = new Set([...live.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))));
+    let row = 0;
+    for (const a of this.artists) {
+      // The artist's part once, copied to its other templates' rows.
+      this.fillArtist(out, row, a);
+      const from = row * FEATURE_COUNT;
+      for (let t = 1; t < templates.length; t++) {
+        out.copyWithin((row + t) * FEATURE_COUNT, from, from + FEATURE_COUNT);
+      }
+      const seen = this.window.byArtist.has(a.id) || liveArtists.has(a.id);
+      for (const t of templates) {
+        if (seen) this.fillPair(out, row, a, t.id, live.get(pairKey(a.id, t.id)) ?? 0);
+        else this.fillTemplateOnly(out, row, t.id);
+        row++;
+      }
+    }
+  }
+
+  private fillArtist(out: Float32Array, row: number, artist: ArtistInfo) {
+    const w = this.window;
+    const o = row * FEATURE_COUNT;
+    const at = w.byArtist.get(artist.id);
+    out[o + F.popularity] = artist.popularity;
+    out[o + F.trend] = artist.trend;
+    out[o + F.artist_log_rel_rate] = w.logRelRate(at);
+    out[o + F.artist_evidence] = w.evidence(at);
+    out[o + F.artist_log_rel_ctr] = w.logRelCtr(at);
+    out[o + F.artist_log_rel_cvr] = w.logRelCvr(at);
+    out[o + F.genre_log_rel_rate] = w.logRelRate(w.byGenre.get(artist.genre));
+    out[o + F.similar_log_rel_rate] = this.similar.get(artist.id) ?? NaN;
+    out[o + F.market_evidence] = w.evidence(w.totals);
+    out[o + F.artist_posterior] = this.posterior(artist, at);
+  }
+
+  /** Template features of a never-shown pair: no pair evidence, a new ad. */
+  private fillTemplateOnly(out: Float32Array, row: number, templateId: string) {
+    let t = this.templateCache.get(templateId);
+    if (!t) {
+      const tt = this.window.byTemplate.get(templateId);
+      t = [
+        this.window.logRelRate(tt),
+        this.window.evidence(tt),
+        this.themeCode.get(templateId) ?? NaN,
+      ];
+      this.templateCache.set(templateId, t);
+    }
+    const o = row * FEATURE_COUNT;
+    out[o + F.pair_log_rel_rate] = NaN;
+    out[o + F.pair_evidence] = 0;
+    out[o + F.days_live] = 0;
+    out[o + F.template_log_rel_rate] = t[0];
+    out[o + F.template_evidence] = t[1];
+    out[o + F.theme] = t[2];
+  }
+
+  private fillPair(
+    out: Float32Array,
+    row: number,
+    artist: ArtistInfo,
+    templateId: string,
+    daysLive: number,
+  ) {
+    this.fillTemplateOnly(out, row, templateId);
+    const w = this.window;
+    const o = row * FEATURE_COUNT;
+    const pt = w.byPair.get(pairKey(artist.id, templateId));
+    out[o + F.pair_log_rel_rate] = w.logRelRate(pt);
+    out[o + F.pair_evidence] = w.evidence(pt);
+    out[o + F.days_live] = daysLive;
+  }
+}
+
+/** Cosine similarity of two artists' embeddings; genre equality when either has none. */
+export function artistSimilarity(a: ArtistInfo, b: ArtistInfo): number {
+  if (a.id === b.id) return 1;
+  if (a.embedding && b.embedding && a.embedding.length === b.embedding.length) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < a.embedding.length; i++) {
+      dot += a.embedding[i]! * b.embedding[i]!;
+      na += a.embedding[i]! ** 2;
+      nb += b.embedding[i]! ** 2;
+    }
+    return na > 0 && nb > 0 ? Math.max(0, dot / Math.sqrt(na * nb)) : 0;
+  }
+  return a.genre === b.genre ? 0.5 : 0;
+}
+
+export interface TrainingSet {
+  features: Float32Array;
+  rows: number;
+  /** −log of the relative cost per conversion: log(conversions / (spend × baseline rate)). */
+  relRate: Float32Array;
+  /** The creative's share of its ad set's conversions that day, times the number of ads. */
+  relShare: Float32Array;
+  /** Baseline conversions its spend would have bought: noisy rows count less. */
+  weights: Float32Array;
+  /** Day of each row (for held-out splits by day). */
+  dates: string[];
+}
+
+export interface TrainingOptions {
+  lookbackDays?: number;
+  objective?: Objective;
+  /** Artists of a market as of a date (popularity then), from the catalog as ingested. */
+  artistsAt: (market: string, date: string) => readonly ArtistInfo[];
+  templates: readonly TemplateInfo[];
+}
+
+/**
+ * Training rows of one market and day: each creative's features as they stood that morning (`mf`
+ * is built from earlier days only) and what the creative then did. Empty when the market has no
+ * baseline yet (its first day).
+ */
+export function dayTrainingRows(
+  mf: MarketFeatures,
+  date: string,
+  today: readonly CreativeDay[],
+): TrainingSet {
+  const objective = mf.window.objective;
+  const byId = new Map(mf.artists.map((a) => [a.id, a]));
+  const rows = mf.window.usable ? today.filter((r) => r.spend > 0 && byId.has(r.artistId)) : [];
+  const features = new Float32Array(rows.length * FEATURE_COUNT);
+  const relRate = new Float32Array(rows.length);
+  const relShare = new Float32Array(rows.length);
+  const weights = new Float32Array(rows.length);
+  const dayConversions = today.reduce((s, r) => s + conv(r, objective), 0);
+  rows.forEach((r, i) => {
+    mf.fill(features, i, byId.get(r.artistId)!, r.templateId, r.daysLive);
+    const expected = r.spend * mf.window.baseRate;
+    relRate[i] = Math.log((conv(r, objective) + 1) / (expected + 1));
+    relShare[i] = dayConversions > 0 ? (conv(r, objective) / dayConversions) * today.length : 1;
+    weights[i] = Math.log1p(expected);
+  });
+  return { features, rows: rows.length, relRate, relShare, weights, dates: rows.map(() => date) };
+}
+
+export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
+  const rows = sets.reduce((s, t) => s + t.rows, 0);
+  const out: TrainingSet = {
+    features: new Float32Array(rows * FEATURE_COUNT),
+    rows,
+    relRate: new Float32Array(rows),
+    relShare: new Float32Array(rows),
+    weights: new Float32Array(rows),
+    dates: [],
+  };
+  let at = 0;
+  for (const t of sets) {
+    out.features.set(t.features, at * FEATURE_COUNT);
+    out.relRate.set(t.relRate, at);
+    out.relShare.set(t.relShare, at);
+    out.weights.set(t.weights, at);
+    out.dates.push(...t.dates);
+    at += t.rows;
+  }
+  return out;
+}
+
+/** Training rows for every market and day of `history`, each from the days before it. */
+export function buildTrainingSet(history: readonly CreativeDay[], o: TrainingOptions): TrainingSet {
+  const lookback = o.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
+  const byMarketDay = new Map<string, Map<string, CreativeDay[]>>();
+  for (const r of history) {
+    let days = byMarketDay.get(r.market);
+    if (!days) byMarketDay.set(r.market, (days = new Map<string, CreativeDay[]>()));
+    const list = days.get(r.date) ?? [];
+    list.push(r);
+    days.set(r.date, list);
+  }
+  const sets: TrainingSet[] = [];
+  for (const [market, days] of byMarketDay) {
+    const sortedDays = [...days.keys()].sort();
+    for (const date of sortedDays) {
+      const from = addDays(date, -lookback);
+      const window = sortedDays.filter((d) => d >= from && d < date).flatMap((d) => days.get(d)!);
+      const mf = new MarketFeatures(o.artistsAt(market, date), o.templates, window, o.objective);
+      sets.push(dayTrainingRows(mf, date, days.get(date)!));
+    }
+  }
+  return concatTrainingSets(sets);
+}
+
+const conv = (r: CreativeDay, objective: Objective) =>
+  objective === 'subscriptions' ? r.subscriptions : r.registrations;

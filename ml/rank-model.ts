@@ -1,0 +1,262 @@
+// The ranking model: two XGBoost regressors over the same features, one for a creative's relative
+// conversion rate (minus log relative CPR) and one for its relative share of its ad set's
+// conversions, plus how uncertain the rate prediction is at each level of evidence. Trained on
+// held-out days for early stopping; saved as one JSON document for the model registry.
+import os from 'node:os';
+import { Booster, DMatrix } from './xgboost.ts';
+import { FEATURE_COUNT, FEATURE_MONOTONE, FEATURE_NAMES, type TrainingSet } from './features.ts';
+
+/** Index of the artist's evidence feature: the uncertainty table is binned on it. */
+const EVIDENCE = FEATURE_NAMES.indexOf('artist_evidence');
+/** Upper edges of the evidence bins (log1p of baseline conversions); the last bin is open. */
+const EVIDENCE_BINS = [0.01, 1, 2, 3, 4, 5];
+function binOf(evidence: number): number {
+  let b = 0;
+  while (b < EVIDENCE_BINS.length && evidence >= EVIDENCE_BINS[b]!) b++;
+  return b;
+}
+
+export interface RankModelParams {
+  /** Boosting rounds at most; early stopping on held-out days usually ends sooner. Default 100. */
+  rounds: number;
+  maxDepth: number;
+  eta: number;
+  /** Rounds without improvement on the held-out days before stopping. Default 25. */
+  earlyStoppingRounds: number;
+  /** Days at the end of the training range held out for early stopping. Default 2. */
+  validationDays: number;
+  /** Least (weighted) rows in a leaf: noisy daily rows need several to say anything. Default 3. */
+  minChildWeight: number;
+  /** L2 penalty on leaf values, in rows. Default 1. */
+  lambda: number;
+  threads: number;
+}
+
+export const DEFAULT_MODEL_PARAMS: RankModelParams = {
+  rounds: 100,
+  maxDepth: 3,
+  eta: 0.15,
+  earlyStoppingRounds: 25,
+  validationDays: 2,
+  minChildWeight: 3,
+  lambda: 1,
+  threads: Math.max(1, os.availableParallelism()),
+};
+
+export interface RankModelMeta {
+  features: readonly string[];
+  trainRows: number;
+  validationRows: number;
+  /** Weighted RMSE of the rate model on the held-out days (null without held-out days). */
+  validationRmse: number | null;
+  /** Same, for a model that always predicts the training mean: what the model must beat. */
+  baselineRmse: number | null;
+  /** Epistemic standard deviation of the rate prediction per evidence bin. */
+  sigmaByEvidence: number[];
+  rounds: { rate: number; share: number };
+  importance: Record<string, number>;
+}
+
+export interface Predictions {
+  /** Predicted log relative conversion rate (−log relative CPR). */
+  rate: Float32Array;
+  /** Predicted relative share of the ad set's conversions (1 = an equal share). */
+  share: Float32Array;
+  /** Uncertainty of `rate`. */
+  sigma: Float32Array;
+}
+
+export class RankModel {
+  private constructor(
+    private readonly rate: Booster,
+    private readonly share: Booster,
+    readonly meta: RankModelMeta,
+  ) {}
+
+  static train(set: TrainingSet, params: Partial<RankModelParams> = {}): RankModel {
+    const p = { ...DEFAULT_MODEL_PARAMS, ...params };
+    if (set.rows === 0) throw new Error('cannot train the ranking model on 0 rows');
+    const days = [...new Set(set.dates)].sort();
+    const cut = days.length > p.validationDays + 1 ? days[days.length - p.validationDays]! : null;
+    const trainIdx: number[] = [];
+    const validIdx: number[] = [];
+    set.dates.forEach((d, i) => (cut !== null && d >= cut ? validIdx : trainIdx).push(i));
+    const take = (src: Float32Array, idx: number[], width = 1) => {
+      const out = new Float32Array(idx.length * width);
+      idx.forEach((r, k) => out.set(src.subarray(r * width, r * width + width), k * width));
+      return out;
+    };
+    // Weights scaled to a mean of 1, so min_child_weight and lambda count rows, whatever the
+    // markets' volumes.
+    const meanWeight = set.weights.reduce((s, w) => s + w, 0) / set.rows || 1;
+    const matrix = (idx: number[], labels: Float32Array) =>
+      DMatrix.fromDense(take(set.features, idx, FEATURE_COUNT), idx.length, FEATURE_COUNT, {
+        labels: take(labels, idx),
+        weights: take(set.weights, idx).map((w) => w / meanWeight),
+        featureNames: [...FEATURE_NAMES],
+      });
+    const booster = {
+      objective: 'reg:squarederror',
+      tree_method: 'hist',
+      max_depth: p.maxDepth,
+      eta: p.eta,
+      min_child_weight: p.minChildWeight,
+      subsample: 0.8,
+      lambda: p.lambda,
+      nthread: p.threads,
+      seed: 0,
+      monotone_constraints: `(${FEATURE_NAMES.map((f) => FEATURE_MONOTONE[f]).join(',')})`,
+    };
+    const fit = (labels: Float32Array) => {
+      const dtrain = matrix(trainIdx, labels);
+      const dvalid = validIdx.length > 0 ? matrix(validIdx, labels) : null;
+      try {
+        return Booster.train(booster, dtrain, {
+          rounds: dvalid ? p.rounds : Math.min(p.rounds, 60),
+          evals: dvalid ? [{ name: 'valid', data: dvalid }] : [],
+          earlyStoppingRounds: dvalid ? p.earlyStoppingRounds : undefined,
+        }).booster;
+      } finally {
+        dtrain.free();
+        dvalid?.free();
+      }
+    };
+    const rate = fit(set.relRate);
+    const share = fit(set.relShare);
+
+    // Uncertainty: residual variance on the held-out days per evidence bin, less the noise floor
+    // that even the best-known creatives show (day-to-day delivery noise, not ignorance).
+    const evalIdx = validIdx.length > 0 ? validIdx : trainIdx;
+    const feats = take(set.features, evalIdx, FEATURE_COUNT);
+    const predicted = rate.predictDense(feats, evalIdx.length, FEATURE_COUNT);
+    const sums = EVIDENCE_BINS.map(() => ({ w: 0, se: 0 })).concat({ w: 0, se: 0 });
+    let se = 0;
+    let seBase = 0;
+    let wsum = 0;
+    const mean =
+      trainIdx.reduce((s, i) => s + set.relRate[i]! * set.weights[i]!, 0) /
+      Math.max(
+        1e-9,
+        trainIdx.reduce((s, i) => s + set.weights[i]!, 0),
+      );
+    evalIdx.forEach((r, k) => {
+      const err = predicted[k]! - set.relRate[r]!;
+      const w = Math.max(1e-6, set.weights[r]!);
+      const bin = sums[binOf(set.features[r * FEATURE_COUNT + EVIDENCE]!)]!;
+      bin.w += w;
+      bin.se += w * err * err;
+      se += w * err * err;
+      seBase += w * (mean - set.relRate[r]!) ** 2;
+      wsum += w;
+    });
+    const variance = sums.map((b) => (b.w > 0 ? b.se / b.w : NaN));
+    const known = variance.filter(Number.isFinite);
+    const floor = known.length > 0 ? Math.min(...known) : 0;
+    const overall = wsum > 0 ? se / wsum : 0.25;
+    const sigmaByEvidence = variance.map((v) =>
+      Math.sqrt(Math.max(0, (Number.isFinite(v) ? v : overall) - floor)),
+    );
+    // Less evidence never means more certainty.
+    for (let b = sigmaByEvidence.length - 2; b >= 0; b--) {
+      sigmaByEvidence[b] = Math.max(sigmaByEvidence[b]!, sigmaByEvidence[b + 1]!);
+    }
+    return new RankModel(rate, share, {
+      features: [...FEATURE_NAMES],
+      trainRows: trainIdx.length,
+      validationRows: validIdx.length,
+      validationRmse: validIdx.length > 0 ? Math.sqrt(se / wsum) : null,
+      baselineRmse: validIdx.length > 0 ? Math.sqrt(seBase / wsum) : null,
+      sigmaByEvidence,
+      rounds: { rate: rate.boostedRounds(), share: share.boostedRounds() },
+      importance: rate.featureImportance('gain'),
+    });
+  }
+
+  predict(features: Float32Array, rows: number): Predictions {
+    return { ...this.predictRate(features, rows), share: this.predictShare(features, rows) };
+  }
+
+  /** The rate and its uncertainty only: the cheap first pass over every candidate. */
+  predictRate(features: Float32Array, rows: number): Omit<Predictions, 'share'> {
+    // In-place prediction: no DMatrix copy of a million candidate rows.
+    const sigma = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      sigma[r] = this.meta.sigmaByEvidence[binOf(features[r * FEATURE_COUNT + EVIDENCE]!)]!;
+    }
+    return { rate: this.rate.predictDense(features, rows, FEATURE_COUNT), sigma };
+  }
+
+  predictShare(features: Float32Array, rows: number): Float32Array {
+    return this.share.predictDense(features, rows, FEATURE_COUNT);
+  }
+
+  /** Per-feature contributions (SHAP) of the rate prediction for the given rows, by feature name. */
+  explain(features: Float32Array, rows: number): Array<Record<string, number>> {
+    const data = DMatrix.fromDense(features, rows, FEATURE_COUNT, {
+      featureNames: [...FEATURE_NAMES],
+    });
+    try {
+      const c = this.rate.contributions(data);
+      const width = FEATURE_COUNT + 1;
+      return Array.from({ length: rows }, (_, r) => {
+        const out: Record<string, number> = {};
+        FEATURE_NAMES.forEach((n, f) => {
+          const v = c[r * width + f]!;
+          if (v !== 0) out[n] = v;
+        });
+        out.bias = c[r * width + FEATURE_COUNT]!;
+        return out;
+      });
+    } finally {
+      data.free();
+    }
+  }
+
+  /**
+   * One JSON document: the metadata and both boosters. The boosters stay strings: XGBoost tells
+   * 1.0 from 1, which a JSON.parse round trip would not.
+   */
+  toJson(): string {
+    return JSON.stringify({
+      format: 'adloop-rank-model/1',
+      meta: this.meta,
+      rate: this.rate.saveJson(),
+      share: this.share.saveJson(),
+    });
+  }
+
+  static fromJson(json: string): RankModel {
+    const doc = JSON.parse(json) as {
+      format?: string;
+      meta?: RankModelMeta;
+      rate?: unknown;
+      share?: unknown;
+    };
+    if (
+      doc.format !== 'adloop-rank-model/1' ||
+      !doc.meta ||
+      typeof doc.rate !== 'string' ||
+      typeof doc.share !== 'string'
+    ) {
+      throw new Error(`not an adloop ranking model (format ${String(doc.format)})`);
+    }
+    const missing = FEATURE_NAMES.filter((f) => !doc.meta!.features.includes(f));
+    if (missing.length > 0 || doc.meta.features.length !== FEATURE_COUNT) {
+      throw new Error(
+        `ranking model was trained on other features (missing ${missing.join(', ') || 'none'}; ${doc.meta.features.length} vs ${FEATURE_COUNT})`,
+      );
+    }
+    const rate = Booster.loadJson(doc.rate);
+    try {
+      return new RankModel(rate, Booster.loadJson(doc.share), doc.meta);
+    } catch (err) {
+      rate.free();
+      throw err;
+    }
+  }
+
+  free() {
+    this.rate.free();
+    this.share.free();
+  }
+}

@@ -1,0 +1,128 @@
+// Ranking a market's candidates with the model: build every artist x template candidate's features,
+// predict, combine the predictions into one score per objective, then pick a diverse slate with a
+// share of exploration. Pure apart from the model: the daily loop and the policy benchmark share it.
+import {
+  FEATURE_COUNT,
+  MarketFeatures,
+  artistSimilarity,
+  type ArtistInfo,
+  type CreativeDay,
+  type Objective,
+  type TemplateInfo,
+} from './features.ts';
+import type { RankModel } from './rank-model.ts';
+import { selectSlate, topK, type SelectOptions } from './select.ts';
+
+/** Candidates the share model scores after the rate model's first pass. */
+const SHORTLIST = 2000;
+
+/** How the two predictions make one score. */
+export interface ScoreWeights {
+  /** Weight of the relative conversion rate (the inverse of relative CPR). */
+  rate: number;
+  /** Weight of the relative share of the ad set's conversions. */
+  share: number;
+}
+
+/** Default weights per objective; both objectives value cheap conversions most. */
+export const DEFAULT_SCORE_WEIGHTS: Record<Objective, ScoreWeights> = {
+  registrations: { rate: 0.75, share: 0.25 },
+  subscriptions: { rate: 0.75, share: 0.25 },
+};
+
+export interface ModelRankInput {
+  artists: readonly ArtistInfo[];
+  templates: readonly TemplateInfo[];
+  /** The market's creative-days over the lookback window before the ranked day. */
+  lookback: readonly CreativeDay[];
+  /** Creatives running now, by pairKey, with the days each will have been live on the ranked day. */
+  live: ReadonlyMap<string, number>;
+  model: RankModel;
+  objective?: Objective;
+  weights?: ScoreWeights;
+  select: SelectOptions;
+}
+
+export interface ModelRankedItem {
+  artistId: string;
+  templateId: string;
+  score: number;
+  sigma: number;
+  mode: 'exploit' | 'explore';
+  probability: number;
+  /** Feature contributions to the rate prediction, plus the diversity term. */
+  reasons: Record<string, number>;
+}
+
+/** Features of every artist x template candidate of a market, in artist-major order. */
+export function candidateFeatures(
+  mf: MarketFeatures,
+  templates: readonly TemplateInfo[],
+  live: ReadonlyMap<string, number>,
+): Float32Array {
+  const out = new Float32Array(mf.artists.length * templates.length * FEATURE_COUNT);
+  mf.fillCandidates(out, templates, live);
+  return out;
+}
+
+export function rankWithModel(input: ModelRankInput): ModelRankedItem[] {
+  const objective = input.objective ?? 'registrations';
+  const w = input.weights ?? DEFAULT_SCORE_WEIGHTS[objective];
+  const mf = new MarketFeatures(input.artists, input.templates, input.lookback, objective);
+  const features = candidateFeatures(mf, input.templates, input.live);
+  const nt = input.templates.length;
+  const rows = input.artists.length * nt;
+  // Two passes: the rate model over every candidate, then the share model only over those the
+  // rate could put on the slate (a market can have a million candidates).
+  const first = input.model.predictRate(features, rows);
+  const optimistic = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) optimistic[r] = first.rate[r]! + 2 * first.sigma[r]!;
+  const shortlist = topK(optimistic, Math.min(rows, SHORTLIST));
+  const shortFeatures = new Float32Array(shortlist.length * FEATURE_COUNT);
+  shortlist.forEach((r, k) =>
+    shortFeatures.set(
+      features.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT),
+      k * FEATURE_COUNT,
+    ),
+  );
+  const share = input.model.predictShare(shortFeatures, shortlist.length);
+  const score = new Float32Array(shortlist.length);
+  const sigma = new Float32Array(shortlist.length);
+  shortlist.forEach((r, k) => {
+    const rate = Math.exp(first.rate[r]!);
+    score[k] = w.rate * rate + w.share * Math.max(0, share[k]!);
+    // Delta method: the rate term's spread on the score's scale.
+    sigma[k] = w.rate * rate * first.sigma[r]!;
+  });
+  const artistOf = (k: number) => input.artists[Math.floor(shortlist[k]! / nt)]!;
+  const templateOf = (k: number) => input.templates[shortlist[k]! % nt]!.id;
+  const slate = selectSlate(
+    {
+      score,
+      sigma,
+      // The same artist counts most, then similar artists, then the same template.
+      similarity: (i, j) =>
+        0.75 * artistSimilarity(artistOf(i), artistOf(j)) +
+        0.25 * (templateOf(i) === templateOf(j) ? 1 : 0),
+    },
+    input.select,
+  );
+  // Explain only what was picked: contributions cost far more than predictions.
+  const picked = new Float32Array(slate.length * FEATURE_COUNT);
+  slate.forEach((s, k) =>
+    picked.set(
+      shortFeatures.subarray(s.index * FEATURE_COUNT, (s.index + 1) * FEATURE_COUNT),
+      k * FEATURE_COUNT,
+    ),
+  );
+  const reasons = slate.length > 0 ? input.model.explain(picked, slate.length) : [];
+  return slate.map((s, k) => ({
+    artistId: artistOf(s.index).id,
+    templateId: templateOf(s.index),
+    score: score[s.index]!,
+    sigma: sigma[s.index]!,
+    mode: s.mode,
+    probability: s.probability,
+    reasons: { ...reasons[k], diversity: s.diversity },
+  }));
+}
