@@ -435,6 +435,27 @@ export function dayTrainingRows(
   return { features, rows: rows.length, relRate, relShare, weights, dates: rows.map(() => date) };
 }
 
+/** The rows of `set` whose day passes `keep` (a split by day, e.g. held-out days). */
+export function trainingRowsWhere(set: TrainingSet, keep: (date: string) => boolean): TrainingSet {
+  const idx = set.dates.flatMap((d, i) => (keep(d) ? [i] : []));
+  const features = new Float32Array(idx.length * FEATURE_COUNT);
+  idx.forEach((r, k) =>
+    features.set(
+      set.features.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT),
+      k * FEATURE_COUNT,
+    ),
+  );
+  const pick = (a: Float32Array) => Float32Array.from(idx, (i) => a[i]!);
+  return {
+    features,
+    rows: idx.length,
+    relRate: pick(set.relRate),
+    relShare: pick(set.relShare),
+    weights: pick(set.weights),
+    dates: idx.map((i) => set.dates[i]!),
+  };
+}
+
 export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
   const rows = sets.reduce((s, t) => s + t.rows, 0);
   const out: TrainingSet = {

@@ -4,7 +4,13 @@
 // held-out days for early stopping; saved as one JSON document for the model registry.
 import os from 'node:os';
 import { Booster, DMatrix } from './xgboost.ts';
-import { FEATURE_COUNT, FEATURE_MONOTONE, FEATURE_NAMES, type TrainingSet } from './features.ts';
+import {
+  FEATURE_COUNT,
+  FEATURE_MONOTONE,
+  FEATURE_NAMES,
+  trainingRowsWhere,
+  type TrainingSet,
+} from './features.ts';
 
 /** Index of the artist's evidence feature: the uncertainty table is binned on it. */
 const EVIDENCE = FEATURE_NAMES.indexOf('artist_evidence');
@@ -78,21 +84,15 @@ export class RankModel {
     if (set.rows === 0) throw new Error('cannot train the ranking model on 0 rows');
     const days = [...new Set(set.dates)].sort();
     const cut = days.length > p.validationDays + 1 ? days[days.length - p.validationDays]! : null;
-    const trainIdx: number[] = [];
-    const validIdx: number[] = [];
-    set.dates.forEach((d, i) => (cut !== null && d >= cut ? validIdx : trainIdx).push(i));
-    const take = (src: Float32Array, idx: number[], width = 1) => {
-      const out = new Float32Array(idx.length * width);
-      idx.forEach((r, k) => out.set(src.subarray(r * width, r * width + width), k * width));
-      return out;
-    };
+    const trainSet = trainingRowsWhere(set, (d) => cut === null || d < cut);
+    const validSet = cut === null ? null : trainingRowsWhere(set, (d) => d >= cut);
     // Weights scaled to a mean of 1, so min_child_weight and lambda count rows, whatever the
     // markets' volumes.
     const meanWeight = set.weights.reduce((s, w) => s + w, 0) / set.rows || 1;
-    const matrix = (idx: number[], labels: Float32Array) =>
-      DMatrix.fromDense(take(set.features, idx, FEATURE_COUNT), idx.length, FEATURE_COUNT, {
-        labels: take(labels, idx),
-        weights: take(set.weights, idx).map((w) => w / meanWeight),
+    const matrix = (rows: TrainingSet, labels: Float32Array) =>
+      DMatrix.fromDense(rows.features, rows.rows, FEATURE_COUNT, {
+        labels,
+        weights: rows.weights.map((w) => w / meanWeight),
         featureNames: [...FEATURE_NAMES],
       });
     const booster = {
@@ -107,9 +107,9 @@ export class RankModel {
       seed: 0,
       monotone_constraints: `(${FEATURE_NAMES.map((f) => FEATURE_MONOTONE[f]).join(',')})`,
     };
-    const fit = (labels: Float32Array) => {
-      const dtrain = matrix(trainIdx, labels);
-      const dvalid = validIdx.length > 0 ? matrix(validIdx, labels) : null;
+    const fit = (label: 'relRate' | 'relShare') => {
+      const dtrain = matrix(trainSet, trainSet[label]);
+      const dvalid = validSet ? matrix(validSet, validSet[label]) : null;
       try {
         return Booster.train(booster, dtrain, {
           rounds: dvalid ? p.rounds : Math.min(p.rounds, 60),
@@ -121,34 +121,34 @@ export class RankModel {
         dvalid?.free();
       }
     };
-    const rate = fit(set.relRate);
-    const share = fit(set.relShare);
+    const rate = fit('relRate');
+    const share = fit('relShare');
 
     // Uncertainty: residual variance on the held-out days per evidence bin, less the noise floor
     // that even the best-known creatives show (day-to-day delivery noise, not ignorance).
-    const evalIdx = validIdx.length > 0 ? validIdx : trainIdx;
-    const feats = take(set.features, evalIdx, FEATURE_COUNT);
-    const predicted = rate.predictDense(feats, evalIdx.length, FEATURE_COUNT);
+    const evalSet = validSet ?? trainSet;
+    const predicted = rate.predictDense(evalSet.features, evalSet.rows, FEATURE_COUNT);
     const sums = EVIDENCE_BINS.map(() => ({ w: 0, se: 0 })).concat({ w: 0, se: 0 });
     let se = 0;
     let seBase = 0;
     let wsum = 0;
-    const mean =
-      trainIdx.reduce((s, i) => s + set.relRate[i]! * set.weights[i]!, 0) /
-      Math.max(
-        1e-9,
-        trainIdx.reduce((s, i) => s + set.weights[i]!, 0),
-      );
-    evalIdx.forEach((r, k) => {
-      const err = predicted[k]! - set.relRate[r]!;
-      const w = Math.max(1e-6, set.weights[r]!);
-      const bin = sums[binOf(set.features[r * FEATURE_COUNT + EVIDENCE]!)]!;
+    let trainWeight = 0;
+    let mean = 0;
+    for (let i = 0; i < trainSet.rows; i++) {
+      mean += trainSet.relRate[i]! * trainSet.weights[i]!;
+      trainWeight += trainSet.weights[i]!;
+    }
+    mean /= Math.max(1e-9, trainWeight);
+    for (let r = 0; r < evalSet.rows; r++) {
+      const err = predicted[r]! - evalSet.relRate[r]!;
+      const w = Math.max(1e-6, evalSet.weights[r]!);
+      const bin = sums[binOf(evalSet.features[r * FEATURE_COUNT + EVIDENCE]!)]!;
       bin.w += w;
       bin.se += w * err * err;
       se += w * err * err;
-      seBase += w * (mean - set.relRate[r]!) ** 2;
+      seBase += w * (mean - evalSet.relRate[r]!) ** 2;
       wsum += w;
-    });
+    }
     const variance = sums.map((b) => (b.w > 0 ? b.se / b.w : NaN));
     const known = variance.filter(Number.isFinite);
     const floor = known.length > 0 ? Math.min(...known) : 0;
@@ -162,10 +162,10 @@ export class RankModel {
     }
     return new RankModel(rate, share, {
       features: [...FEATURE_NAMES],
-      trainRows: trainIdx.length,
-      validationRows: validIdx.length,
-      validationRmse: validIdx.length > 0 ? Math.sqrt(se / wsum) : null,
-      baselineRmse: validIdx.length > 0 ? Math.sqrt(seBase / wsum) : null,
+      trainRows: trainSet.rows,
+      validationRows: validSet?.rows ?? 0,
+      validationRmse: validSet ? Math.sqrt(se / wsum) : null,
+      baselineRmse: validSet ? Math.sqrt(seBase / wsum) : null,
       sigmaByEvidence,
       rounds: { rate: rate.boostedRounds(), share: share.boostedRounds() },
       importance: rate.featureImportance('gain'),

@@ -13,8 +13,8 @@ import {
 } from '../../db/models.repository.ts';
 import {
   DEFAULT_LOOKBACK_DAYS,
-  FEATURE_COUNT,
   buildTrainingSet,
+  trainingRowsWhere,
   type ArtistInfo,
   type TrainingSet,
 } from '../../ml/features.ts';
@@ -37,26 +37,6 @@ export function heldOutRmse(model: RankModel, set: TrainingSet): number {
     w += set.weights[i]!;
   }
   return w > 0 ? Math.sqrt(se / w) : NaN;
-}
-
-function subset(set: TrainingSet, keep: (date: string) => boolean): TrainingSet {
-  const idx = set.dates.flatMap((d, i) => (keep(d) ? [i] : []));
-  const features = new Float32Array(idx.length * FEATURE_COUNT);
-  idx.forEach((r, k) =>
-    features.set(
-      set.features.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT),
-      k * FEATURE_COUNT,
-    ),
-  );
-  const pick = (a: Float32Array) => Float32Array.from(idx, (i) => a[i]!);
-  return {
-    features,
-    rows: idx.length,
-    relRate: pick(set.relRate),
-    relShare: pick(set.relShare),
-    weights: pick(set.weights),
-    dates: idx.map((i) => set.dates[i]!),
-  };
 }
 
 export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
@@ -108,7 +88,7 @@ export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
         templates: templateInfos(config.TEMPLATES_DIR),
         objective: config.RANKING_OBJECTIVE,
       });
-      const windowed = subset(all, (d) => d >= from);
+      const windowed = trainingRowsWhere(all, (d) => d >= from);
       if (windowed.rows < MIN_TRAINING_ROWS) {
         return {
           trained: false,
@@ -120,8 +100,8 @@ export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
       }
       const days = [...new Set(windowed.dates)].sort();
       const cut = days.length > HELD_OUT_DAYS + 2 ? days[days.length - HELD_OUT_DAYS]! : null;
-      const train = cut ? subset(windowed, (d) => d < cut) : windowed;
-      const heldOut = cut ? subset(windowed, (d) => d >= cut) : null;
+      const train = cut ? trainingRowsWhere(windowed, (d) => d < cut) : windowed;
+      const heldOut = cut ? trainingRowsWhere(windowed, (d) => d >= cut) : null;
       const challenger = RankModel.train(train);
       try {
         const metrics: Record<string, number> = {

@@ -9,6 +9,7 @@ import type {
   RankStageResult,
 } from '../../core/types.ts';
 import { addDays } from '../../core/dates.ts';
+import { popularityAsOf } from '../../db/catalog.repository.ts';
 import { keyed } from '../../core/random.ts';
 import { latestPerformanceBefore, creativeDays } from '../../db/metrics.repository.ts';
 import { championModel } from '../../db/models.repository.ts';
@@ -42,7 +43,8 @@ export function createRankActivities({ db, config, fx }: ActivityDeps) {
   const limit = config.ADS_PER_MARKET * STORED_RANKING_FACTOR;
 
   async function heuristic(market: string, date: string, usePerformance: boolean) {
-    const artists = await artistsAsOf(db, market, date);
+    // The heuristic needs no trend: one popularity read, not the model's two.
+    const artists = await popularityAsOf(db, market, date);
     if (artists.length === 0)
       throw new Error(`no artists with popularity in market ${market}; ingest the catalog first`);
     const perf = usePerformance ? await latestPerformanceBefore(db, market, date) : [];
