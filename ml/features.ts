@@ -57,6 +57,7 @@ export const FEATURE_NAMES = [
   'theme',
   'market_evidence',
   'artist_posterior',
+  'taste_fit',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -83,12 +84,18 @@ export const FEATURE_MONOTONE: Record<FeatureName, -1 | 0 | 1> = {
   theme: 0,
   market_evidence: 0,
   artist_posterior: 1,
+  taste_fit: 1,
 };
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<FeatureName, number>;
 
 /** Observed creative-days an artist's prior counts as (see MarketFeatures.posterior). */
 const PRIOR_DAYS = 2;
+
+/** Observed artists a market needs before its taste over the embedding space is fitted. */
+const MIN_TASTE_ARTISTS = 8;
+/** Ridge penalty of the taste fit, in units of evidence (log1p baseline conversions). */
+const TASTE_RIDGE = 4;
 
 /** Default days of delivery the features look back over. */
 export const DEFAULT_LOOKBACK_DAYS = 28;
@@ -200,6 +207,9 @@ export function categoryCode(value: string): number {
 export class MarketFeatures {
   readonly window: MarketWindow;
   private readonly similar = new Map<string, number>();
+  /** Each artist's rate as the market's taste over the embedding space predicts it, by index. */
+  private readonly taste: Float32Array;
+  private readonly artistIndex = new Map<string, number>();
   private readonly themeCode = new Map<string, number>();
   private readonly templateCache = new Map<string, [number, number, number]>();
 
@@ -212,7 +222,62 @@ export class MarketFeatures {
     const genreOf = new Map(artists.map((a) => [a.id, a.genre]));
     this.window = new MarketWindow(lookbackRows, (id) => genreOf.get(id), objective);
     for (const t of templates) this.themeCode.set(t.id, categoryCode(t.theme));
+    artists.forEach((a, i) => this.artistIndex.set(a.id, i));
     this.computeSimilar();
+    this.taste = this.fitTaste();
+  }
+
+  /**
+   * The market's taste as a direction in the catalog's similarity space: a weighted ridge
+   * regression of the observed artists' rates on popularity and their unit embeddings, predicted
+   * for every artist. Unlike the similar-artist average it generalises across genres and to regions
+   * of the space nobody has tried yet. NaN for every artist when the catalog has no embeddings or
+   * too few artists have been observed.
+   */
+  private fitTaste(): Float32Array {
+    const n = this.artists.length;
+    const out = new Float32Array(n).fill(NaN);
+    const dims = this.artists.find((a) => a.embedding)?.embedding?.length ?? 0;
+    if (dims === 0 || !this.window.usable) return out;
+    const p = dims + 2; // intercept, popularity, the unit embedding
+    const x = new Float64Array(p);
+    const design = (a: ArtistInfo) => {
+      const e = a.embedding;
+      if (!e || e.length !== dims) return false;
+      let norm = 0;
+      for (let i = 0; i < dims; i++) norm += e[i]! * e[i]!;
+      norm = Math.sqrt(norm) || 1;
+      x[0] = 1;
+      x[1] = a.popularity;
+      for (let i = 0; i < dims; i++) x[i + 2] = e[i]! / norm;
+      return true;
+    };
+    const xtx = new Float64Array(p * p);
+    const xty = new Float64Array(p);
+    let observed = 0;
+    for (const a of this.artists) {
+      const t = this.window.byArtist.get(a.id);
+      const y = this.window.logRelRate(t);
+      if (!Number.isFinite(y) || !design(a)) continue;
+      const w = this.window.evidence(t);
+      for (let i = 0; i < p; i++) {
+        xty[i]! += w * x[i]! * y;
+        for (let j = 0; j < p; j++) xtx[i * p + j]! += w * x[i]! * x[j]!;
+      }
+      observed++;
+    }
+    if (observed < MIN_TASTE_ARTISTS) return out;
+    // The intercept is free; every slope is shrunk towards zero.
+    for (let i = 1; i < p; i++) xtx[i * p + i]! += TASTE_RIDGE;
+    const beta = solveSymmetric(xtx, xty, p);
+    if (!beta) return out;
+    this.artists.forEach((a, k) => {
+      if (!design(a)) return;
+      let v = 0;
+      for (let i = 0; i < p; i++) v += beta[i]! * x[i]!;
+      out[k] = v;
+    });
+    return out;
   }
 
   /**
@@ -329,6 +394,8 @@ export class MarketFeatures {
     out[o + F.similar_log_rel_rate] = this.similar.get(artist.id) ?? NaN;
     out[o + F.market_evidence] = w.evidence(w.totals);
     out[o + F.artist_posterior] = this.posterior(artist, at);
+    const k = this.artistIndex.get(artist.id);
+    out[o + F.taste_fit] = k === undefined ? NaN : this.taste[k]!;
   }
 
   /** Template features of a never-shown pair: no pair evidence, a new ad. */
@@ -367,6 +434,34 @@ export class MarketFeatures {
     out[o + F.pair_evidence] = w.evidence(pt);
     out[o + F.days_live] = daysLive;
   }
+}
+
+/** Solves A·x = b for a small symmetric positive definite A (row-major) by Cholesky; null if singular. */
+export function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i * n + j]!;
+      for (let k = 0; k < j; k++) sum -= l[i * n + k]! * l[j * n + k]!;
+      if (i === j) {
+        if (sum <= 1e-12) return null;
+        l[i * n + i] = Math.sqrt(sum);
+      } else l[i * n + j] = sum / l[j * n + j]!;
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = b[i]!;
+    for (let k = 0; k < i; k++) sum -= l[i * n + k]! * y[k]!;
+    y[i] = sum / l[i * n + i]!;
+  }
+  const out = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i]!;
+    for (let k = i + 1; k < n; k++) sum -= l[k * n + i]! * out[k]!;
+    out[i] = sum / l[i * n + i]!;
+  }
+  return out;
 }
 
 /** Cosine similarity of two artists' embeddings; genre equality when either has none. */

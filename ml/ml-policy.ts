@@ -26,7 +26,7 @@ export interface MlPolicyOptions {
   /** Diversity weight (0..1). Default 0.15. */
   diversity?: number;
   lookbackDays?: number;
-  /** Rows needed before the first model is trained: fewer is noise. Default 100. */
+  /** Rows needed before the first model is trained. Default 30: one morning of ten markets; the monotone constraints keep so small a model sensible. */
   minTrainingRows?: number;
   params?: Partial<RankModelParams>;
 }
@@ -61,7 +61,7 @@ export function mlPolicy(seed: number, o: MlPolicyOptions = {}): Policy {
         builtDays.add(k);
       }
       const set = concatTrainingSets(rowsByDay);
-      if (set.rows < (o.minTrainingRows ?? 100)) return;
+      if (set.rows < (o.minTrainingRows ?? 30)) return;
       model?.free();
       model = RankModel.train(set, o.params);
     },
