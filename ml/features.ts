@@ -53,7 +53,6 @@ export const FEATURE_NAMES = [
   'template_log_rel_rate',
   'template_evidence',
   'genre_log_rel_rate',
-  'similar_log_rel_rate',
   'theme',
   'market_evidence',
   'artist_posterior',
@@ -80,7 +79,6 @@ export const FEATURE_MONOTONE: Record<FeatureName, -1 | 0 | 1> = {
   template_log_rel_rate: 1,
   template_evidence: 0,
   genre_log_rel_rate: 1,
-  similar_log_rel_rate: 1,
   theme: 0,
   market_evidence: 0,
   artist_posterior: 1,
@@ -202,11 +200,10 @@ export function categoryCode(value: string): number {
 
 /**
  * Everything about one market on one date that does not depend on the candidate: the window and the
- * artists' similar artists' performance. Build once, then fill rows.
+ * market's taste over the artist embedding space. Build once, then fill rows.
  */
 export class MarketFeatures {
   readonly window: MarketWindow;
-  private readonly similar = new Map<string, number>();
   /** Each artist's rate as the market's taste over the embedding space predicts it, by index. */
   private readonly taste: Float32Array;
   private readonly artistIndex = new Map<string, number>();
@@ -223,15 +220,14 @@ export class MarketFeatures {
     this.window = new MarketWindow(lookbackRows, (id) => genreOf.get(id), objective);
     for (const t of templates) this.themeCode.set(t.id, categoryCode(t.theme));
     artists.forEach((a, i) => this.artistIndex.set(a.id, i));
-    this.computeSimilar();
     this.taste = this.fitTaste();
   }
 
   /**
    * The market's taste as a direction in the catalog's similarity space: a weighted ridge
    * regression of the observed artists' rates on popularity and their unit embeddings, predicted
-   * for every artist. Unlike the similar-artist average it generalises across genres and to regions
-   * of the space nobody has tried yet. NaN for every artist when the catalog has no embeddings or
+   * for every artist: how artists like this one did. It generalises across genres and to regions of
+   * the space nobody has tried yet, and costs O(artists x dims²) however much has been observed. NaN for every artist when the catalog has no embeddings or
    * too few artists have been observed.
    */
   private fitTaste(): Float32Array {
@@ -280,67 +276,20 @@ export class MarketFeatures {
     return out;
   }
 
-  /**
-   * Performance of each artist's nearest observed neighbours in the same genre (by embedding
-   * distance when the catalog has embeddings), never counting the artist itself. Only observed
-   * artists contribute, so this costs (artists x observed artists in the genre), not artists².
-   */
-  private computeSimilar() {
-    interface Peers {
-      list: ArtistInfo[];
-      rates: number[];
-      weights: number[];
-      emb: Float64Array | null;
-    }
-    const byGenre = new Map<string, Peers>();
-    const dims = this.artists.find((a) => a.embedding)?.embedding?.length ?? 0;
-    for (const a of this.artists) {
-      const t = this.window.byArtist.get(a.id);
-      const rate = this.window.logRelRate(t);
-      if (!Number.isFinite(rate)) continue;
-      let g = byGenre.get(a.genre);
-      if (!g) byGenre.set(a.genre, (g = { list: [], rates: [], weights: [], emb: null }));
-      g.list.push(a);
-      g.rates.push(rate);
-      g.weights.push(this.window.evidence(t));
-    }
-    if (byGenre.size === 0) return;
-    // Peers' embeddings packed once per genre: the inner loop below runs artists x peers times.
-    for (const g of byGenre.values()) {
-      if (dims > 0 && g.list.every((a) => a.embedding?.length === dims)) {
-        g.emb = new Float64Array(g.list.length * dims);
-        g.list.forEach((a, k) => g.emb!.set(a.embedding!, k * dims));
-      }
-    }
-    for (const a of this.artists) {
-      const g = byGenre.get(a.genre);
-      if (!g) continue;
-      const e = g.emb && a.embedding?.length === dims ? a.embedding : null;
-      let sum = 0;
-      let wsum = 0;
-      for (let k = 0; k < g.list.length; k++) {
-        if (g.list[k] === a) continue;
-        let w = g.weights[k]!;
-        if (e) {
-          let d2 = 0;
-          for (let i = 0, o = k * dims; i < dims; i++, o++) d2 += (e[i]! - g.emb![o]!) ** 2;
-          w *= Math.exp(-d2 / dims);
-        }
-        sum += w * g.rates[k]!;
-        wsum += w;
-      }
-      if (wsum > 0) this.similar.set(a.id, sum / wsum);
-    }
+  private tasteOf(artist: ArtistInfo): number {
+    const k = this.artistIndex.get(artist.id);
+    return k === undefined ? NaN : this.taste[k]!;
   }
 
   /**
-   * The artist's rate shrunk towards what its similar artists (else its genre, else the market)
-   * did, as in empirical Bayes: each observed day counts as much as `PRIOR_DAYS` of the prior.
+   * The artist's rate shrunk towards what the market's taste predicts for it (else its genre's
+   * rate, else the market's), as in empirical Bayes: each observed day counts as much as `PRIOR_DAYS` of the prior.
    */
   private posterior(artist: ArtistInfo, t: Totals | undefined): number {
     const w = this.window;
     if (!w.usable) return NaN;
-    let prior = this.similar.get(artist.id) ?? w.logRelRate(w.byGenre.get(artist.genre));
+    let prior = this.tasteOf(artist);
+    if (!Number.isFinite(prior)) prior = w.logRelRate(w.byGenre.get(artist.genre));
     if (!Number.isFinite(prior)) prior = 0;
     const own = w.logRelRate(t);
     if (!t || !Number.isFinite(own)) return prior;
@@ -391,11 +340,9 @@ export class MarketFeatures {
     out[o + F.artist_log_rel_ctr] = w.logRelCtr(at);
     out[o + F.artist_log_rel_cvr] = w.logRelCvr(at);
     out[o + F.genre_log_rel_rate] = w.logRelRate(w.byGenre.get(artist.genre));
-    out[o + F.similar_log_rel_rate] = this.similar.get(artist.id) ?? NaN;
     out[o + F.market_evidence] = w.evidence(w.totals);
     out[o + F.artist_posterior] = this.posterior(artist, at);
-    const k = this.artistIndex.get(artist.id);
-    out[o + F.taste_fit] = k === undefined ? NaN : this.taste[k]!;
+    out[o + F.taste_fit] = this.tasteOf(artist);
   }
 
   /** Template features of a never-shown pair: no pair evidence, a new ad. */
