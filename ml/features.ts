@@ -206,9 +206,13 @@ export class MarketFeatures {
   readonly window: MarketWindow;
   /** Each artist's rate as the market's taste over the embedding space predicts it, by index. */
   private readonly taste: Float32Array;
-  private readonly artistIndex = new Map<string, number>();
+  /** Each artist's totals over the window, by index; undefined when it was not shown. */
+  private readonly observed: Array<Totals | undefined>;
+  private readonly genreRate = new Map<string, number>();
+  private readonly marketEvidence: number;
   private readonly themeCode = new Map<string, number>();
   private readonly templateCache = new Map<string, [number, number, number]>();
+  private index: Map<string, number> | null = null;
 
   constructor(
     readonly artists: readonly ArtistInfo[],
@@ -216,19 +220,24 @@ export class MarketFeatures {
     lookbackRows: readonly CreativeDay[],
     objective: Objective = 'registrations',
   ) {
-    const genreOf = new Map(artists.map((a) => [a.id, a.genre]));
-    this.window = new MarketWindow(lookbackRows, (id) => genreOf.get(id), objective);
+    // Only the window's artists need their genre looked up: a market can have 100,000 artists.
+    const shown = new Set(lookbackRows.map((r) => r.artistId));
+    const genreOf = new Map<string, string>();
+    for (const a of artists) if (shown.has(a.id)) genreOf.set(a.id, a.genre);
+    const w = (this.window = new MarketWindow(lookbackRows, (id) => genreOf.get(id), objective));
+    this.observed = artists.map((a) => (genreOf.has(a.id) ? w.byArtist.get(a.id) : undefined));
+    for (const [genre, t] of w.byGenre) this.genreRate.set(genre, w.logRelRate(t));
+    this.marketEvidence = w.evidence(w.totals);
     for (const t of templates) this.themeCode.set(t.id, categoryCode(t.theme));
-    artists.forEach((a, i) => this.artistIndex.set(a.id, i));
     this.taste = this.fitTaste();
   }
 
   /**
    * The market's taste as a direction in the catalog's similarity space: a weighted ridge
    * regression of the observed artists' rates on popularity and their unit embeddings, predicted
-   * for every artist: how artists like this one did. It generalises across genres and to regions of
-   * the space nobody has tried yet, and costs O(artists x dims²) however much has been observed. NaN for every artist when the catalog has no embeddings or
-   * too few artists have been observed.
+   * for every artist: how artists like this one did. It generalises across genres and to regions
+   * of the space nobody has tried yet, and costs O(artists x dims) however much has been observed.
+   * NaN for every artist when the catalog has no embeddings or too few artists have been observed.
    */
   private fitTaste(): Float32Array {
     const n = this.artists.length;
@@ -251,17 +260,17 @@ export class MarketFeatures {
     const xtx = new Float64Array(p * p);
     const xty = new Float64Array(p);
     let observed = 0;
-    for (const a of this.artists) {
-      const t = this.window.byArtist.get(a.id);
+    this.artists.forEach((a, k) => {
+      const t = this.observed[k];
       const y = this.window.logRelRate(t);
-      if (!Number.isFinite(y) || !design(a)) continue;
+      if (!Number.isFinite(y) || !design(a)) return;
       const w = this.window.evidence(t);
       for (let i = 0; i < p; i++) {
         xty[i]! += w * x[i]! * y;
         for (let j = 0; j < p; j++) xtx[i * p + j]! += w * x[i]! * x[j]!;
       }
       observed++;
-    }
+    });
     if (observed < MIN_TASTE_ARTISTS) return out;
     // The intercept is free; every slope is shrunk towards zero.
     for (let i = 1; i < p; i++) xtx[i * p + i]! += TASTE_RIDGE;
@@ -276,21 +285,18 @@ export class MarketFeatures {
     return out;
   }
 
-  private tasteOf(artist: ArtistInfo): number {
-    const k = this.artistIndex.get(artist.id);
-    return k === undefined ? NaN : this.taste[k]!;
-  }
-
   /**
    * The artist's rate shrunk towards what the market's taste predicts for it (else its genre's
-   * rate, else the market's), as in empirical Bayes: each observed day counts as much as `PRIOR_DAYS` of the prior.
+   * rate, else the market's), as in empirical Bayes: each observed day counts as much as
+   * `PRIOR_DAYS` of the prior.
    */
-  private posterior(artist: ArtistInfo, t: Totals | undefined): number {
+  private posterior(k: number): number {
     const w = this.window;
     if (!w.usable) return NaN;
-    let prior = this.tasteOf(artist);
-    if (!Number.isFinite(prior)) prior = w.logRelRate(w.byGenre.get(artist.genre));
+    let prior = this.taste[k]!;
+    if (!Number.isFinite(prior)) prior = this.genreRate.get(this.artists[k]!.genre) ?? NaN;
     if (!Number.isFinite(prior)) prior = 0;
+    const t = this.observed[k];
     const own = w.logRelRate(t);
     if (!t || !Number.isFinite(own)) return prior;
     return (t.days * own + PRIOR_DAYS * prior) / (t.days + PRIOR_DAYS);
@@ -299,10 +305,20 @@ export class MarketFeatures {
   /**
    * Writes one candidate's features into `out` at row `row`. `daysLive` is how long the creative
    * will have been live on the scored day: its age when it is running now, else 0 (a new ad).
+   * Throws for an artist the market does not have.
    */
-  fill(out: Float32Array, row: number, artist: ArtistInfo, templateId: string, daysLive: number) {
-    this.fillArtist(out, row, artist);
-    this.fillPair(out, row, artist, templateId, daysLive);
+  fill(out: Float32Array, row: number, artistId: string, templateId: string, daysLive: number) {
+    this.index ??= new Map(this.artists.map((a, k) => [a.id, k]));
+    const k = this.index.get(artistId);
+    if (k === undefined) throw new Error(`artist ${artistId} is not in this market's catalog`);
+    this.fillArtist(out, row, k);
+    this.fillPair(out, row, artistId, templateId, daysLive);
+  }
+
+  /** Whether the market's catalog has the artist. */
+  has(artistId: string): boolean {
+    this.index ??= new Map(this.artists.map((a, k) => [a.id, k]));
+    return this.index.has(artistId);
   }
 
   /** Features of every artist x template candidate, artist-major, with the live ads' ages. */
@@ -312,41 +328,59 @@ export class MarketFeatures {
     live: ReadonlyMap<string, number>,
   ) {
     const liveArtists = new Set([...live.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))));
-    let row = 0;
-    for (const a of this.artists) {
+    const nt = templates.length;
+    const tpl = templates.map((t) => this.templateFeatures(t.id));
+    for (let k = 0, row = 0; k < this.artists.length; k++, row += nt) {
       // The artist's part once, copied to its other templates' rows.
-      this.fillArtist(out, row, a);
+      this.fillArtist(out, row, k);
       const from = row * FEATURE_COUNT;
-      for (let t = 1; t < templates.length; t++) {
-        out.copyWithin((row + t) * FEATURE_COUNT, from, from + FEATURE_COUNT);
+      for (let t = 1, o = from + FEATURE_COUNT; t < nt; t++) {
+        for (let f = 0; f < FEATURE_COUNT; f++, o++) out[o] = out[from + f]!;
       }
-      const seen = this.window.byArtist.has(a.id) || liveArtists.has(a.id);
-      for (const t of templates) {
-        if (seen) this.fillPair(out, row, a, t.id, live.get(pairKey(a.id, t.id)) ?? 0);
-        else this.fillTemplateOnly(out, row, t.id);
-        row++;
+      const id = this.artists[k]!.id;
+      const seen = this.observed[k] !== undefined || (live.size > 0 && liveArtists.has(id));
+      for (let t = 0; t < nt; t++) {
+        if (seen) {
+          this.fillPair(
+            out,
+            row + t,
+            id,
+            templates[t]!.id,
+            live.get(pairKey(id, templates[t]!.id)) ?? 0,
+          );
+        } else {
+          const o = (row + t) * FEATURE_COUNT;
+          const v = tpl[t]!;
+          out[o + F.pair_log_rel_rate] = NaN;
+          out[o + F.pair_evidence] = 0;
+          out[o + F.days_live] = 0;
+          out[o + F.template_log_rel_rate] = v[0];
+          out[o + F.template_evidence] = v[1];
+          out[o + F.theme] = v[2];
+        }
       }
     }
   }
 
-  private fillArtist(out: Float32Array, row: number, artist: ArtistInfo) {
+  private fillArtist(out: Float32Array, row: number, k: number) {
     const w = this.window;
     const o = row * FEATURE_COUNT;
-    const at = w.byArtist.get(artist.id);
+    const artist = this.artists[k]!;
+    const at = this.observed[k];
     out[o + F.popularity] = artist.popularity;
     out[o + F.trend] = artist.trend;
     out[o + F.artist_log_rel_rate] = w.logRelRate(at);
     out[o + F.artist_evidence] = w.evidence(at);
     out[o + F.artist_log_rel_ctr] = w.logRelCtr(at);
     out[o + F.artist_log_rel_cvr] = w.logRelCvr(at);
-    out[o + F.genre_log_rel_rate] = w.logRelRate(w.byGenre.get(artist.genre));
-    out[o + F.market_evidence] = w.evidence(w.totals);
-    out[o + F.artist_posterior] = this.posterior(artist, at);
-    out[o + F.taste_fit] = this.tasteOf(artist);
+    out[o + F.genre_log_rel_rate] = this.genreRate.get(artist.genre) ?? NaN;
+    out[o + F.market_evidence] = this.marketEvidence;
+    out[o + F.artist_posterior] = this.posterior(k);
+    out[o + F.taste_fit] = this.taste[k]!;
   }
 
-  /** Template features of a never-shown pair: no pair evidence, a new ad. */
-  private fillTemplateOnly(out: Float32Array, row: number, templateId: string) {
+  /** A template's rate, evidence and theme code over the window. */
+  private templateFeatures(templateId: string): [number, number, number] {
     let t = this.templateCache.get(templateId);
     if (!t) {
       const tt = this.window.byTemplate.get(templateId);
@@ -357,26 +391,23 @@ export class MarketFeatures {
       ];
       this.templateCache.set(templateId, t);
     }
-    const o = row * FEATURE_COUNT;
-    out[o + F.pair_log_rel_rate] = NaN;
-    out[o + F.pair_evidence] = 0;
-    out[o + F.days_live] = 0;
-    out[o + F.template_log_rel_rate] = t[0];
-    out[o + F.template_evidence] = t[1];
-    out[o + F.theme] = t[2];
+    return t;
   }
 
   private fillPair(
     out: Float32Array,
     row: number,
-    artist: ArtistInfo,
+    artistId: string,
     templateId: string,
     daysLive: number,
   ) {
-    this.fillTemplateOnly(out, row, templateId);
     const w = this.window;
     const o = row * FEATURE_COUNT;
-    const pt = w.byPair.get(pairKey(artist.id, templateId));
+    const t = this.templateFeatures(templateId);
+    out[o + F.template_log_rel_rate] = t[0];
+    out[o + F.template_evidence] = t[1];
+    out[o + F.theme] = t[2];
+    const pt = w.byPair.get(pairKey(artistId, templateId));
     out[o + F.pair_log_rel_rate] = w.logRelRate(pt);
     out[o + F.pair_evidence] = w.evidence(pt);
     out[o + F.days_live] = daysLive;
@@ -460,15 +491,14 @@ export function dayTrainingRows(
   today: readonly CreativeDay[],
 ): TrainingSet {
   const objective = mf.window.objective;
-  const byId = new Map(mf.artists.map((a) => [a.id, a]));
-  const rows = mf.window.usable ? today.filter((r) => r.spend > 0 && byId.has(r.artistId)) : [];
+  const rows = mf.window.usable ? today.filter((r) => r.spend > 0 && mf.has(r.artistId)) : [];
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   const relRate = new Float32Array(rows.length);
   const relShare = new Float32Array(rows.length);
   const weights = new Float32Array(rows.length);
   const dayConversions = today.reduce((s, r) => s + conv(r, objective), 0);
   rows.forEach((r, i) => {
-    mf.fill(features, i, byId.get(r.artistId)!, r.templateId, r.daysLive);
+    mf.fill(features, i, r.artistId, r.templateId, r.daysLive);
     const expected = r.spend * mf.window.baseRate;
     relRate[i] = Math.log((conv(r, objective) + 1) / (expected + 1));
     relShare[i] = dayConversions > 0 ? (conv(r, objective) / dayConversions) * today.length : 1;

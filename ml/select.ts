@@ -2,6 +2,7 @@
 // slots exploring by Thompson sampling over the model's uncertainty, and keep the slate diverse by
 // maximal marginal relevance over artist similarity. Every pick carries the probability with which
 // this rule would have chosen it, so other policies can be evaluated off-policy from the logs.
+import { normal } from '../core/random.ts';
 
 /** Candidates as parallel arrays (a market can have a million): index i is one candidate. */
 export interface ScoredCandidates {
@@ -78,11 +79,6 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
   return heap.sort((i, j) => (less(i, j) ? 1 : less(j, i) ? -1 : 0));
 }
 
-function gaussian(random: () => number): number {
-  const u = Math.max(random(), Number.EPSILON);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
 /**
  * Greedy slate: each step takes the best marginal value, score scaled to the pool's best, minus
  * `diversity` times the greatest similarity to what is already picked. Exploration steps use one
@@ -123,9 +119,27 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     let p: number;
     let probability = 1;
     if (exploring) {
+      // Only items within four standard deviations of the best lower bound can win a draw (the
+      // rest would with probability below 1e-4): drawing for those alone keeps a 100-draw
+      // propensity estimate cheap on a large pool.
+      const value = (q: number, z: number) =>
+        (1 - lambda) * ((meanOf(q) + z * cands.sigma[pool[q]!]!) / best) - lambda * maxSim[q]!;
+      let floor = -Infinity;
+      for (let q = 0; q < pool.length; q++) if (!taken[q]) floor = Math.max(floor, value(q, -4));
+      const contenders: number[] = [];
+      for (let q = 0; q < pool.length; q++)
+        if (!taken[q] && value(q, 4) >= floor) contenders.push(q);
       const sample = () => {
-        const noise = pool.map((i) => cands.sigma[i]! * gaussian(o.random));
-        return argmax((q) => meanOf(q) + noise[q]!);
+        let bestQ = -1;
+        let bestV = -Infinity;
+        for (const q of contenders) {
+          const v = value(q, normal(o.random));
+          if (v > bestV) {
+            bestV = v;
+            bestQ = q;
+          }
+        }
+        return bestQ;
       };
       p = sample();
       let wins = 0;

@@ -1,0 +1,197 @@
+// The pure parts of the learning ranker: the compiled trees against libxgboost, the taste fit over
+// the embedding space, and the slate's exploration probabilities.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { keyed, normal } from '../../core/random.ts';
+import { compileBooster } from '../../ml/compiled-trees.ts';
+import {
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  MarketFeatures,
+  solveSymmetric,
+  type ArtistInfo,
+  type CreativeDay,
+} from '../../ml/features.ts';
+import { selectSlate, topK } from '../../ml/select.ts';
+import { Booster, DMatrix } from '../../ml/xgboost.ts';
+
+function data(rows: number, cols: number, seed: number) {
+  const r = keyed(seed, 'data');
+  const x = new Float32Array(rows * cols).map(() => (r() < 0.1 ? NaN : normal(r)));
+  const y = Float32Array.from({ length: rows }, (_, i) => {
+    const v = (j: number) => (Number.isNaN(x[i * cols + j]!) ? 0 : x[i * cols + j]!);
+    return 2 * v(0) - v(1) + Math.sin(3 * v(2)) + 0.1 * normal(r);
+  });
+  return { x, y };
+}
+
+describe('compiled trees', () => {
+  for (const [depth, rounds] of [
+    [3, 50],
+    [6, 30],
+  ] as const) {
+    it(`predict what libxgboost predicts (depth ${depth}, ${rounds} rounds, missing values)`, () => {
+      const cols = 5;
+      const train = data(3000, cols, 1);
+      const d = DMatrix.fromDense(train.x, 3000, cols, { labels: train.y });
+      const booster = Booster.train(
+        { max_depth: depth, eta: 0.3, tree_method: 'hist', base_score: 0.25, nthread: 1 },
+        d,
+        { rounds },
+      ).booster;
+      try {
+        const compiled = compileBooster(booster.saveJson(), cols);
+        assert.ok(compiled, 'a plain regression booster compiles');
+        const test = data(2000, cols, 2);
+        const expected = booster.predictDense(test.x, 2000, cols);
+        const got = compiled(test.x, 2000);
+        let worst = 0;
+        for (let i = 0; i < 2000; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+        assert.ok(worst < 1e-4, `largest difference ${worst}`);
+      } finally {
+        booster.free();
+        d.free();
+      }
+    });
+  }
+
+  it('decline what they cannot reproduce exactly: other objectives and feature counts', () => {
+    const { x, y } = data(500, 3, 3);
+    const d = DMatrix.fromDense(x, 500, 3, { labels: y.map((v) => (v > 0 ? 1 : 0)) });
+    const logistic = Booster.train({ objective: 'binary:logistic', nthread: 1 }, d, {
+      rounds: 3,
+    }).booster;
+    try {
+      assert.equal(compileBooster(logistic.saveJson(), 3), null);
+      assert.equal(compileBooster('{"not": "a model"}', 3), null);
+      assert.equal(compileBooster('not json', 3), null);
+    } finally {
+      logistic.free();
+      d.free();
+    }
+  });
+});
+
+describe('taste fit over the embedding space', () => {
+  // Artists on a circle; the market likes one direction. Half of them have been shown.
+  const artists: ArtistInfo[] = Array.from({ length: 200 }, (_, i) => {
+    const angle = (2 * Math.PI * i) / 200;
+    return {
+      id: `a${i}`,
+      genre: i % 2 ? 'pop' : 'rock',
+      popularity: 0.5,
+      trend: 0,
+      embedding: [Math.cos(angle), Math.sin(angle)],
+    };
+  });
+  const liked = (a: ArtistInfo) => a.embedding![0]!; // the market's taste: +x
+  const r = keyed(7, 'taste');
+  const rows: CreativeDay[] = artists
+    .filter((_, i) => i % 2 === 0)
+    .map((a) => {
+      const registrations = Math.round(100 * Math.exp(0.8 * liked(a) + 0.1 * normal(r)));
+      return {
+        market: 'US',
+        date: '2026-01-01',
+        artistId: a.id,
+        templateId: 't',
+        daysLive: 0,
+        impressions: 100_000,
+        clicks: 1000,
+        spend: 10_000,
+        registrations,
+        subscriptions: 0,
+      };
+    });
+  const TASTE = FEATURE_NAMES.indexOf('taste_fit');
+
+  it('predicts unseen artists from where they sit, across genres', () => {
+    const mf = new MarketFeatures(artists, [{ id: 't', theme: 'x' }], rows);
+    const out = new Float32Array(FEATURE_COUNT);
+    const taste = (i: number) => {
+      mf.fill(out, 0, `a${i}`, 't', 0);
+      return out[TASTE]!;
+    };
+    // a1 (never shown, near +x) beats a101 (never shown, near -x); a51 sits in between.
+    assert.ok(
+      taste(1) > taste(51) && taste(51) > taste(101),
+      `${taste(1)} ${taste(51)} ${taste(101)}`,
+    );
+    assert.ok(taste(1) - taste(101) > 0.8, 'recovers most of the true spread of 1.6');
+  });
+
+  it('stays out of it without embeddings or with too few artists shown', () => {
+    const flat = artists.map((a) => ({ ...a, embedding: null }));
+    const mf = new MarketFeatures(flat, [{ id: 't', theme: 'x' }], rows);
+    const out = new Float32Array(FEATURE_COUNT);
+    mf.fill(out, 0, 'a1', 't', 0);
+    assert.ok(Number.isNaN(out[TASTE]!));
+    const few = new MarketFeatures(artists, [{ id: 't', theme: 'x' }], rows.slice(0, 3));
+    few.fill(out, 0, 'a1', 't', 0);
+    assert.ok(Number.isNaN(out[TASTE]!));
+  });
+
+  it('rejects a candidate whose artist the market does not have', () => {
+    const mf = new MarketFeatures(artists, [{ id: 't', theme: 'x' }], rows);
+    assert.throws(() => mf.fill(new Float32Array(FEATURE_COUNT), 0, 'nobody', 't', 0), /nobody/);
+  });
+
+  it('solves small symmetric systems, and refuses singular ones', () => {
+    const x = solveSymmetric(Float64Array.from([4, 2, 2, 3]), Float64Array.from([2, 1]), 2)!;
+    assert.ok(Math.abs(x[0]! - 0.5) < 1e-12 && Math.abs(x[1]!) < 1e-12);
+    assert.equal(
+      solveSymmetric(Float64Array.from([1, 1, 1, 1]), Float64Array.from([1, 1]), 2),
+      null,
+    );
+  });
+});
+
+describe('slate selection', () => {
+  const n = 1000;
+  const score = Float32Array.from({ length: n }, (_, i) => 1 + i / n);
+  const similarity = (i: number, j: number) => (i === j ? 1 : Math.abs(i - j) < 3 ? 0.9 : 0);
+
+  it('exploits the best scores, diversifies, and explores with logged probabilities', () => {
+    const sigma = new Float32Array(n).fill(0.2);
+    const slate = selectSlate(
+      { score, sigma, similarity },
+      { slots: 6, limit: 6, explorationShare: 1 / 3, diversity: 0.5, random: keyed(1, 's') },
+    );
+    assert.equal(slate.length, 6);
+    assert.deepEqual(
+      slate.map((s) => s.mode),
+      ['exploit', 'exploit', 'exploit', 'exploit', 'explore', 'explore'],
+    );
+    assert.equal(slate[0]!.index, n - 1);
+    // Near-duplicates of the first pick are passed over.
+    assert.ok(slate.slice(1, 4).every((s) => Math.abs(s.index - (n - 1)) >= 3));
+    for (const s of slate) assert.ok(s.probability > 0 && s.probability <= 1);
+    assert.ok(slate.filter((s) => s.mode === 'explore').every((s) => s.probability < 1));
+  });
+
+  it('is certain when the model is: no spread, no doubt', () => {
+    const slate = selectSlate(
+      { score, sigma: new Float32Array(n), similarity: () => 0 },
+      { slots: 3, limit: 3, explorationShare: 1, random: keyed(2, 's') },
+    );
+    assert.deepEqual(
+      slate.map((s) => [s.index, s.probability]),
+      [
+        [n - 1, 1],
+        [n - 2, 1],
+        [n - 3, 1],
+      ],
+    );
+  });
+
+  it('picks the same slate for the same seed', () => {
+    const sigma = new Float32Array(n).fill(0.3);
+    const run = () =>
+      selectSlate({ score, sigma, similarity }, { slots: 5, limit: 8, random: keyed(3, 's') });
+    assert.deepEqual(run(), run());
+  });
+
+  it('topK returns the largest values best first and skips NaN', () => {
+    assert.deepEqual(topK([3, NaN, 5, 1, 5, 4], 3), [2, 4, 5]);
+  });
+});
