@@ -1,5 +1,5 @@
 // Catalog imports as rows, from CSV or JSONL files or an HTTP source: one row per artist and
-// market (`artist_id, name, genre, image, market, popularity, trend`). Rows are validated one by
+// market (`artist_id, name, genre, image, market, popularity, trend, embedding`). Rows are validated one by
 // one: a bad row is reported with its line number and reason while the good rows import; a file
 // that cannot be read as a whole (no header, broken quoting, unknown format) is refused whole.
 import { parse } from 'csv-parse/sync';
@@ -27,6 +27,8 @@ export interface CatalogRow {
   market: string;
   popularity: number;
   trend: number | null;
+  /** The artist's place in the catalog's similarity space, or null when the source has none. */
+  embedding: number[] | null;
 }
 
 export interface RowError {
@@ -57,6 +59,24 @@ const rowSchema = z.object({
     .refine((c) => COUNTRY_BY_CODE.has(c), 'is not a known country (core/countries.ts)'),
   popularity: z.coerce.number().min(0).max(1),
   trend: z.coerce.number().min(-1).max(1).optional(),
+  // A JSON array, or in CSV one cell of numbers separated by spaces or semicolons.
+  embedding: z
+    .union([
+      z.array(z.number()),
+      z.string().transform((s) =>
+        s
+          .trim()
+          .split(/[\s;]+/)
+          .map(Number),
+      ),
+    ])
+    .pipe(
+      z
+        .array(z.number({ error: 'must hold only finite numbers' }))
+        .min(2, 'must have at least 2 dimensions')
+        .max(1024, 'must have at most 1024 dimensions'),
+    )
+    .optional(),
 });
 
 function validate(
@@ -94,6 +114,7 @@ function validate(
     market: d.market,
     popularity: d.popularity,
     trend: d.trend ?? null,
+    embedding: d.embedding ?? null,
   };
 }
 
@@ -104,7 +125,24 @@ function split(results: Array<CatalogRow | RowError>, source: string): CatalogRo
   // The same artist and market twice: the later line wins, as a re-import would.
   const seen = new Map<string, CatalogRow>();
   for (const row of rows) seen.set(`${row.artistId}/${row.market}`, row);
-  return { source, rows: [...seen.values()], errors };
+  // Embeddings are compared with each other, so they must all have the same dimensions.
+  const kept: CatalogRow[] = [];
+  let dims: number | null = null;
+  for (const row of seen.values()) {
+    if (row.embedding) {
+      dims ??= row.embedding.length;
+      if (row.embedding.length !== dims) {
+        errors.push({
+          line: row.line,
+          reason: `embedding has ${row.embedding.length} dimensions; earlier rows have ${dims}`,
+        });
+        continue;
+      }
+    }
+    kept.push(row);
+  }
+  errors.sort((a, b) => a.line - b.line);
+  return { source, rows: kept, errors };
 }
 
 export function parseCsvRows(text: string, source: string, baseDir: string | null): CatalogRows {
@@ -164,6 +202,7 @@ function jsonCatalogRows(file: string): CatalogRows {
       market,
       popularity,
       trend: a.trend?.[market] ?? null,
+      embedding: a.embedding ?? null,
     })),
   );
   const items = (['track', 'playlist', 'podcast'] as const).flatMap((kind) =>

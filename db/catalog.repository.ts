@@ -46,6 +46,7 @@ export async function upsertCatalog(
             name: eb.ref('excluded.name'),
             genre: eb.ref('excluded.genre'),
             image_path: eb.ref('excluded.image_path'),
+            embedding: eb.ref('excluded.embedding'),
           })),
         )
         .execute();
@@ -114,7 +115,7 @@ export async function popularityAsOf(
     .selectFrom('artist_popularity as p')
     .innerJoin('artists as a', 'a.id', 'p.artist_id')
     .distinctOn('p.artist_id')
-    .select(['a.id', 'a.name', 'a.genre', 'a.image_path', 'p.popularity'])
+    .select(['a.id', 'a.name', 'a.genre', 'a.image_path', 'a.embedding', 'p.popularity'])
     .where('p.market', '=', market)
     .where('p.date', '<=', date)
     .orderBy('p.artist_id')

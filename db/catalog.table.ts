@@ -14,6 +14,8 @@ export interface ArtistsTable {
   name: string;
   genre: string;
   image_path: string;
+  /** Place in the catalog's similarity space (JSON array of numbers); null when it has none. */
+  embedding: ColumnType<number[] | null, string | null | undefined, string | null>;
 }
 
 /** Popularity (0..1) of an artist in a market as of a date; one row per ingest day. */

@@ -7,6 +7,7 @@ import * as learningMetrics from './migrations/2026-11-28T0200-learning-metrics.
 import * as adAccounts from './migrations/2026-11-28T0300-ad-accounts.ts';
 import * as catalogContent from './migrations/2026-11-28T0400-catalog-content-model-version.ts';
 import * as modelRegistry from './migrations/2026-11-28T0500-model-registry-exploration.ts';
+import * as artistEmbeddings from './migrations/2026-11-28T0600-artist-embeddings.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0300-ad-accounts': adAccounts,
   '2026-11-28T0400-catalog-content-model-version': catalogContent,
   '2026-11-28T0500-model-registry-exploration': modelRegistry,
+  '2026-11-28T0600-artist-embeddings': artistEmbeddings,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -142,11 +142,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       let ok = true;
       for (; ok && i < world.catalog.artistCount; i++) {
         const a = world.catalog.artistAt(i);
+        const embedding = world.catalog.embedding(a.id);
         let lines = '';
         for (const m of markets) {
           const popularity = world.catalog.popularity(a.id, m);
           if (popularity > 0) {
-            lines += `${JSON.stringify({ artist_id: a.id, name: a.name, genre: a.genre, market: m, popularity, trend: world.catalog.trend(a.id, m) })}\n`;
+            lines += `${JSON.stringify({ artist_id: a.id, name: a.name, genre: a.genre, market: m, popularity, trend: world.catalog.trend(a.id, m), ...(embedding ? { embedding } : {}) })}\n`;
           }
         }
         if (lines) ok = res.write(lines);

@@ -118,6 +118,7 @@ export function createIngestActivities({ db, meta, tiktok, metrics, config }: Ac
               name: r.name,
               genre: r.genre,
               image_path: r.image ?? '',
+              embedding: r.embedding ? JSON.stringify(r.embedding) : null,
             })),
             popularity: rows.map((r) => ({
               artistId: r.artistId,

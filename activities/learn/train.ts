@@ -62,25 +62,33 @@ export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
       const pop = await db
         .selectFrom('artist_popularity as p')
         .innerJoin('artists as a', 'a.id', 'p.artist_id')
-        .select(['p.market', 'p.artist_id', 'p.date', 'p.popularity', 'a.genre'])
+        .select(['p.market', 'p.artist_id', 'p.date', 'p.popularity', 'a.genre', 'a.embedding'])
         .where('p.artist_id', 'in', [...new Set(rows.map((r) => r.artistId)), ''])
         .where('p.date', '<=', date)
         .orderBy('p.date')
         .execute();
       const artistsAt = (market: string, day: string): ArtistInfo[] => {
-        const latest = new Map<string, { popularity: number; genre: string; week: number }>();
+        const latest = new Map<
+          string,
+          { popularity: number; genre: string; embedding: number[] | null; week: number }
+        >();
         for (const p of pop) {
           if (p.market !== market || p.date > day) continue;
           const prev = latest.get(p.artist_id);
           const weekAgo = p.date <= addDays(day, -7) ? p.popularity : (prev?.week ?? NaN);
-          latest.set(p.artist_id, { popularity: p.popularity, genre: p.genre, week: weekAgo });
+          latest.set(p.artist_id, {
+            popularity: p.popularity,
+            genre: p.genre,
+            embedding: p.embedding,
+            week: weekAgo,
+          });
         }
         return [...latest].map(([id, v]) => ({
           id,
           genre: v.genre,
           popularity: v.popularity,
           trend: Number.isFinite(v.week) ? (v.popularity - v.week) / 7 : 0,
-          embedding: null,
+          embedding: v.embedding,
         }));
       };
       const all = buildTrainingSet(rows, {

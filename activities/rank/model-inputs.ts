@@ -31,8 +31,7 @@ export async function artistsAsOf(db: Db, market: string, date: string): Promise
       genre: a.genre,
       popularity: a.popularity,
       trend: then === undefined ? 0 : (a.popularity - then) / TREND_DAYS,
-      // Catalog embeddings are not ingested yet: similarity falls back to genre.
-      embedding: null,
+      embedding: a.embedding,
     };
   });
 }

@@ -170,6 +170,51 @@ describe('catalog import', () => {
     );
   });
 
+  it('stores artist embeddings from CSV and JSONL, and rejects ragged or broken ones by line', async () => {
+    const csv = await ingest(
+      write(
+        'embedded.csv',
+        [
+          'artist_id,name,genre,market,popularity,embedding',
+          'e1,Ela,pop,SE,0.5,0.25 -1 0.5',
+          'e2,Fin,pop,SE,0.5,0.1;0.2;0.3',
+          'e3,Gus,pop,SE,0.5,0.1 0.2',
+          'e4,Hal,pop,SE,0.5,0.1 x 0.3',
+          'e5,Ivo,pop,SE,0.5,',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(csv.artists, 3, 'e1, e2 and e5 (no embedding is fine)');
+    assert.deepEqual(
+      csv.errors.map((e) => [e.line, e.reason]),
+      [
+        [4, 'embedding has 2 dimensions; earlier rows have 3'],
+        [5, 'embedding.1 must hold only finite numbers'],
+      ],
+    );
+    await ingest(
+      write(
+        'embedded.jsonl',
+        '{"artist_id":"e6","name":"Jon","genre":"pop","market":"SE","popularity":0.4,"embedding":[1,2,3]}\n',
+      ),
+    );
+    const stored = await stack.database.db
+      .selectFrom('artists')
+      .select(['id', 'embedding'])
+      .where('id', 'in', ['e1', 'e2', 'e5', 'e6'])
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      stored.map((a) => [a.id, a.embedding]),
+      [
+        ['e1', [0.25, -1, 0.5]],
+        ['e2', [0.1, 0.2, 0.3]],
+        ['e5', null],
+        ['e6', [1, 2, 3]],
+      ],
+    );
+  });
+
   it('counts CSV lines physically, across quoted line breaks', () => {
     const parsed = parseCsvRows(
       'artist_id,name,genre,market,popularity\nq1,"two\nlines",pop,SE,0.5\nq2,Ok,pop,SE,2\n',
@@ -197,6 +242,13 @@ describe('catalog import', () => {
       const r = await ingest(`${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`, 'US');
       assert.ok(r.artists > 1000, `${r.artists} artists`);
       assert.equal(r.rejected, 0);
+      const [withEmbedding] = await stack.database.db
+        .selectFrom('artists')
+        .select('embedding')
+        .where('id', 'like', 'g%')
+        .limit(1)
+        .execute();
+      assert.equal(withEmbedding?.embedding?.length, 8, 'the generated catalog’s embeddings');
       const acts = createActivities({
         ...stack.deps,
         config: {
