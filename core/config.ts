@@ -109,13 +109,34 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+// An empty variable (`DATABASE_URL=` in an env file) means "not set", as in most tools.
+const presentIn = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+
+const PATH_KEYS = ['PGLITE_DIR', 'CREATIVES_DIR', 'CATALOG_PATH', 'TEMPLATES_DIR', 'FX_RATES_PATH'];
+
+/**
+ * Only the named settings, validated as `loadConfig` would, for tools that need a few of them
+ * (a report needs the database, not ad-platform tokens).
+ */
+export function loadConfigPart<K extends keyof Config>(
+  keys: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Readonly<Pick<Config, K>> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as { [P in keyof Config]?: true };
+  const parsed = schema.pick(mask).safeParse(presentIn(env));
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n${issueLines(parsed.error).join('\n')}`);
+  }
+  const out: Record<string, unknown> = { ...parsed.data };
+  for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = path.resolve(cwd, out[k]);
+  return Object.freeze(out) as Pick<Config, K>;
+}
+
 /** Validates `env` (default `process.env`) and returns a frozen config with absolute paths. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  // An empty variable (`DATABASE_URL=` in an env file) means "not set", as in most tools.
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = schema.safeParse(present);
+  const parsed = schema.safeParse(presentIn(env));
   if (!parsed.success) {
     const problems = issueLines(parsed.error);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);

@@ -10,6 +10,8 @@ import { RANK_MODEL_NAME } from '../../activities/rank/model-inputs.ts';
 import { addDays } from '../../core/dates.ts';
 import { keyed } from '../../core/random.ts';
 import { listModels } from '../../db/models.repository.ts';
+import { armDays } from '../../db/reports.repository.ts';
+import { armReport } from '../../reports/arms.ts';
 import { getRun } from '../../db/runs.repository.ts';
 import { typedRun } from '../helpers/activity.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -206,6 +208,50 @@ describe('ML ranking: training, registry, champion and fallbacks', () => {
     });
     assert.equal(de.ranking.policy, 'heuristic');
     assert.equal(br.ranking.policy, 'ml');
+
+    // The report attributes each market-day to the arm whose ranking was live: BR's ads under
+    // the ML arm convert at half DE's cost, over four days.
+    for (let d = 0; d < 4; d++) {
+      for (const [market, conversions] of [
+        ['DE', 50],
+        ['BR', 100],
+      ] as const) {
+        await stack.database.db
+          .insertInto('ad_metrics_daily')
+          .values({
+            platform: 'meta',
+            ad_id: `arm-${market}`,
+            date: addDays(rankDay, d),
+            market,
+            creative_hash: null,
+            impressions: 100_000,
+            clicks: market === 'BR' ? 1500 + 10 * d : 1000 + 10 * d,
+            spend_micros: 200e6,
+            currency: 'EUR',
+            installs: 2 * conversions,
+            registrations: conversions + d,
+            subscriptions: 0,
+          })
+          .execute();
+      }
+    }
+    const arms = armReport(
+      await armDays(stack.database.db, {
+        from: rankDay,
+        to: addDays(rankDay, 3),
+        fx: stack.deps.fx,
+        currency: 'EUR',
+      }),
+    );
+    assert.deepEqual(
+      arms.map((a) => [a.arm, a.markets, a.marketDays, a.spend, a.conversions]),
+      [
+        ['heuristic', ['DE'], 4, 800, 206],
+        ['ml', ['BR'], 4, 800, 406],
+      ],
+    );
+    assert.ok(arms[1]!.cpr!.high! < arms[0]!.cpr!.low!, JSON.stringify(arms.map((a) => a.cpr)));
+    assert.ok(arms[1]!.ctr!.value > arms[0]!.ctr!.value);
   });
 
   it('falls back to the heuristic when the champion cannot be loaded', async () => {

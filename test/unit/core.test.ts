@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCatalog, readCatalogFile } from '../../core/catalog.ts';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig, loadConfigPart } from '../../core/config.ts';
 import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
 import { metaAdName, parseMetaAdName } from '../../core/ids.ts';
 import { keyed } from '../../core/random.ts';
@@ -33,6 +33,18 @@ describe('config', () => {
     assert.equal(c.ADS_PER_MARKET, 3);
     assert.equal(c.PGLITE_DIR, '/srv/adloop/.data/pglite');
     assert.ok(Object.isFrozen(c));
+  });
+
+  it('loads just the settings a tool needs, validated the same way', () => {
+    const c = loadConfigPart(['PGLITE_DIR', 'REPORTING_CURRENCY'], {}, '/srv/adloop');
+    assert.deepEqual(
+      { ...c },
+      { PGLITE_DIR: '/srv/adloop/.data/pglite', REPORTING_CURRENCY: 'USD' },
+    );
+    assert.throws(
+      () => loadConfigPart(['REPORTING_CURRENCY'], { REPORTING_CURRENCY: 'usd' }),
+      /REPORTING_CURRENCY: must be an ISO 4217 code/,
+    );
   });
 });
 

@@ -1,0 +1,122 @@
+// Champion / challenger arms compared: each arm's cost per conversion and click-through rate with
+// 95% confidence intervals. Markets (or any split the config makes) are assigned to arms; the unit
+// of evidence is one market-day, since ads within a market and day share the platform's auction
+// and the daily noise, so the intervals are cluster-robust (delta method for a ratio of sums).
+// Pure: the rows come from db/reports.repository.ts or from a simulation.
+
+/** One market-day's delivery under one arm. */
+export interface ArmDay {
+  arm: string;
+  market: string;
+  date: string;
+  /** In the reporting currency. */
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+}
+
+export interface Interval {
+  value: number;
+  /** 95% bounds; null with fewer than two market-days (no spread to measure). */
+  low: number | null;
+  high: number | null;
+}
+
+export interface ArmStats {
+  arm: string;
+  markets: string[];
+  marketDays: number;
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  /** Spend per conversion; null without conversions. */
+  cpr: Interval | null;
+  ctr: Interval | null;
+}
+
+const Z95 = 1.959964;
+
+/**
+ * sum(num) / sum(den) over units, with the delta-method standard error of a ratio estimator:
+ * var ≈ n / (n - 1) · Σ (num_i - R · den_i)² / (Σ den_i)².
+ */
+export function ratioInterval(num: readonly number[], den: readonly number[]): Interval | null {
+  const n = num.length;
+  const sn = num.reduce((s, v) => s + v, 0);
+  const sd = den.reduce((s, v) => s + v, 0);
+  if (n === 0 || sd <= 0) return null;
+  const r = sn / sd;
+  if (n < 2) return { value: r, low: null, high: null };
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (num[i]! - r * den[i]!) ** 2;
+  const se = Math.sqrt((n / (n - 1)) * ss) / sd;
+  return { value: r, low: Math.max(0, r - Z95 * se), high: r + Z95 * se };
+}
+
+/** Each arm's totals and intervals, arms in name order. */
+export function armReport(days: readonly ArmDay[]): ArmStats[] {
+  const byArm = new Map<string, ArmDay[]>();
+  for (const d of days) {
+    const list = byArm.get(d.arm) ?? [];
+    list.push(d);
+    byArm.set(d.arm, list);
+  }
+  return [...byArm.keys()].sort().map((arm) => {
+    const list = byArm.get(arm)!;
+    const sum = (f: (d: ArmDay) => number) => list.reduce((s, d) => s + f(d), 0);
+    return {
+      arm,
+      markets: [...new Set(list.map((d) => d.market))].sort(),
+      marketDays: list.length,
+      spend: sum((d) => d.spend),
+      impressions: sum((d) => d.impressions),
+      clicks: sum((d) => d.clicks),
+      conversions: sum((d) => d.conversions),
+      cpr: ratioInterval(
+        list.map((d) => d.spend),
+        list.map((d) => d.conversions),
+      ),
+      ctr: ratioInterval(
+        list.map((d) => d.clicks),
+        list.map((d) => d.impressions),
+      ),
+    };
+  });
+}
+
+/** A plain-text table of the arms, for terminals and logs. */
+export function formatArmReport(stats: readonly ArmStats[], currency: string): string {
+  const ci = (i: Interval | null, f: (v: number) => string) =>
+    !i ? 'n/a' : i.low === null ? f(i.value) : `${f(i.value)} [${f(i.low)}, ${f(i.high!)}]`;
+  const money = (v: number) => v.toFixed(2);
+  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+  const rows = stats.map((s) => [
+    s.arm,
+    s.markets.join(','),
+    String(s.marketDays),
+    money(s.spend),
+    String(s.conversions),
+    ci(s.cpr, money),
+    ci(s.ctr, pct),
+  ]);
+  const head = [
+    'arm',
+    'markets',
+    'market-days',
+    `spend ${currency}`,
+    'conversions',
+    'CPR (95% CI)',
+    'CTR (95% CI)',
+  ];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((v, c) => v.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

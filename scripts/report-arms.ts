@@ -1,0 +1,63 @@
+// `npm run report:arms -- --from YYYY-MM-DD --to YYYY-MM-DD [--json]`: the champion / challenger
+// arms (RANKING_POLICY, RANKING_POLICY_BY_MARKET) compared on what the platforms reported: each
+// arm's CPR and CTR with 95% confidence intervals, from the database adloop's config points at.
+// On the embedded PGlite database, run it while no worker holds the database.
+import { Command } from 'commander';
+import { loadConfigPart } from '../core/config.ts';
+import { addDays, parseIsoDate, todayUtc } from '../core/dates.ts';
+import { loadFxTable } from '../core/money.ts';
+import { openDatabase } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { armDays } from '../db/reports.repository.ts';
+import { armReport, formatArmReport } from '../reports/arms.ts';
+
+const opts = new Command()
+  .name('npm run report:arms --')
+  .description('Compare the ranking policy arms: CPR and CTR with 95% confidence intervals.')
+  .option('--from <YYYY-MM-DD>', 'first day (default: 28 days before --to)')
+  .option('--to <YYYY-MM-DD>', 'last day (default: yesterday, UTC)')
+  .option('--json', 'print one JSON object')
+  .parse()
+  .opts<{ from?: string; to?: string; json?: boolean }>();
+
+try {
+  const config = loadConfigPart([
+    'DATABASE_URL',
+    'PGLITE_DIR',
+    'FX_RATES_PATH',
+    'REPORTING_CURRENCY',
+    'RANKING_OBJECTIVE',
+  ]);
+  const to = opts.to ? parseIsoDate(opts.to, '--to') : addDays(todayUtc(), -1);
+  const from = opts.from ? parseIsoDate(opts.from, '--from') : addDays(to, -27);
+  if (from > to) throw new Error(`--from ${from} is after --to ${to}`);
+  const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
+  try {
+    await migrateToLatest(database.db);
+    const days = await armDays(database.db, {
+      from,
+      to,
+      fx: loadFxTable(config.FX_RATES_PATH),
+      currency: config.REPORTING_CURRENCY,
+      objective: config.RANKING_OBJECTIVE,
+    });
+    const arms = armReport(days);
+    if (opts.json) {
+      console.log(JSON.stringify({ from, to, currency: config.REPORTING_CURRENCY, arms }));
+    } else {
+      console.log(
+        `Ranking arms ${from} .. ${to} (${config.REPORTING_CURRENCY}, ${config.RANKING_OBJECTIVE})`,
+      );
+      console.log(
+        arms.length
+          ? formatArmReport(arms, config.REPORTING_CURRENCY)
+          : 'no delivery under any ranking in this range',
+      );
+    }
+  } finally {
+    await database.close();
+  }
+} catch (err) {
+  console.error(`report:arms failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
