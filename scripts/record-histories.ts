@@ -11,8 +11,11 @@ import { startTestStack } from '../test/helpers/stack.ts';
 import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../test/helpers/temporal.ts';
 
 const OUT = path.resolve(import.meta.dirname, '../test/histories');
-/** v2: the market loop ingests MMP attribution (patch `ingest-attribution`). */
-const VERSION = 'v2';
+/**
+ * v2: the market loop ingests MMP attribution (patch `ingest-attribution`).
+ * v3: the daily loop trains the ranking model after its markets (patch `train-ranking-model`).
+ */
+const VERSION = 'v3';
 const env = await testEnvironment();
 const stack = await startTestStack({ date: '2026-01-05' });
 const taskQueue = uniqueTaskQueue('record');
