@@ -4,6 +4,12 @@
 // held-out days for early stopping; saved as one JSON document for the model registry.
 import os from 'node:os';
 import { compileBooster, type CompiledPredictor } from './compiled-trees.ts';
+import {
+  fitLinearBase,
+  linearContributions,
+  predictLinearBase,
+  type LinearBase,
+} from './linear-base.ts';
 import { Booster, DMatrix } from './xgboost.ts';
 import {
   FEATURE_COUNT,
@@ -65,6 +71,8 @@ export interface RankModelMeta {
   /** Epistemic standard deviation of the rate prediction per evidence bin. */
   sigmaByEvidence: number[];
   rounds: { rate: number; share: number };
+  /** The rate model's linear part; the rate booster predicts what it leaves over. */
+  linear: LinearBase;
   importance: Record<string, number>;
 }
 
@@ -102,6 +110,16 @@ export class RankModel {
     // Weights scaled to a mean of 1, so min_child_weight and lambda count rows, whatever the
     // markets' volumes.
     const meanWeight = set.weights.reduce((s, w) => s + w, 0) / set.rows || 1;
+    const linear = fitLinearBase(
+      trainSet.features,
+      trainSet.rows,
+      trainSet.relRate,
+      trainSet.weights.map((w) => w / meanWeight),
+    );
+    const residual = (rows: TrainingSet) => {
+      const line = predictLinearBase(linear, rows.features, rows.rows);
+      return rows.relRate.map((y, i) => y - line[i]!);
+    };
     const matrix = (rows: TrainingSet, labels: Float32Array) =>
       DMatrix.fromDense(rows.features, rows.rows, FEATURE_COUNT, {
         labels,
@@ -120,9 +138,9 @@ export class RankModel {
       seed: 0,
       monotone_constraints: `(${FEATURE_NAMES.map((f) => FEATURE_MONOTONE[f]).join(',')})`,
     };
-    const fit = (label: 'relRate' | 'relShare') => {
-      const dtrain = matrix(trainSet, trainSet[label]);
-      const dvalid = validSet ? matrix(validSet, validSet[label]) : null;
+    const fit = (labels: (rows: TrainingSet) => Float32Array) => {
+      const dtrain = matrix(trainSet, labels(trainSet));
+      const dvalid = validSet ? matrix(validSet, labels(validSet)) : null;
       try {
         return Booster.train(booster, dtrain, {
           rounds: dvalid ? p.rounds : Math.min(p.rounds, 60),
@@ -134,13 +152,15 @@ export class RankModel {
         dvalid?.free();
       }
     };
-    const rate = fit('relRate');
-    const share = fit('relShare');
+    const rate = fit(residual);
+    const share = fit((rows) => rows.relShare);
 
     // Uncertainty: residual variance on the held-out days per evidence bin, less the noise floor
     // that even the best-known creatives show (day-to-day delivery noise, not ignorance).
     const evalSet = validSet ?? trainSet;
     const predicted = rate.predictDense(evalSet.features, evalSet.rows, FEATURE_COUNT);
+    const line = predictLinearBase(linear, evalSet.features, evalSet.rows);
+    for (let r = 0; r < evalSet.rows; r++) predicted[r] = predicted[r]! + line[r]!;
     const sums = EVIDENCE_BINS.map(() => ({ w: 0, se: 0 })).concat({ w: 0, se: 0 });
     let se = 0;
     let seBase = 0;
@@ -181,6 +201,7 @@ export class RankModel {
       baselineRmse: validSet ? Math.sqrt(seBase / wsum) : null,
       sigmaByEvidence,
       rounds: { rate: rate.boostedRounds(), share: share.boostedRounds() },
+      linear,
       importance: rate.featureImportance('gain'),
     });
   }
@@ -199,6 +220,8 @@ export class RankModel {
     const rate = this.fastRate
       ? this.fastRate(features, rows)
       : this.rate.predictDense(features, rows, FEATURE_COUNT);
+    const line = predictLinearBase(this.meta.linear, features, rows);
+    for (let r = 0; r < rows; r++) rate[r] = rate[r]! + line[r]!;
     return { rate, sigma };
   }
 
@@ -213,10 +236,10 @@ export class RankModel {
     features: Float32Array,
     rows: number,
   ): { rate: Float32Array; share: Float32Array } {
-    return {
-      rate: this.rate.predictDense(features, rows, FEATURE_COUNT),
-      share: this.share.predictDense(features, rows, FEATURE_COUNT),
-    };
+    const rate = this.rate.predictDense(features, rows, FEATURE_COUNT);
+    const line = predictLinearBase(this.meta.linear, features, rows);
+    for (let r = 0; r < rows; r++) rate[r] = rate[r]! + line[r]!;
+    return { rate, share: this.share.predictDense(features, rows, FEATURE_COUNT) };
   }
 
   /** Whether scoring runs on the compiled trees (true for the default model shape). */
@@ -233,12 +256,14 @@ export class RankModel {
       const c = this.rate.contributions(data);
       const width = FEATURE_COUNT + 1;
       return Array.from({ length: rows }, (_, r) => {
-        const out: Record<string, number> = {};
+        // The trees' SHAP values plus each feature's linear term: they add up to the prediction.
+        const out = linearContributions(this.meta.linear, features, r);
         FEATURE_NAMES.forEach((n, f) => {
-          const v = c[r * width + f]!;
+          const v = c[r * width + f]! + (out[n] ?? 0);
           if (v !== 0) out[n] = v;
+          else delete out[n];
         });
-        out.bias = c[r * width + FEATURE_COUNT]!;
+        out.bias = c[r * width + FEATURE_COUNT]! + out.bias!;
         return out;
       });
     } finally {
@@ -252,7 +277,7 @@ export class RankModel {
    */
   toJson(): string {
     return JSON.stringify({
-      format: 'adloop-rank-model/1',
+      format: 'adloop-rank-model/2',
       meta: this.meta,
       rate: this.rate.saveJson(),
       share: this.share.saveJson(),
@@ -267,7 +292,7 @@ export class RankModel {
       share?: unknown;
     };
     if (
-      doc.format !== 'adloop-rank-model/1' ||
+      doc.format !== 'adloop-rank-model/2' ||
       !doc.meta ||
       typeof doc.rate !== 'string' ||
       typeof doc.share !== 'string'
@@ -279,6 +304,17 @@ export class RankModel {
       throw new Error(
         `ranking model was trained on other features (missing ${missing.join(', ') || 'none'}; ${doc.meta.features.length} vs ${FEATURE_COUNT})`,
       );
+    }
+    const line = doc.meta.linear as Partial<LinearBase> | undefined;
+    if (
+      !line ||
+      !Array.isArray(line.features) ||
+      !Array.isArray(line.coef) ||
+      line.features.length !== line.coef.length ||
+      !line.features.every((f) => (FEATURE_NAMES as readonly string[]).includes(f)) ||
+      ![line.intercept, ...line.coef].every((v) => typeof v === 'number' && Number.isFinite(v))
+    ) {
+      throw new Error('ranking model has no valid linear part (meta.linear)');
     }
     const rate = Booster.loadJson(doc.rate);
     try {

@@ -2,7 +2,7 @@
 // slots exploring by Thompson sampling over the model's uncertainty, and keep the slate diverse by
 // maximal marginal relevance over artist similarity. Every pick carries the probability with which
 // this rule would have chosen it, so other policies can be evaluated off-policy from the logs.
-import { normal } from '../core/random.ts';
+import { normal, normalCdf } from '../core/random.ts';
 
 /** Candidates as parallel arrays (a market can have a million): index i is one candidate. */
 export interface ScoredCandidates {
@@ -25,8 +25,6 @@ export interface SelectOptions {
   diversity?: number;
   /** Uniform [0, 1) source; seeded by the caller so a rerun picks the same slate. */
   random: () => number;
-  /** Thompson draws used to estimate each exploration pick's probability. Default 100. */
-  propensityDraws?: number;
   /** Candidates kept for selection (by optimistic score) out of all scored. Default 400. */
   pool?: number;
 }
@@ -41,54 +39,110 @@ export interface Selection {
   diversity: number;
 }
 
-/** Indices of the `k` largest values (ties to the lower index), best first, in O(n log k). */
+/** Indices of the `k` largest values (ties to the lower index), best first; NaN never counts. */
 export function topK(values: ArrayLike<number>, k: number): number[] {
-  const heap: number[] = []; // min-heap on value
-  const less = (i: number, j: number) =>
-    values[i]! < values[j]! || (values[i] === values[j] && i > j);
-  const up = (n: number) => {
-    while (n > 0) {
-      const p = (n - 1) >> 1;
-      if (!less(heap[n]!, heap[p]!)) break;
-      [heap[n], heap[p]] = [heap[p]!, heap[n]!];
-      n = p;
-    }
-  };
-  const down = (n: number) => {
-    for (;;) {
-      const l = 2 * n + 1;
-      const r = l + 1;
-      let m = n;
-      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-      if (m === n) return;
-      [heap[n], heap[m]] = [heap[m]!, heap[n]!];
-      n = m;
-    }
-  };
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isNaN(values[i])) continue;
-    if (heap.length < k) {
-      heap.push(i);
-      up(heap.length - 1);
-    } else if (k > 0 && less(heap[0]!, i)) {
-      heap[0] = i;
-      down(0);
-    }
+  const n = values.length;
+  if (k <= 0 || n === 0) return [];
+  // The k-th largest value by quickselect over a copy, O(n); then one pass collects everything
+  // above it and as many ties as fit, lowest index first, and only those are sorted.
+  const copy = new Float64Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(values[i])) copy[m++] = values[i]!;
+  if (m === 0) return [];
+  const want = Math.min(k, m);
+  const threshold = kthLargest(copy.subarray(0, m), want);
+  const above: number[] = [];
+  const ties: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v > threshold) above.push(i);
+    else if (v === threshold && ties.length < want) ties.push(i);
   }
-  return heap.sort((i, j) => (less(i, j) ? 1 : less(j, i) ? -1 : 0));
+  const out = above.concat(ties.slice(0, want - above.length));
+  return out.sort((i, j) => values[j]! - values[i]! || i - j);
+}
+
+/** The k-th largest (1-based) of `a`, which it reorders (Hoare's quickselect, median of three). */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1; // index in descending order
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target]!;
+  }
+  return a[target]!;
+}
+
+/** Quadrature grid over a standard normal z: nodes every 0.125 over ±7 and their weights. */
+const GRID = (() => {
+  const z: number[] = [];
+  const w: number[] = [];
+  for (let x = -7; x <= 7 + 1e-9; x += 0.125) {
+    z.push(x);
+    w.push((0.125 * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI));
+  }
+  return { z, w };
+})();
+
+/**
+ * Probability that item k has the largest of independent draws base[i] + spread[i] × N(0, 1):
+ * E_z[ Π_{j≠k} P(draw_j < base_k + spread_k·z) ], integrated numerically over z. Rivals that beat k
+ * with probability below 1e-9 are left out of the product; an item without spread is a step.
+ */
+export function winProbability(k: number, base: Float64Array, spread: Float64Array): number {
+  const bk = base[k]!;
+  const sk = spread[k]!;
+  const rivals: number[] = [];
+  for (let j = 0; j < base.length; j++) {
+    if (j === k) continue;
+    const s = Math.hypot(spread[j]!, sk);
+    const beats = s > 0 ? normalCdf((base[j]! - bk) / s) : base[j]! > bk ? 1 : 0;
+    if (beats > 1e-9) rivals.push(j);
+  }
+  const below = (j: number, v: number) => {
+    const sj = spread[j]!;
+    return sj > 0 ? normalCdf((v - base[j]!) / sj) : v > base[j]! ? 1 : 0;
+  };
+  if (sk === 0) return rivals.reduce((p, j) => p * below(j, bk), 1);
+  let total = 0;
+  for (let i = 0; i < GRID.z.length; i++) {
+    const v = bk + sk * GRID.z[i]!;
+    let p = GRID.w[i]!;
+    for (let r = 0; r < rivals.length && p > 1e-15; r++) p *= below(rivals[r]!, v);
+    total += p;
+  }
+  return Math.min(1, Math.max(0, total));
 }
 
 /**
  * Greedy slate: each step takes the best marginal value, score scaled to the pool's best, minus
  * `diversity` times the greatest similarity to what is already picked. Exploration steps use one
- * Thompson draw (score + sigma × N(0, 1)) instead of the score; their probability is estimated by
- * repeating the draw.
+ * Thompson draw (score + sigma × N(0, 1)) instead of the score; the probability of what it drew is
+ * computed exactly (see winProbability), not estimated by repeating the draw.
  */
 export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selection[] {
   const lambda = o.diversity ?? 0.15;
   const exploreSlots = Math.round(Math.min(o.slots, o.limit) * (o.explorationShare ?? 1 / 3));
-  const draws = o.propensityDraws ?? 100;
   const optimistic = new Float32Array(cands.score.length);
   for (let i = 0; i < optimistic.length; i++) optimistic[i] = cands.score[i]! + 2 * cands.sigma[i]!;
   const pool = topK(optimistic, o.pool ?? 400);
@@ -119,33 +173,29 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     let p: number;
     let probability = 1;
     if (exploring) {
-      // Only items within four standard deviations of the best lower bound can win a draw (the
-      // rest would with probability below 1e-4): drawing for those alone keeps a 100-draw
-      // propensity estimate cheap on a large pool.
+      // Only items within four standard deviations of the best lower bound can win a draw.
       const value = (q: number, z: number) =>
         (1 - lambda) * ((meanOf(q) + z * cands.sigma[pool[q]!]!) / best) - lambda * maxSim[q]!;
       let floor = -Infinity;
       for (let q = 0; q < pool.length; q++) if (!taken[q]) floor = Math.max(floor, value(q, -4));
       const contenders: number[] = [];
-      for (let q = 0; q < pool.length; q++)
+      for (let q = 0; q < pool.length; q++) {
         if (!taken[q] && value(q, 4) >= floor) contenders.push(q);
-      const sample = () => {
-        let bestQ = -1;
-        let bestV = -Infinity;
-        for (const q of contenders) {
-          const v = value(q, normal(o.random));
-          if (v > bestV) {
-            bestV = v;
-            bestQ = q;
-          }
+      }
+      // Each contender's value is base + spread × z.
+      const base = Float64Array.from(contenders, (q) => value(q, 0));
+      const spread = Float64Array.from(contenders, (q) => value(q, 1) - value(q, 0));
+      let pick = -1;
+      let pickV = -Infinity;
+      for (let k = 0; k < base.length; k++) {
+        const v = base[k]! + spread[k]! * normal(o.random);
+        if (v > pickV) {
+          pickV = v;
+          pick = k;
         }
-        return bestQ;
-      };
-      p = sample();
-      let wins = 0;
-      for (let d = 0; d < draws; d++) if (sample() === p) wins++;
-      // The observed pick counts as one draw, so no logged probability is ever zero.
-      probability = (wins + 1) / (draws + 1);
+      }
+      p = pick < 0 ? -1 : contenders[pick]!;
+      if (pick >= 0) probability = winProbability(pick, base, spread);
     } else {
       p = argmax(meanOf);
     }

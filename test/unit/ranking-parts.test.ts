@@ -12,7 +12,8 @@ import {
   type ArtistInfo,
   type CreativeDay,
 } from '../../ml/features.ts';
-import { selectSlate, topK } from '../../ml/select.ts';
+import { RankModel } from '../../ml/rank-model.ts';
+import { selectSlate, topK, winProbability } from '../../ml/select.ts';
 import { Booster, DMatrix } from '../../ml/xgboost.ts';
 
 function data(rows: number, cols: number, seed: number) {
@@ -191,7 +192,113 @@ describe('slate selection', () => {
     assert.deepEqual(run(), run());
   });
 
+  it('computes each Thompson pick’s probability exactly: it matches simulation and sums to 1', () => {
+    const r = keyed(9, 'win');
+    const base = Float64Array.from({ length: 40 }, () => normal(r));
+    const spread = Float64Array.from({ length: 40 }, (_, i) => (i === 3 ? 0 : 0.2 + r()));
+    const exact = Array.from(base, (_, k) => winProbability(k, base, spread));
+    assert.ok(Math.abs(exact.reduce((s, p) => s + p, 0) - 1) < 1e-4);
+    const wins = new Array<number>(40).fill(0);
+    const draws = 100_000;
+    for (let d = 0; d < draws; d++) {
+      let best = -1;
+      let bestV = -Infinity;
+      for (let k = 0; k < 40; k++) {
+        const v = base[k]! + spread[k]! * normal(r);
+        if (v > bestV) [best, bestV] = [k, v];
+      }
+      wins[best]!++;
+    }
+    exact.forEach((p, k) => assert.ok(Math.abs(p - wins[k]! / draws) < 0.006, `item ${k}: ${p}`));
+  });
+
   it('topK returns the largest values best first and skips NaN', () => {
     assert.deepEqual(topK([3, NaN, 5, 1, 5, 4], 3), [2, 4, 5]);
+    // Against a full sort, on many small arrays full of ties.
+    const r = keyed(3, 'topk');
+    for (let t = 0; t < 300; t++) {
+      const n = 1 + Math.floor(r() * 300);
+      const k = Math.floor(r() * 40);
+      const v = Array.from({ length: n }, () => (r() < 0.1 ? NaN : Math.floor(r() * 20)));
+      const sorted = v
+        .map((_, i) => i)
+        .filter((i) => !Number.isNaN(v[i]))
+        .sort((i, j) => v[j]! - v[i]! || i - j)
+        .slice(0, k);
+      assert.deepEqual(topK(v, k), sorted, `n ${n}, k ${k}`);
+    }
+  });
+});
+
+describe('rank model', () => {
+  // Rows whose rate rises with popularity and the artist posterior, plus noise.
+  const rows = 600;
+  const r = keyed(11, 'model');
+  const features = new Float32Array(rows * FEATURE_COUNT).map(() => (r() < 0.3 ? NaN : normal(r)));
+  const col = (f: string) => FEATURE_NAMES.indexOf(f as (typeof FEATURE_NAMES)[number]);
+  for (let i = 0; i < rows; i++) features[i * FEATURE_COUNT + col('popularity')] = r();
+  const v = (i: number, f: string) => {
+    const x = features[i * FEATURE_COUNT + col(f)]!;
+    return Number.isNaN(x) ? 0 : x;
+  };
+  const relRate = Float32Array.from(
+    { length: rows },
+    (_, i) => 0.8 * v(i, 'popularity') + 0.3 * v(i, 'artist_posterior') + 0.1 * normal(r),
+  );
+  const set = {
+    features,
+    rows,
+    relRate,
+    relShare: relRate.map(Math.exp),
+    weights: new Float32Array(rows).fill(1),
+    dates: Array.from(
+      { length: rows },
+      (_, i) => `2026-01-${String(1 + (i % 9)).padStart(2, '0')}`,
+    ),
+  };
+
+  it('learns the signs, predicts the same compiled as through libxgboost, and explains itself', () => {
+    const model = RankModel.train(set, { threads: 1 });
+    try {
+      assert.ok(model.compiled);
+      const coef = (f: string) =>
+        model.meta.linear.coef[model.meta.linear.features.indexOf(f)] ?? 0;
+      assert.ok(
+        coef('popularity') > 0.4 && coef('artist_posterior') > 0.1,
+        JSON.stringify(model.meta.linear),
+      );
+      const fast = model.predictRate(features, rows).rate;
+      const slow = model.predictWithXgboost(features, rows).rate;
+      for (let i = 0; i < rows; i++) assert.ok(Math.abs(fast[i]! - slow[i]!) < 1e-4);
+      // Contributions (trees' SHAP plus the linear terms) add up to the prediction.
+      const [why] = model.explain(features.subarray(0, FEATURE_COUNT), 1);
+      const total = Object.values(why!).reduce((s, x) => s + x, 0);
+      assert.ok(Math.abs(total - fast[0]!) < 1e-3, `${total} vs ${fast[0]}`);
+      assert.ok(model.meta.validationRmse! < model.meta.baselineRmse!);
+    } finally {
+      model.free();
+    }
+  });
+
+  it('round-trips through JSON and refuses documents that are not its models', () => {
+    const model = RankModel.train(set, { threads: 1 });
+    const json = model.toJson();
+    const again = RankModel.fromJson(json);
+    try {
+      assert.deepEqual(
+        again.predictRate(features, rows).rate,
+        model.predictRate(features, rows).rate,
+      );
+      const doc = JSON.parse(json) as { meta: { linear: unknown } };
+      doc.meta.linear = { features: ['nonsense'], intercept: 0, coef: [1] };
+      assert.throws(() => RankModel.fromJson(JSON.stringify(doc)), /linear part/);
+      assert.throws(
+        () => RankModel.fromJson('{"format":"adloop-rank-model/1"}'),
+        /not an adloop ranking model/,
+      );
+    } finally {
+      model.free();
+      again.free();
+    }
   });
 });
