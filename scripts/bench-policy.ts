@@ -2,11 +2,13 @@
 // a world for each policy (random, heuristic, oracle) and print one JSON object comparing them.
 // Progress goes to stderr, so stdout stays one JSON object.
 import { Command, InvalidArgumentError } from 'commander';
+import fs from 'node:fs';
 import path from 'node:path';
 import { mlPolicy } from '../ml/ml-policy.ts';
 import { evaluatePolicies, heuristicPolicy } from '../ml/policy-eval.ts';
 import { oraclePolicy, randomPolicy } from '../sandbox/policies.ts';
 import { loadWorld } from '../sandbox/world.ts';
+import { lineChart } from '../reports/line-chart.ts';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -23,18 +25,36 @@ const opts = new Command()
   .option('--seeds <n>', 'hidden truths to average over', positiveInt('--seeds'), 5)
   .option('--slots <n>', 'ads per market per day', positiveInt('--slots'), 3)
   .option('--json', 'print only the JSON result on stdout')
+  .option('--plot <file.svg>', 'also draw each policy day by day, relative to the oracle')
   .parse()
-  .opts<{ world: string; days: number; seeds: number; slots: number; json?: boolean }>();
+  .opts<{
+    world: string;
+    days: number;
+    seeds: number;
+    slots: number;
+    json?: boolean;
+    plot?: string;
+  }>();
 
 try {
   const world = loadWorld(path.resolve(opts.world));
   const started = Date.now();
+  // Per policy and day, summed over seeds: what the plot draws.
+  const daily = new Map<string, Map<string, { reg: number; spend: number }>>();
   const policies = evaluatePolicies({
     world,
     days: opts.days,
     seeds: opts.seeds,
     slots: opts.slots,
     policies: [randomPolicy, () => heuristicPolicy, (_sim, seed) => mlPolicy(seed), oraclePolicy],
+    onDay: (d) => {
+      const byDate = daily.get(d.policy) ?? new Map<string, { reg: number; spend: number }>();
+      const t = byDate.get(d.date) ?? { reg: 0, spend: 0 };
+      t.reg += d.registrations;
+      t.spend += d.spendMinor;
+      byDate.set(d.date, t);
+      daily.set(d.policy, byDate);
+    },
     onProgress: (done, total) =>
       process.stderr.write(
         `\rbench:policy ${world.name}: ${done}/${total} policy runs, ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -65,6 +85,28 @@ try {
     },
     seconds: (Date.now() - started) / 1000,
   };
+  if (opts.plot) {
+    const dates = [...(daily.get('oracle')?.keys() ?? [])];
+    const rpsOn = (p: string, date: string) => {
+      const t = daily.get(p)?.get(date);
+      return t && t.spend > 0 ? t.reg / t.spend : null;
+    };
+    const svg = lineChart({
+      title: `Registrations per spend relative to the oracle: ${world.name}, ${opts.seeds} seed(s)`,
+      x: dates,
+      yLabel: 'share of the oracle',
+      series: ['random', 'heuristic', 'ml'].map((p) => ({
+        name: p,
+        values: dates.map((date) => {
+          const v = rpsOn(p, date);
+          const o = rpsOn('oracle', date);
+          return v !== null && o ? v / o : null;
+        }),
+      })),
+    });
+    fs.writeFileSync(path.resolve(opts.plot), svg);
+    process.stderr.write(`bench:policy: wrote ${opts.plot}\n`);
+  }
   console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
 } catch (err) {
   console.error(`bench:policy failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { issueLines, readJsonFile } from '../../core/validation.ts';
+import { escapeXml } from '../../core/xml.ts';
 
 const manifestSchema = z.object({
   templates: z
@@ -72,18 +73,6 @@ export function loadTemplates(dir: string): TemplateLibrary {
       return copy[kind][language] ?? copy[kind].en ?? '';
     },
   };
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
 
 /** Fills {{slot}} placeholders with XML-escaped values; an unfilled slot is an error. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { creativeHash } from '../../activities/render/render.ts';
-import { escapeXml, fillTemplate, loadTemplates } from '../../activities/render/templates.ts';
+import { fillTemplate, loadTemplates } from '../../activities/render/templates.ts';
+import { escapeXml } from '../../core/xml.ts';
 import { ROOT } from '../helpers/stack.ts';
 
 describe('templates', () => {
