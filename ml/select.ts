@@ -93,43 +93,78 @@ function kthLargest(a: Float64Array, k: number): number {
   return a[target]!;
 }
 
-/** Quadrature grid over a standard normal z: nodes every 0.125 over ±7 and their weights. */
-const GRID = (() => {
-  const z: number[] = [];
-  const w: number[] = [];
-  for (let x = -7; x <= 7 + 1e-9; x += 0.125) {
-    z.push(x);
-    w.push((0.125 * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI));
-  }
-  return { z, w };
-})();
+/** 8-point Gauss-Legendre nodes and weights on [-1, 1]. */
+const GL_X = [
+  -0.9602898564975363, -0.7966664774136267, -0.525532409916329, -0.1834346424956498,
+  0.1834346424956498, 0.525532409916329, 0.7966664774136267, 0.9602898564975363,
+];
+const GL_W = [
+  0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.362683783378362, 0.362683783378362,
+  0.3137066458778873, 0.2223810344533745, 0.1012285362903763,
+];
+/** The draws' standard normal z is integrated over [-Z_MAX, Z_MAX]; beyond it lies below 1e-11. */
+const Z_MAX = 7;
+/** Longest piece integrated by one Gauss-Legendre rule, in standard deviations of z. */
+const PIECE = 0.75;
+/** A rival whose spread is below this share of the item's is a steep ramp: a break between pieces. */
+const STEEP = 0.25;
+
+const density = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 
 /**
  * Probability that item k has the largest of independent draws base[i] + spread[i] × N(0, 1):
- * E_z[ Π_{j≠k} P(draw_j < base_k + spread_k·z) ], integrated numerically over z. Rivals that beat k
- * with probability below 1e-9 are left out of the product; an item without spread is a step.
+ * E_z[ Π_{j≠k} P(draw_j < base_k + spread_k·z) ] over item k's own z. A rival without spread is a
+ * step in z: the integral starts where k passes the highest of them. A rival with a much smaller
+ * spread than k's is a steep ramp: its midpoint becomes a break between pieces, and each piece is
+ * integrated by an 8-point Gauss-Legendre rule. Rivals that beat k with probability below 1e-12
+ * are left out of the product.
  */
 export function winProbability(k: number, base: Float64Array, spread: Float64Array): number {
   const bk = base[k]!;
   const sk = spread[k]!;
-  const rivals: number[] = [];
+  const smooth: number[] = [];
+  let from = -Z_MAX;
+  const breaks: number[] = [];
   for (let j = 0; j < base.length; j++) {
     if (j === k) continue;
-    const s = Math.hypot(spread[j]!, sk);
-    const beats = s > 0 ? normalCdf((base[j]! - bk) / s) : base[j]! > bk ? 1 : 0;
-    if (beats > 1e-9) rivals.push(j);
-  }
-  const below = (j: number, v: number) => {
     const sj = spread[j]!;
-    return sj > 0 ? normalCdf((v - base[j]!) / sj) : v > base[j]! ? 1 : 0;
+    if (sj === 0) {
+      if (sk === 0) {
+        if (base[j]! >= bk) return 0;
+      } else from = Math.max(from, (base[j]! - bk) / sk);
+      continue;
+    }
+    if (normalCdf((base[j]! - bk) / Math.hypot(sj, sk)) < 1e-12) continue;
+    smooth.push(j);
+    if (sj < STEEP * sk) breaks.push((base[j]! - bk) / sk);
+  }
+  // Rivals by where they stop mattering (Φ = 1 to double precision past base + 8.3 spread), so the
+  // product can stop at the first rival the value is already safely above.
+  const ceiling = (j: number) => base[j]! + 8.3 * spread[j]!;
+  smooth.sort((x, y) => ceiling(y) - ceiling(x));
+  const product = (v: number) => {
+    let p = 1;
+    for (let r = 0; r < smooth.length && p > 1e-18; r++) {
+      const j = smooth[r]!;
+      if (v > ceiling(j)) break;
+      p *= normalCdf((v - base[j]!) / spread[j]!);
+    }
+    return p;
   };
-  if (sk === 0) return rivals.reduce((p, j) => p * below(j, bk), 1);
+  if (sk === 0) return product(bk);
+  if (from >= Z_MAX) return 0;
+  const edges = [from, ...breaks.filter((z) => z > from && z < Z_MAX).sort((x, y) => x - y), Z_MAX];
   let total = 0;
-  for (let i = 0; i < GRID.z.length; i++) {
-    const v = bk + sk * GRID.z[i]!;
-    let p = GRID.w[i]!;
-    for (let r = 0; r < rivals.length && p > 1e-15; r++) p *= below(rivals[r]!, v);
-    total += p;
+  for (let e = 0; e + 1 < edges.length; e++) {
+    const pieces = Math.max(1, Math.ceil((edges[e + 1]! - edges[e]!) / PIECE));
+    const h = (edges[e + 1]! - edges[e]!) / pieces;
+    for (let q = 0; q < pieces; q++) {
+      const mid = edges[e]! + (q + 0.5) * h;
+      for (let g = 0; g < 8; g++) {
+        const z = mid + 0.5 * h * GL_X[g]!;
+        total += 0.5 * h * GL_W[g]! * density(z) * product(bk + sk * z);
+      }
+    }
   }
   return Math.min(1, Math.max(0, total));
 }
@@ -173,7 +208,9 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     let p: number;
     let probability = 1;
     if (exploring) {
-      // Only items within four standard deviations of the best lower bound can win a draw.
+      // The draw is restricted to items within four standard deviations of the best lower bound
+      // (the rest would win with probability below 1e-4); the logged probability is exact for
+      // this restricted draw.
       const value = (q: number, z: number) =>
         (1 - lambda) * ((meanOf(q) + z * cands.sigma[pool[q]!]!) / best) - lambda * maxSim[q]!;
       let floor = -Infinity;

@@ -2,7 +2,7 @@
 // the embedding space, and the slate's exploration probabilities.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyed, normal } from '../../core/random.ts';
+import { keyed, normal, normalCdf } from '../../core/random.ts';
 import { compileBooster } from '../../ml/compiled-trees.ts';
 import {
   FEATURE_COUNT,
@@ -210,6 +210,21 @@ describe('slate selection', () => {
       wins[best]!++;
     }
     exact.forEach((p, k) => assert.ok(Math.abs(p - wins[k]! / draws) < 0.006, `item ${k}: ${p}`));
+  });
+
+  it('is exact against rivals without spread or with far less spread', () => {
+    // One uncertain item against a certain rival d above it: it wins when z > d.
+    for (const d of [0.3, 1.7, -0.8]) {
+      const p = winProbability(0, Float64Array.from([0, d]), Float64Array.from([1, 0]));
+      assert.ok(Math.abs(p - (1 - normalCdf(d))) < 1e-6, `d ${d}: ${p}`);
+    }
+    // Against a nearly certain rival: P(N(0.9, 0) ... ) in closed form, P(X > Y) for normals.
+    const p = winProbability(1, Float64Array.from([0.9, 0.6]), Float64Array.from([0.01, 0.1]));
+    const closed = 1 - normalCdf((0.9 - 0.6) / Math.hypot(0.01, 0.1));
+    assert.ok(Math.abs(p - closed) / closed < 1e-3, `${p} vs ${closed}`);
+    // A certain item against certain rivals: 1 when it is the best, else 0.
+    assert.equal(winProbability(0, Float64Array.from([2, 1]), Float64Array.from([0, 0])), 1);
+    assert.equal(winProbability(1, Float64Array.from([2, 1]), Float64Array.from([0, 0])), 0);
   });
 
   it('topK returns the largest values best first and skips NaN', () => {
