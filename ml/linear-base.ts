@@ -3,7 +3,7 @@
 // rate, age). The boosted trees then learn only what the line misses. With a few dozen noisy rows
 // the trees alone are step functions that tie most candidates; the line keeps ordering them
 // sensibly, and with plenty of rows the trees take over. Coefficients keep the sign the feature's
-// monotone constraint allows (a wrong-signed one is dropped and the rest refitted).
+// monotone constraint allows (the wrong-signed ones are dropped and the rest refitted).
 import {
   FEATURE_COUNT,
   FEATURE_MONOTONE,
@@ -23,7 +23,7 @@ export const LINEAR_FEATURES: readonly FeatureName[] = [
   'days_live',
 ];
 
-/** Ridge penalty in rows (weights have mean 1): it fades as rows accumulate. */
+/** Ridge penalty on standardised columns, in rows (weights have mean 1): it fades as rows accumulate. */
 const RIDGE = 10;
 
 export interface LinearBase {
@@ -46,9 +46,28 @@ export function fitLinearBase(
   labels: Float32Array,
   weights: Float32Array,
 ): LinearBase {
-  let active = [...LINEAR_FEATURES];
+  const none = { features: [], intercept: 0, coef: [] };
+  const wsum = weights.reduce((s, w) => s + w, 0);
+  if (rows === 0 || !(wsum > 0)) return none;
+  // Columns are standardised (weighted mean 0, standard deviation 1) so one ridge penalty means
+  // the same for popularity (0..1) as for days live (0..28); a constant column is left out.
+  const stats = new Map<FeatureName, { mean: number; sd: number }>();
+  for (const f of LINEAR_FEATURES) {
+    const c = column(f);
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += weights[r]! * valueAt(features, r * FEATURE_COUNT + c);
+    mean /= wsum;
+    let v = 0;
+    for (let r = 0; r < rows; r++) {
+      v += weights[r]! * (valueAt(features, r * FEATURE_COUNT + c) - mean) ** 2;
+    }
+    const sd = Math.sqrt(v / wsum);
+    if (sd > 1e-9) stats.set(f, { mean, sd });
+  }
+  let active = LINEAR_FEATURES.filter((f) => stats.has(f));
   for (;;) {
     const cols = active.map(column);
+    const st = active.map((f) => stats.get(f)!);
     const p = cols.length + 1;
     const xtx = new Float64Array(p * p);
     const xty = new Float64Array(p);
@@ -56,8 +75,9 @@ export function fitLinearBase(
     for (let r = 0; r < rows; r++) {
       const w = weights[r]!;
       x[0] = 1;
-      for (let j = 0; j < cols.length; j++)
-        x[j + 1] = valueAt(features, r * FEATURE_COUNT + cols[j]!);
+      for (let j = 0; j < cols.length; j++) {
+        x[j + 1] = (valueAt(features, r * FEATURE_COUNT + cols[j]!) - st[j]!.mean) / st[j]!.sd;
+      }
       for (let i = 0; i < p; i++) {
         xty[i] = xty[i]! + w * x[i]! * labels[r]!;
         for (let j = 0; j < p; j++) xtx[i * p + j] = xtx[i * p + j]! + w * x[i]! * x[j]!;
@@ -65,10 +85,13 @@ export function fitLinearBase(
     }
     for (let i = 1; i < p; i++) xtx[i * p + i] = xtx[i * p + i]! + RIDGE;
     const beta = solveSymmetric(xtx, xty, p);
-    if (!beta) return { features: [], intercept: 0, coef: [] };
-    const wrong = active.filter((f, j) => FEATURE_MONOTONE[f] * beta[j + 1]! < 0);
+    if (!beta) return none;
+    // Back to the features' own units.
+    const coef = active.map((_, j) => beta[j + 1]! / st[j]!.sd);
+    const wrong = active.filter((f, j) => FEATURE_MONOTONE[f] * coef[j]! < 0);
     if (wrong.length === 0) {
-      return { features: [...active], intercept: beta[0]!, coef: [...beta.slice(1)] };
+      const intercept = beta[0]! - coef.reduce((s, b, j) => s + b * st[j]!.mean, 0);
+      return { features: [...active], intercept, coef };
     }
     active = active.filter((f) => !wrong.includes(f));
   }

@@ -139,10 +139,19 @@ export class RankModel {
       monotone_constraints: `(${FEATURE_NAMES.map((f) => FEATURE_MONOTONE[f]).join(',')})`,
     };
     const fit = (labels: (rows: TrainingSet) => Float32Array) => {
-      const dtrain = matrix(trainSet, labels(trainSet));
+      const y = labels(trainSet);
+      const dtrain = matrix(trainSet, y);
       const dvalid = validSet ? matrix(validSet, labels(validSet)) : null;
+      // Start the trees from the labels' mean (libxgboost 1.7 would start from 0.5), so no early
+      // rounds go into removing an offset.
+      let mean = 0;
+      let wsum = 0;
+      trainSet.weights.forEach((w, i) => {
+        mean += w * y[i]!;
+        wsum += w;
+      });
       try {
-        return Booster.train(booster, dtrain, {
+        return Booster.train({ ...booster, base_score: wsum > 0 ? mean / wsum : 0 }, dtrain, {
           rounds: dvalid ? p.rounds : Math.min(p.rounds, 60),
           evals: dvalid ? [{ name: 'valid', data: dvalid }] : [],
           earlyStoppingRounds: dvalid ? p.earlyStoppingRounds : undefined,
