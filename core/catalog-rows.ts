@@ -47,6 +47,7 @@ export interface CatalogRows {
 }
 
 const REQUIRED = ['artist_id', 'name', 'genre', 'market', 'popularity'] as const;
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 const rowSchema = z.object({
   artist_id: z.string({ error: 'is required' }).regex(ENTITY_ID, ENTITY_ID_RULE),
@@ -63,11 +64,13 @@ const rowSchema = z.object({
   embedding: z
     .union([
       z.array(z.number()),
+      // Each token must be a plain decimal number (no hex); a trailing separator is fine.
       z.string().transform((s) =>
         s
           .trim()
           .split(/[\s;]+/)
-          .map(Number),
+          .filter((t) => t !== '')
+          .map((t) => (DECIMAL.test(t) ? Number(t) : NaN)),
       ),
     ])
     .pipe(

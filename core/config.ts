@@ -113,7 +113,14 @@ export class ConfigError extends Error {
 const presentIn = (env: NodeJS.ProcessEnv) =>
   Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 
-const PATH_KEYS = ['PGLITE_DIR', 'CREATIVES_DIR', 'CATALOG_PATH', 'TEMPLATES_DIR', 'FX_RATES_PATH'];
+/** Settings that are paths: resolved against the working directory when loaded. */
+const PATH_KEYS = [
+  'PGLITE_DIR',
+  'CREATIVES_DIR',
+  'CATALOG_PATH',
+  'TEMPLATES_DIR',
+  'FX_RATES_PATH',
+] as const satisfies ReadonlyArray<keyof Config>;
 
 /**
  * Only the named settings, validated as `loadConfig` would, for tools that need a few of them
@@ -154,10 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   return Object.freeze({
     ...c,
-    PGLITE_DIR: path.resolve(cwd, c.PGLITE_DIR),
-    CREATIVES_DIR: path.resolve(cwd, c.CREATIVES_DIR),
-    CATALOG_PATH: path.resolve(cwd, c.CATALOG_PATH),
-    TEMPLATES_DIR: path.resolve(cwd, c.TEMPLATES_DIR),
-    FX_RATES_PATH: path.resolve(cwd, c.FX_RATES_PATH),
+    ...Object.fromEntries(PATH_KEYS.map((k) => [k, path.resolve(cwd, c[k])])),
   });
 }

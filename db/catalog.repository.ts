@@ -46,7 +46,8 @@ export async function upsertCatalog(
             name: eb.ref('excluded.name'),
             genre: eb.ref('excluded.genre'),
             image_path: eb.ref('excluded.image_path'),
-            embedding: eb.ref('excluded.embedding'),
+            // A source without embeddings does not erase the ones another source gave.
+            embedding: eb.fn.coalesce('excluded.embedding', 'artists.embedding'),
           })),
         )
         .execute();

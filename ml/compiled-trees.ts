@@ -84,12 +84,13 @@ export function compileBooster(json: string, cols: number): CompiledPredictor | 
   ) {
     return null;
   }
-  const nodes = trees.reduce((s, t) => s + t.left_children.length, 0);
-  if (nodes > MAX_NODES) return null;
+  // XGBoost 1.x writes base_score as "5E-1"; a form this does not read leaves the model uncompiled.
   const base = Number(learner.learner_model_param?.base_score ?? 0.5);
   if (!Number.isFinite(base)) return null;
   let chunks: Array<(x: Float32Array, o: number) => number>;
   try {
+    const nodes = trees.reduce((s, t) => s + t.left_children.length, 0);
+    if (nodes > MAX_NODES) return null;
     chunks = [];
     for (let i = 0; i < trees.length; i += TREES_PER_CHUNK) {
       const body = trees

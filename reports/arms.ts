@@ -1,7 +1,12 @@
 // Champion / challenger arms compared: each arm's cost per conversion and click-through rate with
-// 95% confidence intervals. Markets (or any split the config makes) are assigned to arms; the unit
-// of evidence is one market-day, since ads within a market and day share the platform's auction
-// and the daily noise, so the intervals are cluster-robust (delta method for a ratio of sums).
+// 95% confidence intervals. The unit of evidence is one market-day, since ads within a market and
+// day share the platform's auction and the daily noise: the intervals are cluster-robust over
+// market-days (delta method for a ratio of sums, Student's t for few days).
+// What they do not cover: arms are split by market, so an arm's interval is about its own markets
+// over these days, and a difference between arms mixes the policy with the markets' own
+// differences (days within a market are also correlated). Days a market fell back to the heuristic
+// count under the heuristic (as treated, not as assigned). Read a gap as causal only when the arms
+// run on comparable markets, or on the same markets in turn.
 // Pure: the rows come from db/reports.repository.ts or from a simulation.
 
 /** One market-day's delivery under one arm. */
@@ -36,7 +41,39 @@ export interface ArmStats {
   ctr: Interval | null;
 }
 
-const Z95 = 1.959964;
+/** Two-sided 95% quantiles of Student's t by degrees of freedom (the normal's 1.96 past 120). */
+const T95: ReadonlyArray<[number, number]> = [
+  [1, 12.706],
+  [2, 4.303],
+  [3, 3.182],
+  [4, 2.776],
+  [5, 2.571],
+  [6, 2.447],
+  [7, 2.365],
+  [8, 2.306],
+  [9, 2.262],
+  [10, 2.228],
+  [12, 2.179],
+  [15, 2.131],
+  [20, 2.086],
+  [25, 2.06],
+  [30, 2.042],
+  [40, 2.021],
+  [60, 2.0],
+  [120, 1.98],
+];
+
+/** The t quantile for `df` degrees of freedom, rounding df down to the table (conservative). */
+function t95(df: number): number {
+  let q = 1.959964;
+  for (let i = T95.length - 1; i >= 0; i--) {
+    if (df >= T95[i]![0]) {
+      q = df >= 1000 ? 1.959964 : T95[i]![1];
+      break;
+    }
+  }
+  return q;
+}
 
 /**
  * sum(num) / sum(den) over units, with the delta-method standard error of a ratio estimator:
@@ -52,7 +89,8 @@ export function ratioInterval(num: readonly number[], den: readonly number[]): I
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (num[i]! - r * den[i]!) ** 2;
   const se = Math.sqrt((n / (n - 1)) * ss) / sd;
-  return { value: r, low: Math.max(0, r - Z95 * se), high: r + Z95 * se };
+  const q = t95(n - 1);
+  return { value: r, low: Math.max(0, r - q * se), high: r + q * se };
 }
 
 /** Each arm's totals and intervals, arms in name order. */

@@ -7,7 +7,6 @@ import { loadConfigPart } from '../core/config.ts';
 import { addDays, parseIsoDate, todayUtc } from '../core/dates.ts';
 import { loadFxTable } from '../core/money.ts';
 import { openDatabase } from '../db/database.ts';
-import { migrateToLatest } from '../db/migrate.ts';
 import { armDays } from '../db/reports.repository.ts';
 import { armReport, formatArmReport } from '../reports/arms.ts';
 
@@ -33,13 +32,20 @@ try {
   if (from > to) throw new Error(`--from ${from} is after --to ${to}`);
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
   try {
-    await migrateToLatest(database.db);
+    // A report only reads: it never migrates the schema under a running loop.
     const days = await armDays(database.db, {
       from,
       to,
       fx: loadFxTable(config.FX_RATES_PATH),
       currency: config.REPORTING_CURRENCY,
       objective: config.RANKING_OBJECTIVE,
+    }).catch((err: Error) => {
+      if (/does not exist/.test(err.message)) {
+        throw new Error(
+          `${database.where} has no adloop schema (${err.message}): run the loop (npm start) first`,
+        );
+      }
+      throw err;
     });
     const arms = armReport(days);
     if (opts.json) {

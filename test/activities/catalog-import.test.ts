@@ -181,15 +181,18 @@ describe('catalog import', () => {
           'e3,Gus,pop,SE,0.5,0.1 0.2',
           'e4,Hal,pop,SE,0.5,0.1 x 0.3',
           'e5,Ivo,pop,SE,0.5,',
+          'e7,Kit,pop,SE,0.5,0.5;0.5;0.5;',
+          'e8,Lou,pop,SE,0.5,0x1 2 3',
         ].join('\n'),
       ),
     );
-    assert.equal(csv.artists, 3, 'e1, e2 and e5 (no embedding is fine)');
+    assert.equal(csv.artists, 4, 'e1, e2, e5 (no embedding is fine) and e7');
     assert.deepEqual(
       csv.errors.map((e) => [e.line, e.reason]),
       [
         [4, 'embedding has 2 dimensions; earlier rows have 3'],
         [5, 'embedding.1 must hold only finite numbers'],
+        [8, 'embedding.0 must hold only finite numbers'],
       ],
     );
     await ingest(
