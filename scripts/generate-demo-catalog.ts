@@ -41,6 +41,8 @@ const markets = [
     rightToLeft: true,
   },
 ];
+/** Dimensions of the demo artists' embeddings (as the sandbox's generated catalogs). */
+const EMBEDDING_DIMS = 8;
 const genres = ['pop', 'hip-hop', 'electronic', 'rock', 'latin', 'indie'];
 const first = [
   'Nova',
@@ -81,12 +83,21 @@ const artists = Array.from({ length: 24 }, (_, i) => {
     popularity[m.code] =
       Math.round(Math.min(1, Math.max(0.01, base + 0.3 * (r() - 0.5))) * 1000) / 1000;
   }
+  // Place in a small similarity space: the genre's centre plus the artist's own offset, so
+  // artists of a genre lie close together and the ranker can fit each market's taste over them.
+  const centre = keyed('demo-genre-centre', genre);
+  const own = keyed('demo-embedding', i);
+  const embedding = Array.from(
+    { length: EMBEDDING_DIMS },
+    () => Math.round((2 * centre() - 1 + 0.35 * (2 * own() - 1)) * 1000) / 1000,
+  );
   return {
     id,
     name: `${first[i % first.length]} ${last[(i * 5 + 3) % last.length]}`,
     genre,
     image: `images/${id}.jpg`,
     popularity,
+    embedding,
   };
 });
 
