@@ -313,17 +313,20 @@ export class MarketFeatures {
    * Throws for an artist the market does not have.
    */
   fill(out: Float32Array, row: number, artistId: string, templateId: string, daysLive: number) {
-    this.index ??= new Map(this.artists.map((a, k) => [a.id, k]));
-    const k = this.index.get(artistId);
+    const k = this.indexOf().get(artistId);
     if (k === undefined) throw new Error(`artist ${artistId} is not in this market's catalog`);
     this.fillArtist(out, row, k);
     this.fillPair(out, row, artistId, templateId, daysLive);
   }
 
+  /** Artist id to index, built on first use: ranking a whole market never needs it. */
+  private indexOf(): Map<string, number> {
+    return (this.index ??= new Map(this.artists.map((a, k) => [a.id, k])));
+  }
+
   /** Whether the market's catalog has the artist. */
   has(artistId: string): boolean {
-    this.index ??= new Map(this.artists.map((a, k) => [a.id, k]));
-    return this.index.has(artistId);
+    return this.indexOf().has(artistId);
   }
 
   /** Features of every artist x template candidate, artist-major, with the live ads' ages. */

@@ -97,21 +97,32 @@ export function fitLinearBase(
   }
 }
 
+/** Adds the line's prediction for each row to `into` (the trees' part), in place. */
+export function addLinearBase(
+  base: LinearBase,
+  features: Float32Array,
+  rows: number,
+  into: Float32Array,
+): Float32Array {
+  const cols = base.features.map(column);
+  for (let r = 0; r < rows; r++) into[r] = into[r]! + base.intercept;
+  for (let j = 0; j < cols.length; j++) {
+    const c = cols[j]!;
+    const b = base.coef[j]!;
+    for (let r = 0, o = c; r < rows; r++, o += FEATURE_COUNT) {
+      into[r] = into[r]! + b * valueAt(features, o);
+    }
+  }
+  return into;
+}
+
 /** The line's prediction for each row. */
 export function predictLinearBase(
   base: LinearBase,
   features: Float32Array,
   rows: number,
 ): Float32Array {
-  const cols = base.features.map(column);
-  const out = new Float32Array(rows).fill(base.intercept);
-  for (let j = 0; j < cols.length; j++) {
-    const c = cols[j]!;
-    const b = base.coef[j]!;
-    for (let r = 0, o = c; r < rows; r++, o += FEATURE_COUNT)
-      out[r] = out[r]! + b * valueAt(features, o);
-  }
-  return out;
+  return addLinearBase(base, features, rows, new Float32Array(rows));
 }
 
 /** Each feature's share of one row's linear prediction, plus the intercept under `bias`. */

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { compileBooster, type CompiledPredictor } from './compiled-trees.ts';
 import {
+  addLinearBase,
   fitLinearBase,
   linearContributions,
   predictLinearBase,
@@ -167,9 +168,12 @@ export class RankModel {
     // Uncertainty: residual variance on the held-out days per evidence bin, less the noise floor
     // that even the best-known creatives show (day-to-day delivery noise, not ignorance).
     const evalSet = validSet ?? trainSet;
-    const predicted = rate.predictDense(evalSet.features, evalSet.rows, FEATURE_COUNT);
-    const line = predictLinearBase(linear, evalSet.features, evalSet.rows);
-    for (let r = 0; r < evalSet.rows; r++) predicted[r] = predicted[r]! + line[r]!;
+    const predicted = addLinearBase(
+      linear,
+      evalSet.features,
+      evalSet.rows,
+      rate.predictDense(evalSet.features, evalSet.rows, FEATURE_COUNT),
+    );
     const sums = EVIDENCE_BINS.map(() => ({ w: 0, se: 0 })).concat({ w: 0, se: 0 });
     let se = 0;
     let seBase = 0;
@@ -226,12 +230,10 @@ export class RankModel {
     for (let r = 0; r < rows; r++) {
       sigma[r] = this.meta.sigmaByEvidence[binOf(features[r * FEATURE_COUNT + EVIDENCE]!)]!;
     }
-    const rate = this.fastRate
+    const trees = this.fastRate
       ? this.fastRate(features, rows)
       : this.rate.predictDense(features, rows, FEATURE_COUNT);
-    const line = predictLinearBase(this.meta.linear, features, rows);
-    for (let r = 0; r < rows; r++) rate[r] = rate[r]! + line[r]!;
-    return { rate, sigma };
+    return { rate: addLinearBase(this.meta.linear, features, rows, trees), sigma };
   }
 
   predictShare(features: Float32Array, rows: number): Float32Array {
@@ -245,10 +247,11 @@ export class RankModel {
     features: Float32Array,
     rows: number,
   ): { rate: Float32Array; share: Float32Array } {
-    const rate = this.rate.predictDense(features, rows, FEATURE_COUNT);
-    const line = predictLinearBase(this.meta.linear, features, rows);
-    for (let r = 0; r < rows; r++) rate[r] = rate[r]! + line[r]!;
-    return { rate, share: this.share.predictDense(features, rows, FEATURE_COUNT) };
+    const trees = this.rate.predictDense(features, rows, FEATURE_COUNT);
+    return {
+      rate: addLinearBase(this.meta.linear, features, rows, trees),
+      share: this.share.predictDense(features, rows, FEATURE_COUNT),
+    };
   }
 
   /** Whether scoring runs on the compiled trees (true for the default model shape). */

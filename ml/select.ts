@@ -188,12 +188,15 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
   // Exploration slots come last in the slate so the exploit picks are the same with or without it.
   const exploitSlots = Math.min(o.slots, o.limit) - exploreSlots;
 
+  // Maximal marginal relevance: value scaled to the pool's best, less the similarity to the picks.
+  const marginal = (p: number, value: number) =>
+    (1 - lambda) * (value / best) - lambda * maxSim[p]!;
   const argmax = (value: (p: number) => number) => {
     let bestP = -1;
     let bestV = -Infinity;
     for (let p = 0; p < pool.length; p++) {
       if (taken[p]) continue;
-      const v = (1 - lambda) * (value(p) / best) - lambda * maxSim[p]!;
+      const v = marginal(p, value(p));
       if (v > bestV) {
         bestV = v;
         bestP = p;
@@ -211,8 +214,7 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
       // The draw is restricted to items within four standard deviations of the best lower bound
       // (the rest would win with probability below 1e-4); the logged probability is exact for
       // this restricted draw.
-      const value = (q: number, z: number) =>
-        (1 - lambda) * ((meanOf(q) + z * cands.sigma[pool[q]!]!) / best) - lambda * maxSim[q]!;
+      const value = (q: number, z: number) => marginal(q, meanOf(q) + z * cands.sigma[pool[q]!]!);
       let floor = -Infinity;
       for (let q = 0; q < pool.length; q++) if (!taken[q]) floor = Math.max(floor, value(q, -4));
       const contenders: number[] = [];
@@ -221,7 +223,10 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
       }
       // Each contender's value is base + spread × z.
       const base = Float64Array.from(contenders, (q) => value(q, 0));
-      const spread = Float64Array.from(contenders, (q) => value(q, 1) - value(q, 0));
+      const spread = Float64Array.from(
+        contenders,
+        (q) => ((1 - lambda) * cands.sigma[pool[q]!]!) / best,
+      );
       let pick = -1;
       let pickV = -Infinity;
       for (let k = 0; k < base.length; k++) {
