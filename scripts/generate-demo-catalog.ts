@@ -109,7 +109,8 @@ for (const [i, a] of artists.entries()) {
     const [cx, cy, rad] = [r() * 512, r() * 512, 40 + r() * 160];
     return `<circle cx="${cx.toFixed(0)}" cy="${cy.toFixed(0)}" r="${rad.toFixed(0)}" fill="hsl(${(hue + r() * 90) % 360},70%,${40 + r() * 30}%)" fill-opacity="0.55"/>`;
   }).join('');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512">
+  // Drawn at 1080 px, the largest size a template draws a photo at, so creatives are never upscaled.
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1080" height="1080" viewBox="0 0 512 512">
     <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
       <stop offset="0" stop-color="hsl(${hue},60%,25%)"/><stop offset="1" stop-color="hsl(${(hue + 60) % 360},70%,55%)"/>
     </linearGradient></defs>
