@@ -1,0 +1,355 @@
+// The built-in renderer: a creative spec in, its assets (every requested aspect ratio, static
+// and/or motion) out, each checked by QA and put into the content-addressed store. The creative's
+// hash covers the renderer, the template version and design, the fonts and every input, so an
+// identical creative is never rendered twice: an asset whose record is in the store is returned
+// as it is, without rendering anything.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { colorValues, readSourceImage, type ComposeInputs, type SourceImage } from './compose.ts';
+import { loadFontManifest, missingCodepoints, type FontManifest } from './fonts.ts';
+import { DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
+import { PLATFORMS, PLATFORM_SPECS, type Platform } from './platform-specs.ts';
+import { checkCreative, type QaReport, type QaSubject } from './qa.ts';
+import {
+  ratioFileStem,
+  type AspectRatio,
+  type CreativeAsset,
+  type CreativeKind,
+  type CreativeSpec,
+} from './spec.ts';
+import { createCreativeStore, type CreativeStore, type CreativeStoreConfig } from './storage.ts';
+import { loadTemplateLibrary, type Template, type TemplateLibrary } from './template.ts';
+import { composeVariant, renderMotion, renderStatic, type ComposedVariant } from './variant.ts';
+
+/** Bump when a change to the renderer changes pixels: every creative then renders anew. */
+export const RENDERER_VERSION = 1;
+
+export interface RendererDeps {
+  library: TemplateLibrary;
+  fonts: FontManifest;
+  store: CreativeStore;
+  /** Scratch space for renders in progress. Default the OS temp dir. */
+  workDir?: string;
+  encoder?: EncoderSettings;
+}
+
+export interface RenderProgress {
+  ratio: AspectRatio;
+  kind: CreativeKind;
+  /** 0..1 within this asset. */
+  fraction: number;
+  done: number;
+  total: number;
+}
+
+export interface RenderOptions {
+  /** Called as assets start, progress and finish: activities heartbeat with it. */
+  onProgress?: (p: RenderProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** One asset and its QA report, as stored next to it. */
+export interface AssetRecord {
+  asset: CreativeAsset;
+  qa: QaReport;
+  /** Milliseconds it took to render and check (0 when it came from the cache). */
+  renderMs: number;
+}
+
+export interface RenderOutcome {
+  hash: string;
+  assets: AssetRecord[];
+  /** Assets rendered now, and assets found in the store. */
+  rendered: number;
+  cached: number;
+}
+
+function sha256(s: string | Buffer): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** Everything that determines a creative's pixels, in a canonical order. */
+export function creativeHash(
+  spec: CreativeSpec,
+  template: Template,
+  fonts: FontManifest,
+  images: Record<string, SourceImage>,
+  audioSha256: string | null,
+): string {
+  const sorted = (r: Record<string, string>) =>
+    Object.keys(r)
+      .sort()
+      .map((k) => [k, r[k]]);
+  const canonical = JSON.stringify({
+    renderer: RENDERER_VERSION,
+    template: [template.id, template.version, template.sourceHash],
+    fonts: fonts.hash,
+    language: spec.language,
+    direction: spec.direction,
+    text: sorted(spec.text),
+    colors: sorted(spec.colors),
+    images: Object.keys(images)
+      .sort()
+      .map((k) => [k, images[k]!.sha256]),
+    audio: audioSha256,
+    staticFormat: spec.staticFormat,
+  });
+  return sha256(canonical).slice(0, 24);
+}
+
+export function assetKey(hash: string, ratio: AspectRatio, kind: CreativeKind, format: string) {
+  const ext = format === 'jpeg' ? 'jpg' : format;
+  return `${hash}/${ratioFileStem(ratio)}-${kind}.${ext}`;
+}
+
+/** The record stored next to each asset; written after the asset, so its presence means both are there. */
+function recordKey(hash: string, ratio: AspectRatio, kind: CreativeKind) {
+  return `${hash}/${ratioFileStem(ratio)}-${kind}.json`;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  mp4: 'video/mp4',
+};
+
+/** Checks a spec against its template before anything is read or rendered. */
+export function validateSpec(spec: CreativeSpec, template: Template): void {
+  const where = `creative spec for template "${template.id}"`;
+  if (spec.templateVersion !== template.version)
+    throw new Error(
+      `${where}: template version ${spec.templateVersion} requested, the library has ${template.version}`,
+    );
+  for (const [slot, def] of Object.entries(template.slots)) {
+    if (def.type === 'text' && typeof spec.text[slot] !== 'string')
+      throw new Error(`${where}: text slot "${slot}" has no text`);
+    if (def.type === 'image' && !spec.images[slot])
+      throw new Error(`${where}: image slot "${slot}" has no image`);
+  }
+  for (const slot of [
+    ...Object.keys(spec.text),
+    ...Object.keys(spec.images),
+    ...Object.keys(spec.colors),
+  ])
+    if (!template.slots[slot]) throw new Error(`${where}: "${slot}" is not a slot of the template`);
+  for (const [slot, color] of Object.entries(spec.colors))
+    if (!/^#[0-9a-fA-F]{6}$/.test(color))
+      throw new Error(`${where}: colour slot "${slot}" is "${color}", expected #rrggbb`);
+  if (spec.ratios.length === 0 || spec.kinds.length === 0)
+    throw new Error(`${where}: no aspect ratio or kind requested`);
+}
+
+/** The QA subject of a composed variant: its texts, images and background. */
+async function qaSubject(
+  c: ComposedVariant,
+  fonts: FontManifest,
+  asset: Pick<QaSubject, 'ratio' | 'kind' | 'format' | 'bytes'> & Partial<QaSubject>,
+): Promise<QaSubject> {
+  const { variant } = c;
+  const bg = await c.background();
+  return {
+    width: variant.width,
+    height: variant.height,
+    ...asset,
+    texts: [...c.texts.entries()].map(([slot, t]) => {
+      const style = variant.text[slot]!;
+      const text = c.inputs.text[slot] ?? '';
+      return {
+        slot,
+        text,
+        box: t.box,
+        ink: t.ink,
+        fontSizePx: t.sizePx,
+        minFontSizePx: style.minSize,
+        bold: style.weight === 700,
+        fits: t.fits,
+        color: t.color,
+        fontFamilies: style.font,
+        missingCodepoints: missingCodepoints(fonts, style.font, style.weight, text),
+      };
+    }),
+    images: Object.entries(variant.images).map(([slot, size]) => {
+      const img = c.inputs.images[slot]!;
+      return {
+        slot,
+        sourceWidth: img.width,
+        sourceHeight: img.height,
+        drawnWidth: size.width,
+        drawnHeight: size.height,
+      };
+    }),
+    background: bg,
+  };
+}
+
+/** Bitrate for motion: the default, within what every platform accepts and recommends. */
+function encoderFor(base: EncoderSettings): EncoderSettings {
+  const floor = Math.max(...PLATFORMS.map((p) => PLATFORM_SPECS[p].video.minBitrate));
+  const ceiling = Math.min(...PLATFORMS.map((p) => PLATFORM_SPECS[p].encoderMaxBitrate));
+  // 20% above the strictest floor: the average of a constant-rate stream dips a little at the end.
+  return { ...base, bitrate: Math.min(ceiling, Math.max(base.bitrate, Math.ceil(floor * 1.2))) };
+}
+
+/**
+ * Renders whatever of `spec` is not in the store yet, checks each new asset, and stores it with
+ * its QA record. Returns every requested asset with its QA report.
+ */
+export async function renderCreative(
+  spec: CreativeSpec,
+  deps: RendererDeps,
+  opts: RenderOptions = {},
+): Promise<RenderOutcome> {
+  const template = deps.library.get(spec.templateId);
+  validateSpec(spec, template);
+  const images: Record<string, SourceImage> = {};
+  for (const [slot, file] of Object.entries(spec.images))
+    images[slot] = await readSourceImage(file, slot);
+  const audioSlot = Object.values(template.slots).find((s) => s.type === 'audio');
+  const audio = spec.audio && audioSlot ? spec.audio : null;
+  const audioFadeOut = audioSlot?.type === 'audio' ? audioSlot.fadeOut : 1;
+  const audioSha = audio ? sha256(await fs.promises.readFile(audio)) : null;
+  const hash = creativeHash(spec, template, deps.fonts, images, audioSha);
+  const inputs: ComposeInputs = {
+    text: spec.text,
+    images,
+    colors: colorValues(template, spec.colors),
+    direction: spec.direction,
+  };
+
+  const wanted = spec.ratios.flatMap((ratio) => spec.kinds.map((kind) => ({ ratio, kind })));
+  const records: AssetRecord[] = [];
+  let rendered = 0;
+  let cached = 0;
+  const composed = new Map<AspectRatio, Promise<ComposedVariant>>();
+  const compose = (ratio: AspectRatio) => {
+    let c = composed.get(ratio);
+    if (!c) {
+      c = composeVariant(template, template.variants[ratio], inputs);
+      composed.set(ratio, c);
+    }
+    return c;
+  };
+  const scratch = await fs.promises.mkdtemp(
+    path.join(deps.workDir ?? os.tmpdir(), `adloop-render-${hash}-`),
+  );
+  const encoder = encoderFor(deps.encoder ?? DEFAULT_ENCODER);
+  try {
+    let done = 0;
+    const one = async ({ ratio, kind }: { ratio: AspectRatio; kind: CreativeKind }) => {
+      opts.signal?.throwIfAborted();
+      const progress = (fraction: number) =>
+        opts.onProgress?.({ ratio, kind, fraction, done, total: wanted.length });
+      const rKey = recordKey(hash, ratio, kind);
+      if (await deps.store.head(rKey)) {
+        const stored = JSON.parse((await deps.store.get(rKey)).toString('utf8')) as AssetRecord;
+        cached++;
+        done++;
+        return { ...stored, renderMs: 0 };
+      }
+      progress(0);
+      const started = performance.now();
+      const c = await compose(ratio);
+      const format = kind === 'static' ? spec.staticFormat : 'mp4';
+      const key = assetKey(hash, ratio, kind, format);
+      const file = path.join(scratch, path.basename(key));
+      let subject: QaSubject;
+      if (kind === 'static') {
+        const bytes = await renderStatic(c, spec.staticFormat);
+        await fs.promises.writeFile(file, bytes);
+        subject = await qaSubject(c, deps.fonts, { ratio, kind, format, bytes: bytes.length });
+      } else {
+        await renderMotion(c, {
+          encoder,
+          workDir: path.join(scratch, `${ratioFileStem(ratio)}-motion`),
+          out: file,
+          audio: audio ? { file: audio, fadeOut: audioFadeOut } : null,
+          run: { onProgress: progress, signal: opts.signal },
+        });
+        const probe = await probeVideo(file);
+        const { size } = await fs.promises.stat(file);
+        subject = await qaSubject(c, deps.fonts, {
+          ratio,
+          kind,
+          format,
+          bytes: size,
+          width: probe.width,
+          height: probe.height,
+          durationSeconds: probe.durationSeconds,
+          bitrate: probe.bitrate,
+          videoCodec: probe.videoCodec,
+          pixelFormat: probe.pixelFormat,
+        });
+      }
+      const qa = checkCreative(subject, PLATFORMS);
+      const stored = await deps.store.put(key, file, CONTENT_TYPES[format]!);
+      const asset: CreativeAsset = {
+        ratio,
+        kind,
+        format,
+        key,
+        uri: stored.uri,
+        width: subject.width,
+        height: subject.height,
+        bytes: stored.bytes,
+        ...(kind === 'motion'
+          ? { durationSeconds: subject.durationSeconds, bitrate: subject.bitrate }
+          : {}),
+      };
+      const record: AssetRecord = { asset, qa, renderMs: Math.round(performance.now() - started) };
+      const recordFile = path.join(scratch, path.basename(rKey));
+      await fs.promises.writeFile(recordFile, JSON.stringify(record, null, 2));
+      await deps.store.put(rKey, recordFile, 'application/json');
+      rendered++;
+      done++;
+      progress(1);
+      return record;
+    };
+    // Statics are short and mostly single-threaded: all ratios at once. A motion render keeps
+    // every core busy (ffmpeg), so they run one after another.
+    const statics = await Promise.all(wanted.filter((w) => w.kind === 'static').map(one));
+    const motions: AssetRecord[] = [];
+    for (const w of wanted.filter((w) => w.kind === 'motion')) motions.push(await one(w));
+    const byKey = new Map(
+      [...statics, ...motions].map((r) => [`${r.asset.ratio}/${r.asset.kind}`, r]),
+    );
+    for (const w of wanted) records.push(byKey.get(`${w.ratio}/${w.kind}`)!);
+  } finally {
+    await fs.promises.rm(scratch, { recursive: true, force: true });
+  }
+  return { hash, assets: records, rendered, cached };
+}
+
+/** Platforms every asset of the creative may be deployed to (its QA passed there). */
+export function deployablePlatforms(records: readonly AssetRecord[]): Platform[] {
+  return PLATFORMS.filter((p) => records.some((r) => r.qa.platforms[p]));
+}
+
+/** Checks that every font a template names is in the fonts manifest. */
+export function checkTemplateFonts(library: TemplateLibrary, fonts: FontManifest): void {
+  const known = new Set(fonts.families.map((f) => f.name));
+  const problems: string[] = [];
+  for (const t of library.templates)
+    for (const v of Object.values(t.variants))
+      for (const [slot, style] of Object.entries(v.text))
+        for (const f of style.font)
+          if (!known.has(f))
+            problems.push(
+              `template "${t.id}" variants.${v.ratio}.text.${slot}.font: "${f}" is not in ${fonts.file}`,
+            );
+  if (problems.length) throw new Error(problems.join('\n'));
+}
+
+export type RendererConfig = CreativeStoreConfig & {
+  TEMPLATES_DIR: string;
+  FONTS_MANIFEST: string;
+};
+
+/** Templates, fonts and the store, loaded and cross-checked once when a worker starts. */
+export function loadRenderer(config: RendererConfig): RendererDeps {
+  const library = loadTemplateLibrary(config.TEMPLATES_DIR);
+  const fonts = loadFontManifest(config.FONTS_MANIFEST);
+  checkTemplateFonts(library, fonts);
+  return { library, fonts, store: createCreativeStore(config) };
+}
