@@ -6,6 +6,7 @@ import type { MetricsWriter } from '../db/metrics-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { Mmp } from '../platforms/mmp/mmp.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import type { RendererDeps } from '../render/renderer.ts';
 
 export interface ActivityDeps {
   db: Db;
@@ -18,11 +19,16 @@ export interface ActivityDeps {
   fx: FxTable;
   /** The mobile measurement partner, or null when none is configured. */
   mmp: Mmp | null;
+  /** Templates, fonts and the creative store. */
+  renderer: RendererDeps;
   config: Pick<
     Config,
     | 'CATALOG_PATH'
     | 'TEMPLATES_DIR'
     | 'CREATIVES_DIR'
+    | 'RENDER_KINDS'
+    | 'RENDER_RATIOS'
+    | 'STATIC_FORMAT'
     | 'ADS_PER_MARKET'
     | 'LEARN_LOOKBACK_DAYS'
     | 'META_DAILY_BUDGET'

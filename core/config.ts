@@ -3,6 +3,7 @@
 // never from workflow arguments, so they never reach a workflow history.
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RENDER_TASK_QUEUE } from './types.ts';
 import { issueLines } from './validation.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -24,6 +25,39 @@ const schema = z.object({
   CATALOG_PATH: z.string().default('catalog/demo/catalog.json'),
   /** Directory of creative templates. Default `templates`. */
   TEMPLATES_DIR: z.string().default('templates'),
+  /** The fonts templates may use (families -> files). Default `templates/fonts.json`. */
+  FONTS_MANIFEST: z.string().default('templates/fonts.json'),
+  /** Task queue of the render workers. Default `adloop-render`. */
+  RENDER_TASK_QUEUE: z.string().min(1).default(DEFAULT_RENDER_TASK_QUEUE),
+  /** Renders one render worker runs at once. Default 0: the number of CPUs. */
+  RENDER_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(0),
+  /** What each creative is rendered as: `static`, `motion` or both. Default `static,motion`. */
+  RENDER_KINDS: z
+    .string()
+    .regex(/^(static|motion)(,(static|motion))?$/, 'must be static, motion or static,motion')
+    .default('static,motion'),
+  /** Aspect ratios rendered. Default all four: `1:1,4:5,9:16,16:9`. */
+  RENDER_RATIOS: z
+    .string()
+    .regex(/^(1:1|4:5|9:16|16:9)(,(1:1|4:5|9:16|16:9))*$/, 'must list 1:1, 4:5, 9:16, 16:9')
+    .default('1:1,4:5,9:16,16:9'),
+  /** Format of static creatives: jpeg or png. Default jpeg. */
+  STATIC_FORMAT: z.enum(['jpeg', 'png']).default('jpeg'),
+  /** Where rendered creatives are stored: local (CREATIVES_DIR) or s3. Default local. */
+  CREATIVE_STORE: z.enum(['local', 's3']).default('local'),
+  /** S3-compatible storage for CREATIVE_STORE=s3: bucket, key prefix, endpoint (for non-AWS), region. */
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_PREFIX: z.string().optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).optional(),
+  /** Path-style URLs (most S3-compatible servers need them). Default true when S3_ENDPOINT is set. */
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  /** S3 credentials (the secret is a secret); unset: the AWS default credential chain. */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** Graph API base URL (no version). Default the local sandbox on port 4010. */
   META_GRAPH_URL: z.string().url().default('http://127.0.0.1:4010'),
   /** Meta access token (secret). */
@@ -119,6 +153,7 @@ const PATH_KEYS = [
   'CREATIVES_DIR',
   'CATALOG_PATH',
   'TEMPLATES_DIR',
+  'FONTS_MANIFEST',
   'FX_RATES_PATH',
 ] as const satisfies ReadonlyArray<keyof Config>;
 

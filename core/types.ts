@@ -9,13 +9,20 @@ export type MarketCode = string;
 export const STAGES = ['ingest', 'rank', 'render', 'deploy', 'learn'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** Task queue of the render workers unless the loop is started with another. */
+export const DEFAULT_RENDER_TASK_QUEUE = 'adloop-render';
+
 export interface MarketLoopInput {
   market: MarketCode;
   date: IsoDate;
+  /** Task queue the render stage runs on. Default DEFAULT_RENDER_TASK_QUEUE. */
+  renderTaskQueue?: string;
 }
 
 export interface DailyLoopInput {
   date: IsoDate;
+  /** Task queue the render stage runs on. Default DEFAULT_RENDER_TASK_QUEUE. */
+  renderTaskQueue?: string;
   /** Markets to run; defaults to every market in the catalog. */
   markets?: MarketCode[];
 }
@@ -57,7 +64,13 @@ export interface RenderedCreative {
   hash: string;
   artistId: string;
   templateId: string;
+  /** Local path (or URI) of the asset deploy uploads. */
   path: string;
+  /** Its key in the creative store (absent in runs from before the store existed). */
+  assetKey?: string;
+  format?: string;
+  /** The ad's text fields: primary text and headline. */
+  adText?: { message: string; headline: string };
 }
 
 export interface DeployResult {

@@ -1,6 +1,13 @@
 // All SQL touching rendered creatives and the platform objects created from them.
 import type { Db } from './database.ts';
-import type { Creative, CreativesTable, PlatformObject } from './creatives.table.ts';
+import type {
+  Creative,
+  CreativeAsset,
+  CreativeAssetsTable,
+  CreativesTable,
+  PlatformObject,
+  QaFindingRow,
+} from './creatives.table.ts';
 import type { Insertable } from 'kysely';
 
 export async function upsertCreative(db: Db, c: Insertable<CreativesTable>): Promise<void> {
@@ -97,4 +104,150 @@ export async function recordTemplate(
     })
     .onConflict((oc) => oc.columns(['id', 'version']).doNothing())
     .execute();
+}
+
+export interface CreativeAssetInput {
+  ratio: string;
+  kind: 'static' | 'motion';
+  format: string;
+  storageKey: string;
+  uri: string;
+  width: number;
+  height: number;
+  bytes: number;
+  durationSeconds: number | null;
+  qaPassed: boolean;
+  qaPlatforms: Record<string, boolean>;
+  qaFindings: QaFindingRow[];
+  renderMs: number;
+}
+
+/**
+ * A rendered creative with all its assets and their QA verdicts, in one transaction: a crash
+ * leaves either the whole creative or nothing. Re-recording the same creative replaces its
+ * assets' records (the files are content-addressed, so they are the same).
+ */
+export async function saveRenderedCreative(
+  db: Db,
+  creative: Insertable<CreativesTable>,
+  assets: readonly CreativeAssetInput[],
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('creatives')
+      .values(creative)
+      .onConflict((oc) =>
+        oc.column('hash').doUpdateSet((eb) => ({
+          path: eb.ref('excluded.path'),
+          asset_uri: eb.ref('excluded.asset_uri'),
+          bytes: eb.ref('excluded.bytes'),
+          qa_passed: eb.ref('excluded.qa_passed'),
+          qa_platforms: eb.ref('excluded.qa_platforms'),
+        })),
+      )
+      .execute();
+    if (assets.length === 0) return;
+    const rows: Array<Insertable<CreativeAssetsTable>> = assets.map((a) => ({
+      creative_hash: creative.hash,
+      ratio: a.ratio,
+      kind: a.kind,
+      format: a.format,
+      storage_key: a.storageKey,
+      uri: a.uri,
+      width: a.width,
+      height: a.height,
+      bytes: a.bytes,
+      duration_seconds: a.durationSeconds,
+      qa_passed: a.qaPassed,
+      qa_platforms: JSON.stringify(a.qaPlatforms),
+      qa_findings: JSON.stringify(a.qaFindings),
+      render_ms: a.renderMs,
+    }));
+    await tx
+      .insertInto('creative_assets')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['creative_hash', 'ratio', 'kind']).doUpdateSet((eb) => ({
+          format: eb.ref('excluded.format'),
+          storage_key: eb.ref('excluded.storage_key'),
+          uri: eb.ref('excluded.uri'),
+          width: eb.ref('excluded.width'),
+          height: eb.ref('excluded.height'),
+          bytes: eb.ref('excluded.bytes'),
+          duration_seconds: eb.ref('excluded.duration_seconds'),
+          qa_passed: eb.ref('excluded.qa_passed'),
+          qa_platforms: eb.ref('excluded.qa_platforms'),
+          qa_findings: eb.ref('excluded.qa_findings'),
+          render_ms: eb.ref('excluded.render_ms'),
+        })),
+      )
+      .execute();
+  });
+}
+
+export async function getCreativeAssets(
+  db: Db,
+  hashes: readonly string[],
+): Promise<CreativeAsset[]> {
+  if (hashes.length === 0) return [];
+  return db
+    .selectFrom('creative_assets')
+    .selectAll()
+    .where('creative_hash', 'in', hashes)
+    .orderBy('creative_hash')
+    .orderBy('ratio')
+    .orderBy('kind')
+    .execute();
+}
+
+/** Replaces the list of creatives a market's run rendered on a date (idempotent per run). */
+export async function setRunCreatives(
+  db: Db,
+  market: string,
+  date: string,
+  creatives: ReadonlyArray<{ hash: string; deployable: boolean }>,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .deleteFrom('run_creatives')
+      .where('market', '=', market)
+      .where('date', '=', date)
+      .execute();
+    if (creatives.length === 0) return;
+    await tx
+      .insertInto('run_creatives')
+      .values(
+        creatives.map((c, i) => ({
+          market,
+          date,
+          position: i + 1,
+          creative_hash: c.hash,
+          deployable: c.deployable,
+        })),
+      )
+      .execute();
+  });
+}
+
+export interface RunCreativeRow extends Creative {
+  position: number;
+  deployable: boolean;
+  artist_name: string;
+}
+
+/** A date's rendered creatives, per market in rank order (every market when `markets` is empty). */
+export async function listRunCreatives(
+  db: Db,
+  date: string,
+  markets: readonly string[] = [],
+): Promise<RunCreativeRow[]> {
+  let q = db
+    .selectFrom('run_creatives as r')
+    .innerJoin('creatives as c', 'c.hash', 'r.creative_hash')
+    .innerJoin('artists as a', 'a.id', 'c.artist_id')
+    .selectAll('c')
+    .select(['r.position', 'r.deployable', 'a.name as artist_name'])
+    .where('r.date', '=', date);
+  if (markets.length) q = q.where('r.market', 'in', markets);
+  return q.orderBy('r.market').orderBy('r.position').execute();
 }

@@ -13,7 +13,52 @@ export interface CreativesTable {
   /** Where the asset lives: file:// locally, s3:// when stored remotely. */
   asset_uri: ColumnType<string | null, string | null | undefined, string | null>;
   bytes: number;
+  /** Whether every asset passed QA; null for creatives rendered before QA existed. */
+  qa_passed: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  /** Platform -> whether the creative may be deployed there. */
+  qa_platforms: ColumnType<
+    Record<string, boolean> | null,
+    string | null | undefined,
+    string | null
+  >;
   created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** One rendered file of a creative (aspect ratio x static/motion) and its QA verdict. */
+export interface CreativeAssetsTable {
+  creative_hash: string;
+  ratio: string;
+  kind: 'static' | 'motion';
+  format: string;
+  storage_key: string;
+  uri: string;
+  width: number;
+  height: number;
+  bytes: number;
+  duration_seconds: number | null;
+  qa_passed: boolean;
+  qa_platforms: ColumnType<Record<string, boolean>, string, string>;
+  /** `[{check, platform, slot?, message}]`: why QA failed, shown to people. */
+  qa_findings: ColumnType<QaFindingRow[], string, string>;
+  render_ms: number;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** The creatives a market's run rendered on a date, in rank order. */
+export interface RunCreativesTable {
+  market: string;
+  date: ColumnType<string, string, string>;
+  position: number;
+  creative_hash: string;
+  /** False when QA kept it from every platform. */
+  deployable: boolean;
+}
+
+export interface QaFindingRow {
+  check: string;
+  platform: string | null;
+  slot?: string;
+  message: string;
 }
 
 /** An object adloop created on an ad platform (campaign, ad set, creative, ad). */
@@ -30,4 +75,5 @@ export interface PlatformObjectsTable {
 }
 
 export type Creative = Selectable<CreativesTable>;
+export type CreativeAsset = Selectable<CreativeAssetsTable>;
 export type PlatformObject = Selectable<PlatformObjectsTable>;

@@ -10,7 +10,12 @@ import type {
   CatalogItemsTable,
   MarketsTable,
 } from './catalog.table.ts';
-import type { CreativesTable, PlatformObjectsTable } from './creatives.table.ts';
+import type {
+  CreativeAssetsTable,
+  CreativesTable,
+  PlatformObjectsTable,
+  RunCreativesTable,
+} from './creatives.table.ts';
 import type {
   AdMetricsDailyTable,
   CreativePerformanceTable,
@@ -38,6 +43,8 @@ export interface Database {
   rankings: RankingsTable;
   ranking_items: RankingItemsTable;
   creatives: CreativesTable;
+  creative_assets: CreativeAssetsTable;
+  run_creatives: RunCreativesTable;
   platform_objects: PlatformObjectsTable;
   runs: RunsTable;
   stage_events: StageEventsTable;

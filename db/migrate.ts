@@ -8,6 +8,7 @@ import * as adAccounts from './migrations/2026-11-28T0300-ad-accounts.ts';
 import * as catalogContent from './migrations/2026-11-28T0400-catalog-content-model-version.ts';
 import * as modelRegistry from './migrations/2026-11-28T0500-model-registry-exploration.ts';
 import * as artistEmbeddings from './migrations/2026-11-28T0600-artist-embeddings.ts';
+import * as creativeAssets from './migrations/2026-11-28T0700-creative-assets.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0400-catalog-content-model-version': catalogContent,
   '2026-11-28T0500-model-registry-exploration': modelRegistry,
   '2026-11-28T0600-artist-embeddings': artistEmbeddings,
+  '2026-11-28T0700-creative-assets': creativeAssets,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -8,25 +8,34 @@ import path from 'node:path';
 import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../core/ids.ts';
 import { dailyLoop } from '../workflows/index.ts';
 import { startTestStack } from '../test/helpers/stack.ts';
-import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../test/helpers/temporal.ts';
+import {
+  createRenderTestWorker,
+  createTestWorker,
+  testEnvironment,
+  uniqueTaskQueue,
+} from '../test/helpers/temporal.ts';
 
 const OUT = path.resolve(import.meta.dirname, '../test/histories');
 /**
  * v2: the market loop ingests MMP attribution (patch `ingest-attribution`).
  * v3: the daily loop trains the ranking model after its markets (patch `train-ranking-model`).
+ * v4: the market loop renders each creative on the render task queue (patch `render-queue`).
  */
-const VERSION = 'v3';
+const VERSION = 'v4';
 const env = await testEnvironment();
 const stack = await startTestStack({ date: '2026-01-05' });
 const taskQueue = uniqueTaskQueue('record');
+const renderTaskQueue = uniqueTaskQueue('record-render');
 const worker = await createTestWorker(env, taskQueue, stack.deps);
+const renderWorker = await createRenderTestWorker(env, renderTaskQueue, stack.deps.renderer);
+const rendering = renderWorker.run();
 try {
   await worker.runUntil(async () => {
     const run = (date: string) =>
       env.client.workflow.execute(dailyLoop, {
         workflowId: dailyLoopWorkflowId(date),
         taskQueue,
-        args: [{ date, markets: ['SE', 'EG'] }],
+        args: [{ date, markets: ['SE', 'EG'], renderTaskQueue }],
       });
     await run('2026-01-05');
     stack.sandbox.clock.set('2026-01-06');
@@ -43,6 +52,8 @@ try {
   await save(`market-loop-${VERSION}.json`, marketLoopWorkflowId('EG', '2026-01-05'));
   await save(`market-loop-fallback-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-06'));
 } finally {
+  renderWorker.shutdown();
+  await rendering;
   await stack.close();
   await env.teardown();
 }

@@ -5,7 +5,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
@@ -13,6 +12,7 @@ import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { readCatalogFile } from '../core/catalog.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
+import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
 import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
@@ -67,25 +67,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const step = (msg: string) => console.log(`▸ ${msg}`);
 
-/** Creatives are typeset in Noto Sans (+ Arabic); without them text falls back to other fonts. */
-function checkFonts() {
-  const res = spawnSync('fc-list', [':family', 'family'], { encoding: 'utf8' });
-  if (res.status !== 0) return;
-  const missing = ['Noto Sans', 'Noto Sans Arabic'].filter(
-    (f) => !res.stdout.split('\n').some((l) => l.split(',').includes(f)),
-  );
-  if (missing.length > 0) {
-    console.warn(
-      `! fonts missing: ${missing.join(', ')}; creatives will use fallback fonts. Install: apt-get install fonts-noto-core`,
-    );
-  }
-}
-
 try {
   if (fs.existsSync(path.join(ROOT, '.env'))) process.loadEnvFile(path.join(ROOT, '.env'));
   const date = parseIsoDate(opts.date ?? todayUtc(), '--date');
   fs.mkdirSync(DATA, { recursive: true });
-  checkFonts();
 
   // 1. Temporal: reuse a server already listening, else start the dev server on SQLite.
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
@@ -154,6 +139,13 @@ try {
   const worker: LoopWorker = await startLoopWorker(config);
   stack.push({ name: 'worker', stop: () => worker.shutdown() });
   step(`Worker: task queue ${config.TEMPORAL_TASK_QUEUE}, database ${worker.database.where}`);
+  // Render workers need no database, so in production they run apart (`npm run worker:render`);
+  // here one runs in this process.
+  const render = await startRenderWorker(config);
+  stack.push({ name: 'render worker', stop: () => render.shutdown() });
+  step(
+    `Render worker: task queue ${config.RENDER_TASK_QUEUE}, ${render.concurrency} at once, ${config.RENDER_KINDS} in ${config.RENDER_RATIOS}`,
+  );
 
   // 4. The loop.
   const markets = opts.markets
@@ -166,6 +158,7 @@ try {
     date,
     markets,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    renderTaskQueue: config.RENDER_TASK_QUEUE,
   });
   step(
     how === 'started'

@@ -10,6 +10,7 @@ import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
 import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import { loadRenderer } from '../render/renderer.ts';
 
 /** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
 export function mmpFromConfig(config: Config): Mmp | null {
@@ -78,6 +79,7 @@ export async function startLoopWorker(
             })
           : null,
         fx: loadFxTable(config.FX_RATES_PATH),
+        renderer: loadRenderer(config),
         config,
       }),
       ...overrides,

@@ -36,7 +36,14 @@ export async function dailyLoop(input: DailyLoopInput): Promise<DailyLoopResult>
       try {
         return await executeChild(marketLoop, {
           workflowId: marketLoopWorkflowId(market, input.date),
-          args: [{ market, date: input.date }],
+          // Only set when given, so runs recorded before the field existed replay unchanged.
+          args: [
+            {
+              market,
+              date: input.date,
+              ...(input.renderTaskQueue ? { renderTaskQueue: input.renderTaskQueue } : {}),
+            },
+          ],
           // A rerun of the day reruns its markets; every stage is idempotent.
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           typedSearchAttributes: [

@@ -11,7 +11,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { STAGE } from '../core/search-attributes.ts';
-import type { MarketLoopInput, MarketLoopResult, MarketStatus } from '../core/types.ts';
+import {
+  DEFAULT_RENDER_TASK_QUEUE,
+  type MarketLoopInput,
+  type MarketLoopResult,
+  type MarketStatus,
+  type RenderedCreative,
+} from '../core/types.ts';
 import { getMarketStatus } from './messages.ts';
 
 const base: ActivityOptions = { startToCloseTimeout: '2 minutes' };
@@ -89,7 +95,37 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     status.fallbackUsed = ranking.source !== 'computed';
 
     enter('render');
-    const creatives = await longRunning.renderCreatives({ ...input, items: selected });
+    let creatives: RenderedCreative[];
+    // Added after the v3 histories: runs recorded before it render in one activity.
+    if (patched('render-queue')) {
+      const jobs = await compute.prepareCreatives({ ...input, items: selected });
+      const render = proxyActivities<Activities>({
+        taskQueue: input.renderTaskQueue ?? DEFAULT_RENDER_TASK_QUEUE,
+        startToCloseTimeout: '20 minutes',
+        // Render workers heartbeat as ffmpeg reports progress; a dead one is noticed in 30 s.
+        heartbeatTimeout: '30 seconds',
+        // A render is a pure function of its spec; bad templates and inputs fail at once.
+        retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+      });
+      // Every creative renders in parallel, on as many render workers as there are.
+      const results = await Promise.all(
+        jobs.map((job) =>
+          render.renderCreative(job).catch((err: unknown) => {
+            if (!(err instanceof ActivityFailure)) throw err;
+            return { error: message(err) };
+          }),
+        ),
+      );
+      const recorded = await compute.recordCreatives({ ...input, jobs, results });
+      for (const r of recorded.rejected)
+        degraded.push(
+          `creative ${r.artistId}×${r.templateId} not deployed: ${r.reasons.slice(0, 3).join('; ')}` +
+            (r.reasons.length > 3 ? ` (+${r.reasons.length - 3} more)` : ''),
+        );
+      creatives = recorded.creatives;
+    } else {
+      creatives = await longRunning.renderCreatives({ ...input, items: selected });
+    }
 
     enter('deploy');
     const deploy = await longRunning.deployCreatives({ ...input, creatives });

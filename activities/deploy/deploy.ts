@@ -17,14 +17,13 @@ import { getArtists, getMarket } from '../../db/catalog.repository.ts';
 import { findPlatformObject, savePlatformObject } from '../../db/creatives.repository.ts';
 import type { PlatformObject } from '../../db/creatives.table.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { loadTemplates } from '../render/templates.ts';
 import { withStage } from '../stage.ts';
 
 export interface DeployInput extends MarketLoopInput {
   creatives: RenderedCreative[];
 }
 
-export function createDeployActivities({ db, meta, config }: ActivityDeps) {
+export function createDeployActivities({ db, meta, config, renderer }: ActivityDeps) {
   /** Finds a platform object by name (DB, then platform) or creates it; records it in the DB. */
   async function ensure(
     kind: PlatformObject['kind'] & ('campaign' | 'adset' | 'creative' | 'ad'),
@@ -61,7 +60,6 @@ export function createDeployActivities({ db, meta, config }: ActivityDeps) {
           const m = await getMarket(db, market);
           if (!m)
             throw new Error(`market ${market} is not in the database; ingest the catalog first`);
-          const library = loadTemplates(config.TEMPLATES_DIR);
           const artists = new Map(
             (
               await getArtists(
@@ -93,10 +91,12 @@ export function createDeployActivities({ db, meta, config }: ActivityDeps) {
               metaAdName(market, c.hash),
               market,
               async () => {
-                const { hash: imageHash } = await meta.uploadImage(
-                  await fs.promises.readFile(c.path),
-                  `${c.hash}.png`,
-                );
+                // From the creative store (local or S3); runs from before the store read the path.
+                const bytes = c.assetKey
+                  ? await renderer.store.get(c.assetKey)
+                  : await fs.promises.readFile(c.path);
+                const ext = c.format === 'png' ? 'png' : c.assetKey ? 'jpg' : 'png';
+                const { hash: imageHash } = await meta.uploadImage(bytes, `${c.hash}.${ext}`);
                 const creative = await ensure(
                   'creative',
                   metaCreativeName(market, c.hash),
@@ -111,8 +111,8 @@ export function createDeployActivities({ db, meta, config }: ActivityDeps) {
                         artistId: c.artistId,
                         templateId: c.templateId,
                       }),
-                      message: `${artist.name} · ${library.copy('headline', m.language)}`,
-                      headline: library.copy('cta', m.language),
+                      message: c.adText?.message ?? artist.name,
+                      headline: c.adText?.headline ?? artist.name,
                     }),
                   c.hash,
                 );

@@ -39,7 +39,7 @@ export function heldOutRmse(model: RankModel, set: TrainingSet): number {
   return w > 0 ? Math.sqrt(se / w) : NaN;
 }
 
-export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
+export function createTrainingActivities({ db, config, fx, renderer }: ActivityDeps) {
   return {
     async trainRankingModel({ date }: { date: string }): Promise<ModelTrainingResult> {
       const existing = await modelTrainedTo(db, RANK_MODEL_NAME, date);
@@ -93,7 +93,7 @@ export function createTrainingActivities({ db, config, fx }: ActivityDeps) {
       };
       const all = buildTrainingSet(rows, {
         artistsAt,
-        templates: templateInfos(config.TEMPLATES_DIR),
+        templates: templateInfos(renderer.library),
         objective: config.RANKING_OBJECTIVE,
       });
       const windowed = trainingRowsWhere(all, (d) => d >= from);

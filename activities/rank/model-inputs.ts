@@ -9,7 +9,7 @@ import type { Db } from '../../db/database.ts';
 import type { CreativeDayRow } from '../../db/metrics.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 import { DEFAULT_WEIGHTS, type HeuristicWeights } from './heuristic.ts';
-import { loadTemplates } from '../render/templates.ts';
+import type { TemplateLibrary } from '../../render/template.ts';
 
 /** Registry name of the ranking model. */
 export const RANK_MODEL_NAME = 'rank-xgb';
@@ -36,13 +36,8 @@ export async function artistsAsOf(db: Db, market: string, date: string): Promise
   });
 }
 
-export function templateInfos(templatesDir: string): TemplateInfo[] {
-  // One entry per template id (a template has a variant per aspect ratio).
-  const seen = new Map<string, TemplateInfo>();
-  for (const t of loadTemplates(templatesDir).templates) {
-    if (!seen.has(t.id)) seen.set(t.id, { id: t.id, theme: t.theme });
-  }
-  return [...seen.values()];
+export function templateInfos(library: TemplateLibrary): TemplateInfo[] {
+  return library.templates.map((t) => ({ id: t.id, theme: t.theme }));
 }
 
 /** Creative-days with spend in the reporting currency, so markets on several accounts compare. */

@@ -39,7 +39,7 @@ export interface RankInput extends MarketLoopInput {
   metricsAvailable: boolean;
 }
 
-export function createRankActivities({ db, config, fx }: ActivityDeps) {
+export function createRankActivities({ db, config, fx, renderer }: ActivityDeps) {
   const limit = config.ADS_PER_MARKET * STORED_RANKING_FACTOR;
 
   async function heuristic(market: string, date: string, usePerformance: boolean) {
@@ -51,7 +51,7 @@ export function createRankActivities({ db, config, fx }: ActivityDeps) {
     const shares = registrationShares(
       perf.map((p) => ({ artistId: p.artist_id, registrations: p.registrations })),
     );
-    const templates = templateInfos(config.TEMPLATES_DIR).map((t) => t.id);
+    const templates = templateInfos(renderer.library).map((t) => t.id);
     const candidates = buildCandidates(artists, templates, shares);
     return rankHeuristic(candidates, limit, heuristicWeights(config)).map((s, i): RankedItem => ({
       rank: i + 1,
@@ -92,7 +92,7 @@ export function createRankActivities({ db, config, fx }: ActivityDeps) {
       );
       const ranked = rankWithModel({
         artists,
-        templates: templateInfos(config.TEMPLATES_DIR),
+        templates: templateInfos(renderer.library),
         lookback,
         live,
         model,

@@ -1,135 +1,255 @@
-// Render stage: a static PNG per ranked item, from the template's SVG with the artist's name,
-// image and the market's copy, rasterised by sharp (librsvg + pango, so Arabic is shaped and laid
-// out right to left). Content-addressed: an identical creative is never rendered twice.
+// Render stage. Three steps, so rendering can run on its own workers:
+//   prepareCreatives  (loop queue)   ranked items -> creative specs, from the database
+//   renderCreative    (render queue) one spec -> its assets in the store, each checked by QA;
+//                                    needs no database, heartbeats while ffmpeg works
+//   recordCreatives   (loop queue)   assets and QA verdicts -> the database; picks what deploy
+//                                    may ship, and says why the rest may not
+// `renderCreatives` does all three in one activity (the path of runs started before the render
+// queue existed, and a simple entry point).
 import { Context } from '@temporalio/activity';
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
-import { hashString } from '../../core/random.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
 import { getArtists, getMarket } from '../../db/catalog.repository.ts';
-import { getCreatives, recordTemplate, upsertCreative } from '../../db/creatives.repository.ts';
+import {
+  recordTemplate,
+  saveRenderedCreative,
+  setRunCreatives,
+} from '../../db/creatives.repository.ts';
+import { CreativeInputError } from '../../render/compose.ts';
+import { PLATFORMS } from '../../render/platform-specs.ts';
+import { renderCreative, type RendererDeps } from '../../render/renderer.ts';
+import { ASPECT_RATIOS, type CreativeAsset } from '../../render/spec.ts';
+import { TemplateError } from '../../render/template.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
-import { fillTemplate, loadTemplates } from './templates.ts';
+import {
+  creativeJob,
+  renderSelection,
+  type CreativeJob,
+  type CreativeJobResult,
+} from './creative-jobs.ts';
 
 export interface RenderInput extends MarketLoopInput {
   items: RankedItem[];
 }
 
-/** Hash of everything that determines a creative's pixels. */
-export function creativeHash(parts: Record<string, string | number>): string {
-  const canonical = JSON.stringify(
-    Object.keys(parts)
-      .sort()
-      .map((k) => [k, parts[k]]),
-  );
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
+export interface RecordInput extends MarketLoopInput {
+  jobs: CreativeJob[];
+  /** Per job, in the same order: what the render worker returned, or why it failed for good. */
+  results: Array<CreativeJobResult | { error: string }>;
 }
 
-/**
- * The artist's picture; an artist the catalog has no image for gets a generated gradient (its
- * colours derived from the id, so every render of it is the same).
- */
-async function artistImage(
-  file: string,
-  artistId: string,
-): Promise<{ bytes: Buffer; mime: string }> {
-  if (file) {
-    const bytes = await fs.promises.readFile(file);
-    return { bytes, mime: file.toLowerCase().endsWith('.png') ? 'image/png' : 'image/jpeg' };
+export interface RejectedCreative {
+  artistId: string;
+  templateId: string;
+  hash: string | null;
+  /** Why it is not deployed: QA findings or the render error. */
+  reasons: string[];
+}
+
+export interface RecordResult {
+  /** What deploy ships today, in rank order. */
+  creatives: RenderedCreative[];
+  rejected: RejectedCreative[];
+}
+
+/** The platform deploy uploads to today, and the static asset it prefers there (feed first). */
+const DEPLOY_PLATFORM = 'meta';
+const DEPLOY_RATIO_PREFERENCE = ['1:1', '4:5', '16:9', '9:16'] as const satisfies ReadonlyArray<
+  (typeof ASPECT_RATIOS)[number]
+>;
+
+function pickDeployAsset(result: CreativeJobResult): CreativeAsset | null {
+  for (const ratio of DEPLOY_RATIO_PREFERENCE) {
+    const r = result.assets.find(
+      (a) =>
+        a.asset.ratio === ratio && a.asset.kind === 'static' && a.qa.platforms[DEPLOY_PLATFORM],
+    );
+    if (r) return r.asset;
   }
-  const hue = hashString(artistId) % 360;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${hue},60%,30%)"/><stop offset="1" stop-color="hsl(${(hue + 70) % 360},70%,60%)"/></linearGradient></defs><rect width="512" height="512" fill="url(#g)"/></svg>`;
-  return { bytes: Buffer.from(svg), mime: 'image/svg+xml' };
+  return null;
 }
 
-/** Writes a file so that readers never see a half-written one. */
-async function writeAtomic(file: string, data: Buffer) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, data);
-  await fs.promises.rename(tmp, file);
+function findingLines(result: CreativeJobResult): string[] {
+  const lines = new Set<string>();
+  for (const { asset, qa } of result.assets)
+    for (const f of qa.findings)
+      lines.add(
+        `${asset.ratio} ${asset.kind}${f.platform ? ` (${f.platform})` : ''}: ${f.message}`,
+      );
+  return [...lines];
 }
 
-export function createRenderActivities({ db, config }: ActivityDeps) {
+/** Errors retrying cannot fix become non-retryable failures that name the template or input. */
+function renderFailure(err: unknown): unknown {
+  if (err instanceof TemplateError || err instanceof CreativeInputError)
+    return ApplicationFailure.create({
+      type: err instanceof TemplateError ? 'ERR_TEMPLATE' : 'ERR_CREATIVE_INPUT',
+      message: err.message,
+      nonRetryable: true,
+    });
+  return err;
+}
+
+/** The activity a render worker runs: needs only the renderer (templates, fonts, store). */
+export function createRenderWorkerActivities({ renderer }: { renderer: RendererDeps }) {
   return {
-    async renderCreatives({ market, items }: RenderInput): Promise<RenderedCreative[]> {
+    async renderCreative(job: CreativeJob): Promise<CreativeJobResult> {
+      const ctx = Context.current();
+      try {
+        const out = await renderCreative(job.spec, renderer, {
+          onProgress: (p) => ctx.heartbeat(p),
+          signal: ctx.cancellationSignal,
+        });
+        return out;
+      } catch (err) {
+        throw renderFailure(err);
+      }
+    },
+  };
+}
+
+export function createRenderActivities(deps: ActivityDeps) {
+  const { db, config, renderer } = deps;
+  const worker = createRenderWorkerActivities({ renderer });
+
+  async function prepare({ market, items }: RenderInput): Promise<CreativeJob[]> {
+    const m = await getMarket(db, market);
+    if (!m) throw new Error(`market ${market} is not in the database; ingest the catalog first`);
+    const artists = new Map(
+      (
+        await getArtists(
+          db,
+          items.map((i) => i.artistId),
+        )
+      ).map((a) => [a.id, a]),
+    );
+    const selection = renderSelection(config);
+    return items.map((item) => {
+      const artist = artists.get(item.artistId);
+      if (!artist) throw new Error(`artist ${item.artistId} of the ranking is not in the catalog`);
+      let template;
+      try {
+        template = renderer.library.get(item.templateId);
+      } catch (err) {
+        throw renderFailure(err);
+      }
+      return creativeJob(item, template, artist, m, selection);
+    });
+  }
+
+  async function record({ market, date, jobs, results }: RecordInput): Promise<RecordResult> {
+    const creatives: RenderedCreative[] = [];
+    const rejected: RejectedCreative[] = [];
+    const run: Array<{ hash: string; deployable: boolean }> = [];
+    for (const [i, job] of jobs.entries()) {
+      const result = results[i];
+      if (!result || 'error' in result) {
+        rejected.push({
+          artistId: job.artistId,
+          templateId: job.templateId,
+          hash: null,
+          reasons: [`render failed: ${result?.error ?? 'no result'}`],
+        });
+        continue;
+      }
+      const template = renderer.library.get(job.templateId);
+      await recordTemplate(db, {
+        id: template.id,
+        version: template.version,
+        theme: template.theme,
+        aspectRatio: ASPECT_RATIOS.join(','),
+        sourceHash: template.sourceHash,
+      });
+      const chosen = pickDeployAsset(result);
+      const primary = chosen ?? result.assets[0]?.asset;
+      const platforms = Object.fromEntries(
+        PLATFORMS.map((p) => [p, result.assets.some((a) => a.qa.platforms[p])]),
+      );
+      await saveRenderedCreative(
+        db,
+        {
+          hash: result.hash,
+          market,
+          artist_id: job.artistId,
+          template_id: job.templateId,
+          template_version: job.spec.templateVersion,
+          language: job.spec.language,
+          aspect_ratio: primary?.ratio ?? '',
+          path: primary?.uri.startsWith('file:')
+            ? fileURLToPath(primary.uri)
+            : (primary?.uri ?? ''),
+          asset_uri: primary?.uri ?? null,
+          bytes: primary?.bytes ?? 0,
+          qa_passed: result.assets.every((a) => a.qa.passed),
+          qa_platforms: JSON.stringify(platforms),
+        },
+        result.assets.map(({ asset, qa, renderMs }) => ({
+          ratio: asset.ratio,
+          kind: asset.kind,
+          format: asset.format,
+          storageKey: asset.key,
+          uri: asset.uri,
+          width: asset.width,
+          height: asset.height,
+          bytes: asset.bytes,
+          durationSeconds: asset.durationSeconds ?? null,
+          qaPassed: qa.passed,
+          qaPlatforms: qa.platforms,
+          qaFindings: qa.findings,
+          renderMs,
+        })),
+      );
+      run.push({ hash: result.hash, deployable: chosen !== null });
+      if (!chosen) {
+        rejected.push({
+          artistId: job.artistId,
+          templateId: job.templateId,
+          hash: result.hash,
+          reasons: findingLines(result).length
+            ? findingLines(result)
+            : [`no static asset for ${DEPLOY_PLATFORM} was rendered`],
+        });
+        continue;
+      }
+      creatives.push({
+        hash: result.hash,
+        artistId: job.artistId,
+        templateId: job.templateId,
+        path: chosen.uri.startsWith('file:') ? fileURLToPath(chosen.uri) : chosen.uri,
+        assetKey: chosen.key,
+        format: chosen.format,
+        adText: job.adText,
+      });
+    }
+    await setRunCreatives(db, market, date, run);
+    return { creatives, rejected };
+  }
+
+  return {
+    ...worker,
+    async prepareCreatives(input: RenderInput): Promise<CreativeJob[]> {
+      return prepare(input);
+    },
+    async recordCreatives(input: RecordInput): Promise<RecordResult> {
+      return withStage(
+        db,
+        'render',
+        () => record(input),
+        (r) => ({ creatives: r.creatives.length, rejected: r.rejected.length }),
+      );
+    },
+    /** All of the render stage in one activity, on the loop worker. */
+    async renderCreatives(input: RenderInput): Promise<RenderedCreative[]> {
       return withStage(
         db,
         'render',
         async () => {
-          const library = loadTemplates(config.TEMPLATES_DIR);
-          const m = await getMarket(db, market);
-          if (!m)
-            throw new Error(`market ${market} is not in the database; ingest the catalog first`);
-          const artists = new Map(
-            (
-              await getArtists(
-                db,
-                items.map((i) => i.artistId),
-              )
-            ).map((a) => [a.id, a]),
-          );
-          await fs.promises.mkdir(config.CREATIVES_DIR, { recursive: true });
-          const out: RenderedCreative[] = [];
-          for (const [n, item] of items.entries()) {
-            Context.current().heartbeat({ rendered: n });
-            const artist = artists.get(item.artistId);
-            if (!artist)
-              throw new Error(`artist ${item.artistId} of the ranking is not in the catalog`);
-            const template = library.get(item.templateId);
-            await recordTemplate(db, template);
-            const { bytes: image, mime } = await artistImage(artist.image_path, artist.id);
-            const slots = {
-              name: artist.name,
-              headline: library.copy('headline', m.language),
-              cta: library.copy('cta', m.language),
-              direction: m.right_to_left ? 'rtl' : 'ltr',
-            };
-            const hash = creativeHash({
-              template: template.id,
-              version: template.version,
-              source: template.sourceHash,
-              image: createHash('sha256').update(image).digest('hex'),
-              language: m.language,
-              ...slots,
-            });
-            const file = path.join(
-              config.CREATIVES_DIR,
-              `${market}-${artist.id}-${template.id}-${hash}.png`,
-            );
-            const [known] = await getCreatives(db, [hash]);
-            const cached = known !== undefined && fs.existsSync(known.path);
-            if (!cached) {
-              const svg = fillTemplate(template.svg, {
-                ...slots,
-                image: `data:${mime};base64,${image.toString('base64')}`,
-              });
-              const png = await sharp(Buffer.from(svg)).png({ compressionLevel: 9 }).toBuffer();
-              await writeAtomic(file, png);
-              await upsertCreative(db, {
-                hash,
-                market,
-                artist_id: artist.id,
-                template_id: template.id,
-                template_version: template.version,
-                language: m.language,
-                aspect_ratio: template.aspectRatio,
-                path: file,
-                asset_uri: pathToFileURL(file).href,
-                bytes: png.length,
-              });
-            }
-            out.push({
-              hash,
-              artistId: artist.id,
-              templateId: template.id,
-              path: known?.path ?? file,
-            });
-          }
-          return out;
+          const jobs = await prepare(input);
+          const results: RecordInput['results'] = [];
+          for (const job of jobs) results.push(await worker.renderCreative(job));
+          return (await record({ ...input, jobs, results })).creatives;
         },
         (r) => ({ creatives: r.length }),
       );

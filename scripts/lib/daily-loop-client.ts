@@ -20,7 +20,13 @@ export type LoopStart = 'started' | 'attached' | 'already-completed';
  */
 export async function startDailyLoop(
   client: Client,
-  o: { date: IsoDate; markets?: string[] | undefined; taskQueue: string },
+  o: {
+    date: IsoDate;
+    markets?: string[] | undefined;
+    taskQueue: string;
+    /** Where the render stage runs; default the workflow's default queue. */
+    renderTaskQueue?: string | undefined;
+  },
 ): Promise<{ handle: WorkflowHandle<typeof dailyLoop>; how: LoopStart }> {
   const workflowId = dailyLoopWorkflowId(o.date);
   let running = false;
@@ -33,7 +39,13 @@ export async function startDailyLoop(
     const handle = await client.workflow.start<typeof dailyLoop>('dailyLoop', {
       workflowId,
       taskQueue: o.taskQueue,
-      args: [{ date: o.date, ...(o.markets ? { markets: o.markets } : {}) }],
+      args: [
+        {
+          date: o.date,
+          ...(o.markets ? { markets: o.markets } : {}),
+          ...(o.renderTaskQueue ? { renderTaskQueue: o.renderTaskQueue } : {}),
+        },
+      ],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       workflowIdConflictPolicy: 'USE_EXISTING',
     });

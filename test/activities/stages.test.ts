@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createActivities, type Activities } from '../../activities/index.ts';
@@ -53,31 +53,49 @@ describe('stage activities', () => {
     );
   });
 
-  it('renders a 1080x1080 PNG per item and never renders the same creative twice', async () => {
+  it('renders every configured ratio per item, records its assets and QA, and never renders twice', async () => {
     const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
     creatives = await run(acts.renderCreatives, { ...input, items: selected });
     assert.equal(creatives.length, 3);
-    const stored = await stack.database.db.selectFrom('creatives').selectAll().execute();
+    const db = stack.database.db;
+    const stored = await db.selectFrom('creatives').selectAll().execute();
     assert.ok(
-      stored.every((c) => c.asset_uri === pathToFileURL(c.path).href),
-      'asset URIs point at the files',
+      stored.every((c) => c.asset_uri === pathToFileURL(c.path).href && c.qa_passed === true),
+      'asset URIs point at the files, and QA passed',
     );
-    for (const c of creatives) {
-      const meta = await sharp(c.path).metadata();
-      assert.equal(meta.format, 'png');
-      assert.deepEqual([meta.width, meta.height], [1080, 1080]);
+    const assets = await db.selectFrom('creative_assets').selectAll().orderBy('ratio').execute();
+    assert.equal(assets.length, 3 * 2, 'the stack renders statics in 1:1 and 9:16');
+    for (const a of assets) {
+      const meta = await sharp(fileURLToPath(a.uri)).metadata();
+      assert.equal(meta.format, 'jpeg');
+      assert.deepEqual(
+        [meta.width, meta.height],
+        a.ratio === '1:1' ? [1080, 1080] : [1080, 1920],
+        `${a.ratio} size`,
+      );
+      assert.deepEqual(a.qa_findings, []);
     }
-    const mtimes = creatives.map((c) => fs.statSync(c.path).mtimeMs);
+    for (const c of creatives) {
+      // Deploy uploads the feed (1:1) still, straight from the store.
+      assert.match(c.assetKey ?? '', /^[0-9a-f]{24}\/1x1-static\.jpg$/);
+      assert.ok(c.adText && c.adText.message.length > 0 && c.adText.headline.length > 0);
+    }
+    const run1 = await db.selectFrom('run_creatives').selectAll().orderBy('position').execute();
+    assert.deepEqual(
+      run1.map((r) => [r.creative_hash, r.deployable]),
+      creatives.map((c) => [c.hash, true]),
+    );
+    const mtimes = assets.map((a) => fs.statSync(fileURLToPath(a.uri)).mtimeMs);
     const again = await run(acts.renderCreatives, { ...input, items: selected });
     assert.deepEqual(again, creatives);
-    const templates = await stack.database.db.selectFrom('templates').selectAll().execute();
+    const templates = await db.selectFrom('templates').selectAll().execute();
     assert.deepEqual(
       templates.map((t) => t.id).sort(),
       [...new Set(creatives.map((c) => c.templateId))].sort(),
       'each template version used is recorded',
     );
     assert.deepEqual(
-      again.map((c) => fs.statSync(c.path).mtimeMs),
+      assets.map((a) => fs.statSync(fileURLToPath(a.uri)).mtimeMs),
       mtimes,
       'cache hit: files untouched',
     );

@@ -10,6 +10,7 @@ import { loadFxTable } from '../../core/money.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../platforms/mmp/mmp.ts';
 import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { loadRenderer } from '../../render/renderer.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { freshDatabase, type DbKind } from './db.ts';
 
@@ -36,6 +37,9 @@ export async function startTestStack(
     accessToken?: string;
     /** MMP the activities read; default Adjust. */
     mmp?: 'adjust' | 'branch' | 'none';
+    /** RENDER_KINDS and RENDER_RATIOS; default statics in 1:1 and 9:16. */
+    renderKinds?: string;
+    renderRatios?: string;
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
@@ -66,10 +70,20 @@ export async function startTestStack(
               baseUrl: sandbox.adjustUrl,
               ...sandbox.world.mmp.adjust,
             }),
+    renderer: loadRenderer({
+      TEMPLATES_DIR: path.join(ROOT, 'templates'),
+      FONTS_MANIFEST: path.join(ROOT, 'templates/fonts.json'),
+      CREATIVE_STORE: 'local',
+      CREATIVES_DIR: creativesDir,
+    }),
     config: {
       CATALOG_PATH: path.join(ROOT, 'catalog/demo/catalog.json'),
       TEMPLATES_DIR: path.join(ROOT, 'templates'),
       CREATIVES_DIR: creativesDir,
+      // Statics in two ratios keep the stage tests fast; test/render covers every kind and ratio.
+      RENDER_KINDS: o.renderKinds ?? 'static',
+      RENDER_RATIOS: o.renderRatios ?? '1:1,9:16',
+      STATIC_FORMAT: 'jpeg',
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
       LEARN_LOOKBACK_DAYS: 7,
       META_DAILY_BUDGET: 50_000,

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { createActivities, type ActivityDeps } from '../../activities/index.ts';
+import { createRenderWorkerActivities } from '../../activities/render/render.ts';
 import { MARKET, STAGE } from '../../core/search-attributes.ts';
 import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.ts';
 import { WORKFLOWS_PATH } from '../../workers/loop-worker.ts';
@@ -59,5 +60,19 @@ export async function createTestWorker(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+  });
+}
+
+/** A render worker as `npm run worker:render` builds it: only renderCreative, on its own queue. */
+export async function createRenderTestWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  renderer: ActivityDeps['renderer'],
+) {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities: createRenderWorkerActivities({ renderer }),
   });
 }

@@ -11,7 +11,12 @@ import type { DailyLoopResult } from '../../core/types.ts';
 import { getRanking } from '../../db/rankings.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
 import { dailyLoop } from '../../workflows/index.ts';
-import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../helpers/temporal.ts';
+import {
+  createRenderTestWorker,
+  createTestWorker,
+  testEnvironment,
+  uniqueTaskQueue,
+} from '../helpers/temporal.ts';
 import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const MARKETS = ['SE', 'DE', 'EG'];
@@ -20,8 +25,11 @@ describe('daily loop on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let stack: TestStack;
   let worker: Worker;
+  let renderWorker: Worker;
   let running: Promise<void>;
   const taskQueue = uniqueTaskQueue('loop-test');
+  // Rendering runs on its own queue and worker, as in production.
+  const renderTaskQueue = uniqueTaskQueue('render-test');
   const results: Record<string, DailyLoopResult> = {};
 
   async function runDay(date: string) {
@@ -29,7 +37,7 @@ describe('daily loop on a real Temporal server', () => {
     results[date] = await env.client.workflow.execute(dailyLoop, {
       workflowId: dailyLoopWorkflowId(date),
       taskQueue,
-      args: [{ date, markets: MARKETS }],
+      args: [{ date, markets: MARKETS, renderTaskQueue }],
     });
     return results[date];
   }
@@ -38,16 +46,18 @@ describe('daily loop on a real Temporal server', () => {
     env = await testEnvironment();
     stack = await startTestStack({ date: '2026-03-01' });
     worker = await createTestWorker(env, taskQueue, stack.deps);
-    running = worker.run();
+    renderWorker = await createRenderTestWorker(env, renderTaskQueue, stack.deps.renderer);
+    running = Promise.all([worker.run(), renderWorker.run()]).then(() => undefined);
   });
   after(async () => {
     worker?.shutdown();
+    renderWorker?.shutdown();
     await running;
     await stack?.close();
     await env?.teardown();
   });
 
-  it('runs every stage for every market and leaves live ads and PNGs', async () => {
+  it('runs every stage for every market, rendering on the render queue, and leaves live ads', async () => {
     const r = await runDay('2026-03-01');
     assert.deepEqual(
       r.markets.map((m) => [m.market, m.status]),
@@ -67,8 +77,25 @@ describe('daily loop on a real Temporal server', () => {
         3,
       );
     }
-    const pngs = fs.readdirSync(stack.creativesDir).filter((f) => f.endsWith('.png'));
-    assert.equal(pngs.length, 9);
+    const db = stack.database.db;
+    const run1 = await db
+      .selectFrom('run_creatives')
+      .selectAll()
+      .where('date', '=', '2026-03-01')
+      .execute();
+    assert.equal(run1.length, 9);
+    assert.ok(run1.every((r) => r.deployable));
+    const assets = await db
+      .selectFrom('creative_assets')
+      .selectAll()
+      .where(
+        'creative_hash',
+        'in',
+        run1.map((r) => r.creative_hash),
+      )
+      .execute();
+    assert.equal(assets.length, 9 * 2, 'statics in 1:1 and 9:16');
+    for (const a of assets) assert.ok(fs.existsSync(new URL(a.uri)), a.uri);
     for (const market of MARKETS) {
       const run = await getRun(stack.database.db, marketLoopWorkflowId(market, '2026-03-01'));
       assert.equal(run!.status, 'completed');

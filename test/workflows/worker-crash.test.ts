@@ -34,6 +34,9 @@ describe('worker killed mid-deploy', () => {
         TEMPORAL_TASK_QUEUE: taskQueue,
         PGLITE_DIR: path.join(dir, 'pglite'),
         CREATIVES_DIR: path.join(dir, 'creatives'),
+        // This worker renders too (the workflow is started with its queue as the render queue).
+        RENDER_KINDS: 'static',
+        RENDER_RATIOS: '1:1',
         META_GRAPH_URL: sandbox.metaUrl,
         META_ACCESS_TOKEN: sandbox.credentials.accessToken,
         META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
@@ -76,7 +79,7 @@ describe('worker killed mid-deploy', () => {
     const handle = await env.client.workflow.start(dailyLoop, {
       workflowId: dailyLoopWorkflowId(DATE),
       taskQueue,
-      args: [{ date: DATE, markets: MARKETS }],
+      args: [{ date: DATE, markets: MARKETS, renderTaskQueue: taskQueue }],
     });
     for (let i = 0; i < 600 && !killed; i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(killed, 'the worker reached the deploy stage and was killed');

@@ -1,0 +1,89 @@
+// Builds a render worker: only the renderCreative activity, on its own task queue, so render
+// capacity scales apart from the loop (run one per machine with ffmpeg and the fonts). It needs no
+// database and no ad-platform credentials: templates, fonts and the creative store are all it uses.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import os from 'node:os';
+import { createRenderWorkerActivities } from '../activities/render/render.ts';
+import type { Config } from '../core/config.ts';
+import { loadRenderer } from '../render/renderer.ts';
+
+export type RenderWorkerConfig = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'RENDER_TASK_QUEUE'
+  | 'RENDER_CONCURRENCY'
+  | 'TEMPLATES_DIR'
+  | 'FONTS_MANIFEST'
+  | 'CREATIVE_STORE'
+  | 'CREATIVES_DIR'
+  | 'S3_BUCKET'
+  | 'S3_PREFIX'
+  | 'S3_ENDPOINT'
+  | 'S3_REGION'
+  | 'S3_FORCE_PATH_STYLE'
+  | 'S3_ACCESS_KEY_ID'
+  | 'S3_SECRET_ACCESS_KEY'
+>;
+
+export const RENDER_WORKER_KEYS = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'RENDER_TASK_QUEUE',
+  'RENDER_CONCURRENCY',
+  'TEMPLATES_DIR',
+  'FONTS_MANIFEST',
+  'CREATIVE_STORE',
+  'CREATIVES_DIR',
+  'S3_BUCKET',
+  'S3_PREFIX',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+] as const satisfies ReadonlyArray<keyof RenderWorkerConfig>;
+
+/** Renders at once: RENDER_CONCURRENCY, or one per CPU (ffmpeg and libvips each use a core). */
+export function renderConcurrency(config: Pick<Config, 'RENDER_CONCURRENCY'>): number {
+  return config.RENDER_CONCURRENCY || os.availableParallelism();
+}
+
+export interface RenderWorker {
+  worker: Worker;
+  concurrency: number;
+  shutdown(): Promise<void>;
+  done: Promise<void>;
+}
+
+export async function startRenderWorker(
+  config: RenderWorkerConfig,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<RenderWorker> {
+  const renderer = loadRenderer(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const concurrency = renderConcurrency(config);
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.RENDER_TASK_QUEUE,
+      activities: createRenderWorkerActivities({ renderer }),
+      maxConcurrentActivityTaskExecutions: concurrency,
+      ...overrides,
+    });
+    const done = worker.run().finally(() => connection.close());
+    return {
+      worker,
+      concurrency,
+      done,
+      async shutdown() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
