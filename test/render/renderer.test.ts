@@ -326,8 +326,14 @@ describe('right-to-left text', () => {
       for (let x = 0; x < info.width; x++) {
         const i = (y * info.width + x) * 4;
         if (data[i + 3]! < 128) continue;
-        if (data[i]! > 200 && data[i + 2]! < 60) ((redX += x), red++);
-        if (data[i + 2]! > 200 && data[i]! < 60) ((blueX += x), blue++);
+        if (data[i]! > 200 && data[i + 2]! < 60) {
+          redX += x;
+          red++;
+        }
+        if (data[i + 2]! > 200 && data[i]! < 60) {
+          blueX += x;
+          blue++;
+        }
       }
     assert.ok(red > 0 && blue > 0, 'both runs drawn');
     assert.ok(redX / red > blueX / blue, 'Arabic run right of the Latin run');
