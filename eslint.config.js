@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'out/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'out/', 'scratch/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -58,6 +58,15 @@ const schema = z.object({
   /** S3 credentials (the secret is a secret); unset: the AWS default credential chain. */
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /**
+   * A nexrender server (After Effects render farm). When set, motion assets of templates with a
+   * `nexrender` section render there; everything else stays on the built-in renderer. Default unset.
+   */
+  NEXRENDER_URL: z.string().url().optional(),
+  /** The nexrender server's secret (a secret). */
+  NEXRENDER_SECRET: z.string().min(1).optional(),
+  /** A folder both the nexrender workers and the render workers see, for finished videos. */
+  NEXRENDER_OUTPUT_DIR: z.string().optional(),
   /** Graph API base URL (no version). Default the local sandbox on port 4010. */
   META_GRAPH_URL: z.string().url().default('http://127.0.0.1:4010'),
   /** Meta access token (secret). */
@@ -147,6 +156,19 @@ export class ConfigError extends Error {
 const presentIn = (env: NodeJS.ProcessEnv) =>
   Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 
+/** Settings of the creative store (render/storage.ts). */
+export const STORE_KEYS = [
+  'CREATIVE_STORE',
+  'CREATIVES_DIR',
+  'S3_BUCKET',
+  'S3_PREFIX',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+] as const satisfies ReadonlyArray<keyof Config>;
+
 /** Settings that are paths: resolved against the working directory when loaded. */
 const PATH_KEYS = [
   'PGLITE_DIR',
@@ -155,6 +177,7 @@ const PATH_KEYS = [
   'TEMPLATES_DIR',
   'FONTS_MANIFEST',
   'FX_RATES_PATH',
+  'NEXRENDER_OUTPUT_DIR',
 ] as const satisfies ReadonlyArray<keyof Config>;
 
 /**
@@ -196,6 +219,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   return Object.freeze({
     ...c,
-    ...Object.fromEntries(PATH_KEYS.map((k) => [k, path.resolve(cwd, c[k])])),
+    ...Object.fromEntries(
+      PATH_KEYS.filter((k) => c[k] !== undefined).map((k) => [k, path.resolve(cwd, c[k]!)]),
+    ),
   });
 }

@@ -18,7 +18,8 @@ import { encodeStill, DEFAULT_ENCODER } from '../render/motion.ts';
 import { loadRenderer, renderCreative, type RendererDeps } from '../render/renderer.ts';
 import { ASPECT_RATIOS, type CreativeSpec } from '../render/spec.ts';
 import { createLocalStore } from '../render/storage.ts';
-import { copyLanguage, fillCopy } from '../render/template.ts';
+import { copyLanguage } from '../render/template.ts';
+import { countryName, directionOf, slotTexts } from '../activities/render/creative-jobs.ts';
 import { composeVariant, renderMotion } from '../render/variant.ts';
 
 const positive = (name: string) => (v: string) => {
@@ -61,18 +62,17 @@ try {
   });
   const template = base.library.get(opts.template);
   const language = copyLanguage(template, opts.language);
-  const text: Record<string, string> = {};
-  for (const [slot, def] of Object.entries(template.slots))
-    if (def.type === 'text')
-      text[slot] = def.copy
-        ? fillCopy(def.copy[language]!, { artist: 'Nova Moreau', genre: 'pop', market: 'Sweden' })
-        : 'Nova Moreau';
+  const text = slotTexts(template, language, {
+    artist: 'Nova Moreau',
+    genre: 'pop',
+    market: countryName('SE', language, 'Sweden'),
+  });
   const images = Object.fromEntries(
     Object.entries(template.slots)
       .filter(([, d]) => d.type === 'image')
       .map(([slot]) => [slot, path.resolve(opts.image)]),
   );
-  const direction = ['ar', 'he'].includes(language) ? 'rtl' : 'ltr';
+  const direction = directionOf(language);
 
   // Motion against encode-only, alternating so both see the same machine.
   const variant = template.variants['9:16'];

@@ -6,8 +6,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { countryName, directionOf } from '../activities/render/creative-jobs.ts';
-import { loadConfigPart } from '../core/config.ts';
+import { countryName, directionOf, slotTexts } from '../activities/render/creative-jobs.ts';
+import { loadConfigPart, STORE_KEYS } from '../core/config.ts';
 import { parseIsoDate } from '../core/dates.ts';
 import { openDatabase } from '../db/database.ts';
 import { getCreativeAssets, listRunCreatives } from '../db/creatives.repository.ts';
@@ -20,7 +20,7 @@ import {
 import { loadRenderer, renderCreative } from '../render/renderer.ts';
 import { ASPECT_RATIOS, type CreativeKind } from '../render/spec.ts';
 import { createCreativeStore, type CreativeStore } from '../render/storage.ts';
-import { copyLanguage, fillCopy } from '../render/template.ts';
+import { copyLanguage } from '../render/template.ts';
 
 const opts = new Command()
   .name('npm run gallery --')
@@ -76,16 +76,7 @@ async function templateSections(out: string): Promise<GallerySection[]> {
       const language = copyLanguage(template, lang);
       for (const [n, artist] of (SAMPLE_ARTISTS[language] ?? SAMPLE_ARTISTS.default!).entries()) {
         const market = countryName(SAMPLE_MARKET[language] ?? 'US', language, 'Sweden');
-        const text: Record<string, string> = {};
-        for (const [slot, def] of Object.entries(template.slots))
-          if (def.type === 'text')
-            text[slot] = def.copy
-              ? fillCopy(def.copy[language]!, { artist, genre: 'pop', market })
-              : def.source === 'artist.name'
-                ? artist
-                : def.source === 'market.name'
-                  ? market
-                  : 'pop';
+        const text = slotTexts(template, language, { artist, genre: 'pop', market });
         const images: Record<string, string> = {};
         for (const [slot, def] of Object.entries(template.slots))
           if (def.type === 'image')
@@ -139,19 +130,7 @@ async function runSections(
   date: string,
   markets: string[],
 ): Promise<GallerySection[]> {
-  const config = loadConfigPart([
-    'DATABASE_URL',
-    'PGLITE_DIR',
-    'CREATIVE_STORE',
-    'CREATIVES_DIR',
-    'S3_BUCKET',
-    'S3_PREFIX',
-    'S3_ENDPOINT',
-    'S3_REGION',
-    'S3_FORCE_PATH_STYLE',
-    'S3_ACCESS_KEY_ID',
-    'S3_SECRET_ACCESS_KEY',
-  ]);
+  const config = loadConfigPart(['DATABASE_URL', 'PGLITE_DIR', ...STORE_KEYS]);
   const store = createCreativeStore(config);
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
   try {

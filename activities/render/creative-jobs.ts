@@ -70,6 +70,23 @@ export function artistImageRef(artist: Pick<Artist, 'id' | 'image_path'>): strin
   return artist.image_path || `generated:${artist.id}`;
 }
 
+/** The text of every text slot: copy in `language` with placeholders filled, or catalog values. */
+export function slotTexts(
+  template: Template,
+  language: string,
+  values: { artist: string; genre: string; market: string },
+): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [slot, def] of Object.entries(template.slots)) {
+    if (def.type !== 'text') continue;
+    if (def.copy) text[slot] = fillCopy(def.copy[language]!, values);
+    else if (def.source === 'artist.name') text[slot] = values.artist;
+    else if (def.source === 'artist.genre') text[slot] = values.genre;
+    else text[slot] = values.market;
+  }
+  return text;
+}
+
 export function creativeJob(
   item: RankedItem,
   template: Template,
@@ -83,16 +100,10 @@ export function creativeJob(
     genre: artist.genre,
     market: countryName(market.code, language, market.name),
   };
-  const text: Record<string, string> = {};
+  const text = slotTexts(template, language, values);
   const images: Record<string, string> = {};
-  for (const [slot, def] of Object.entries(template.slots)) {
-    if (def.type === 'text') {
-      if (def.copy) text[slot] = fillCopy(def.copy[language]!, values);
-      else if (def.source === 'artist.name') text[slot] = values.artist;
-      else if (def.source === 'artist.genre') text[slot] = values.genre;
-      else text[slot] = values.market;
-    } else if (def.type === 'image') images[slot] = artistImageRef(artist);
-  }
+  for (const [slot, def] of Object.entries(template.slots))
+    if (def.type === 'image') images[slot] = artistImageRef(artist);
   const spec: CreativeSpec = {
     templateId: template.id,
     templateVersion: template.version,
