@@ -114,11 +114,23 @@ const variantSchema = z.strictObject({
   text: z.record(z.string(), textStyle),
 });
 
+/** The template's After Effects version, rendered on a nexrender farm (see render/nexrender.ts). */
 const nexrenderSchema = z.strictObject({
+  /** URL of the .aep project (`file://` or `http(s)://`), as the nexrender worker fetches it. */
   src: z.string().min(1),
+  /** Composition per aspect ratio; motion of a ratio without one renders with ffmpeg. */
   compositions: z.partialRecord(z.enum(ASPECT_RATIOS), z.string().min(1)),
+  /** Slot -> After Effects layer. Default: the layer named like the slot. */
   layers: z.record(z.string(), z.string().min(1)).optional(),
+  /** Property a colour slot sets. Default `Effects.Fill.Color`. */
   colorProperty: z.string().min(1).optional(),
+  /** After Effects output module template. Default `H.264 - Match Render Settings - 15 Mbps`. */
+  outputModule: z.string().min(1).optional(),
+  /** Extension of what the output module writes (`mp4`, `mov`, ...). Default `mp4`. */
+  outputExt: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'an extension without the dot, like mp4')
+    .optional(),
 });
 
 const templateSchema = z.strictObject({
@@ -180,9 +192,47 @@ export class TemplateError extends Error {
   }
 }
 
-/** `<g id="layer-...">` groups, in document order. */
+/** The root <svg> element's children, in document order: their tag and id. */
+export function svgChildren(svg: string): Array<{ tag: string; id: string | null }> {
+  const out: Array<{ tag: string; id: string | null }> = [];
+  let depth = 0;
+  const body = svg.replace(
+    /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>/g,
+    '',
+  );
+  for (const m of body.matchAll(/<(\/?)([A-Za-z][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g)) {
+    const [, closing, tag, attrs, selfClosing] = m;
+    if (closing) {
+      depth--;
+      continue;
+    }
+    if (depth === 1) out.push({ tag: tag!, id: /\bid="([^"]*)"/.exec(attrs!)?.[1] ?? null });
+    if (!selfClosing) depth++;
+  }
+  return out;
+}
+
+/** Top-level `<g id="layer-...">` groups, in document order. */
 function svgLayers(svg: string): string[] {
-  return [...svg.matchAll(/<g\b[^>]*\bid="(layer-[A-Za-z0-9_-]+)"/g)].map((m) => m[1]!);
+  return svgChildren(svg)
+    .filter((c) => c.tag === 'g' && c.id?.startsWith('layer-'))
+    .map((c) => c.id!);
+}
+
+/**
+ * Motion paints everything outside layers first, then the layers in order: content placed after
+ * a layer would be painted below it in the video but above it in the still, and the video would
+ * jump at its end. Such content must move before the first layer or into one.
+ */
+function paintOrderProblem(svg: string): string | null {
+  let firstLayer: string | null = null;
+  for (const c of svgChildren(svg)) {
+    const isLayer = c.tag === 'g' && c.id?.startsWith('layer-');
+    if (isLayer) firstLayer ??= c.id;
+    else if (firstLayer && !['defs', 'style', 'title', 'desc', 'metadata'].includes(c.tag))
+      return `<${c.tag}${c.id ? ` id="${c.id}"` : ''}> comes after <g id="${firstLayer}"> but is in no layer: move it before the first layer or into a layer (motion paints everything outside layers first)`;
+  }
+  return null;
 }
 
 function svgPlaceholders(svg: string): string[] {
@@ -268,6 +318,8 @@ export function loadTemplate(dir: string): Template {
         at(`${f}.color`, `"${style.color}" is neither #rrggbb nor a colour slot`);
     }
     const layers = svgLayers(svg);
+    const order = paintOrderProblem(svg);
+    if (order) at(`${field}.svg`, order);
     for (const layer of Object.keys(t.motion.layers))
       if (!layers.includes(layer) && !textSlots.includes(layer))
         at(

@@ -207,12 +207,14 @@ export interface MotionOptions {
 }
 
 export async function renderMotion(c: ComposedVariant, opts: MotionOptions): Promise<void> {
-  await fs.promises.mkdir(opts.workDir, { recursive: true });
+  // ffmpeg runs in the work directory: every path it is given must not depend on ours.
+  const workDir = path.resolve(opts.workDir);
+  await fs.promises.mkdir(workDir, { recursive: true });
   const [items, still] = await Promise.all([
-    paintItems(c, opts.workDir),
+    paintItems(c, workDir),
     c.background().then((bg) => finished(c, bg).ensureAlpha().raw().toBuffer()),
   ]);
-  const finalStill = path.join(opts.workDir, 'final.rgba');
+  const finalStill = path.join(workDir, 'final.rgba');
   await fs.promises.writeFile(finalStill, still);
   await encodeMotion(
     {
@@ -220,10 +222,10 @@ export async function renderMotion(c: ComposedVariant, opts: MotionOptions): Pro
       finalStill,
       canvas: { width: c.variant.width, height: c.variant.height },
       motion: { fps: c.template.motion.fps, duration: opts.duration ?? c.template.motion.duration },
-      audio: opts.audio ?? null,
+      audio: opts.audio ? { ...opts.audio, file: path.resolve(opts.audio.file) } : null,
       encoder: opts.encoder,
-      workDir: opts.workDir,
-      out: opts.out,
+      workDir,
+      out: path.resolve(opts.out),
     },
     opts.run,
   );

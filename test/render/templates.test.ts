@@ -166,6 +166,21 @@ describe('template validation', () => {
     );
   });
 
+  it('names content painted after a layer but outside any (motion would paint it below)', () => {
+    refused(
+      brokenCopy('paint-order', (_t, dir) => {
+        const svg = path.join(dir, '9x16.svg');
+        fs.writeFileSync(
+          svg,
+          fs
+            .readFileSync(svg, 'utf8')
+            .replace('</svg>', '<circle id="dot" cx="5" cy="5" r="5"/></svg>'),
+        );
+      }),
+      /variants\.9:16\.svg: <circle id="dot"> comes after <g id="layer-\w+"> but is in no layer/,
+    );
+  });
+
   it('reports schema errors with the field path', () => {
     refused(
       brokenCopy('bad-schema', (t) => {
