@@ -2,14 +2,18 @@
 // and/or motion) out, each checked by QA and put into the content-addressed store. The creative's
 // hash covers the renderer, the template version and design, the fonts and every input, so an
 // identical creative is never rendered twice: an asset whose record is in the store is returned
-// as it is, without rendering anything.
+// as it is, without rendering anything. With a nexrender server configured, the motion assets of
+// templates that have an After Effects version (a `nexrender` section) render on that farm
+// instead of ffmpeg, and are then checked and stored like any other.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../core/config.ts';
 import { colorValues, readSourceImage, type ComposeInputs, type SourceImage } from './compose.ts';
 import { loadFontManifest, missingCodepoints, type FontManifest } from './fonts.ts';
 import { DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
+import { NexrenderJobError, renderWithNexrender } from './nexrender.ts';
 import { PLATFORMS, PLATFORM_SPECS, type Platform } from './platform-specs.ts';
 import { checkCreative, type QaReport, type QaSubject } from './qa.ts';
 import {
@@ -33,6 +37,28 @@ export interface RendererDeps {
   /** Scratch space for renders in progress. Default the OS temp dir. */
   workDir?: string;
   encoder?: EncoderSettings;
+  /**
+   * A nexrender server (After Effects render farm). When set, motion assets of templates whose
+   * `nexrender` section has a composition for the ratio render there instead of with ffmpeg.
+   * Default unset: everything renders with the built-in renderer.
+   */
+  nexrender?: NexrenderDeps;
+}
+
+export interface NexrenderDeps {
+  /** Server base URL, e.g. `http://render-farm:3050`. */
+  host: string;
+  /** The server's `nexrender-secret`. Default none (a server started without one). */
+  secret?: string;
+  /**
+   * Folder the finished MP4s are copied to. It must be the same path on the nexrender workers
+   * and on this machine (a shared volume): the renderer reads the video from there.
+   */
+  outputDir: string;
+  /** Delay between polls of the job (each one also reports progress). Default 5000 ms. */
+  pollMs?: number;
+  /** How long to wait for a job to finish before failing the asset. Default 30 minutes. */
+  timeoutMs?: number;
 }
 
 export interface RenderProgress {
@@ -184,6 +210,79 @@ async function qaSubject(
   };
 }
 
+/**
+ * The nexrender job uid of a creative's motion asset at a ratio: `adloop-<creative hash>-<ratio
+ * stem>`, e.g. `adloop-0123456789abcdef01234567-9x16`. Deterministic, so a retried activity finds
+ * the job its first attempt submitted and waits for it instead of rendering it again. Only
+ * `[A-Za-z0-9_-]`: the server routes `/jobs/:uid` (url-pattern accepts `a-zA-Z0-9-_~ %` in a
+ * segment, so no `:` or `.`) and workers name the job's working folder after it.
+ */
+export function nexrenderUid(hash: string, ratio: AspectRatio): string {
+  return `adloop-${hash}-${ratioFileStem(ratio)}`;
+}
+
+const COPY_ACTION = '@nexrender/action-copy';
+
+/**
+ * Renders `spec`'s motion asset at `ratio` on the nexrender farm and copies the MP4 to `out`.
+ * Errors name the template and ratio; a job the farm failed also carries the worker's error text.
+ */
+async function renderMotionOnNexrender(
+  spec: CreativeSpec,
+  template: Template,
+  ratio: AspectRatio,
+  nx: NexrenderDeps,
+  o: {
+    uid: string;
+    out: string;
+    progress: (fraction: number) => void;
+    signal: AbortSignal | undefined;
+  },
+): Promise<void> {
+  const what = `template "${template.id}" v${template.version} at ${ratio}`;
+  let fraction = 0;
+  let result: Awaited<ReturnType<typeof renderWithNexrender>>;
+  try {
+    result = await renderWithNexrender(spec, template.nexrender!, ratio, {
+      host: nx.host,
+      secret: nx.secret,
+      outputDir: nx.outputDir,
+      uid: o.uid,
+      pollMs: nx.pollMs,
+      timeoutMs: nx.timeoutMs,
+      // Called on every poll, so the activity heartbeats while the job waits in the queue too.
+      onProgress: (_state, renderProgress) => {
+        fraction = Math.max(fraction, Math.min(1, Math.max(0, renderProgress / 100)));
+        o.progress(fraction);
+      },
+      signal: o.signal,
+    });
+  } catch (err) {
+    if (o.signal?.aborted) throw err;
+    if (err instanceof NexrenderJobError)
+      throw new Error(`nexrender failed to render ${what} (job ${err.uid}): ${err.errorText}`, {
+        cause: err,
+      });
+    throw new Error(`nexrender could not render ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  // Where the job's copy action put the video: a job an earlier attempt submitted (same uid) may
+  // have been built with another output folder than this one.
+  const copy = result.job.actions?.postrender?.find((a) => a.module === COPY_ACTION);
+  const produced = typeof copy?.output === 'string' ? copy.output : result.file;
+  try {
+    await fs.promises.copyFile(produced, o.out);
+  } catch (err) {
+    throw new Error(
+      `nexrender job ${o.uid} for ${what} finished, but its video ${produced} cannot be read here ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); NEXRENDER_OUTPUT_DIR ` +
+        `must be the same folder on the nexrender workers and the render workers`,
+      { cause: err },
+    );
+  }
+}
+
 /** Bitrate for motion: the default, within what every platform accepts and recommends. */
 function encoderFor(base: EncoderSettings): EncoderSettings {
   const floor = Math.max(...PLATFORMS.map((p) => PLATFORM_SPECS[p].video.minBitrate));
@@ -260,13 +359,25 @@ export async function renderCreative(
         await fs.promises.writeFile(file, bytes);
         subject = await qaSubject(c, deps.fonts, { ratio, kind, format, bytes: bytes.length });
       } else {
-        await renderMotion(c, {
-          encoder,
-          workDir: path.join(scratch, `${ratioFileStem(ratio)}-motion`),
-          out: file,
-          audio: audio ? { file: audio, fadeOut: audioFadeOut } : null,
-          run: { onProgress: progress, signal: opts.signal },
-        });
+        if (deps.nexrender && template.nexrender?.compositions[ratio]) {
+          // The spec as the built-in renderer reads it: every colour slot (defaults filled in)
+          // and the audio only when the template has an audio slot.
+          const filled: CreativeSpec = { ...spec, colors: inputs.colors, audio };
+          await renderMotionOnNexrender(filled, template, ratio, deps.nexrender, {
+            uid: nexrenderUid(hash, ratio),
+            out: file,
+            progress,
+            signal: opts.signal,
+          });
+        } else {
+          await renderMotion(c, {
+            encoder,
+            workDir: path.join(scratch, `${ratioFileStem(ratio)}-motion`),
+            out: file,
+            audio: audio ? { file: audio, fadeOut: audioFadeOut } : null,
+            run: { onProgress: progress, signal: opts.signal },
+          });
+        }
         const probe = await probeVideo(file);
         const { size } = await fs.promises.stat(file);
         subject = await qaSubject(c, deps.fonts, {
@@ -344,12 +455,78 @@ export function checkTemplateFonts(library: TemplateLibrary, fonts: FontManifest
 export type RendererConfig = CreativeStoreConfig & {
   TEMPLATES_DIR: string;
   FONTS_MANIFEST: string;
+  /** A nexrender server for motion of templates with a `nexrender` section. Default unset. */
+  NEXRENDER_URL?: string;
+  /** Its secret. Default none. */
+  NEXRENDER_SECRET?: string;
+  /** Required with NEXRENDER_URL: the folder shared with the nexrender workers. */
+  NEXRENDER_OUTPUT_DIR?: string;
 };
 
-/** Templates, fonts and the store, loaded and cross-checked once when a worker starts. */
+/** The nexrender settings of a config, checked; undefined when NEXRENDER_URL is not set. */
+function nexrenderDeps(config: RendererConfig): NexrenderDeps | undefined {
+  if (!config.NEXRENDER_URL) return undefined;
+  const invalid = (key: string, why: string) =>
+    new ConfigError(`invalid configuration:\n  ${key}: ${why}`);
+  let url: URL | undefined;
+  try {
+    url = new URL(config.NEXRENDER_URL);
+  } catch {
+    // Not echoed: a URL may carry credentials.
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw invalid('NEXRENDER_URL', 'expected an http(s) URL');
+  const outputDir = config.NEXRENDER_OUTPUT_DIR;
+  if (!outputDir)
+    throw invalid(
+      'NEXRENDER_OUTPUT_DIR',
+      'required when NEXRENDER_URL is set: a folder the nexrender workers copy finished videos ' +
+        'to, at the same path on them and on this machine',
+    );
+  if (!fs.statSync(outputDir, { throwIfNoEntry: false })?.isDirectory())
+    throw invalid('NEXRENDER_OUTPUT_DIR', `not a folder: ${outputDir}`);
+  const nx: NexrenderDeps = { host: config.NEXRENDER_URL, outputDir };
+  if (config.NEXRENDER_SECRET) nx.secret = config.NEXRENDER_SECRET;
+  // Logging or serialising the deps shows no secret. Own enumerable properties, so a copy
+  // (`{ ...deps.nexrender, pollMs }`) keeps both the secret and its redaction.
+  Object.assign(nx, { toJSON: redactedNexrender, [INSPECT]: redactedNexrender });
+  return nx;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** Nexrender settings as logs and JSON show them: no secret, no credentials in the URL. */
+function redactedNexrender(this: NexrenderDeps) {
+  let host = this.host;
+  try {
+    const url = new URL(host);
+    if (url.username || url.password) {
+      url.username = '';
+      url.password = '';
+      host = url.href;
+    }
+  } catch {
+    host = '[not a URL]';
+  }
+  return {
+    host,
+    outputDir: this.outputDir,
+    ...(this.secret ? { secret: '[redacted]' } : {}),
+    ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
+    ...(this.timeoutMs !== undefined ? { timeoutMs: this.timeoutMs } : {}),
+  };
+}
+
+/** Templates, fonts, the store and the nexrender farm, loaded and cross-checked once when a worker starts. */
 export function loadRenderer(config: RendererConfig): RendererDeps {
+  const nexrender = nexrenderDeps(config);
   const library = loadTemplateLibrary(config.TEMPLATES_DIR);
   const fonts = loadFontManifest(config.FONTS_MANIFEST);
   checkTemplateFonts(library, fonts);
-  return { library, fonts, store: createCreativeStore(config) };
+  return {
+    library,
+    fonts,
+    store: createCreativeStore(config),
+    ...(nexrender ? { nexrender } : {}),
+  };
 }

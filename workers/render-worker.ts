@@ -1,6 +1,8 @@
 // Builds a render worker: only the renderCreative activity, on its own task queue, so render
 // capacity scales apart from the loop (run one per machine with ffmpeg and the fonts). It needs no
-// database and no ad-platform credentials: templates, fonts and the creative store are all it uses.
+// database and no ad-platform credentials: templates, fonts and the creative store are all it uses,
+// plus a nexrender farm (NEXRENDER_URL, NEXRENDER_SECRET, NEXRENDER_OUTPUT_DIR) when configured,
+// for the motion of templates with an After Effects version.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import os from 'node:os';
 import { createRenderWorkerActivities } from '../activities/render/render.ts';
@@ -24,6 +26,9 @@ export type RenderWorkerConfig = Pick<
   | 'S3_FORCE_PATH_STYLE'
   | 'S3_ACCESS_KEY_ID'
   | 'S3_SECRET_ACCESS_KEY'
+  | 'NEXRENDER_URL'
+  | 'NEXRENDER_SECRET'
+  | 'NEXRENDER_OUTPUT_DIR'
 >;
 
 export const RENDER_WORKER_KEYS = [
@@ -42,6 +47,9 @@ export const RENDER_WORKER_KEYS = [
   'S3_FORCE_PATH_STYLE',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
+  'NEXRENDER_URL',
+  'NEXRENDER_SECRET',
+  'NEXRENDER_OUTPUT_DIR',
 ] as const satisfies ReadonlyArray<keyof RenderWorkerConfig>;
 
 /** Renders at once: RENDER_CONCURRENCY, or one per CPU (ffmpeg and libvips each use a core). */
@@ -60,6 +68,8 @@ export async function startRenderWorker(
   config: RenderWorkerConfig,
   overrides: Partial<WorkerOptions> = {},
 ): Promise<RenderWorker> {
+  // The config carries the NEXRENDER_* settings too; loadRenderer checks them, so NEXRENDER_URL
+  // without NEXRENDER_OUTPUT_DIR fails at start rather than on the first motion render.
   const renderer = loadRenderer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {

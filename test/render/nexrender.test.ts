@@ -2,15 +2,7 @@
 // Linux, so the tests play the worker's side through the same HTTP API a real nexrender worker
 // uses (pickupJob / updateJob), while the adapter submits and polls exactly as in production.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo, ListenOptions } from 'node:net';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it, mock } from 'node:test';
-import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '@nexrender/api';
+import { after, before, describe, it } from 'node:test';
 import type { Client } from '@nexrender/api';
 import type { Job } from '@nexrender/types/job.js';
 import {
@@ -22,6 +14,8 @@ import {
 import type { NexrenderTemplate } from '../../render/nexrender.ts';
 import type { CreativeSpec } from '../../render/spec.ts';
 import { freePort } from '../../scripts/lib/ports.ts';
+import { pickupJob, startNexrenderServer } from '../helpers/nexrender.ts';
+import type { NexrenderTestServer } from '../helpers/nexrender.ts';
 
 // Every assert.ok here carries a message: without one, Node 20 reads this file's source to
 // describe the failure and hangs on its Arabic text instead of failing.
@@ -50,43 +44,16 @@ const template: NexrenderTemplate = {
 // Each server test has its own bounds (poll timeouts, worker pickup); this is the net under them.
 const BOUNDED = { timeout: 20_000 };
 
-interface NexrenderServerModule {
-  listen(port: number | ListenOptions, secret: string): Server;
-}
-
-let dir: string;
-let server: Server;
+let nexrender: NexrenderTestServer;
 let host: string;
 let worker: Client;
 
 before(async () => {
-  // The server logs a line per request; polling makes that hundreds of lines of noise.
-  mock.method(console, 'log', () => {});
-  dir = await mkdtemp(path.join(os.tmpdir(), 'adloop-nexrender-'));
-  // The disk database reads its path when first loaded, so set it before requiring the server.
-  process.env.NEXRENDER_DATABASE = path.join(dir, 'database.json');
-  delete process.env.NEXRENDER_DATABASE_PROVIDER;
-  const require = createRequire(import.meta.url);
-  const nexrender = require('@nexrender/server') as NexrenderServerModule;
-  // listen() passes its port straight to http.Server#listen, so listen options bind loopback only
-  // and let the OS choose a free port.
-  server = nexrender.listen({ port: 0, host: '127.0.0.1' }, SECRET);
-  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
-  host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  worker = createClient({ host, secret: SECRET });
+  nexrender = await startNexrenderServer(SECRET);
+  ({ host, worker } = nexrender);
 });
 
-after(async () => {
-  await new Promise<void>((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    // fetch keeps connections alive; close them or close() waits for them to time out.
-    server.closeAllConnections();
-  });
-  // The disk database saves on setImmediate after each write: let it finish before deleting.
-  await tick();
-  await rm(dir, { recursive: true, force: true });
-  mock.restoreAll();
-});
+after(() => nexrender.close());
 
 /**
  * Plays a nexrender worker: picks up the next queued job, reports render progress at each of
@@ -99,11 +66,7 @@ async function actAsWorker(
   end: Partial<Job>,
   seen: (progress: number) => Promise<void>,
 ): Promise<void> {
-  let job: Job | Record<string, never> = {};
-  for (let i = 0; i < 200 && !job.uid; i++) {
-    job = await worker.pickupJob();
-    if (!job.uid) await sleep(10);
-  }
+  const job = await pickupJob(worker);
   assert.equal(job.uid, expectedUid, 'the worker picked up the submitted job');
   assert.equal(job.state, 'picked');
   await worker.updateJob(job.uid, { state: 'started' });
