@@ -3,7 +3,7 @@
 // fitted by pango. Both the static and the motion renderer start from this.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import sharp, { type Metadata, type OverlayOptions } from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { hashString } from '../core/random.ts';
 import { escapeXml } from '../core/xml.ts';
 import type { TextDirection } from './spec.ts';
@@ -169,18 +169,6 @@ export async function fitTexts(
     }),
   );
   return new Map(entries);
-}
-
-/** Sharp composite operations that draw fitted texts at their places. */
-export function textOverlays(texts: Iterable<FittedText>): OverlayOptions[] {
-  return [...texts]
-    .filter((t) => t.ink.width > 0 && t.ink.height > 0)
-    .map((t) => ({
-      input: t.rgba,
-      raw: { width: t.ink.width, height: t.ink.height, channels: 4 as const },
-      left: t.ink.x,
-      top: t.ink.y,
-    }));
 }
 
 /** Colour slots filled from the spec, else the template's defaults. */

@@ -2,15 +2,9 @@
 // same composed design (filled SVG + fitted texts), so the video's last frame is the still.
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
-import {
-  filledSvg,
-  fitTexts,
-  rasterize,
-  textOverlays,
-  type ComposeInputs,
-  type Raster,
-} from './compose.ts';
+import sharp from 'sharp';
+import { filledSvg, fitTexts, rasterize, type ComposeInputs, type Raster } from './compose.ts';
+import { blendOver, opaqueBounds } from './blend.ts';
 import { encodeMotion, type EncoderSettings, type FfmpegRun, type PaintItem } from './motion.ts';
 import type { Box } from './platform-specs.ts';
 import type { StaticFormat } from './spec.ts';
@@ -21,10 +15,11 @@ import type { FittedText } from './text-fit.ts';
 export interface ComposedVariant {
   template: Template;
   variant: TemplateVariant;
-  svg: string;
+  /** The SVG with its photo and colours filled (lazy: statics of most templates never need it). */
+  svg(): Promise<string>;
   texts: Map<string, FittedText>;
   inputs: ComposeInputs;
-  /** The whole design without its text (lazy: the static render and QA both use it). */
+  /** The whole design without its text (lazy: the still, motion's final frame and QA use it). */
   background(): Promise<Raster>;
 }
 
@@ -33,64 +28,34 @@ export async function composeVariant(
   variant: TemplateVariant,
   inputs: ComposeInputs,
 ): Promise<ComposedVariant> {
-  const [svg, texts] = await Promise.all([filledSvg(variant, inputs), fitTexts(variant, inputs)]);
+  const texts = await fitTexts(variant, inputs);
+  let filled: Promise<string> | null = null;
+  const svg = () => (filled ??= filledSvg(variant, inputs));
   let bg: Promise<Raster> | null = null;
-  return {
-    template,
-    variant,
-    svg,
-    texts,
-    inputs,
-    background: () => (bg ??= rasterize(svg, variant)),
-  };
+  const background = async (): Promise<Raster> => rasterize(await svg(), variant);
+  return { template, variant, svg, texts, inputs, background: () => (bg ??= background()) };
 }
 
-function finished(c: ComposedVariant, bg: Raster): Sharp {
-  return (
-    sharp(bg.data, { raw: { width: bg.width, height: bg.height, channels: 4 } })
-      .composite(textOverlays(c.texts.values()))
-      // Designs are opaque (a transparent corner would turn black in a JPEG anyway); dropping the
-      // channel costs far less than flattening against a colour.
-      .removeAlpha()
-  );
+/** The design with its texts drawn in, as raw RGBA. */
+function finishedPixels(c: ComposedVariant, bg: Raster): Buffer {
+  const out = Buffer.from(bg.data);
+  for (const t of c.texts.values())
+    if (t.ink.width > 0 && t.ink.height > 0) blendOver(out, bg.width, t.rgba, t.ink);
+  return out;
 }
 
 /** The still: the design with its texts, as JPEG (quality 90) or PNG. */
 export async function renderStatic(c: ComposedVariant, format: StaticFormat): Promise<Buffer> {
-  const img = finished(c, await c.background());
+  const { width, height } = c.variant;
+  const img = sharp(finishedPixels(c, await c.background()), {
+    raw: { width, height, channels: 4 },
+  })
+    // Designs are opaque (a transparent corner would turn black in a JPEG anyway); dropping the
+    // channel costs far less than flattening against a colour.
+    .removeAlpha();
   return format === 'png'
     ? img.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer()
     : img.jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
-}
-
-/** Bounding box of the pixels with any opacity, or null for a fully transparent raster. */
-export function opaqueBounds(r: Raster): Box | null {
-  const { data, width, height } = r;
-  let minX = width;
-  let minY = height;
-  let maxX = -1;
-  let maxY = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width * 4;
-    let first = -1;
-    for (let x = 0; x < width; x++)
-      if (data[row + x * 4 + 3]! > 0) {
-        first = x;
-        break;
-      }
-    if (first < 0) continue;
-    let last = first;
-    for (let x = width - 1; x > first; x--)
-      if (data[row + x * 4 + 3]! > 0) {
-        last = x;
-        break;
-      }
-    if (y < minY) minY = y;
-    maxY = y;
-    if (first < minX) minX = first;
-    if (last > maxX) maxX = last;
-  }
-  return maxX < 0 ? null : { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
 }
 
 function cssHide(ids: readonly string[]): string {
@@ -147,53 +112,66 @@ export async function paintItems(c: ComposedVariant, workDir: string): Promise<P
     if (!animated && !last.animated) last.parts.push(p);
     else groups.push({ animated, parts: [p], background: false });
   }
-  const items: PaintItem[] = [];
-  for (const [n, g] of groups.entries()) {
-    if (!g.background && g.parts.length === 0) continue;
-    const svgIds = g.parts.filter((p) => p.kind === 'svg').map((p) => p.id);
-    const textIds = g.parts.filter((p) => p.kind === 'text').map((p) => p.id);
-    const file = path.join(workDir, `part-${n}.rgba`);
-    let raster: Raster;
-    if (svgIds.length || g.background) {
-      raster = await rasterize(partialSvg(c.svg, variant.layers, svgIds, g.background), variant);
-    } else {
-      raster = {
-        data: Buffer.alloc(variant.width * variant.height * 4),
-        width: variant.width,
-        height: variant.height,
-        channels: 4,
+  // Every part rasterises independently: all at once, on the thread pool.
+  const made = await Promise.all(
+    groups.map(async (g, n): Promise<PaintItem | null> => {
+      if (!g.background && g.parts.length === 0) return null;
+      const svgIds = g.parts.filter((p) => p.kind === 'svg').map((p) => p.id);
+      const texts = g.parts.filter((p) => p.kind === 'text').map((p) => c.texts.get(p.id)!);
+      const file = path.join(workDir, `part-${n}.rgba`);
+      const name = g.background ? 'background' : g.parts.map((p) => p.id).join('+');
+      const track = g.animated ? tracks[g.parts[0]!.id] : undefined;
+      if (!g.background && svgIds.length === 0 && texts.length === 1) {
+        // A text on its own is already a cropped layer.
+        const t = texts[0]!;
+        if (t.ink.width === 0 || t.ink.height === 0) return null;
+        // Even sizes keep the 4:2:0 chroma planes aligned with the layer.
+        const place = {
+          ...t.ink,
+          width: t.ink.width + (t.ink.width % 2),
+          height: t.ink.height + (t.ink.height % 2),
+        };
+        let rgba = t.rgba;
+        if (place.width !== t.ink.width || place.height !== t.ink.height) {
+          rgba = Buffer.alloc(place.width * place.height * 4);
+          blendOver(rgba, place.width, t.rgba, {
+            x: 0,
+            y: 0,
+            width: t.ink.width,
+            height: t.ink.height,
+          });
+        }
+        await fs.promises.writeFile(file, rgba);
+        return { name, file, place, track };
+      }
+      const raster: Raster =
+        svgIds.length || g.background
+          ? await rasterize(
+              partialSvg(await c.svg(), variant.layers, svgIds, g.background),
+              variant,
+            )
+          : {
+              data: Buffer.alloc(variant.width * variant.height * 4),
+              width: variant.width,
+              height: variant.height,
+              channels: 4,
+            };
+      for (const t of texts)
+        if (t.ink.width > 0 && t.ink.height > 0)
+          blendOver(raster.data, raster.width, t.rgba, t.ink);
+      if (g.background) return { name, file, place: await writeRaw(file, raster, null) };
+      const bounds = opaqueBounds(raster);
+      if (!bounds) return null; // nothing visible: a layer hidden in this variant
+      // Even sizes keep the 4:2:0 chroma planes aligned with the layer.
+      const even = {
+        ...bounds,
+        width: Math.min(raster.width - bounds.x, bounds.width + (bounds.width % 2)),
+        height: Math.min(raster.height - bounds.y, bounds.height + (bounds.height % 2)),
       };
-    }
-    if (textIds.length) {
-      const data = await sharp(raster.data, {
-        raw: { width: raster.width, height: raster.height, channels: 4 },
-      })
-        .composite(textOverlays(textIds.map((id) => c.texts.get(id)!)))
-        .raw()
-        .toBuffer();
-      raster = { ...raster, data };
-    }
-    if (g.background) {
-      items.push({ name: 'background', file, place: await writeRaw(file, raster, null) });
-      continue;
-    }
-    const bounds = opaqueBounds(raster);
-    if (!bounds) continue; // nothing visible: a layer hidden in this variant
-    // Even sizes keep the 4:2:0 chroma planes aligned with the layer.
-    const even = {
-      ...bounds,
-      width: Math.min(raster.width - bounds.x, bounds.width + (bounds.width % 2)),
-      height: Math.min(raster.height - bounds.y, bounds.height + (bounds.height % 2)),
-    };
-    const place = await writeRaw(file, raster, even);
-    items.push({
-      name: g.parts.map((p) => p.id).join('+'),
-      file,
-      place,
-      track: g.animated ? tracks[g.parts[0]!.id] : undefined,
-    });
-  }
-  return items;
+      return { name, file, place: await writeRaw(file, raster, even), track };
+    }),
+  );
+  return made.filter((i): i is PaintItem => i !== null);
 }
 
 export interface MotionOptions {
@@ -212,7 +190,7 @@ export async function renderMotion(c: ComposedVariant, opts: MotionOptions): Pro
   await fs.promises.mkdir(workDir, { recursive: true });
   const [items, still] = await Promise.all([
     paintItems(c, workDir),
-    c.background().then((bg) => finished(c, bg).ensureAlpha().raw().toBuffer()),
+    c.background().then((bg) => finishedPixels(c, bg)),
   ]);
   const finalStill = path.join(workDir, 'final.rgba');
   await fs.promises.writeFile(finalStill, still);

@@ -36,7 +36,7 @@ const opts = new Command()
   .option('--language <code>', 'language of the copy', 'en')
   .option('--image <file>', 'artist photo', 'catalog/demo/images/a01.jpg')
   .option('--seconds <n>', 'video duration', positive('--seconds'), 10)
-  .option('--runs <n>', 'measured runs of each part', positive('--runs'), 3)
+  .option('--runs <n>', 'measured runs of each part', positive('--runs'), 5)
   .option('--json', 'print only the JSON result on stdout')
   .parse()
   .opts<{
