@@ -9,7 +9,7 @@
 // Each still is converted to YUV once and repeated by the `loop` filter, so no frame is decoded or
 // colour-converted twice; the filtergraph costs little next to the encoder. Measured in
 // `npm run bench:render`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Box } from './platform-specs.ts';
@@ -285,6 +285,16 @@ function rawInput(item: { file: string; place: Box }): string[] {
   ];
 }
 
+const FFMPEG_MISSING = 'ffmpeg is not installed (Debian: apt-get install ffmpeg)';
+
+/** Fails at worker start, naming the package, when ffmpeg or ffprobe cannot run. */
+export function checkFfmpeg(): void {
+  for (const tool of ['ffmpeg', 'ffprobe']) {
+    const res = spawnSync(tool, ['-version'], { stdio: 'ignore' });
+    if (res.error || res.status !== 0) throw new Error(`${tool}: ${FFMPEG_MISSING}`);
+  }
+}
+
 export interface FfmpegRun {
   /** Called with the fraction done (0..1) as ffmpeg reports progress. */
   onProgress?: (fraction: number) => void;
@@ -320,11 +330,7 @@ export function runFfmpeg(
       }
     });
     child.on('error', (err) =>
-      reject(
-        (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new Error('ffmpeg is not installed (Debian: apt-get install ffmpeg)')
-          : err,
-      ),
+      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(FFMPEG_MISSING) : err),
     );
     child.on('close', (code) => {
       if (code === 0) resolve();

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ConfigError } from '../core/config.ts';
 import { colorValues, readSourceImage, type ComposeInputs, type SourceImage } from './compose.ts';
 import { loadFontManifest, missingCodepoints, type FontManifest } from './fonts.ts';
-import { DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
+import { checkFfmpeg, DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
 import { NexrenderJobError, renderWithNexrender } from './nexrender.ts';
 import { PLATFORMS, PLATFORM_SPECS, type Platform } from './platform-specs.ts';
 import { checkCreative, type QaReport, type QaSubject } from './qa.ts';
@@ -519,6 +519,7 @@ function redactedNexrender(this: NexrenderDeps) {
 
 /** Templates, fonts, the store and the nexrender farm, loaded and cross-checked once when a worker starts. */
 export function loadRenderer(config: RendererConfig): RendererDeps {
+  checkFfmpeg();
   const nexrender = nexrenderDeps(config);
   const library = loadTemplateLibrary(config.TEMPLATES_DIR);
   const fonts = loadFontManifest(config.FONTS_MANIFEST);

@@ -6,7 +6,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import os from 'node:os';
 import { createRenderWorkerActivities } from '../activities/render/render.ts';
-import type { Config } from '../core/config.ts';
+import { STORE_KEYS, type Config } from '../core/config.ts';
 import { loadRenderer } from '../render/renderer.ts';
 
 export type RenderWorkerConfig = Pick<
@@ -38,15 +38,7 @@ export const RENDER_WORKER_KEYS = [
   'RENDER_CONCURRENCY',
   'TEMPLATES_DIR',
   'FONTS_MANIFEST',
-  'CREATIVE_STORE',
-  'CREATIVES_DIR',
-  'S3_BUCKET',
-  'S3_PREFIX',
-  'S3_ENDPOINT',
-  'S3_REGION',
-  'S3_FORCE_PATH_STYLE',
-  'S3_ACCESS_KEY_ID',
-  'S3_SECRET_ACCESS_KEY',
+  ...STORE_KEYS,
   'NEXRENDER_URL',
   'NEXRENDER_SECRET',
   'NEXRENDER_OUTPUT_DIR',
