@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { countryName, directionOf, slotTexts } from '../activities/render/creative-jobs.ts';
+import { countryName, creativeSpec, directionOf } from '../activities/render/creative-jobs.ts';
 import { loadConfigPart, STORE_KEYS } from '../core/config.ts';
 import { parseIsoDate } from '../core/dates.ts';
 import { openDatabase } from '../db/database.ts';
@@ -75,27 +75,14 @@ async function templateSections(out: string): Promise<GallerySection[]> {
     for (const lang of languages) {
       const language = copyLanguage(template, lang);
       for (const [n, artist] of (SAMPLE_ARTISTS[language] ?? SAMPLE_ARTISTS.default!).entries()) {
-        const market = countryName(SAMPLE_MARKET[language] ?? 'US', language, 'Sweden');
-        const text = slotTexts(template, language, { artist, genre: 'pop', market });
-        const images: Record<string, string> = {};
-        for (const [slot, def] of Object.entries(template.slots))
-          if (def.type === 'image')
-            images[slot] = path.join(
-              ROOT,
-              `catalog/demo/images/a0${n + 1 + languages.indexOf(lang)}.jpg`,
-            );
-        const spec = {
-          templateId: template.id,
-          templateVersion: template.version,
+        const spec = creativeSpec(template, {
           language,
-          direction: directionOf(language),
-          text,
-          images,
-          colors: {},
-          ratios: [...ASPECT_RATIOS],
-          kinds,
-          staticFormat: 'jpeg' as const,
-        };
+          artist,
+          genre: 'pop',
+          market: (l) => countryName(SAMPLE_MARKET[l] ?? 'US', l, 'Sweden'),
+          image: path.join(ROOT, `catalog/demo/images/a0${n + 1 + languages.indexOf(lang)}.jpg`),
+          selection: { ratios: [...ASPECT_RATIOS], kinds, staticFormat: 'jpeg' },
+        });
         const result = await renderCreative(spec, renderer);
         log(
           `${template.id} ${language} "${artist}": ${result.rendered} rendered, ${result.cached} cached`,

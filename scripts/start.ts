@@ -133,7 +133,14 @@ try {
 
   // 3. The worker, in this process: it owns the embedded database.
   Runtime.install({
-    logger: new DefaultLogger(process.env.ADLOOP_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    logger: new DefaultLogger(
+      process.env.ADLOOP_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN',
+      (entry) => {
+        // A render worker runs activities only; that is the point, not a warning.
+        if (entry.message.startsWith('No workflows registered')) return;
+        console.error(`[${entry.level}] ${entry.message}`);
+      },
+    ),
   });
   const config = loadConfig();
   const worker: LoopWorker = await startLoopWorker(config);
@@ -185,7 +192,9 @@ try {
     console.log(
       `  Temporal UI:  http://localhost:${uiPort}/namespaces/default/workflows  (filter: Market = "SE")`,
     );
-  console.log(`  Creatives:    ${config.CREATIVES_DIR}`);
+  console.log(
+    `  Creatives:    ${config.CREATIVES_DIR}  (contact sheet: npm run gallery -- --date ${date})`,
+  );
   console.log(`  Database:     ${worker.database.where}`);
   if (sandbox)
     console.log(

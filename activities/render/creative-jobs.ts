@@ -87,24 +87,30 @@ export function slotTexts(
   return text;
 }
 
-export function creativeJob(
-  item: RankedItem,
+/** A creative spec of `template` for an artist: copy in `language` (the template's fallback if it has none). */
+export function creativeSpec(
   template: Template,
-  artist: Pick<Artist, 'id' | 'name' | 'genre' | 'image_path'>,
-  market: Pick<Market, 'code' | 'name' | 'language'>,
-  selection: Pick<CreativeSpec, 'ratios' | 'kinds' | 'staticFormat'>,
-): CreativeJob {
-  const language = copyLanguage(template, market.language);
-  const values = {
-    artist: artist.name,
-    genre: artist.genre,
-    market: countryName(market.code, language, market.name),
-  };
-  const text = slotTexts(template, language, values);
+  o: {
+    language: string;
+    artist: string;
+    genre: string;
+    /** The country's name in the copy's language. */
+    market: (language: string) => string;
+    /** Image reference for every image slot (see artistImageRef). */
+    image: string;
+    selection: Pick<CreativeSpec, 'ratios' | 'kinds' | 'staticFormat'>;
+  },
+): CreativeSpec {
+  const language = copyLanguage(template, o.language);
+  const text = slotTexts(template, language, {
+    artist: o.artist,
+    genre: o.genre,
+    market: o.market(language),
+  });
   const images: Record<string, string> = {};
   for (const [slot, def] of Object.entries(template.slots))
-    if (def.type === 'image') images[slot] = artistImageRef(artist);
-  const spec: CreativeSpec = {
+    if (def.type === 'image') images[slot] = o.image;
+  return {
     templateId: template.id,
     templateVersion: template.version,
     language,
@@ -114,8 +120,26 @@ export function creativeJob(
     colors: {},
     // The catalog has no track previews yet; the audio slot stays empty.
     audio: null,
-    ...selection,
+    ...o.selection,
   };
+}
+
+export function creativeJob(
+  item: RankedItem,
+  template: Template,
+  artist: Pick<Artist, 'id' | 'name' | 'genre' | 'image_path'>,
+  market: Pick<Market, 'code' | 'name' | 'language'>,
+  selection: Pick<CreativeSpec, 'ratios' | 'kinds' | 'staticFormat'>,
+): CreativeJob {
+  const spec = creativeSpec(template, {
+    language: market.language,
+    artist: artist.name,
+    genre: artist.genre,
+    market: (language) => countryName(market.code, language, market.name),
+    image: artistImageRef(artist),
+    selection,
+  });
+  const { text } = spec;
   const copyText = Object.entries(text)
     .filter(([slot]) => template.slots[slot]?.type === 'text' && slot !== 'name')
     .map(([, v]) => v);
