@@ -124,8 +124,9 @@ export interface CreativeAssetInput {
 
 /**
  * A rendered creative with all its assets and their QA verdicts, in one transaction: a crash
- * leaves either the whole creative or nothing. Re-recording the same creative replaces its
- * assets' records (the files are content-addressed, so they are the same).
+ * leaves either the whole creative or nothing. Re-recording the same creative updates the records
+ * of the assets it names (the files are content-addressed, so they are the same); assets it does
+ * not name (another RENDER_RATIOS earlier) keep theirs.
  */
 export async function saveRenderedCreative(
   db: Db,
@@ -245,8 +246,25 @@ export async function listRunCreatives(
     .selectFrom('run_creatives as r')
     .innerJoin('creatives as c', 'c.hash', 'r.creative_hash')
     .innerJoin('artists as a', 'a.id', 'c.artist_id')
-    .selectAll('c')
-    .select(['r.position', 'r.deployable', 'a.name as artist_name'])
+    // The run's own market: a creative shared by two markets (same language and copy) has one row.
+    .select([
+      'c.hash',
+      'c.artist_id',
+      'c.template_id',
+      'c.template_version',
+      'c.language',
+      'c.aspect_ratio',
+      'c.path',
+      'c.asset_uri',
+      'c.bytes',
+      'c.qa_passed',
+      'c.qa_platforms',
+      'c.created_at',
+      'r.market',
+      'r.position',
+      'r.deployable',
+      'a.name as artist_name',
+    ])
     .where('r.date', '=', date);
   if (markets.length) q = q.where('r.market', 'in', markets);
   return q.orderBy('r.market').orderBy('r.position').execute();

@@ -130,10 +130,11 @@ export function endsAtRest(items: readonly PaintItem[]): boolean {
 
 /**
  * An opacity track that only rises from 0 to 1 and/or then falls back to 0 compiles to ffmpeg's
- * `fade` on the alpha plane, which leaves frames untouched outside its interval. Fades are linear.
+ * `fade` on the alpha plane, which leaves frames untouched outside its interval; fade is linear, so
+ * only linear keys take this path.
  */
 function fadesFor(keys: NonNullable<LayerTrack['opacity']>): string[] | null {
-  if (!keys.every((k) => k.value === 0 || k.value === 1)) return null;
+  if (!keys.every((k) => (k.value === 0 || k.value === 1) && k.ease === 'linear')) return null;
   const fades: string[] = [];
   let rose = false;
   let fell = false;
@@ -272,7 +273,11 @@ export function encoderArgs(enc: EncoderSettings, fps: number): string[] {
   ];
 }
 
-function rawInput(item: { file: string; place: Box }): string[] {
+/**
+ * A raw RGBA still as an ffmpeg input, at the video's frame rate: rawvideo defaults to 25 fps,
+ * whose coarser time base would make several frames share a timestamp and stutter the animation.
+ */
+function rawInput(item: { file: string; place: Box }, fps: number): string[] {
   return [
     '-f',
     'rawvideo',
@@ -280,6 +285,8 @@ function rawInput(item: { file: string; place: Box }): string[] {
     'rgba',
     '-video_size',
     `${item.place.width}x${item.place.height}`,
+    '-framerate',
+    String(fps),
     '-i',
     item.file,
   ];
@@ -360,9 +367,10 @@ export async function encodeMotion(job: MotionJob, run: FfmpegRun = {}): Promise
   await fs.promises.writeFile(path.join(job.workDir, 'graph.txt'), graph.filter);
   for (const [name, text] of Object.entries(graph.commands))
     await fs.promises.writeFile(path.join(job.workDir, name), text);
-  const args = job.items.flatMap(rawInput);
+  const fps = job.motion.fps;
+  const args = job.items.flatMap((item) => rawInput(item, fps));
   if (graph.usesFinalStill)
-    args.push(...rawInput({ file: job.finalStill, place: { x: 0, y: 0, ...job.canvas } }));
+    args.push(...rawInput({ file: job.finalStill, place: { x: 0, y: 0, ...job.canvas } }, fps));
   if (job.audio) args.push('-i', job.audio.file);
   args.push('-filter_complex_script', 'graph.txt', '-map', '[v]');
   if (job.audio) args.push('-map', '[a]', '-c:a', 'aac', '-b:a', '128k');
@@ -388,7 +396,7 @@ export async function encodeStill(
   out: string,
 ): Promise<void> {
   const args = [
-    ...rawInput(still),
+    ...rawInput(still, fps),
     '-filter_complex',
     `[0:v]format=yuv420p,loop=loop=-1:size=1:start=0,setpts=N/(${fps}*TB)[v]`,
     '-map',

@@ -270,6 +270,9 @@ export class NexrenderClient {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new Error(`nexrender host must be http(s): "${url.origin}"`);
+    // fetch names the URL it failed on in its errors, which reach logs and workflow histories.
+    if (url.username || url.password)
+      throw new Error('nexrender host must not carry credentials; pass the secret instead');
     // @nexrender/api appends `/api/v1/...` to the host as given.
     this.host = host.replace(/\/+$/, '');
     this.#secret = secret;
@@ -317,6 +320,18 @@ export class NexrenderClient {
     if (typeof created.uid !== 'string')
       throw new Error(`nexrender server ${this.#where} answered a job without uid`);
     return created.uid;
+  }
+
+  /** Removes a job from the server (a failed one, before it is submitted again). */
+  async remove(uid: string): Promise<void> {
+    const res = await fetch(`${this.host}/api/v1/jobs/${encodeURIComponent(uid)}`, {
+      method: 'DELETE',
+      headers: this.#secret ? { 'nexrender-secret': this.#secret } : {},
+    });
+    if (!res.ok && res.status !== 404)
+      throw new Error(
+        `nexrender server ${this.#where} refused to remove job ${uid} (HTTP ${res.status})`,
+      );
   }
 
   /** The job as the server has it, or null if it has none with that uid. */
@@ -396,7 +411,13 @@ export async function renderWithNexrender(
 ): Promise<{ job: Job; file: string }> {
   const { job, output } = buildJob(spec, template, ratio, opts);
   const client = new NexrenderClient(opts);
-  const existing = opts.uid ? await client.getJob(opts.uid) : null;
+  let existing = opts.uid ? await client.getJob(opts.uid) : null;
+  if (existing?.state === 'error') {
+    // A job that failed (a crashed After Effects, a full disk) is not this attempt's answer:
+    // remove it and render again under the same uid.
+    await client.remove(existing.uid);
+    existing = null;
+  }
   const uid = existing ? existing.uid : await client.submit(job);
   const finished = await client.waitForJob(uid, opts);
   return { job: finished, file: output };

@@ -10,12 +10,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/config.ts';
-import { colorValues, readSourceImage, type ComposeInputs, type SourceImage } from './compose.ts';
+import {
+  colorValues,
+  CreativeInputError,
+  readSourceImage,
+  type ComposeInputs,
+  type SourceImage,
+} from './compose.ts';
 import { loadFontManifest, missingCodepoints, type FontManifest } from './fonts.ts';
 import { checkFfmpeg, DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
 import { NexrenderJobError, renderWithNexrender } from './nexrender.ts';
 import { PLATFORMS, PLATFORM_SPECS, type Platform } from './platform-specs.ts';
-import { checkCreative, type QaReport, type QaSubject } from './qa.ts';
+import {
+  checkCreative,
+  LARGE_TEXT_PX,
+  MAX_UPSCALE,
+  MIN_CONTRAST,
+  type QaReport,
+  type QaSubject,
+} from './qa.ts';
 import {
   ratioFileStem,
   type AspectRatio,
@@ -24,11 +37,16 @@ import {
   type CreativeSpec,
 } from './spec.ts';
 import { createCreativeStore, type CreativeStore, type CreativeStoreConfig } from './storage.ts';
-import { loadTemplateLibrary, type Template, type TemplateLibrary } from './template.ts';
+import {
+  loadTemplateLibrary,
+  TemplateError,
+  type Template,
+  type TemplateLibrary,
+} from './template.ts';
 import { composeVariant, renderMotion, renderStatic, type ComposedVariant } from './variant.ts';
 
 /** Bump when a change to the renderer changes pixels: every creative then renders anew. */
-export const RENDERER_VERSION = 1;
+export const RENDERER_VERSION = 2;
 
 export interface RendererDeps {
   library: TemplateLibrary;
@@ -125,14 +143,44 @@ export function creativeHash(
   return sha256(canonical).slice(0, 24);
 }
 
-export function assetKey(hash: string, ratio: AspectRatio, kind: CreativeKind, format: string) {
-  const ext = format === 'jpeg' ? 'jpg' : format;
-  return `${hash}/${ratioFileStem(ratio)}-${kind}.${ext}`;
+/**
+ * Which renderer made a motion asset: `ae` for After Effects on a nexrender farm. Part of the
+ * asset's key, so switching the farm on or off renders anew instead of reusing the other's video.
+ */
+export type MotionEngine = 'builtin' | 'ae';
+
+function assetStem(ratio: AspectRatio, kind: CreativeKind, engine: MotionEngine) {
+  return `${ratioFileStem(ratio)}-${kind}${kind === 'motion' && engine === 'ae' ? '-ae' : ''}`;
 }
 
-/** The record stored next to each asset; written after the asset, so its presence means both are there. */
-function recordKey(hash: string, ratio: AspectRatio, kind: CreativeKind) {
-  return `${hash}/${ratioFileStem(ratio)}-${kind}.json`;
+export function assetKey(
+  hash: string,
+  ratio: AspectRatio,
+  kind: CreativeKind,
+  format: string,
+  engine: MotionEngine = 'builtin',
+) {
+  const ext = format === 'jpeg' ? 'jpg' : format;
+  return `${hash}/${assetStem(ratio, kind, engine)}.${ext}`;
+}
+
+/**
+ * The QA rules records were checked under: the platform specs and the check thresholds. A record
+ * of other rules is not reused (its verdict may no longer hold): the asset is rendered and checked
+ * again. Bump QA_RULES when a check's logic changes.
+ */
+const QA_RULES = 1;
+export const QA_VERSION = createHash('sha256')
+  .update(JSON.stringify({ QA_RULES, PLATFORM_SPECS, MIN_CONTRAST, LARGE_TEXT_PX, MAX_UPSCALE }))
+  .digest('hex')
+  .slice(0, 8);
+
+/**
+ * The record stored next to each asset (its facts and QA report), written after the asset, so
+ * its presence means both are there; named by the QA rules it was checked under.
+ */
+function recordKey(hash: string, ratio: AspectRatio, kind: CreativeKind, engine: MotionEngine) {
+  return `${hash}/${assetStem(ratio, kind, engine)}.qa-${QA_VERSION}.json`;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -145,26 +193,29 @@ const CONTENT_TYPES: Record<string, string> = {
 export function validateSpec(spec: CreativeSpec, template: Template): void {
   const where = `creative spec for template "${template.id}"`;
   if (spec.templateVersion !== template.version)
-    throw new Error(
+    throw new TemplateError(
       `${where}: template version ${spec.templateVersion} requested, the library has ${template.version}`,
     );
+  // A spec that does not fit its template will not fit on retry either.
+  const bad = (why: string) => new CreativeInputError(`${where}: ${why}`);
   for (const [slot, def] of Object.entries(template.slots)) {
     if (def.type === 'text' && typeof spec.text[slot] !== 'string')
-      throw new Error(`${where}: text slot "${slot}" has no text`);
-    if (def.type === 'image' && !spec.images[slot])
-      throw new Error(`${where}: image slot "${slot}" has no image`);
+      throw bad(`text slot "${slot}" has no text`);
+    if (def.type === 'text' && spec.text[slot]!.trim() === '')
+      throw bad(`text slot "${slot}" is blank`);
+    if (def.type === 'image' && !spec.images[slot]) throw bad(`image slot "${slot}" has no image`);
   }
   for (const slot of [
     ...Object.keys(spec.text),
     ...Object.keys(spec.images),
     ...Object.keys(spec.colors),
   ])
-    if (!template.slots[slot]) throw new Error(`${where}: "${slot}" is not a slot of the template`);
+    if (!template.slots[slot]) throw bad(`"${slot}" is not a slot of the template`);
   for (const [slot, color] of Object.entries(spec.colors))
     if (!/^#[0-9a-fA-F]{6}$/.test(color))
-      throw new Error(`${where}: colour slot "${slot}" is "${color}", expected #rrggbb`);
+      throw bad(`colour slot "${slot}" is "${color}", expected #rrggbb`);
   if (spec.ratios.length === 0 || spec.kinds.length === 0)
-    throw new Error(`${where}: no aspect ratio or kind requested`);
+    throw bad('no aspect ratio or kind requested');
 }
 
 /** The QA subject of a composed variant: its texts, images and background. */
@@ -340,7 +391,11 @@ export async function renderCreative(
       opts.signal?.throwIfAborted();
       const progress = (fraction: number) =>
         opts.onProgress?.({ ratio, kind, fraction, done, total: wanted.length });
-      const rKey = recordKey(hash, ratio, kind);
+      const engine: MotionEngine =
+        kind === 'motion' && deps.nexrender && template.nexrender?.compositions[ratio]
+          ? 'ae'
+          : 'builtin';
+      const rKey = recordKey(hash, ratio, kind, engine);
       if (await deps.store.head(rKey)) {
         const stored = JSON.parse((await deps.store.get(rKey)).toString('utf8')) as AssetRecord;
         cached++;
@@ -351,7 +406,7 @@ export async function renderCreative(
       const started = performance.now();
       const c = await compose(ratio);
       const format = kind === 'static' ? spec.staticFormat : 'mp4';
-      const key = assetKey(hash, ratio, kind, format);
+      const key = assetKey(hash, ratio, kind, format, engine);
       const file = path.join(scratch, path.basename(key));
       let subject: QaSubject;
       if (kind === 'static') {
@@ -359,7 +414,7 @@ export async function renderCreative(
         await fs.promises.writeFile(file, bytes);
         subject = await qaSubject(c, deps.fonts, { ratio, kind, format, bytes: bytes.length });
       } else {
-        if (deps.nexrender && template.nexrender?.compositions[ratio]) {
+        if (engine === 'ae' && deps.nexrender) {
           // The spec as the built-in renderer reads it: every colour slot (defaults filled in)
           // and the audio only when the template has an audio slot.
           const filled: CreativeSpec = { ...spec, colors: inputs.colors, audio };
@@ -476,6 +531,10 @@ function nexrenderDeps(config: RendererConfig): NexrenderDeps | undefined {
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw invalid('NEXRENDER_URL', 'expected an http(s) URL');
+  // Credentials in the URL would reach error messages (fetch names the URL it failed on), and
+  // from there workflow histories: the secret belongs in NEXRENDER_SECRET.
+  if (url.username || url.password)
+    throw invalid('NEXRENDER_URL', 'must not carry credentials; set NEXRENDER_SECRET instead');
   const outputDir = config.NEXRENDER_OUTPUT_DIR;
   if (!outputDir)
     throw invalid(

@@ -72,6 +72,12 @@ const textStyle = z.strictObject({
 
 const ease = z.enum(['linear', 'in', 'out', 'in-out']).default('out');
 const scalarKey = z.strictObject({ t: z.number().min(0), value: z.number(), ease });
+/** Opacity eases linearly unless a key says otherwise (a fade, as editors make it). */
+const opacityKey = z.strictObject({
+  t: z.number().min(0),
+  value: z.number().min(0).max(1),
+  ease: z.enum(['linear', 'in', 'out', 'in-out']).default('linear'),
+});
 const positionKey = z.strictObject({
   t: z.number().min(0),
   /** Offset from the layer's designed place, as a fraction of the canvas width / height. */
@@ -85,10 +91,7 @@ const layerTrack = z.strictObject({
     .array(scalarKey.extend({ value: z.number().min(0.05).max(4) }))
     .min(2)
     .optional(),
-  opacity: z
-    .array(scalarKey.extend({ value: z.number().min(0).max(1) }))
-    .min(2)
-    .optional(),
+  opacity: z.array(opacityKey).min(2).optional(),
 });
 
 const motionSchema = z.strictObject({

@@ -90,6 +90,25 @@ async function writeRaw(file: string, r: Raster, box: Box | null): Promise<Box> 
 }
 
 /**
+ * `box` grown to even x, y, width and height (within `canvas` when given): overlay in 4:2:0 draws
+ * a layer at even coordinates only, so an odd one would sit a pixel off while animating and jump
+ * when the final still takes over; even sizes keep the chroma planes aligned.
+ */
+function evenPlace(box: Box, canvas?: { width: number; height: number }): Box {
+  const x = box.x - (box.x % 2);
+  const y = box.y - (box.y % 2);
+  let width = box.width + (box.x - x);
+  let height = box.height + (box.y - y);
+  width += width % 2;
+  height += height % 2;
+  if (canvas) {
+    width = Math.min(width, canvas.width - x);
+    height = Math.min(height, canvas.height - y);
+  }
+  return { x, y, width, height };
+}
+
+/**
  * The still parts in paint order: content outside layers first, then the SVG layers, then the
  * text slots. Runs of parts the timeline leaves alone are merged into one still; each animated
  * part is its own.
@@ -162,13 +181,7 @@ export async function paintItems(c: ComposedVariant, workDir: string): Promise<P
       if (g.background) return { name, file, place: await writeRaw(file, raster, null) };
       const bounds = opaqueBounds(raster);
       if (!bounds) return null; // nothing visible: a layer hidden in this variant
-      // Even sizes keep the 4:2:0 chroma planes aligned with the layer.
-      const even = {
-        ...bounds,
-        width: Math.min(raster.width - bounds.x, bounds.width + (bounds.width % 2)),
-        height: Math.min(raster.height - bounds.y, bounds.height + (bounds.height % 2)),
-      };
-      return { name, file, place: await writeRaw(file, raster, even), track };
+      return { name, file, place: await writeRaw(file, raster, evenPlace(bounds, raster)), track };
     }),
   );
   return made.filter((i): i is PaintItem => i !== null);

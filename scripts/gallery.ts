@@ -80,7 +80,10 @@ async function templateSections(out: string): Promise<GallerySection[]> {
           artist,
           genre: 'pop',
           market: (l) => countryName(SAMPLE_MARKET[l] ?? 'US', l, 'Sweden'),
-          image: path.join(ROOT, `catalog/demo/images/a0${n + 1 + languages.indexOf(lang)}.jpg`),
+          image: path.join(
+            ROOT,
+            `catalog/demo/images/a${String(((n + languages.indexOf(lang)) % 24) + 1).padStart(2, '0')}.jpg`,
+          ),
           selection: { ratios: [...ASPECT_RATIOS], kinds, staticFormat: 'jpeg' },
         });
         const result = await renderCreative(spec, renderer);

@@ -248,7 +248,16 @@ export function createRenderActivities(deps: ActivityDeps) {
         async () => {
           const jobs = await prepare(input);
           const results: RecordInput['results'] = [];
-          for (const job of jobs) results.push(await worker.renderCreative(job));
+          for (const job of jobs) {
+            try {
+              results.push(await worker.renderCreative(job));
+            } catch (err) {
+              // As on the render queue: a creative that cannot render is recorded as not
+              // deployed, and the market goes on with the rest.
+              if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+              results.push({ error: err.message });
+            }
+          }
           return (await record({ ...input, jobs, results })).creatives;
         },
         (r) => ({ creatives: r.length }),

@@ -114,8 +114,8 @@ describe('the filtergraph', () => {
           place,
           track: {
             opacity: [
-              { t: 0, value: 0, ease: 'out' },
-              { t: 1, value: 1, ease: 'out' },
+              { t: 0, value: 0, ease: 'linear' },
+              { t: 1, value: 1, ease: 'linear' },
             ],
           },
         },
@@ -127,7 +127,27 @@ describe('the filtergraph', () => {
     assert.match(g.filter, /fade=t=in:st=0:d=1:alpha=1/);
     assert.match(g.filter, /trim=end=1,/);
     assert.match(g.filter, /concat=n=2/);
-    assert.deepEqual(g.commands, {}, 'a 0-to-1 fade needs no per-frame commands');
+    assert.deepEqual(g.commands, {}, 'a linear 0-to-1 fade needs no per-frame commands');
+    const eased = buildMotionGraph(
+      [
+        base,
+        {
+          name: 'a',
+          file: 'a',
+          place,
+          track: {
+            opacity: [
+              { t: 0, value: 0, ease: 'linear' },
+              { t: 1, value: 1, ease: 'out' },
+            ],
+          },
+        },
+      ],
+      { width: 100, height: 100 },
+      { fps: 30, duration: 5 },
+    );
+    assert.doesNotMatch(eased.filter, /fade=/, 'fade is linear: an eased fade takes the mixer');
+    assert.deepEqual(Object.keys(eased.commands), ['opacity-l1.txt']);
   });
 
   it('animates the whole video when a track does not end at rest', () => {
@@ -310,6 +330,18 @@ describe('rendered motion', () => {
     assert.equal(probe.pixelFormat, 'yuv420p');
     assert.ok(Math.abs(probe.durationSeconds - 3) < 0.05, `${probe.durationSeconds} s`);
     assert.ok(probe.bitrate > 300_000, `constant rate: ${probe.bitrate} bit/s`);
+
+    // Every frame of the moving part is a new picture: no frame repeated by a coarser time base.
+    const md5 = spawnSync('ffmpeg', ['-v', 'error', '-i', out, '-f', 'framemd5', '-'], {
+      encoding: 'utf8',
+    });
+    const frames = md5.stdout
+      .split('\n')
+      .filter((l) => /^\d/.test(l))
+      .map((l) => l.split(',').at(-1)!.trim());
+    assert.equal(frames.length, 90, '3 s at 30 fps');
+    for (let i = 1; i < 30; i++)
+      assert.notEqual(frames[i], frames[i - 1], `frame ${i} repeats ${i - 1}`);
 
     near(pixel(out, 0.2, 40, 40), [0, 0, 0]); // red not visible yet
     near(pixel(out, 2, 40, 40), [255, 0, 0]); // red fully in

@@ -356,6 +356,26 @@ describe('renderCreative with a nexrender farm', () => {
     assert.match(err.message, /template "probe-ae" v1 at 9:16/);
     assert.match(err.message, /layer "title" not found in composition probe-vertical/);
     assert.ok(!err.message.includes(SECRET), 'the error does not carry the secret');
+
+    // The retry resubmits the failed job (same uid) instead of repeating its old error.
+    const [again] = await withStandIn(
+      (signal) =>
+        renderCreative(spec({ text: { title: 'Broken Layer' }, kinds: ['motion'] }), deps, {
+          signal,
+        }),
+      async () => {
+        const job = await pickedUp();
+        const out = copyOutput(job);
+        await renderLikeAfterEffects(out);
+        await farm.worker.updateJob(job.uid, {
+          state: 'finished',
+          renderProgress: 100,
+          output: out,
+        });
+      },
+    );
+    if (again.status === 'rejected') throw again.reason;
+    assert.equal(again.value.rendered, 1, 'the retry rendered on the farm');
   });
 
   it(
