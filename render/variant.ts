@@ -44,18 +44,55 @@ function finishedPixels(c: ComposedVariant, bg: Raster): Buffer {
   return out;
 }
 
-/** The still: the design with its texts, as JPEG (quality 90) or PNG. */
+/** Copies of the background under each text, to put back after drawing the texts in place. */
+function saveUnder(bg: Raster, texts: Iterable<FittedText>): Array<{ ink: Box; rows: Buffer }> {
+  const saved = [];
+  for (const t of texts) {
+    const { ink } = t;
+    if (ink.width === 0 || ink.height === 0) continue;
+    const rows = Buffer.allocUnsafe(ink.width * ink.height * 4);
+    for (let y = 0; y < ink.height; y++) {
+      const from = ((ink.y + y) * bg.width + ink.x) * 4;
+      bg.data.copy(rows, y * ink.width * 4, from, from + ink.width * 4);
+    }
+    saved.push({ ink, rows });
+  }
+  return saved;
+}
+
+function restore(bg: Raster, saved: Array<{ ink: Box; rows: Buffer }>): void {
+  for (const { ink, rows } of saved.reverse())
+    for (let y = 0; y < ink.height; y++)
+      rows.copy(
+        bg.data,
+        ((ink.y + y) * bg.width + ink.x) * 4,
+        y * ink.width * 4,
+        (y + 1) * ink.width * 4,
+      );
+}
+
+/**
+ * The still: the design with its texts, as JPEG (quality 90) or PNG. The texts are drawn into the
+ * cached background in place and the pixels under them put back once encoded: copying the whole
+ * canvas per still cost more than everything else in it but the rasterising.
+ */
 export async function renderStatic(c: ComposedVariant, format: StaticFormat): Promise<Buffer> {
   const { width, height } = c.variant;
-  const img = sharp(finishedPixels(c, await c.background()), {
-    raw: { width, height, channels: 4 },
-  })
-    // Designs are opaque (a transparent corner would turn black in a JPEG anyway); dropping the
-    // channel costs far less than flattening against a colour.
-    .removeAlpha();
-  return format === 'png'
-    ? img.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer()
-    : img.jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
+  const bg = await c.background();
+  const saved = saveUnder(bg, c.texts.values());
+  try {
+    for (const t of c.texts.values())
+      if (t.ink.width > 0 && t.ink.height > 0) blendOver(bg.data, width, t.rgba, t.ink);
+    const img = sharp(bg.data, { raw: { width, height, channels: 4 } })
+      // Designs are opaque (a transparent corner would turn black in a JPEG anyway); dropping the
+      // channel costs far less than flattening against a colour.
+      .removeAlpha();
+    return await (format === 'png'
+      ? img.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer()
+      : img.jpeg({ quality: 90, optimiseCoding: false }).toBuffer());
+  } finally {
+    restore(bg, saved);
+  }
 }
 
 function cssHide(ids: readonly string[]): string {
