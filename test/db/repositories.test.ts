@@ -17,6 +17,13 @@ import {
   recordStageEvent,
   startRun,
 } from '../../db/runs.repository.ts';
+import {
+  getCreativeAssets,
+  getCreatives,
+  listRunCreatives,
+  saveRenderedCreative,
+  setRunCreatives,
+} from '../../db/creatives.repository.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { DB_KINDS, freshDatabase } from '../helpers/db.ts';
 
@@ -205,6 +212,78 @@ for (const kind of DB_KINDS) {
       });
       assert.equal((await getRanking(h.db, 'DE', '2026-03-01'))!.modelVersion, 'xgb-7');
       assert.equal((await getRanking(h.db, 'SE', '2026-03-01'))!.modelVersion, null);
+    });
+
+    it('records a rendered creative whole, and lists a run under its own market', async () => {
+      // Artist a1 exists from the catalog import above; the creative is shared by SE and NO.
+      const asset = (ratio: string, passed: boolean) => ({
+        ratio,
+        kind: 'static' as const,
+        format: 'jpeg',
+        storageKey: `h1/${ratio.replace(':', 'x')}-static.jpg`,
+        uri: `file:///c/h1/${ratio}.jpg`,
+        width: 1080,
+        height: 1080,
+        bytes: 12_345,
+        durationSeconds: null,
+        qaPassed: passed,
+        qaPlatforms: { meta: true, tiktok: passed },
+        qaFindings: passed
+          ? []
+          : [{ check: 'safe-zone', platform: 'tiktok', slot: 'cta', message: 'under the caption' }],
+        renderMs: 42,
+      });
+      const creative = {
+        hash: 'h1',
+        market: 'SE',
+        artist_id: 'a1',
+        template_id: 'spotlight',
+        template_version: 3,
+        language: 'en',
+        aspect_ratio: '1:1',
+        path: '/c/h1/1x1.jpg',
+        asset_uri: 'file:///c/h1/1x1.jpg',
+        bytes: 12_345,
+        qa_passed: false,
+        qa_platforms: JSON.stringify({ meta: true, tiktok: true }),
+      };
+      await saveRenderedCreative(h.db, creative, [asset('1:1', true), asset('9:16', false)]);
+      // Recording it again (a retried activity) changes nothing and duplicates nothing.
+      await saveRenderedCreative(h.db, creative, [asset('1:1', true), asset('9:16', false)]);
+      const assets = await getCreativeAssets(h.db, ['h1']);
+      assert.deepEqual(
+        assets.map((a) => [a.ratio, a.qa_passed, a.bytes, a.qa_findings.length]),
+        [
+          ['1:1', true, 12_345, 0],
+          ['9:16', false, 12_345, 1],
+        ],
+      );
+      assert.equal(assets[1]!.qa_findings[0]!.message, 'under the caption');
+      // A bad asset list (the same asset twice) rolls the whole record back, creative included.
+      await assert.rejects(
+        saveRenderedCreative(h.db, { ...creative, hash: 'h2' }, [
+          asset('1:1', true),
+          asset('1:1', true),
+        ]),
+      );
+      assert.deepEqual(await getCreatives(h.db, ['h2']), []);
+      assert.deepEqual(await getCreativeAssets(h.db, ['h2']), []);
+
+      await setRunCreatives(h.db, 'SE', '2026-03-05', [{ hash: 'h1', deployable: true }]);
+      await setRunCreatives(h.db, 'NO', '2026-03-05', [{ hash: 'h1', deployable: false }]);
+      await setRunCreatives(h.db, 'NO', '2026-03-05', [{ hash: 'h1', deployable: false }]);
+      const rows = await listRunCreatives(h.db, '2026-03-05');
+      assert.deepEqual(
+        rows.map((r) => [r.market, r.position, r.hash, r.deployable, r.artist_name]),
+        [
+          ['NO', 1, 'h1', false, 'Artist a1'],
+          ['SE', 1, 'h1', true, 'Artist a1'],
+        ],
+      );
+      assert.deepEqual(
+        (await listRunCreatives(h.db, '2026-03-05', ['NO'])).map((r) => r.market),
+        ['NO'],
+      );
     });
 
     it('records runs and their stage events in order', async () => {
