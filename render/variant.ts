@@ -36,11 +36,16 @@ export async function composeVariant(
   return { template, variant, svg, texts, inputs, background: () => (bg ??= background()) };
 }
 
-/** The design with its texts drawn in, as raw RGBA. */
+/** Draws fitted texts into a raw RGBA canvas `width` pixels wide, in place. */
+function drawTexts(data: Buffer, width: number, texts: Iterable<FittedText>): void {
+  for (const t of texts)
+    if (t.ink.width > 0 && t.ink.height > 0) blendOver(data, width, t.rgba, t.ink);
+}
+
+/** The design with its texts drawn in, as raw RGBA (a copy: the background stays as it is). */
 function finishedPixels(c: ComposedVariant, bg: Raster): Buffer {
   const out = Buffer.from(bg.data);
-  for (const t of c.texts.values())
-    if (t.ink.width > 0 && t.ink.height > 0) blendOver(out, bg.width, t.rgba, t.ink);
+  drawTexts(out, bg.width, c.texts.values());
   return out;
 }
 
@@ -81,8 +86,7 @@ export async function renderStatic(c: ComposedVariant, format: StaticFormat): Pr
   const bg = await c.background();
   const saved = saveUnder(bg, c.texts.values());
   try {
-    for (const t of c.texts.values())
-      if (t.ink.width > 0 && t.ink.height > 0) blendOver(bg.data, width, t.rgba, t.ink);
+    drawTexts(bg.data, width, c.texts.values());
     const img = sharp(bg.data, { raw: { width, height, channels: 4 } })
       // Designs are opaque (a transparent corner would turn black in a JPEG anyway); dropping the
       // channel costs far less than flattening against a colour.
@@ -181,22 +185,11 @@ export async function paintItems(c: ComposedVariant, workDir: string): Promise<P
         // A text on its own is already a cropped layer.
         const t = texts[0]!;
         if (t.ink.width === 0 || t.ink.height === 0) return null;
-        // Even sizes keep the 4:2:0 chroma planes aligned with the layer.
-        const place = {
-          ...t.ink,
-          width: t.ink.width + (t.ink.width % 2),
-          height: t.ink.height + (t.ink.height % 2),
-        };
-        let rgba = t.rgba;
-        if (place.width !== t.ink.width || place.height !== t.ink.height) {
-          rgba = Buffer.alloc(place.width * place.height * 4);
-          blendOver(rgba, place.width, t.rgba, {
-            x: 0,
-            y: 0,
-            width: t.ink.width,
-            height: t.ink.height,
-          });
-        }
+        const place = evenPlace(t.ink);
+        const rgba = Buffer.alloc(place.width * place.height * 4);
+        drawTexts(rgba, place.width, [
+          { ...t, ink: { ...t.ink, x: t.ink.x - place.x, y: t.ink.y - place.y } },
+        ]);
         await fs.promises.writeFile(file, rgba);
         return { name, file, place, track };
       }
@@ -212,9 +205,7 @@ export async function paintItems(c: ComposedVariant, workDir: string): Promise<P
               height: variant.height,
               channels: 4,
             };
-      for (const t of texts)
-        if (t.ink.width > 0 && t.ink.height > 0)
-          blendOver(raster.data, raster.width, t.rgba, t.ink);
+      drawTexts(raster.data, raster.width, texts);
       if (g.background) return { name, file, place: await writeRaw(file, raster, null) };
       const bounds = opaqueBounds(raster);
       if (!bounds) return null; // nothing visible: a layer hidden in this variant

@@ -16,6 +16,10 @@ import {
   type EncoderSettings,
   type PaintItem,
 } from '../../render/motion.ts';
+import { colorValues, readSourceImage } from '../../render/compose.ts';
+import { loadTemplateLibrary } from '../../render/template.ts';
+import { composeVariant, paintItems } from '../../render/variant.ts';
+import { ROOT } from '../helpers/stack.ts';
 
 /** Evaluates the subset of ffmpeg's expression language trackExpr emits, at time t. */
 function evalExpr(expr: string, t: number): number {
@@ -351,6 +355,27 @@ describe('rendered motion', () => {
     // At rest (and in the final still part) blue is at its designed place.
     near(pixel(out, 2.5, 120, 120), [0, 0, 255]);
     near(pixel(out, 2.5, 40, 120), [0, 0, 0]);
+  });
+
+  it('places every part of a shipped design on even coordinates (4:2:0 overlay rounds odd ones)', async () => {
+    const library = loadTemplateLibrary(path.join(ROOT, 'templates'));
+    const photo = await readSourceImage(path.join(ROOT, 'catalog/demo/images/a01.jpg'), 'photo');
+    for (const t of library.templates) {
+      const variant = t.variants['9:16'];
+      const text = Object.fromEntries(
+        Object.keys(variant.text).map((k) => [k, `Nova Moreau ${k}`]),
+      );
+      const c = await composeVariant(t, variant, {
+        text,
+        images: { photo },
+        colors: colorValues(t, {}),
+        direction: 'ltr',
+      });
+      const workDir = fs.mkdtempSync(path.join(dir, `${t.id}-`));
+      for (const item of await paintItems(c, workDir))
+        for (const v of [item.place.x, item.place.y, item.place.width, item.place.height])
+          assert.equal(v % 2, 0, `${t.id} ${item.name} at ${JSON.stringify(item.place)}`);
+    }
   });
 
   it('muxes an audio track, trimmed and padded to the video', async () => {
