@@ -8,6 +8,8 @@ import type { Stage } from '../core/types.ts';
 import type { Db } from '../db/database.ts';
 import { recordStageEvent } from '../db/runs.repository.ts';
 import { PlatformError, redact } from '../platforms/errors.ts';
+import { CreativeInputError } from '../render/compose.ts';
+import { TemplateError } from '../render/template.ts';
 
 export function currentRun(): { runId: string; attempt: number } {
   const info = Context.current().info;
@@ -21,6 +23,14 @@ export function currentRun(): { runId: string; attempt: number } {
  * everything else is rethrown as is and retried by the activity's retry policy.
  */
 export function toFailure(err: unknown): unknown {
+  if (err instanceof TemplateError || err instanceof CreativeInputError) {
+    // A broken template or an unreadable image renders no better on retry.
+    return ApplicationFailure.create({
+      type: err instanceof TemplateError ? 'ERR_TEMPLATE' : 'ERR_CREATIVE_INPUT',
+      message: err.message,
+      nonRetryable: true,
+    });
+  }
   if (err instanceof CatalogError) {
     // A catalog that cannot be read will not read better on retry: a person must fix it.
     return ApplicationFailure.create({

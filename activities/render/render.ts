@@ -16,13 +16,11 @@ import {
   saveRenderedCreative,
   setRunCreatives,
 } from '../../db/creatives.repository.ts';
-import { CreativeInputError } from '../../render/compose.ts';
 import { PLATFORMS } from '../../render/platform-specs.ts';
 import { renderCreative, type RendererDeps } from '../../render/renderer.ts';
 import { ASPECT_RATIOS, type CreativeAsset } from '../../render/spec.ts';
-import { TemplateError } from '../../render/template.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { withStage } from '../stage.ts';
+import { toFailure, withStage } from '../stage.ts';
 import {
   creativeJob,
   renderSelection,
@@ -81,17 +79,6 @@ function findingLines(result: CreativeJobResult): string[] {
   return [...lines];
 }
 
-/** Errors retrying cannot fix become non-retryable failures that name the template or input. */
-function renderFailure(err: unknown): unknown {
-  if (err instanceof TemplateError || err instanceof CreativeInputError)
-    return ApplicationFailure.create({
-      type: err instanceof TemplateError ? 'ERR_TEMPLATE' : 'ERR_CREATIVE_INPUT',
-      message: err.message,
-      nonRetryable: true,
-    });
-  return err;
-}
-
 /** The activity a render worker runs: needs only the renderer (templates, fonts, store). */
 export function createRenderWorkerActivities({ renderer }: { renderer: RendererDeps }) {
   return {
@@ -104,7 +91,7 @@ export function createRenderWorkerActivities({ renderer }: { renderer: RendererD
         });
         return out;
       } catch (err) {
-        throw renderFailure(err);
+        throw toFailure(err);
       }
     },
   };
@@ -133,7 +120,7 @@ export function createRenderActivities(deps: ActivityDeps) {
       try {
         template = renderer.library.get(item.templateId);
       } catch (err) {
-        throw renderFailure(err);
+        throw toFailure(err);
       }
       return creativeJob(item, template, artist, m, selection);
     });
