@@ -18,8 +18,7 @@ import { encodeStill, DEFAULT_ENCODER } from '../render/motion.ts';
 import { loadRenderer, renderCreative, type RendererDeps } from '../render/renderer.ts';
 import { ASPECT_RATIOS, type CreativeSpec } from '../render/spec.ts';
 import { createLocalStore } from '../render/storage.ts';
-import { copyLanguage } from '../render/template.ts';
-import { countryName, directionOf, slotTexts } from '../activities/render/creative-jobs.ts';
+import { countryName, creativeSpec } from '../activities/render/creative-jobs.ts';
 import { composeVariant, renderMotion } from '../render/variant.ts';
 
 const positive = (name: string) => (v: string) => {
@@ -61,18 +60,16 @@ try {
     CREATIVES_DIR: path.join(work, 'store-0'),
   });
   const template = base.library.get(opts.template);
-  const language = copyLanguage(template, opts.language);
-  const text = slotTexts(template, language, {
+  // The spec the render stage would make: copy in the language, the photo in every image slot.
+  const spec: CreativeSpec = creativeSpec(template, {
+    language: opts.language,
     artist: 'Nova Moreau',
     genre: 'pop',
-    market: countryName('SE', language, 'Sweden'),
+    market: (language) => countryName('SE', language, 'Sweden'),
+    image: path.resolve(opts.image),
+    selection: { ratios: [...ASPECT_RATIOS], kinds: ['static'], staticFormat: 'jpeg' },
   });
-  const images = Object.fromEntries(
-    Object.entries(template.slots)
-      .filter(([, d]) => d.type === 'image')
-      .map(([slot]) => [slot, path.resolve(opts.image)]),
-  );
-  const direction = directionOf(language);
+  const { text, images, direction } = spec;
 
   // Motion against encode-only, alternating so both see the same machine.
   const variant = template.variants['9:16'];
@@ -132,18 +129,6 @@ try {
     const deps: RendererDeps = {
       ...base,
       store: createLocalStore(path.join(work, `store-${run + 1}`)),
-    };
-    const spec: CreativeSpec = {
-      templateId: template.id,
-      templateVersion: template.version,
-      language,
-      direction,
-      text,
-      images,
-      colors: {},
-      ratios: [...ASPECT_RATIOS],
-      kinds: ['static'],
-      staticFormat: 'jpeg',
     };
     const t0 = performance.now();
     const out = await renderCreative(spec, deps);

@@ -71,7 +71,7 @@ export function artistImageRef(artist: Pick<Artist, 'id' | 'image_path'>): strin
 }
 
 /** The text of every text slot: copy in `language` with placeholders filled, or catalog values. */
-export function slotTexts(
+function slotTexts(
   template: Template,
   language: string,
   values: { artist: string; genre: string; market: string },
