@@ -41,8 +41,15 @@ export interface DeliveryModel {
   /**
    * One day of one ad set / ad group: the platform splits the budget across its active ads by its
    * own noisy estimate of their quality. Deterministic for (world seed, ad set, date, ads).
+   * `oses` restricts delivery to those OS segments (OS targeting); default both.
    */
-  deliverAdSet(budgetMinor: number, ads: SimAd[], date: string, adSetId: string): Delivery[];
+  deliverAdSet(
+    budgetMinor: number,
+    ads: SimAd[],
+    date: string,
+    adSetId: string,
+    oses?: readonly Os[],
+  ): Delivery[];
 }
 
 export interface SandboxClock {

@@ -11,7 +11,8 @@ import { GraphStore } from './meta/graph-store.ts';
 import { createMmpSandbox, type MmpSandbox } from './mmp/index.ts';
 import { Simulator } from './simulator.ts';
 import { createTikTokSandbox, type TikTokSandbox } from './tiktok/tiktok-server.ts';
-import { loadWorld, type World } from './world.ts';
+import { issueLines } from '../core/validation.ts';
+import { loadWorld, reviewChangeSchema, type World } from './world.ts';
 
 export interface SandboxOptions {
   /** World file path. */
@@ -112,6 +113,25 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           Object.assign(tiktok.faults, part('tiktok'));
           Object.assign(mmp.faults.adjust, part('adjust'));
           Object.assign(mmp.faults.branch, part('branch'));
+        } else if (route === '/__sandbox/review' && req.method === 'POST') {
+          // {"meta": {...}, "tiktok": {...}} changes one platform's review; fields given at the
+          // top level change both.
+          const { meta: forMeta, tiktok: forTikTok, ...both } = body;
+          const changes = (v: unknown, at: string) => {
+            const parsed = reviewChangeSchema.safeParse(v ?? {});
+            if (!parsed.success)
+              throw new Error(
+                `invalid review:\n${issueLines(parsed.error)
+                  .map((l) => l.replace(/^ {2}/, `  ${at}`))
+                  .join('\n')}`,
+              );
+            return parsed.data;
+          };
+          const common = changes(both, '');
+          const metaChanges = { ...common, ...changes(forMeta, 'meta.') };
+          const tiktokChanges = { ...common, ...changes(forTikTok, 'tiktok.') };
+          Object.assign(meta.review, metaChanges);
+          Object.assign(tiktok.review, tiktokChanges);
         } else if (route !== '/__sandbox/status') {
           throw new Error(`unknown control path ${route}`);
         }
@@ -120,6 +140,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             world: world.name,
             today: clock.today(),
             faults: { meta: meta.faults, tiktok: tiktok.faults, ...mmp.faults },
+            review: { meta: meta.review, tiktok: tiktok.review },
           }),
         );
       } catch (err) {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ReviewDecision } from './review.ts';
 
 export interface StoredObject<T extends string> {
   id: string;
@@ -17,6 +18,8 @@ export interface StoredObject<T extends string> {
   seq: number;
   /** For objects with a status: their status at each sandbox date it changed, in order. */
   statusLog?: Array<{ date: string; status: string }>;
+  /** For ads: the platform's review, decided once at creation (see ../review.ts). */
+  review?: ReviewDecision;
 }
 
 export interface ObjectStoreOptions<T extends string> {
@@ -60,8 +63,16 @@ export class ObjectStore<T extends string> {
         // Version 1 named the owner per platform (accountId, advertiserId).
         const v1 = o as Partial<StoredObject<T>> & { accountId?: string; advertiserId?: string };
         const owner = v1.owner ?? v1.accountId ?? v1.advertiserId ?? '';
-        const { id, type, fields, seq, statusLog } = o;
-        this.objects.set(id, { id, type, owner, fields, seq, ...(statusLog ? { statusLog } : {}) });
+        const { id, type, fields, seq, statusLog, review } = o;
+        this.objects.set(id, {
+          id,
+          type,
+          owner,
+          fields,
+          seq,
+          ...(statusLog ? { statusLog } : {}),
+          ...(review ? { review } : {}),
+        });
       }
       this.nextSeq = state.nextSeq;
     }
@@ -91,6 +102,12 @@ export class ObjectStore<T extends string> {
     Object.assign(obj.fields, fields);
     const s = fields[this.options.statusField];
     if (obj.statusLog && typeof s === 'string') obj.statusLog.push({ date, status: s });
+    this.save();
+  }
+
+  /** Stores an ad's review decision (made once, at creation). */
+  setReview(obj: StoredObject<T>, review: ReviewDecision) {
+    obj.review = review;
     this.save();
   }
 

@@ -139,12 +139,22 @@ export class Simulator implements DeliveryModel {
     return (total * 1000) / econ.cpm;
   }
 
-  deliverAdSet(budgetMinor: number, ads: SimAd[], date: string, adSetId: string): Delivery[] {
+  deliverAdSet(
+    budgetMinor: number,
+    ads: SimAd[],
+    date: string,
+    adSetId: string,
+    oses: readonly Os[] = OSES,
+  ): Delivery[] {
     if (ads.length === 0 || budgetMinor <= 0) return [];
     const { noise, learningNoise } = this.world.truth;
+    const targeted = OSES.filter((os) => oses.includes(os));
+    const everyOs = targeted.length === OSES.length;
     const learn = keyed(this.world.seed, 'learning', adSetId, date, ads.length);
     const quality = ads.map(
-      (ad) => OSES.reduce((s, os) => s + this.trueRates(ad, os, date).ctr, 0) / 2,
+      (ad) =>
+        targeted.reduce((s, os) => s + this.trueRates(ad, os, date).ctr, 0) /
+        Math.max(1, targeted.length),
     );
     // The platform's estimate of each ad is noisy; it bets its budget on what looks best.
     const weights = quality.map((q) => (q * Math.exp(learningNoise * normal(learn))) ** 2);
@@ -167,12 +177,17 @@ export class Simulator implements DeliveryModel {
         byOs: { ios: { ...empty }, android: { ...empty } },
       };
       if (!econ || spendMinor <= 0) return out;
+      // OS targeting narrows the audience to the targeted segments' share of the market.
+      const natural = (os: Os) => (os === 'ios' ? econ.iosShare : 1 - econ.iosShare);
+      const reach = everyOs ? 1 : targeted.reduce((s, os) => s + natural(os), 0);
+      if (reach <= 0) return out;
+      const audience = econ.audienceSize * reach;
       // Spend buys impressions at the market's CPM, with diminishing reach near the audience size.
       const bought = (spendMinor / 100 / econ.cpm) * 1000;
-      out.impressions = Math.floor(econ.audienceSize * (1 - Math.exp(-bought / econ.audienceSize)));
+      out.impressions = Math.floor(audience * (1 - Math.exp(-bought / audience)));
       out.spendMinor = spendMinor;
-      for (const os of OSES) {
-        const share = os === 'ios' ? econ.iosShare : 1 - econ.iosShare;
+      for (const os of targeted) {
+        const share = everyOs ? natural(os) : natural(os) / reach;
         const rates = this.trueRates(ad, os, date);
         const imps = Math.round(out.impressions * share);
         const clicks = Math.min(imps, Math.round(imps * rates.ctr * jitter()));

@@ -38,6 +38,12 @@ const platformFaults = z.object({
   malformedRate: z.number().min(0).max(1).default(0),
   /** Calls per rolling hour per account before usage-based throttling (Meta code 80004). */
   hourlyCallLimit: z.number().int().min(1).default(100_000),
+  /**
+   * Share of successful write calls (Meta: POST requests, a batch counting once; TikTok: POST
+   * endpoints) whose response is lost: the write is carried out, then the connection is dropped
+   * without an answer, as a response lost in transit. Default 0.
+   */
+  lostResponseRate: z.number().min(0).max(1).default(0),
 });
 const NO_FAULTS = {
   downDates: [],
@@ -46,8 +52,40 @@ const NO_FAULTS = {
   latencyMs: 0,
   malformedRate: 0,
   hourlyCallLimit: 100_000,
+  lostResponseRate: 0,
 };
 export type PlatformFaults = z.infer<typeof platformFaults>;
+
+/**
+ * The platforms' ad review, a hidden policy: each new ad is judged once, at creation, on its content
+ * (media and text). Each platform server keeps a live-changeable copy (`server.review`).
+ */
+export const reviewSchema = z.object({
+  /**
+   * Share of new ads rejected for a policy reason, decided by the seed and the creative's content
+   * (media hash or video id plus text), so the same content is always judged the same. Default 0.02.
+   */
+  rejectionRate: z.number().min(0).max(1).default(0.02),
+  /** Terms an ad's text must not contain (case-insensitive); an ad containing one is rejected. */
+  bannedTerms: z.array(z.string().min(1)).default(['guaranteed', 'risk-free', '100% free']),
+  /** Wall-clock seconds after creation during which a new ad is still in review. Default 0. */
+  delaySeconds: z.number().min(0).max(86_400).default(0),
+});
+/** A live change of a platform's review (the control endpoint): any of its fields, no defaults. */
+export const reviewChangeSchema = z
+  .object({
+    rejectionRate: z.number().min(0).max(1),
+    bannedTerms: z.array(z.string().min(1)),
+    delaySeconds: z.number().min(0).max(86_400),
+  })
+  .partial()
+  .strict();
+export type ReviewPolicy = z.infer<typeof reviewSchema>;
+const DEFAULT_REVIEW: ReviewPolicy = {
+  rejectionRate: 0.02,
+  bannedTerms: ['guaranteed', 'risk-free', '100% free'],
+  delaySeconds: 0,
+};
 
 const generatedCatalog = z.object({
   generate: z.object({
@@ -133,6 +171,8 @@ const worldSchema = z.object({
       advertiserId: '7000000000000000001',
       currency: 'USD',
     }),
+  /** Ad review (rejection share, banned terms, review delay); see reviewSchema. */
+  review: reviewSchema.default(DEFAULT_REVIEW),
   /** Faults to inject; all off by default. Each can also be changed live through the sandbox. */
   faults: z
     .object({

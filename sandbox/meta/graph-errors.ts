@@ -60,6 +60,20 @@ export const graphErrors = {
         error_subcode: 33,
       },
     ),
+  /** An ad set already holds MAX_ADS_PER_ADSET ads that are not archived or deleted. */
+  adSetFull: (max: number) =>
+    new GraphError(
+      400,
+      100,
+      `The ad set has reached the maximum of ${max} ads that are not archived`,
+      'OAuthException',
+      {
+        error_subcode: 1885183,
+        is_transient: false,
+        error_user_title: 'Too Many Ads in Ad Set',
+        error_user_msg: `An ad set can have at most ${max} ads that are not archived. Archive or delete ads to make room.`,
+      },
+    ),
   unknown: () =>
     new GraphError(500, 1, 'An unknown error occurred', 'OAuthException', { is_transient: true }),
   /** Application- or user-level rate limit (code 17: user request limit reached). */

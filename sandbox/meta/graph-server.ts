@@ -4,7 +4,9 @@
 //   GET      /v24.0/act_<id>/insights, /v24.0/<ad|adset|campaign>/insights
 //   GET/POST /v24.0/<object id>, GET /v24.0/<adset|campaign id>/ads
 // Errors are Graph error objects; access tokens are checked; list edges page with absolute
-// `paging.next` URLs; account calls report `X-Business-Use-Case-Usage`.
+// `paging.next` URLs; every call on the account or an object it owns counts towards its
+// `X-Business-Use-Case-Usage` and reports it. New ads go through the hidden ad review
+// (../review.ts): PENDING_REVIEW, then ACTIVE or DISAPPROVED with `ad_review_feedback`.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,9 +19,10 @@ import type {
   SimAd,
 } from '../contracts.ts';
 import { keyed } from '../../core/random.ts';
+import type { Os } from '../contracts.ts';
+import { reviewAd, reviewState } from '../review.ts';
 import type { Simulator } from '../simulator.ts';
-import type { PlatformFaults } from '../world.ts';
-import type { World } from '../world.ts';
+import type { PlatformFaults, ReviewPolicy, World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { parseMaybeJson, readRaw } from '../http.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
@@ -36,6 +39,10 @@ export interface MetaFaults extends PlatformFaults {
 
 /** Most calls one batch request may hold. */
 export const MAX_BATCH = 50;
+/** Meta caps an ad set at 50 ads that are not archived or deleted. */
+export const MAX_ADS_PER_ADSET = 50;
+/** Ad statuses that do not count towards MAX_ADS_PER_ADSET. */
+const RETIRED = new Set(['ARCHIVED', 'DELETED']);
 
 type Params = Record<string, unknown>;
 
@@ -70,6 +77,27 @@ function actionList(counts: Array<[string, number]>) {
   return list.length > 0 ? list : undefined;
 }
 
+/**
+ * The OS segments an ad set's `targeting.user_os` reaches: ["iOS"], ["Android"] (versions such as
+ * "iOS_ver_14.0_and_above" count as the OS); absent means both.
+ */
+function targetedOses(userOs: unknown): Os[] | undefined {
+  if (userOs === undefined || userOs === null) return undefined;
+  if (!Array.isArray(userOs) || userOs.length === 0)
+    throw graphErrors.invalidParam('Param targeting.user_os must be a non-empty array');
+  const oses = new Set<Os>();
+  for (const v of userOs) {
+    const s = String(v).toLowerCase();
+    if (s === 'ios' || s.startsWith('ios_')) oses.add('ios');
+    else if (s === 'android' || s.startsWith('android_')) oses.add('android');
+    else
+      throw graphErrors.invalidParam(
+        `Param targeting.user_os: ${String(v)} is not a valid OS; use iOS or Android`,
+      );
+  }
+  return [...oses];
+}
+
 async function readBody(req: IncomingMessage): Promise<Params> {
   const raw = await readRaw(req);
   const type = req.headers['content-type'] ?? '';
@@ -96,7 +124,10 @@ async function readBody(req: IncomingMessage): Promise<Params> {
 export interface GraphRequestEvent {
   method: string;
   path: string;
+  /** HTTP status; 0 when the response was lost (the connection dropped after the write). */
   status: number;
+  /** The write was carried out but its response never sent (faults.lostResponseRate). */
+  lost?: boolean;
 }
 
 /** Emits `request` (GraphRequestEvent) after each response is written. */
@@ -106,8 +137,12 @@ export class MetaGraphSandbox
 {
   readonly platform = 'meta' as const;
   readonly faults: MetaFaults;
+  /** The hidden ad review new ads go through; change it at run time (world.review's copy). */
+  readonly review: ReviewPolicy;
   /** Rolling window of the usage-based throttle. Default one hour, as Meta's. */
   usageWindowMs = 3_600_000;
+  /** Calls refused because the account's usage was over its limit (code 80004). */
+  throttledCalls = 0;
   private callNumber = 0;
   /** Chunk size the server asks resumable video uploads for. */
   videoChunkBytes = DEFAULT_VIDEO_CHUNK;
@@ -131,6 +166,7 @@ export class MetaGraphSandbox
     super();
     this.accountId = world.meta.adAccountId.slice('act_'.length);
     this.faults = { down: false, insightsDown: false, ...structuredClone(world.faults.meta) };
+    this.review = structuredClone(world.review);
   }
 
   setBaseUrl(url: string) {
@@ -176,6 +212,19 @@ export class MetaGraphSandbox
       body = e.toBody();
       headers['www-authenticate'] = 'OAuth "Facebook Platform" "invalid_request"';
     }
+    if (
+      status === 200 &&
+      method === 'POST' &&
+      this.faults.lostResponseRate > 0 &&
+      this.draw('lost') < this.faults.lostResponseRate
+    ) {
+      // The write is done; its answer is lost in transit: the connection drops without a response.
+      const lost: GraphRequestEvent = { method, path: url.pathname, status: 0, lost: true };
+      this.requests.push(lost);
+      req.socket.destroy();
+      this.emit('request', lost);
+      return;
+    }
     const event = { method, path: url.pathname, status };
     this.requests.push(event);
     const text = JSON.stringify(body);
@@ -215,15 +264,25 @@ export class MetaGraphSandbox
     if (this.faults.down || this.faults.downDates.includes(this.clock.today())) {
       throw graphErrors.unavailable();
     }
-    if (segments[0] === `act_${this.accountId}`) {
+    if (this.ownedByAccount(segments[0])) {
       const usage = this.usage();
       headers['x-business-use-case-usage'] = usage.header;
-      if (usage.exceeded) throw graphErrors.accountThrottled(usage.minutesToRegain);
+      if (usage.exceeded) {
+        this.throttledCalls++;
+        throw graphErrors.accountThrottled(usage.minutesToRegain);
+      }
     }
     const r = this.draw('rate');
     if (r < this.faults.errorRate) throw graphErrors.unknown();
     if (r < this.faults.errorRate + this.faults.throttleRate) throw graphErrors.userThrottled();
     return this.route(method, version, segments, params, url);
+  }
+
+  /** Whether a path's first segment is the ad account or an object it owns (its usage counts). */
+  private ownedByAccount(head: string | undefined): boolean {
+    if (!head) return false;
+    if (head === `act_${this.accountId}`) return true;
+    return this.store.get(head)?.owner === this.accountId;
   }
 
   /** A batch request: up to 50 calls, each answered with its own code, headers and body. */
@@ -479,6 +538,7 @@ export class MetaGraphSandbox
         const countries = targeting?.geo_locations?.countries;
         if (!Array.isArray(countries) || countries.length === 0)
           throw graphErrors.invalidParam('Param targeting must include geo_locations.countries');
+        targetedOses((targeting as { user_os?: unknown }).user_os);
         const o = this.store.create(
           'adset',
           this.accountId,
@@ -529,9 +589,11 @@ export class MetaGraphSandbox
           throw graphErrors.invalidParam('Param adset_id must be a valid ad set id');
         const creativeId = (p.creative as { creative_id?: string } | undefined)?.creative_id;
         if (!creativeId) throw graphErrors.missingParam('creative');
-        if (this.store.get(String(creativeId))?.type !== 'adcreative')
+        const creative = this.store.get(String(creativeId));
+        if (creative?.type !== 'adcreative')
           throw graphErrors.invalidParam('Param creative must reference an existing creative');
         const status = this.status(p, 'ACTIVE');
+        if (!RETIRED.has(status)) this.checkAdSetRoom(adsetId);
         const o = this.store.create(
           'ad',
           this.accountId,
@@ -545,9 +607,29 @@ export class MetaGraphSandbox
           },
           today,
         );
+        const spec = creative.fields.object_story_spec as {
+          link_data?: { image_hash?: string; message?: string; name?: string };
+        };
+        this.store.setReview(
+          o,
+          reviewAd(this.world.seed, 'meta', this.review, {
+            media: String(spec.link_data?.image_hash ?? ''),
+            texts: [spec.link_data?.message, spec.link_data?.name],
+          }),
+        );
         return { id: o.id };
       }
     }
+  }
+
+  /** Throws Meta's limit error when an ad set already holds its maximum of live ads. */
+  private checkAdSetRoom(adsetId: string) {
+    const live = this.store.list(
+      'ad',
+      this.accountId,
+      (a) => a.fields.adset_id === adsetId && !RETIRED.has(String(a.fields.status)),
+    ).length;
+    if (live >= MAX_ADS_PER_ADSET) throw graphErrors.adSetFull(MAX_ADS_PER_ADSET);
   }
 
   /**
@@ -657,6 +739,15 @@ export class MetaGraphSandbox
   private updateObject(obj: GraphObject, p: Params): unknown {
     const changes: Record<string, unknown> = {};
     if (p.status !== undefined) changes.status = this.status(p, 'ACTIVE');
+    if (
+      obj.type === 'ad' &&
+      typeof changes.status === 'string' &&
+      !RETIRED.has(changes.status) &&
+      RETIRED.has(String(obj.fields.status))
+    ) {
+      // Bringing an archived ad back counts towards its ad set's limit again.
+      this.checkAdSetRoom(String(obj.fields.adset_id));
+    }
     if (typeof p.name === 'string') changes.name = p.name;
     if (p.daily_budget !== undefined && obj.type === 'adset')
       changes.daily_budget = this.scalar(p, 'daily_budget', '');
@@ -668,13 +759,29 @@ export class MetaGraphSandbox
     if (obj.type !== 'ad' && obj.type !== 'adset' && obj.type !== 'campaign') return obj.fields;
     const own = String(obj.fields.status);
     let effective = own;
-    if (own === 'ACTIVE' && obj.type !== 'campaign') {
+    const review = obj.type === 'ad' ? reviewState(obj.review) : 'APPROVED';
+    if (RETIRED.has(own)) {
+      // Archived and deleted ads say so, whatever their review found.
+    } else if (review === 'REJECTED') {
+      effective = 'DISAPPROVED';
+    } else if (review === 'IN_REVIEW') {
+      effective = 'PENDING_REVIEW';
+    } else if (own === 'ACTIVE' && obj.type !== 'campaign') {
       const campaign = this.store.get(String(obj.fields.campaign_id));
       const adset = obj.type === 'ad' ? this.store.get(String(obj.fields.adset_id)) : undefined;
       if (campaign && campaign.fields.status !== 'ACTIVE') effective = 'CAMPAIGN_PAUSED';
       else if (adset && adset.fields.status !== 'ACTIVE') effective = 'ADSET_PAUSED';
     }
-    return { ...obj.fields, configured_status: own, effective_status: effective };
+    const rejection = review === 'REJECTED' ? obj.review?.rejection : null;
+    return {
+      ...obj.fields,
+      configured_status: own,
+      effective_status: effective,
+      // As Meta reports a disapproval: {"global": {"<policy>": "<why>"}}.
+      ...(rejection
+        ? { ad_review_feedback: { global: { [rejection.policy]: rejection.reason } } }
+        : {}),
+    };
   }
 
   private select(obj: GraphObject, fieldsParam: unknown): Record<string, unknown> {
@@ -785,16 +892,20 @@ export class MetaGraphSandbox
     for (const ad of this.store.list('ad', this.accountId)) {
       const adset = adsets.get(String(ad.fields.adset_id));
       if (this.store.statusOn(ad, date) !== 'ACTIVE' || adset?.fields.status !== 'ACTIVE') continue;
+      // Ads in review or disapproved deliver nothing.
+      if (reviewState(ad.review) !== 'APPROVED') continue;
       byAdSet.set(adset.id, [...(byAdSet.get(adset.id) ?? []), ad]);
     }
     const out: Array<{ ad: GraphObject; adsetId: string; delivery: Delivery }> = [];
     for (const [adsetId, live] of byAdSet) {
-      const budget = Number(adsets.get(adsetId)!.fields.daily_budget);
+      const adset = adsets.get(adsetId)!;
+      const budget = Number(adset.fields.daily_budget);
       const deliveries = this.simulator.deliverAdSet(
         budget,
         live.map((a) => this.simAd(a)),
         date,
         adsetId,
+        targetedOses((adset.fields.targeting as { user_os?: unknown } | undefined)?.user_os),
       );
       deliveries.forEach((delivery, i) => out.push({ ad: live[i]!, adsetId, delivery }));
     }

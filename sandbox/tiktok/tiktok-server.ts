@@ -6,6 +6,10 @@
 //   POST /open_api/v1.3/adgroup/create/         GET /open_api/v1.3/adgroup/get/
 //   POST /open_api/v1.3/ad/create/              GET /open_api/v1.3/ad/get/
 //   POST /open_api/v1.3/ad/status/update/       GET /open_api/v1.3/report/integrated/get/
+//   POST /open_api/v1.3/adgroup/status/update/  POST /open_api/v1.3/campaign/status/update/
+//   GET  /open_api/v1.3/ad/review_info/
+// New ads go through the hidden ad review (../review.ts): AD_STATUS_AUDIT, then delivering or
+// AD_STATUS_NOT_APPROVE with the reasons in ad/review_info.
 // Every answer is the envelope {code, message, request_id, data}, with HTTP 200 even for errors
 // (code != 0). The Access-Token header is checked, `advertiser_id` must be the world's advertiser,
 // and calls over the per-second or per-minute quota get code 40100, as TikTok does.
@@ -27,7 +31,9 @@ import { contentFromLink } from '../deep-link.ts';
 import { parseMaybeJson, readRaw } from '../http.ts';
 import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
-import type { PlatformFaults, World } from '../world.ts';
+import type { Os } from '../contracts.ts';
+import { reviewAd, reviewState } from '../review.ts';
+import type { PlatformFaults, ReviewPolicy, World } from '../world.ts';
 import { addDelivery, asReported, emptyTally } from '../reporting.ts';
 import { aspectRatio, imageInfo, isMp4, mp4Size, parseMultipart, type FormPart } from '../media.ts';
 import { TikTokError, tiktokErrors } from './tiktok-errors.ts';
@@ -61,6 +67,8 @@ export interface TikTokRequestEvent {
   status: number;
   /** The envelope's code: 0 on success. */
   code: number;
+  /** The write was carried out but its response never sent (faults.lostResponseRate). */
+  lost?: boolean;
 }
 
 type Params = Record<string, unknown>;
@@ -110,6 +118,10 @@ const OPTIMIZATION_GOALS = new Set([
 const BILLING_EVENTS = new Set(['CPC', 'CPM', 'OCPM', 'CPV']);
 const OPERATION_STATUSES = new Set(['ENABLE', 'DISABLE']);
 const AD_STATUS_UPDATES = new Set(['ENABLE', 'DISABLE', 'DELETE']);
+/** Most ids one status update or review query may name. */
+const MAX_IDS_PER_CALL = 100;
+/** operating_systems values of an ad group, and the simulator's OS segment each reaches. */
+const OPERATING_SYSTEMS: Record<string, Os> = { IOS: 'ios', ANDROID: 'android' };
 const AD_FORMATS = new Set(['SINGLE_IMAGE', 'SINGLE_VIDEO']);
 const IMAGE_FORMATS = new Set(['jpeg', 'png']);
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -189,11 +201,15 @@ export class TikTokSandbox
 {
   readonly platform = 'tiktok' as const;
   readonly faults: TikTokFaults;
+  /** The hidden ad review new ads go through; change it at run time (world.review's copy). */
+  readonly review: ReviewPolicy;
   private callNumber = 0;
   /** Quotas; change them at run time to provoke code 40100. */
   readonly limits: TikTokRateLimits;
   /** Every request seen, for tests and the sandbox's own log. */
   readonly requests: TikTokRequestEvent[] = [];
+  /** Calls refused for going over a per-second or per-minute quota (code 40100). */
+  throttledCalls = 0;
   /** Times (ms) of the calls let through in the last minute, and of the ad/create ones. */
   private readonly callTimes: number[] = [];
   private readonly adCreateTimes: number[] = [];
@@ -213,6 +229,7 @@ export class TikTokSandbox
     this.advertiserId = world.tiktok.advertiserId;
     this.limits = { ...DEFAULT_TIKTOK_LIMITS, ...limits };
     this.faults = { down: false, reportDown: false, ...structuredClone(world.faults.tiktok) };
+    this.review = structuredClone(world.review);
     this.routes = {
       'file/image/ad/upload': { method: 'POST', handler: (c) => this.uploadImage(c) },
       'file/video/ad/upload': { method: 'POST', handler: (c) => this.uploadVideo(c) },
@@ -223,6 +240,15 @@ export class TikTokSandbox
       'ad/create': { method: 'POST', handler: (c) => this.createAds(c.params) },
       'ad/get': { method: 'GET', handler: (c) => this.getAds(c.params) },
       'ad/status/update': { method: 'POST', handler: (c) => this.updateAdStatus(c.params) },
+      'ad/review_info': { method: 'GET', handler: (c) => this.reviewInfo(c.params) },
+      'adgroup/status/update': {
+        method: 'POST',
+        handler: (c) => this.updateStatus('adgroup', c.params),
+      },
+      'campaign/status/update': {
+        method: 'POST',
+        handler: (c) => this.updateStatus('campaign', c.params),
+      },
       'report/integrated/get': { method: 'GET', handler: (c) => this.report(c.params) },
     };
   }
@@ -267,6 +293,25 @@ export class TikTokSandbox
       status = e.status;
       body = { code: e.code, message: e.message, request_id: id, data: {} };
     }
+    if (
+      body.code === 0 &&
+      method === 'POST' &&
+      this.faults.lostResponseRate > 0 &&
+      this.draw('lost') < this.faults.lostResponseRate
+    ) {
+      // The write is done; its answer is lost in transit: the connection drops without a response.
+      const lost: TikTokRequestEvent = {
+        method,
+        path: url.pathname,
+        status: 0,
+        code: 0,
+        lost: true,
+      };
+      this.requests.push(lost);
+      req.socket.destroy();
+      this.emit('request', lost);
+      return;
+    }
     const event = { method, path: url.pathname, status, code: body.code };
     this.requests.push(event);
     res
@@ -306,13 +351,18 @@ export class TikTokSandbox
       this.adCreateTimes.shift();
     const lastSecond = this.callTimes.filter((t) => t > now - 1000).length;
     if (lastSecond >= this.limits.perSecond || this.callTimes.length >= this.limits.perMinute)
-      throw tiktokErrors.tooManyRequests();
+      this.refuse();
     if (endpoint === 'ad/create') {
-      if (this.adCreateTimes.length >= this.limits.adCreatePerSecond)
-        throw tiktokErrors.tooManyRequests();
+      if (this.adCreateTimes.length >= this.limits.adCreatePerSecond) this.refuse();
       this.adCreateTimes.push(now);
     }
     this.callTimes.push(now);
+  }
+
+  /** A call over a quota: counted, then answered with code 40100. */
+  private refuse(): never {
+    this.throttledCalls++;
+    throw tiktokErrors.tooManyRequests();
   }
 
   private parse(req: IncomingMessage, url: URL, raw: Buffer): Call {
@@ -606,6 +656,10 @@ export class TikTokSandbox
     }
     const goal = this.oneOf(p, 'optimization_goal', OPTIMIZATION_GOALS);
     const event = goal === 'IN_APP_EVENT' ? this.string(p, 'optimization_event') : undefined;
+    const operatingSystems = this.strings(p, 'operating_systems');
+    for (const os of operatingSystems ?? [])
+      if (!(os in OPERATING_SYSTEMS))
+        throw tiktokErrors.invalidField('operating_systems', `${os} is not one of: IOS, ANDROID.`);
     const today = this.clock.today();
     const now = timestamp(today);
     const g = this.store.create(
@@ -619,6 +673,8 @@ export class TikTokSandbox
         placement_type: placementType,
         placements: this.strings(p, 'placements') ?? ['PLACEMENT_TIKTOK'],
         location_ids: locationIds,
+        // TikTok answers [] for "all operating systems".
+        operating_systems: operatingSystems ?? [],
         budget_mode: budgetMode,
         budget,
         schedule_type: scheduleType,
@@ -647,11 +703,13 @@ export class TikTokSandbox
     const secondary =
       own === 'DELETE'
         ? 'ADGROUP_STATUS_DELETE'
-        : campaign?.fields.operation_status !== 'ENABLE'
-          ? 'ADGROUP_STATUS_CAMPAIGN_DISABLE'
-          : own === 'ENABLE'
-            ? 'ADGROUP_STATUS_DELIVERY_OK'
-            : 'ADGROUP_STATUS_DISABLE';
+        : campaign?.fields.operation_status === 'DELETE'
+          ? 'ADGROUP_STATUS_CAMPAIGN_DELETE'
+          : campaign?.fields.operation_status !== 'ENABLE'
+            ? 'ADGROUP_STATUS_CAMPAIGN_DISABLE'
+            : own === 'ENABLE'
+              ? 'ADGROUP_STATUS_DELIVERY_OK'
+              : 'ADGROUP_STATUS_DISABLE';
     return { ...g.fields, secondary_status: secondary };
   }
 
@@ -716,6 +774,15 @@ export class TikTokSandbox
         today,
       );
       this.store.update(ad, { ad_id: ad.id }, today);
+      const media =
+        typeof spec.video_id === 'string' ? spec.video_id : (spec.image_ids as string[]).join(',');
+      this.store.setReview(
+        ad,
+        reviewAd(this.world.seed, 'tiktok', this.review, {
+          media,
+          texts: [spec.ad_text as string],
+        }),
+      );
       return ad;
     });
     return { ad_ids: ads.map((a) => a.id), creatives: ads.map((a) => this.adView(a)) };
@@ -775,22 +842,80 @@ export class TikTokSandbox
     };
   }
 
-  /** An ad as ad/get returns it, with `secondary_status` following its ad group and campaign. */
+  /**
+   * An ad as ad/get returns it, with `secondary_status` following its ad group and campaign, and
+   * its review (AD_STATUS_AUDIT, AD_STATUS_NOT_APPROVE) when it would otherwise deliver.
+   */
   private adView(ad: TikTokObject): Record<string, unknown> {
     const group = this.store.get(String(ad.fields.adgroup_id), 'adgroup');
     const campaign = this.store.get(String(ad.fields.campaign_id), 'campaign');
     const own = String(ad.fields.operation_status);
+    const review = reviewState(ad.review);
     const secondary =
       own === 'DELETE'
         ? 'AD_STATUS_DELETE'
-        : campaign?.fields.operation_status !== 'ENABLE'
-          ? 'AD_STATUS_CAMPAIGN_DISABLE'
-          : group?.fields.operation_status !== 'ENABLE'
-            ? 'AD_STATUS_ADGROUP_DISABLE'
-            : own === 'ENABLE'
-              ? 'AD_STATUS_DELIVERY_OK'
-              : 'AD_STATUS_DISABLE';
+        : campaign?.fields.operation_status === 'DELETE'
+          ? 'AD_STATUS_CAMPAIGN_DELETE'
+          : group?.fields.operation_status === 'DELETE'
+            ? 'AD_STATUS_ADGROUP_DELETE'
+            : campaign?.fields.operation_status !== 'ENABLE'
+              ? 'AD_STATUS_CAMPAIGN_DISABLE'
+              : group?.fields.operation_status !== 'ENABLE'
+                ? 'AD_STATUS_ADGROUP_DISABLE'
+                : own !== 'ENABLE'
+                  ? 'AD_STATUS_DISABLE'
+                  : review === 'IN_REVIEW'
+                    ? 'AD_STATUS_AUDIT'
+                    : review === 'REJECTED'
+                      ? 'AD_STATUS_NOT_APPROVE'
+                      : 'AD_STATUS_DELIVERY_OK';
     return { ...ad.fields, secondary_status: secondary };
+  }
+
+  /** ad/review_info: where each ad's review stands, with the reasons of a rejection. */
+  private reviewInfo(p: Params): unknown {
+    const ids = this.strings(p, 'ad_ids', true)!;
+    if (ids.length > MAX_IDS_PER_CALL)
+      throw tiktokErrors.invalidField('ad_ids', `Longer than maximum ${MAX_IDS_PER_CALL}.`);
+    const map: Record<string, unknown> = {};
+    for (const id of ids) {
+      const ad = this.store.get(id, 'ad');
+      if (!ad || ad.owner !== this.advertiserId)
+        throw tiktokErrors.invalidField('ad_ids', `Ad ${id} does not exist.`);
+      const state = reviewState(ad.review);
+      const rejection = state === 'REJECTED' ? ad.review?.rejection : null;
+      map[id] = {
+        ad_id: id,
+        review_status: state,
+        reject_info: rejection
+          ? [{ reasons: [rejection.reason], suggestion: rejection.suggestion }]
+          : [],
+      };
+    }
+    return { ad_review_map: map };
+  }
+
+  /** adgroup/status/update and campaign/status/update: ENABLE, DISABLE or DELETE up to 100. */
+  private updateStatus(type: 'adgroup' | 'campaign', p: Params): unknown {
+    const field = `${type}_ids`;
+    const noun = type === 'adgroup' ? 'Ad group' : 'Campaign';
+    const ids = this.strings(p, field, true)!;
+    if (ids.length > MAX_IDS_PER_CALL)
+      throw tiktokErrors.invalidField(field, `Longer than maximum ${MAX_IDS_PER_CALL}.`);
+    const status = this.oneOf(p, 'operation_status', AD_STATUS_UPDATES);
+    // Check every id before changing any, so a bad one changes nothing.
+    const objects = ids.map((id) => {
+      const o = this.store.get(id, type);
+      if (!o || o.owner !== this.advertiserId)
+        throw tiktokErrors.invalidField(field, `${noun} ${id} does not exist.`);
+      if (o.fields.operation_status === 'DELETE')
+        throw tiktokErrors.invalidField(field, `${noun} ${id} is deleted and cannot be changed.`);
+      return o;
+    });
+    const today = this.clock.today();
+    for (const o of objects)
+      this.store.update(o, { operation_status: status, modify_time: timestamp(today) }, today);
+    return { [field]: ids, status };
   }
 
   private updateAdStatus(p: Params): unknown {
@@ -915,16 +1040,22 @@ export class TikTokSandbox
       const live = this.store.list(
         'ad',
         this.advertiserId,
-        (a) => a.fields.adgroup_id === group.id && this.store.statusOn(a, date) === 'ENABLE',
+        (a) =>
+          a.fields.adgroup_id === group.id &&
+          this.store.statusOn(a, date) === 'ENABLE' &&
+          // Ads in review or not approved deliver nothing.
+          reviewState(a.review) === 'APPROVED',
       );
       if (live.length === 0) continue;
       // Budgets are in the account currency's major units on the wire; the simulator spends cents.
       const budgetMinor = Math.round(Number(group.fields.budget) * 100);
+      const systems = (group.fields.operating_systems as string[] | undefined) ?? [];
       const deliveries = this.simulator.deliverAdSet(
         budgetMinor,
         live.map((a) => this.simAd(a)),
         date,
         group.id,
+        systems.length > 0 ? systems.map((os) => OPERATING_SYSTEMS[os]!) : undefined,
       );
       deliveries.forEach((delivery, i) => out.push({ ad: live[i]!, delivery }));
     }

@@ -1,6 +1,9 @@
 // The sandbox Graph API through the official SDK, changed only in base URL: shapes, paging,
 // errors and token checks as Meta sends them.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toFailure } from '../../activities/stage.ts';
 import { PlatformError } from '../../platforms/errors.ts';
@@ -8,6 +11,7 @@ import bizSdk from 'facebook-nodejs-business-sdk';
 import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { MAX_ADS_PER_ADSET } from '../../sandbox/meta/graph-server.ts';
 import { outcomeShares } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
@@ -201,7 +205,9 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
 
   before(async () => {
     sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
-    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
+    // These tests drive the server's throttle on purpose: a client pacing itself by the usage
+    // header would wait out the hour instead of meeting it.
+    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, governor: null });
   });
   after(async () => sandbox?.close());
 
@@ -492,6 +498,410 @@ describe('sandbox Graph API: async insights report runs', () => {
       assert.deepEqual(viaReport, sync);
     } finally {
       await sandbox.close();
+    }
+  });
+});
+
+interface GraphAnswer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown> & {
+    id?: string;
+    data?: Array<Record<string, unknown>>;
+    error?: { message: string; code: number; error_subcode?: number };
+  };
+}
+
+/** One Graph call over plain HTTP, as the SDK sends it (form-encoded, JSON values as text). */
+async function graph(
+  sandbox: Sandbox,
+  method: 'GET' | 'POST',
+  objectPath: string,
+  params: Record<string, unknown> = {},
+): Promise<GraphAnswer> {
+  const form = new URLSearchParams({ access_token: sandbox.credentials.accessToken });
+  for (const [k, v] of Object.entries(params))
+    form.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  const url = `${sandbox.metaUrl}/v24.0/${objectPath}`;
+  const res =
+    method === 'GET'
+      ? await fetch(`${url}?${form.toString()}`)
+      : await fetch(url, { method, body: form });
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as GraphAnswer['body'],
+  };
+}
+
+/** A campaign and an ad set in `country`, and the account's image: what every ad here needs. */
+async function adSetWithImage(sandbox: Sandbox, targeting: Record<string, unknown> = {}) {
+  const account = sandbox.credentials.adAccountId;
+  const campaign = await graph(sandbox, 'POST', `${account}/campaigns`, {
+    name: 'review',
+    objective: 'OUTCOME_APP_PROMOTION',
+    special_ad_categories: [],
+  });
+  const adset = await graph(sandbox, 'POST', `${account}/adsets`, {
+    name: 'review/SE',
+    campaign_id: campaign.body.id,
+    daily_budget: 10_000,
+    billing_event: 'IMPRESSIONS',
+    optimization_goal: 'APP_INSTALLS',
+    targeting: { geo_locations: { countries: ['SE'] }, ...targeting },
+  });
+  assert.equal(adset.status, 200, JSON.stringify(adset.body));
+  const image = await graph(sandbox, 'POST', `${account}/adimages`, {
+    bytes: PNG_1x1.toString('base64'),
+  });
+  const hash = (image.body.images as Record<string, { hash: string }>).bytes!.hash;
+  return { campaignId: campaign.body.id!, adsetId: adset.body.id!, hash };
+}
+
+/** A creative with this text (message and headline) and one ad on it. */
+async function adWithText(
+  sandbox: Sandbox,
+  o: { adsetId: string; hash: string; message: string; headline?: string },
+): Promise<string> {
+  const account = sandbox.credentials.adAccountId;
+  const creative = await graph(sandbox, 'POST', `${account}/adcreatives`, {
+    name: o.message,
+    object_story_spec: {
+      page_id: sandbox.credentials.pageId,
+      link_data: {
+        image_hash: o.hash,
+        link: deepLink({
+          platform: 'meta',
+          market: 'SE',
+          artistId: 'a01',
+          templateId: 'spotlight',
+        }),
+        message: o.message,
+        name: o.headline ?? 'Listen now',
+      },
+    },
+  });
+  assert.equal(creative.status, 200, JSON.stringify(creative.body));
+  const ad = await graph(sandbox, 'POST', `${account}/ads`, {
+    name: o.message,
+    adset_id: o.adsetId,
+    creative: { creative_id: creative.body.id },
+  });
+  assert.equal(ad.status, 200, JSON.stringify(ad.body));
+  return ad.body.id!;
+}
+
+async function adFields(sandbox: Sandbox, adId: string) {
+  return (
+    await graph(sandbox, 'GET', adId, {
+      fields: 'status,effective_status,ad_review_feedback',
+    })
+  ).body as {
+    status: string;
+    effective_status: string;
+    ad_review_feedback?: { global: Record<string, string> };
+  };
+}
+
+describe('sandbox Graph API: ad review, ad limits, usage and lost responses', () => {
+  let sandbox: Sandbox;
+  const account = () => sandbox.credentials.adAccountId;
+
+  before(async () => {
+    sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    // Only the test about the seeded share of rejections turns it on: the others need approvals.
+    sandbox.meta.review.rejectionRate = 0;
+  });
+  after(async () => sandbox?.close());
+
+  it('disapproves an ad whose text holds a banned term, saying which', async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const banned = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      message: 'New music every day',
+      headline: 'GUARANTEED to love it',
+    });
+    const fine = await adWithText(sandbox, { adsetId, hash, message: 'New music every day' });
+    const ad = await adFields(sandbox, banned);
+    assert.equal(ad.status, 'ACTIVE', 'the configured status stays as set');
+    assert.equal(ad.effective_status, 'DISAPPROVED');
+    const [[policy, reason]] = Object.entries(ad.ad_review_feedback!.global) as [[string, string]];
+    assert.ok(policy.length > 0);
+    assert.match(reason, /"guaranteed"/);
+    const ok = await adFields(sandbox, fine);
+    assert.equal(ok.effective_status, 'ACTIVE');
+    assert.equal(ok.ad_review_feedback, undefined);
+
+    // Readable on list edges too, and filterable by effective status.
+    for (const edge of [`${adsetId}/ads`, `${account()}/ads`]) {
+      const rows = (await graph(sandbox, 'GET', edge, { fields: 'ad_review_feedback' })).body.data!;
+      const row = rows.find((r) => r.id === banned)!;
+      assert.deepEqual(row.ad_review_feedback, ad.ad_review_feedback, edge);
+    }
+    const disapproved = await graph(sandbox, 'GET', `${adsetId}/ads`, {
+      effective_status: ['DISAPPROVED'],
+    });
+    assert.deepEqual(
+      disapproved.body.data!.map((r) => r.id),
+      [banned],
+    );
+    // Pausing and resuming does not review again.
+    await graph(sandbox, 'POST', banned, { status: 'PAUSED' });
+    await graph(sandbox, 'POST', banned, { status: 'ACTIVE' });
+    assert.equal((await adFields(sandbox, banned)).effective_status, 'DISAPPROVED');
+  });
+
+  it('rejects a seeded share of contents, judging the same content alike every time', async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox);
+    sandbox.meta.review.rejectionRate = 0.5;
+    try {
+      const verdicts: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        const first = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
+        const again = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
+        const [a, b] = [await adFields(sandbox, first), await adFields(sandbox, again)];
+        assert.equal(a.effective_status, b.effective_status, 'same content, same verdict');
+        assert.deepEqual(a.ad_review_feedback, b.ad_review_feedback);
+        if (a.effective_status === 'DISAPPROVED') {
+          const reasons = Object.values(a.ad_review_feedback!.global);
+          assert.ok(reasons.length === 1 && reasons[0]!.length > 10, 'a reason is given');
+        }
+        verdicts.push(a.effective_status);
+      }
+      assert.ok(
+        verdicts.includes('DISAPPROVED') && verdicts.includes('ACTIVE'),
+        verdicts.join(', '),
+      );
+      sandbox.meta.review.rejectionRate = 1;
+      const rejected = await adWithText(sandbox, { adsetId, hash, message: 'Fresh content' });
+      assert.equal((await adFields(sandbox, rejected)).effective_status, 'DISAPPROVED');
+    } finally {
+      sandbox.meta.review.rejectionRate = 0;
+    }
+  });
+
+  it('holds a new ad in PENDING_REVIEW for delaySeconds', async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox);
+    sandbox.meta.review.delaySeconds = 0.4;
+    try {
+      const adId = await adWithText(sandbox, { adsetId, hash, message: 'Wait for it' });
+      const pending = await adFields(sandbox, adId);
+      assert.equal(pending.effective_status, 'PENDING_REVIEW');
+      assert.equal(pending.status, 'ACTIVE');
+      const rows = (
+        await graph(sandbox, 'GET', `${adId}/insights`, {
+          time_range: { since: '2026-03-01', until: '2026-03-01' },
+        })
+      ).body.data!;
+      assert.deepEqual(rows, [], 'no delivery while in review');
+      await new Promise((r) => setTimeout(r, 450));
+      assert.equal((await adFields(sandbox, adId)).effective_status, 'ACTIVE');
+    } finally {
+      sandbox.meta.review.delaySeconds = 0;
+    }
+  });
+
+  it('delivers nothing for a disapproved ad', async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const rejected = await adWithText(sandbox, { adsetId, hash, message: '100% FREE music' });
+    const approved = await adWithText(sandbox, { adsetId, hash, message: 'Music for you' });
+    const rows = (
+      await graph(sandbox, 'GET', `${adsetId}/insights`, {
+        level: 'ad',
+        fields: 'ad_id,spend',
+        time_range: { since: '2026-03-01', until: '2026-03-01' },
+      })
+    ).body.data!;
+    assert.deepEqual(
+      rows.map((r) => r.ad_id),
+      [approved],
+    );
+    assert.ok(Number(rows[0]!.spend) > 0);
+    assert.ok(!sandbox.meta.deliveriesOn('2026-03-01').some((d) => d.adId === rejected));
+  });
+
+  it("reports and counts usage on calls to the account's objects, not only act_ paths", async () => {
+    const { adsetId, campaignId } = await adSetWithImage(sandbox);
+    const id = account().slice('act_'.length);
+    for (const [method, target] of [
+      ['GET', adsetId],
+      ['GET', `${adsetId}/ads`],
+      ['GET', campaignId],
+      ['POST', adsetId],
+    ] as const) {
+      const res = await graph(
+        sandbox,
+        method,
+        target,
+        method === 'POST' ? { name: 'renamed' } : {},
+      );
+      const usage = JSON.parse(res.headers.get('x-business-use-case-usage') ?? 'null') as Record<
+        string,
+        unknown[]
+      > | null;
+      assert.ok(usage?.[id]?.length, `${method} /${target} reports the account's usage`);
+    }
+    const missing = await graph(sandbox, 'GET', '999999999');
+    assert.equal(missing.headers.get('x-business-use-case-usage'), null, "not the account's");
+
+    sandbox.meta.faults.hourlyCallLimit = 1;
+    try {
+      const res = await graph(sandbox, 'GET', adsetId);
+      assert.equal(res.body.error?.code, 80004, 'object calls count towards the throttle');
+    } finally {
+      sandbox.meta.faults.hourlyCallLimit = 100_000;
+    }
+  });
+
+  it(`holds at most ${MAX_ADS_PER_ADSET} ads that are not archived in an ad set`, async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const first = await adWithText(sandbox, { adsetId, hash, message: 'Ad 0' });
+    const creativeId = (
+      (await graph(sandbox, 'GET', first, { fields: 'creative' })).body.creative as { id: string }
+    ).id;
+    const batch = Array.from({ length: MAX_ADS_PER_ADSET }, (_, i) => ({
+      method: 'POST',
+      relative_url: `v24.0/${account()}/ads`,
+      body: new URLSearchParams({
+        name: `Ad ${i + 1}`,
+        adset_id: adsetId,
+        creative: JSON.stringify({ creative_id: creativeId }),
+      }).toString(),
+    }));
+    const answers = (await graph(sandbox, 'POST', '', { batch })).body as unknown as Array<{
+      code: number;
+      body: string;
+    }>;
+    assert.deepEqual(
+      answers.map((a) => a.code),
+      [...Array<number>(MAX_ADS_PER_ADSET - 1).fill(200), 400],
+      'the 51st ad of the set is refused',
+    );
+    const error = (JSON.parse(answers.at(-1)!.body) as GraphAnswer['body']).error!;
+    assert.equal(error.code, 100);
+    assert.equal(error.error_subcode, 1885183);
+    assert.equal(
+      error.message,
+      'The ad set has reached the maximum of 50 ads that are not archived',
+    );
+
+    const create = () =>
+      graph(sandbox, 'POST', `${account()}/ads`, {
+        name: 'one more',
+        adset_id: adsetId,
+        creative: { creative_id: creativeId },
+      });
+    assert.equal((await create()).status, 400);
+    assert.equal((await graph(sandbox, 'POST', first, { status: 'ARCHIVED' })).status, 200);
+    assert.equal((await adFields(sandbox, first)).effective_status, 'ARCHIVED');
+    const made = await create();
+    assert.equal(made.status, 200, 'archiving made room');
+    const back = await graph(sandbox, 'POST', first, { status: 'PAUSED' });
+    assert.equal(back.status, 400, 'an archived ad cannot come back into a full ad set');
+    assert.equal(back.body.error?.error_subcode, 1885183);
+    assert.equal((await adFields(sandbox, first)).status, 'ARCHIVED');
+    assert.ok(
+      !sandbox.meta.deliveriesOn('2026-03-01').some((d) => d.adId === first),
+      'archived ads deliver nothing',
+    );
+  });
+
+  it('loses the response of a write after carrying it out', async () => {
+    sandbox.meta.faults.lostResponseRate = 1;
+    const lostBefore = sandbox.meta.requests.filter((r) => r.lost).length;
+    try {
+      const read = await graph(sandbox, 'GET', `${account()}/campaigns`);
+      assert.equal(read.status, 200, 'reads are answered');
+      await assert.rejects(
+        graph(sandbox, 'POST', `${account()}/campaigns`, {
+          name: 'lost-in-transit',
+          objective: 'OUTCOME_APP_PROMOTION',
+          special_ad_categories: [],
+        }),
+        TypeError,
+        'the client sees the connection drop',
+      );
+      const refused = await graph(sandbox, 'POST', `${account()}/campaigns`, { name: 'x' });
+      assert.equal(refused.status, 400, 'failed writes are still answered');
+    } finally {
+      sandbox.meta.faults.lostResponseRate = 0;
+    }
+    const found = await graph(sandbox, 'GET', `${account()}/campaigns`, {
+      fields: 'name',
+      filtering: [{ field: 'name', operator: 'EQUAL', value: 'lost-in-transit' }],
+    });
+    assert.equal(found.body.data!.length, 1, 'the write happened exactly once');
+    const lost = sandbox.meta.requests.filter((r) => r.lost);
+    assert.equal(lost.length - lostBefore, 1);
+    assert.equal(lost.at(-1)!.status, 0);
+  });
+
+  it('restricts delivery to the targeted OS (targeting.user_os)', async () => {
+    const { adsetId, hash } = await adSetWithImage(sandbox, { user_os: ['Android'] });
+    const adId = await adWithText(sandbox, { adsetId, hash, message: 'Android only' });
+    const day = sandbox.meta.deliveriesOn('2026-03-01').find((d) => d.adId === adId)!.delivery;
+    assert.ok(day.impressions > 0 && day.installs > 0);
+    assert.deepEqual(day.byOs.ios, { installs: 0, registrations: 0, subscriptions: 0 });
+    assert.equal(day.byOs.android.installs, day.installs);
+    const bad = await graph(sandbox, 'POST', `${account()}/adsets`, {
+      name: 'bad os',
+      campaign_id: (await adSetWithImage(sandbox)).campaignId,
+      daily_budget: 10_000,
+      billing_event: 'IMPRESSIONS',
+      optimization_goal: 'APP_INSTALLS',
+      targeting: { geo_locations: { countries: ['SE'] }, user_os: ['Windows'] },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error!.message, /targeting\.user_os/);
+  });
+
+  it('changes the review through the control endpoint, naming a bad field', async () => {
+    const post = (body: unknown) =>
+      fetch(`${sandbox.metaUrl}/__sandbox/review`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+    const ok = await post({ meta: { delaySeconds: 5 }, bannedTerms: ['free'] });
+    assert.equal(ok.status, 200);
+    assert.equal(sandbox.meta.review.delaySeconds, 5);
+    assert.equal(sandbox.tiktok.review.delaySeconds, 0, 'only Meta was named');
+    assert.deepEqual(sandbox.tiktok.review.bannedTerms, ['free'], 'top-level fields go to both');
+    assert.equal(sandbox.meta.review.rejectionRate, 0, 'fields not given stay');
+    const bad = await post({ tiktok: { rejectionRate: 2 } });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /tiktok\.rejectionRate/);
+    Object.assign(sandbox.meta.review, sandbox.world.review, { rejectionRate: 0 });
+    Object.assign(sandbox.tiktok.review, sandbox.world.review);
+  });
+});
+
+describe('sandbox Graph API: review decisions persist', () => {
+  it('keeps disapprovals and pending reviews across a restart', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-graph-'));
+    try {
+      const first = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01', stateDir });
+      let rejected: string;
+      let pending: string;
+      try {
+        const { adsetId, hash } = await adSetWithImage(first);
+        rejected = await adWithText(first, { adsetId, hash, message: 'Risk-free listening' });
+        first.meta.review.delaySeconds = 60;
+        pending = await adWithText(first, { adsetId, hash, message: 'Good music' });
+      } finally {
+        await first.close();
+      }
+      const second = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01', stateDir });
+      try {
+        const r = await adFields(second, rejected);
+        assert.equal(r.effective_status, 'DISAPPROVED');
+        assert.match(Object.values(r.ad_review_feedback!.global)[0]!, /risk-free/);
+        assert.equal((await adFields(second, pending)).effective_status, 'PENDING_REVIEW');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 // The sandbox TikTok Business API through the official SDK, changed only in base path: uploads,
 // objects, paging, reports, token checks, parameter errors, quotas and outages as TikTok has them.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -550,6 +551,383 @@ describe('sandbox TikTok Business API', () => {
       const again = clientFor({ baseUrl: b.url });
       assert.deepEqual(await again.findByName('campaign', 'kept'), { id, status: 'ENABLE' });
       assert.notEqual(await again.createCampaign({ name: 'next' }), id, 'ids keep counting');
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+interface Envelope<T = Record<string, unknown>> {
+  code: number;
+  message: string;
+  data: T;
+}
+
+/** Plain-HTTP calls to a TikTok sandbox, as the SDK sends them (JSON bodies, JSON query values). */
+function tiktokHttp(world: World, base: () => string) {
+  const headers = { 'Access-Token': world.tiktok.accessToken };
+  const advertiser_id = world.tiktok.advertiserId;
+  return {
+    get: async <T = Record<string, unknown>>(endpoint: string, query: Record<string, unknown>) => {
+      const q = new URLSearchParams({ advertiser_id });
+      for (const [k, v] of Object.entries(query))
+        q.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+      const res = await fetch(`${base()}/open_api/v1.3/${endpoint}/?${q.toString()}`, { headers });
+      return (await res.json()) as Envelope<T>;
+    },
+    post: async <T = Record<string, unknown>>(endpoint: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${base()}/open_api/v1.3/${endpoint}/`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ advertiser_id, ...body }),
+      });
+      return (await res.json()) as Envelope<T>;
+    },
+    uploadImage: async (bytes: Buffer) => {
+      const form = new FormData();
+      form.set('advertiser_id', advertiser_id);
+      form.set('image_signature', createHash('md5').update(bytes).digest('hex'));
+      form.set('image_file', new Blob([bytes], { type: 'image/png' }), 'img.png');
+      const res = await fetch(`${base()}/open_api/v1.3/file/image/ad/upload/`, {
+        method: 'POST',
+        headers,
+        body: form,
+      });
+      return ((await res.json()) as Envelope<{ image_id: string }>).data.image_id;
+    },
+  };
+}
+
+type ReviewMap = Record<
+  string,
+  {
+    ad_id: string;
+    review_status: string;
+    reject_info: Array<{ reasons: string[]; suggestion: string }>;
+  }
+>;
+
+describe('sandbox TikTok Business API: ad review, status updates and lost responses', () => {
+  let world: World;
+  let simulator: Simulator;
+  const clock = { today: () => '2026-03-01' };
+  let sandbox: TikTokSandbox;
+  let url: string;
+  let close: () => Promise<void>;
+  let api: ReturnType<typeof tiktokHttp>;
+  let imageId: string;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-tiktok-review-'));
+
+  const sdkClient = () => Object.assign(new tiktok.ApiClient(), { basePath: url });
+  /** One SDK call, resolved with the envelope (the SDK's callback style). */
+  const sdk = (call: (cb: tiktok.TikTokCallback) => unknown) =>
+    new Promise<TikTokEnvelope>((resolve) => {
+      call((_err, data) => resolve(data ?? {}));
+    });
+
+  /** A campaign and an ad group in Sweden; `extra` adds ad group fields. */
+  async function adGroup(extra: Record<string, unknown> = {}) {
+    const campaign = await api.post<{ campaign_id: string }>('campaign/create', {
+      campaign_name: 'review',
+      objective_type: 'APP_PROMOTION',
+      app_promotion_type: 'APP_INSTALL',
+    });
+    const group = await api.post<{ adgroup_id: string }>('adgroup/create', {
+      campaign_id: campaign.data.campaign_id,
+      adgroup_name: 'review/SE',
+      placement_type: 'PLACEMENT_TYPE_AUTOMATIC',
+      location_ids: [locationIdOf('SE')],
+      budget_mode: 'BUDGET_MODE_DAY',
+      budget: 100,
+      schedule_type: 'SCHEDULE_FROM_NOW',
+      schedule_start_time: '2026-03-01 00:00:00',
+      optimization_goal: 'INSTALL',
+      billing_event: 'OCPM',
+      ...extra,
+    });
+    assert.equal(group.code, 0, group.message);
+    return { campaignId: campaign.data.campaign_id, adGroupId: group.data.adgroup_id };
+  }
+
+  async function ad(adGroupId: string, text: string): Promise<string> {
+    const res = await api.post<{ ad_ids: string[] }>('ad/create', {
+      adgroup_id: adGroupId,
+      creatives: [
+        {
+          ad_name: text,
+          ad_text: text,
+          image_ids: [imageId],
+          landing_page_url: deepLink({
+            platform: 'tiktok',
+            market: 'SE',
+            artistId: 'a01',
+            templateId: 'spotlight',
+          }),
+        },
+      ],
+    });
+    assert.equal(res.code, 0, res.message);
+    return res.data.ad_ids[0]!;
+  }
+
+  const secondary = async (adId: string) =>
+    (
+      await api.get<{ list: Array<{ secondary_status: string }> }>('ad/get', {
+        filtering: { ad_ids: [adId] },
+        fields: ['ad_id', 'secondary_status'],
+      })
+    ).data.list[0]!.secondary_status;
+
+  const reviewOf = async (ids: string[], via = api) =>
+    (await via.get<{ ad_review_map: ReviewMap }>('ad/review_info', { ad_ids: ids })).data
+      .ad_review_map;
+
+  before(async () => {
+    world = loadWorld(DEMO_WORLD);
+    simulator = new Simulator(world);
+    sandbox = createTikTokSandbox({ world, simulator, clock, limits: NO_LIMITS });
+    // Only the tests about the seeded share of rejections turn it on: the others need approvals.
+    sandbox.review.rejectionRate = 0;
+    ({ url, close } = await listenTikTokSandbox(sandbox));
+    api = tiktokHttp(world, () => url);
+    imageId = await api.uploadImage(await png(100, 100, 120));
+  });
+  after(async () => {
+    await close?.();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('does not approve an ad whose text holds a banned term, with the reason in review_info', async () => {
+    const { adGroupId } = await adGroup();
+    const banned = await ad(adGroupId, 'Risk-Free premium, try it');
+    const fine = await ad(adGroupId, 'Premium music, try it');
+    assert.equal(await secondary(banned), 'AD_STATUS_NOT_APPROVE');
+    assert.equal(await secondary(fine), 'AD_STATUS_DELIVERY_OK');
+    const map = await reviewOf([banned, fine]);
+    assert.equal(map[banned]!.ad_id, banned);
+    assert.equal(map[banned]!.review_status, 'REJECTED');
+    assert.match(map[banned]!.reject_info[0]!.reasons[0]!, /"risk-free"/);
+    assert.ok(map[banned]!.reject_info[0]!.suggestion.length > 0);
+    assert.deepEqual(map[fine], { ad_id: fine, review_status: 'APPROVED', reject_info: [] });
+    // Disabling and enabling again does not review again.
+    await api.post('ad/status/update', { ad_ids: [banned], operation_status: 'DISABLE' });
+    assert.equal(await secondary(banned), 'AD_STATUS_DISABLE');
+    await api.post('ad/status/update', { ad_ids: [banned], operation_status: 'ENABLE' });
+    assert.equal(await secondary(banned), 'AD_STATUS_NOT_APPROVE');
+  });
+
+  it('rejects a seeded share of contents, judging the same content alike', async () => {
+    const { adGroupId } = await adGroup();
+    sandbox.review.rejectionRate = 0.5;
+    try {
+      const verdicts: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const [a, b] = [await ad(adGroupId, `Song ${i}`), await ad(adGroupId, `Song ${i}`)];
+        const map = await reviewOf([a, b]);
+        assert.equal(map[a]!.review_status, map[b]!.review_status, 'same content, same verdict');
+        assert.deepEqual(map[a]!.reject_info, map[b]!.reject_info);
+        if (map[a]!.review_status === 'REJECTED')
+          assert.ok(map[a]!.reject_info[0]!.reasons[0]!.length > 10, 'a reason is given');
+        verdicts.push(map[a]!.review_status);
+      }
+      assert.ok(verdicts.includes('REJECTED') && verdicts.includes('APPROVED'), verdicts.join());
+    } finally {
+      sandbox.review.rejectionRate = 0;
+    }
+  });
+
+  it('keeps a new ad in AD_STATUS_AUDIT for delaySeconds, delivering nothing meanwhile', async () => {
+    const { adGroupId } = await adGroup();
+    sandbox.review.delaySeconds = 0.4;
+    try {
+      const adId = await ad(adGroupId, 'Wait for it');
+      assert.equal(await secondary(adId), 'AD_STATUS_AUDIT');
+      assert.equal((await reviewOf([adId]))[adId]!.review_status, 'IN_REVIEW');
+      assert.ok(!sandbox.deliveriesOn('2026-03-01').some((d) => d.adId === adId));
+      await new Promise((r) => setTimeout(r, 450));
+      assert.equal(await secondary(adId), 'AD_STATUS_DELIVERY_OK');
+      assert.ok(sandbox.deliveriesOn('2026-03-01').some((d) => d.adId === adId));
+    } finally {
+      sandbox.review.delaySeconds = 0;
+    }
+  });
+
+  it('delivers and reports nothing for a rejected ad', async () => {
+    const { adGroupId } = await adGroup();
+    const rejected = await ad(adGroupId, 'Guaranteed hits');
+    const approved = await ad(adGroupId, 'Hits for you');
+    const report = await api.get<{ list: Array<{ dimensions: { ad_id: string } }> }>(
+      'report/integrated/get',
+      {
+        report_type: 'BASIC',
+        data_level: 'AUCTION_AD',
+        dimensions: ['ad_id'],
+        metrics: ['spend'],
+        start_date: '2026-03-01',
+        end_date: '2026-03-01',
+        filtering: [
+          {
+            field_name: 'ad_ids',
+            filter_type: 'IN',
+            filter_value: JSON.stringify([rejected, approved]),
+          },
+        ],
+      },
+    );
+    assert.equal(report.code, 0, report.message);
+    assert.deepEqual(
+      report.data.list.map((r) => r.dimensions.ad_id),
+      [approved],
+    );
+  });
+
+  it('answers review_info field errors naming ad_ids', async () => {
+    for (const query of [
+      {},
+      { ad_ids: ['1700000000000000000'] },
+      { ad_ids: Array(101).fill('1') },
+    ]) {
+      const res = await api.get('ad/review_info', query);
+      assert.equal(res.code, 40002);
+      assert.match(res.message, /^ad_ids: /);
+    }
+  });
+
+  it('updates the status of ad groups and campaigns through the SDK', async () => {
+    const { campaignId, adGroupId } = await adGroup();
+    const adId = await ad(adGroupId, 'Status check');
+    const groups = new tiktok.AdgroupApi(sdkClient()) as unknown as {
+      adgroupStatusUpdate(t: string, o: { body: unknown }, cb: tiktok.TikTokCallback): unknown;
+    };
+    const campaigns = new tiktok.CampaignCreationApi(sdkClient()) as unknown as {
+      campaignStatusUpdate(t: string, o: { body: unknown }, cb: tiktok.TikTokCallback): unknown;
+    };
+    const token = world.tiktok.accessToken;
+    const advertiser_id = world.tiktok.advertiserId;
+    const groupStatus = (operation_status: string, adgroup_ids = [adGroupId]) =>
+      sdk((cb) =>
+        groups.adgroupStatusUpdate(
+          token,
+          { body: { advertiser_id, adgroup_ids, operation_status } },
+          cb,
+        ),
+      );
+    const campaignStatus = (operation_status: string, campaign_ids = [campaignId]) =>
+      sdk((cb) =>
+        campaigns.campaignStatusUpdate(
+          token,
+          { body: { advertiser_id, campaign_ids, operation_status } },
+          cb,
+        ),
+      );
+    const groupView = async () =>
+      (
+        await api.get<{ list: Array<{ secondary_status: string; operation_status: string }> }>(
+          'adgroup/get',
+          { filtering: { adgroup_ids: [adGroupId] } },
+        )
+      ).data.list[0]!;
+
+    const disabled = await groupStatus('DISABLE');
+    // The SDK's response model drops `code` when it is 0.
+    assert.equal(disabled.code ?? 0, 0, disabled.message);
+    assert.deepEqual(disabled.data, { adgroup_ids: [adGroupId], status: 'DISABLE' });
+    assert.equal((await groupView()).secondary_status, 'ADGROUP_STATUS_DISABLE');
+    assert.equal(await secondary(adId), 'AD_STATUS_ADGROUP_DISABLE');
+    assert.ok(!sandbox.deliveriesOn('2026-03-01').some((d) => d.adId === adId));
+    assert.equal((await groupStatus('ENABLE')).code ?? 0, 0);
+    assert.equal(await secondary(adId), 'AD_STATUS_DELIVERY_OK');
+
+    const bad = await groupStatus('PAUSE');
+    assert.equal(bad.code, 40002);
+    assert.match(String(bad.message), /^operation_status: /);
+    const unknown = await groupStatus('DISABLE', [adGroupId, '1700000000000000000']);
+    assert.match(String(unknown.message), /^adgroup_ids: /);
+    assert.equal((await groupView()).operation_status, 'ENABLE', 'a bad id changes nothing');
+    const tooMany = await groupStatus('DISABLE', Array<string>(101).fill(adGroupId));
+    assert.match(String(tooMany.message), /^adgroup_ids: /);
+
+    const off = await campaignStatus('DISABLE');
+    assert.equal(off.code ?? 0, 0, off.message);
+    assert.deepEqual(off.data, { campaign_ids: [campaignId], status: 'DISABLE' });
+    assert.equal(await secondary(adId), 'AD_STATUS_CAMPAIGN_DISABLE');
+    assert.equal((await groupView()).secondary_status, 'ADGROUP_STATUS_CAMPAIGN_DISABLE');
+    assert.equal((await campaignStatus('DELETE')).code ?? 0, 0);
+    const campaign = await api.get<{ list: Array<{ secondary_status: string }> }>('campaign/get', {
+      filtering: { campaign_ids: [campaignId] },
+    });
+    assert.equal(campaign.data.list[0]!.secondary_status, 'CAMPAIGN_STATUS_DELETE');
+    const again = await campaignStatus('ENABLE');
+    assert.match(String(again.message), /^campaign_ids: .*deleted/);
+    const missing = await campaignStatus('ENABLE', []);
+    assert.match(String(missing.message), /^campaign_ids: /);
+  });
+
+  it('loses the response of a write after carrying it out', async () => {
+    sandbox.faults.lostResponseRate = 1;
+    const lostBefore = sandbox.requests.filter((r) => r.lost).length;
+    try {
+      assert.equal((await api.get('campaign/get', {})).code, 0, 'reads are answered');
+      await assert.rejects(
+        api.post('campaign/create', {
+          campaign_name: 'lost-in-transit',
+          objective_type: 'TRAFFIC',
+        }),
+        TypeError,
+        'the client sees the connection drop',
+      );
+      const refused = await api.post('campaign/create', { objective_type: 'TRAFFIC' });
+      assert.equal(refused.code, 40002, 'failed writes are still answered');
+    } finally {
+      sandbox.faults.lostResponseRate = 0;
+    }
+    const found = await api.get<{ list: unknown[] }>('campaign/get', {
+      filtering: { campaign_name: 'lost-in-transit' },
+    });
+    assert.equal(found.data.list.length, 1, 'the write happened exactly once');
+    const lost = sandbox.requests.filter((r) => r.lost);
+    assert.equal(lost.length - lostBefore, 1);
+    assert.equal(lost.at(-1)!.status, 0);
+  });
+
+  it("restricts delivery to the ad group's operating_systems", async () => {
+    const { adGroupId } = await adGroup({ operating_systems: ['IOS'] });
+    const adId = await ad(adGroupId, 'iPhone only');
+    const day = sandbox.deliveriesOn('2026-03-01').find((d) => d.adId === adId)!.delivery;
+    assert.ok(day.impressions > 0 && day.installs > 0);
+    assert.deepEqual(day.byOs.android, { installs: 0, registrations: 0, subscriptions: 0 });
+    await assert.rejects(adGroup({ operating_systems: ['WINDOWS'] }), (e: Error) =>
+      /^operating_systems: /.test(e.message),
+    );
+  });
+
+  it('keeps review decisions across a restart', async () => {
+    const statePath = path.join(tmp, 'tiktok.json');
+    const first = createTikTokSandbox({ world, simulator, clock, statePath, limits: NO_LIMITS });
+    const a = await listenTikTokSandbox(first);
+    let rejected: string;
+    try {
+      const local = tiktokHttp(world, () => a.url);
+      const image = await local.uploadImage(await png(100, 100, 121));
+      const saved = { api, imageId };
+      [api, imageId] = [local, image];
+      try {
+        rejected = await ad((await adGroup()).adGroupId, '100% free premium');
+      } finally {
+        ({ api, imageId } = saved);
+      }
+    } finally {
+      await a.close();
+    }
+    const second = createTikTokSandbox({ world, simulator, clock, statePath, limits: NO_LIMITS });
+    const b = await listenTikTokSandbox(second);
+    try {
+      const map = await reviewOf(
+        [rejected],
+        tiktokHttp(world, () => b.url),
+      );
+      assert.equal(map[rejected]!.review_status, 'REJECTED');
+      assert.match(map[rejected]!.reject_info[0]!.reasons[0]!, /100% free/);
     } finally {
       await b.close();
     }

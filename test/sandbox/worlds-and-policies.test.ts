@@ -82,6 +82,25 @@ describe('worlds', () => {
       /markets\.ZZ: not a market of the catalog/,
     );
     assert.throws(() => loadWorld('/nonexistent/world.json'), /cannot read world/);
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.review = { rejectionRate: 1.5 }))),
+      /review\.rejectionRate: Too big/,
+    );
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.faults = { meta: { lostResponseRate: -0.1 } }))),
+      /faults\.meta\.lostResponseRate: Too small/,
+    );
+  });
+
+  it('reviews ads by default: 2% rejected, a few banned terms, no delay, no lost responses', () => {
+    const world = loadWorld(worldFile('demo'));
+    assert.equal(world.review.rejectionRate, 0.02);
+    assert.equal(world.review.delaySeconds, 0);
+    assert.ok(world.review.bannedTerms.includes('guaranteed'));
+    assert.equal(world.faults.meta.lostResponseRate, 0);
+    assert.equal(world.faults.tiktok.lostResponseRate, 0);
+    const custom = loadWorld(writeWorld((w) => (w.review = { delaySeconds: 30 })));
+    assert.deepEqual(custom.review, { ...world.review, delaySeconds: 30 });
   });
 
   it('delivers deterministically, spends the budget, and rewards appeal', () => {
@@ -113,6 +132,23 @@ describe('worlds', () => {
     assert.ok(
       sim.expectedRegistrationsPerSpend(ads[1]!, '2026-01-02') >
         sim.expectedRegistrationsPerSpend(ads[0]!, '2026-01-02'),
+    );
+    // OS targeting: one segment gets all of the ad set's delivery, the other none.
+    for (const [only, other] of [
+      ['ios', 'android'],
+      ['android', 'ios'],
+    ] as const) {
+      const targeted = sim.deliverAdSet(50_000, ads, '2026-01-02', 'set', [only]);
+      assert.ok(Math.abs(targeted.reduce((s, d) => s + d.spendMinor, 0) - 50_000) <= 2);
+      for (const d of targeted) {
+        assert.deepEqual(d.byOs[other], { installs: 0, registrations: 0, subscriptions: 0 });
+        assert.equal(d.installs, d.byOs[only].installs);
+      }
+    }
+    assert.deepEqual(
+      sim.deliverAdSet(50_000, ads, '2026-01-02', 'set', ['ios', 'android']),
+      day,
+      'targeting both is no targeting',
     );
     // Fatigue: the same ad is worth less after weeks live.
     assert.ok(
