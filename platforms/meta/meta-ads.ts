@@ -7,8 +7,13 @@
 import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
 import { PlatformError, redact } from '../errors.ts';
+import { noteRequest } from '../request-log.ts';
+import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';
 
-const { FacebookAdsApi, AdAccount, AdSet, Ad, AdReportRun } = bizSdk;
+const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun } = bizSdk;
+
+/** Most calls one batch request may hold (Meta's limit). */
+export const META_MAX_BATCH = 50;
 
 export interface MetaAdsConfig {
   /** Graph API base URL without version, e.g. https://graph.facebook.com or the sandbox. */
@@ -22,7 +27,12 @@ export interface MetaAdsConfig {
   reportPollMs?: number;
   /** Longest an async report may take before the read fails (and is retried). Default 10 min. */
   reportTimeoutMs?: number;
+  /** Pacing by X-Business-Use-Case-Usage (see usage-governor.ts); null turns it off. */
+  governor?: UsageGovernorOptions | null;
 }
+
+/** What the platform's review said of an ad. */
+export type ReviewState = 'approved' | 'pending' | 'rejected';
 
 export interface MetaAdRow {
   id: string;
@@ -30,6 +40,24 @@ export interface MetaAdRow {
   status: string;
   effectiveStatus: string;
   adsetId: string;
+  review: ReviewState;
+  /** Why the review rejected it (policy: reason; ...), when it did. */
+  reviewReason: string | null;
+}
+
+/** One call of a batch: its object's id, or why it failed. */
+export type BatchResult =
+  { id: string; error?: undefined } | { id?: undefined; error: PlatformError };
+
+export interface MetaAdSetSpec {
+  name: string;
+  campaignId: string;
+  country: string;
+  dailyBudget: number;
+  /** Deliver only to this OS; all when absent. */
+  os?: 'ios' | 'android';
+  /** What Meta optimises for. Default installs. */
+  objective?: 'installs' | 'registrations';
 }
 
 /** One ad's day; `spendMicros` is in micros of `currency`, the ad account's currency. */
@@ -51,12 +79,7 @@ export interface MetaAds {
     name: string,
   ): Promise<{ id: string; status?: string } | null>;
   createCampaign(p: { name: string }): Promise<string>;
-  createAdSet(p: {
-    name: string;
-    campaignId: string;
-    country: string;
-    dailyBudget: number;
-  }): Promise<string>;
+  createAdSet(p: MetaAdSetSpec): Promise<string>;
   createCreative(p: {
     name: string;
     imageHash: string;
@@ -65,8 +88,37 @@ export interface MetaAds {
     headline: string;
   }): Promise<string>;
   createAd(p: { name: string; adsetId: string; creativeId: string }): Promise<string>;
-  setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED'): Promise<void>;
+  setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<void>;
+  /** Every ad of an ad set (archived ones included), with its review outcome. */
   listAds(adsetId: string): Promise<MetaAdRow[]>;
+  /** Objects of the account whose name contains `text`, all pages. */
+  listByName(
+    kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
+    text: string,
+  ): Promise<Array<{ id: string; name: string; status?: string }>>;
+  /**
+   * Creates ad creatives or ads in batch requests of at most 50 calls (fewer when the account's
+   * usage leaves less room). Results are in the order of `items`; a failed call does not stop the
+   * others. A batch whose answer is lost throws: the caller looks up what was created.
+   */
+  createMany(
+    edge: 'adcreatives' | 'ads',
+    items: Array<Record<string, unknown>>,
+  ): Promise<BatchResult[]>;
+  /** Sets the status of many ads in batch requests, like createMany. */
+  setStatuses(ids: string[], status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<BatchResult[]>;
+  /** Params of an ad creative for createMany (what createCreative sends). */
+  creativeParams(p: {
+    name: string;
+    imageHash: string;
+    link: string;
+    message: string;
+    headline: string;
+  }): Record<string, unknown>;
+  /** Params of an ad for createMany (what createAd sends). */
+  adParams(p: { name: string; adsetId: string; creativeId: string }): Record<string, unknown>;
+  /** Time spent waiting on the account's usage so far, in ms. */
+  readonly throttleWaitMs: number;
   /** Daily per-ad delivery over [since, until]; of one ad set when `adsetId` is given. */
   insights(range: { since: string; until: string; adsetId?: string }): Promise<MetaInsightRow[]>;
 }
@@ -87,17 +139,74 @@ type ApiCall = (
   urlOverride?: string,
 ) => Promise<unknown>;
 
+type Headers = Record<string, unknown> | null | undefined;
+
 /**
- * Points one SDK api instance at `graphUrl`. The SDK reads its base URL from a static getter;
- * instead of redefining that process-wide, every call of this instance passes the base as the
- * SDK's own `urlOverride`, so two clients (say, two sandboxes in one test) never interfere.
+ * Wraps one SDK api instance's `call`, through which every request of the SDK goes:
+ * - points it at `graphUrl`: the SDK reads its base URL from a static getter; instead of
+ *   redefining that process-wide, every call passes the base as the SDK's own `urlOverride`, so
+ *   two clients (say, two sandboxes in one test) never interfere;
+ * - paces it by the account's usage (a batch counts as all of its calls) and feeds the governor
+ *   every X-Business-Use-Case-Usage header, of answers and errors alike;
+ * - reports each answer's x-fb-request-id to the current request log (for the audit).
  */
-function useGraphUrl(api: object, graphUrl: string) {
+function instrument(api: object, graphUrl: string, governor: UsageGovernor | null) {
   const base = graphUrl.replace(/\/+$/, '');
+  (api as { setShowHeader(flag: boolean): unknown }).setShowHeader(true);
   const target = api as { call: ApiCall };
   const original = target.call.bind(api);
-  target.call = (method, path, params, files, multipart, urlOverride) =>
-    original(method, path, params, files, multipart, urlOverride || base);
+  const observe = (headers: Headers) => {
+    if (!headers) return;
+    governor?.observe(headers['x-business-use-case-usage']);
+    noteRequest(headers['x-fb-request-id'] as string | undefined);
+  };
+  target.call = async (method, path, params, files, multipart, urlOverride) => {
+    // A batch's calls were reserved by runBatch, which sized it to what usage allows.
+    const batch = (params as { batch?: unknown } | undefined)?.batch;
+    if (!Array.isArray(batch)) await governor?.reserve(1);
+    try {
+      const res = await original(method, path, params, files, multipart, urlOverride || base);
+      if (res && typeof res === 'object' && 'headers' in res) {
+        observe((res as { headers: Headers }).headers);
+        delete (res as { headers?: unknown }).headers;
+      }
+      return res;
+    } catch (err) {
+      observe((err as SdkError).headers);
+      const e = toPlatformError(err);
+      if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs ?? 60_000);
+      throw err;
+    }
+  };
+}
+
+/** URL-encodes a batch call's params: the SDK's batch joins `key=value` without encoding. */
+function batchParams(params: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v)),
+    ]),
+  );
+}
+
+/** A batch item's error as a PlatformError (its headers come as [{name, value}]). */
+function batchError(res: { body?: unknown; status?: unknown; headers?: unknown }): PlatformError {
+  const body = res.body as { error?: SdkError['response'] } | undefined;
+  const headers = Array.isArray(res.headers)
+    ? Object.fromEntries(
+        (res.headers as Array<{ name: string; value: string }>).map((h) => [
+          h.name.toLowerCase(),
+          h.value,
+        ]),
+      )
+    : null;
+  return toPlatformError({
+    status: typeof res.status === 'number' ? res.status : null,
+    response: body?.error ?? null,
+    headers,
+    message: 'batch call failed',
+  });
 }
 
 interface SdkError {
@@ -176,11 +285,27 @@ async function collect(first: Promise<unknown>): Promise<Array<Record<string, un
 const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
 /** An SDK api instance for `graphUrl` (crash reporter off), for SDK features beyond MetaAds. */
-export function createGraphApi(config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken'>) {
+export function createGraphApi(
+  config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken'>,
+  governor: UsageGovernor | null = null,
+) {
   // Third argument false: no crash reporter (see header).
   const api = new FacebookAdsApi(config.accessToken, 'en_US', false);
-  useGraphUrl(api, config.graphUrl);
+  instrument(api, config.graphUrl, governor);
   return api;
+}
+
+/** Reads an ad's review outcome from effective_status and ad_review_feedback. */
+function reviewOf(row: Record<string, unknown>): { review: ReviewState; reason: string | null } {
+  const effective = typeof row.effective_status === 'string' ? row.effective_status : '';
+  if (effective === 'PENDING_REVIEW' || effective === 'IN_PROCESS')
+    return { review: 'pending', reason: null };
+  if (effective !== 'DISAPPROVED') return { review: 'approved', reason: null };
+  const feedback = row.ad_review_feedback as { global?: Record<string, string> } | undefined;
+  const reasons = Object.entries(feedback?.global ?? {}).map(([policy, text]) =>
+    text ? `${policy}: ${text}` : policy,
+  );
+  return { review: 'rejected', reason: reasons.join('; ') || 'disapproved (no reason given)' };
 }
 
 /**
@@ -223,7 +348,49 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
 }
 
 export function createMetaAds(config: MetaAdsConfig): MetaAds {
-  const api = createGraphApi(config);
+  const governor = config.governor === null ? null : new UsageGovernor(config.governor ?? {});
+  const api = createGraphApi(config, governor);
+
+  /**
+   * Runs calls as batch requests of at most 50 (fewer when usage leaves less room), each answered
+   * in order. Items without an answer (the SDK hands those back for a retry) count as transient.
+   */
+  async function runBatch(
+    calls: Array<{ method: 'POST'; path: string[]; params: Record<string, unknown> }>,
+  ): Promise<BatchResult[]> {
+    const out: BatchResult[] = [];
+    for (let i = 0; i < calls.length;) {
+      const size = governor
+        ? await governor.reserve(Math.min(META_MAX_BATCH, calls.length - i))
+        : Math.min(META_MAX_BATCH, calls.length - i);
+      const chunk = calls.slice(i, i + size);
+      const results: BatchResult[] = chunk.map(() => ({
+        error: new PlatformError('meta', 'transient', 'batch call got no answer'),
+      }));
+      const batch = new FacebookAdsApiBatch(api);
+      chunk.forEach((c, j) =>
+        batch.add(
+          c.method,
+          c.path,
+          batchParams(c.params),
+          undefined,
+          (res: { body?: { id?: string | number } }) => {
+            // Creates answer their new id; updates answer {success: true} for the path's object.
+            results[j] = { id: String(res.body?.id ?? c.path[0]) };
+          },
+          (res: { body?: unknown; status?: unknown; headers?: unknown }) => {
+            const error = batchError(res);
+            if (error.kind === 'throttled') governor?.throttled(error.retryAfterMs ?? 60_000);
+            results[j] = { error };
+          },
+        ),
+      );
+      await call(() => batch.execute() as Promise<unknown>);
+      out.push(...results);
+      i += size;
+    }
+    return out;
+  }
 
   /**
    * Large insight ranges run as async report jobs, as Meta advises: start the job, poll its
@@ -268,6 +435,31 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     return collect(run.getInsights(fields, { limit: 500 }) as Promise<unknown>);
   }
   const account = new AdAccount(config.adAccountId, {}, undefined, api);
+
+  function creativeParams(p: {
+    name: string;
+    imageHash: string;
+    link: string;
+    message: string;
+    headline: string;
+  }): Record<string, unknown> {
+    return {
+      name: p.name,
+      object_story_spec: {
+        page_id: config.pageId,
+        link_data: { image_hash: p.imageHash, link: p.link, message: p.message, name: p.headline },
+      },
+    };
+  }
+
+  function adParams(p: { name: string; adsetId: string; creativeId: string }) {
+    return {
+      name: p.name,
+      adset_id: p.adsetId,
+      creative: { creative_id: p.creativeId },
+      status: 'ACTIVE',
+    };
+  }
 
   return {
     uploadImage: (bytes, name) =>
@@ -352,63 +544,108 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         return String(c.id);
       }),
 
-    createAdSet: ({ name, campaignId, country, dailyBudget }) =>
+    createAdSet: ({ name, campaignId, country, dailyBudget, os, objective }) =>
       call(async () => {
         const s = await account.createAdSet([], {
           name,
           campaign_id: campaignId,
           daily_budget: dailyBudget,
           billing_event: 'IMPRESSIONS',
-          optimization_goal: 'APP_INSTALLS',
-          targeting: { geo_locations: { countries: [country] } },
+          // Registrations: Meta optimises for the app's CompleteRegistration event.
+          optimization_goal: objective === 'registrations' ? 'OFFSITE_CONVERSIONS' : 'APP_INSTALLS',
+          ...(objective === 'registrations'
+            ? { promoted_object: { custom_event_type: 'COMPLETE_REGISTRATION' } }
+            : {}),
+          targeting: {
+            geo_locations: { countries: [country] },
+            ...(os ? { user_os: [os === 'ios' ? 'iOS' : 'Android'] } : {}),
+          },
           status: 'ACTIVE',
         });
         return String(s.id);
       }),
 
-    createCreative: ({ name, imageHash, link, message, headline }) =>
-      call(async () => {
-        const c = await account.createAdCreative([], {
-          name,
-          object_story_spec: {
-            page_id: config.pageId,
-            link_data: { image_hash: imageHash, link, message, name: headline },
-          },
-        });
-        return String(c.id);
-      }),
+    creativeParams,
+    adParams,
 
-    createAd: ({ name, adsetId, creativeId }) =>
-      call(async () => {
-        const ad = await account.createAd([], {
-          name,
-          adset_id: adsetId,
-          creative: { creative_id: creativeId },
-          status: 'ACTIVE',
-        });
-        return String(ad.id);
-      }),
+    createCreative: (p) =>
+      call(async () => String((await account.createAdCreative([], creativeParams(p))).id)),
 
-    setAdStatus: (adId, status) =>
+    createAd: (p) => call(async () => String((await account.createAd([], adParams(p))).id)),
+
+    setAdStatus: async (adId, status) => {
+      const [r] = await runBatch([{ method: 'POST', path: [adId], params: { status } }]);
+      if (r?.error) throw r.error;
+    },
+
+    setStatuses: (ids, status) =>
+      runBatch(ids.map((id) => ({ method: 'POST', path: [id], params: { status } }))),
+
+    createMany: (edge, items) =>
+      runBatch(
+        items.map((params) => ({ method: 'POST', path: [config.adAccountId, edge], params })),
+      ),
+
+    get throttleWaitMs() {
+      return governor?.waitedMs ?? 0;
+    },
+
+    listByName: (kind, text) =>
       call(async () => {
-        await new Ad(adId, {}, undefined, api).update([], { status });
+        const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
+        const params = {
+          filtering: [{ field: 'name', operator: 'CONTAIN', value: text }],
+          limit: 200,
+        };
+        const edge = {
+          campaigns: () => account.getCampaigns(fields, params),
+          adsets: () => account.getAdSets(fields, params),
+          adcreatives: () => account.getAdCreatives(fields, params),
+          ads: () => account.getAds(fields, params),
+        }[kind];
+        return (await collect(edge() as Promise<unknown>))
+          .filter((r) => String(r.name).includes(text))
+          .map((r) => ({
+            id: String(r.id),
+            name: String(r.name),
+            ...(typeof r.status === 'string' ? { status: r.status } : {}),
+          }));
       }),
 
     listAds: (adsetId) =>
       call(async () => {
         const rows = await collect(
           new AdSet(adsetId, {}, undefined, api).getAds(
-            ['id', 'name', 'status', 'effective_status', 'adset_id'],
-            { limit: 100 },
+            ['id', 'name', 'status', 'effective_status', 'adset_id', 'ad_review_feedback'],
+            // Archived ads are listed too: they still count for the ad's history.
+            {
+              limit: 200,
+              effective_status: [
+                'ACTIVE',
+                'PAUSED',
+                'ARCHIVED',
+                'PENDING_REVIEW',
+                'DISAPPROVED',
+                'ADSET_PAUSED',
+                'CAMPAIGN_PAUSED',
+                'IN_PROCESS',
+                'WITH_ISSUES',
+              ],
+            },
           ) as Promise<unknown>,
         );
-        return rows.map((r) => ({
-          id: String(r.id),
-          name: String(r.name),
-          status: String(r.status),
-          effectiveStatus: String(r.effective_status),
-          adsetId: String(r.adset_id),
-        }));
+        return rows.map((r) => {
+          const { review, reason } = reviewOf(r);
+          return {
+            id: String(r.id),
+            name: String(r.name),
+            status: String(r.status),
+            effectiveStatus: String(r.effective_status),
+            adsetId: String(r.adset_id),
+            review,
+            reviewReason: reason,
+          };
+        });
       }),
 
     insights: ({ since, until, adsetId }) =>

@@ -31,6 +31,21 @@ declare module 'tiktok-business-api-sdk-official' {
     /** Request timeout in milliseconds (default 60000). */
     timeout: number;
     defaultHeaders: Record<string, string | number>;
+    /** The generic request every API method makes (used for endpoints the SDK lacks). */
+    callApi(
+      path: string,
+      method: string,
+      pathParams: Opts,
+      queryParams: Opts,
+      headerParams: Opts,
+      formParams: Opts,
+      bodyParam: unknown,
+      authNames: string[],
+      contentTypes: string[],
+      accepts: string[],
+      returnType: unknown,
+      callback: TikTokCallback,
+    ): unknown;
   }
 
   export class FileApi {
@@ -53,6 +68,11 @@ declare module 'tiktok-business-api-sdk-official' {
   export class AdgroupApi {
     constructor(apiClient?: ApiClient);
     adgroupCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+    adgroupStatusUpdate(
+      accessToken: string,
+      opts: { body: Opts },
+      callback: TikTokCallback,
+    ): unknown;
     adgroupGet(
       advertiserId: string,
       accessToken: string,

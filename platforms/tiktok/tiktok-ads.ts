@@ -17,6 +17,8 @@ import type {
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
 import { PlatformError, redact } from '../errors.ts';
+import type { ReviewState } from '../meta/meta-ads.ts';
+import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
 import { TokenBucket, type RateLimit } from './token-bucket.ts';
 
@@ -51,7 +53,20 @@ export interface TikTokAdRow {
   /** secondary_status, e.g. AD_STATUS_DELIVERY_OK or AD_STATUS_ADGROUP_DISABLE. */
   effectiveStatus: string;
   adGroupId: string;
+  /** From secondary_status: AD_STATUS_AUDIT is pending, AD_STATUS_NOT_APPROVE rejected. */
+  review: ReviewState;
 }
+
+/** Most creatives one ad/create call carries, and most ids one status update takes. */
+export const TIKTOK_MAX_ADS_PER_CREATE = 20;
+export const TIKTOK_MAX_IDS_PER_UPDATE = 100;
+
+export type TikTokAdCreative = {
+  name: string;
+  landingPageUrl: string;
+  text: string;
+  callToAction?: string;
+} & TikTokCreative;
 
 export interface TikTokAdGroup {
   id: string;
@@ -96,17 +111,20 @@ export interface TikTokAds {
     campaignId: string;
     country: string;
     dailyBudget: number;
+    /** Deliver only to this OS; all when absent. */
+    os?: 'ios' | 'android';
+    /** What TikTok optimises for. Default installs. */
+    objective?: 'installs' | 'registrations';
   }): Promise<string>;
+  /** Several ads in one ad group, in calls of at most 20; ids in the order of `creatives`. */
+  createAds(adGroupId: string, creatives: TikTokAdCreative[]): Promise<string[]>;
+  /** Sets the status of many ads, in calls of at most 100 ids. */
+  setAdStatuses(adIds: string[], status: TikTokAdStatus): Promise<void>;
+  setAdGroupStatus(adGroupIds: string[], status: 'ENABLE' | 'DISABLE'): Promise<void>;
+  /** Why TikTok's review rejected ads: ad id -> reasons (ads not rejected are absent). */
+  rejectReasons(adIds: string[]): Promise<Map<string, string>>;
   getAdGroup(adGroupId: string): Promise<TikTokAdGroup | null>;
-  createAd(
-    p: {
-      name: string;
-      adGroupId: string;
-      landingPageUrl: string;
-      text: string;
-      callToAction?: string;
-    } & TikTokCreative,
-  ): Promise<string>;
+  createAd(p: { adGroupId: string } & TikTokAdCreative): Promise<string>;
   setAdStatus(adId: string, status: TikTokAdStatus): Promise<void>;
   /** Every ad of an ad group that is not deleted, all pages. */
   listAds(adGroupId: string): Promise<TikTokAdRow[]>;
@@ -211,11 +229,13 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       try {
         invoke((error, data, response) => {
           if (!error) {
+            noteRequest(data?.request_id);
             resolve(data?.data as T);
             return;
           }
           // On code != 0 the SDK passes the envelope as `data`; on an HTTP error only the body.
           const envelope = envelopeOf(data) ?? envelopeOf(response?.body);
+          noteRequest(envelope?.request_id);
           const status =
             typeof response?.status === 'number'
               ? response.status
@@ -246,6 +266,58 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
   }
 
   const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+  async function createAds(adGroupId: string, list: TikTokAdCreative[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < list.length; i += TIKTOK_MAX_ADS_PER_CREATE) {
+      const chunk = list.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE);
+      const creatives = chunk.map((p) => {
+        const creative: Record<string, unknown> = {
+          ad_name: p.name,
+          ad_text: p.text,
+          landing_page_url: p.landingPageUrl,
+          call_to_action: p.callToAction ?? 'DOWNLOAD_NOW',
+        };
+        if (p.videoId !== undefined) {
+          creative.ad_format = 'SINGLE_VIDEO';
+          creative.video_id = p.videoId;
+        } else {
+          creative.ad_format = 'SINGLE_IMAGE';
+          creative.image_ids = [p.imageId];
+        }
+        return creative;
+      });
+      await paceAdCreate?.take();
+      const data = await send<{ ad_ids?: string[] }>((cb) =>
+        ads.adCreate(
+          token,
+          { body: { advertiser_id: advertiserId, adgroup_id: adGroupId, creatives } },
+          cb,
+        ),
+      );
+      if (data?.ad_ids?.length !== chunk.length)
+        throw new PlatformError('tiktok', 'transient', 'ad create returned no ad id for some ads');
+      ids.push(...data.ad_ids.map(String));
+    }
+    return ids;
+  }
+
+  async function setAdStatuses(adIds: string[], status: TikTokAdStatus) {
+    for (let i = 0; i < adIds.length; i += TIKTOK_MAX_IDS_PER_UPDATE)
+      await send((cb) =>
+        ads.adStatusUpdate(
+          token,
+          {
+            body: {
+              advertiser_id: advertiserId,
+              ad_ids: adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
+              operation_status: status,
+            },
+          },
+          cb,
+        ),
+      );
+  }
 
   return {
     uploadImage: async (bytes, name) => {
@@ -330,7 +402,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       return String(data.campaign_id);
     },
 
-    createAdGroup: async ({ name, campaignId, country, dailyBudget }) => {
+    createAdGroup: async ({ name, campaignId, country, dailyBudget, os, objective }) => {
       const locationId = locationIdOf(country);
       if (!locationId)
         throw new PlatformError('tiktok', 'invalid', `no TikTok location id known for ${country}`);
@@ -349,7 +421,11 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               budget: dailyBudget / 100,
               schedule_type: 'SCHEDULE_FROM_NOW',
               schedule_start_time: wireTime(),
-              optimization_goal: 'INSTALL',
+              ...(os ? { operating_systems: [os === 'ios' ? 'IOS' : 'ANDROID'] } : {}),
+              // Registrations: TikTok optimises for the app's registration event.
+              ...(objective === 'registrations'
+                ? { optimization_goal: 'IN_APP_EVENT', optimization_event: 'REGISTRATION' }
+                : { optimization_goal: 'INSTALL' }),
               billing_event: 'OCPM',
               bid_type: 'BID_TYPE_NO_BID',
               operation_status: 'ENABLE',
@@ -383,41 +459,73 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       };
     },
 
-    createAd: async (p) => {
-      const creative: Record<string, unknown> = {
-        ad_name: p.name,
-        ad_text: p.text,
-        landing_page_url: p.landingPageUrl,
-        call_to_action: p.callToAction ?? 'DOWNLOAD_NOW',
-      };
-      if (p.videoId !== undefined) {
-        creative.ad_format = 'SINGLE_VIDEO';
-        creative.video_id = p.videoId;
-      } else {
-        creative.ad_format = 'SINGLE_IMAGE';
-        creative.image_ids = [p.imageId];
-      }
-      await paceAdCreate?.take();
-      const data = await send<{ ad_ids?: string[] }>((cb) =>
-        ads.adCreate(
-          token,
-          { body: { advertiser_id: advertiserId, adgroup_id: p.adGroupId, creatives: [creative] } },
-          cb,
-        ),
-      );
-      const id = data?.ad_ids?.[0];
+    createAd: async ({ adGroupId, ...creative }) => {
+      const [id] = await createAds(adGroupId, [creative]);
       if (!id) throw new PlatformError('tiktok', 'transient', 'ad create returned no ad id');
-      return String(id);
+      return id;
     },
 
-    setAdStatus: async (adId, status) => {
-      await send((cb) =>
-        ads.adStatusUpdate(
-          token,
-          { body: { advertiser_id: advertiserId, ad_ids: [adId], operation_status: status } },
-          cb,
-        ),
-      );
+    createAds,
+
+    setAdStatus: (adId, status) => setAdStatuses([adId], status),
+
+    setAdStatuses,
+
+    setAdGroupStatus: async (ids, status) => {
+      for (let i = 0; i < ids.length; i += TIKTOK_MAX_IDS_PER_UPDATE)
+        await send((cb) =>
+          adGroups.adgroupStatusUpdate(
+            token,
+            {
+              body: {
+                advertiser_id: advertiserId,
+                adgroup_ids: ids.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
+                operation_status: status,
+              },
+            },
+            cb,
+          ),
+        );
+    },
+
+    rejectReasons: async (adIds) => {
+      const out = new Map<string, string>();
+      for (let i = 0; i < adIds.length; i += TIKTOK_MAX_IDS_PER_UPDATE) {
+        // The SDK has no method for ad/review_info; its generic callApi still sends the request.
+        const data = await send<{
+          ad_review_map?: Record<
+            string,
+            {
+              review_status?: string;
+              reject_info?: Array<{ reasons?: string[]; suggestion?: string }>;
+            }
+          >;
+        }>((cb) =>
+          client.callApi(
+            '/open_api/v1.3/ad/review_info/',
+            'GET',
+            {},
+            {
+              advertiser_id: advertiserId,
+              ad_ids: JSON.stringify(adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE)),
+            },
+            { 'Access-Token': token },
+            {},
+            null,
+            [],
+            [],
+            ['application/json'],
+            Object,
+            cb,
+          ),
+        );
+        for (const [id, info] of Object.entries(data?.ad_review_map ?? {})) {
+          if (info.review_status !== 'REJECTED') continue;
+          const reasons = (info.reject_info ?? []).flatMap((r) => r.reasons ?? []);
+          out.set(id, reasons.join('; ') || 'not approved (no reason given)');
+        }
+      }
+      return out;
     },
 
     listAds: async (adGroupId) => {
@@ -436,13 +544,22 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
           ),
         ),
       );
-      return rows.map((r) => ({
-        id: String(r.ad_id),
-        name: String(r.ad_name),
-        status: String(r.operation_status),
-        effectiveStatus: String(r.secondary_status),
-        adGroupId: String(r.adgroup_id),
-      }));
+      return rows.map((r) => {
+        const secondary = String(r.secondary_status);
+        return {
+          id: String(r.ad_id),
+          name: String(r.ad_name),
+          status: String(r.operation_status),
+          effectiveStatus: secondary,
+          adGroupId: String(r.adgroup_id),
+          review:
+            secondary === 'AD_STATUS_AUDIT' || secondary === 'AD_STATUS_REAUDIT'
+              ? ('pending' as const)
+              : secondary === 'AD_STATUS_NOT_APPROVE'
+                ? ('rejected' as const)
+                : ('approved' as const),
+        };
+      });
     },
 
     insights: async ({ since, until, adGroupId }) => {
