@@ -51,6 +51,9 @@ export async function savePlatformObject(
     market: string;
     creativeHash?: string | null;
     status?: string | null;
+    /** Left as stored when not given. */
+    reviewStatus?: string | null;
+    reviewReason?: string | null;
   },
 ): Promise<void> {
   await db
@@ -63,11 +66,19 @@ export async function savePlatformObject(
       market: o.market,
       creative_hash: o.creativeHash ?? null,
       status: o.status ?? null,
+      review_status: o.reviewStatus ?? null,
+      review_reason: o.reviewReason ?? null,
     })
     .onConflict((oc) =>
       oc.columns(['platform', 'kind', 'name']).doUpdateSet((eb) => ({
         external_id: eb.ref('excluded.external_id'),
         status: eb.ref('excluded.status'),
+        ...(o.reviewStatus !== undefined
+          ? {
+              review_status: eb.ref('excluded.review_status'),
+              review_reason: eb.ref('excluded.review_reason'),
+            }
+          : {}),
         updated_at: new Date(),
       })),
     )

@@ -70,6 +70,9 @@ export interface PlatformObjectsTable {
   market: string;
   creative_hash: string | null;
   status: string | null;
+  /** approved, pending or rejected, as the platform's review last said. */
+  review_status: ColumnType<string | null, string | null | undefined, string | null>;
+  review_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

@@ -24,6 +24,11 @@ import type {
   ModelsTable,
   TemplatesTable,
 } from './metrics.table.ts';
+import type {
+  CreativeRejectionsTable,
+  DeployPlansTable,
+  PlatformWritesTable,
+} from './deploy.table.ts';
 import { lockDirectory } from './pglite-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
@@ -46,6 +51,9 @@ export interface Database {
   creative_assets: CreativeAssetsTable;
   run_creatives: RunCreativesTable;
   platform_objects: PlatformObjectsTable;
+  platform_writes: PlatformWritesTable;
+  creative_rejections: CreativeRejectionsTable;
+  deploy_plans: DeployPlansTable;
   runs: RunsTable;
   stage_events: StageEventsTable;
 }

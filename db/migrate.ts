@@ -9,6 +9,7 @@ import * as catalogContent from './migrations/2026-11-28T0400-catalog-content-mo
 import * as modelRegistry from './migrations/2026-11-28T0500-model-registry-exploration.ts';
 import * as artistEmbeddings from './migrations/2026-11-28T0600-artist-embeddings.ts';
 import * as creativeAssets from './migrations/2026-11-28T0700-creative-assets.ts';
+import * as deploy from './migrations/2026-11-28T0800-deploy.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0500-model-registry-exploration': modelRegistry,
   '2026-11-28T0600-artist-embeddings': artistEmbeddings,
   '2026-11-28T0700-creative-assets': creativeAssets,
+  '2026-11-28T0800-deploy': deploy,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
