@@ -110,8 +110,61 @@ const schema = z.object({
     .default('USD'),
   /** Exchange-rate table (see config/fx-rates.json). Default config/fx-rates.json. */
   FX_RATES_PATH: z.string().default('config/fx-rates.json'),
-  /** How many ranked items per market are rendered and deployed. Default 3. */
+  /** Live ads per market and ad set: the top ranked creatives deployed. Default 3. */
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
+  /**
+   * Ranked creatives rendered beyond ADS_PER_MARKET, to take the slot of one a platform rejects
+   * or that fatigued. Default 1.
+   */
+  DEPLOY_SPARES: z.coerce.number().int().min(0).max(20).default(1),
+  /** Platforms deploy writes to: auto (Meta, and TikTok when configured) or a list. Default auto. */
+  DEPLOY_PLATFORMS: z
+    .string()
+    .default('auto')
+    .transform((v, ctx) => {
+      if (v === 'auto') return 'auto' as const;
+      const list = v.split(',').map((s) => s.trim());
+      const bad = list.filter((p) => p !== 'meta' && p !== 'tiktok');
+      if (bad.length > 0 || list.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be auto or a list of meta, tiktok (got ${bad.join(', ')})`,
+        });
+      return list as Array<'meta' | 'tiktok'>;
+    }),
+  /** One ad set per market for all OSes (all), or one each for iOS and Android (split). Default all. */
+  DEPLOY_OS: z.enum(['all', 'split']).default('all'),
+  /** What ad sets optimise for: installs or registrations. Default installs. */
+  DEPLOY_OBJECTIVE: z.enum(['installs', 'registrations']).default('installs'),
+  /** live writes to the platforms; dry-run only computes and prints the plan. Default live. */
+  DEPLOY_MODE: z.enum(['live', 'dry-run']).default('live'),
+  /** Markets whose deploy waits for approval: a comma list, * for all, empty for none. */
+  DEPLOY_APPROVAL_MARKETS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** How long a market waits for approval before keeping yesterday's ads (e.g. 30m, 12h). Default 12h. */
+  DEPLOY_APPROVAL_TIMEOUT: z
+    .string()
+    .default('12h')
+    .transform((v, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v.trim());
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 90s, 30m, 12h or 1d' });
+        return 0;
+      }
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+      return Math.round(Number(m[1]) * unit);
+    }),
+  /** Share of its best CTR a creative must lose to count as fatigued. Default 0.3. */
+  DEPLOY_FATIGUE_DROP: z.coerce.number().gt(0).lt(1).default(0.3),
+  /** Daily budget of each TikTok ad group, in the account currency's minor units. Default 50000. */
+  TIKTOK_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
   /** How many days back `learn` aggregates performance. Default 7. */
   LEARN_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   /** Ranking policy of every market not named in RANKING_POLICY_BY_MARKET: ml or heuristic. Default ml. */
@@ -213,8 +266,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(c.TIKTOK_ACCESS_TOKEN ? (['TIKTOK_ADVERTISER_ID'] as const) : []),
   ].filter((k) => !c[k]);
   if (missing.length > 0) {
+    const why = (k: string) =>
+      k === 'TIKTOK_ADVERTISER_ID'
+        ? 'TIKTOK_ACCESS_TOKEN is set'
+        : `MMP_PROVIDER=${c.MMP_PROVIDER}`;
     throw new ConfigError(
-      `invalid configuration:\n${missing.map((k) => `  ${k}: required when MMP_PROVIDER=${c.MMP_PROVIDER}`).join('\n')}`,
+      `invalid configuration:\n${missing.map((k) => `  ${k}: required when ${why(k)}`).join('\n')}`,
     );
   }
   return Object.freeze({

@@ -71,13 +71,36 @@ export interface RenderedCreative {
   format?: string;
   /** The ad's text fields: primary text and headline. */
   adText?: { message: string; headline: string };
+  /**
+   * The asset each platform gets (QA passed there), by platform; absent for runs from before
+   * TikTok deploy, which deploy `assetKey` to Meta.
+   */
+  platformAssets?: Partial<Record<'meta' | 'tiktok', DeployAsset>>;
+}
+
+/** One rendered file a platform receives. */
+export interface DeployAsset {
+  key: string;
+  format: string;
+  kind: 'static' | 'motion';
+  ratio: string;
 }
 
 export interface DeployResult {
   created: number;
+  /** Ads kept as they were (and resumed ones). */
   reused: number;
   paused: number;
+  /** Live adloop ads after the deploy, all platforms. */
   adIds: string[];
+  resumed?: number;
+  archived?: number;
+  /** Platform writes made (each audited). */
+  writes?: number;
+  /** Creatives the platforms' review rejected today; their slots went to the next ranked. */
+  rejected?: Array<{ platform: string; hash: string; reason: string }>;
+  /** Per platform: live ad ids. */
+  platforms?: Record<string, { adIds: string[]; adSets: string[] }>;
 }
 
 /** Delivery and conversions of an ad or creative over some days. Money in micros. */
@@ -145,6 +168,15 @@ export interface DailyLoopResult {
 export interface MarketStatus {
   market: MarketCode;
   date: IsoDate;
-  stage: Stage | 'starting' | 'done' | 'failed';
+  stage: Stage | 'starting' | 'awaiting-approval' | 'done' | 'failed';
   fallbackUsed: boolean;
+  /** Today's deploy plan once computed: its diff, and the approval it waits for, if any. */
+  deployPlan?: { lines: string[]; awaitingApprovalUntil?: string; decision?: DeployDecision };
+}
+
+/** An operator's answer to a deploy waiting for approval. */
+export interface DeployDecision {
+  approved: boolean;
+  by: string;
+  note?: string;
 }

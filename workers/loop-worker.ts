@@ -1,7 +1,7 @@
 // Builds the loop worker: the workflows plus every activity, wired to real dependencies.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -36,6 +36,31 @@ export function mmpFromConfig(config: Config): Mmp | null {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The activities' real dependencies, as configured: database, platforms, MMP, renderer. */
+export function activityDeps(config: Config, database: DatabaseHandle): ActivityDeps {
+  return {
+    db: database.db,
+    metrics: createMetricsWriter(database),
+    meta: createMetaAds({
+      graphUrl: config.META_GRAPH_URL,
+      accessToken: config.META_ACCESS_TOKEN,
+      adAccountId: config.META_AD_ACCOUNT_ID,
+      pageId: config.META_PAGE_ID,
+    }),
+    mmp: mmpFromConfig(config),
+    tiktok: config.TIKTOK_ACCESS_TOKEN
+      ? createTikTokAds({
+          baseUrl: config.TIKTOK_BASE_URL,
+          accessToken: config.TIKTOK_ACCESS_TOKEN,
+          advertiserId: config.TIKTOK_ADVERTISER_ID!,
+        })
+      : null,
+    fx: loadFxTable(config.FX_RATES_PATH),
+    renderer: loadRenderer(config),
+    config,
+  };
+}
+
 export interface LoopWorker {
   worker: Worker;
   database: DatabaseHandle;
@@ -53,35 +78,13 @@ export async function startLoopWorker(
   let connection: NativeConnection | null = null;
   try {
     await migrateToLatest(database.db);
-    const mmp = mmpFromConfig(config);
-    const meta = createMetaAds({
-      graphUrl: config.META_GRAPH_URL,
-      accessToken: config.META_ACCESS_TOKEN,
-      adAccountId: config.META_AD_ACCOUNT_ID,
-      pageId: config.META_PAGE_ID,
-    });
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({
-        db: database.db,
-        metrics: createMetricsWriter(database),
-        meta,
-        mmp,
-        tiktok: config.TIKTOK_ACCESS_TOKEN
-          ? createTikTokAds({
-              baseUrl: config.TIKTOK_BASE_URL,
-              accessToken: config.TIKTOK_ACCESS_TOKEN,
-              advertiserId: config.TIKTOK_ADVERTISER_ID!,
-            })
-          : null,
-        fx: loadFxTable(config.FX_RATES_PATH),
-        renderer: loadRenderer(config),
-        config,
-      }),
+      activities: createActivities(activityDeps(config, database)),
       ...overrides,
     });
     const conn = connection;

@@ -1,159 +1,323 @@
-// Deploy stage: put each rendered creative live as an ad in the market's ad set, and pause the
-// adloop ads that fell out of the ranking. Every write is keyed by a deterministic name and looked
-// up before it is made, in our database first and then on the platform, so a retry (even after
-// the platform accepted a write whose response was lost) never creates a second object.
-import { Context } from '@temporalio/activity';
-import fs from 'node:fs';
-import {
-  metaAdName,
-  metaAdSetName,
-  metaCampaignName,
-  metaCreativeName,
-  parseMetaAdName,
-} from '../../core/ids.ts';
+// Deploy stage: make each market's ad sets run today's top-ranked creatives, on every configured
+// platform, within the platforms' limits and review.
+//   planDeployment   reads the platforms and computes the plan (create / keep / resume / pause /
+//                    archive per ad) without writing; what a dry run prints and an approver sees.
+//   deployCreatives  applies it. A creative the platform's review rejects is recorded with the
+//                    reason and its slot goes to the next ranked candidate, in the same run.
+// Every write is keyed by a deterministic name and looked up before it is made, so a retried
+// activity (even after a write whose answer was lost) never creates a second object; every write
+// is audited (platform_writes).
+import { addDays } from '../../core/dates.ts';
+import { adSetName, type AdSetSegment } from '../../core/ids.ts';
 import { deepLink } from '../../core/tracking.ts';
 import type { DeployResult, MarketLoopInput, RenderedCreative } from '../../core/types.ts';
-import { getArtists, getMarket } from '../../db/catalog.repository.ts';
-import { findPlatformObject, savePlatformObject } from '../../db/creatives.repository.ts';
-import type { PlatformObject } from '../../db/creatives.table.ts';
+import { getArtists } from '../../db/catalog.repository.ts';
+import { savePlatformObject } from '../../db/creatives.repository.ts';
+import {
+  dailyCreativeDelivery,
+  listRejections,
+  recordRejection,
+  saveDeployPlan,
+} from '../../db/deploy.repository.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
+import { WriteAudit } from './audit.ts';
+import { fatiguedCreatives } from './fatigue.ts';
+import { metaTarget } from './meta-target.ts';
+import { countActions, formatPlan, planAdSet, type AdSetPlan, type PlanCounts } from './plan.ts';
+import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
+import { tiktokTarget } from './tiktok-target.ts';
 
 export interface DeployInput extends MarketLoopInput {
+  /** Today's deployable creatives in rank order (spares after the first ADS_PER_MARKET). */
   creatives: RenderedCreative[];
 }
 
-export function createDeployActivities({ db, meta, config, renderer }: ActivityDeps) {
-  /** Finds a platform object by name (DB, then platform) or creates it; records it in the DB. */
-  async function ensure(
-    kind: PlatformObject['kind'] & ('campaign' | 'adset' | 'creative' | 'ad'),
-    name: string,
-    market: string,
-    create: () => Promise<string>,
-    creativeHash: string | null = null,
-  ): Promise<{ id: string; created: boolean; status?: string | undefined }> {
-    const known = await findPlatformObject(db, { platform: 'meta', kind, name });
-    if (known) return { id: known.external_id, created: false, status: known.status ?? undefined };
-    const edge = (
-      { campaign: 'campaigns', adset: 'adsets', creative: 'adcreatives', ad: 'ads' } as const
-    )[kind];
-    const found = await meta.findByName(edge, name);
-    const id = found?.id ?? (await create());
-    await savePlatformObject(db, {
-      platform: 'meta',
-      kind,
-      name,
-      externalId: id,
-      market,
-      creativeHash,
-      status: found?.status ?? 'ACTIVE',
+export interface DeployPlanResult {
+  /** The plan as a diff, one line per ad. */
+  lines: string[];
+  counts: PlanCounts;
+  /** Whether the market's deploy waits for an operator's approval before it writes. */
+  requiresApproval: boolean;
+  approvalTimeoutMs: number;
+  /** DEPLOY_MODE=dry-run: nothing is written. */
+  dryRun: boolean;
+}
+
+/** Days of delivery read to judge fatigue. */
+const FATIGUE_LOOKBACK_DAYS = 14;
+/** Rounds of create -> read review -> replace rejected, per deploy. */
+const REVIEW_ROUNDS = 3;
+
+interface SegmentPlan {
+  target: DeployTarget;
+  segment: AdSetSegment;
+  plan: AdSetPlan;
+}
+
+function targets(deps: ActivityDeps, audit: WriteAudit): DeployTarget[] {
+  const { db, config, renderer } = deps;
+  const wanted =
+    config.DEPLOY_PLATFORMS === 'auto'
+      ? (['meta', ...(deps.tiktok ? ['tiktok' as const] : [])] as const)
+      : config.DEPLOY_PLATFORMS;
+  return wanted.map((p) => {
+    if (p === 'meta')
+      return metaTarget({
+        meta: deps.meta,
+        db,
+        audit,
+        store: renderer.store,
+        dailyBudget: config.META_DAILY_BUDGET,
+      });
+    if (!deps.tiktok)
+      throw new Error(
+        'DEPLOY_PLATFORMS names tiktok, but TikTok is not configured (TIKTOK_ACCESS_TOKEN)',
+      );
+    return tiktokTarget({
+      tiktok: deps.tiktok,
+      db,
+      audit,
+      store: renderer.store,
+      dailyBudget: config.TIKTOK_DAILY_BUDGET,
     });
-    return { id, created: !found, status: found?.status };
+  });
+}
+
+const segments = (config: ActivityDeps['config']): AdSetSegment[] =>
+  config.DEPLOY_OS === 'split'
+    ? [
+        { os: 'ios', objective: config.DEPLOY_OBJECTIVE },
+        { os: 'android', objective: config.DEPLOY_OBJECTIVE },
+      ]
+    : [{ os: 'all', objective: config.DEPLOY_OBJECTIVE }];
+
+/** Reads each platform's ad sets and computes their plans; writes nothing to any platform. */
+async function planAll(
+  deps: ActivityDeps,
+  { market, date, creatives }: DeployInput,
+  audit: WriteAudit,
+): Promise<SegmentPlan[]> {
+  const { db, config } = deps;
+  const artists = new Map(
+    (await getArtists(db, [...new Set(creatives.map((c) => c.artistId))])).map((a) => [
+      a.id,
+      a.name,
+    ]),
+  );
+  const out: SegmentPlan[] = [];
+  for (const target of targets(deps, audit)) {
+    const platform = target.platform;
+    const rejected = new Map(
+      (await listRejections(db, { platform, market })).map((r) => [r.creative_hash, r.reason]),
+    );
+    const fatigued = fatiguedCreatives(
+      await dailyCreativeDelivery(db, {
+        market,
+        platform,
+        from: addDays(date, -FATIGUE_LOOKBACK_DAYS),
+        to: addDays(date, -1),
+      }),
+      { drop: config.DEPLOY_FATIGUE_DROP },
+    );
+    const candidates = creatives.map((c, i) => ({
+      hash: c.hash,
+      rank: i + 1,
+      label: `${artists.get(c.artistId) ?? c.artistId} × ${c.templateId}`,
+      // Runs from before per-platform assets had a Meta asset only.
+      eligible: c.platformAssets ? Boolean(c.platformAssets[platform]) : platform === 'meta',
+    }));
+    for (const segment of segments(config)) {
+      const known = await target.findAdSets(market, segment);
+      const current = known.at(-1) ?? null;
+      const generation = current?.generation ?? 1;
+      const plan = planAdSet({
+        platform,
+        date,
+        slots: config.ADS_PER_MARKET,
+        capacity: target.capacity,
+        canArchive: target.canArchive,
+        adSet: current ?? { name: adSetName(market, segment), id: null, generation: 1 },
+        nextAdSetName: adSetName(market, segment, generation + 1),
+        candidates,
+        ads: current ? await target.listAds(current) : [],
+        rejected,
+        fatigued,
+      });
+      out.push({ target, segment, plan });
+    }
+  }
+  return out;
+}
+
+/** A market's plan and its diff, as planDeployment computes it (for scripts: no activity needed). */
+export async function planMarket(deps: ActivityDeps, input: DeployInput) {
+  const plans = (await planAll(deps, input, new WriteAudit(deps.db, input))).map((p) => p.plan);
+  return { plans, counts: countActions(plans), lines: formatPlan(input.market, input.date, plans) };
+}
+
+export function createDeployActivities(deps: ActivityDeps) {
+  const { db, config } = deps;
+
+  function adOf(input: DeployInput, hash: string, name: string, platform: string): NewAd {
+    const c = input.creatives.find((x) => x.hash === hash)!;
+    return {
+      name,
+      creative: c,
+      link: deepLink({
+        platform,
+        market: input.market,
+        artistId: c.artistId,
+        templateId: c.templateId,
+      }),
+      message: c.adText?.message ?? c.artistId,
+      headline: c.adText?.headline ?? c.artistId,
+    };
+  }
+
+  /** Applies one ad set's plan: pauses and archives first, then creates, then resumes. */
+  async function apply(
+    input: DeployInput,
+    { target, segment, plan }: SegmentPlan,
+  ): Promise<AdSetRef> {
+    const adSet = plan.adSet.id
+      ? { id: plan.adSet.id, name: plan.adSet.name, generation: plan.adSet.generation }
+      : await target.ensureAdSet(input.market, segment, plan.adSet.generation);
+    const of = (kind: 'resume' | 'pause' | 'archive') =>
+      plan.actions.flatMap((a) => (a.action === kind ? [{ id: a.adId, name: a.name }] : []));
+    // Pause first: an ad set never holds more live ads than it should, even for a moment.
+    await target.setStatus(of('pause'), 'paused');
+    await target.setStatus(of('archive'), 'archived');
+    const creates = plan.actions.flatMap((a) =>
+      a.action === 'create' ? [adOf(input, a.hash, a.name, target.platform)] : [],
+    );
+    if (creates.length > 0) await target.createAds(adSet, input.market, creates);
+    await target.setStatus(of('resume'), 'active');
+    await target.disableAdSets(plan.disableAdSets);
+    return adSet;
   }
 
   return {
-    async deployCreatives({ market, creatives }: DeployInput): Promise<DeployResult> {
+    /** Computes today's plan without writing to any platform, stores it, and says what it needs. */
+    async planDeployment(input: DeployInput): Promise<DeployPlanResult> {
       return withStage(
         db,
         'deploy',
         async () => {
-          const m = await getMarket(db, market);
-          if (!m)
-            throw new Error(`market ${market} is not in the database; ingest the catalog first`);
-          const artists = new Map(
-            (
-              await getArtists(
-                db,
-                creatives.map((c) => c.artistId),
-              )
-            ).map((a) => [a.id, a]),
-          );
-          const campaign = await ensure('campaign', metaCampaignName(market), market, () =>
-            meta.createCampaign({ name: metaCampaignName(market) }),
-          );
-          const adset = await ensure('adset', metaAdSetName(market), market, () =>
-            meta.createAdSet({
-              name: metaAdSetName(market),
-              campaignId: campaign.id,
-              country: market,
-              dailyBudget: config.META_DAILY_BUDGET,
-            }),
-          );
-          let created = 0;
-          let reused = 0;
-          for (const [n, c] of creatives.entries()) {
-            Context.current().heartbeat({ deployed: n });
-            const artist = artists.get(c.artistId);
-            if (!artist)
-              throw new Error(`artist ${c.artistId} of creative ${c.hash} is not in the catalog`);
-            const ad = await ensure(
-              'ad',
-              metaAdName(market, c.hash),
-              market,
-              async () => {
-                // From the creative store (local or S3); runs from before the store read the path.
-                const bytes = c.assetKey
-                  ? await renderer.store.get(c.assetKey)
-                  : await fs.promises.readFile(c.path);
-                const ext = c.format === 'png' ? 'png' : c.assetKey ? 'jpg' : 'png';
-                const { hash: imageHash } = await meta.uploadImage(bytes, `${c.hash}.${ext}`);
-                const creative = await ensure(
-                  'creative',
-                  metaCreativeName(market, c.hash),
-                  market,
-                  () =>
-                    meta.createCreative({
-                      name: metaCreativeName(market, c.hash),
-                      imageHash,
-                      link: deepLink({
-                        platform: 'meta',
-                        market,
-                        artistId: c.artistId,
-                        templateId: c.templateId,
-                      }),
-                      message: c.adText?.message ?? artist.name,
-                      headline: c.adText?.headline ?? artist.name,
-                    }),
-                  c.hash,
-                );
-                return meta.createAd({
-                  name: metaAdName(market, c.hash),
-                  adsetId: adset.id,
-                  creativeId: creative.id,
-                });
-              },
-              c.hash,
-            );
-            if (ad.created) created++;
-            else reused++;
-          }
-
-          // Rotation: the ad set's adloop ads are exactly today's creatives; others are paused.
-          const wanted = new Set(creatives.map((c) => c.hash));
-          let paused = 0;
-          const adIds: string[] = [];
-          for (const live of await meta.listAds(adset.id)) {
-            const parsed = parseMetaAdName(live.name);
-            if (!parsed || parsed.market !== market) continue; // not ours: leave it alone
-            const want = wanted.has(parsed.creativeHash) ? 'ACTIVE' : 'PAUSED';
-            if (want === 'ACTIVE') adIds.push(live.id);
-            if (live.status !== want) {
-              await meta.setAdStatus(live.id, want);
-              if (want === 'PAUSED') paused++;
-            }
-            await savePlatformObject(db, {
-              platform: 'meta',
-              kind: 'ad',
-              name: live.name,
-              externalId: live.id,
-              market,
-              creativeHash: parsed.creativeHash,
-              status: want,
-            });
-          }
-          return { created, reused, paused, adIds: adIds.sort() };
+          const { plans, counts, lines } = await planMarket(deps, input);
+          const changes = counts.create + counts.pause + counts.resume + counts.archive;
+          const dryRun = config.DEPLOY_MODE === 'dry-run';
+          const approvalMarkets = config.DEPLOY_APPROVAL_MARKETS;
+          const requiresApproval =
+            !dryRun &&
+            changes > 0 &&
+            (approvalMarkets.includes('*') || approvalMarkets.includes(input.market));
+          await saveDeployPlan(db, {
+            market: input.market,
+            date: input.date,
+            plan: { counts, adSets: plans },
+            status: dryRun ? 'dry-run' : requiresApproval ? 'awaiting-approval' : 'planned',
+          });
+          return {
+            lines,
+            counts,
+            requiresApproval,
+            approvalTimeoutMs: config.DEPLOY_APPROVAL_TIMEOUT,
+            dryRun,
+          };
         },
-        (r) => ({ created: r.created, reused: r.reused, paused: r.paused }),
+        (r) => ({ plan: r.counts, requiresApproval: r.requiresApproval, dryRun: r.dryRun }),
+      );
+    },
+
+    async deployCreatives(input: DeployInput): Promise<DeployResult> {
+      return withStage(
+        db,
+        'deploy',
+        async () => {
+          const audit = new WriteAudit(db, input);
+          const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
+          const rejected: NonNullable<DeployResult['rejected']> = [];
+          let live: Array<{ platform: string; adSet: string; ids: string[] }> = [];
+          try {
+            for (let round = 1; round <= REVIEW_ROUNDS; round++) {
+              const plans = await planAll(deps, input, audit);
+              let newRejections = 0;
+              for (const { target, plan } of plans)
+                for (const r of plan.newlyRejected) {
+                  newRejections++;
+                  rejected.push({ platform: target.platform, hash: r.hash, reason: r.reason });
+                  await recordRejection(db, {
+                    platform: target.platform,
+                    creativeHash: r.hash,
+                    market: input.market,
+                    adId: r.adId,
+                    reason: r.reason,
+                  });
+                }
+              const counts = countActions(plans.map((p) => p.plan));
+              // Later rounds only replace what review rejected; keeps are counted once.
+              if (round === 1) totals.reused += counts.keep;
+              if (round > 1 && newRejections === 0) break;
+              totals.created += counts.create;
+              totals.resumed += counts.resume;
+              totals.paused += counts.pause;
+              totals.archived += counts.archive;
+              live = [];
+              for (const p of plans) {
+                const adSet = await apply(input, p);
+                // Read back: review outcomes of what was just created, and today's live set.
+                const ads = await p.target.listAds(adSet);
+                for (const ad of ads)
+                  await savePlatformObject(db, {
+                    platform: p.target.platform,
+                    kind: 'ad',
+                    name: ad.name,
+                    externalId: ad.id,
+                    market: input.market,
+                    creativeHash: ad.creativeHash,
+                    status: ad.status,
+                    reviewStatus: ad.review,
+                    reviewReason: ad.reviewReason,
+                  });
+                live.push({
+                  platform: p.target.platform,
+                  adSet: adSet.name,
+                  ids: ads
+                    .filter((a) => a.status === 'active' && a.review !== 'rejected')
+                    .map((a) => a.id),
+                });
+              }
+              if (counts.create === 0) break; // nothing new for review to reject
+            }
+          } finally {
+            await audit.flush();
+          }
+          const platforms: NonNullable<DeployResult['platforms']> = {};
+          for (const l of live) {
+            const p = (platforms[l.platform] ??= { adIds: [], adSets: [] });
+            p.adIds.push(...l.ids);
+            p.adSets.push(l.adSet);
+          }
+          return {
+            created: totals.created,
+            reused: totals.reused + totals.resumed,
+            paused: totals.paused,
+            resumed: totals.resumed,
+            archived: totals.archived,
+            adIds: live.flatMap((l) => l.ids).sort(),
+            writes: audit.count,
+            rejected,
+            platforms,
+          };
+        },
+        (r) => ({
+          created: r.created,
+          reused: r.reused,
+          paused: r.paused,
+          writes: r.writes,
+          rejected: r.rejected?.length ?? 0,
+        }),
       );
     },
   };

@@ -3,7 +3,7 @@ import { addDays } from '../../core/dates.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
 import { COUNTRY_BY_CODE } from '../../core/countries.ts';
-import { parseMetaAdName, metaAdSetName } from '../../core/ids.ts';
+import { metaAdSetName, parseAdName } from '../../core/ids.ts';
 import type {
   IngestCatalogResult,
   IngestMetricsResult,
@@ -11,7 +11,7 @@ import type {
 } from '../../core/types.ts';
 import { getMarket, upsertCatalog } from '../../db/catalog.repository.ts';
 import type { NewMarket } from '../../db/catalog.table.ts';
-import { findPlatformObject } from '../../db/creatives.repository.ts';
+import { listPlatformObjects } from '../../db/creatives.repository.ts';
 import type { MetricsWriter } from '../../db/metrics-writer.ts';
 import { upsertAdAccount } from '../../db/metrics.repository.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
@@ -32,7 +32,7 @@ export async function storeInsights(
       ad_id: r.adId,
       date: r.date,
       market,
-      creative_hash: parseMetaAdName(r.adName)?.creativeHash ?? null,
+      creative_hash: parseAdName(r.adName)?.creativeHash ?? null,
       impressions: r.impressions,
       clicks: r.clicks,
       spend_micros: r.spendMicros,
@@ -150,22 +150,28 @@ export function createIngestActivities({ db, meta, tiktok, metrics, config }: Ac
           const since = addDays(date, -config.METRICS_LOOKBACK_DAYS);
           const until = addDays(date, -1);
           let stored = 0;
-          const adset = await findPlatformObject(db, {
-            platform: 'meta',
-            kind: 'adset',
-            name: metaAdSetName(market),
-          });
-          if (adset) {
+          // Every ad set deploy made for the market (one per segment).
+          const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
+          if (adsets.length > 0) {
             // Report days are the account's calendar days: keep its time zone and currency on record.
             await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
-            const rows = await meta.insights({ since, until, adsetId: adset.external_id });
-            stored += await storeInsights(metrics, 'meta', market, rows);
+            for (const adset of adsets) {
+              const rows = await meta.insights({ since, until, adsetId: adset.external_id });
+              stored += await storeInsights(metrics, 'meta', market, rows);
+            }
           }
           if (tiktok) {
-            // The market's TikTok ad group, found by adloop's naming convention.
-            const group = await tiktok.findByName('adgroup', metaAdSetName(market));
-            if (group) {
-              const rows = await tiktok.insights({ since, until, adGroupId: group.id });
+            // The market's TikTok ad groups deploy recorded (rolled-over ones too); else the
+            // default one found by adloop's naming convention.
+            let groups = (
+              await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market })
+            ).map((g) => g.external_id);
+            if (groups.length === 0) {
+              const found = await tiktok.findByName('adgroup', metaAdSetName(market));
+              groups = found ? [found.id] : [];
+            }
+            for (const groupId of groups) {
+              const rows = await tiktok.insights({ since, until, adGroupId: groupId });
               const currency = config.TIKTOK_CURRENCY; // TikTok reports carry no currency
               stored += await storeInsights(
                 metrics,

@@ -2,9 +2,8 @@
 // it, and compute CTR and cost per registration (CPR) per creative. The next day's rank reads
 // these figures.
 import { addDays } from '../../core/dates.ts';
-import { metaAdSetName } from '../../core/ids.ts';
 import type { LearnResult, MarketLoopInput } from '../../core/types.ts';
-import { findPlatformObject, getCreatives } from '../../db/creatives.repository.ts';
+import { getCreatives, listPlatformObjects } from '../../db/creatives.repository.ts';
 import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.repository.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { storeInsights } from '../ingest/ingest.ts';
@@ -21,12 +20,11 @@ export function createLearnActivities({ db, meta, metrics, fx, config }: Activit
         'learn',
         async () => {
           const from = addDays(date, -(config.LEARN_LOOKBACK_DAYS - 1));
-          const adset = await findPlatformObject(db, {
+          for (const adset of await listPlatformObjects(db, {
             platform: 'meta',
             kind: 'adset',
-            name: metaAdSetName(market),
-          });
-          if (adset)
+            market,
+          }))
             await storeInsights(
               metrics,
               'meta',

@@ -163,7 +163,11 @@ export function createRankActivities({ db, config, fx, renderer }: ActivityDeps)
                 };
           }
           await saveRanking(db, ranking);
-          return { ranking, selected: ranking.items.slice(0, config.ADS_PER_MARKET) };
+          // Spares are rendered too: deploy gives one the slot of a creative review rejects.
+          return {
+            ranking,
+            selected: ranking.items.slice(0, config.ADS_PER_MARKET + config.DEPLOY_SPARES),
+          };
         },
         ({ ranking: r }) => ({
           source: r.source,

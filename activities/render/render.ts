@@ -52,22 +52,47 @@ export interface RecordResult {
   rejected: RejectedCreative[];
 }
 
-/** The platform deploy uploads to today, and the static asset it prefers there (feed first). */
-const DEPLOY_PLATFORM = 'meta';
-const DEPLOY_RATIO_PREFERENCE = ['1:1', '4:5', '16:9', '9:16'] as const satisfies ReadonlyArray<
-  (typeof ASPECT_RATIOS)[number]
->;
+type Ratio = (typeof ASPECT_RATIOS)[number];
 
-function pickDeployAsset(result: CreativeJobResult): CreativeAsset | null {
-  for (const ratio of DEPLOY_RATIO_PREFERENCE) {
-    const r = result.assets.find(
-      (a) =>
-        a.asset.ratio === ratio && a.asset.kind === 'static' && a.qa.platforms[DEPLOY_PLATFORM],
+/**
+ * The asset each platform gets, best first: Meta's feed takes a square static first; TikTok is a
+ * full-screen vertical video app, so a 9:16 motion first, then a 9:16 still.
+ */
+const DEPLOY_PREFERENCE: Record<'meta' | 'tiktok', Array<[CreativeAsset['kind'], Ratio]>> = {
+  meta: [
+    ['static', '1:1'],
+    ['static', '4:5'],
+    ['static', '16:9'],
+    ['static', '9:16'],
+  ],
+  tiktok: [
+    ['motion', '9:16'],
+    ['static', '9:16'],
+    ['motion', '1:1'],
+    ['static', '1:1'],
+  ],
+};
+
+/** The asset a platform gets: the first of its preferences that passed QA there. */
+export function pickDeployAsset<T extends { kind: string; ratio: string }>(
+  assets: ReadonlyArray<{ asset: T; platforms: Readonly<Record<string, boolean>> }>,
+  platform: 'meta' | 'tiktok',
+): T | null {
+  for (const [kind, ratio] of DEPLOY_PREFERENCE[platform]) {
+    const r = assets.find(
+      (a) => a.asset.ratio === ratio && a.asset.kind === kind && a.platforms[platform],
     );
     if (r) return r.asset;
   }
   return null;
 }
+
+const deployAsset = (a: CreativeAsset) => ({
+  key: a.key,
+  format: a.format,
+  kind: a.kind,
+  ratio: a.ratio,
+});
 
 function findingLines(result: CreativeJobResult): string[] {
   const lines = new Set<string>();
@@ -149,7 +174,9 @@ export function createRenderActivities(deps: ActivityDeps) {
         aspectRatio: ASPECT_RATIOS.join(','),
         sourceHash: template.sourceHash,
       });
-      const chosen = pickDeployAsset(result);
+      const qaByAsset = result.assets.map((a) => ({ asset: a.asset, platforms: a.qa.platforms }));
+      const chosen = pickDeployAsset(qaByAsset, 'meta');
+      const forTikTok = pickDeployAsset(qaByAsset, 'tiktok');
       const primary = chosen ?? result.assets[0]?.asset;
       const platforms = Object.fromEntries(
         PLATFORMS.map((p) => [p, result.assets.some((a) => a.qa.platforms[p])]),
@@ -188,26 +215,31 @@ export function createRenderActivities(deps: ActivityDeps) {
           renderMs,
         })),
       );
-      run.push({ hash: result.hash, deployable: chosen !== null });
-      if (!chosen) {
+      run.push({ hash: result.hash, deployable: chosen !== null || forTikTok !== null });
+      if (!chosen && !forTikTok) {
         rejected.push({
           artistId: job.artistId,
           templateId: job.templateId,
           hash: result.hash,
           reasons: findingLines(result).length
             ? findingLines(result)
-            : [`no static asset for ${DEPLOY_PLATFORM} was rendered`],
+            : ['no asset any platform takes was rendered'],
         });
         continue;
       }
+      const first = (chosen ?? forTikTok)!;
       creatives.push({
         hash: result.hash,
         artistId: job.artistId,
         templateId: job.templateId,
-        path: chosen.uri.startsWith('file:') ? fileURLToPath(chosen.uri) : chosen.uri,
-        assetKey: chosen.key,
-        format: chosen.format,
+        path: first.uri.startsWith('file:') ? fileURLToPath(first.uri) : first.uri,
+        assetKey: first.key,
+        format: first.format,
         adText: job.adText,
+        platformAssets: {
+          ...(chosen ? { meta: deployAsset(chosen) } : {}),
+          ...(forTikTok ? { tiktok: deployAsset(forTikTok) } : {}),
+        },
       });
     }
     await setRunCreatives(db, market, date, run);

@@ -58,8 +58,8 @@ describe('attribution ingest', () => {
     assert.ok(android.every((x) => !x.aggregated && x.creative_id !== null));
     assert.equal(
       new Set(android.map((x) => x.creative_id)).size,
-      3,
-      'one creative per deployed ad',
+      6,
+      'one creative per deployed ad: three on Meta, three on TikTok',
     );
   });
 

@@ -40,9 +40,30 @@ export async function startTestStack(
     /** RENDER_KINDS and RENDER_RATIOS; default statics in 1:1 and 9:16. */
     renderKinds?: string;
     renderRatios?: string;
+    /** Keep the world's random ad review rejections (default: off, so ad counts are exact). */
+    worldReview?: boolean;
+    /** Deploy settings; default both platforms, no spares, live, no approval. */
+    deploy?: Partial<
+      Pick<
+        ActivityDeps['config'],
+        | 'DEPLOY_SPARES'
+        | 'DEPLOY_PLATFORMS'
+        | 'DEPLOY_OS'
+        | 'DEPLOY_OBJECTIVE'
+        | 'DEPLOY_MODE'
+        | 'DEPLOY_APPROVAL_MARKETS'
+        | 'DEPLOY_APPROVAL_TIMEOUT'
+      >
+    >;
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
+  // The world's review rejects a few ads at random; tests that count ads turn that off, and the
+  // review tests turn it on explicitly.
+  if (!o.worldReview) {
+    sandbox.meta.review.rejectionRate = 0;
+    sandbox.tiktok.review.rejectionRate = 0;
+  }
   const database = await freshDatabase(o.db ?? 'pglite');
   const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
   const meta = createMetaAds({
@@ -85,6 +106,16 @@ export async function startTestStack(
       RENDER_RATIOS: o.renderRatios ?? '1:1,9:16',
       STATIC_FORMAT: 'jpeg',
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
+      DEPLOY_SPARES: 0,
+      DEPLOY_PLATFORMS: 'auto',
+      DEPLOY_OS: 'all',
+      DEPLOY_OBJECTIVE: 'installs',
+      DEPLOY_MODE: 'live',
+      DEPLOY_APPROVAL_MARKETS: [],
+      DEPLOY_APPROVAL_TIMEOUT: 60_000,
+      DEPLOY_FATIGUE_DROP: 0.3,
+      TIKTOK_DAILY_BUDGET: 50_000,
+      ...o.deploy,
       LEARN_LOOKBACK_DAYS: 7,
       META_DAILY_BUDGET: 50_000,
       ATTRIBUTION_LOOKBACK_DAYS: 3,

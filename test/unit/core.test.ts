@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseCatalog, readCatalogFile } from '../../core/catalog.ts';
 import { loadConfig, loadConfigPart } from '../../core/config.ts';
 import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
-import { metaAdName, parseMetaAdName } from '../../core/ids.ts';
+import { adName, adSetName, metaAdName, parseAdName } from '../../core/ids.ts';
 import { keyed } from '../../core/random.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { contentFromLink } from '../../sandbox/deep-link.ts';
@@ -64,11 +64,25 @@ describe('dates', () => {
 
 describe('naming and tracking', () => {
   it('round-trips ad names and ignores ads adloop does not own', () => {
-    assert.deepEqual(parseMetaAdName(metaAdName('SE', 'abcdef0123456789abcdef01')), {
+    assert.deepEqual(parseAdName(metaAdName('SE', 'abcdef0123456789abcdef01')), {
       market: 'SE',
       creativeHash: 'abcdef0123456789abcdef01',
+      adSet: null,
+      date: null,
     });
-    assert.equal(parseMetaAdName('Summer promo'), null);
+    const name = adName(
+      adSetName('SE', { os: 'ios', objective: 'registrations' }, 2),
+      '2026-03-01',
+      'abcdef0123456789abcdef01',
+    );
+    assert.equal(name, 'adloop/SE/ios/registrations#2/ad/2026-03-01/abcdef0123456789abcdef01');
+    assert.deepEqual(parseAdName(name), {
+      market: 'SE',
+      creativeHash: 'abcdef0123456789abcdef01',
+      adSet: 'adloop/SE/ios/registrations#2',
+      date: '2026-03-01',
+    });
+    assert.equal(parseAdName('Summer promo'), null);
   });
 
   it('builds deep links the sandbox can read content from', () => {

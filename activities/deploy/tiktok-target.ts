@@ -1,0 +1,254 @@
+// TikTok as a deploy target: one campaign per market, ad groups per segment, ads carrying their
+// media directly (TikTok has no separate creative object). An ad group holds at most 50 ads that
+// are not deleted, disabled ones included, so a full one is rolled over to the segment's next
+// ad group (see plan.ts). Up to 20 ads go out per ad/create call and 100 ids per status update;
+// the client's token buckets keep the calls under TikTok's per-second and per-minute quotas.
+import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
+import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
+import type { Db } from '../../db/database.ts';
+import type { TikTokAdCreative, TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import type { CreativeStore } from '../../render/storage.ts';
+import type { WriteAudit } from './audit.ts';
+import { assetBytes } from './meta-target.ts';
+import type { CurrentAd } from './plan.ts';
+import { createMissing, type AdSetRef, type DeployTarget } from './target.ts';
+
+/** TikTok's cap on ads in an ad group that are not deleted. */
+export const TIKTOK_ADS_PER_ADGROUP = 50;
+/** TikTok's limit on ad text. */
+const MAX_AD_TEXT = 100;
+
+/** Fits text into TikTok's 100 characters, cutting at a word where one is near. */
+export function tiktokAdText(text: string): string {
+  const chars = [...text];
+  if (chars.length <= MAX_AD_TEXT) return text;
+  const cut = chars.slice(0, MAX_AD_TEXT - 1).join('');
+  const space = cut.lastIndexOf(' ');
+  return `${space > MAX_AD_TEXT * 0.6 ? cut.slice(0, space) : cut}…`;
+}
+
+const generationOf = (name: string) => Number(/#(\d+)$/.exec(name)?.[1] ?? 1);
+
+export function tiktokTarget(deps: {
+  tiktok: TikTokAds;
+  db: Db;
+  audit: WriteAudit;
+  store: CreativeStore;
+  dailyBudget: number;
+}): DeployTarget {
+  const { tiktok, db, audit } = deps;
+
+  async function ensure(
+    kind: 'campaign' | 'adset',
+    name: string,
+    market: string,
+    create: () => Promise<string>,
+  ): Promise<string> {
+    const known = (await listPlatformObjects(db, { platform: 'tiktok', kind, market })).find(
+      (o) => o.name === name,
+    );
+    if (known) return known.external_id;
+    const ids = await createMissing(
+      [name],
+      async () => {
+        const found = await tiktok.findByName(kind === 'campaign' ? 'campaign' : 'adgroup', name);
+        return new Map(found ? [[name, found.id]] : []);
+      },
+      async () =>
+        new Map([
+          [
+            name,
+            await audit.write(
+              {
+                platform: 'tiktok',
+                operation: `create_${kind === 'adset' ? 'adgroup' : kind}`,
+                kind,
+                name,
+              },
+              create,
+              (id) => id,
+            ),
+          ],
+        ]),
+    );
+    const id = ids.get(name)!;
+    await savePlatformObject(db, {
+      platform: 'tiktok',
+      kind,
+      name,
+      externalId: id,
+      market,
+      status: 'ENABLE',
+    });
+    return id;
+  }
+
+  return {
+    platform: 'tiktok',
+    capacity: TIKTOK_ADS_PER_ADGROUP,
+    canArchive: false,
+
+    async findAdSets(market, segment) {
+      const base = adSetName(market, segment);
+      const known = (await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market }))
+        .filter((o) => o.name === base || o.name.startsWith(`${base}#`))
+        .map((o) => ({ id: o.external_id, name: o.name, generation: generationOf(o.name) }))
+        .sort((a, b) => a.generation - b.generation);
+      if (known.length > 0) return known;
+      const found = await tiktok.findByName('adgroup', base);
+      if (!found) return [];
+      await savePlatformObject(db, {
+        platform: 'tiktok',
+        kind: 'adset',
+        name: base,
+        externalId: found.id,
+        market,
+        status: found.status,
+      });
+      return [{ id: found.id, name: base, generation: 1 }];
+    },
+
+    async ensureAdSet(
+      market: string,
+      segment: AdSetSegment,
+      generation: number,
+    ): Promise<AdSetRef> {
+      const campaignName = metaCampaignName(market);
+      const campaignId = await ensure('campaign', campaignName, market, () =>
+        tiktok.createCampaign({ name: campaignName }),
+      );
+      const name = adSetName(market, segment, generation);
+      const id = await ensure('adset', name, market, () =>
+        tiktok.createAdGroup({
+          name,
+          campaignId,
+          country: market,
+          dailyBudget: deps.dailyBudget,
+          ...(segment.os !== 'all' ? { os: segment.os } : {}),
+          objective: segment.objective,
+        }),
+      );
+      return { id, name, generation };
+    },
+
+    async listAds(adSet) {
+      const rows = (await tiktok.listAds(adSet.id)).filter((r) => parseAdName(r.name));
+      const rejected = rows.filter((r) => r.review === 'rejected').map((r) => r.id);
+      const reasons =
+        rejected.length > 0 ? await tiktok.rejectReasons(rejected) : new Map<string, string>();
+      return rows.map((r): CurrentAd => {
+        const parsed = parseAdName(r.name)!;
+        return {
+          id: r.id,
+          name: r.name,
+          creativeHash: parsed.creativeHash,
+          createdDate: parsed.date,
+          status: r.status === 'ENABLE' ? 'active' : 'paused',
+          review: r.review,
+          reviewReason: r.review === 'rejected' ? (reasons.get(r.id) ?? 'not approved') : null,
+        };
+      });
+    },
+
+    async createAds(adSet, _market, ads) {
+      const byName = new Map(ads.map((a) => [a.name, a]));
+      const media = new Map<string, { imageId: string } | { videoId: string }>();
+      const listAds = async () =>
+        new Map(
+          (await tiktok.listAds(adSet.id))
+            .filter((a) => byName.has(a.name))
+            .map((a) => [a.name, a.id]),
+        );
+      return createMissing([...byName.keys()], listAds, async (missing) => {
+        const creatives: TikTokAdCreative[] = [];
+        for (const name of missing) {
+          const ad = byName.get(name)!;
+          const hash = ad.creative.hash;
+          let m = media.get(hash);
+          if (!m) {
+            const { bytes, format, kind } = await assetBytes(deps.store, ad.creative, 'tiktok');
+            const file = `${hash}.${kind === 'motion' ? 'mp4' : format === 'jpeg' ? 'jpg' : format}`;
+            const uploaded: { imageId: string } | { videoId: string } =
+              kind === 'motion'
+                ? await audit.write(
+                    {
+                      platform: 'tiktok',
+                      operation: 'upload_video',
+                      kind: 'video',
+                      name: hash,
+                      detail: { bytes: bytes.length },
+                    },
+                    async () => ({ videoId: (await tiktok.uploadVideo(bytes, file)).videoId }),
+                    (r) => r.videoId,
+                  )
+                : await audit.write(
+                    {
+                      platform: 'tiktok',
+                      operation: 'upload_image',
+                      kind: 'image',
+                      name: hash,
+                      detail: { bytes: bytes.length },
+                    },
+                    async () => ({ imageId: (await tiktok.uploadImage(bytes, file)).imageId }),
+                    (r) => r.imageId,
+                  );
+            media.set(hash, uploaded);
+            m = uploaded;
+          }
+          creatives.push({ name, landingPageUrl: ad.link, text: tiktokAdText(ad.message), ...m });
+        }
+        const ids = await audit.many(
+          missing.map((name) => ({
+            platform: 'tiktok' as const,
+            operation: 'create_ad',
+            kind: 'ad',
+            name,
+            detail: { adGroup: adSet.name, creative: byName.get(name)!.creative.hash },
+          })),
+          () => tiktok.createAds(adSet.id, creatives),
+          (r) => r.map((id) => ({ externalId: id })),
+        );
+        return new Map(missing.map((name, i) => [name, ids[i]!]));
+      });
+    },
+
+    async setStatus(ads, status) {
+      if (ads.length === 0) return;
+      if (status === 'archived')
+        throw new Error('TikTok ads cannot be archived; ad groups roll over instead');
+      await audit.many(
+        ads.map((a) => ({
+          platform: 'tiktok' as const,
+          operation: status === 'active' ? 'resume_ad' : 'pause_ad',
+          kind: 'ad',
+          name: a.name,
+          detail: { status: status === 'active' ? 'ENABLE' : 'DISABLE' },
+        })),
+        () =>
+          tiktok.setAdStatuses(
+            ads.map((a) => a.id),
+            status === 'active' ? 'ENABLE' : 'DISABLE',
+          ),
+        () => ads.map((a) => ({ externalId: a.id })),
+      );
+    },
+
+    async disableAdSets(adSets) {
+      if (adSets.length === 0) return;
+      await audit.many(
+        adSets.map((g) => ({
+          platform: 'tiktok' as const,
+          operation: 'disable_adgroup',
+          kind: 'adset',
+          name: g.name,
+        })),
+        () =>
+          tiktok.setAdGroupStatus(
+            adSets.map((g) => g.id),
+            'DISABLE',
+          ),
+        () => adSets.map((g) => ({ externalId: g.id })),
+      );
+    },
+  };
+}

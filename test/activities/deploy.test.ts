@@ -1,0 +1,279 @@
+// The deploy stage against the sandbox's Meta and TikTok servers, through the official SDKs:
+// create, keep, rotate and pause; the dry-run diff; rejected creatives replaced; no duplicates
+// under injected faults, lost responses included; every write audited.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createActivities, type Activities } from '../../activities/index.ts';
+import { parseAdName } from '../../core/ids.ts';
+import type { RenderedCreative } from '../../core/types.ts';
+import { getDeployPlan, listPlatformWrites, listRejections } from '../../db/deploy.repository.ts';
+import type { Sandbox } from '../../sandbox/index.ts';
+import { typedRun } from '../helpers/activity.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const DATE = '2026-03-01';
+
+/** adloop's ads on each platform, straight from the sandbox stores: [name, status, review]. */
+function platformAds(sandbox: Sandbox, market: string) {
+  const meta = sandbox.meta.store
+    .list('ad', sandbox.credentials.adAccountId.slice(4))
+    .filter((a) => parseAdName(String(a.fields.name))?.market === market)
+    .map((a) => ({ id: a.id, name: String(a.fields.name), status: String(a.fields.status) }));
+  const tiktok = sandbox.tiktok.store
+    .list('ad', sandbox.tiktokCredentials.advertiserId)
+    .filter((a) => parseAdName(String(a.fields.ad_name))?.market === market)
+    .map((a) => ({
+      id: a.id,
+      name: String(a.fields.ad_name),
+      status: String(a.fields.operation_status),
+    }));
+  return { meta, tiktok };
+}
+
+const hashOf = (name: string) => parseAdName(name)!.creativeHash;
+const live = (ads: Array<{ name: string; status: string }>) =>
+  ads
+    .filter((a) => a.status === 'ACTIVE' || a.status === 'ENABLE')
+    .map((a) => hashOf(a.name))
+    .sort();
+
+describe('deploy to Meta and TikTok', () => {
+  let stack: TestStack;
+  let acts: Activities;
+  const creatives = new Map<string, RenderedCreative[]>();
+  const env = (market: string) =>
+    new MockActivityEnvironment({
+      workflowExecution: { workflowId: `market/${market}/${DATE}`, runId: 'r1' },
+    });
+  const run = (market: string) => typedRun(env(market));
+
+  /** Ingest, rank and render a market once: its ranked creatives (3 slots + 2 spares). */
+  async function prepare(market: string): Promise<RenderedCreative[]> {
+    const cached = creatives.get(market);
+    if (cached) return cached;
+    const r = run(market);
+    const input = { market, date: DATE };
+    await r(acts.startMarketRun, input);
+    await r(acts.ingestCatalog, input);
+    const { selected } = await r(acts.rankMarket, { ...input, metricsAvailable: true });
+    const rendered = await r(acts.renderCreatives, { ...input, items: selected });
+    assert.equal(rendered.length, 5);
+    creatives.set(market, rendered);
+    return rendered;
+  }
+
+  before(async () => {
+    stack = await startTestStack({ adsPerMarket: 3, deploy: { DEPLOY_SPARES: 2 } });
+    acts = createActivities(stack.deps);
+  });
+  after(async () => stack?.close());
+
+  it('creates the top three on both platforms; a rerun finds them and writes nothing', async () => {
+    const ranked = await prepare('SE');
+    const input = { market: 'SE', date: DATE, creatives: ranked };
+    const first = await run('SE')(acts.deployCreatives, input);
+    assert.deepEqual([first.created, first.reused, first.paused], [6, 0, 0]);
+    const top3 = ranked
+      .slice(0, 3)
+      .map((c) => c.hash)
+      .sort();
+    const ads = platformAds(stack.sandbox, 'SE');
+    assert.deepEqual(live(ads.meta), top3);
+    assert.deepEqual(live(ads.tiktok), top3);
+    assert.deepEqual(first.platforms?.meta?.adSets, ['adloop/SE/default']);
+    // Tracking: the TikTok ad carries the deep link with adloop's UTM convention.
+    const tt = stack.sandbox.tiktok.store.list('ad', stack.sandbox.tiktokCredentials.advertiserId);
+    const url = new URL(String(tt[0]!.fields.landing_page_url));
+    assert.equal(url.searchParams.get('utm_source'), 'tiktok');
+    assert.equal(url.searchParams.get('utm_campaign'), 'adloop_SE');
+
+    const before = stack.sandbox.meta.requests.length + stack.sandbox.tiktok.requests.length;
+    const again = await run('SE')(acts.deployCreatives, input);
+    assert.deepEqual([again.created, again.reused, again.paused, again.writes], [0, 6, 0, 0]);
+    assert.deepEqual(again.adIds, first.adIds);
+    const writes = [...stack.sandbox.meta.requests, ...stack.sandbox.tiktok.requests]
+      .slice(before)
+      .filter((r) => r.method === 'POST');
+    assert.deepEqual(writes, [], 'a rerun only reads');
+  });
+
+  it('audits every write with its request id and result', async () => {
+    const rows = await listPlatformWrites(stack.database.db, { market: 'SE', date: DATE });
+    const ads = platformAds(stack.sandbox, 'SE');
+    for (const [platform, list] of Object.entries(ads))
+      for (const ad of list) {
+        const row = rows.find(
+          (r) =>
+            r.platform === platform && r.operation === 'create_ad' && r.object_name === ad.name,
+        );
+        assert.ok(row, `${platform} ${ad.name} was audited`);
+        assert.equal(row.result, 'ok');
+        assert.equal(row.external_id, ad.id);
+        assert.match(row.request_id ?? '', /\w{8,}/);
+      }
+    const ops = new Set(rows.map((r) => `${r.platform}:${r.operation}`));
+    for (const op of [
+      'meta:create_campaign',
+      'meta:create_adset',
+      'meta:upload_image',
+      'meta:create_creative',
+      'tiktok:create_campaign',
+      'tiktok:create_adgroup',
+      'tiktok:upload_image',
+    ])
+      assert.ok(ops.has(op), op);
+  });
+
+  it('prints the dry-run diff and writes nothing', async () => {
+    const ranked = await prepare('SE');
+    const dry = createActivities({
+      ...stack.deps,
+      config: { ...stack.deps.config, DEPLOY_MODE: 'dry-run' },
+    });
+    const before = stack.sandbox.meta.requests.length + stack.sandbox.tiktok.requests.length;
+    // Tomorrow's ranking drops #1 and brings in #4.
+    const plan = await run('SE')(dry.planDeployment, {
+      market: 'SE',
+      date: DATE,
+      creatives: ranked.slice(1),
+    });
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(plan.counts, { create: 2, keep: 4, resume: 0, pause: 2, archive: 0 });
+    const text = plan.lines.join('\n');
+    assert.match(text, /^deploy plan SE 2026-03-01: 2 create, 4 keep, 0 resume, 2 pause/);
+    assert.match(text, /meta adloop\/SE\/default\n/);
+    assert.match(text, /tiktok adloop\/SE\/default\n/);
+    assert.match(text, new RegExp(`\\+ create +${ranked[3]!.hash.slice(0, 12)} +#3 `));
+    assert.match(text, new RegExp(`- pause +${ranked[0]!.hash.slice(0, 12)} +dropped`));
+    const writes = [...stack.sandbox.meta.requests, ...stack.sandbox.tiktok.requests]
+      .slice(before)
+      .filter((r) => r.method === 'POST');
+    assert.deepEqual(writes, [], 'a dry run only reads');
+    const stored = await getDeployPlan(stack.database.db, { market: 'SE', date: DATE });
+    assert.equal(stored?.status, 'dry-run');
+  });
+
+  it('rotates: the creative that fell out is paused (never deleted), the next one goes live, and it comes back', async () => {
+    const ranked = await prepare('SE');
+    const input = { market: 'SE', date: DATE };
+    const rotated = await run('SE')(acts.deployCreatives, { ...input, creatives: ranked.slice(1) });
+    assert.deepEqual([rotated.created, rotated.paused], [2, 2]);
+    const want = ranked
+      .slice(1, 4)
+      .map((c) => c.hash)
+      .sort();
+    let ads = platformAds(stack.sandbox, 'SE');
+    assert.deepEqual(live(ads.meta), want);
+    assert.deepEqual(live(ads.tiktok), want);
+    assert.equal(ads.meta.length, 4, 'the paused ad is kept');
+    assert.equal(ads.tiktok.length, 4);
+    const back = await run('SE')(acts.deployCreatives, { ...input, creatives: ranked });
+    assert.deepEqual([back.created, back.resumed, back.paused], [0, 2, 2]);
+    ads = platformAds(stack.sandbox, 'SE');
+    assert.deepEqual(
+      live(ads.meta),
+      ranked
+        .slice(0, 3)
+        .map((c) => c.hash)
+        .sort(),
+    );
+  });
+
+  it('records a rejected creative with its reason and gives its slot to the next ranked', async () => {
+    const ranked = await prepare('DE');
+    // Meta's review turns down the top creative's text (its artist's name, for this test).
+    const term = ranked[0]!.adText!.message.split(/\s+/)[0]!;
+    stack.sandbox.meta.review.bannedTerms = [term];
+    try {
+      const result = await run('DE')(acts.deployCreatives, {
+        market: 'DE',
+        date: DATE,
+        creatives: ranked,
+      });
+      assert.equal(result.rejected?.length, 1);
+      assert.equal(result.rejected[0]!.platform, 'meta');
+      assert.equal(result.rejected[0]!.hash, ranked[0]!.hash);
+      assert.match(result.rejected[0]!.reason, new RegExp(term));
+      const ads = platformAds(stack.sandbox, 'DE');
+      const next = [ranked[1]!, ranked[2]!, ranked[3]!].map((c) => c.hash).sort();
+      assert.deepEqual(live(ads.meta), next, 'the spare took the slot');
+      assert.deepEqual(
+        live(ads.tiktok),
+        ranked
+          .slice(0, 3)
+          .map((c) => c.hash)
+          .sort(),
+        'TikTok approved it',
+      );
+      const rejected = await listRejections(stack.database.db, { market: 'DE' });
+      assert.deepEqual(
+        rejected.map((r) => [r.platform, r.creative_hash]),
+        [['meta', ranked[0]!.hash]],
+      );
+      // Tomorrow it is not offered to Meta again.
+      const plan = await run('DE')(acts.planDeployment, {
+        market: 'DE',
+        date: DATE,
+        creatives: ranked,
+      });
+      assert.equal(plan.counts.create, 0);
+      assert.ok(plan.lines.some((l) => l.includes('skip') && l.includes('rejected by review')));
+    } finally {
+      stack.sandbox.meta.review.bannedTerms = [];
+    }
+  });
+
+  it('creates no duplicate under errors and lost responses on both platforms', async () => {
+    const ranked = await prepare('BR');
+    for (const p of [stack.sandbox.meta, stack.sandbox.tiktok]) {
+      p.faults.lostResponseRate = 0.3;
+      p.faults.errorRate = 0.1;
+    }
+    let attempts = 0;
+    try {
+      // As Temporal would: retry the activity until it succeeds.
+      for (;;) {
+        attempts++;
+        try {
+          await run('BR')(acts.deployCreatives, { market: 'BR', date: DATE, creatives: ranked });
+          break;
+        } catch (err) {
+          if (attempts >= 40) throw err;
+        }
+      }
+    } finally {
+      for (const p of [stack.sandbox.meta, stack.sandbox.tiktok]) {
+        p.faults.lostResponseRate = 0;
+        p.faults.errorRate = 0;
+      }
+    }
+    const lost = [...stack.sandbox.meta.requests, ...stack.sandbox.tiktok.requests].filter(
+      (r) => r.lost,
+    );
+    assert.ok(lost.length > 0, 'some answers were lost');
+    const ads = platformAds(stack.sandbox, 'BR');
+    const top3 = ranked
+      .slice(0, 3)
+      .map((c) => c.hash)
+      .sort();
+    for (const list of [ads.meta, ads.tiktok]) {
+      assert.deepEqual(list.map((a) => hashOf(a.name)).sort(), top3, 'exactly one ad per creative');
+      assert.deepEqual(live(list), top3);
+    }
+    const metaCreatives = stack.sandbox.meta.store
+      .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
+      .map((c) => String(c.fields.name))
+      .filter((n) => n.startsWith('adloop/BR/'));
+    assert.equal(new Set(metaCreatives).size, metaCreatives.length, 'no duplicate ad creative');
+    const campaigns = stack.sandbox.tiktok.store
+      .list('campaign', stack.sandbox.tiktokCredentials.advertiserId)
+      .filter((c) => c.fields.campaign_name === 'adloop/BR');
+    assert.equal(campaigns.length, 1, 'no duplicate campaign');
+    const rows = await listPlatformWrites(stack.database.db, { market: 'BR' });
+    assert.ok(
+      rows.some((r) => r.result === 'lost'),
+      'lost writes are audited as lost',
+    );
+  });
+});
