@@ -1,5 +1,7 @@
-// Bookkeeping activities: open and close a market run in the audit log.
+// Bookkeeping activities: open and close a market run in the audit log, and record what an operator
+// decided about a deploy waiting for approval.
 import type { MarketLoopInput } from '../core/types.ts';
+import { setDeployPlanStatus } from '../db/deploy.repository.ts';
 import { finishRun, startRun } from '../db/runs.repository.ts';
 import type { ActivityDeps } from './deps.ts';
 import { currentRun } from './stage.ts';
@@ -17,6 +19,21 @@ export function createRunActivities({ db }: ActivityDeps) {
       degraded?: string[];
     }): Promise<void> {
       await finishRun(db, currentRun().runId, outcome);
+    },
+    async recordDeployDecision(d: {
+      market: string;
+      date: string;
+      status: 'approved' | 'rejected' | 'expired';
+      by?: string;
+      note?: string | null;
+    }): Promise<void> {
+      await setDeployPlanStatus(db, {
+        market: d.market,
+        date: d.date,
+        status: d.status,
+        by: d.by ?? null,
+        note: d.note ?? null,
+      });
     },
   };
 }

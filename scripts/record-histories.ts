@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../core/ids.ts';
 import { dailyLoop } from '../workflows/index.ts';
+import { approveDeploy, getMarketStatus } from '../workflows/messages.ts';
 import { startTestStack } from '../test/helpers/stack.ts';
 import {
   createRenderTestWorker,
@@ -20,10 +21,15 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  * v2: the market loop ingests MMP attribution (patch `ingest-attribution`).
  * v3: the daily loop trains the ranking model after its markets (patch `train-ranking-model`).
  * v4: the market loop renders each creative on the render task queue (patch `render-queue`).
+ * v5: the market loop plans its deploy first and, where the market requires it, waits for an
+ *     approval signal (patch `deploy-plan`); EG's recorded run is approved.
  */
-const VERSION = 'v4';
+const VERSION = 'v5';
 const env = await testEnvironment();
-const stack = await startTestStack({ date: '2026-01-05' });
+const stack = await startTestStack({
+  date: '2026-01-05',
+  deploy: { DEPLOY_APPROVAL_MARKETS: ['EG'], DEPLOY_APPROVAL_TIMEOUT: 120_000 },
+});
 const taskQueue = uniqueTaskQueue('record');
 const renderTaskQueue = uniqueTaskQueue('record-render');
 const worker = await createTestWorker(env, taskQueue, stack.deps);
@@ -37,7 +43,20 @@ try {
         taskQueue,
         args: [{ date, markets: ['SE', 'EG'], renderTaskQueue }],
       });
+    // EG waits for approval: approve it as soon as it asks.
+    const approving = (async () => {
+      const handle = env.client.workflow.getHandle(marketLoopWorkflowId('EG', '2026-01-05'));
+      for (;;) {
+        const status = await handle.query(getMarketStatus).catch(() => null);
+        if (status?.stage === 'awaiting-approval') {
+          await handle.signal(approveDeploy, { by: 'record-histories', note: 'recorded run' });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     await run('2026-01-05');
+    await approving;
     stack.sandbox.clock.set('2026-01-06');
     stack.sandbox.meta.faults.insightsDown = true; // the fallback path
     await run('2026-01-06');

@@ -3,6 +3,7 @@
 // to do when one fails for good.
 import {
   ActivityFailure,
+  condition,
   proxyActivities,
   patched,
   setHandler,
@@ -15,10 +16,12 @@ import {
   DEFAULT_RENDER_TASK_QUEUE,
   type MarketLoopInput,
   type MarketLoopResult,
+  type DeployDecision,
+  type DeployResult,
   type MarketStatus,
   type RenderedCreative,
 } from '../core/types.ts';
-import { getMarketStatus } from './messages.ts';
+import { approveDeploy, getMarketStatus, rejectDeploy } from './messages.ts';
 
 const base: ActivityOptions = { startToCloseTimeout: '2 minutes' };
 
@@ -61,6 +64,14 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
   const { market, date } = input;
   const status: MarketStatus = { market, date, stage: 'starting', fallbackUsed: false };
   setHandler(getMarketStatus, () => status);
+  // Decisions are kept even when they arrive before the plan is ready; the first one counts.
+  let decision: DeployDecision | undefined;
+  setHandler(approveDeploy, ({ by, note }) => {
+    decision ??= { approved: true, by, ...(note ? { note } : {}) };
+  });
+  setHandler(rejectDeploy, ({ by, note }) => {
+    decision ??= { approved: false, by, ...(note ? { note } : {}) };
+  });
   const enter = (stage: MarketStatus['stage']) => {
     status.stage = stage;
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
@@ -128,7 +139,40 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     }
 
     enter('deploy');
-    const deploy = await longRunning.deployCreatives({ ...input, creatives });
+    let deploy: DeployResult | null = null;
+    // Added after the v4 histories: runs recorded before it deploy without a plan step.
+    if (patched('deploy-plan')) {
+      const plan = await compute.planDeployment({ ...input, creatives });
+      status.deployPlan = { lines: plan.lines };
+      if (plan.dryRun) {
+        degraded.push('dry run: deploy plan computed, nothing written');
+      } else if (plan.requiresApproval) {
+        enter('awaiting-approval');
+        const until = new Date(Date.now() + plan.approvalTimeoutMs).toISOString();
+        status.deployPlan.awaitingApprovalUntil = until;
+        const answered = await condition(() => decision !== undefined, plan.approvalTimeoutMs);
+        await bookkeeping.recordDeployDecision({
+          ...input,
+          status: !answered ? 'expired' : decision!.approved ? 'approved' : 'rejected',
+          ...(answered ? { by: decision!.by, note: decision!.note ?? null } : {}),
+        });
+        if (answered) status.deployPlan.decision = decision!;
+        enter('deploy');
+        if (!answered)
+          degraded.push(`deploy not approved by ${until}: yesterday's ads keep running`);
+        else if (!decision!.approved)
+          degraded.push(
+            `deploy rejected by ${decision!.by}${decision!.note ? `: ${decision!.note}` : ''}: yesterday's ads keep running`,
+          );
+        else deploy = await longRunning.deployCreatives({ ...input, creatives });
+      } else {
+        deploy = await longRunning.deployCreatives({ ...input, creatives });
+      }
+    } else {
+      deploy = await longRunning.deployCreatives({ ...input, creatives });
+    }
+    for (const r of deploy?.rejected ?? [])
+      degraded.push(`${r.platform} review rejected creative ${r.hash.slice(0, 12)}: ${r.reason}`);
 
     enter('learn');
     let learn = null;

@@ -6,7 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { dailyLoopWorkflowId, marketLoopWorkflowId, parseMetaAdName } from '../../core/ids.ts';
+import { dailyLoopWorkflowId, marketLoopWorkflowId, parseAdName } from '../../core/ids.ts';
 import type { DailyLoopResult } from '../../core/types.ts';
 import { getRanking } from '../../db/rankings.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
@@ -65,15 +65,16 @@ describe('daily loop on a real Temporal server', () => {
     );
     for (const m of r.markets) {
       assert.equal(m.fallbackUsed, false);
-      assert.equal(m.deploy!.created, 3);
-      assert.equal(m.deploy!.adIds.length, 3);
+      // Three ads on each of Meta and TikTok.
+      assert.equal(m.deploy!.created, 6);
+      assert.equal(m.deploy!.adIds.length, 6);
+      assert.equal(m.deploy!.platforms?.tiktok?.adIds.length, 3);
       assert.ok(m.learn!.impressions > 0);
     }
     const ads = sandboxAds(stack.sandbox);
     for (const market of MARKETS) {
       assert.equal(
-        ads.filter((a) => parseMetaAdName(a.name)?.market === market && a.status === 'ACTIVE')
-          .length,
+        ads.filter((a) => parseAdName(a.name)?.market === market && a.status === 'ACTIVE').length,
         3,
       );
     }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dailyLoopWorkflowId, marketLoopWorkflowId, parseMetaAdName } from '../../core/ids.ts';
+import { dailyLoopWorkflowId, marketLoopWorkflowId, parseAdName } from '../../core/ids.ts';
 import { openDatabase } from '../../db/database.ts';
 import { listStageEvents } from '../../db/runs.repository.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -71,8 +71,9 @@ describe('worker killed mid-deploy', () => {
     const first = startWorker('worker-1');
     let killed = false;
     sandbox.meta.on('request', (e) => {
-      // The platform has accepted an ad; the worker dies before it can record it.
-      if (!killed && e.method === 'POST' && e.path.endsWith('/ads') && e.status === 200) {
+      // The platform has accepted an ad (ads go out in batch requests); the worker dies before
+      // it can record it.
+      if (!killed && e.method === 'POST' && e.status === 200 && sandboxAds(sandbox).length > 0) {
         killed = first.kill('SIGKILL');
       }
     });
@@ -98,7 +99,7 @@ describe('worker killed mid-deploy', () => {
     assert.ok(adsAtKill >= 1);
     assert.equal(new Set(names).size, names.length, `no duplicate ads: ${names.join(', ')}`);
     for (const market of MARKETS) {
-      assert.equal(ads.filter((a) => parseMetaAdName(a.name)?.market === market).length, 3, market);
+      assert.equal(ads.filter((a) => parseAdName(a.name)?.market === market).length, 3, market);
     }
     const creatives = sandbox.meta.store.list(
       'adcreative',
