@@ -176,11 +176,21 @@ try {
   );
   const result = handle.result();
   if (how !== 'already-completed') {
-    await watchMarkets(client, date, markets, result, (s) =>
+    const printedPlans = new Set<string>();
+    await watchMarkets(client, date, markets, result, (s) => {
       console.log(
         `  [${s.market}] ${s.stage}${s.fallbackUsed ? ' (fallback: previous ranking)' : ''}`,
-      ),
-    );
+      );
+      // The deploy plan's diff, once per market, and how to answer when it waits for approval.
+      if (s.deployPlan && !printedPlans.has(s.market)) {
+        printedPlans.add(s.market);
+        for (const line of s.deployPlan.lines) console.log(`  [${s.market}]   ${line}`);
+      }
+      if (s.stage === 'awaiting-approval')
+        console.log(
+          `  [${s.market}]   waiting for approval until ${s.deployPlan?.awaitingApprovalUntil}: npm run deploy:approve -- --market ${s.market} --date ${date} --by <you> [--reject]`,
+        );
+    });
   }
   const outcome = await result;
   console.log(`\nResult for ${date}:`);

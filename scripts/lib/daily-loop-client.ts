@@ -81,7 +81,7 @@ export async function watchMarkets(
           const status = await client.workflow
             .getHandle(marketLoopWorkflowId(market, date))
             .query(getMarketStatus);
-          const key = `${status.stage}/${status.fallbackUsed}`;
+          const key = `${status.stage}/${status.fallbackUsed}/${status.deployPlan ? 'plan' : ''}`;
           if (last.get(market) !== key) {
             last.set(market, key);
             onChange(status);
@@ -107,7 +107,8 @@ export function formatResult(result: DailyLoopResult): string[] {
     const parts = [
       `ranking ${m.ranking.source}${m.fallbackUsed ? ' (fallback)' : ''}`,
       d
-        ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live`
+        ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live` +
+          (d.writes !== undefined ? ` (${d.writes} platform writes)` : '')
         : 'no deploy',
       l
         ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations, spend ${(l.spendMicros / 1e6).toFixed(2)} ${l.reportingCurrency}`

@@ -1,0 +1,49 @@
+// `npm run deploy:approve -- --market SE --date YYYY-MM-DD --by NAME [--reject] [--note TEXT]`:
+// answers a market whose deploy waits for approval (DEPLOY_APPROVAL_MARKETS). Approving lets it
+// write today's plan; rejecting (or no answer before DEPLOY_APPROVAL_TIMEOUT) keeps yesterday's
+// ads running. The same signals can be sent from the Temporal UI or the CLI:
+//   temporal workflow signal --workflow-id market/SE/<date> --name approveDeploy --input '{"by":"me"}'
+import { Client, Connection } from '@temporalio/client';
+import { Command } from 'commander';
+import { loadConfigPart } from '../core/config.ts';
+import { parseIsoDate, todayUtc } from '../core/dates.ts';
+import { marketLoopWorkflowId } from '../core/ids.ts';
+import { approveDeploy, getMarketStatus, rejectDeploy } from '../workflows/messages.ts';
+
+const opts = new Command()
+  .name('npm run deploy:approve --')
+  .description("Approve (or reject) a market's deploy plan that waits for approval.")
+  .requiredOption('--market <code>', 'market, e.g. SE')
+  .requiredOption('--by <name>', 'who decides (recorded with the plan)')
+  .option('--date <YYYY-MM-DD>', "the run's date (default: today, UTC)")
+  .option('--reject', 'reject the plan: yesterday’s ads keep running')
+  .option('--note <text>', 'why (recorded with the plan)')
+  .parse()
+  .opts<{ market: string; by: string; date?: string; reject?: boolean; note?: string }>();
+
+let code = 0;
+try {
+  const config = loadConfigPart(['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']);
+  const market = opts.market.toUpperCase();
+  const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const handle = client.workflow.getHandle(marketLoopWorkflowId(market, date));
+    const status = await handle.query(getMarketStatus).catch((err: Error) => {
+      throw new Error(`no running loop for ${market} on ${date} (${err.message})`);
+    });
+    if (status.stage !== 'awaiting-approval')
+      throw new Error(`${market} ${date} is at stage ${status.stage}, not waiting for approval`);
+    for (const line of status.deployPlan?.lines ?? []) console.log(line);
+    const decision = { by: opts.by, ...(opts.note ? { note: opts.note } : {}) };
+    await handle.signal(opts.reject ? rejectDeploy : approveDeploy, decision);
+    console.log(`${opts.reject ? 'Rejected' : 'Approved'} ${market} ${date} as ${opts.by}.`);
+  } finally {
+    await connection.close();
+  }
+} catch (err) {
+  console.error(`deploy:approve failed: ${err instanceof Error ? err.message : String(err)}`);
+  code = 1;
+}
+process.exit(code);

@@ -1,0 +1,46 @@
+// `npm run deploy:plan -- --market SE [--date YYYY-MM-DD] [--json]`: the dry run of a market's
+// deploy. Reads the platforms and the run's rendered creatives and prints what deploy would do
+// (create / keep / resume / pause / archive per ad) without writing anything to any platform.
+// On the embedded PGlite database, run it while no worker holds the database.
+import { Command } from 'commander';
+import { planMarket } from '../activities/deploy/deploy.ts';
+import { storedRunCreatives } from '../activities/deploy/stored-creatives.ts';
+import { loadConfig } from '../core/config.ts';
+import { parseIsoDate, todayUtc } from '../core/dates.ts';
+import { openDatabase } from '../db/database.ts';
+import { activityDeps } from '../workers/loop-worker.ts';
+
+const opts = new Command()
+  .name('npm run deploy:plan --')
+  .description("Print a market's deploy plan as a diff, without writing to any platform.")
+  .requiredOption('--market <code>', 'market, e.g. SE')
+  .option('--date <YYYY-MM-DD>', 'the run whose creatives to plan with (default: today, UTC)')
+  .option('--json', 'print one JSON object')
+  .parse()
+  .opts<{ market: string; date?: string; json?: boolean }>();
+
+let code = 0;
+try {
+  const config = loadConfig();
+  const market = opts.market.toUpperCase();
+  const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
+  const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
+  try {
+    const creatives = await storedRunCreatives(database.db, market, date);
+    if (creatives.length === 0)
+      throw new Error(
+        `no rendered creatives for ${market} on ${date}: run the loop for that day first (npm start -- --date ${date})`,
+      );
+    const plan = await planMarket(activityDeps(config, database), { market, date, creatives });
+    if (opts.json)
+      console.log(JSON.stringify({ market, date, counts: plan.counts, adSets: plan.plans }));
+    else for (const line of plan.lines) console.log(line);
+  } finally {
+    await database.close();
+  }
+} catch (err) {
+  console.error(`deploy:plan failed: ${err instanceof Error ? err.message : String(err)}`);
+  code = 1;
+}
+// PGlite can keep the event loop alive after close(); this is a one-shot tool.
+process.exit(code);
