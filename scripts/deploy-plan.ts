@@ -1,14 +1,18 @@
 // `npm run deploy:plan -- --market SE [--date YYYY-MM-DD] [--json]`: the dry run of a market's
 // deploy. Reads the platforms and the run's rendered creatives and prints what deploy would do
 // (create / keep / resume / pause / archive per ad) without writing anything to any platform.
-// On the embedded PGlite database, run it while no worker holds the database.
+// On the embedded default (PGlite, sandbox) run it while `npm start` is not running: it opens the
+// database and the sandbox's saved state itself.
 import { Command } from 'commander';
+import fs from 'node:fs';
 import { planMarket } from '../activities/deploy/deploy.ts';
 import { storedRunCreatives } from '../activities/deploy/stored-creatives.ts';
 import { loadConfig } from '../core/config.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { openDatabase } from '../db/database.ts';
+import type { Sandbox } from '../sandbox/index.ts';
 import { activityDeps } from '../workers/loop-worker.ts';
+import { startSandboxEnv, usesSandbox } from './lib/sandbox-env.ts';
 
 const opts = new Command()
   .name('npm run deploy:plan --')
@@ -20,10 +24,14 @@ const opts = new Command()
   .opts<{ market: string; date?: string; json?: boolean }>();
 
 let code = 0;
+let sandbox: Sandbox | null = null;
 try {
-  const config = loadConfig();
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
   const market = opts.market.toUpperCase();
   const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
+  // The embedded default: the sandbox's platforms, from the state `npm start` left.
+  if (usesSandbox()) sandbox = await startSandboxEnv({ date });
+  const config = loadConfig();
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
   try {
     const creatives = await storedRunCreatives(database.db, market, date);
@@ -42,5 +50,6 @@ try {
   console.error(`deploy:plan failed: ${err instanceof Error ? err.message : String(err)}`);
   code = 1;
 }
+await sandbox?.close();
 // PGlite can keep the event loop alive after close(); this is a one-shot tool.
 process.exit(code);

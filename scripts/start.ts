@@ -10,11 +10,12 @@ import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { readCatalogFile } from '../core/catalog.ts';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import type { Sandbox } from '../sandbox/index.ts';
 import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
+import { DEFAULT_WORLD, startSandboxEnv, usesSandbox } from './lib/sandbox-env.ts';
 import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -25,7 +26,7 @@ const program = new Command()
   .description('Run today’s adloop for every demo market on the embedded stack.')
   .option('--date <YYYY-MM-DD>', 'business date to run (default: today, UTC)')
   .option('--markets <codes>', 'comma-separated market codes (default: every catalog market)')
-  .option('--world <file>', 'sandbox world', path.join(ROOT, 'sandbox/worlds/demo.json'))
+  .option('--world <file>', 'sandbox world', DEFAULT_WORLD)
   .option(
     '--serve',
     'keep the Temporal UI and worker up after the loop until Ctrl-C (default when run in a terminal)',
@@ -97,35 +98,14 @@ try {
 
   // 2. Sandbox ad platform, unless a real Graph API is configured.
   let sandbox: Sandbox | null = null;
-  if (!process.env.META_GRAPH_URL || process.env.META_GRAPH_URL.includes('127.0.0.1')) {
-    const port = Number(process.env.SANDBOX_META_PORT ?? 4010);
-    sandbox = await startSandbox({
-      world: path.resolve(opts.world),
-      metaPort: port,
-      tiktokPort: port + 1,
-      adjustPort: port + 2,
-      branchPort: port + 3,
-      stateDir: path.join(DATA, 'sandbox', path.basename(opts.world, '.json')),
-      // The simulated day is the day being run, so a backfill of an earlier date sees that day.
+  if (usesSandbox()) {
+    sandbox = await startSandboxEnv({
+      world: opts.world,
       date,
+      port: Number(process.env.SANDBOX_META_PORT ?? 4010),
     });
     const sb = sandbox;
     stack.push({ name: 'sandbox', stop: () => sb.close() });
-    process.env.META_GRAPH_URL = sandbox.metaUrl;
-    process.env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
-    process.env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
-    process.env.META_PAGE_ID ??= sandbox.credentials.pageId;
-    if (!process.env.TIKTOK_ACCESS_TOKEN) {
-      process.env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
-      process.env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;
-      process.env.TIKTOK_ADVERTISER_ID = sandbox.tiktokCredentials.advertiserId;
-    }
-    if (!process.env.MMP_PROVIDER) {
-      process.env.MMP_PROVIDER = 'adjust';
-      process.env.ADJUST_BASE_URL = sandbox.adjustUrl;
-      process.env.ADJUST_API_TOKEN = sandbox.world.mmp.adjust.apiToken;
-      process.env.ADJUST_APP_TOKEN = sandbox.world.mmp.adjust.appToken;
-    }
     step(
       `Sandbox: world "${sandbox.world.name}": Meta ${sandbox.metaUrl}, TikTok ${sandbox.tiktokUrl}, Adjust ${sandbox.adjustUrl}, Branch ${sandbox.branchUrl}`,
     );

@@ -4,6 +4,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { storedRunCreatives } from '../../activities/deploy/stored-creatives.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { parseAdName } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
@@ -123,6 +124,17 @@ describe('deploy to Meta and TikTok', () => {
       'tiktok:upload_image',
     ])
       assert.ok(ops.has(op), op);
+  });
+
+  it('rebuilds a run’s deployable creatives from the database, as deploy:plan plans with', async () => {
+    const ranked = await prepare('SE');
+    const stored = await storedRunCreatives(stack.database.db, 'SE', DATE);
+    assert.deepEqual(
+      stored.map((c) => [c.hash, c.artistId, c.templateId, c.platformAssets]),
+      ranked.map((c) => [c.hash, c.artistId, c.templateId, c.platformAssets]),
+    );
+    assert.equal(stored[0]!.platformAssets?.meta?.ratio, '1:1');
+    assert.equal(stored[0]!.platformAssets?.tiktok?.ratio, '9:16');
   });
 
   it('prints the dry-run diff and writes nothing', async () => {

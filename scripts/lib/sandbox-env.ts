@@ -1,0 +1,51 @@
+// The embedded default's ad platforms: the sandbox, started from its state in .data/sandbox/<world>
+// and named in process.env the way a real deployment's settings would be, so the rest of a script
+// loads its config as usual. Settings already present (a real Graph API, a real TikTok token, an
+// MMP) win.
+import path from 'node:path';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+
+export const DEFAULT_WORLD = path.resolve(import.meta.dirname, '../../sandbox/worlds/demo.json');
+const DATA = path.resolve(import.meta.dirname, '../../.data');
+
+/** True when the config points at no real Meta API: the sandbox stands in for the platforms. */
+export function usesSandbox(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !env.META_GRAPH_URL || env.META_GRAPH_URL.includes('127.0.0.1');
+}
+
+/** Starts the sandbox (port 0: free ports) and points the platform settings at it. */
+export async function startSandboxEnv(o: {
+  world?: string;
+  date: string;
+  port?: number;
+}): Promise<Sandbox> {
+  const world = path.resolve(o.world ?? DEFAULT_WORLD);
+  const port = o.port ?? 0;
+  const sandbox = await startSandbox({
+    world,
+    metaPort: port,
+    tiktokPort: port && port + 1,
+    adjustPort: port && port + 2,
+    branchPort: port && port + 3,
+    stateDir: path.join(DATA, 'sandbox', path.basename(world, '.json')),
+    // The simulated day is the day being run, so a backfill of an earlier date sees that day.
+    date: o.date,
+  });
+  const env = process.env;
+  env.META_GRAPH_URL = sandbox.metaUrl;
+  env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
+  env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
+  env.META_PAGE_ID ??= sandbox.credentials.pageId;
+  if (!env.TIKTOK_ACCESS_TOKEN) {
+    env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
+    env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;
+    env.TIKTOK_ADVERTISER_ID = sandbox.tiktokCredentials.advertiserId;
+  }
+  if (!env.MMP_PROVIDER) {
+    env.MMP_PROVIDER = 'adjust';
+    env.ADJUST_BASE_URL = sandbox.adjustUrl;
+    env.ADJUST_API_TOKEN = sandbox.world.mmp.adjust.apiToken;
+    env.ADJUST_APP_TOKEN = sandbox.world.mmp.adjust.appToken;
+  }
+  return sandbox;
+}
