@@ -40,31 +40,12 @@ export class WriteAudit {
   ) {}
 
   /** Runs one write and records it; `idOf` names the object it created or changed. */
-  async write<T>(
+  write<T>(
     entry: WriteEntry,
     fn: () => Promise<T>,
     idOf: (r: T) => string | null = () => null,
   ): Promise<T> {
-    const log = { requestIds: [] as string[] };
-    const started = performance.now();
-    try {
-      const result = await withRequestLog(log, fn);
-      await this.add(entry, {
-        result: 'ok',
-        externalId: idOf(result),
-        requestIds: log.requestIds,
-        started,
-      });
-      return result;
-    } catch (err) {
-      await this.add(entry, {
-        result: writeOutcome(err),
-        error: err instanceof Error ? err.message : String(err),
-        requestIds: log.requestIds,
-        started,
-      });
-      throw err;
-    }
+    return this.many([entry], fn, (r) => [{ externalId: idOf(r) }]);
   }
 
   /**

@@ -10,14 +10,19 @@ import {
   type AdSetSegment,
 } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
-import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
-import type { Db } from '../../db/database.ts';
+import { savePlatformObject } from '../../db/creatives.repository.ts';
 import type { PlatformError } from '../../platforms/errors.ts';
 import type { BatchResult, MetaAds } from '../../platforms/meta/meta-ads.ts';
 import type { CreativeStore } from '../../render/storage.ts';
-import type { WriteAudit } from './audit.ts';
 import type { CurrentAd } from './plan.ts';
-import { createMissing, type AdSetRef, type DeployTarget } from './target.ts';
+import {
+  createMissing,
+  ensureObject,
+  knownAdSets,
+  type AdSetRef,
+  type DeployTarget,
+  type TargetDeps,
+} from './target.ts';
 
 /** Meta's cap on ads in an ad set that are not archived or deleted. */
 export const META_ADS_PER_ADSET = 50;
@@ -43,56 +48,25 @@ function batchItems(results: BatchResult[]) {
   }));
 }
 
-export function metaTarget(deps: {
-  meta: MetaAds;
-  db: Db;
-  audit: WriteAudit;
-  store: CreativeStore;
-  dailyBudget: number;
-}): DeployTarget {
+export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
   const { meta, db, audit } = deps;
 
-  /** Finds an object by name (database, then Meta) or creates it once, recording it. */
-  async function ensure(
+  const ensure = (
     kind: 'campaign' | 'adset',
     name: string,
     market: string,
     create: () => Promise<string>,
-  ): Promise<string> {
-    const known = (await listPlatformObjects(db, { platform: 'meta', kind, market })).find(
-      (o) => o.name === name,
-    );
-    if (known) return known.external_id;
-    const edge = kind === 'campaign' ? 'campaigns' : 'adsets';
-    const ids = await createMissing(
-      [name],
-      async () => {
-        const found = await meta.findByName(edge, name);
-        return new Map(found ? [[name, found.id]] : []);
-      },
-      async () =>
-        new Map([
-          [
-            name,
-            await audit.write(
-              { platform: 'meta', operation: `create_${kind}`, kind, name },
-              create,
-              (id) => id,
-            ),
-          ],
-        ]),
-    );
-    const id = ids.get(name)!;
-    await savePlatformObject(db, {
+  ) =>
+    ensureObject(deps, {
       platform: 'meta',
       kind,
+      operation: `create_${kind}`,
       name,
-      externalId: id,
       market,
+      find: () => meta.findByName(kind === 'campaign' ? 'campaigns' : 'adsets', name),
+      create,
       status: 'ACTIVE',
     });
-    return id;
-  }
 
   async function setStatuses(
     ads: Array<{ id: string; name: string }>,
@@ -124,23 +98,14 @@ export function metaTarget(deps: {
     capacity: META_ADS_PER_ADSET,
     canArchive: true,
 
-    async findAdSets(market, segment) {
-      const name = adSetName(market, segment);
-      const known = (
-        await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market })
-      ).find((o) => o.name === name);
-      if (known) return [{ id: known.external_id, name, generation: 1 }];
-      const found = await meta.findByName('adsets', name);
-      if (!found) return [];
-      await savePlatformObject(db, {
+    findAdSets(market, segment) {
+      const base = adSetName(market, segment);
+      return knownAdSets(db, {
         platform: 'meta',
-        kind: 'adset',
-        name,
-        externalId: found.id,
         market,
-        status: found.status ?? null,
+        base,
+        find: () => meta.findByName('adsets', base),
       });
-      return [{ id: found.id, name, generation: 1 }];
     },
 
     async ensureAdSet(market: string, segment: AdSetSegment): Promise<AdSetRef> {

@@ -5,8 +5,22 @@
 // instead of made twice.
 import type { AdSetSegment } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
+import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
+import type { Db } from '../../db/database.ts';
 import { PlatformError } from '../../platforms/errors.ts';
+import type { CreativeStore } from '../../render/storage.ts';
+import type { WriteAudit } from './audit.ts';
 import type { CurrentAd, DeployPlatform } from './plan.ts';
+
+/** What a target needs besides its platform's client. */
+export interface TargetDeps {
+  db: Db;
+  audit: WriteAudit;
+  /** Where the rendered assets are. */
+  store: CreativeStore;
+  /** Daily budget of each ad set it creates, in minor units of the account currency. */
+  dailyBudget: number;
+}
 
 export interface AdSetRef {
   id: string;
@@ -85,4 +99,91 @@ export async function createMissing(
   throw last instanceof Error
     ? last
     : new PlatformError('meta', 'transient', `could not create ${missing.join(', ')}`);
+}
+
+/**
+ * Finds a campaign or ad set by name (in the database, then on the platform) or creates it once,
+ * audited, and records it. `operation` names the write in the audit (create_adgroup on TikTok).
+ */
+export async function ensureObject(
+  deps: { db: Db; audit: WriteAudit },
+  o: {
+    platform: DeployPlatform;
+    kind: 'campaign' | 'adset';
+    operation: string;
+    name: string;
+    market: string;
+    find: () => Promise<{ id: string } | null>;
+    create: () => Promise<string>;
+    status: string;
+  },
+): Promise<string> {
+  const { platform, kind, name, market } = o;
+  const known = (await listPlatformObjects(deps.db, { platform, kind, market })).find(
+    (x) => x.name === name,
+  );
+  if (known) return known.external_id;
+  const ids = await createMissing(
+    [name],
+    async () => {
+      const found = await o.find();
+      return new Map(found ? [[name, found.id]] : []);
+    },
+    async () =>
+      new Map([
+        [
+          name,
+          await deps.audit.write(
+            { platform, operation: o.operation, kind, name },
+            o.create,
+            (id) => id,
+          ),
+        ],
+      ]),
+  );
+  const id = ids.get(name)!;
+  await savePlatformObject(deps.db, {
+    platform,
+    kind,
+    name,
+    externalId: id,
+    market,
+    status: o.status,
+  });
+  return id;
+}
+
+const generationOf = (name: string) => Number(/#(\d+)$/.exec(name)?.[1] ?? 1);
+
+/**
+ * A segment's ad sets adloop recorded (`base`, and `base#n` for rollovers), oldest first; when
+ * none is recorded, the base one found on the platform by name (then recorded).
+ */
+export async function knownAdSets(
+  db: Db,
+  o: {
+    platform: DeployPlatform;
+    market: string;
+    base: string;
+    find: () => Promise<{ id: string; status?: string } | null>;
+  },
+): Promise<AdSetRef[]> {
+  const known = (
+    await listPlatformObjects(db, { platform: o.platform, kind: 'adset', market: o.market })
+  )
+    .filter((x) => x.name === o.base || x.name.startsWith(`${o.base}#`))
+    .map((x) => ({ id: x.external_id, name: x.name, generation: generationOf(x.name) }))
+    .sort((a, b) => a.generation - b.generation);
+  if (known.length > 0) return known;
+  const found = await o.find();
+  if (!found) return [];
+  await savePlatformObject(db, {
+    platform: o.platform,
+    kind: 'adset',
+    name: o.base,
+    externalId: found.id,
+    market: o.market,
+    status: found.status ?? null,
+  });
+  return [{ id: found.id, name: o.base, generation: 1 }];
 }

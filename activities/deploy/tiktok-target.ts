@@ -4,14 +4,17 @@
 // ad group (see plan.ts). Up to 20 ads go out per ad/create call and 100 ids per status update;
 // the client's token buckets keep the calls under TikTok's per-second and per-minute quotas.
 import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
-import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
-import type { Db } from '../../db/database.ts';
 import type { TikTokAdCreative, TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
-import type { CreativeStore } from '../../render/storage.ts';
-import type { WriteAudit } from './audit.ts';
 import { assetBytes } from './meta-target.ts';
 import type { CurrentAd } from './plan.ts';
-import { createMissing, type AdSetRef, type DeployTarget } from './target.ts';
+import {
+  createMissing,
+  ensureObject,
+  knownAdSets,
+  type AdSetRef,
+  type DeployTarget,
+  type TargetDeps,
+} from './target.ts';
 
 /** TikTok's cap on ads in an ad group that are not deleted. */
 export const TIKTOK_ADS_PER_ADGROUP = 50;
@@ -27,85 +30,39 @@ export function tiktokAdText(text: string): string {
   return `${space > MAX_AD_TEXT * 0.6 ? cut.slice(0, space) : cut}…`;
 }
 
-const generationOf = (name: string) => Number(/#(\d+)$/.exec(name)?.[1] ?? 1);
-
-export function tiktokTarget(deps: {
-  tiktok: TikTokAds;
-  db: Db;
-  audit: WriteAudit;
-  store: CreativeStore;
-  dailyBudget: number;
-}): DeployTarget {
+export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTarget {
   const { tiktok, db, audit } = deps;
 
-  async function ensure(
+  const ensure = (
     kind: 'campaign' | 'adset',
     name: string,
     market: string,
     create: () => Promise<string>,
-  ): Promise<string> {
-    const known = (await listPlatformObjects(db, { platform: 'tiktok', kind, market })).find(
-      (o) => o.name === name,
-    );
-    if (known) return known.external_id;
-    const ids = await createMissing(
-      [name],
-      async () => {
-        const found = await tiktok.findByName(kind === 'campaign' ? 'campaign' : 'adgroup', name);
-        return new Map(found ? [[name, found.id]] : []);
-      },
-      async () =>
-        new Map([
-          [
-            name,
-            await audit.write(
-              {
-                platform: 'tiktok',
-                operation: `create_${kind === 'adset' ? 'adgroup' : kind}`,
-                kind,
-                name,
-              },
-              create,
-              (id) => id,
-            ),
-          ],
-        ]),
-    );
-    const id = ids.get(name)!;
-    await savePlatformObject(db, {
+  ) =>
+    ensureObject(deps, {
       platform: 'tiktok',
       kind,
+      operation: kind === 'campaign' ? 'create_campaign' : 'create_adgroup',
       name,
-      externalId: id,
       market,
+      find: () => tiktok.findByName(kind === 'campaign' ? 'campaign' : 'adgroup', name),
+      create,
       status: 'ENABLE',
     });
-    return id;
-  }
 
   return {
     platform: 'tiktok',
     capacity: TIKTOK_ADS_PER_ADGROUP,
     canArchive: false,
 
-    async findAdSets(market, segment) {
+    findAdSets(market, segment) {
       const base = adSetName(market, segment);
-      const known = (await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market }))
-        .filter((o) => o.name === base || o.name.startsWith(`${base}#`))
-        .map((o) => ({ id: o.external_id, name: o.name, generation: generationOf(o.name) }))
-        .sort((a, b) => a.generation - b.generation);
-      if (known.length > 0) return known;
-      const found = await tiktok.findByName('adgroup', base);
-      if (!found) return [];
-      await savePlatformObject(db, {
+      return knownAdSets(db, {
         platform: 'tiktok',
-        kind: 'adset',
-        name: base,
-        externalId: found.id,
         market,
-        status: found.status,
+        base,
+        find: () => tiktok.findByName('adgroup', base),
       });
-      return [{ id: found.id, name: base, generation: 1 }];
     },
 
     async ensureAdSet(

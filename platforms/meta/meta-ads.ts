@@ -49,14 +49,15 @@ export interface MetaAdRow {
 export type BatchResult =
   { id: string; error?: undefined } | { id?: undefined; error: PlatformError };
 
-export interface MetaAdSetSpec {
+/** An ad set (Meta) or ad group (TikTok) to create; the same for both platforms. */
+export interface AdSetSpec {
   name: string;
   campaignId: string;
   country: string;
   dailyBudget: number;
   /** Deliver only to this OS; all when absent. */
   os?: 'ios' | 'android';
-  /** What Meta optimises for. Default installs. */
+  /** What the platform optimises for. Default installs. */
   objective?: 'installs' | 'registrations';
 }
 
@@ -79,7 +80,7 @@ export interface MetaAds {
     name: string,
   ): Promise<{ id: string; status?: string } | null>;
   createCampaign(p: { name: string }): Promise<string>;
-  createAdSet(p: MetaAdSetSpec): Promise<string>;
+  createAdSet(p: AdSetSpec): Promise<string>;
   createCreative(p: {
     name: string;
     imageHash: string;
@@ -436,6 +437,29 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
   }
   const account = new AdAccount(config.adAccountId, {}, undefined, api);
 
+  /** Objects of an edge of the account filtered on their name, all pages. */
+  function byName(
+    kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
+    operator: 'EQUAL' | 'CONTAIN',
+    value: string,
+  ): Promise<Array<{ id: string; name: string; status?: string }>> {
+    return call(async () => {
+      const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
+      const params = { filtering: [{ field: 'name', operator, value }], limit: 200 };
+      const edge = {
+        campaigns: () => account.getCampaigns(fields, params),
+        adsets: () => account.getAdSets(fields, params),
+        adcreatives: () => account.getAdCreatives(fields, params),
+        ads: () => account.getAds(fields, params),
+      }[kind];
+      return (await collect(edge() as Promise<unknown>)).map((r) => ({
+        id: String(r.id),
+        name: typeof r.name === 'string' ? r.name : '',
+        ...(typeof r.status === 'string' ? { status: r.status } : {}),
+      }));
+    });
+  }
+
   function creativeParams(p: {
     name: string;
     imageHash: string;
@@ -515,23 +539,10 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         return { videoId: String(start.video_id) };
       }),
 
-    findByName: (kind, name) =>
-      call(async () => {
-        const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
-        const params = {
-          filtering: [{ field: 'name', operator: 'EQUAL', value: name }],
-          limit: 50,
-        };
-        const edge = {
-          campaigns: () => account.getCampaigns(fields, params),
-          adsets: () => account.getAdSets(fields, params),
-          adcreatives: () => account.getAdCreatives(fields, params),
-          ads: () => account.getAds(fields, params),
-        }[kind];
-        const rows = await collect(edge() as Promise<unknown>);
-        const match = rows.find((r) => r.name === name);
-        return match ? { id: String(match.id), status: match.status as string | undefined } : null;
-      }),
+    findByName: async (kind, name) => {
+      const match = (await byName(kind, 'EQUAL', name)).find((r) => r.name === name);
+      return match ? { id: match.id, status: match.status } : null;
+    },
 
     createCampaign: ({ name }) =>
       call(async () => {
@@ -590,27 +601,8 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       return governor?.waitedMs ?? 0;
     },
 
-    listByName: (kind, text) =>
-      call(async () => {
-        const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
-        const params = {
-          filtering: [{ field: 'name', operator: 'CONTAIN', value: text }],
-          limit: 200,
-        };
-        const edge = {
-          campaigns: () => account.getCampaigns(fields, params),
-          adsets: () => account.getAdSets(fields, params),
-          adcreatives: () => account.getAdCreatives(fields, params),
-          ads: () => account.getAds(fields, params),
-        }[kind];
-        return (await collect(edge() as Promise<unknown>))
-          .filter((r) => String(r.name).includes(text))
-          .map((r) => ({
-            id: String(r.id),
-            name: String(r.name),
-            ...(typeof r.status === 'string' ? { status: r.status } : {}),
-          }));
-      }),
+    listByName: async (kind, text) =>
+      (await byName(kind, 'CONTAIN', text)).filter((r) => r.name.includes(text)),
 
     listAds: (adsetId) =>
       call(async () => {

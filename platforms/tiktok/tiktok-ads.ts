@@ -17,7 +17,7 @@ import type {
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
 import { PlatformError, redact } from '../errors.ts';
-import type { ReviewState } from '../meta/meta-ads.ts';
+import type { AdSetSpec, ReviewState } from '../meta/meta-ads.ts';
 import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
 import { TokenBucket, type RateLimit } from './token-bucket.ts';
@@ -106,16 +106,7 @@ export interface TikTokAds {
   ): Promise<{ id: string; status: string } | null>;
   createCampaign(p: { name: string }): Promise<string>;
   /** `dailyBudget` in minor units (cents), as MetaAds takes it; TikTok's wire uses major units. */
-  createAdGroup(p: {
-    name: string;
-    campaignId: string;
-    country: string;
-    dailyBudget: number;
-    /** Deliver only to this OS; all when absent. */
-    os?: 'ios' | 'android';
-    /** What TikTok optimises for. Default installs. */
-    objective?: 'installs' | 'registrations';
-  }): Promise<string>;
+  createAdGroup(p: AdSetSpec): Promise<string>;
   /** Several ads in one ad group, in calls of at most 20; ids in the order of `creatives`. */
   createAds(adGroupId: string, creatives: TikTokAdCreative[]): Promise<string[]>;
   /** Sets the status of many ads, in calls of at most 100 ids. */
@@ -302,21 +293,20 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     return ids;
   }
 
-  async function setAdStatuses(adIds: string[], status: TikTokAdStatus) {
-    for (let i = 0; i < adIds.length; i += TIKTOK_MAX_IDS_PER_UPDATE)
+  /** Sets the status of ads or ad groups, at most 100 ids per call. */
+  async function setStatuses(kind: 'ad' | 'adgroup', ids: string[], status: TikTokAdStatus) {
+    for (let i = 0; i < ids.length; i += TIKTOK_MAX_IDS_PER_UPDATE) {
+      const body = {
+        advertiser_id: advertiserId,
+        [`${kind}_ids`]: ids.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
+        operation_status: status,
+      };
       await send((cb) =>
-        ads.adStatusUpdate(
-          token,
-          {
-            body: {
-              advertiser_id: advertiserId,
-              ad_ids: adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
-              operation_status: status,
-            },
-          },
-          cb,
-        ),
+        kind === 'ad'
+          ? ads.adStatusUpdate(token, { body }, cb)
+          : adGroups.adgroupStatusUpdate(token, { body }, cb),
       );
+    }
   }
 
   return {
@@ -467,26 +457,11 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
     createAds,
 
-    setAdStatus: (adId, status) => setAdStatuses([adId], status),
+    setAdStatus: (adId, status) => setStatuses('ad', [adId], status),
 
-    setAdStatuses,
+    setAdStatuses: (ids, status) => setStatuses('ad', ids, status),
 
-    setAdGroupStatus: async (ids, status) => {
-      for (let i = 0; i < ids.length; i += TIKTOK_MAX_IDS_PER_UPDATE)
-        await send((cb) =>
-          adGroups.adgroupStatusUpdate(
-            token,
-            {
-              body: {
-                advertiser_id: advertiserId,
-                adgroup_ids: ids.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
-                operation_status: status,
-              },
-            },
-            cb,
-          ),
-        );
-    },
+    setAdGroupStatus: (ids, status) => setStatuses('adgroup', ids, status),
 
     rejectReasons: async (adIds) => {
       const out = new Map<string, string>();

@@ -76,3 +76,28 @@ export async function createRenderTestWorker(
     activities: createRenderWorkerActivities({ renderer }),
   });
 }
+
+/**
+ * A loop worker and a render worker on fresh queues, running until `stop()`: what the workflow
+ * tests start the loop on.
+ */
+export async function startLoopWorkers(
+  env: TestWorkflowEnvironment,
+  deps: ActivityDeps,
+  name: string,
+) {
+  const taskQueue = uniqueTaskQueue(`${name}-loop`);
+  const renderTaskQueue = uniqueTaskQueue(`${name}-render`);
+  const worker = await createTestWorker(env, taskQueue, deps);
+  const renderWorker = await createRenderTestWorker(env, renderTaskQueue, deps.renderer);
+  const running = Promise.all([worker.run(), renderWorker.run()]);
+  return {
+    taskQueue,
+    renderTaskQueue,
+    async stop() {
+      worker.shutdown();
+      renderWorker.shutdown();
+      await running;
+    },
+  };
+}

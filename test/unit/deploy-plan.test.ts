@@ -180,6 +180,21 @@ describe('fatigue', () => {
 });
 
 describe('Meta usage governor', () => {
+  /** A governor whose waits pass instantly on a fake clock, recorded in `waits`. */
+  function governorOnFakeClock() {
+    const waits: number[] = [];
+    let now = 0;
+    const g = new UsageGovernor({
+      now: () => now,
+      sleep: (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    return { g, waits };
+  }
+
   const header = (pct: number) =>
     JSON.stringify({
       '1': [{ type: 'ads_management', call_count: pct, total_cputime: 1, total_time: 1 }],
@@ -192,16 +207,7 @@ describe('Meta usage governor', () => {
   });
 
   it('sends at once at low usage, cuts batches to what fits, waits when nothing does', async () => {
-    const waits: number[] = [];
-    let now = 0;
-    const g = new UsageGovernor({
-      now: () => now,
-      sleep: (ms) => {
-        waits.push(ms);
-        now += ms;
-        return Promise.resolve();
-      },
-    });
+    const { g, waits } = governorOnFakeClock();
     // Learn the cost of a call: 2% each.
     for (const pct of [10, 12, 14]) {
       assert.equal(await g.reserve(), 1);
@@ -222,16 +228,7 @@ describe('Meta usage governor', () => {
   });
 
   it('holds every call until the time Meta named after throttling', async () => {
-    const waits: number[] = [];
-    let now = 0;
-    const g = new UsageGovernor({
-      now: () => now,
-      sleep: (ms) => {
-        waits.push(ms);
-        now += ms;
-        return Promise.resolve();
-      },
-    });
+    const { g, waits } = governorOnFakeClock();
     g.throttled(120_000);
     await g.reserve();
     assert.equal(waits[0], 120_000);

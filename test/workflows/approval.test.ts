@@ -2,7 +2,6 @@
 // visible as a search attribute and in its status query) for an approve or reject signal; without
 // one before the timeout, yesterday's ads keep running and nothing is written.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
@@ -12,23 +11,14 @@ import { getDeployPlan, listPlatformWrites } from '../../db/deploy.repository.ts
 import { marketLoop } from '../../workflows/index.ts';
 import { approveDeploy, getMarketStatus, rejectDeploy } from '../../workflows/messages.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
-import {
-  createRenderTestWorker,
-  createTestWorker,
-  testEnvironment,
-  uniqueTaskQueue,
-} from '../helpers/temporal.ts';
+import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
 
 const TIMEOUT_MS = 8000;
 
 describe('deploy approval gate', () => {
   let env: TestWorkflowEnvironment;
   let stack: TestStack;
-  let worker: Worker;
-  let renderWorker: Worker;
-  let running: Promise<void>;
-  const taskQueue = uniqueTaskQueue('approval-test');
-  const renderTaskQueue = uniqueTaskQueue('approval-render');
+  let workers: Awaited<ReturnType<typeof startLoopWorkers>>;
 
   before(async () => {
     env = await testEnvironment();
@@ -36,14 +26,10 @@ describe('deploy approval gate', () => {
       date: '2026-03-01',
       deploy: { DEPLOY_APPROVAL_MARKETS: ['SE'], DEPLOY_APPROVAL_TIMEOUT: TIMEOUT_MS },
     });
-    worker = await createTestWorker(env, taskQueue, stack.deps);
-    renderWorker = await createRenderTestWorker(env, renderTaskQueue, stack.deps.renderer);
-    running = Promise.all([worker.run(), renderWorker.run()]).then(() => undefined);
+    workers = await startLoopWorkers(env, stack.deps, 'approval');
   });
   after(async () => {
-    worker?.shutdown();
-    renderWorker?.shutdown();
-    await running;
+    await workers?.stop();
     await stack?.close();
     await env?.teardown();
   });
@@ -53,8 +39,8 @@ describe('deploy approval gate', () => {
     stack.sandbox.clock.set(date);
     const handle = await env.client.workflow.start(marketLoop, {
       workflowId: marketLoopWorkflowId('SE', date),
-      taskQueue,
-      args: [{ market: 'SE', date, renderTaskQueue }],
+      taskQueue: workers.taskQueue,
+      args: [{ market: 'SE', date, renderTaskQueue: workers.renderTaskQueue }],
     });
     const deadline = Date.now() + 60_000;
     for (;;) {

@@ -2,7 +2,6 @@
 // three markets end to end, a second day that learns from the first, and a third day on which
 // the platform's reporting is down and each market falls back to its previous ranking.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -11,12 +10,7 @@ import type { DailyLoopResult } from '../../core/types.ts';
 import { getRanking } from '../../db/rankings.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
 import { dailyLoop } from '../../workflows/index.ts';
-import {
-  createRenderTestWorker,
-  createTestWorker,
-  testEnvironment,
-  uniqueTaskQueue,
-} from '../helpers/temporal.ts';
+import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
 import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const MARKETS = ['SE', 'DE', 'EG'];
@@ -24,20 +18,16 @@ const MARKETS = ['SE', 'DE', 'EG'];
 describe('daily loop on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let stack: TestStack;
-  let worker: Worker;
-  let renderWorker: Worker;
-  let running: Promise<void>;
-  const taskQueue = uniqueTaskQueue('loop-test');
   // Rendering runs on its own queue and worker, as in production.
-  const renderTaskQueue = uniqueTaskQueue('render-test');
+  let workers: Awaited<ReturnType<typeof startLoopWorkers>>;
   const results: Record<string, DailyLoopResult> = {};
 
   async function runDay(date: string) {
     stack.sandbox.clock.set(date);
     results[date] = await env.client.workflow.execute(dailyLoop, {
       workflowId: dailyLoopWorkflowId(date),
-      taskQueue,
-      args: [{ date, markets: MARKETS, renderTaskQueue }],
+      taskQueue: workers.taskQueue,
+      args: [{ date, markets: MARKETS, renderTaskQueue: workers.renderTaskQueue }],
     });
     return results[date];
   }
@@ -45,14 +35,10 @@ describe('daily loop on a real Temporal server', () => {
   before(async () => {
     env = await testEnvironment();
     stack = await startTestStack({ date: '2026-03-01' });
-    worker = await createTestWorker(env, taskQueue, stack.deps);
-    renderWorker = await createRenderTestWorker(env, renderTaskQueue, stack.deps.renderer);
-    running = Promise.all([worker.run(), renderWorker.run()]).then(() => undefined);
+    workers = await startLoopWorkers(env, stack.deps, 'loop');
   });
   after(async () => {
-    worker?.shutdown();
-    renderWorker?.shutdown();
-    await running;
+    await workers?.stop();
     await stack?.close();
     await env?.teardown();
   });
