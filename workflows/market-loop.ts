@@ -3,9 +3,11 @@
 // to do when one fails for good.
 import {
   ActivityFailure,
+  ApplicationFailure,
   condition,
   proxyActivities,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   type ActivityOptions,
@@ -54,6 +56,10 @@ const learning = proxyActivities<Activities>({
   // Bounded: learning late is better than holding the run; tomorrow's ingest catches up.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
 });
+
+function isPlanChanged(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLAN_CHANGED';
+}
 
 function message(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
@@ -142,7 +148,8 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     let deploy: DeployResult | null = null;
     // Added after the v4 histories: runs recorded before it deploy without a plan step.
     if (patched('deploy-plan')) {
-      const plan = await compute.planDeployment({ ...input, creatives });
+      // Reading the platforms may wait on their pacing: long-running, heartbeating.
+      const plan = await longRunning.planDeployment({ ...input, creatives });
       status.deployPlan = { lines: plan.lines };
       if (plan.dryRun) {
         degraded.push('dry run: deploy plan computed, nothing written');
@@ -150,7 +157,18 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
         enter('awaiting-approval');
         const until = new Date(Date.now() + plan.approvalTimeoutMs).toISOString();
         status.deployPlan.awaitingApprovalUntil = until;
+        // Shown on the workflow's page in the Temporal UI (Current Details).
+        setCurrentDetails(
+          [
+            `**Waiting for deploy approval** until ${until}.`,
+            'Signal `approveDeploy` or `rejectDeploy` with `{"by": "<name>", "note": "<why>"}`.',
+            '```',
+            ...plan.lines,
+            '```',
+          ].join('\n'),
+        );
         const answered = await condition(() => decision !== undefined, plan.approvalTimeoutMs);
+        setCurrentDetails('');
         await bookkeeping.recordDeployDecision({
           ...input,
           status: !answered ? 'expired' : decision!.approved ? 'approved' : 'rejected',
@@ -164,7 +182,18 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
           degraded.push(
             `deploy rejected by ${decision!.by}${decision!.note ? `: ${decision!.note}` : ''}: yesterday's ads keep running`,
           );
-        else deploy = await longRunning.deployCreatives({ ...input, creatives });
+        else {
+          try {
+            deploy = await longRunning.deployCreatives({
+              ...input,
+              creatives,
+              approvedPlan: plan.fingerprint,
+            });
+          } catch (err) {
+            if (!(err instanceof ActivityFailure) || !isPlanChanged(err)) throw err;
+            degraded.push(`deploy not applied: ${message(err)}`);
+          }
+        }
       } else {
         deploy = await longRunning.deployCreatives({ ...input, creatives });
       }

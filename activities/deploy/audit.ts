@@ -1,7 +1,7 @@
 // The audit of platform writes: every create, status change and upload deploy makes is stored with
 // when, what, the platform's request id and the result (ok, failed, or lost: sent without an
-// answer, so it may or may not have happened). Rows are written in batches as deploy goes, and
-// whatever is pending is written even when deploy fails.
+// answer, so it may or may not have happened). A request's rows are written as soon as it is
+// answered (or fails), one insert per request.
 import { Context } from '@temporalio/activity';
 import type { Db } from '../../db/database.ts';
 import { recordPlatformWrites, type NewPlatformWrite } from '../../db/deploy.repository.ts';
@@ -27,6 +27,20 @@ export function writeOutcome(err: unknown): 'failed' | 'lost' {
     : 'failed';
 }
 
+/**
+ * Throws when the activity was cancelled (say, it timed out and another attempt took over), so
+ * a superseded attempt never writes next to its successor. Outside an activity: nothing to check.
+ */
+function stopIfCancelled() {
+  let signal: AbortSignal;
+  try {
+    signal = Context.current().cancellationSignal;
+  } catch {
+    return;
+  }
+  signal.throwIfAborted();
+}
+
 export class WriteAudit {
   private pending: NewPlatformWrite[] = [];
   /** Writes recorded so far (all results). */
@@ -35,8 +49,6 @@ export class WriteAudit {
   constructor(
     private readonly db: Db,
     private readonly where: { market: string; date: string },
-    /** Rows held before they are written. */
-    private readonly flushEvery = 100,
   ) {}
 
   /** Runs one write and records it; `idOf` names the object it created or changed. */
@@ -58,6 +70,7 @@ export class WriteAudit {
     fn: () => Promise<T>,
     itemsOf: (r: T) => Array<{ externalId: string | null; error?: string }>,
   ): Promise<T> {
+    stopIfCancelled();
     const log = { requestIds: [] as string[] };
     const started = performance.now();
     try {
@@ -65,7 +78,7 @@ export class WriteAudit {
       const items = itemsOf(result);
       for (const [i, entry] of entries.entries()) {
         const item = items[i];
-        await this.add(entry, {
+        this.add(entry, {
           result: item?.error ? 'failed' : 'ok',
           externalId: item?.externalId ?? null,
           ...(item?.error ? { error: item.error } : {}),
@@ -73,20 +86,22 @@ export class WriteAudit {
           started,
         });
       }
+      await this.flush();
       return result;
     } catch (err) {
       for (const entry of entries)
-        await this.add(entry, {
+        this.add(entry, {
           result: writeOutcome(err),
           error: err instanceof Error ? err.message : String(err),
           requestIds: log.requestIds,
           started,
         });
+      await this.flush();
       throw err;
     }
   }
 
-  private async add(
+  private add(
     entry: WriteEntry,
     r: {
       result: 'ok' | 'failed' | 'lost';
@@ -111,19 +126,12 @@ export class WriteAudit {
       error: r.error ?? null,
       duration_ms: Math.round(performance.now() - r.started),
     });
-    if (this.pending.length >= this.flushEvery) await this.flush();
   }
 
+  /** Writes the pending rows; every request's rows are written as soon as it is answered. */
   async flush(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
     await recordPlatformWrites(this.db, rows);
-    if (rows.length > 0) {
-      try {
-        Context.current().heartbeat({ writes: this.count });
-      } catch {
-        // Not inside an activity (a script's dry run or a test): nothing to heartbeat.
-      }
-    }
   }
 }

@@ -7,6 +7,8 @@
 // Every write is keyed by a deterministic name and looked up before it is made, so a retried
 // activity (even after a write whose answer was lost) never creates a second object; every write
 // is audited (platform_writes).
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
 import { adSetName, type AdSetSegment } from '../../core/ids.ts';
 import { deepLink } from '../../core/tracking.ts';
@@ -18,19 +20,32 @@ import {
   listRejections,
   recordRejection,
   saveDeployPlan,
+  setDeployPlanStatus,
 } from '../../db/deploy.repository.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { WriteAudit } from './audit.ts';
 import { fatiguedCreatives } from './fatigue.ts';
 import { metaTarget } from './meta-target.ts';
-import { countActions, formatPlan, planAdSet, type AdSetPlan, type PlanCounts } from './plan.ts';
+import {
+  countActions,
+  formatPlan,
+  planAdSet,
+  planFingerprint,
+  type AdSetPlan,
+  type PlanCounts,
+} from './plan.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
 
 export interface DeployInput extends MarketLoopInput {
   /** Today's deployable creatives in rank order (spares after the first ADS_PER_MARKET). */
   creatives: RenderedCreative[];
+  /**
+   * The fingerprint of the plan an operator approved: deploy writes nothing if today's plan is no
+   * longer that one (ERR_PLAN_CHANGED). Replacing creatives the review rejects is part of it.
+   */
+  approvedPlan?: string;
 }
 
 export interface DeployPlanResult {
@@ -42,12 +57,27 @@ export interface DeployPlanResult {
   approvalTimeoutMs: number;
   /** DEPLOY_MODE=dry-run: nothing is written. */
   dryRun: boolean;
+  /** What an approval approves (planFingerprint). */
+  fingerprint: string;
 }
 
 /** Days of delivery read to judge fatigue. */
 const FATIGUE_LOOKBACK_DAYS = 14;
 /** Rounds of create -> read review -> replace rejected, per deploy. */
 const REVIEW_ROUNDS = 3;
+/** How often deploy heartbeats while it works (its heartbeat timeout is 15 s). */
+const HEARTBEAT_MS = 3000;
+
+/**
+ * Heartbeats every few seconds until stopped. Deploy waits a long time on the platforms' pacing;
+ * a missed heartbeat would start a second attempt next to this one, so it must not depend on
+ * progress.
+ */
+function heartbeat(details: () => unknown): { stop(): void } {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
+  return { stop: () => clearInterval(timer) };
+}
 
 interface SegmentPlan {
   target: DeployTarget;
@@ -130,6 +160,11 @@ async function planAll(
     for (const segment of segments(config)) {
       const known = await target.findAdSets(market, segment);
       const current = known.at(-1) ?? null;
+      // Older ad groups of the segment that still run (a rollover cut short): stop them too.
+      const stale = known
+        .slice(0, -1)
+        .filter((a) => a.status !== 'DISABLE' && a.status !== 'PAUSED')
+        .map((a) => ({ id: a.id, name: a.name }));
       const generation = current?.generation ?? 1;
       const plan = planAdSet({
         platform,
@@ -144,6 +179,8 @@ async function planAll(
         rejected,
         fatigued,
       });
+      for (const a of stale)
+        if (!plan.disableAdSets.some((d) => d.id === a.id)) plan.disableAdSets.push(a);
       out.push({ target, segment, plan });
     }
   }
@@ -153,7 +190,12 @@ async function planAll(
 /** A market's plan and its diff, as planDeployment computes it (for scripts: no activity needed). */
 export async function planMarket(deps: ActivityDeps, input: DeployInput) {
   const plans = (await planAll(deps, input, new WriteAudit(deps.db, input))).map((p) => p.plan);
-  return { plans, counts: countActions(plans), lines: formatPlan(input.market, input.date, plans) };
+  return {
+    plans,
+    counts: countActions(plans),
+    lines: formatPlan(input.market, input.date, plans),
+    fingerprint: planFingerprint(plans),
+  };
 }
 
 export function createDeployActivities(deps: ActivityDeps) {
@@ -175,11 +217,14 @@ export function createDeployActivities(deps: ActivityDeps) {
     };
   }
 
-  /** Applies one ad set's plan: pauses and archives first, then creates, then resumes. */
+  /**
+   * Applies one ad set's plan: pauses and archives first, then creates, then resumes. Returns the
+   * creatives the platform refused to create (they are treated like review rejections).
+   */
   async function apply(
     input: DeployInput,
     { target, segment, plan }: SegmentPlan,
-  ): Promise<AdSetRef> {
+  ): Promise<{ adSet: AdSetRef; refused: Array<{ hash: string; reason: string }> }> {
     const adSet = plan.adSet.id
       ? { id: plan.adSet.id, name: plan.adSet.name, generation: plan.adSet.generation }
       : await target.ensureAdSet(input.market, segment, plan.adSet.generation);
@@ -191,10 +236,15 @@ export function createDeployActivities(deps: ActivityDeps) {
     const creates = plan.actions.flatMap((a) =>
       a.action === 'create' ? [adOf(input, a.hash, a.name, target.platform)] : [],
     );
-    if (creates.length > 0) await target.createAds(adSet, input.market, creates);
+    const created =
+      creates.length > 0 ? await target.createAds(adSet, input.market, creates) : null;
     await target.setStatus(of('resume'), 'active');
-    await target.disableAdSets(plan.disableAdSets);
-    return adSet;
+    await target.disableAdSets(input.market, plan.disableAdSets);
+    const refused = creates.flatMap((c) => {
+      const why = created?.refused.get(c.name);
+      return why ? [{ hash: c.creative.hash, reason: `refused at creation: ${why}` }] : [];
+    });
+    return { adSet, refused };
   }
 
   return {
@@ -204,7 +254,10 @@ export function createDeployActivities(deps: ActivityDeps) {
         db,
         'deploy',
         async () => {
-          const { plans, counts, lines } = await planMarket(deps, input);
+          const beat = heartbeat(() => ({ planning: true }));
+          const { plans, counts, lines, fingerprint } = await planMarket(deps, input).finally(() =>
+            beat.stop(),
+          );
           const changes = counts.create + counts.pause + counts.resume + counts.archive;
           const dryRun = config.DEPLOY_MODE === 'dry-run';
           const approvalMarkets = config.DEPLOY_APPROVAL_MARKETS;
@@ -224,6 +277,7 @@ export function createDeployActivities(deps: ActivityDeps) {
             requiresApproval,
             approvalTimeoutMs: config.DEPLOY_APPROVAL_TIMEOUT,
             dryRun,
+            fingerprint,
           };
         },
         (r) => ({ plan: r.counts, requiresApproval: r.requiresApproval, dryRun: r.dryRun }),
@@ -239,22 +293,37 @@ export function createDeployActivities(deps: ActivityDeps) {
           const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
           const rejected: NonNullable<DeployResult['rejected']> = [];
           let live: Array<{ platform: string; adSet: string; ids: string[] }> = [];
+          const beat = heartbeat(() => ({ writes: audit.count }));
+          /** Records a rejected (or refused) creative once per platform. */
+          const reject = async (platform: string, hash: string, reason: string, adId = '') => {
+            if (rejected.some((r) => r.platform === platform && r.hash === hash)) return;
+            rejected.push({ platform, hash, reason });
+            await recordRejection(db, {
+              platform,
+              creativeHash: hash,
+              market: input.market,
+              adId,
+              reason,
+            });
+          };
           try {
+            let refusedLastRound = 0;
             for (let round = 1; round <= REVIEW_ROUNDS; round++) {
               const plans = await planAll(deps, input, audit);
-              let newRejections = 0;
-              for (const { target, plan } of plans)
-                for (const r of plan.newlyRejected) {
-                  newRejections++;
-                  rejected.push({ platform: target.platform, hash: r.hash, reason: r.reason });
-                  await recordRejection(db, {
-                    platform: target.platform,
-                    creativeHash: r.hash,
-                    market: input.market,
-                    adId: r.adId,
-                    reason: r.reason,
+              if (round === 1 && input.approvedPlan) {
+                const now = planFingerprint(plans.map((p) => p.plan));
+                if (now !== input.approvedPlan)
+                  throw ApplicationFailure.create({
+                    type: 'ERR_PLAN_CHANGED',
+                    message: `the plan changed since it was approved (approved ${input.approvedPlan}, now ${now}); nothing was written: rerun the market to plan and approve again`,
+                    nonRetryable: true,
                   });
-                }
+              }
+              const before = rejected.length;
+              for (const { target, plan } of plans)
+                for (const r of plan.newlyRejected)
+                  await reject(target.platform, r.hash, r.reason, r.adId);
+              const newRejections = rejected.length - before + refusedLastRound;
               const counts = countActions(plans.map((p) => p.plan));
               // Later rounds only replace what review rejected; keeps are counted once.
               if (round === 1) totals.reused += counts.keep;
@@ -264,8 +333,13 @@ export function createDeployActivities(deps: ActivityDeps) {
               totals.paused += counts.pause;
               totals.archived += counts.archive;
               live = [];
+              refusedLastRound = 0;
               for (const p of plans) {
-                const adSet = await apply(input, p);
+                const { adSet, refused } = await apply(input, p);
+                for (const r of refused) {
+                  refusedLastRound++;
+                  await reject(p.target.platform, r.hash, r.reason);
+                }
                 // Read back: review outcomes of what was just created, and today's live set.
                 const ads = await p.target.listAds(adSet);
                 for (const ad of ads)
@@ -288,11 +362,18 @@ export function createDeployActivities(deps: ActivityDeps) {
                     .map((a) => a.id),
                 });
               }
-              if (counts.create === 0) break; // nothing new for review to reject
+              // Nothing new for review to reject, and nothing refused to replace: done.
+              if (counts.create === 0 && refusedLastRound === 0) break;
             }
           } finally {
+            beat.stop();
             await audit.flush();
           }
+          await setDeployPlanStatus(db, {
+            market: input.market,
+            date: input.date,
+            status: 'applied',
+          });
           const platforms: NonNullable<DeployResult['platforms']> = {};
           for (const l of live) {
             const p = (platforms[l.platform] ??= { adIds: [], adSets: [] });

@@ -12,7 +12,7 @@ import {
 import type { RenderedCreative } from '../../core/types.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
 import type { PlatformError } from '../../platforms/errors.ts';
-import type { BatchResult, MetaAds } from '../../platforms/meta/meta-ads.ts';
+import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import type { CreativeStore } from '../../render/storage.ts';
 import type { CurrentAd } from './plan.ts';
 import {
@@ -21,6 +21,7 @@ import {
   knownAdSets,
   type AdSetRef,
   type DeployTarget,
+  type NewAd,
   type TargetDeps,
 } from './target.ts';
 
@@ -67,6 +68,58 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       create,
       status: 'ACTIVE',
     });
+
+  /** Uploads a creative's still; the same bytes give the same hash, so this is idempotent. */
+  async function uploadImage(ad: NewAd): Promise<string> {
+    const { bytes, format } = await assetBytes(deps.store, ad.creative, 'meta');
+    const file = `${ad.creative.hash}.${format === 'jpeg' ? 'jpg' : format}`;
+    const { hash } = await audit.write(
+      {
+        platform: 'meta',
+        operation: 'upload_image',
+        kind: 'image',
+        name: ad.creative.hash,
+        detail: { bytes: bytes.length },
+      },
+      () => meta.uploadImage(bytes, file),
+      (r) => r.hash,
+    );
+    return hash;
+  }
+
+  /** Creates objects in batch requests of at most 50, each request audited on its own. */
+  async function batchCreate(
+    edge: 'adcreatives' | 'ads',
+    operation: string,
+    kind: string,
+    items: Array<{
+      name: string;
+      params: Record<string, unknown>;
+      detail?: Record<string, unknown>;
+    }>,
+  ): Promise<Map<string, string | PlatformError>> {
+    const out = new Map<string, string | PlatformError>();
+    for (let i = 0; i < items.length; i += META_MAX_BATCH) {
+      const chunk = items.slice(i, i + META_MAX_BATCH);
+      const results = await audit.many(
+        chunk.map((it) => ({
+          platform: 'meta' as const,
+          operation,
+          kind,
+          name: it.name,
+          ...(it.detail ? { detail: it.detail } : {}),
+        })),
+        () =>
+          meta.createMany(
+            edge,
+            chunk.map((it) => it.params),
+          ),
+        batchItems,
+      );
+      chunk.forEach((it, j) => out.set(it.name, results[j]!.id ?? results[j]!.error));
+    }
+    return out;
+  }
 
   async function setStatuses(
     ads: Array<{ id: string; name: string }>,
@@ -156,60 +209,25 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
             .map((c) => [c.name, c.id]),
         );
       const imageHashes = new Map<string, string>();
-      const creativeIds = await createMissing(
+      const creatives = await createMissing(
         [...byCreative.keys()],
         listCreatives,
         async (missing) => {
-          const params: Array<Record<string, unknown>> = [];
+          const items = [];
           for (const name of missing) {
             const ad = byCreative.get(name)!;
-            let imageHash = imageHashes.get(name);
-            if (!imageHash) {
-              const { bytes, format } = await assetBytes(deps.store, ad.creative, 'meta');
-              // Uploading the same bytes again gives the same hash: the upload is idempotent.
-              imageHash = (
-                await audit.write(
-                  {
-                    platform: 'meta',
-                    operation: 'upload_image',
-                    kind: 'image',
-                    name: ad.creative.hash,
-                    detail: { bytes: bytes.length },
-                  },
-                  () =>
-                    meta.uploadImage(
-                      bytes,
-                      `${ad.creative.hash}.${format === 'jpeg' ? 'jpg' : format}`,
-                    ),
-                  (r) => r.hash,
-                )
-              ).hash;
-              imageHashes.set(name, imageHash);
-            }
-            params.push(
-              meta.creativeParams({
-                name,
-                imageHash,
-                link: ad.link,
-                message: ad.message,
-                headline: ad.headline,
-              }),
-            );
-          }
-          const results = await audit.many(
-            missing.map((name) => ({
-              platform: 'meta' as const,
-              operation: 'create_creative',
-              kind: 'creative',
+            const imageHash = imageHashes.get(name) ?? (await uploadImage(ad));
+            imageHashes.set(name, imageHash);
+            const { link, message, headline } = ad;
+            items.push({
               name,
-            })),
-            () => meta.createMany('adcreatives', params),
-            batchItems,
-          );
-          return new Map(missing.map((name, i) => [name, results[i]!.id ?? results[i]!.error]));
+              params: meta.creativeParams({ name, imageHash, link, message, headline }),
+            });
+          }
+          return batchCreate('adcreatives', 'create_creative', 'creative', items);
         },
       );
-      for (const [name, id] of creativeIds)
+      for (const [name, id] of creatives.ids)
         await savePlatformObject(db, {
           platform: 'meta',
           kind: 'creative',
@@ -219,46 +237,55 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
           creativeHash: byCreative.get(name)!.creative.hash,
         });
 
-      // Then the ads, looked up in the ad set by name.
-      const byName = new Map(ads.map((a) => [a.name, a]));
+      // Then the ads of the creatives Meta took, looked up in the ad set by name.
+      const creativeOf = (ad: NewAd) => metaCreativeName(market, ad.creative.hash);
+      const refused = new Map<string, string>();
+      for (const ad of ads) {
+        const why = creatives.refused.get(creativeOf(ad));
+        if (why) refused.set(ad.name, why);
+      }
+      const byName = new Map(ads.filter((a) => !refused.has(a.name)).map((a) => [a.name, a]));
       const listAds = async () =>
         new Map(
           (await meta.listAds(adSet.id))
             .filter((a) => byName.has(a.name))
             .map((a) => [a.name, a.id]),
         );
-      return createMissing([...byName.keys()], listAds, async (missing) => {
-        const results = await audit.many(
-          missing.map((name) => ({
-            platform: 'meta' as const,
-            operation: 'create_ad',
-            kind: 'ad',
-            name,
-            detail: { adSet: adSet.name, creative: byName.get(name)!.creative.hash },
-          })),
-          () =>
-            meta.createMany(
-              'ads',
-              missing.map((name) =>
-                meta.adParams({
-                  name,
-                  adsetId: adSet.id,
-                  creativeId: creativeIds.get(
-                    metaCreativeName(market, byName.get(name)!.creative.hash),
-                  )!,
-                }),
-              ),
-            ),
-          batchItems,
-        );
-        return new Map<string, string | PlatformError>(
-          missing.map((name, i) => [name, results[i]!.id ?? results[i]!.error]),
-        );
-      });
+      const created = await createMissing([...byName.keys()], listAds, (missing) =>
+        batchCreate(
+          'ads',
+          'create_ad',
+          'ad',
+          missing.map((name) => {
+            const ad = byName.get(name)!;
+            return {
+              name,
+              params: meta.adParams({
+                name,
+                adsetId: adSet.id,
+                creativeId: creatives.ids.get(creativeOf(ad))!,
+              }),
+              detail: { adSet: adSet.name, creative: ad.creative.hash },
+            };
+          }),
+        ),
+      );
+      return { ids: created.ids, refused: new Map([...refused, ...created.refused]) };
     },
 
     setStatus: (ads, status) => setStatuses(ads, status),
 
-    disableAdSets: (adSets) => setStatuses(adSets, 'paused', 'adset'),
+    async disableAdSets(market, adSets) {
+      await setStatuses(adSets, 'paused', 'adset');
+      for (const a of adSets)
+        await savePlatformObject(db, {
+          platform: 'meta',
+          kind: 'adset',
+          name: a.name,
+          externalId: a.id,
+          market,
+          status: 'PAUSED',
+        });
+    },
   };
 }

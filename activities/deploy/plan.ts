@@ -13,6 +13,7 @@
 //      oldest paused ads are archived to make room. TikTok counts every ad that is not deleted, so
 //      a full ad group is rolled over: a new ad group of the segment takes the wanted ads and the
 //      old one is disabled, keeping its ads and their history.
+import { createHash } from 'node:crypto';
 import { adName } from '../../core/ids.ts';
 import type { ReviewState } from '../../platforms/meta/meta-ads.ts';
 
@@ -274,4 +275,18 @@ export function formatPlan(market: string, date: string, plans: AdSetPlan[]): st
       lines.push(`    · skip    ${s.hash.slice(0, 12)}  #${s.rank} ${s.label}: ${s.reason}`);
   }
   return lines;
+}
+
+/**
+ * What a plan does, as a short hash: the same creates, keeps, resumes, pauses, archives and
+ * disabled ad sets give the same fingerprint. An approval is of a fingerprint.
+ */
+export function planFingerprint(plans: AdSetPlan[]): string {
+  const what = plans.map((p) => [
+    p.platform,
+    p.adSet.name,
+    p.actions.map((a) => `${a.action}:${a.name}`).sort(),
+    p.disableAdSets.map((d) => d.name).sort(),
+  ]);
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
 }

@@ -26,6 +26,8 @@ export interface AdSetRef {
   id: string;
   name: string;
   generation: number;
+  /** As adloop last recorded it (ENABLE/ACTIVE, DISABLE/PAUSED), when known. */
+  status?: string | null;
 }
 
 export interface NewAd {
@@ -48,57 +50,94 @@ export interface DeployTarget {
   ensureAdSet(market: string, segment: AdSetSegment, generation: number): Promise<AdSetRef>;
   /** adloop's ads in the ad set, with their review outcome. */
   listAds(adSet: AdSetRef): Promise<CurrentAd[]>;
-  /** Creates the ads (and whatever they need: media, creatives); name -> ad id. */
-  createAds(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<Map<string, string>>;
+  /** Creates the ads (and whatever they need: media, creatives); ids, and what was refused. */
+  createAds(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<Created>;
   setStatus(
     ads: Array<{ id: string; name: string }>,
     status: 'active' | 'paused' | 'archived',
   ): Promise<void>;
-  disableAdSets(adSets: Array<{ id: string; name: string }>): Promise<void>;
+  /** Stops older ad sets of a segment (TikTok rollover), recording them as stopped. */
+  disableAdSets(market: string, adSets: Array<{ id: string; name: string }>): Promise<void>;
 }
 
 const retryable = (err: unknown) => !(err instanceof PlatformError) || err.retryable;
+/** The platform refused this object itself (bad content, policy at creation): not the request. */
+const refusal = (err: unknown): boolean => err instanceof PlatformError && err.kind === 'invalid';
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export interface Created {
+  /** Name -> id of every object that exists now. */
+  ids: Map<string, string>;
+  /** Name -> why the platform refused to create it (retrying will not help). */
+  refused: Map<string, string>;
+}
 
 /**
  * Creates every named object that `list` does not show yet. After a failed attempt (including an
  * answer lost in transit) it lists again, so what the platform did accept is found, and retries
- * only what is still missing. Failures the platform calls permanent are thrown at once.
+ * only what is still missing. An object the platform refuses is reported, not retried; when a
+ * request that carried several is refused as a whole, each is tried alone to find which. Other
+ * permanent failures (auth) are thrown.
  */
 export async function createMissing(
   names: string[],
   list: () => Promise<Map<string, string>>,
   create: (missing: string[]) => Promise<Map<string, string | PlatformError>>,
   attempts = 4,
-): Promise<Map<string, string>> {
+): Promise<Created> {
   let known = await list();
+  const refused = new Map<string, string>();
+  const pending = () => names.filter((n) => !known.has(n) && !refused.has(n));
   let last: unknown = null;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const missing = names.filter((n) => !known.has(n));
-    if (missing.length === 0) return known;
+    const missing = pending();
+    if (missing.length === 0) return { ids: known, refused };
+    let failed = false;
     try {
       const results = await create(missing);
-      let failed = false;
       for (const [name, r] of results) {
         if (typeof r === 'string') known.set(name, r);
+        else if (refusal(r)) refused.set(name, messageOf(r));
         else if (!retryable(r)) throw r;
         else {
           failed = true;
           last = r;
         }
       }
-      if (!failed && missing.every((n) => known.has(n))) return known;
     } catch (err) {
-      if (!retryable(err)) throw err;
-      last = err;
+      if (refusal(err) && missing.length > 1) {
+        // One bad object refuses the whole request: find which, one at a time (after looking
+        // up what parts of the request the platform did carry out).
+        known = new Map([...known, ...(await list())]);
+        for (const name of missing.filter((n) => !known.has(n))) {
+          try {
+            const r = (await create([name])).get(name);
+            if (typeof r === 'string') known.set(name, r);
+            else if (r) throw r;
+          } catch (one) {
+            if (refusal(one)) refused.set(name, messageOf(one));
+            else if (!retryable(one)) throw one;
+            else {
+              failed = true;
+              last = one;
+            }
+          }
+        }
+      } else if (refusal(err)) refused.set(missing[0]!, messageOf(err));
+      else if (!retryable(err)) throw err;
+      else {
+        failed = true;
+        last = err;
+      }
     }
+    if (!failed && pending().length === 0) return { ids: known, refused };
     await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
     known = new Map([...known, ...(await list())]);
   }
-  const missing = names.filter((n) => !known.has(n));
-  if (missing.length === 0) return known;
+  if (pending().length === 0) return { ids: known, refused };
   throw last instanceof Error
     ? last
-    : new PlatformError('meta', 'transient', `could not create ${missing.join(', ')}`);
+    : new PlatformError('meta', 'transient', `could not create ${pending().join(', ')}`);
 }
 
 /**
@@ -123,7 +162,7 @@ export async function ensureObject(
     (x) => x.name === name,
   );
   if (known) return known.external_id;
-  const ids = await createMissing(
+  const created = await createMissing(
     [name],
     async () => {
       const found = await o.find();
@@ -141,7 +180,13 @@ export async function ensureObject(
         ],
       ]),
   );
-  const id = ids.get(name)!;
+  const id = created.ids.get(name);
+  if (!id)
+    throw new PlatformError(
+      platform,
+      'invalid',
+      created.refused.get(name) ?? `${name} not created`,
+    );
   await savePlatformObject(deps.db, {
     platform,
     kind,
@@ -172,7 +217,12 @@ export async function knownAdSets(
     await listPlatformObjects(db, { platform: o.platform, kind: 'adset', market: o.market })
   )
     .filter((x) => x.name === o.base || x.name.startsWith(`${o.base}#`))
-    .map((x) => ({ id: x.external_id, name: x.name, generation: generationOf(x.name) }))
+    .map((x) => ({
+      id: x.external_id,
+      name: x.name,
+      generation: generationOf(x.name),
+      status: x.status,
+    }))
     .sort((a, b) => a.generation - b.generation);
   if (known.length > 0) return known;
   const found = await o.find();

@@ -4,7 +4,13 @@
 // ad group (see plan.ts). Up to 20 ads go out per ad/create call and 100 ids per status update;
 // the client's token buckets keep the calls under TikTok's per-second and per-minute quotas.
 import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
-import type { TikTokAdCreative, TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { savePlatformObject } from '../../db/creatives.repository.ts';
+import { PlatformError } from '../../platforms/errors.ts';
+import {
+  TIKTOK_MAX_ADS_PER_CREATE,
+  type TikTokAdCreative,
+  type TikTokAds,
+} from '../../platforms/tiktok/tiktok-ads.ts';
 import { assetBytes } from './meta-target.ts';
 import type { CurrentAd } from './plan.ts';
 import {
@@ -154,18 +160,30 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           }
           creatives.push({ name, landingPageUrl: ad.link, text: tiktokAdText(ad.message), ...m });
         }
-        const ids = await audit.many(
-          missing.map((name) => ({
-            platform: 'tiktok' as const,
-            operation: 'create_ad',
-            kind: 'ad',
-            name,
-            detail: { adGroup: adSet.name, creative: byName.get(name)!.creative.hash },
-          })),
-          () => tiktok.createAds(adSet.id, creatives),
-          (r) => r.map((id) => ({ externalId: id })),
-        );
-        return new Map(missing.map((name, i) => [name, ids[i]!]));
+        // Up to 20 ads per ad/create call, each call audited on its own; a call that fails in
+        // transit fails only its own ads (createMissing looks them up before retrying).
+        const out = new Map<string, string | PlatformError>();
+        for (let i = 0; i < missing.length; i += TIKTOK_MAX_ADS_PER_CREATE) {
+          const names = missing.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE);
+          try {
+            const ids = await audit.many(
+              names.map((name) => ({
+                platform: 'tiktok' as const,
+                operation: 'create_ad',
+                kind: 'ad',
+                name,
+                detail: { adGroup: adSet.name, creative: byName.get(name)!.creative.hash },
+              })),
+              () => tiktok.createAds(adSet.id, creatives.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE)),
+              (r) => r.map((id) => ({ externalId: id })),
+            );
+            names.forEach((name, j) => out.set(name, ids[j]!));
+          } catch (err) {
+            if (!(err instanceof PlatformError) || !err.retryable) throw err;
+            for (const name of names) out.set(name, err);
+          }
+        }
+        return out;
       });
     },
 
@@ -190,7 +208,7 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       );
     },
 
-    async disableAdSets(adSets) {
+    async disableAdSets(market, adSets) {
       if (adSets.length === 0) return;
       await audit.many(
         adSets.map((g) => ({
@@ -206,6 +224,15 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           ),
         () => adSets.map((g) => ({ externalId: g.id })),
       );
+      for (const g of adSets)
+        await savePlatformObject(db, {
+          platform: 'tiktok',
+          kind: 'adset',
+          name: g.name,
+          externalId: g.id,
+          market,
+          status: 'DISABLE',
+        });
     },
   };
 }

@@ -386,7 +386,13 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           },
         ),
       );
-      await call(() => batch.execute() as Promise<unknown>);
+      try {
+        await call(() => batch.execute() as Promise<unknown>);
+      } catch (err) {
+        // A lost or failed batch fails only its own calls; the caller looks up what it did.
+        if (!(err instanceof PlatformError) || !err.retryable) throw err;
+        results.fill({ error: err });
+      }
       out.push(...results);
       i += size;
     }
@@ -622,6 +628,8 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
                 'CAMPAIGN_PAUSED',
                 'IN_PROCESS',
                 'WITH_ISSUES',
+                'PREAPPROVED',
+                'PENDING_BILLING_INFO',
               ],
             },
           ) as Promise<unknown>,

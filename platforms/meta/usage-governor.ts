@@ -56,8 +56,11 @@ export class UsageGovernor {
   /** Last reading, and the calls sent since it. */
   private usage = 0;
   private callsSinceReading = 0;
-  /** Estimated usage (%) one call adds; starts cautious and follows the readings. */
-  private perCall = 0;
+  /**
+   * Estimated usage (%) one call adds: 1 until readings say otherwise (cautious for a small
+   * allowance; a large one reads ~0 per call and the estimate follows).
+   */
+  private perCall = 1;
   private blockedUntil = 0;
   private pauseMs: number;
   private hasReading = false;
@@ -84,8 +87,9 @@ export class UsageGovernor {
 
   /** How many calls may go out now without passing pauseAt (0 when none may). */
   private room(max: number): number {
-    if (this.perCall <= 0) return max;
     const left = this.pauseAt - this.usage - this.callsSinceReading * this.perCall;
+    if (left <= 0) return 0;
+    if (this.perCall <= 0) return max;
     return Math.max(0, Math.min(max, Math.floor(left / this.perCall)));
   }
 
@@ -113,11 +117,12 @@ export class UsageGovernor {
       this.pauseMs = Math.min(this.pauseMs * 2, this.maxPauseMs);
       probe = true;
     }
+    // Reserved before any further wait, so concurrent callers see each other's calls.
+    this.callsSinceReading += n;
     if (this.usage > this.slowAt) {
       const closeness = Math.min(1, (this.usage - this.slowAt) / (this.pauseAt - this.slowAt));
       await this.wait(Math.round(this.maxSpacingMs * closeness));
     }
-    this.callsSinceReading += n;
     return n;
   }
 
@@ -126,9 +131,9 @@ export class UsageGovernor {
     const pct = usagePercent(header);
     if (pct === null) return;
     // The first reading says nothing about one call: other clients may share the account.
-    if (this.hasReading && this.callsSinceReading > 0 && pct > this.usage) {
+    if (this.hasReading && this.callsSinceReading > 0 && pct >= this.usage) {
       const sample = (pct - this.usage) / this.callsSinceReading;
-      this.perCall = this.perCall === 0 ? sample : 0.7 * this.perCall + 0.3 * sample;
+      this.perCall = 0.7 * this.perCall + 0.3 * sample;
     }
     this.hasReading = true;
     this.usage = pct;

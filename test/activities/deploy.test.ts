@@ -3,6 +3,7 @@
 // under injected faults, lost responses included; every write audited.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { storedRunCreatives } from '../../activities/deploy/stored-creatives.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
@@ -286,6 +287,130 @@ describe('deploy to Meta and TikTok', () => {
     assert.ok(
       rows.some((r) => r.result === 'lost'),
       'lost writes are audited as lost',
+    );
+  });
+
+  it('keeps ad sets within the 50-ad caps: Meta archives the oldest idle ads, TikTok rolls over to a new ad group', async () => {
+    const ranked = await prepare('EG');
+    const input = { market: 'EG', date: DATE };
+    await run('EG')(acts.deployCreatives, { ...input, creatives: ranked });
+    const db = stack.database.db;
+    const adSetOf = async (platform: string) =>
+      await db
+        .selectFrom('platform_objects')
+        .selectAll()
+        .where('platform', '=', platform)
+        .where('kind', '=', 'adset')
+        .where('market', '=', 'EG')
+        .orderBy('name')
+        .execute();
+    // Fill both ad sets with 46 old, paused adloop ads: 49 each, one below the cap.
+    const old = (i: number) =>
+      `adloop/EG/default/ad/2026-02-01/${createHash('sha256').update(`old${i}`).digest('hex').slice(0, 24)}`;
+    const [metaSet] = await adSetOf('meta');
+    const creativeId = stack.sandbox.meta.store
+      .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
+      .find((c) => String(c.fields.name).startsWith('adloop/EG/creative/'))!.id;
+    const made = await stack.deps.meta.createMany(
+      'ads',
+      Array.from({ length: 46 }, (_, i) => ({
+        ...stack.deps.meta.adParams({ name: old(i), adsetId: metaSet!.external_id, creativeId }),
+        status: 'PAUSED',
+      })),
+    );
+    assert.ok(made.every((r) => r.id));
+    const [tiktokSet] = await adSetOf('tiktok');
+    const tt = stack.deps.tiktok!;
+    const imageId = String(
+      stack.sandbox.tiktok.store.list('image', stack.sandbox.tiktokCredentials.advertiserId)[0]!.id,
+    );
+    const ids = await tt.createAds(
+      tiktokSet!.external_id,
+      Array.from({ length: 46 }, (_, i) => ({
+        name: old(i),
+        imageId,
+        landingPageUrl: 'https://listen.adloop.example/',
+        text: 'old',
+      })),
+    );
+    await tt.setAdStatuses(ids, 'DISABLE');
+
+    // Tomorrow two new creatives come in: 51 ads would not fit.
+    const result = await run('EG')(acts.deployCreatives, { ...input, creatives: ranked.slice(2) });
+    assert.equal(result.archived, 1, 'Meta archived the oldest idle ad');
+    const metaAds = stack.sandbox.meta.store
+      .list('ad', stack.sandbox.credentials.adAccountId.slice(4))
+      .filter((a) => a.fields.adset_id === metaSet!.external_id);
+    assert.equal(metaAds.filter((a) => a.fields.status !== 'ARCHIVED').length, 50);
+    assert.ok(
+      String(metaAds.find((a) => a.fields.status === 'ARCHIVED')?.fields.name).includes(
+        '2026-02-01',
+      ),
+    );
+    const want = ranked
+      .slice(2, 5)
+      .map((c) => c.hash)
+      .sort();
+    assert.deepEqual(live(platformAds(stack.sandbox, 'EG').meta), want);
+
+    const groups = await adSetOf('tiktok');
+    assert.deepEqual(
+      groups.map((g) => [g.name, g.status]),
+      [
+        ['adloop/EG/default', 'DISABLE'],
+        ['adloop/EG/default#2', 'ENABLE'],
+      ],
+    );
+    const second = stack.sandbox.tiktok.store
+      .list('ad', stack.sandbox.tiktokCredentials.advertiserId)
+      .filter((a) => a.fields.adgroup_id === groups[1]!.external_id);
+    assert.deepEqual(second.map((a) => hashOf(String(a.fields.ad_name))).sort(), want);
+    assert.equal(
+      stack.sandbox.tiktok.store.get(groups[0]!.external_id, 'adgroup')?.fields.operation_status,
+      'DISABLE',
+      'the full ad group is disabled, its ads kept',
+    );
+
+    // A rollover cut short (the old group still enabled) is finished by the next deploy.
+    await tt.setAdGroupStatus([groups[0]!.external_id], 'ENABLE');
+    await db
+      .updateTable('platform_objects')
+      .set({ status: 'ENABLE' })
+      .where('name', '=', 'adloop/EG/default')
+      .where('platform', '=', 'tiktok')
+      .execute();
+    const plan = await run('EG')(acts.planDeployment, { ...input, creatives: ranked.slice(2) });
+    assert.ok(plan.lines.includes('    ! disable ad group adloop/EG/default (full)'));
+    await run('EG')(acts.deployCreatives, { ...input, creatives: ranked.slice(2) });
+    assert.equal(
+      stack.sandbox.tiktok.store.get(groups[0]!.external_id, 'adgroup')?.fields.operation_status,
+      'DISABLE',
+    );
+  });
+
+  it('gives the slot of a creative a platform refuses at creation to the next ranked', async () => {
+    const ranked = await prepare('SE');
+    // TikTok refuses an ad without text; Meta takes it.
+    const creatives = [
+      { ...ranked[4]!, adText: { message: '', headline: '' } },
+      ...ranked.slice(0, 4),
+    ];
+    const other = { market: 'SE', date: '2026-03-02', creatives };
+    await run('SE')(acts.startMarketRun, other);
+    const result = await run('SE')(acts.deployCreatives, other);
+    assert.deepEqual(
+      result.rejected?.map((r) => [r.platform, r.hash]),
+      [['tiktok', ranked[4]!.hash]],
+    );
+    assert.match(result.rejected[0]!.reason, /refused at creation: .*ad_text/);
+    const ads = platformAds(stack.sandbox, 'SE');
+    assert.deepEqual(
+      live(ads.tiktok),
+      [ranked[0]!, ranked[1]!, ranked[2]!].map((c) => c.hash).sort(),
+    );
+    assert.deepEqual(
+      live(ads.meta),
+      [ranked[4]!, ranked[0]!, ranked[1]!].map((c) => c.hash).sort(),
     );
   });
 });

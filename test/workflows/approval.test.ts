@@ -2,12 +2,13 @@
 // visible as a search attribute and in its status query) for an approve or reject signal; without
 // one before the timeout, yesterday's ads keep running and nothing is written.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import { STAGE } from '../../core/search-attributes.ts';
 import type { MarketLoopResult } from '../../core/types.ts';
-import { getDeployPlan, listPlatformWrites } from '../../db/deploy.repository.ts';
+import { getDeployPlan, listPlatformWrites, recordRejection } from '../../db/deploy.repository.ts';
 import { marketLoop } from '../../workflows/index.ts';
 import { approveDeploy, getMarketStatus, rejectDeploy } from '../../workflows/messages.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -53,9 +54,11 @@ describe('deploy approval gate', () => {
       assert.ok(Date.now() < deadline, `still ${status.stage} after 60 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    // What the Temporal UI lists: the stage search attribute.
+    // What the Temporal UI shows: the stage search attribute, and the plan as Current Details.
     const described = await handle.describe();
     assert.deepEqual(described.typedSearchAttributes.get(STAGE), 'awaiting-approval');
+    const metadata = await handle.query(workflowMetadataQuery);
+    assert.match(metadata.currentDetails ?? '', /Waiting for deploy approval[\s\S]*deploy plan SE/);
     return handle;
   }
 
@@ -87,8 +90,38 @@ describe('deploy approval gate', () => {
     );
     assert.equal((await listPlatformWrites(stack.database.db, { market: 'SE' })).length, before);
   });
-  it('deploys once approved, and records who approved', async () => {
+  it('writes nothing when the plan changed between approval and deploy', async () => {
     const date = '2026-03-03';
+    const handle = await startAndAwaitApproval(date);
+    // Meanwhile the top creative is rejected on Meta (say, by another market's review).
+    const top = await stack.database.db
+      .selectFrom('run_creatives')
+      .select('creative_hash')
+      .where('market', '=', 'SE')
+      .where('date', '=', date)
+      .where('position', '=', 1)
+      .executeTakeFirstOrThrow();
+    await recordRejection(stack.database.db, {
+      platform: 'meta',
+      creativeHash: top.creative_hash,
+      market: 'SE',
+      adId: 'elsewhere',
+      reason: 'test',
+    });
+    await handle.signal(approveDeploy, { by: 'carol' });
+    const result: MarketLoopResult = await handle.result();
+    assert.equal(result.deploy, null);
+    assert.ok(
+      result.degraded?.some((d) =>
+        /deploy not applied: the plan changed since it was approved/.test(d),
+      ),
+      result.degraded?.join('; '),
+    );
+    await stack.database.db.deleteFrom('creative_rejections').execute();
+  });
+
+  it('deploys once approved, and records who approved', async () => {
+    const date = '2026-03-04';
     const handle = await startAndAwaitApproval(date);
     await handle.signal(approveDeploy, { by: 'alice', note: 'looks good' });
     const result: MarketLoopResult = await handle.result();
@@ -96,7 +129,7 @@ describe('deploy approval gate', () => {
     const plan = await getDeployPlan(stack.database.db, { market: 'SE', date });
     assert.deepEqual(
       [plan?.status, plan?.decided_by, plan?.decision_note],
-      ['approved', 'alice', 'looks good'],
+      ['applied', 'alice', 'looks good'],
     );
   });
 });
