@@ -2,8 +2,21 @@
 // (scripts/lib/temporal-server.ts); workflows set them; operators filter by them in the UI.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
+/** The market a market loop runs (also set on its start, so a run is findable before it runs). */
 export const MARKET = defineSearchAttributeKey('Market', SearchAttributeType.KEYWORD);
+/** The stage a market loop is in: ingest … deploy, awaiting-approval, learn, done, failed. */
 export const STAGE = defineSearchAttributeKey('Stage', SearchAttributeType.KEYWORD);
+/** The ranking policy arm the market ran under: ml or heuristic. */
+export const POLICY = defineSearchAttributeKey('Policy', SearchAttributeType.KEYWORD);
+/** Whether the run fell back or went without a stage (see the run's degraded reasons). */
+export const DEGRADED = defineSearchAttributeKey('Degraded', SearchAttributeType.BOOL);
 
-/** For `temporal server start-dev --search-attribute`. */
-export const SEARCH_ATTRIBUTES = { Market: 'Keyword', Stage: 'Keyword' } as const;
+export const ALL_SEARCH_ATTRIBUTES = [MARKET, STAGE, POLICY, DEGRADED];
+
+/** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */
+export const SEARCH_ATTRIBUTES = {
+  Market: 'Keyword',
+  Stage: 'Keyword',
+  Policy: 'Keyword',
+  Degraded: 'Bool',
+} as const;

@@ -23,8 +23,10 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  * v4: the market loop renders each creative on the render task queue (patch `render-queue`).
  * v5: the market loop plans its deploy first and, where the market requires it, waits for an
  *     approval signal (patch `deploy-plan`); EG's recorded run is approved.
+ * v6: the market loop sets the Policy and Degraded search attributes
+ *     (patch `search-attributes-policy-degraded`).
  */
-const VERSION = 'v5';
+const VERSION = 'v6';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',

@@ -16,6 +16,7 @@ import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
 import { DEFAULT_WORLD, startSandboxEnv, usesSandbox } from './lib/sandbox-env.ts';
+import { ensureSearchAttributes } from './lib/search-attributes.ts';
 import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -141,6 +142,8 @@ try {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   stack.push({ name: 'client', stop: () => connection.close() });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  if (added.length > 0) step(`Temporal: registered search attributes ${added.join(', ')}`);
   const { handle, how } = await startDailyLoop(client, {
     date,
     markets,

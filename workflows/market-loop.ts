@@ -13,7 +13,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { STAGE } from '../core/search-attributes.ts';
+import { DEGRADED, POLICY, STAGE } from '../core/search-attributes.ts';
 import {
   DEFAULT_RENDER_TASK_QUEUE,
   type MarketLoopInput,
@@ -110,6 +110,9 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     enter('rank');
     const { ranking, selected } = await compute.rankMarket({ ...input, metricsAvailable });
     status.fallbackUsed = ranking.source !== 'computed';
+    // Added after the v5 histories: runs recorded before it set no Policy or Degraded.
+    const moreSearchAttributes = patched('search-attributes-policy-degraded');
+    if (moreSearchAttributes) upsertSearchAttributes([{ key: POLICY, value: ranking.policy }]);
 
     enter('render');
     let creatives: RenderedCreative[];
@@ -214,6 +217,10 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     }
 
     enter('done');
+    if (moreSearchAttributes)
+      upsertSearchAttributes([
+        { key: DEGRADED, value: status.fallbackUsed || degraded.length > 0 },
+      ]);
     await bookkeeping.finishMarketRun({
       status: 'completed',
       fallbackUsed: status.fallbackUsed,

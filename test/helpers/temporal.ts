@@ -11,7 +11,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { createActivities, type ActivityDeps } from '../../activities/index.ts';
 import { createRenderWorkerActivities } from '../../activities/render/render.ts';
-import { MARKET, STAGE } from '../../core/search-attributes.ts';
+import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes.ts';
 import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.ts';
 import { WORKFLOWS_PATH } from '../../workers/loop-worker.ts';
 
@@ -31,7 +31,7 @@ export async function testEnvironment(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: ensureTemporalCli() },
       ip: '127.0.0.1',
       ui: false,
-      searchAttributes: [MARKET, STAGE],
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
     },
   });
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dailyLoopWorkflowId, marketLoopWorkflowId, parseAdName } from '../../core/ids.ts';
+import { POLICY } from '../../core/search-attributes.ts';
 import type { DailyLoopResult } from '../../core/types.ts';
 import { getRanking } from '../../db/rankings.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
@@ -166,6 +167,30 @@ describe('daily loop on a real Temporal server', () => {
       'market/SE/2026-03-02',
       'market/SE/2026-03-03',
     ]);
+  });
+
+  it('marks each run with its policy arm and whether it was degraded', async () => {
+    const list = async (query: string, want: number) => {
+      let ids: string[] = [];
+      for (let i = 0; i < 50 && ids.length < want; i++) {
+        ids = [];
+        for await (const w of env.client.workflow.list({ query })) ids.push(w.workflowId);
+        if (ids.length < want) await new Promise((r) => setTimeout(r, 200));
+      }
+      return ids.sort();
+    };
+    const se = 'Market = "SE" AND WorkflowId STARTS_WITH "market/SE/2026-03-0"';
+    assert.deepEqual(await list(`${se} AND Degraded = true`, 1), ['market/SE/2026-03-03']);
+    assert.deepEqual(await list(`${se} AND Degraded = false`, 2), [
+      'market/SE/2026-03-01',
+      'market/SE/2026-03-02',
+    ]);
+    // Policy is the arm the ranking actually ran (heuristic until a model is trained).
+    for (const date of ['2026-03-01', '2026-03-02', '2026-03-03']) {
+      const d = await env.client.workflow.getHandle(marketLoopWorkflowId('SE', date)).describe();
+      const ranking = await getRanking(stack.database.db, 'SE', date);
+      assert.equal(d.typedSearchAttributes.get(POLICY), ranking!.policy, date);
+    }
   });
 
   it('keeps secrets out of workflow histories', async () => {

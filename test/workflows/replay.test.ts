@@ -16,7 +16,7 @@ const files = fs
 
 describe('replay of committed histories', () => {
   it('has histories of the daily loop, a market loop and the fallback path, old and new', () => {
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5']) {
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) {
       for (const kind of ['daily-loop', 'market-loop', 'market-loop-fallback']) {
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
       }
@@ -31,7 +31,7 @@ describe('replay of committed histories', () => {
   }
 
   it('detects non-determinism (a history from different code fails)', async () => {
-    const history = JSON.parse(fs.readFileSync(path.join(DIR, 'market-loop-v5.json'), 'utf8')) as {
+    const history = JSON.parse(fs.readFileSync(path.join(DIR, 'market-loop-v6.json'), 'utf8')) as {
       events: Array<{
         activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
       }>;
