@@ -10,6 +10,7 @@ import { recordStageEvent } from '../db/runs.repository.ts';
 import { PlatformError, redact } from '../platforms/errors.ts';
 import { CreativeInputError } from '../render/compose.ts';
 import { TemplateError } from '../render/template.ts';
+import { count } from './metrics.ts';
 
 export function currentRun(): { runId: string; attempt: number } {
   const info = Context.current().info;
@@ -76,6 +77,8 @@ export async function withStage<T>(
     });
     return result;
   } catch (err) {
+    if (err instanceof PlatformError)
+      count('adloop_platform_errors', 1, { platform: err.platform, kind: err.kind, stage });
     const message = redact(err instanceof Error ? err.message : String(err));
     await recordStageEvent(db, {
       runId,

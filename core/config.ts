@@ -194,6 +194,14 @@ const schema = z.object({
   /** Days of delivery the ranking model trains on. Default 90. */
   TRAINING_WINDOW_DAYS: z.coerce.number().int().min(7).max(730).default(90),
   /** Port of the sandbox Graph API when `npm start` runs it (TikTok, Adjust, Branch take the next three). Default 4010. */
+  /**
+   * Where a worker process serves Prometheus metrics (Temporal's runtime metrics and adloop's own
+   * counters) under /metrics, as host:port; off turns it off. Default 127.0.0.1:9464.
+   */
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port or off')
+    .default('127.0.0.1:9464'),
   SANDBOX_META_PORT: port.default(4010),
   /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */
   TEMPORAL_UI_PORT: port.default(8233),

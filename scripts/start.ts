@@ -3,7 +3,6 @@
 // platform, the worker (which owns the PGlite database) and runs today's loop for every demo
 // market, printing each market's stages. Running it again the same day attaches or no-ops.
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { readCatalogFile } from '../core/catalog.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
+import { installRuntime } from '../workers/runtime.ts';
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
@@ -113,17 +113,8 @@ try {
   }
 
   // 3. The worker, in this process: it owns the embedded database.
-  Runtime.install({
-    logger: new DefaultLogger(
-      process.env.ADLOOP_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN',
-      (entry) => {
-        // A render worker runs activities only; that is the point, not a warning.
-        if (entry.message.startsWith('No workflows registered')) return;
-        console.error(`[${entry.level}] ${entry.message}`);
-      },
-    ),
-  });
   const config = loadConfig();
+  const { metricsUrl } = installRuntime(config);
   const worker: LoopWorker = await startLoopWorker(config);
   stack.push({ name: 'worker', stop: () => worker.shutdown() });
   step(`Worker: task queue ${config.TEMPORAL_TASK_QUEUE}, database ${worker.database.where}`);
@@ -189,6 +180,7 @@ try {
     `  Creatives:    ${config.CREATIVES_DIR}  (contact sheet: npm run gallery -- --date ${date})`,
   );
   console.log(`  Database:     ${worker.database.where}`);
+  if (metricsUrl) console.log(`  Metrics:      ${metricsUrl}  (Prometheus)`);
   if (sandbox)
     console.log(
       `  Sandbox API:  ${sandbox.metaUrl}/v24.0/${config.META_AD_ACCOUNT_ID}/ads?access_token=…`,

@@ -3,6 +3,7 @@
 // answer, so it may or may not have happened). A request's rows are written as soon as it is
 // answered (or fails), one insert per request.
 import { Context } from '@temporalio/activity';
+import { count } from '../metrics.ts';
 import type { Db } from '../../db/database.ts';
 import { recordPlatformWrites, type NewPlatformWrite } from '../../db/deploy.repository.ts';
 import { PlatformError } from '../../platforms/errors.ts';
@@ -112,6 +113,7 @@ export class WriteAudit {
     },
   ) {
     this.count++;
+    count('adloop_platform_writes', 1, { platform: entry.platform, result: r.result });
     this.pending.push({
       platform: entry.platform,
       market: this.where.market,

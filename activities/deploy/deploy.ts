@@ -10,6 +10,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
+import { count } from '../metrics.ts';
 import { adSetName, type AdSetSegment } from '../../core/ids.ts';
 import { deepLink } from '../../core/tracking.ts';
 import type { DeployResult, MarketLoopInput, RenderedCreative } from '../../core/types.ts';
@@ -244,6 +245,9 @@ export function createDeployActivities(deps: ActivityDeps) {
       const why = created?.refused.get(c.name);
       return why ? [{ hash: c.creative.hash, reason: `refused at creation: ${why}` }] : [];
     });
+    const platform = target.platform;
+    count('adloop_ads_created', creates.length - refused.length, { platform });
+    count('adloop_ads_paused', of('pause').length, { platform });
     return { adSet, refused };
   }
 
@@ -298,6 +302,7 @@ export function createDeployActivities(deps: ActivityDeps) {
           const reject = async (platform: string, hash: string, reason: string, adId = '') => {
             if (rejected.some((r) => r.platform === platform && r.hash === hash)) return;
             rejected.push({ platform, hash, reason });
+            count('adloop_creatives_rejected', 1, { platform });
             await recordRejection(db, {
               platform,
               creativeHash: hash,

@@ -2,6 +2,7 @@
 // policy (its champion/challenger arm) is the ML model or the heuristic. Fallbacks, each recorded
 // on the run: no model yet or one that fails to load -> the heuristic; platform metrics not
 // ingested today -> the market's previous ranking.
+import { count } from '../metrics.ts';
 import type {
   MarketLoopInput,
   RankedItem,
@@ -163,6 +164,7 @@ export function createRankActivities({ db, config, fx, renderer }: ActivityDeps)
                 };
           }
           await saveRanking(db, ranking);
+          if (ranking.source !== 'computed') count('adloop_ranking_fallbacks', 1, { market });
           // Spares are rendered too: deploy gives one the slot of a creative review rejects.
           return {
             ranking,

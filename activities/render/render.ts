@@ -7,6 +7,7 @@
 // `renderCreatives` does all three in one activity (the path of runs started before the render
 // queue existed, and a simple entry point).
 import { Context } from '@temporalio/activity';
+import { count } from '../metrics.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
@@ -114,6 +115,7 @@ export function createRenderWorkerActivities({ renderer }: { renderer: RendererD
           onProgress: (p) => ctx.heartbeat(p),
           signal: ctx.cancellationSignal,
         });
+        count('adloop_renders', out.rendered);
         return out;
       } catch (err) {
         throw toFailure(err);

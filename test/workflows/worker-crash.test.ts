@@ -13,6 +13,7 @@ import { listStageEvents } from '../../db/runs.repository.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { dailyLoop } from '../../workflows/index.ts';
 import { DEMO_WORLD, ROOT, sandboxAds } from '../helpers/stack.ts';
+import { freePort } from '../../scripts/lib/ports.ts';
 import { testEnvironment, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const DATE = '2026-04-01';
@@ -25,7 +26,7 @@ describe('worker killed mid-deploy', () => {
   const taskQueue = uniqueTaskQueue('crash-test');
   const workers: ChildProcess[] = [];
 
-  function startWorker(name: string): ChildProcess {
+  function startWorker(name: string, metricsAddress = 'off'): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/loop.ts')], {
       cwd: ROOT,
       env: {
@@ -42,6 +43,7 @@ describe('worker killed mid-deploy', () => {
         META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
         META_PAGE_ID: sandbox.credentials.pageId,
         DATABASE_URL: '',
+        METRICS_ADDRESS: metricsAddress,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,8 +90,14 @@ describe('worker killed mid-deploy', () => {
     assert.equal(first.signalCode, 'SIGKILL');
     const adsAtKill = sandboxAds(sandbox).length;
 
-    const second = startWorker('worker-2');
+    const metricsPort = await freePort();
+    const second = startWorker('worker-2', `127.0.0.1:${metricsPort}`);
     const result = await handle.result();
+    // The new worker's Prometheus endpoint: Temporal's runtime metrics and adloop's counters.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /^temporal_\w+/m, 'Temporal runtime metrics');
+    assert.match(metrics, /^adloop_ads_created\{[^}]*platform="meta"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^adloop_platform_writes\{[^}]*result="ok"[^}]*\} [1-9]/m);
     assert.deepEqual(
       result.markets.map((m) => [m.market, m.status]),
       MARKETS.map((m) => [m, 'completed']),
