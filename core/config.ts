@@ -195,6 +195,23 @@ const schema = z.object({
   TRAINING_WINDOW_DAYS: z.coerce.number().int().min(7).max(730).default(90),
   /** Port of the sandbox Graph API when `npm start` runs it (TikTok, Adjust, Branch take the next three). Default 4010. */
   /**
+   * AES-256 key (base64, 32 bytes) that encrypts every Temporal payload (secret: env only). Unset:
+   * payloads are not encrypted. Make one with `openssl rand -base64 32`.
+   */
+  PAYLOAD_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  /** Id stored with each encrypted payload, so keys can be rotated. Default default. */
+  PAYLOAD_KEY_ID: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, . _ -')
+    .default('default'),
+  /** Older keys still accepted for decoding: a comma list of id:base64key. */
+  PAYLOAD_KEYS_PREVIOUS: z.string().optional(),
+  /** Port of the codec server npm start runs for the Temporal UI when PAYLOAD_KEY is set. Default 8888. */
+  CODEC_SERVER_PORT: port.default(8888),
+  /**
    * Where a worker process serves Prometheus metrics (Temporal's runtime metrics and adloop's own
    * counters) under /metrics, as host:port; off turns it off. Default 127.0.0.1:9464.
    */

@@ -5,9 +5,11 @@
 //   temporal workflow signal --workflow-id market/SE/<date> --name approveDeploy --input '{"by":"me"}'
 import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
+import fs from 'node:fs';
 import { loadConfigPart } from '../core/config.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { marketLoopWorkflowId } from '../core/ids.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { approveDeploy, getMarketStatus, rejectDeploy } from '../workflows/messages.ts';
 
 const opts = new Command()
@@ -23,12 +25,23 @@ const opts = new Command()
 
 let code = 0;
 try {
-  const config = loadConfigPart(['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']);
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfigPart([
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'PAYLOAD_KEY',
+    'PAYLOAD_KEY_ID',
+    'PAYLOAD_KEYS_PREVIOUS',
+  ]);
   const market = opts.market.toUpperCase();
   const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      ...dataConverterOptions(payloadCodecFrom(config)),
+    });
     const handle = client.workflow.getHandle(marketLoopWorkflowId(market, date));
     const status = await handle.query(getMarketStatus).catch((err: Error) => {
       throw new Error(`no running loop for ${market} on ${date} (${err.message})`);

@@ -12,6 +12,8 @@ import { readCatalogFile } from '../core/catalog.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
 import { installRuntime } from '../workers/runtime.ts';
+import { startCodecServer } from '../core/codec-server.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from './lib/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
@@ -90,6 +92,10 @@ try {
       cli,
       port: Number(portText),
       uiPort,
+      // With encrypted payloads the UI decodes them through the codec server started below.
+      codecEndpoint: process.env.PAYLOAD_KEY
+        ? `http://localhost:${process.env.CODEC_SERVER_PORT ?? 8888}`
+        : null,
       dbFile: path.join(DATA, 'temporal.db'),
       logFile: path.join(DATA, 'temporal.log'),
     });
@@ -115,6 +121,17 @@ try {
   // 3. The worker, in this process: it owns the embedded database.
   const config = loadConfig();
   const { metricsUrl } = installRuntime(config);
+  const codec = payloadCodecFrom(config);
+  if (codec) {
+    const codecServer = await startCodecServer(codec, {
+      port: config.CODEC_SERVER_PORT,
+      origins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+    });
+    stack.push({ name: 'codec server', stop: () => codecServer.close() });
+    step(
+      `Payloads: encrypted (AES-GCM, key ${config.PAYLOAD_KEY_ID}); the UI decodes them through ${codecServer.url}`,
+    );
+  }
   const worker: LoopWorker = await startLoopWorker(config);
   stack.push({ name: 'worker', stop: () => worker.shutdown() });
   step(`Worker: task queue ${config.TEMPORAL_TASK_QUEUE}, database ${worker.database.where}`);
@@ -132,7 +149,11 @@ try {
     : readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   stack.push({ name: 'client', stop: () => connection.close() });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...dataConverterOptions(codec),
+  });
   const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   if (added.length > 0) step(`Temporal: registered search attributes ${added.join(', ')}`);
   const { handle, how } = await startDailyLoop(client, {

@@ -11,6 +11,7 @@ import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
 import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import { loadRenderer } from '../render/renderer.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 
 /** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
 export function mmpFromConfig(config: Config): Mmp | null {
@@ -85,6 +86,8 @@ export async function startLoopWorker(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
       activities: createActivities(activityDeps(config, database)),
+      // Encrypts every payload when PAYLOAD_KEY is set.
+      ...dataConverterOptions(payloadCodecFrom(config)),
       ...overrides,
     });
     const conn = connection;

@@ -7,6 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import os from 'node:os';
 import { createRenderWorkerActivities } from '../activities/render/render.ts';
 import { STORE_KEYS, type Config } from '../core/config.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { loadRenderer } from '../render/renderer.ts';
 
 export type RenderWorkerConfig = Pick<
@@ -28,6 +29,9 @@ export type RenderWorkerConfig = Pick<
   | 'S3_SECRET_ACCESS_KEY'
   | 'NEXRENDER_URL'
   | 'NEXRENDER_SECRET'
+  | 'PAYLOAD_KEY'
+  | 'PAYLOAD_KEY_ID'
+  | 'PAYLOAD_KEYS_PREVIOUS'
   | 'NEXRENDER_OUTPUT_DIR'
 >;
 
@@ -42,6 +46,9 @@ export const RENDER_WORKER_KEYS = [
   'NEXRENDER_URL',
   'NEXRENDER_SECRET',
   'NEXRENDER_OUTPUT_DIR',
+  'PAYLOAD_KEY',
+  'PAYLOAD_KEY_ID',
+  'PAYLOAD_KEYS_PREVIOUS',
 ] as const satisfies ReadonlyArray<keyof RenderWorkerConfig>;
 
 /** Renders at once: RENDER_CONCURRENCY, or one per CPU (ffmpeg and libvips each use a core). */
@@ -72,6 +79,8 @@ export async function startRenderWorker(
       taskQueue: config.RENDER_TASK_QUEUE,
       activities: createRenderWorkerActivities({ renderer }),
       maxConcurrentActivityTaskExecutions: concurrency,
+      // Encrypts every payload when PAYLOAD_KEY is set, as the loop worker does.
+      ...dataConverterOptions(payloadCodecFrom(config)),
       ...overrides,
     });
     const done = worker.run().finally(() => connection.close());

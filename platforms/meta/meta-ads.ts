@@ -156,24 +156,25 @@ function instrument(api: object, graphUrl: string, governor: UsageGovernor | nul
   (api as { setShowHeader(flag: boolean): unknown }).setShowHeader(true);
   const target = api as { call: ApiCall };
   const original = target.call.bind(api);
-  const observe = (headers: Headers) => {
+  const observe = (headers: Headers, calls: number) => {
     if (!headers) return;
-    governor?.observe(headers['x-business-use-case-usage']);
+    governor?.observe(headers['x-business-use-case-usage'], calls);
     noteRequest(headers['x-fb-request-id'] as string | undefined);
   };
   target.call = async (method, path, params, files, multipart, urlOverride) => {
     // A batch's calls were reserved by runBatch, which sized it to what usage allows.
     const batch = (params as { batch?: unknown } | undefined)?.batch;
+    const calls = Array.isArray(batch) ? batch.length : 1;
     if (!Array.isArray(batch)) await governor?.reserve(1);
     try {
       const res = await original(method, path, params, files, multipart, urlOverride || base);
       if (res && typeof res === 'object' && 'headers' in res) {
-        observe((res as { headers: Headers }).headers);
+        observe((res as { headers: Headers }).headers, calls);
         delete (res as { headers?: unknown }).headers;
       }
       return res;
     } catch (err) {
-      observe((err as SdkError).headers);
+      observe((err as SdkError).headers, calls);
       const e = toPlatformError(err);
       if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs ?? 60_000);
       throw err;

@@ -126,18 +126,23 @@ export class UsageGovernor {
     return n;
   }
 
-  /** Feeds a response's X-Business-Use-Case-Usage header. */
-  observe(header: unknown): void {
+  /**
+   * Feeds the X-Business-Use-Case-Usage header of a response to a request of `calls` calls: the
+   * reading now counts those calls (others reserved meanwhile are still on their way).
+   */
+  observe(header: unknown, calls = 1): void {
     const pct = usagePercent(header);
+    this.callsSinceReading = Math.max(0, this.callsSinceReading - calls);
     if (pct === null) return;
-    // The first reading says nothing about one call: other clients may share the account.
-    if (this.hasReading && this.callsSinceReading > 0 && pct >= this.usage) {
-      const sample = (pct - this.usage) / this.callsSinceReading;
+    // Usage is reported in whole percent, so only a rise says what calls cost; the first reading
+    // says nothing about one call (other clients may share the account). Concurrent requests make
+    // a rise look larger: the estimate errs on the safe side.
+    if (this.hasReading && pct > this.usage) {
+      const sample = (pct - this.usage) / calls;
       this.perCall = 0.7 * this.perCall + 0.3 * sample;
     }
     this.hasReading = true;
     this.usage = pct;
-    this.callsSinceReading = 0;
     // Room for a call again: the next wait starts short.
     if (pct + this.perCall < this.pauseAt) this.pauseMs = this.firstPauseMs;
   }

@@ -72,6 +72,8 @@ export interface DevServerOptions {
   dbFile: string | null;
   /** Where the server's output goes; null discards it. */
   logFile?: string | null;
+  /** Codec server the UI decodes payloads with (the browser calls it); none when absent. */
+  codecEndpoint?: string | null;
 }
 
 export interface DevServer {
@@ -93,6 +95,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   ];
   if (o.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));
+  if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   if (o.dbFile) {
     fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
     args.push('--db-filename', o.dbFile);

@@ -6,6 +6,7 @@ import {
   Runtime,
   DefaultLogger,
   Worker,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +54,7 @@ export async function createTestWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   deps: ActivityDeps,
+  options: Partial<WorkerOptions> = {},
 ) {
   return Worker.create({
     connection: env.nativeConnection,
@@ -60,6 +62,7 @@ export async function createTestWorker(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+    ...options,
   });
 }
 
@@ -68,12 +71,14 @@ export async function createRenderTestWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   renderer: ActivityDeps['renderer'],
+  options: Partial<WorkerOptions> = {},
 ) {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     activities: createRenderWorkerActivities({ renderer }),
+    ...options,
   });
 }
 
@@ -85,11 +90,12 @@ export async function startLoopWorkers(
   env: TestWorkflowEnvironment,
   deps: ActivityDeps,
   name: string,
+  options: Partial<WorkerOptions> = {},
 ) {
   const taskQueue = uniqueTaskQueue(`${name}-loop`);
   const renderTaskQueue = uniqueTaskQueue(`${name}-render`);
-  const worker = await createTestWorker(env, taskQueue, deps);
-  const renderWorker = await createRenderTestWorker(env, renderTaskQueue, deps.renderer);
+  const worker = await createTestWorker(env, taskQueue, deps, options);
+  const renderWorker = await createRenderTestWorker(env, renderTaskQueue, deps.renderer, options);
   const running = Promise.all([worker.run(), renderWorker.run()]);
   return {
     taskQueue,

