@@ -43,7 +43,6 @@ function stopIfCancelled() {
 }
 
 export class WriteAudit {
-  private pending: NewPlatformWrite[] = [];
   /** Writes recorded so far (all results). */
   count = 0;
 
@@ -64,7 +63,7 @@ export class WriteAudit {
   /**
    * Runs one request that makes several writes (a Meta batch, a TikTok multi-ad create) and
    * records each item by what `itemsOf` says of it; when the request fails, every item is recorded
-   * with that failure.
+   * with that failure. The request's rows are stored as soon as it is answered, in one insert.
    */
   async many<T>(
     entries: WriteEntry[],
@@ -74,66 +73,62 @@ export class WriteAudit {
     stopIfCancelled();
     const log = { requestIds: [] as string[] };
     const started = performance.now();
+    let result: T;
     try {
-      const result = await withRequestLog(log, fn);
-      const items = itemsOf(result);
-      for (const [i, entry] of entries.entries()) {
-        const item = items[i];
-        this.add(entry, {
-          result: item?.error ? 'failed' : 'ok',
-          externalId: item?.externalId ?? null,
-          ...(item?.error ? { error: item.error } : {}),
-          requestIds: log.requestIds,
-          started,
-        });
-      }
-      await this.flush();
-      return result;
+      result = await withRequestLog(log, fn);
     } catch (err) {
-      for (const entry of entries)
-        this.add(entry, {
-          result: writeOutcome(err),
-          error: err instanceof Error ? err.message : String(err),
-          requestIds: log.requestIds,
-          started,
-        });
-      await this.flush();
+      const error = err instanceof Error ? err.message : String(err);
+      const outcome = writeOutcome(err);
+      await this.record(
+        entries.map((entry) => this.row(entry, outcome, null, error, log, started)),
+      );
       throw err;
     }
+    const items = itemsOf(result);
+    await this.record(
+      entries.map((entry, i) => {
+        const item = items[i];
+        return this.row(
+          entry,
+          item?.error ? 'failed' : 'ok',
+          item?.externalId ?? null,
+          item?.error ?? null,
+          log,
+          started,
+        );
+      }),
+    );
+    return result;
   }
 
-  private add(
+  private row(
     entry: WriteEntry,
-    r: {
-      result: 'ok' | 'failed' | 'lost';
-      externalId?: string | null;
-      error?: string;
-      requestIds: string[];
-      started: number;
-    },
-  ) {
-    this.count++;
-    count('adloop_platform_writes', 1, { platform: entry.platform, result: r.result });
-    this.pending.push({
+    result: 'ok' | 'failed' | 'lost',
+    externalId: string | null,
+    error: string | null,
+    log: { requestIds: string[] },
+    started: number,
+  ): NewPlatformWrite {
+    return {
       platform: entry.platform,
       market: this.where.market,
       date: this.where.date,
       operation: entry.operation,
       object_kind: entry.kind,
       object_name: entry.name ?? null,
-      external_id: r.externalId ?? null,
-      request_id: r.requestIds.at(-1) ?? null,
-      result: r.result,
+      external_id: externalId,
+      request_id: log.requestIds.at(-1) ?? null,
+      result,
       detail: entry.detail ?? {},
-      error: r.error ?? null,
-      duration_ms: Math.round(performance.now() - r.started),
-    });
+      error,
+      duration_ms: Math.round(performance.now() - started),
+    };
   }
 
-  /** Writes the pending rows; every request's rows are written as soon as it is answered. */
-  async flush(): Promise<void> {
-    const rows = this.pending;
-    this.pending = [];
+  private async record(rows: NewPlatformWrite[]) {
+    this.count += rows.length;
+    for (const r of rows)
+      count('adloop_platform_writes', 1, { platform: r.platform, result: r.result });
     await recordPlatformWrites(this.db, rows);
   }
 }

@@ -372,7 +372,6 @@ export function createDeployActivities(deps: ActivityDeps) {
             }
           } finally {
             beat.stop();
-            await audit.flush();
           }
           await setDeployPlanStatus(db, {
             market: input.market,

@@ -1,7 +1,6 @@
 // Meta as a deploy target: one campaign per market, one ad set per segment, one ad creative per
 // creative (shared by the market's ad sets), and ads. Creates and status changes go out as batch
 // requests of at most 50 calls; the client paces them by the account's usage header.
-import fs from 'node:fs';
 import {
   adSetName,
   metaCampaignName,
@@ -9,13 +8,13 @@ import {
   parseAdName,
   type AdSetSegment,
 } from '../../core/ids.ts';
-import type { RenderedCreative } from '../../core/types.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
 import type { PlatformError } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
-import type { CreativeStore } from '../../render/storage.ts';
+import type { WriteEntry } from './audit.ts';
 import type { CurrentAd } from './plan.ts';
 import {
+  assetBytes,
   createMissing,
   ensureObject,
   knownAdSets,
@@ -29,18 +28,6 @@ import {
 export const META_ADS_PER_ADSET = 50;
 
 const STATUS = { active: 'ACTIVE', paused: 'PAUSED', archived: 'ARCHIVED' } as const;
-
-/** Bytes of the asset a platform gets (runs from before per-platform assets used `assetKey`). */
-export async function assetBytes(
-  store: CreativeStore,
-  c: RenderedCreative,
-  platform: 'meta' | 'tiktok',
-): Promise<{ bytes: Buffer; format: string; kind: 'static' | 'motion' }> {
-  const asset = c.platformAssets?.[platform];
-  if (asset) return { bytes: await store.get(asset.key), format: asset.format, kind: asset.kind };
-  const bytes = c.assetKey ? await store.get(c.assetKey) : await fs.promises.readFile(c.path);
-  return { bytes, format: c.format ?? 'png', kind: 'static' };
-}
 
 function batchItems(results: BatchResult[]) {
   return results.map((r) => ({
@@ -87,7 +74,24 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     return hash;
   }
 
-  /** Creates objects in batch requests of at most 50, each request audited on its own. */
+  /**
+   * Sends writes in batch requests of at most 50, each request audited as the writes it carries
+   * (so every row gets its own request's id). Results are in the order of `items`.
+   */
+  async function auditedBatches<T>(
+    items: T[],
+    entryOf: (item: T) => WriteEntry,
+    send: (chunk: T[]) => Promise<BatchResult[]>,
+  ): Promise<BatchResult[]> {
+    const out: BatchResult[] = [];
+    for (let i = 0; i < items.length; i += META_MAX_BATCH) {
+      const chunk = items.slice(i, i + META_MAX_BATCH);
+      out.push(...(await audit.many(chunk.map(entryOf), () => send(chunk), batchItems)));
+    }
+    return out;
+  }
+
+  /** Creates ad creatives or ads; name -> id, or why Meta did not create it. */
   async function batchCreate(
     edge: 'adcreatives' | 'ads',
     operation: string,
@@ -98,49 +102,44 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       detail?: Record<string, unknown>;
     }>,
   ): Promise<Map<string, string | PlatformError>> {
-    const out = new Map<string, string | PlatformError>();
-    for (let i = 0; i < items.length; i += META_MAX_BATCH) {
-      const chunk = items.slice(i, i + META_MAX_BATCH);
-      const results = await audit.many(
-        chunk.map((it) => ({
-          platform: 'meta' as const,
-          operation,
-          kind,
-          name: it.name,
-          ...(it.detail ? { detail: it.detail } : {}),
-        })),
-        () =>
-          meta.createMany(
-            edge,
-            chunk.map((it) => it.params),
-          ),
-        batchItems,
-      );
-      chunk.forEach((it, j) => out.set(it.name, results[j]!.id ?? results[j]!.error));
-    }
-    return out;
+    const results = await auditedBatches(
+      items,
+      (it) => ({
+        platform: 'meta',
+        operation,
+        kind,
+        name: it.name,
+        ...(it.detail ? { detail: it.detail } : {}),
+      }),
+      (chunk) =>
+        meta.createMany(
+          edge,
+          chunk.map((it) => it.params),
+        ),
+    );
+    return new Map(items.map((it, j) => [it.name, results[j]!.id ?? results[j]!.error]));
   }
 
   async function setStatuses(
-    ads: Array<{ id: string; name: string }>,
+    objects: Array<{ id: string; name: string }>,
     status: keyof typeof STATUS,
     kind = 'ad',
   ) {
-    if (ads.length === 0) return;
-    const results = await audit.many(
-      ads.map((a) => ({
-        platform: 'meta' as const,
-        operation: `${status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'archive'}_${kind}`,
+    const verb = status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'archive';
+    const results = await auditedBatches(
+      objects,
+      (o) => ({
+        platform: 'meta',
+        operation: `${verb}_${kind}`,
         kind,
-        name: a.name,
+        name: o.name,
         detail: { status: STATUS[status] },
-      })),
-      () =>
+      }),
+      (chunk) =>
         meta.setStatuses(
-          ads.map((a) => a.id),
+          chunk.map((o) => o.id),
           STATUS[status],
         ),
-      batchItems,
     );
     const failed = results.find((r) => r.error);
     if (failed?.error) throw failed.error;

@@ -3,6 +3,7 @@
 // made idempotent the same way: look up by name, create what is missing, and after any failure look
 // up again before retrying, so a write the platform accepted but whose answer was lost is found
 // instead of made twice.
+import fs from 'node:fs';
 import type { AdSetSegment } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
@@ -236,4 +237,16 @@ export async function knownAdSets(
     status: found.status ?? null,
   });
   return [{ id: found.id, name: o.base, generation: 1 }];
+}
+
+/** Bytes of the asset a platform gets (runs from before per-platform assets used `assetKey`). */
+export async function assetBytes(
+  store: CreativeStore,
+  c: RenderedCreative,
+  platform: 'meta' | 'tiktok',
+): Promise<{ bytes: Buffer; format: string; kind: 'static' | 'motion' }> {
+  const asset = c.platformAssets?.[platform];
+  if (asset) return { bytes: await store.get(asset.key), format: asset.format, kind: asset.kind };
+  const bytes = c.assetKey ? await store.get(c.assetKey) : await fs.promises.readFile(c.path);
+  return { bytes, format: c.format ?? 'png', kind: 'static' };
 }

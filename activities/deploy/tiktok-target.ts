@@ -11,9 +11,9 @@ import {
   type TikTokAdCreative,
   type TikTokAds,
 } from '../../platforms/tiktok/tiktok-ads.ts';
-import { assetBytes } from './meta-target.ts';
 import type { CurrentAd } from './plan.ts';
 import {
+  assetBytes,
   createMissing,
   ensureObject,
   knownAdSets,
