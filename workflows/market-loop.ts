@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import type { DeployPlanResult } from '../activities/deploy/deploy.ts';
 import type { Activities } from '../activities/index.ts';
 import { DEGRADED, POLICY, STAGE } from '../core/search-attributes.ts';
 import {
@@ -148,57 +149,62 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     }
 
     enter('deploy');
+    /**
+     * Waits for an operator's answer (or the timeout) and records it; null when approved, else
+     * why nothing is written.
+     */
+    const awaitApproval = async (plan: DeployPlanResult): Promise<string | null> => {
+      enter('awaiting-approval');
+      const until = new Date(Date.now() + plan.approvalTimeoutMs).toISOString();
+      status.deployPlan = { lines: plan.lines, awaitingApprovalUntil: until };
+      // Shown on the workflow's page in the Temporal UI (Current Details).
+      setCurrentDetails(
+        [
+          `**Waiting for deploy approval** until ${until}.`,
+          'Signal `approveDeploy` or `rejectDeploy` with `{"by": "<name>", "note": "<why>"}`.',
+          '```',
+          ...plan.lines,
+          '```',
+        ].join('\n'),
+      );
+      const answered = await condition(() => decision !== undefined, plan.approvalTimeoutMs);
+      setCurrentDetails('');
+      await bookkeeping.recordDeployDecision({
+        ...input,
+        status: !answered ? 'expired' : decision!.approved ? 'approved' : 'rejected',
+        ...(answered ? { by: decision!.by, note: decision!.note ?? null } : {}),
+      });
+      if (answered) status.deployPlan.decision = decision!;
+      enter('deploy');
+      if (!answered) return `deploy not approved by ${until}: yesterday's ads keep running`;
+      if (!decision!.approved)
+        return `deploy rejected by ${decision!.by}${decision!.note ? `: ${decision!.note}` : ''}: yesterday's ads keep running`;
+      return null;
+    };
     let deploy: DeployResult | null = null;
     // Added after the v4 histories: runs recorded before it deploy without a plan step.
     if (patched('deploy-plan')) {
       // Reading the platforms may wait on their pacing: long-running, heartbeating.
       const plan = await longRunning.planDeployment({ ...input, creatives });
       status.deployPlan = { lines: plan.lines };
-      if (plan.dryRun) {
-        degraded.push('dry run: deploy plan computed, nothing written');
-      } else if (plan.requiresApproval) {
-        enter('awaiting-approval');
-        const until = new Date(Date.now() + plan.approvalTimeoutMs).toISOString();
-        status.deployPlan.awaitingApprovalUntil = until;
-        // Shown on the workflow's page in the Temporal UI (Current Details).
-        setCurrentDetails(
-          [
-            `**Waiting for deploy approval** until ${until}.`,
-            'Signal `approveDeploy` or `rejectDeploy` with `{"by": "<name>", "note": "<why>"}`.',
-            '```',
-            ...plan.lines,
-            '```',
-          ].join('\n'),
-        );
-        const answered = await condition(() => decision !== undefined, plan.approvalTimeoutMs);
-        setCurrentDetails('');
-        await bookkeeping.recordDeployDecision({
-          ...input,
-          status: !answered ? 'expired' : decision!.approved ? 'approved' : 'rejected',
-          ...(answered ? { by: decision!.by, note: decision!.note ?? null } : {}),
-        });
-        if (answered) status.deployPlan.decision = decision!;
-        enter('deploy');
-        if (!answered)
-          degraded.push(`deploy not approved by ${until}: yesterday's ads keep running`);
-        else if (!decision!.approved)
-          degraded.push(
-            `deploy rejected by ${decision!.by}${decision!.note ? `: ${decision!.note}` : ''}: yesterday's ads keep running`,
-          );
-        else {
-          try {
-            deploy = await longRunning.deployCreatives({
-              ...input,
-              creatives,
-              approvedPlan: plan.fingerprint,
-            });
-          } catch (err) {
-            if (!(err instanceof ActivityFailure) || !isPlanChanged(err)) throw err;
-            degraded.push(`deploy not applied: ${message(err)}`);
-          }
+      const blocked = plan.dryRun
+        ? 'dry run: deploy plan computed, nothing written'
+        : plan.requiresApproval
+          ? await awaitApproval(plan)
+          : null;
+      if (blocked) degraded.push(blocked);
+      else {
+        try {
+          deploy = await longRunning.deployCreatives({
+            ...input,
+            creatives,
+            // An approval is of this plan: deploy writes nothing if the plan has changed since.
+            ...(plan.requiresApproval ? { approvedPlan: plan.fingerprint } : {}),
+          });
+        } catch (err) {
+          if (!(err instanceof ActivityFailure) || !isPlanChanged(err)) throw err;
+          degraded.push(`deploy not applied: ${message(err)}`);
         }
-      } else {
-        deploy = await longRunning.deployCreatives({ ...input, creatives });
       }
     } else {
       deploy = await longRunning.deployCreatives({ ...input, creatives });
