@@ -108,70 +108,51 @@ describe('the filtergraph', () => {
     place: { x: 0, y: 0, width: 100, height: 100 },
   };
 
-  it('ends on the final still when every track ends at rest', () => {
-    const g = buildMotionGraph(
-      [
-        base,
-        {
-          name: 'a',
-          file: 'a',
-          place,
-          track: {
-            opacity: [
-              { t: 0, value: 0, ease: 'linear' },
-              { t: 1, value: 1, ease: 'linear' },
-            ],
-          },
-        },
-      ],
+  /** The graph of a background and one layer `a` with the given track, over `duration` s. */
+  const graphOf = (track: PaintItem['track'], duration: number) =>
+    buildMotionGraph(
+      [base, { name: 'a', file: 'a', place, track }],
       { width: 100, height: 100 },
-      { fps: 30, duration: 5 },
+      { fps: 30, duration },
+    );
+
+  it('ends on the final still when every track ends at rest', () => {
+    const g = graphOf(
+      {
+        opacity: [
+          { t: 0, value: 0, ease: 'linear' },
+          { t: 1, value: 1, ease: 'linear' },
+        ],
+      },
+      5,
     );
     assert.ok(g.usesFinalStill);
     assert.match(g.filter, /fade=t=in:st=0:d=1:alpha=1/);
     assert.match(g.filter, /trim=end=1,/);
     assert.match(g.filter, /concat=n=2/);
     assert.deepEqual(g.commands, {}, 'a linear 0-to-1 fade needs no per-frame commands');
-    const eased = buildMotionGraph(
-      [
-        base,
-        {
-          name: 'a',
-          file: 'a',
-          place,
-          track: {
-            opacity: [
-              { t: 0, value: 0, ease: 'linear' },
-              { t: 1, value: 1, ease: 'out' },
-            ],
-          },
-        },
-      ],
-      { width: 100, height: 100 },
-      { fps: 30, duration: 5 },
+    const eased = graphOf(
+      {
+        opacity: [
+          { t: 0, value: 0, ease: 'linear' },
+          { t: 1, value: 1, ease: 'out' },
+        ],
+      },
+      5,
     );
     assert.doesNotMatch(eased.filter, /fade=/, 'fade is linear: an eased fade takes the mixer');
     assert.deepEqual(Object.keys(eased.commands), ['opacity-l1.txt']);
   });
 
   it('animates the whole video when a track does not end at rest', () => {
-    const g = buildMotionGraph(
-      [
-        base,
-        {
-          name: 'a',
-          file: 'a',
-          place,
-          track: {
-            scale: [
-              { t: 0, value: 1, ease: 'out' },
-              { t: 1, value: 1.2, ease: 'out' },
-            ],
-          },
-        },
-      ],
-      { width: 100, height: 100 },
-      { fps: 30, duration: 5 },
+    const g = graphOf(
+      {
+        scale: [
+          { t: 0, value: 1, ease: 'out' },
+          { t: 1, value: 1.2, ease: 'out' },
+        ],
+      },
+      5,
     );
     assert.equal(g.usesFinalStill, false);
     assert.doesNotMatch(g.filter, /concat/);
@@ -179,23 +160,14 @@ describe('the filtergraph', () => {
   });
 
   it('uses per-frame alpha commands for opacities between 0 and 1', () => {
-    const g = buildMotionGraph(
-      [
-        base,
-        {
-          name: 'a',
-          file: 'a',
-          place,
-          track: {
-            opacity: [
-              { t: 0, value: 0.3, ease: 'out' },
-              { t: 1, value: 1, ease: 'out' },
-            ],
-          },
-        },
-      ],
-      { width: 100, height: 100 },
-      { fps: 30, duration: 2 },
+    const g = graphOf(
+      {
+        opacity: [
+          { t: 0, value: 0.3, ease: 'out' },
+          { t: 1, value: 1, ease: 'out' },
+        ],
+      },
+      2,
     );
     assert.deepEqual(Object.keys(g.commands), ['opacity-l1.txt']);
     assert.match(g.filter, /sendcmd=f=opacity-l1\.txt,colorchannelmixer@l1=aa=0\.3/);
