@@ -42,19 +42,8 @@ export async function startTestStack(
     renderRatios?: string;
     /** Keep the world's random ad review rejections (default: off, so ad counts are exact). */
     worldReview?: boolean;
-    /** Deploy settings; default both platforms, no spares, live, no approval. */
-    deploy?: Partial<
-      Pick<
-        ActivityDeps['config'],
-        | 'DEPLOY_SPARES'
-        | 'DEPLOY_PLATFORMS'
-        | 'DEPLOY_OS'
-        | 'DEPLOY_OBJECTIVE'
-        | 'DEPLOY_MODE'
-        | 'DEPLOY_APPROVAL_MARKETS'
-        | 'DEPLOY_APPROVAL_TIMEOUT'
-      >
-    >;
+    /** Deploy (or any other) settings over the defaults: both platforms, no spares, live, no approval. */
+    deploy?: Partial<ActivityDeps['config']>;
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
