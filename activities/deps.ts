@@ -1,5 +1,6 @@
 // What activities need from the outside world, injected by the worker (or a test).
 import type { Config } from '../core/config.ts';
+import type { MarketCode, MarketPause } from '../core/types.ts';
 import type { FxTable } from '../core/money.ts';
 import type { Db } from '../db/database.ts';
 import type { MetricsWriter } from '../db/metrics-writer.ts';
@@ -21,6 +22,11 @@ export interface ActivityDeps {
   mmp: Mmp | null;
   /** Templates, fonts and the creative store. */
   renderer: RendererDeps;
+  /**
+   * Where an operator's pause of a market is kept (its Temporal Schedule, ops/schedules.ts);
+   * absent: markets are never paused at start (a running loop still takes pause signals).
+   */
+  control?: { pauseOf(market: MarketCode): Promise<MarketPause | null> };
   config: Pick<
     Config,
     | 'CATALOG_PATH'

@@ -1,6 +1,7 @@
 // All activities, built over injected dependencies. Workflows use
 // proxyActivities<Activities>() and never import this module's values.
 import type { ActivityDeps } from './deps.ts';
+import { createControlActivities } from './control.ts';
 import { createDeployActivities } from './deploy/deploy.ts';
 import { createAttributionActivities } from './ingest/attribution.ts';
 import { createIngestActivities } from './ingest/ingest.ts';
@@ -15,6 +16,7 @@ export type { ActivityDeps } from './deps.ts';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRunActivities(deps),
+    ...createControlActivities(deps),
     ...createIngestActivities(deps),
     ...createAttributionActivities(deps),
     ...createRankActivities(deps),

@@ -28,3 +28,27 @@ export function dateRange(from: IsoDate, to: IsoDate): IsoDate[] {
 export function todayUtc(now = new Date()): IsoDate {
   return now.toISOString().slice(0, 10);
 }
+
+/**
+ * The calendar date at `instant` in the IANA time zone `timeZone` (a market's business day).
+ * Pure and deterministic for a given tz database, so workflows may call it.
+ */
+export function localDate(instant: Date, timeZone: string): IsoDate {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+/** Throws a clear error unless `timeZone` is an IANA time zone this runtime knows. */
+export function parseTimeZone(timeZone: string, what = 'time zone'): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new Error(`${what} is not an IANA time zone: "${timeZone}"`);
+  }
+  return timeZone;
+}

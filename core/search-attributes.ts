@@ -11,6 +11,15 @@ export const POLICY = defineSearchAttributeKey('Policy', SearchAttributeType.KEY
 /** Whether the run fell back or went without a stage (see the run's degraded reasons). */
 export const DEGRADED = defineSearchAttributeKey('Degraded', SearchAttributeType.BOOL);
 
+/**
+ * Temporal's own attribute on every run a Schedule starts: the time the run was scheduled for
+ * (also for backfilled and caught-up runs, which start later).
+ */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
 export const ALL_SEARCH_ATTRIBUTES = [MARKET, STAGE, POLICY, DEGRADED];
 
 /** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */

@@ -138,7 +138,8 @@ export interface IngestMetricsResult {
 export interface MarketLoopResult {
   market: MarketCode;
   date: IsoDate;
-  status: 'completed' | 'failed';
+  /** `skipped`: the market was paused when the run started, so nothing ran. */
+  status: 'completed' | 'failed' | 'skipped';
   fallbackUsed: boolean;
   ranking: { source: RankingSource; items: number };
   deploy: DeployResult | null;
@@ -168,11 +169,43 @@ export interface DailyLoopResult {
 export interface MarketStatus {
   market: MarketCode;
   date: IsoDate;
-  stage: Stage | 'starting' | 'awaiting-approval' | 'done' | 'failed';
+  stage: Stage | 'starting' | 'awaiting-approval' | 'paused' | 'done' | 'failed' | 'skipped';
   fallbackUsed: boolean;
   /** Today's deploy plan once computed: its diff, and the approval it waits for, if any. */
   deployPlan?: { lines: string[]; awaitingApprovalUntil?: string; decision?: DeployDecision };
+  /** Set while an operator has the market paused: the run holds before its next platform write. */
+  paused?: MarketPause | null;
+  /** True while the run is actually holding (paused and at a platform write). */
+  holding?: boolean;
+  /** Why the run is degraded so far (fallbacks, unavailable sources, rejected creatives). */
+  degraded?: string[];
 }
+
+/** Who paused a market, why and when (ISO time). */
+export interface MarketPause {
+  by: string;
+  reason?: string;
+  since: string;
+}
+
+/** What a market's Temporal Schedule starts: the market loop for the local date of each run. */
+export interface ScheduledMarketLoopInput {
+  market: MarketCode;
+  /** IANA time zone whose calendar date is the run's business date. */
+  timeZone: string;
+  renderTaskQueue?: string;
+}
+
+/** What the training schedule starts: the day's ranking-model training. */
+export interface ScheduledTrainingInput {
+  /** IANA time zone whose calendar date is the training's date; default UTC. */
+  timeZone?: string;
+}
+
+/** A scheduled market run: the market loop's result, or why it did not start a new one. */
+export type ScheduledMarketLoopResult =
+  | { date: IsoDate; started: true; result: MarketLoopResult }
+  | { date: IsoDate; started: false; reason: string };
 
 /** An operator's answer to a deploy waiting for approval. */
 export interface DeployDecision {

@@ -108,7 +108,9 @@ try {
   if (usesSandbox()) {
     sandbox = await startSandboxEnv({
       world: opts.world,
-      date,
+      // A given --date is simulated; otherwise the sandbox follows the wall clock, so scheduled
+      // runs on later days (adloop schedule create) see their own day.
+      date: opts.date ? date : undefined,
       port: Number(process.env.SANDBOX_META_PORT ?? 4010),
     });
     const sb = sandbox;

@@ -1,5 +1,5 @@
 // `npm test` runner: provides the real services the tests need, then runs every test file with
-// node's test runner. A Temporal dev server (in memory, headless, on a free port) and a
+// node's test runner. A Temporal dev server (in memory, on free ports, with its Web UI) and a
 // PostgreSQL server (TEST_DATABASE_URL if set, else a throwaway one from this machine's
 // binaries) are started once and shared by all test files.
 //   npm test                      # everything
@@ -32,7 +32,9 @@ if (files.length === 0) {
 }
 
 const cli = ensureTemporalCli();
-const temporal = await startDevServer({ cli, port: await freePort(), uiPort: null, dbFile: null });
+// With its Web UI on a free port: the browser tests (test/browser) look at runs through it.
+const uiPort = await freePort();
+const temporal = await startDevServer({ cli, port: await freePort(), uiPort, dbFile: null });
 let pg: TempPostgres | null = null;
 let code: number;
 try {
@@ -52,6 +54,7 @@ try {
       env: {
         ...process.env,
         TEMPORAL_TEST_ADDRESS: temporal.address,
+        TEMPORAL_TEST_UI_URL: `http://127.0.0.1:${uiPort}`,
         TEMPORAL_CLI_PATH: cli,
         TEST_DATABASE_URL: databaseUrl,
       },

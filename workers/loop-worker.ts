@@ -1,4 +1,5 @@
 // Builds the loop worker: the workflows plus every activity, wired to real dependencies.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
@@ -12,6 +13,7 @@ import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
 import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import { loadRenderer } from '../render/renderer.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
+import { schedulePause } from '../ops/schedules.ts';
 
 /** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
 export function mmpFromConfig(config: Config): Mmp | null {
@@ -77,22 +79,36 @@ export async function startLoopWorker(
 ): Promise<LoopWorker> {
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
   let connection: NativeConnection | null = null;
+  let clientConnection: Connection | null = null;
   try {
     await migrateToLatest(database.db);
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    // Encrypts every payload when PAYLOAD_KEY is set.
+    const converter = dataConverterOptions(payloadCodecFrom(config));
+    // Market loops read an operator's pause from the market's schedule.
+    clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    const client = new Client({
+      connection: clientConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      ...converter,
+    });
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities(activityDeps(config, database)),
-      // Encrypts every payload when PAYLOAD_KEY is set.
-      ...dataConverterOptions(payloadCodecFrom(config)),
+      activities: createActivities({
+        ...activityDeps(config, database),
+        control: { pauseOf: (market) => schedulePause(client, market) },
+      }),
+      ...converter,
       ...overrides,
     });
     const conn = connection;
+    const clientConn = clientConnection;
     const done = worker.run().finally(async () => {
       await conn.close();
+      await clientConn.close();
       await database.close();
     });
     return {
@@ -106,6 +122,7 @@ export async function startLoopWorker(
     };
   } catch (err) {
     await connection?.close();
+    await clientConnection?.close();
     await database.close();
     throw err;
   }

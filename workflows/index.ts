@@ -1,3 +1,4 @@
 // Every workflow the loop worker registers. Only workflow functions may be exported here.
 export { dailyLoop } from './daily-loop.ts';
 export { marketLoop } from './market-loop.ts';
+export { scheduledMarketLoop, scheduledTraining } from './scheduled.ts';

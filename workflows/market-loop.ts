@@ -2,9 +2,12 @@
 // Deterministic: all I/O happens in activities; the workflow only sequences them and decides what
 // to do when one fails for good.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   proxyActivities,
   patched,
   setCurrentDetails,
@@ -14,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { DeployPlanResult } from '../activities/deploy/deploy.ts';
 import type { Activities } from '../activities/index.ts';
-import { DEGRADED, POLICY, STAGE } from '../core/search-attributes.ts';
+import { DEGRADED, MARKET, POLICY, STAGE } from '../core/search-attributes.ts';
 import {
   DEFAULT_RENDER_TASK_QUEUE,
   type MarketLoopInput,
@@ -24,7 +27,15 @@ import {
   type MarketStatus,
   type RenderedCreative,
 } from '../core/types.ts';
-import { approveDeploy, getMarketStatus, rejectDeploy } from './messages.ts';
+import {
+  approveDeploy,
+  getMarketStatus,
+  pauseMarket,
+  rejectDeploy,
+  resumeMarket,
+  setMarketPaused,
+  type MarketControlInput,
+} from './messages.ts';
 
 const base: ActivityOptions = { startToCloseTimeout: '2 minutes' };
 
@@ -52,6 +63,20 @@ const longRunning = proxyActivities<Activities>({
   },
 });
 
+// Deploy as a pause can stop it: the workflow waits until the activity has really stopped (it
+// checks before every platform request), so a resumed deploy never writes next to the old one.
+const pausableDeploy = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
 const learning = proxyActivities<Activities>({
   ...base,
   // Bounded: learning late is better than holding the run; tomorrow's ingest catches up.
@@ -69,8 +94,33 @@ function message(err: unknown): string {
 
 export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResult> {
   const { market, date } = input;
-  const status: MarketStatus = { market, date, stage: 'starting', fallbackUsed: false };
+  const degraded: string[] = [];
+  const status: MarketStatus = {
+    market,
+    date,
+    stage: 'starting',
+    fallbackUsed: false,
+    paused: null,
+    degraded,
+  };
   setHandler(getMarketStatus, () => status);
+  // Pause and resume, from the CLI (update) or the Temporal UI (signals). A pause holds the run
+  // before its next platform write; a deploy under way is stopped between requests.
+  let stopDeploy: (() => void) | null = null;
+  const pause = ({ by, reason }: MarketControlInput) => {
+    status.paused ??= { by, ...(reason ? { reason } : {}), since: new Date().toISOString() };
+    stopDeploy?.();
+  };
+  const resume = () => {
+    status.paused = null;
+  };
+  setHandler(pauseMarket, pause);
+  setHandler(resumeMarket, resume);
+  setHandler(setMarketPaused, (change) => {
+    if (change.paused) pause(change);
+    else resume();
+    return status;
+  });
   // Decisions are kept even when they arrive before the plan is ready; the first one counts.
   let decision: DeployDecision | undefined;
   setHandler(approveDeploy, ({ by, note }) => {
@@ -84,7 +134,71 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     upsertSearchAttributes([{ key: STAGE, value: stage }]);
   };
 
-  const degraded: string[] = [];
+  // Added after the v6 histories: runs recorded before it never check for a paused market.
+  const controllable = patched('market-control');
+  if (controllable) {
+    // However it was started (a schedule, the CLI, the Temporal UI), the run is found by market.
+    upsertSearchAttributes([{ key: MARKET, value: market }]);
+    // A market paused on its schedule does not run at all: "pause stops future runs".
+    const paused = await bookkeeping.marketPause({ market });
+    if (paused) {
+      status.paused = paused;
+      enter('skipped');
+      return {
+        market,
+        date,
+        status: 'skipped',
+        fallbackUsed: false,
+        ranking: { source: 'computed', items: 0 },
+        deploy: null,
+        learn: null,
+        degraded: [
+          `market paused by ${paused.by} since ${paused.since}${paused.reason ? `: ${paused.reason}` : ''}`,
+        ],
+      };
+    }
+  }
+  /** Holds while the market is paused; the Stage shows `paused` meanwhile. */
+  const holdWhilePaused = async () => {
+    const p = status.paused;
+    if (!p) return;
+    const was = status.stage;
+    status.holding = true;
+    enter('paused');
+    setCurrentDetails(
+      `**Paused** by ${p.by} since ${p.since}${p.reason ? ` (${p.reason})` : ''}: holding before the next platform write. ` +
+        'Signal `resumeMarket` with `{"by": "<name>"}` (or `adloop resume`) to continue.',
+    );
+    await condition(() => !status.paused);
+    setCurrentDetails('');
+    status.holding = false;
+    enter(was);
+  };
+  /**
+   * Deploys, holding first while paused. A pause during the deploy cancels the activity, which
+   * stops before its next platform request; after resume it runs again and, idempotent, writes
+   * only what is still missing.
+   */
+  const deployPausable = async (deployInput: Parameters<Activities['deployCreatives']>[0]) => {
+    let attempt = deployInput;
+    for (;;) {
+      await holdWhilePaused();
+      const scope = new CancellationScope();
+      stopDeploy = () => scope.cancel();
+      try {
+        return await scope.run(() => pausableDeploy.deployCreatives(attempt));
+      } catch (err) {
+        if (!isCancellation(err) || !status.paused) throw err;
+        // Part of the approved plan may be written now: what is left is a part of it, so the
+        // resumed deploy does not compare fingerprints again.
+        attempt = { ...attempt };
+        delete attempt.approvedPlan;
+      } finally {
+        stopDeploy = null;
+      }
+    }
+  };
+
   await bookkeeping.startMarketRun(input);
   try {
     enter('ingest');
@@ -195,12 +309,15 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       if (blocked) degraded.push(blocked);
       else {
         try {
-          deploy = await longRunning.deployCreatives({
+          const deployInput = {
             ...input,
             creatives,
             // An approval is of this plan: deploy writes nothing if the plan has changed since.
             ...(plan.requiresApproval ? { approvedPlan: plan.fingerprint } : {}),
-          });
+          };
+          deploy = controllable
+            ? await deployPausable(deployInput)
+            : await longRunning.deployCreatives(deployInput);
         } catch (err) {
           if (!(err instanceof ActivityFailure) || !isPlanChanged(err)) throw err;
           degraded.push(`deploy not applied: ${message(err)}`);

@@ -16,7 +16,8 @@ export function usesSandbox(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Starts the sandbox (port 0: free ports) and points the platform settings at it. */
 export async function startSandboxEnv(o: {
   world?: string;
-  date: string;
+  /** The simulated business day; absent: it follows the UTC wall clock (a long-serving stack). */
+  date?: string | undefined;
   port?: number;
 }): Promise<Sandbox> {
   const world = path.resolve(o.world ?? DEFAULT_WORLD);
@@ -29,7 +30,7 @@ export async function startSandboxEnv(o: {
     branchPort: port && port + 3,
     stateDir: path.join(DATA, 'sandbox', path.basename(world, '.json')),
     // The simulated day is the day being run, so a backfill of an earlier date sees that day.
-    date: o.date,
+    ...(o.date ? { date: o.date } : {}),
   });
   const env = process.env;
   env.META_GRAPH_URL = sandbox.metaUrl;

@@ -1,0 +1,252 @@
+// Per-market control over a Temporal client: pause, resume, rerun and status. The same messages
+// the Temporal UI sends (workflows/messages.ts); the pause itself is kept on the market's
+// schedule (ops/schedules.ts) so that it also stops future runs.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { marketLoopWorkflowId } from '../core/ids.ts';
+import { MARKET, STAGE } from '../core/search-attributes.ts';
+import type {
+  IsoDate,
+  MarketCode,
+  MarketLoopResult,
+  MarketPause,
+  MarketStatus,
+} from '../core/types.ts';
+import { getMarketStatus, setMarketPaused } from '../workflows/messages.ts';
+import type { marketLoop } from '../workflows/index.ts';
+import {
+  describeMarketSchedule,
+  marketScheduleId,
+  parsePauseNote,
+  pauseNote,
+  type ScheduleRow,
+} from './schedules.ts';
+
+/** Market loops of `market` that are running now (several only while days overlap). */
+export async function runningMarketLoops(client: Client, market: MarketCode): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = 'marketLoop' AND Market = '${market}' AND ExecutionStatus = 'Running'`,
+  }))
+    ids.push(w.workflowId);
+  return ids.sort();
+}
+
+export interface ControlOutcome {
+  /** What happened to the market's schedule: paused/resumed, unchanged, or none exists. */
+  schedule: 'changed' | 'unchanged' | 'none';
+  /** Each running loop's status after it took the change in. */
+  runs: MarketStatus[];
+}
+
+async function setPaused(
+  client: Client,
+  market: MarketCode,
+  change: { paused: boolean; by: string; reason?: string },
+  now: Date,
+): Promise<ControlOutcome> {
+  const row = await describeMarketSchedule(client, market);
+  let schedule: ControlOutcome['schedule'] = 'none';
+  if (row) {
+    const handle = client.schedule.getHandle(marketScheduleId(market));
+    if (change.paused && !row.paused) {
+      const pause: MarketPause = {
+        by: change.by,
+        since: now.toISOString(),
+        ...(change.reason ? { reason: change.reason } : {}),
+      };
+      await handle.pause(pauseNote(pause));
+      schedule = 'changed';
+    } else if (!change.paused && row.paused) {
+      await handle.unpause(`resumed by ${change.by} at ${now.toISOString()}`);
+      schedule = 'changed';
+    } else schedule = 'unchanged';
+  }
+  const runs = await Promise.all(
+    (await runningMarketLoops(client, market)).map((id) =>
+      client.workflow
+        .getHandle<typeof marketLoop>(id)
+        .executeUpdate(setMarketPaused, { args: [change] }),
+    ),
+  );
+  return { schedule, runs };
+}
+
+/** Pauses a market: its schedule starts no more runs and running ones hold before writing. */
+export const pauseMarketRuns = (
+  client: Client,
+  market: MarketCode,
+  who: { by: string; reason?: string },
+  now = new Date(),
+) => setPaused(client, market, { paused: true, ...who }, now);
+
+/** Resumes a market: its schedule runs again and held runs continue. */
+export const resumeMarketRuns = (
+  client: Client,
+  market: MarketCode,
+  who: { by: string },
+  now = new Date(),
+) => setPaused(client, market, { paused: false, ...who }, now);
+
+/**
+ * Runs the market's loop for `date` again, as a new run of `market/<code>/<date>`. Every stage is
+ * idempotent (ads are found by name, metrics and rankings replaced), so a rerun writes only what
+ * is missing or changed. Refused while that day is still running or the market is paused.
+ */
+export async function rerunMarket(
+  client: Client,
+  o: { market: MarketCode; date: IsoDate; taskQueue: string; renderTaskQueue: string },
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof marketLoop>> {
+  const schedule = await describeMarketSchedule(client, o.market);
+  if (schedule?.paused) {
+    const p = parsePauseNote(schedule.note);
+    throw new Error(`${o.market} is paused (by ${p.by} since ${p.since}): resume it first`);
+  }
+  const workflowId = marketLoopWorkflowId(o.market, o.date);
+  try {
+    return await client.workflow.start<typeof marketLoop>('marketLoop', {
+      workflowId,
+      taskQueue: o.taskQueue,
+      args: [{ market: o.market, date: o.date, renderTaskQueue: o.renderTaskQueue }],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // Two runs of one market-day would race on the same ad sets.
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: MARKET, value: o.market },
+        { key: STAGE, value: 'starting' },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new Error(`${workflowId} is running now: see \`adloop status ${o.market}\``, {
+        cause: err,
+      });
+    throw err;
+  }
+}
+
+export interface RecentRun {
+  workflowId: string;
+  date: IsoDate;
+  closedAt: Date | null;
+  status: MarketLoopResult['status'] | 'failed' | 'terminated' | 'cancelled' | 'timed-out';
+  fallbackUsed: boolean;
+  degraded: string[];
+  error?: string;
+}
+
+export interface MarketStatusReport {
+  market: MarketCode;
+  schedule: ScheduleRow | null;
+  pause: MarketPause | null;
+  running: Array<{ workflowId: string; status: MarketStatus }>;
+  /** The newest completed (not skipped) run. */
+  lastSuccess: RecentRun | null;
+  /** The newest closed runs, newest first. */
+  recent: RecentRun[];
+  /** How many of `recent` fell back to a previous ranking. */
+  fallbacks: number;
+}
+
+const closedStatus: Record<string, RecentRun['status']> = {
+  FAILED: 'failed',
+  TERMINATED: 'terminated',
+  CANCELLED: 'cancelled',
+  TIMED_OUT: 'timed-out',
+};
+
+/** Everything an operator asks first about a market: where it is, when it last worked, how. */
+export async function marketStatus(
+  client: Client,
+  market: MarketCode,
+  o: { recent?: number } = {},
+): Promise<MarketStatusReport> {
+  const schedule = await describeMarketSchedule(client, market);
+  const running = await Promise.all(
+    (await runningMarketLoops(client, market)).map(async (workflowId) => ({
+      workflowId,
+      status: await client.workflow.getHandle(workflowId).query(getMarketStatus),
+    })),
+  );
+  const recent: RecentRun[] = [];
+  const limit = o.recent ?? 7;
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = 'marketLoop' AND Market = '${market}' AND ExecutionStatus != 'Running'`,
+  })) {
+    if (recent.length >= limit) break;
+    const date = w.workflowId.split('/').at(-1) ?? '';
+    const base = { workflowId: w.workflowId, date, closedAt: w.closeTime ?? null };
+    if (w.status.name === 'COMPLETED') {
+      const r = await client.workflow.getHandle<typeof marketLoop>(w.workflowId, w.runId).result();
+      recent.push({
+        ...base,
+        status: r.status,
+        fallbackUsed: r.fallbackUsed,
+        degraded: r.degraded ?? [],
+      });
+    } else {
+      recent.push({
+        ...base,
+        status: closedStatus[w.status.name] ?? 'failed',
+        fallbackUsed: false,
+        degraded: [],
+      });
+    }
+  }
+  return {
+    market,
+    schedule,
+    pause: schedule?.paused ? parsePauseNote(schedule.note) : null,
+    running,
+    lastSuccess: recent.find((r) => r.status === 'completed') ?? null,
+    recent,
+    fallbacks: recent.filter((r) => r.fallbackUsed).length,
+  };
+}
+
+/** The status report as lines for a terminal. */
+export function formatMarketStatus(s: MarketStatusReport): string[] {
+  const lines = [`${s.market}`];
+  if (!s.schedule) lines.push('  schedule:     none (runs only when started by hand)');
+  else
+    lines.push(
+      `  schedule:     ${s.schedule.at} ${s.schedule.timeZone}, ` +
+        (s.pause
+          ? `PAUSED by ${s.pause.by} since ${s.pause.since}${s.pause.reason ? ` (${s.pause.reason})` : ''}`
+          : `next ${s.schedule.nextRuns[0]?.toISOString() ?? '—'}`),
+    );
+  if (s.running.length === 0) lines.push('  running:      nothing');
+  for (const r of s.running) {
+    const st = r.status;
+    lines.push(
+      `  running:      ${r.workflowId} at ${st.stage}` +
+        (st.paused
+          ? st.holding
+            ? `, HELD (paused by ${st.paused.by})`
+            : `, paused by ${st.paused.by}: holds before its next platform write`
+          : '') +
+        (st.fallbackUsed ? ', on the previous ranking (fallback)' : ''),
+    );
+    for (const d of st.degraded ?? []) lines.push(`                degraded: ${d}`);
+  }
+  const ls = s.lastSuccess;
+  lines.push(
+    ls
+      ? `  last success: ${ls.date} (${ls.workflowId}, finished ${ls.closedAt?.toISOString() ?? '?'})` +
+          (ls.degraded.length ? `, degraded: ${ls.degraded.length}` : ', not degraded')
+      : '  last success: none yet',
+  );
+  lines.push(
+    `  fallbacks:    ${s.fallbacks} of the last ${s.recent.length} runs used the previous ranking`,
+  );
+  for (const r of s.recent) {
+    lines.push(
+      `  ${r.date}  ${r.status.padEnd(10)}${r.fallbackUsed ? ' fallback' : ''}` +
+        (r.degraded.length ? `  degraded: ${r.degraded.join('; ')}` : ''),
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,96 @@
+// `npm run adloop -- <command>`: the operator's CLI against a running adloop (`npm start`, or a
+// deployment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, PAYLOAD_KEY from the environment or .env).
+//
+//   adloop schedule create|update|list|backfill|delete   the daily Temporal Schedules
+//   adloop pause|resume <market>                          hold a market / let it continue
+//   adloop rerun <market> [--date]                        run a market-day again, no duplicates
+//   adloop status [market...]                             stage, last success, degraded, fallbacks
+import { Command } from 'commander';
+import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/control.ts';
+import {
+  scheduleApply,
+  scheduleBackfill,
+  scheduleDelete,
+  scheduleList,
+} from './commands/schedule.ts';
+
+const program = new Command()
+  .name('adloop')
+  .description('Operate adloop: schedules, per-market pause / resume / rerun / status, reports.')
+  .showHelpAfterError();
+
+const schedule = program
+  .command('schedule')
+  .description(
+    "Temporal Schedules: each market's loop daily in its own time zone, and the model training",
+  );
+for (const mode of ['create', 'update'] as const) {
+  schedule
+    .command(mode)
+    .description(
+      mode === 'create'
+        ? 'create the schedules that do not exist yet'
+        : 'change existing schedules (a paused market stays paused)',
+    )
+    .option('--markets <codes>', 'SE,DE or SE=Europe/Stockholm (default: every catalog market)')
+    .option('--at <HH:MM>', "local time each market's loop starts", '06:00')
+    .option('--training-at <HH:MM>', 'UTC time the ranking model trains', '23:30')
+    .option(
+      '--catchup-window <duration>',
+      'how late a run missed while Temporal was down still runs',
+      '1 day',
+    )
+    .option('--no-training', 'leave the training schedule alone')
+    .action((o: Parameters<typeof scheduleApply>[1]) => scheduleApply(mode, o));
+}
+schedule
+  .command('list')
+  .description('every adloop schedule: time, time zone, paused, next and last run')
+  .option('--json', 'print one JSON array')
+  .action((o: Parameters<typeof scheduleList>[0]) => scheduleList(o));
+schedule
+  .command('backfill')
+  .description("run the missed days of markets' schedules, oldest first")
+  .requiredOption('--from <YYYY-MM-DD>', 'first day')
+  .option('--to <YYYY-MM-DD>', 'last day (default: yesterday, UTC)')
+  .option('--markets <codes>', 'default: every catalog market')
+  .action((o: Parameters<typeof scheduleBackfill>[0]) => scheduleBackfill(o));
+schedule
+  .command('delete')
+  .description('delete schedules (runs they started are not touched)')
+  .option('--markets <codes>', 'default: every catalog market')
+  .option('--no-training', 'keep the training schedule')
+  .action((o: Parameters<typeof scheduleDelete>[0]) => scheduleDelete(o));
+
+program
+  .command('pause <market>')
+  .description('stop future runs of a market and hold a running one before its next platform write')
+  .option('--by <name>', 'who pauses (default: $USER)')
+  .option('--reason <text>', 'why (shown in status and the Temporal UI)')
+  .action((market: string, o: Parameters<typeof pauseCommand>[1]) => pauseCommand(market, o));
+program
+  .command('resume <market>')
+  .description('let a paused market run again and a held run continue')
+  .option('--by <name>', 'who resumes (default: $USER)')
+  .action((market: string, o: Parameters<typeof resumeCommand>[1]) => resumeCommand(market, o));
+program
+  .command('rerun <market>')
+  .description('run a market for a date again; every stage is idempotent, nothing is duplicated')
+  .option('--date <YYYY-MM-DD>', 'the business date (default: today, UTC)')
+  .option('--no-wait', 'start it and return')
+  .action((market: string, o: Parameters<typeof rerunCommand>[1]) => rerunCommand(market, o));
+program
+  .command('status [markets...]')
+  .description('per market: schedule, running stage, last success, degraded reasons, fallbacks')
+  .option('--json', 'print one JSON array')
+  .option('--recent <n>', 'closed runs to look back over', '7')
+  .action((markets: string[], o: Parameters<typeof statusCommand>[1]) => statusCommand(markets, o));
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`adloop: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
+// The Temporal client's native connection can keep the process alive: exit explicitly.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,121 @@
+// `adloop pause|resume|rerun|status <market>`: per-market control through the same signals,
+// updates and queries the Temporal UI uses (ops/control.ts).
+import os from 'node:os';
+import { parseIsoDate, todayUtc } from '../../core/dates.ts';
+import { marketLoopWorkflowId } from '../../core/ids.ts';
+import type { MarketStatus } from '../../core/types.ts';
+import {
+  formatMarketStatus,
+  marketStatus,
+  pauseMarketRuns,
+  rerunMarket,
+  resumeMarketRuns,
+  type ControlOutcome,
+} from '../../ops/control.ts';
+import { listSchedules } from '../../ops/schedules.ts';
+import { formatResult, watchMarkets } from '../lib/daily-loop-client.ts';
+import { connectCli } from '../lib/temporal-client.ts';
+import { marketsToSchedule } from './schedule.ts';
+
+const marketCode = (value: string) => {
+  const code = value.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code)) throw new Error(`"${value}" is not a market code like SE`);
+  return code;
+};
+
+const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;
+
+function describeRun(s: MarketStatus): string {
+  if (!s.paused) return `${s.market} ${s.date}: running at ${s.stage}`;
+  return s.holding
+    ? `${s.market} ${s.date}: HELD at its next platform write (stage ${s.stage})`
+    : `${s.market} ${s.date}: at ${s.stage}; will hold before its next platform write`;
+}
+
+function report(market: string, verb: 'paused' | 'resumed', out: ControlOutcome) {
+  console.log(
+    out.schedule === 'none'
+      ? `${market}: no schedule, so nothing starts future runs on its own (adloop schedule create)`
+      : out.schedule === 'changed'
+        ? `${market}: schedule ${verb}`
+        : `${market}: schedule was already ${verb}`,
+  );
+  if (out.runs.length === 0) console.log(`${market}: no run in progress`);
+  for (const r of out.runs) console.log(describeRun(r));
+}
+
+export async function pauseCommand(market: string, o: { by?: string; reason?: string }) {
+  const code = marketCode(market);
+  const cli = await connectCli();
+  try {
+    const out = await pauseMarketRuns(cli.client, code, {
+      by: operator(o.by),
+      ...(o.reason ? { reason: o.reason } : {}),
+    });
+    report(code, 'paused', out);
+  } finally {
+    await cli.close();
+  }
+}
+
+export async function resumeCommand(market: string, o: { by?: string }) {
+  const code = marketCode(market);
+  const cli = await connectCli();
+  try {
+    report(code, 'resumed', await resumeMarketRuns(cli.client, code, { by: operator(o.by) }));
+  } finally {
+    await cli.close();
+  }
+}
+
+export async function rerunCommand(market: string, o: { date?: string; wait?: boolean }) {
+  const code = marketCode(market);
+  const date = o.date ? parseIsoDate(o.date, '--date') : todayUtc();
+  const cli = await connectCli();
+  try {
+    const handle = await rerunMarket(cli.client, {
+      market: code,
+      date,
+      taskQueue: cli.config.TEMPORAL_TASK_QUEUE,
+      renderTaskQueue: cli.config.RENDER_TASK_QUEUE,
+    });
+    console.log(
+      `▸ ${marketLoopWorkflowId(code, date)}: rerun started (run ${handle.firstExecutionRunId})`,
+    );
+    if (o.wait === false) return;
+    const result = handle.result();
+    await watchMarkets(cli.client, date, [code], result, (s) =>
+      console.log(
+        `  [${s.market}] ${s.stage}${s.fallbackUsed ? ' (fallback: previous ranking)' : ''}`,
+      ),
+    );
+    const r = await result;
+    for (const line of formatResult({ date, markets: [r] })) console.log(line);
+    if (r.status !== 'completed') process.exitCode = 1;
+  } finally {
+    await cli.close();
+  }
+}
+
+export async function statusCommand(markets: string[], o: { json?: boolean; recent?: string }) {
+  const cli = await connectCli();
+  try {
+    let codes = markets.map(marketCode);
+    if (codes.length === 0) {
+      // Every scheduled market; without schedules, every market in the catalog.
+      codes = (await listSchedules(cli.client)).flatMap((r) => (r.market ? [r.market] : []));
+      if (codes.length === 0) {
+        codes = marketsToSchedule(cli.config).map((m) => m.code);
+      }
+    }
+    const recent = o.recent ? Number(o.recent) : 7;
+    if (!Number.isInteger(recent) || recent < 1)
+      throw new Error(`--recent must be a whole number ≥ 1, got "${o.recent}"`);
+    const reports = [];
+    for (const code of codes) reports.push(await marketStatus(cli.client, code, { recent }));
+    if (o.json) console.log(JSON.stringify(reports));
+    else for (const r of reports) console.log(formatMarketStatus(r).join('\n'));
+  } finally {
+    await cli.close();
+  }
+}

@@ -1,0 +1,47 @@
+// A Temporal client for the CLI commands, configured like the workers (address, namespace,
+// payload encryption), and closed by the caller.
+import { Client, Connection } from '@temporalio/client';
+import fs from 'node:fs';
+import { loadConfigPart, type Config } from '../../core/config.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../../core/payload-codec.ts';
+
+const KEYS = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'RENDER_TASK_QUEUE',
+  'CATALOG_PATH',
+  'PAYLOAD_KEY',
+  'PAYLOAD_KEY_ID',
+  'PAYLOAD_KEYS_PREVIOUS',
+] as const;
+
+export type CliConfig = Pick<Config, (typeof KEYS)[number]>;
+
+/** The CLI's settings: the environment, and `.env` in the working directory when there is one. */
+export function cliConfig(): CliConfig {
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfigPart(KEYS);
+}
+
+export interface CliClient {
+  client: Client;
+  config: CliConfig;
+  close(): Promise<void>;
+}
+
+export async function connectCli(config: CliConfig = cliConfig()): Promise<CliClient> {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
+    (err: Error) => {
+      throw new Error(
+        `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${err.message}): is \`npm start\` (or your Temporal server) running?`,
+      );
+    },
+  );
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...dataConverterOptions(payloadCodecFrom(config)),
+  });
+  return { client, config, close: () => connection.close() };
+}
