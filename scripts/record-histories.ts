@@ -7,7 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../core/ids.ts';
 import { dailyLoop } from '../workflows/index.ts';
-import { approveDeploy, getMarketStatus } from '../workflows/messages.ts';
+import {
+  approveDeploy,
+  getMarketStatus,
+  pauseMarket,
+  resumeMarket,
+} from '../workflows/messages.ts';
 import { startTestStack } from '../test/helpers/stack.ts';
 import {
   createRenderTestWorker,
@@ -25,8 +30,11 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  *     approval signal (patch `deploy-plan`); EG's recorded run is approved.
  * v6: the market loop sets the Policy and Degraded search attributes
  *     (patch `search-attributes-policy-degraded`).
+ * v7: the market loop reads the market's pause at start and takes pause / resume (patch
+ *     `market-control`); SE's first day is paused at once and resumed once it holds
+ *     (market-loop-paused), and a schedule's run is recorded (scheduled-market-loop).
  */
-const VERSION = 'v6';
+const VERSION = 'v7';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',
@@ -57,11 +65,35 @@ try {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    // SE is paused as soon as it runs and resumed once it holds before its deploy.
+    const pausing = (async () => {
+      const handle = env.client.workflow.getHandle(marketLoopWorkflowId('SE', '2026-01-05'));
+      let paused = false;
+      for (;;) {
+        const status = await handle.query(getMarketStatus).catch(() => null);
+        if (status && !paused) {
+          await handle.signal(pauseMarket, { by: 'record-histories', reason: 'recorded pause' });
+          paused = true;
+        }
+        if (status?.holding) {
+          await handle.signal(resumeMarket, { by: 'record-histories' });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     await run('2026-01-05');
     await approving;
+    await pausing;
     stack.sandbox.clock.set('2026-01-06');
     stack.sandbox.meta.faults.insightsDown = true; // the fallback path
     await run('2026-01-06');
+    // What a market's schedule starts (here by hand: dated by its start time in the time zone).
+    await env.client.workflow.execute('scheduledMarketLoop', {
+      workflowId: 'scheduled/SE-recorded',
+      taskQueue,
+      args: [{ market: 'SE', timeZone: 'Europe/Stockholm', renderTaskQueue }],
+    });
   });
   const save = async (file: string, workflowId: string) => {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -72,6 +104,8 @@ try {
   await save(`daily-loop-${VERSION}.json`, dailyLoopWorkflowId('2026-01-05'));
   await save(`market-loop-${VERSION}.json`, marketLoopWorkflowId('EG', '2026-01-05'));
   await save(`market-loop-fallback-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-06'));
+  await save(`market-loop-paused-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-05'));
+  await save(`scheduled-market-loop-${VERSION}.json`, 'scheduled/SE-recorded');
 } finally {
   renderWorker.shutdown();
   await rendering;

@@ -15,12 +15,15 @@ const files = fs
   .sort();
 
 describe('replay of committed histories', () => {
-  it('has histories of the daily loop, a market loop and the fallback path, old and new', () => {
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) {
+  it('has histories of the daily loop, a market loop, the fallback and pause paths, old and new', () => {
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']) {
       for (const kind of ['daily-loop', 'market-loop', 'market-loop-fallback']) {
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
       }
     }
+    // Since v7: a market paused and resumed mid-run, and a schedule's run.
+    for (const kind of ['market-loop-paused', 'scheduled-market-loop'])
+      assert.ok(files.includes(`${kind}-v7.json`), `${kind}-v7.json`);
   });
 
   for (const file of files) {
