@@ -9,6 +9,7 @@ import { createLearnActivities } from './learn/learn.ts';
 import { createTrainingActivities } from './learn/train.ts';
 import { createRankActivities } from './rank/rank.ts';
 import { createRenderActivities } from './render/render.ts';
+import { createReportActivities } from './report/report.ts';
 import { createRunActivities } from './runs.ts';
 
 export type { ActivityDeps } from './deps.ts';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createLearnActivities(deps),
     ...createTrainingActivities(deps),
+    ...createReportActivities(deps),
   };
 }
 

@@ -15,6 +15,8 @@ export interface LineChart {
   series: readonly Series[];
   width?: number;
   height?: number;
+  /** A dot on every value, so a lone day between gaps still shows. Default false. */
+  markers?: boolean;
 }
 
 const COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d'];
@@ -79,7 +81,17 @@ export function lineChart(c: LineChart): string {
       d += `${pen ? 'L' : 'M'}${px(i).toFixed(1)},${py(v).toFixed(1)}`;
       pen = true;
     });
-    out.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+    out.push(
+      `<path d="${d}" fill="none" stroke="${colour}" stroke-width="2" data-series="${escapeXml(s.name)}"/>`,
+    );
+    if (c.markers) {
+      s.values.forEach((v, i) => {
+        if (v !== null && Number.isFinite(v))
+          out.push(
+            `<circle cx="${px(i).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${colour}"/>`,
+          );
+      });
+    }
     const ly = m.top + 18 * k;
     out.push(
       `<line x1="${w - m.right + 12}" x2="${w - m.right + 32}" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="3"/>`,

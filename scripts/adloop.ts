@@ -5,8 +5,10 @@
 //   adloop pause|resume <market>                          hold a market / let it continue
 //   adloop rerun <market> [--date]                        run a market-day again, no duplicates
 //   adloop status [market...]                             stage, last success, degraded, fallbacks
+//   adloop report [--out] [--csv] [--json] [--serve]      one self-contained HTML report
 import { Command } from 'commander';
 import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/control.ts';
+import { reportCommand, type ReportCommandOptions } from './commands/report.ts';
 import {
   scheduleApply,
   scheduleBackfill,
@@ -85,6 +87,22 @@ program
   .option('--json', 'print one JSON array')
   .option('--recent <n>', 'closed runs to look back over', '7')
   .action((markets: string[], o: Parameters<typeof statusCommand>[1]) => statusCommand(markets, o));
+
+program
+  .command('report')
+  .description(
+    'one self-contained HTML file: CPR, CTR and registrations per day per market and arm, ranked lists with their reasons, live creatives',
+  )
+  .option('--from <YYYY-MM-DD>', 'first day (default: 27 days before --to)')
+  .option('--to <YYYY-MM-DD>', 'last day (default: yesterday, UTC)')
+  .option('--markets <codes>', 'SE,DE (default: every market with data)')
+  .option('--out <file>', 'HTML file (default: .data/reports/adloop-report-<to>.html)')
+  .option('--csv <file>', 'also write the daily rows as CSV')
+  .option('--json <file>', 'also write the report data as JSON')
+  .option('--serve [port]', 'serve the report on 127.0.0.1 until Ctrl-C')
+  .action(async (o: ReportCommandOptions) => {
+    await reportCommand(o);
+  });
 
 try {
   await program.parseAsync();
