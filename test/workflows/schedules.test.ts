@@ -24,6 +24,7 @@ import {
   trainingSchedule,
   type ScheduleSettings,
 } from '../../ops/schedules.ts';
+import type { scheduledTraining } from '../../workflows/index.ts';
 import { marketLoop } from '../../workflows/index.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
@@ -169,6 +170,25 @@ describe('schedules on a real Temporal server', () => {
     const resumed = await resumeMarketRuns(env.client, 'SE', { by: 'carol' });
     assert.equal(resumed.schedule, 'changed');
     assert.equal(await schedulePause(env.client, 'SE'), null);
+  });
+
+  it('trains the ranking model when the training schedule fires, dated by its UTC day', async () => {
+    const triggeredAt = new Date();
+    await env.client.schedule.getHandle('adloop/training').trigger();
+    const deadline = Date.now() + 60_000;
+    let result: Awaited<ReturnType<typeof scheduledTraining>> | null = null;
+    while (!result) {
+      for await (const w of env.client.workflow.list({
+        query: `WorkflowType = 'scheduledTraining' AND ExecutionStatus = 'Completed'`,
+      }))
+        result = await env.client.workflow
+          .getHandle<typeof scheduledTraining>(w.workflowId, w.runId)
+          .result();
+      assert.ok(result || Date.now() < deadline, 'the triggered training never completed');
+      if (!result) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(result.date, localDate(triggeredAt, 'UTC'));
+    assert.equal(typeof result.training.reason, 'string');
   });
 
   it('dates a run started by hand by its start time in the market’s time zone', async () => {
