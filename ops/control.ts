@@ -222,12 +222,13 @@ export function formatMarketStatus(s: MarketStatusReport): string[] {
   for (const r of s.running) {
     const st = r.status;
     lines.push(
-      `  running:      ${r.workflowId} at ${st.stage}` +
+      `  running:      ${r.workflowId} ` +
         (st.paused
-          ? st.holding
-            ? `, HELD (paused by ${st.paused.by})`
-            : `, paused by ${st.paused.by}: holds before its next platform write`
-          : '') +
+          ? (st.holding
+              ? 'HELD before its next platform write'
+              : `at ${st.stage}, holds before its next platform write`) +
+            ` (paused by ${st.paused.by} since ${st.paused.since}${st.paused.reason ? `: ${st.paused.reason}` : ''})`
+          : `at ${st.stage}`) +
         (st.fallbackUsed ? ', on the previous ranking (fallback)' : ''),
     );
     for (const d of st.degraded ?? []) lines.push(`                degraded: ${d}`);

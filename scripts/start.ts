@@ -183,6 +183,10 @@ try {
         printedPlans.add(s.market);
         for (const line of s.deployPlan.lines) console.log(`  [${s.market}]   ${line}`);
       }
+      if (s.stage === 'paused' && s.paused)
+        console.log(
+          `  [${s.market}]   paused by ${s.paused.by}: holding before its next platform write; npm run adloop -- resume ${s.market}`,
+        );
       if (s.stage === 'awaiting-approval')
         console.log(
           `  [${s.market}]   waiting for approval until ${s.deployPlan?.awaitingApprovalUntil}: npm run deploy:approve -- --market ${s.market} --date ${date} --by <you> [--reject]`,

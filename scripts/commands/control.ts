@@ -25,11 +25,16 @@ const marketCode = (value: string) => {
 
 const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;
 
+/** A run's state as the update answered it (before the workflow acts on the change). */
 function describeRun(s: MarketStatus): string {
-  if (!s.paused) return `${s.market} ${s.date}: running at ${s.stage}`;
+  const run = `${marketLoopWorkflowId(s.market, s.date)}`;
+  if (!s.paused)
+    return s.holding
+      ? `${run}: was held before its next platform write; continues now`
+      : `${run}: running at ${s.stage}`;
   return s.holding
-    ? `${s.market} ${s.date}: HELD at its next platform write (stage ${s.stage})`
-    : `${s.market} ${s.date}: at ${s.stage}; will hold before its next platform write`;
+    ? `${run}: HELD before its next platform write`
+    : `${run}: at ${s.stage}; holds before its next platform write (a deploy under way stops between requests)`;
 }
 
 function report(market: string, verb: 'paused' | 'resumed', out: ControlOutcome) {
@@ -38,7 +43,7 @@ function report(market: string, verb: 'paused' | 'resumed', out: ControlOutcome)
       ? `${market}: no schedule, so nothing starts future runs on its own (adloop schedule create)`
       : out.schedule === 'changed'
         ? `${market}: schedule ${verb}`
-        : `${market}: schedule was already ${verb}`,
+        : `${market}: schedule ${verb === 'paused' ? 'was paused already' : 'was not paused'}`,
   );
   if (out.runs.length === 0) console.log(`${market}: no run in progress`);
   for (const r of out.runs) console.log(describeRun(r));
