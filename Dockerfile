@@ -1,13 +1,23 @@
-# adloop worker image: Node 20 with the fonts creatives are typeset in and ffmpeg for motion.
-# One image for every worker: the loop worker (default) and the render worker (workers/render.ts).
+# adloop image: one for every service of docker-compose.yml (loop worker by default, render worker,
+# codec server, the schedule setup). Node 20 on Debian bookworm, for the same system packages the
+# project is developed and tested on:
+#   fonts-noto-core   the fonts templates are typeset in (templates/fonts.json pins the files);
+#   ffmpeg            motion encoding and ffprobe for QA;
+#   libxgboost0       the ranking model, loaded through koffi (ml/xgboost.ts).
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-core fontconfig ffmpeg \
+ && apt-get install -y --no-install-recommends fonts-noto-core fontconfig ffmpeg libxgboost0 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# Dependencies first, exactly as locked, so code changes reuse this layer. Dev dependencies are
+# left out: the workers run TypeScript through tsx, which is a runtime dependency.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 RUN mkdir -p /data/creatives && chown node:node /data/creatives
 USER node
-CMD ["npx", "tsx", "workers/loop.ts"]
+# In a container the metrics endpoint must listen beyond loopback to be scraped.
+ENV METRICS_ADDRESS=0.0.0.0:9464
+EXPOSE 9464
+# node directly rather than npm/npx: SIGTERM reaches the worker, which drains before it exits.
+CMD ["node", "--import", "tsx", "workers/loop.ts"]
