@@ -3,14 +3,11 @@
 // write today's plan; rejecting (or no answer before DEPLOY_APPROVAL_TIMEOUT) keeps yesterday's
 // ads running. The same signals can be sent from the Temporal UI or the CLI:
 //   temporal workflow signal --workflow-id market/SE/<date> --name approveDeploy --input '{"by":"me"}'
-import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
-import fs from 'node:fs';
-import { loadConfigPart } from '../core/config.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { marketLoopWorkflowId } from '../core/ids.ts';
-import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { approveDeploy, getMarketStatus, rejectDeploy } from '../workflows/messages.ts';
+import { connectCli } from './lib/temporal-client.ts';
 
 const opts = new Command()
   .name('npm run deploy:approve --')
@@ -25,23 +22,10 @@ const opts = new Command()
 
 let code = 0;
 try {
-  if (fs.existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfigPart([
-    'TEMPORAL_ADDRESS',
-    'TEMPORAL_NAMESPACE',
-    'PAYLOAD_KEY',
-    'PAYLOAD_KEY_ID',
-    'PAYLOAD_KEYS_PREVIOUS',
-  ]);
   const market = opts.market.toUpperCase();
   const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const { client, close } = await connectCli();
   try {
-    const client = new Client({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      ...dataConverterOptions(payloadCodecFrom(config)),
-    });
     const handle = client.workflow.getHandle(marketLoopWorkflowId(market, date));
     const status = await handle.query(getMarketStatus).catch((err: Error) => {
       throw new Error(`no running loop for ${market} on ${date} (${err.message})`);
@@ -53,7 +37,7 @@ try {
     await handle.signal(opts.reject ? rejectDeploy : approveDeploy, decision);
     console.log(`${opts.reject ? 'Rejected' : 'Approved'} ${market} ${date} as ${opts.by}.`);
   } finally {
-    await connection.close();
+    await close();
   }
 } catch (err) {
   console.error(`deploy:approve failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -27,7 +27,7 @@ export function cliConfig(): CliConfig {
 export interface CliClient {
   client: Client;
   config: CliConfig;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export async function connectCli(config: CliConfig = cliConfig()): Promise<CliClient> {
