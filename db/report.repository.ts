@@ -14,6 +14,7 @@ import {
   type ReportRanking,
 } from '../reports/report-data.ts';
 import type { Db } from './database.ts';
+import { armLookup, deliveryByMarketDay } from './reports.repository.ts';
 
 export interface CollectReportOptions {
   from: string;
@@ -39,23 +40,6 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
   const markets = o.markets?.length ? [...o.markets] : null;
   const limit = o.rankedItems ?? 25;
 
-  let deliveryQuery = db
-    .selectFrom('ad_metrics_daily')
-    .select((eb) => [
-      'market',
-      'date',
-      'currency',
-      eb.fn.sum<number>('spend_micros').as('spend_micros'),
-      eb.fn.sum<number>('impressions').as('impressions'),
-      eb.fn.sum<number>('clicks').as('clicks'),
-      eb.fn.sum<number>('registrations').as('registrations'),
-      eb.fn.sum<number>('subscriptions').as('subscriptions'),
-    ])
-    .where('date', '>=', o.from)
-    .where('date', '<=', o.to)
-    .groupBy(['market', 'date', 'currency'])
-    .orderBy('date')
-    .orderBy('market');
   // Rankings before `from` too: the arm of a range's first days is the ranking made before them.
   let rankingQuery = db
     .selectFrom('rankings')
@@ -90,31 +74,16 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
     .orderBy('po.platform')
     .orderBy('po.name');
   if (markets) {
-    deliveryQuery = deliveryQuery.where('market', 'in', markets);
     rankingQuery = rankingQuery.where('market', 'in', markets);
     adQuery = adQuery.where('po.market', 'in', markets);
   }
   const [delivery, rankingHeads, ads] = await Promise.all([
-    deliveryQuery.execute(),
+    deliveryByMarketDay(db, { from: o.from, to: o.to, markets }),
     rankingQuery.execute(),
     adQuery.execute(),
   ]);
 
-  // The arm of a market-day: the policy of the market's latest ranking on or before it.
-  const headsByMarket = new Map<string, typeof rankingHeads>();
-  for (const r of rankingHeads) {
-    const list = headsByMarket.get(r.market) ?? [];
-    list.push(r);
-    headsByMarket.set(r.market, list);
-  }
-  const armOn = (market: string, date: string): string | null => {
-    let arm: string | null = null;
-    for (const r of headsByMarket.get(market) ?? []) {
-      if (r.date > date) break;
-      arm = r.policy;
-    }
-    return arm;
-  };
+  const armOn = armLookup(rankingHeads);
 
   const days = new Map<string, ReportDay>();
   for (const d of delivery) {
@@ -148,9 +117,9 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
   }
 
   // Each market's latest ranking dated within the range.
-  const latest = [...headsByMarket.values()]
-    .map((list) => list.filter((r) => r.date >= o.from).at(-1))
-    .filter((r) => r !== undefined);
+  const latestOf = new Map<string, (typeof rankingHeads)[number]>();
+  for (const r of rankingHeads) if (r.date >= o.from) latestOf.set(r.market, r); // date order
+  const latest = [...latestOf.values()];
   const rankings: ReportRanking[] = [];
   if (latest.length > 0) {
     const [items, counts] = await Promise.all([

@@ -50,7 +50,7 @@ const ingest = proxyActivities<Activities>({
 
 const compute = proxyActivities<Activities>({ ...base });
 
-const longRunning = proxyActivities<Activities>({
+const longRunningOptions: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   // A dead worker is noticed within this, and the stage resumes on another worker.
   heartbeatTimeout: '15 seconds',
@@ -61,19 +61,13 @@ const longRunning = proxyActivities<Activities>({
     maximumInterval: '1 minute',
     maximumAttempts: 10,
   },
-});
+};
+const longRunning = proxyActivities<Activities>(longRunningOptions);
 
 // Deploy as a pause can stop it: the workflow waits until the activity has really stopped (it
 // checks before every platform request), so a resumed deploy never writes next to the old one.
 const pausableDeploy = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-  },
+  ...longRunningOptions,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 

@@ -24,7 +24,7 @@ import { reportHtml } from '../../reports/html-report.ts';
 import type { ReportData, ReportInput } from '../../reports/report-data.ts';
 import { reportCsv, reportJson } from '../../reports/report-export.ts';
 import type { reportData } from '../../workflows/index.ts';
-import { connectCli } from '../lib/temporal-client.ts';
+import { CLI_CONFIG_KEYS, connectCli } from '../lib/temporal-client.ts';
 
 /** `adloop report` options, named as commander gives them (`--from` -> from, ...). */
 export interface ReportCommandOptions {
@@ -86,14 +86,7 @@ const CONFIG_KEYS = [
   'FX_RATES_PATH',
   'REPORTING_CURRENCY',
   'RANKING_OBJECTIVE',
-  'TEMPORAL_ADDRESS',
-  'TEMPORAL_NAMESPACE',
-  'TEMPORAL_TASK_QUEUE',
-  'RENDER_TASK_QUEUE',
-  'CATALOG_PATH',
-  'PAYLOAD_KEY',
-  'PAYLOAD_KEY_ID',
-  'PAYLOAD_KEYS_PREVIOUS',
+  ...CLI_CONFIG_KEYS,
   ...STORE_KEYS,
 ] as const;
 

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { loadConfigPart, type Config } from '../../core/config.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../../core/payload-codec.ts';
 
-const KEYS = [
+/** The settings every CLI command that talks to Temporal reads. */
+export const CLI_CONFIG_KEYS = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
@@ -16,12 +17,12 @@ const KEYS = [
   'PAYLOAD_KEYS_PREVIOUS',
 ] as const;
 
-export type CliConfig = Pick<Config, (typeof KEYS)[number]>;
+export type CliConfig = Pick<Config, (typeof CLI_CONFIG_KEYS)[number]>;
 
 /** The CLI's settings: the environment, and `.env` in the working directory when there is one. */
 export function cliConfig(): CliConfig {
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
-  return loadConfigPart(KEYS);
+  return loadConfigPart(CLI_CONFIG_KEYS);
 }
 
 export interface CliClient {
