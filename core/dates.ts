@@ -34,13 +34,16 @@ export function todayUtc(now = new Date()): IsoDate {
  * Pure and deterministic for a given tz database, so workflows may call it.
  */
 export function localDate(instant: Date, timeZone: string): IsoDate {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
+  // From the parts, not a locale's format: a locale's date pattern can change between ICU
+  // versions, and this date names workflows (it must replay the same).
+  const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
-  }).format(instant);
+  }).formatToParts(instant);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
 }
 
 /** Throws a clear error unless `timeZone` is an IANA time zone this runtime knows. */

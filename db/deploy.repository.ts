@@ -108,6 +108,25 @@ export async function getDeployPlan(
     .executeTakeFirst();
 }
 
+/**
+ * The latest date after `date` whose plan was applied in `market`, or null: when there is one, the
+ * ads live now are that day's, and an older day (a backfill, a rerun) must not replace them.
+ */
+export async function laterAppliedPlan(
+  db: Db,
+  key: { market: string; date: string },
+): Promise<string | null> {
+  const row = await db
+    .selectFrom('deploy_plans')
+    .select('date')
+    .where('market', '=', key.market)
+    .where('date', '>', key.date)
+    .where('status', '=', 'applied')
+    .orderBy('date', 'desc')
+    .executeTakeFirst();
+  return row?.date ?? null;
+}
+
 /** Impressions and clicks per creative and day on one platform in a market (for fatigue). */
 export async function dailyCreativeDelivery(
   db: Db,

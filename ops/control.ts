@@ -25,11 +25,30 @@ import {
   type ScheduleRow,
 } from './schedules.ts';
 
+/**
+ * Which runs are this deployment's: those on its loop task queue (several adloop deployments,
+ * say staging and production, may share a namespace), or every one when no queue is given.
+ */
+export interface Scope {
+  taskQueue?: string;
+}
+
+function marketQuery(market: MarketCode, scope: Scope, condition: string): string {
+  // Market codes are validated (two capital letters) before they get here; queue names are ours.
+  if (!/^[A-Z]{2}$/.test(market)) throw new Error(`"${market}" is not a market code like SE`);
+  const queue = scope.taskQueue ? ` AND TaskQueue = '${scope.taskQueue.replace(/'/g, '')}'` : '';
+  return `WorkflowType = 'marketLoop' AND Market = '${market}'${queue} AND ${condition}`;
+}
+
 /** Market loops of `market` that are running now (several only while days overlap). */
-export async function runningMarketLoops(client: Client, market: MarketCode): Promise<string[]> {
+export async function runningMarketLoops(
+  client: Client,
+  market: MarketCode,
+  scope: Scope = {},
+): Promise<string[]> {
   const ids: string[] = [];
   for await (const w of client.workflow.list({
-    query: `WorkflowType = 'marketLoop' AND Market = '${market}' AND ExecutionStatus = 'Running'`,
+    query: marketQuery(market, scope, `ExecutionStatus = 'Running'`),
   }))
     ids.push(w.workflowId);
   return ids.sort();
@@ -40,14 +59,17 @@ export interface ControlOutcome {
   schedule: 'changed' | 'unchanged' | 'none';
   /** Each running loop's status after it took the change in. */
   runs: MarketStatus[];
+  /** Runs that did not take it (they finished meanwhile, or refused), and why. */
+  missed: string[];
 }
 
 async function setPaused(
   client: Client,
   market: MarketCode,
   change: { paused: boolean; by: string; reason?: string },
-  now: Date,
+  o: Scope & { now?: Date },
 ): Promise<ControlOutcome> {
+  const now = o.now ?? new Date();
   const row = await describeMarketSchedule(client, market);
   let schedule: ControlOutcome['schedule'] = 'none';
   if (row) {
@@ -65,14 +87,23 @@ async function setPaused(
       schedule = 'changed';
     } else schedule = 'unchanged';
   }
-  const runs = await Promise.all(
-    (await runningMarketLoops(client, market)).map((id) =>
+  const ids = await runningMarketLoops(client, market, o);
+  const answers = await Promise.allSettled(
+    ids.map((id) =>
       client.workflow
         .getHandle<typeof marketLoop>(id)
         .executeUpdate(setMarketPaused, { args: [change] }),
     ),
   );
-  return { schedule, runs };
+  const runs: MarketStatus[] = [];
+  const missed: string[] = [];
+  answers.forEach((a, i) => {
+    if (a.status === 'fulfilled') runs.push(a.value);
+    // A run that finished between the listing and the update has nothing left to hold.
+    else
+      missed.push(`${ids[i]}: ${a.reason instanceof Error ? a.reason.message : String(a.reason)}`);
+  });
+  return { schedule, runs, missed };
 }
 
 /** Pauses a market: its schedule starts no more runs and running ones hold before writing. */
@@ -80,16 +111,16 @@ export const pauseMarketRuns = (
   client: Client,
   market: MarketCode,
   who: { by: string; reason?: string },
-  now = new Date(),
-) => setPaused(client, market, { paused: true, ...who }, now);
+  o: Scope & { now?: Date } = {},
+) => setPaused(client, market, { paused: true, ...who }, o);
 
 /** Resumes a market: its schedule runs again and held runs continue. */
 export const resumeMarketRuns = (
   client: Client,
   market: MarketCode,
   who: { by: string },
-  now = new Date(),
-) => setPaused(client, market, { paused: false, ...who }, now);
+  o: Scope & { now?: Date } = {},
+) => setPaused(client, market, { paused: false, ...who }, o);
 
 /**
  * Runs the market's loop for `date` again, as a new run of `market/<code>/<date>`. Every stage is
@@ -101,6 +132,12 @@ export async function rerunMarket(
   o: { market: MarketCode; date: IsoDate; taskQueue: string; renderTaskQueue: string },
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof marketLoop>> {
   const schedule = await describeMarketSchedule(client, o.market);
+  // Two runs of one market, of any days, would each put their own ads live on the same ad sets.
+  const running = await runningMarketLoops(client, o.market, { taskQueue: o.taskQueue });
+  if (running.length > 0)
+    throw new Error(
+      `${running.join(', ')} is running now: rerun when it has finished (see \`adloop status ${o.market}\`)`,
+    );
   if (schedule?.paused) {
     const p = parsePauseNote(schedule.note);
     throw new Error(`${o.market} is paused (by ${p.by} since ${p.since}): resume it first`);
@@ -162,11 +199,11 @@ const closedStatus: Record<string, RecentRun['status']> = {
 export async function marketStatus(
   client: Client,
   market: MarketCode,
-  o: { recent?: number } = {},
+  o: Scope & { recent?: number } = {},
 ): Promise<MarketStatusReport> {
   const schedule = await describeMarketSchedule(client, market);
   const running = await Promise.all(
-    (await runningMarketLoops(client, market)).map(async (workflowId) => ({
+    (await runningMarketLoops(client, market, o)).map(async (workflowId) => ({
       workflowId,
       status: await client.workflow.getHandle(workflowId).query(getMarketStatus),
     })),
@@ -174,19 +211,32 @@ export async function marketStatus(
   const recent: RecentRun[] = [];
   const limit = o.recent ?? 7;
   for await (const w of client.workflow.list({
-    query: `WorkflowType = 'marketLoop' AND Market = '${market}' AND ExecutionStatus != 'Running'`,
+    query: marketQuery(market, o, `ExecutionStatus != 'Running'`),
   })) {
     if (recent.length >= limit) break;
     const date = w.workflowId.split('/').at(-1) ?? '';
     const base = { workflowId: w.workflowId, date, closedAt: w.closeTime ?? null };
     if (w.status.name === 'COMPLETED') {
-      const r = await client.workflow.getHandle<typeof marketLoop>(w.workflowId, w.runId).result();
-      recent.push({
-        ...base,
-        status: r.status,
-        fallbackUsed: r.fallbackUsed,
-        degraded: r.degraded ?? [],
-      });
+      try {
+        const r = await client.workflow
+          .getHandle<typeof marketLoop>(w.workflowId, w.runId)
+          .result();
+        recent.push({
+          ...base,
+          status: r.status,
+          fallbackUsed: r.fallbackUsed,
+          degraded: r.degraded ?? [],
+        });
+      } catch (err) {
+        // Say so and go on: a result sealed with a key this client does not hold, for one.
+        recent.push({
+          ...base,
+          status: 'completed',
+          fallbackUsed: false,
+          degraded: [],
+          error: `result unreadable: ${(err as Error).message}`,
+        });
+      }
     } else {
       recent.push({
         ...base,
@@ -201,7 +251,11 @@ export async function marketStatus(
     schedule,
     pause: schedule?.paused ? parsePauseNote(schedule.note) : null,
     running,
-    lastSuccess: recent.find((r) => r.status === 'completed') ?? null,
+    // The latest business day that completed (a backfill closes older days after newer ones).
+    lastSuccess:
+      recent
+        .filter((r) => r.status === 'completed')
+        .sort((a, b) => b.date.localeCompare(a.date))[0] ?? null,
     recent,
     fallbacks: recent.filter((r) => r.fallbackUsed).length,
   };
@@ -246,7 +300,8 @@ export function formatMarketStatus(s: MarketStatusReport): string[] {
   for (const r of s.recent) {
     lines.push(
       `  ${r.date}  ${r.status.padEnd(10)}${r.fallbackUsed ? ' fallback' : ''}` +
-        (r.degraded.length ? `  degraded: ${r.degraded.join('; ')}` : ''),
+        (r.degraded.length ? `  degraded: ${r.degraded.join('; ')}` : '') +
+        (r.error ? `  (${r.error})` : ''),
     );
   }
   return lines;

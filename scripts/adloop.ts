@@ -107,7 +107,13 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  console.error(`adloop: ${err instanceof Error ? err.message : String(err)}`);
+  // Temporal's failures say the most in their causes (an activity's error inside a workflow's).
+  const chain: string[] = [];
+  for (let e: unknown = err; e; e = e instanceof Error ? e.cause : undefined) {
+    const text = e instanceof Error ? e.message : JSON.stringify(e);
+    if (text && !chain.includes(text)) chain.push(text);
+  }
+  console.error(`adloop: ${chain.join(': ')}`);
   process.exitCode = 1;
 }
 // The Temporal client's native connection can keep the process alive: exit explicitly.

@@ -81,6 +81,14 @@ function isPlanChanged(err: ActivityFailure): boolean {
   return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLAN_CHANGED';
 }
 
+/** Who sent a control or approval message and why; tolerates what the Temporal UI may send. */
+function operatorOf(input: unknown): { by: string; reason?: string } {
+  const o = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const by = typeof o.by === 'string' && o.by.trim() ? o.by.trim() : 'an operator (no "by" given)';
+  const why = typeof o.reason === 'string' ? o.reason : typeof o.note === 'string' ? o.note : '';
+  return why ? { by, reason: why } : { by };
+}
+
 function message(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
@@ -101,7 +109,8 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
   // Pause and resume, from the CLI (update) or the Temporal UI (signals). A pause holds the run
   // before its next platform write; a deploy under way is stopped between requests.
   let stopDeploy: (() => void) | null = null;
-  const pause = ({ by, reason }: MarketControlInput) => {
+  const pause = (input?: Partial<MarketControlInput> & { note?: unknown }) => {
+    const { by, reason } = operatorOf(input);
     status.paused ??= { by, ...(reason ? { reason } : {}), since: new Date().toISOString() };
     stopDeploy?.();
   };
@@ -110,17 +119,30 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
   };
   setHandler(pauseMarket, pause);
   setHandler(resumeMarket, resume);
-  setHandler(setMarketPaused, (change) => {
-    if (change.paused) pause(change);
-    else resume();
-    return status;
-  });
+  setHandler(
+    setMarketPaused,
+    (change) => {
+      if (change.paused) pause(change);
+      else resume();
+      return status;
+    },
+    {
+      // Rejected before it reaches the history: the caller hears what is wrong.
+      validator: (change: unknown) => {
+        const c = (change ?? {}) as { paused?: unknown; by?: unknown };
+        if (typeof c.paused !== 'boolean' || typeof c.by !== 'string' || !c.by)
+          throw new Error('setMarketPaused takes {"paused": true or false, "by": "<name>"}');
+      },
+    },
+  );
   // Decisions are kept even when they arrive before the plan is ready; the first one counts.
   let decision: DeployDecision | undefined;
-  setHandler(approveDeploy, ({ by, note }) => {
+  setHandler(approveDeploy, (input) => {
+    const { by, reason: note } = operatorOf(input);
     decision ??= { approved: true, by, ...(note ? { note } : {}) };
   });
-  setHandler(rejectDeploy, ({ by, note }) => {
+  setHandler(rejectDeploy, (input) => {
+    const { by, reason: note } = operatorOf(input);
     decision ??= { approved: false, by, ...(note ? { note } : {}) };
   });
   const enter = (stage: MarketStatus['stage']) => {
@@ -171,22 +193,26 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
   /**
    * Deploys, holding first while paused. A pause during the deploy cancels the activity, which
    * stops before its next platform request; after resume it runs again and, idempotent, writes
-   * only what is still missing.
+   * only what is still missing. Null when it stopped the deploy of an approved plan: what is left
+   * must be planned and approved anew.
    */
-  const deployPausable = async (deployInput: Parameters<Activities['deployCreatives']>[0]) => {
-    let attempt = deployInput;
+  const deployPausable = async (
+    deployInput: Parameters<Activities['deployCreatives']>[0],
+  ): Promise<DeployResult | null> => {
     for (;;) {
       await holdWhilePaused();
       const scope = new CancellationScope();
-      stopDeploy = () => scope.cancel();
+      // Whether this deploy was stopped by a pause (a resume may come before the stop lands).
+      let stopped = false;
+      stopDeploy = () => {
+        stopped = true;
+        scope.cancel();
+      };
       try {
-        return await scope.run(() => pausableDeploy.deployCreatives(attempt));
+        return await scope.run(() => pausableDeploy.deployCreatives(deployInput));
       } catch (err) {
-        if (!isCancellation(err) || !status.paused) throw err;
-        // Part of the approved plan may be written now: what is left is a part of it, so the
-        // resumed deploy does not compare fingerprints again.
-        attempt = { ...attempt };
-        delete attempt.approvedPlan;
+        if (!stopped || !isCancellation(err)) throw err;
+        if (deployInput.approvedPlan) return null;
       } finally {
         stopDeploy = null;
       }
@@ -292,30 +318,41 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     let deploy: DeployResult | null = null;
     // Added after the v4 histories: runs recorded before it deploy without a plan step.
     if (patched('deploy-plan')) {
-      // Reading the platforms may wait on their pacing: long-running, heartbeating.
-      const plan = await longRunning.planDeployment({ ...input, creatives });
-      status.deployPlan = { lines: plan.lines };
-      const blocked = plan.dryRun
-        ? 'dry run: deploy plan computed, nothing written'
-        : plan.requiresApproval
-          ? await awaitApproval(plan)
-          : null;
-      if (blocked) degraded.push(blocked);
-      else {
+      // Once, unless a pause stops the deploy of an approved plan: then what is left is planned
+      // and approved again after resume (an approval is of one plan, not of whatever comes later).
+      for (;;) {
+        // Reading the platforms may wait on their pacing: long-running, heartbeating.
+        const plan = await longRunning.planDeployment({ ...input, creatives });
+        status.deployPlan = { lines: plan.lines };
+        const blocked = plan.dryRun
+          ? plan.supersededBy
+            ? `deploy not applied: ${plan.supersededBy}'s plan is live already (this is an older day)`
+            : 'dry run: deploy plan computed, nothing written'
+          : plan.requiresApproval
+            ? await awaitApproval(plan)
+            : null;
+        if (blocked) {
+          degraded.push(blocked);
+          break;
+        }
+        const deployInput = {
+          ...input,
+          creatives,
+          // An approval is of this plan: deploy writes nothing if the plan has changed since.
+          ...(plan.requiresApproval ? { approvedPlan: plan.fingerprint } : {}),
+        };
         try {
-          const deployInput = {
-            ...input,
-            creatives,
-            // An approval is of this plan: deploy writes nothing if the plan has changed since.
-            ...(plan.requiresApproval ? { approvedPlan: plan.fingerprint } : {}),
-          };
           deploy = controllable
             ? await deployPausable(deployInput)
             : await longRunning.deployCreatives(deployInput);
         } catch (err) {
           if (!(err instanceof ActivityFailure) || !isPlanChanged(err)) throw err;
           degraded.push(`deploy not applied: ${message(err)}`);
+          break;
         }
+        if (deploy) break;
+        decision = undefined;
+        await holdWhilePaused();
       }
     } else {
       deploy = await longRunning.deployCreatives({ ...input, creatives });

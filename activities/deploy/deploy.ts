@@ -18,6 +18,7 @@ import { getArtists } from '../../db/catalog.repository.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
 import {
   dailyCreativeDelivery,
+  laterAppliedPlan,
   listRejections,
   recordRejection,
   saveDeployPlan,
@@ -56,8 +57,13 @@ export interface DeployPlanResult {
   /** Whether the market's deploy waits for an operator's approval before it writes. */
   requiresApproval: boolean;
   approvalTimeoutMs: number;
-  /** DEPLOY_MODE=dry-run: nothing is written. */
+  /** DEPLOY_MODE=dry-run, or the plan is superseded: nothing is written. */
   dryRun: boolean;
+  /**
+   * A later day whose plan is already live in the market (this run is a backfill or rerun of an
+   * older day): the plan is computed and kept, but not applied.
+   */
+  supersededBy?: string;
   /** What an approval approves (planFingerprint). */
   fingerprint: string;
 }
@@ -263,7 +269,8 @@ export function createDeployActivities(deps: ActivityDeps) {
             beat.stop(),
           );
           const changes = counts.create + counts.pause + counts.resume + counts.archive;
-          const dryRun = config.DEPLOY_MODE === 'dry-run';
+          const supersededBy = await laterAppliedPlan(db, input);
+          const dryRun = config.DEPLOY_MODE === 'dry-run' || supersededBy !== null;
           const approvalMarkets = config.DEPLOY_APPROVAL_MARKETS;
           const requiresApproval =
             !dryRun &&
@@ -276,12 +283,15 @@ export function createDeployActivities(deps: ActivityDeps) {
             status: dryRun ? 'dry-run' : requiresApproval ? 'awaiting-approval' : 'planned',
           });
           return {
-            lines,
+            lines: supersededBy
+              ? [...lines, `not applied: ${supersededBy}'s plan is live in ${input.market} already`]
+              : lines,
             counts,
             requiresApproval,
             approvalTimeoutMs: config.DEPLOY_APPROVAL_TIMEOUT,
             dryRun,
             fingerprint,
+            ...(supersededBy ? { supersededBy } : {}),
           };
         },
         (r) => ({ plan: r.counts, requiresApproval: r.requiresApproval, dryRun: r.dryRun }),

@@ -1,7 +1,7 @@
 // `adloop pause|resume|rerun|status <market>`: per-market control through the same signals,
 // updates and queries the Temporal UI uses (ops/control.ts).
 import os from 'node:os';
-import { parseIsoDate, todayUtc } from '../../core/dates.ts';
+import { localDate, parseIsoDate } from '../../core/dates.ts';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import type { MarketStatus } from '../../core/types.ts';
 import {
@@ -45,18 +45,22 @@ function report(market: string, verb: 'paused' | 'resumed', out: ControlOutcome)
         ? `${market}: schedule ${verb}`
         : `${market}: schedule ${verb === 'paused' ? 'was paused already' : 'was not paused'}`,
   );
-  if (out.runs.length === 0) console.log(`${market}: no run in progress`);
+  if (out.runs.length === 0 && out.missed.length === 0)
+    console.log(`${market}: no run in progress`);
   for (const r of out.runs) console.log(describeRun(r));
+  for (const m of out.missed) console.log(`${market}: not changed: ${m}`);
 }
 
 export async function pauseCommand(market: string, o: { by?: string; reason?: string }) {
   const code = marketCode(market);
   const cli = await connectCli();
   try {
-    const out = await pauseMarketRuns(cli.client, code, {
-      by: operator(o.by),
-      ...(o.reason ? { reason: o.reason } : {}),
-    });
+    const out = await pauseMarketRuns(
+      cli.client,
+      code,
+      { by: operator(o.by), ...(o.reason ? { reason: o.reason } : {}) },
+      { taskQueue: cli.config.TEMPORAL_TASK_QUEUE },
+    );
     report(code, 'paused', out);
   } finally {
     await cli.close();
@@ -67,7 +71,16 @@ export async function resumeCommand(market: string, o: { by?: string }) {
   const code = marketCode(market);
   const cli = await connectCli();
   try {
-    report(code, 'resumed', await resumeMarketRuns(cli.client, code, { by: operator(o.by) }));
+    report(
+      code,
+      'resumed',
+      await resumeMarketRuns(
+        cli.client,
+        code,
+        { by: operator(o.by) },
+        { taskQueue: cli.config.TEMPORAL_TASK_QUEUE },
+      ),
+    );
   } finally {
     await cli.close();
   }
@@ -75,9 +88,12 @@ export async function resumeCommand(market: string, o: { by?: string }) {
 
 export async function rerunCommand(market: string, o: { date?: string; wait?: boolean }) {
   const code = marketCode(market);
-  const date = o.date ? parseIsoDate(o.date, '--date') : todayUtc();
   const cli = await connectCli();
   try {
+    // Default: today in the market's time zone, the day its schedule runs now.
+    const date = o.date
+      ? parseIsoDate(o.date, '--date')
+      : localDate(new Date(), marketsToSchedule(cli.config, code)[0]!.timeZone);
     const handle = await rerunMarket(cli.client, {
       market: code,
       date,
@@ -110,14 +126,23 @@ export async function statusCommand(markets: string[], o: { json?: boolean; rece
       // Every scheduled market; without schedules, every market in the catalog.
       codes = (await listSchedules(cli.client)).flatMap((r) => (r.market ? [r.market] : []));
       if (codes.length === 0) {
-        codes = marketsToSchedule(cli.config).map((m) => m.code);
+        codes = /^https?:/.test(cli.config.CATALOG_PATH)
+          ? []
+          : marketsToSchedule(cli.config).map((m) => m.code);
+        if (codes.length === 0)
+          throw new Error(
+            'no schedules and no catalog file to list markets from: adloop status SE DE',
+          );
       }
     }
     const recent = o.recent ? Number(o.recent) : 7;
     if (!Number.isInteger(recent) || recent < 1)
       throw new Error(`--recent must be a whole number ≥ 1, got "${o.recent}"`);
     const reports = [];
-    for (const code of codes) reports.push(await marketStatus(cli.client, code, { recent }));
+    for (const code of codes)
+      reports.push(
+        await marketStatus(cli.client, code, { recent, taskQueue: cli.config.TEMPORAL_TASK_QUEUE }),
+      );
     if (o.json) console.log(JSON.stringify(reports));
     else for (const r of reports) console.log(formatMarketStatus(r).join('\n'));
   } finally {

@@ -29,7 +29,7 @@ export async function startSandboxEnv(o: {
     adjustPort: port && port + 2,
     branchPort: port && port + 3,
     stateDir: path.join(DATA, 'sandbox', path.basename(world, '.json')),
-    // The simulated day is the day being run, so a backfill of an earlier date sees that day.
+    // A given date is simulated (npm start --date, deploy:plan); otherwise the wall clock's day.
     ...(o.date ? { date: o.date } : {}),
   });
   const env = process.env;

@@ -17,7 +17,13 @@ import {
 } from '../../ops/control.ts';
 import type { MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { marketLoop } from '../../workflows/index.ts';
-import { getMarketStatus, resumeMarket } from '../../workflows/messages.ts';
+import {
+  approveDeploy,
+  getMarketStatus,
+  pauseMarket,
+  resumeMarket,
+  setMarketPaused,
+} from '../../workflows/messages.ts';
 import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
 import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
 
@@ -66,7 +72,11 @@ describe('pause, resume and rerun a market', () => {
 
   before(async () => {
     env = await testEnvironment();
-    stack = await startTestStack({ date: DATE });
+    // BR's deploy waits for an approval: a pause in the middle of an approved deploy.
+    stack = await startTestStack({
+      date: DATE,
+      deploy: { DEPLOY_APPROVAL_MARKETS: ['BR'], DEPLOY_APPROVAL_TIMEOUT: 120_000 },
+    });
     gate = gatedMeta(stack.deps.meta);
     workers = await startLoopWorkers(env, { ...stack.deps, meta: gate.client }, 'control');
   });
@@ -76,6 +86,9 @@ describe('pause, resume and rerun a market', () => {
     await stack?.close();
     await env?.teardown();
   });
+
+  /** This test's runs only: other test files run the same markets on the shared server. */
+  const scope = () => ({ taskQueue: workers.taskQueue });
 
   const start = (market: string) =>
     env.client.workflow.start(marketLoop, {
@@ -87,7 +100,7 @@ describe('pause, resume and rerun a market', () => {
   /** Waits until the market's run is listed as running (visibility lags a start a little). */
   async function untilListed(market: string) {
     const deadline = Date.now() + 20_000;
-    while ((await runningMarketLoops(env.client, market)).length === 0) {
+    while ((await runningMarketLoops(env.client, market, scope())).length === 0) {
       assert.ok(Date.now() < deadline, `${market}'s run never showed as running`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -117,7 +130,12 @@ describe('pause, resume and rerun a market', () => {
   it('holds a paused run before its first platform write and continues on resume', async () => {
     const handle = await start('SE');
     await untilListed('SE');
-    const paused = await pauseMarketRuns(env.client, 'SE', { by: 'alice', reason: 'brand review' });
+    const paused = await pauseMarketRuns(
+      env.client,
+      'SE',
+      { by: 'alice', reason: 'brand review' },
+      scope(),
+    );
     assert.equal(paused.schedule, 'none');
     assert.equal(paused.runs.length, 1);
     assert.equal(paused.runs[0]!.paused?.by, 'alice');
@@ -131,6 +149,13 @@ describe('pause, resume and rerun a market', () => {
     assert.deepEqual(await listPlatformWrites(stack.database.db, { market: 'SE' }), []);
     assert.equal(adsOf('SE').length, 0);
 
+    // An update that names no one is refused before it reaches the history.
+    await assert.rejects(
+      handle.executeUpdate(setMarketPaused, { args: [{ paused: false } as never] }),
+      (err: Error) =>
+        err.cause instanceof Error &&
+        /setMarketPaused takes \{"paused": true or false, "by": "<name>"\}/.test(err.cause.message),
+    );
     // The Temporal UI's way: the resumeMarket signal.
     await handle.signal(resumeMarket, { by: 'bob' });
     const result = await handle.result();
@@ -144,7 +169,7 @@ describe('pause, resume and rerun a market', () => {
     const handle = await start('DE');
     await untilListed('DE');
     await arrived; // Meta's first batch write (the ad creatives) is in flight now
-    const out = await pauseMarketRuns(env.client, 'DE', { by: 'alice' });
+    const out = await pauseMarketRuns(env.client, 'DE', { by: 'alice' }, scope());
     assert.equal(out.runs[0]?.stage, 'deploy');
     // Let the cancellation reach the activity (on its next heartbeat), then answer the request.
     await new Promise((r) => setTimeout(r, 4000));
@@ -157,7 +182,7 @@ describe('pause, resume and rerun a market', () => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await listPlatformWrites(stack.database.db, { market: 'DE' })).length, writes);
 
-    const resumed = await resumeMarketRuns(env.client, 'DE', { by: 'alice' });
+    const resumed = await resumeMarketRuns(env.client, 'DE', { by: 'alice' }, scope());
     assert.equal(resumed.runs[0]?.paused, null);
     const result = await handle.result();
     assert.equal(result.status, 'completed');
@@ -171,6 +196,49 @@ describe('pause, resume and rerun a market', () => {
       .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
       .filter((c) => String(c.fields.name).startsWith('adloop/DE/'));
     assert.equal(new Set(creatives.map((c) => c.fields.name)).size, creatives.length);
+  });
+
+  it('keeps a run that is resumed before its stopped deploy has noticed the pause', async () => {
+    const { arrived } = gate.close();
+    const handle = await start('EG');
+    await arrived;
+    // From the Temporal UI, without a body: the pause still counts.
+    await env.client.workflow.getHandle(handle.workflowId).signal('pauseMarket');
+    const paused = await handle.query(getMarketStatus);
+    assert.equal(paused.paused?.by, 'an operator (no "by" given)');
+    await handle.signal(resumeMarket, { by: 'alice' });
+    await new Promise((r) => setTimeout(r, 4000));
+    gate.open();
+    const result = await handle.result();
+    assert.equal(result.status, 'completed');
+    assert.equal(adsOf('EG').length, 3);
+    assert.equal(tiktokAdsOf('EG').length, 3);
+  });
+
+  it('asks again for approval of what is left when a pause stops an approved deploy', async () => {
+    const handle = await start('BR');
+    await until(handle, (s) => s.stage === 'awaiting-approval', 'awaiting approval');
+    const { arrived } = gate.close();
+    await handle.signal(approveDeploy, { by: 'dana' });
+    await arrived;
+    await handle.signal(pauseMarket, { by: 'erin', reason: 'wrong artist' });
+    await new Promise((r) => setTimeout(r, 4000));
+    gate.open();
+    await until(handle, (s) => s.holding === true, 'held mid-deploy');
+    await handle.signal(resumeMarket, { by: 'erin' });
+    // The approval was of the whole plan; what is left is a new plan, and waits for its own.
+    const again = await until(
+      handle,
+      (s) => s.stage === 'awaiting-approval',
+      'awaiting approval again',
+    );
+    assert.equal(again.deployPlan?.decision, undefined);
+    assert.equal(adsOf('BR').length, 0, 'nothing more was written without the new approval');
+    await handle.signal(approveDeploy, { by: 'dana', note: 'the rest' });
+    const result = await handle.result();
+    assert.equal(result.status, 'completed');
+    assert.equal(adsOf('BR').length, 3);
+    assert.equal(tiktokAdsOf('BR').length, 3);
   });
 
   it('reruns a finished market-day, writing nothing that is already there', async () => {
@@ -195,6 +263,22 @@ describe('pause, resume and rerun a market', () => {
     assert.equal(result.status, 'completed');
     assert.equal(result.deploy?.created, 0);
     assert.equal(result.deploy?.reused, 6);
+
+    // An older day, rerun after this one went live, plans but does not replace today's ads.
+    const older = await rerunMarket(env.client, {
+      market: 'SE',
+      date: '2026-02-28',
+      taskQueue: workers.taskQueue,
+      renderTaskQueue: workers.renderTaskQueue,
+    });
+    const olderResult = await older.result();
+    assert.equal(olderResult.deploy, null);
+    assert.ok(
+      olderResult.degraded?.includes(
+        "deploy not applied: 2026-03-01's plan is live already (this is an older day)",
+      ),
+      String(olderResult.degraded),
+    );
     assert.deepEqual(
       adsOf('SE')
         .map((a) => a.id)

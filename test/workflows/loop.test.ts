@@ -155,7 +155,8 @@ describe('daily loop on a real Temporal server', () => {
   });
 
   it('makes runs filterable by Market and Stage in visibility', async () => {
-    const query = `Market = "SE" AND Stage = "done" AND WorkflowId STARTS_WITH "market/SE/2026-03-0"`;
+    // This test's runs (other tests run the same market-days on the shared server).
+    const query = `Market = "SE" AND Stage = "done" AND WorkflowId STARTS_WITH "market/SE/2026-03-0" AND TaskQueue = "${workers.taskQueue}"`;
     let ids: string[] = [];
     for (let i = 0; i < 50 && ids.length < 3; i++) {
       ids = [];
@@ -179,7 +180,7 @@ describe('daily loop on a real Temporal server', () => {
       }
       return ids.sort();
     };
-    const se = 'Market = "SE" AND WorkflowId STARTS_WITH "market/SE/2026-03-0"';
+    const se = `Market = "SE" AND WorkflowId STARTS_WITH "market/SE/2026-03-0" AND TaskQueue = "${workers.taskQueue}"`;
     assert.deepEqual(await list(`${se} AND Degraded = true`, 1), ['market/SE/2026-03-03']);
     assert.deepEqual(await list(`${se} AND Degraded = false`, 2), [
       'market/SE/2026-03-01',

@@ -40,7 +40,8 @@ describe('schedules on a real Temporal server', () => {
 
   before(async () => {
     env = await testEnvironment();
-    stack = await startTestStack({ date: '2026-03-02' });
+    // Days no other test runs: the scheduled runs must not find them done by another test file.
+    stack = await startTestStack({ date: '2026-06-02' });
     workers = await startLoopWorkers(
       env,
       // Market loops read a market's pause from its schedule, as the real worker wires it.
@@ -102,44 +103,46 @@ describe('schedules on a real Temporal server', () => {
   });
 
   it('backfills missed days oldest first, each under its own date, and never runs a day twice', async () => {
-    await backfillMarket(env.client, 'SE', '2026-03-01', '2026-03-02');
+    await backfillMarket(env.client, 'SE', '2026-06-01', '2026-06-02');
     const results: MarketLoopResult[] = [];
-    for (const date of ['2026-03-01', '2026-03-02'])
+    for (const date of ['2026-06-01', '2026-06-02'])
       results.push(await waitForResult(marketLoopWorkflowId('SE', date)));
     assert.deepEqual(
       results.map((r) => [r.date, r.status]),
       [
-        ['2026-03-01', 'completed'],
-        ['2026-03-02', 'completed'],
+        ['2026-06-01', 'completed'],
+        ['2026-06-02', 'completed'],
       ],
     );
     // The first day was over before the second started (BUFFER_ALL): the second learned from it.
     const first = await env.client.workflow
-      .getHandle(marketLoopWorkflowId('SE', '2026-03-01'))
+      .getHandle(marketLoopWorkflowId('SE', '2026-06-01'))
       .describe();
     const second = await env.client.workflow
-      .getHandle(marketLoopWorkflowId('SE', '2026-03-02'))
+      .getHandle(marketLoopWorkflowId('SE', '2026-06-02'))
       .describe();
     assert.ok(first.closeTime! <= second.startTime, 'days ran one after the other');
 
     // The same range again: the scheduled runs find both days done and start nothing.
     const before = (await listScheduledRuns()).length;
-    await backfillMarket(env.client, 'SE', '2026-03-01', '2026-03-02');
+    await backfillMarket(env.client, 'SE', '2026-06-01', '2026-06-02');
     const scheduled = await waitForScheduledRuns(before + 2);
     assert.equal(scheduled.length, 2);
     const repeats = scheduled;
     for (const r of repeats) {
       assert.equal(r.started, false);
-      assert.match(r.reason, /market\/SE\/2026-03-0[12] is running or has completed already/);
+      assert.match(r.reason, /market\/SE\/2026-06-0[12] is running or has completed already/);
     }
-    assert.equal((await runsOf('SE', '2026-03-01')).length, 1);
+    assert.equal((await runsOf('SE', '2026-06-01')).length, 1);
   });
 
   it('skips the runs of a paused market, refuses to rerun it, and reports it in status', async () => {
-    const paused = await pauseMarketRuns(env.client, 'SE', {
-      by: 'carol',
-      reason: 'budget freeze',
-    });
+    const paused = await pauseMarketRuns(
+      env.client,
+      'SE',
+      { by: 'carol', reason: 'budget freeze' },
+      { taskQueue: workers.taskQueue },
+    );
     assert.equal(paused.schedule, 'changed');
     const row = await describeMarketSchedule(env.client, 'SE');
     assert.equal(row?.paused, true);
@@ -147,27 +150,32 @@ describe('schedules on a real Temporal server', () => {
 
     // A run started any other way (npm start's daily loop, the UI) finds the pause and skips.
     const skipped = await env.client.workflow.execute(marketLoop, {
-      workflowId: marketLoopWorkflowId('SE', '2026-03-03'),
+      workflowId: marketLoopWorkflowId('SE', '2026-06-03'),
       taskQueue: workers.taskQueue,
-      args: [{ market: 'SE', date: '2026-03-03', renderTaskQueue: workers.renderTaskQueue }],
+      args: [{ market: 'SE', date: '2026-06-03', renderTaskQueue: workers.renderTaskQueue }],
     });
     assert.equal(skipped.status, 'skipped');
     assert.match(skipped.degraded![0]!, /market paused by carol since .*: budget freeze/);
     await assert.rejects(
-      rerunMarket(env.client, { market: 'SE', date: '2026-03-03', ...settings }),
+      rerunMarket(env.client, { market: 'SE', date: '2026-06-03', ...settings }),
       /SE is paused \(by carol since /,
     );
 
-    const status = await marketStatus(env.client, 'SE');
+    const status = await marketStatus(env.client, 'SE', { taskQueue: workers.taskQueue });
     assert.equal(status.pause?.by, 'carol');
-    assert.equal(status.lastSuccess?.date, '2026-03-02');
+    assert.equal(status.lastSuccess?.date, '2026-06-02');
     assert.equal(status.recent[0]?.status, 'skipped');
     assert.equal(status.fallbacks, 0);
     const text = formatMarketStatus(status).join('\n');
     assert.match(text, /PAUSED by carol since .* \(budget freeze\)/);
-    assert.match(text, /last success: 2026-03-02/);
+    assert.match(text, /last success: 2026-06-02/);
 
-    const resumed = await resumeMarketRuns(env.client, 'SE', { by: 'carol' });
+    const resumed = await resumeMarketRuns(
+      env.client,
+      'SE',
+      { by: 'carol' },
+      { taskQueue: workers.taskQueue },
+    );
     assert.equal(resumed.schedule, 'changed');
     assert.equal(await schedulePause(env.client, 'SE'), null);
   });
@@ -220,7 +228,8 @@ describe('schedules on a real Temporal server', () => {
   async function runsOf(market: string, date: string) {
     const out = [];
     for await (const w of env.client.workflow.list({
-      query: `WorkflowId = '${marketLoopWorkflowId(market, date)}'`,
+      // This test's runs: other test files run the same market-days on the shared server.
+      query: `WorkflowId = '${marketLoopWorkflowId(market, date)}' AND TaskQueue = '${workers.taskQueue}'`,
     }))
       out.push(w);
     return out;
