@@ -33,8 +33,11 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  * v7: the market loop reads the market's pause at start and takes pause / resume (patch
  *     `market-control`); SE's first day is paused at once and resumed once it holds
  *     (market-loop-paused), and a schedule's run is recorded (scheduled-market-loop).
+ * v8: recorded after a pause that stops an approved deploy started to ask for approval again
+ *     (same commands on these paths); every workflow type now has a history: the training
+ *     schedule's run (scheduled-training) and a report (report-data) too.
  */
-const VERSION = 'v7';
+const VERSION = 'v8';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',
@@ -94,6 +97,16 @@ try {
       taskQueue,
       args: [{ market: 'SE', timeZone: 'Europe/Stockholm', renderTaskQueue }],
     });
+    await env.client.workflow.execute('scheduledTraining', {
+      workflowId: 'scheduled/training-recorded',
+      taskQueue,
+      args: [{ timeZone: 'UTC' }],
+    });
+    await env.client.workflow.execute('reportData', {
+      workflowId: 'report/recorded',
+      taskQueue,
+      args: [{ from: '2026-01-01', to: '2026-01-06', currency: 'EUR' }],
+    });
   });
   const save = async (file: string, workflowId: string) => {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -106,6 +119,8 @@ try {
   await save(`market-loop-fallback-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-06'));
   await save(`market-loop-paused-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-05'));
   await save(`scheduled-market-loop-${VERSION}.json`, 'scheduled/SE-recorded');
+  await save(`scheduled-training-${VERSION}.json`, 'scheduled/training-recorded');
+  await save(`report-data-${VERSION}.json`, 'report/recorded');
 } finally {
   renderWorker.shutdown();
   await rendering;
