@@ -12,6 +12,18 @@
 // Ads created before the date was part of the name are `adloop/<market>/ad/<hash>`; both parse.
 import type { IsoDate, MarketCode } from './types.ts';
 
+/**
+ * A market code as an operator types it (` se `) made canonical (`SE`); anything that is not two
+ * letters is refused, named by `what` (an option, say) when given. Codes go into workflow ids and
+ * visibility queries, so nothing else may pass.
+ */
+export function parseMarketCode(value: string, what?: string): MarketCode {
+  const code = value.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code))
+    throw new Error(`${what ? `${what}: ` : ''}"${value}" is not a market code like SE`);
+  return code;
+}
+
 export const dailyLoopWorkflowId = (date: IsoDate) => `loop/${date}`;
 export const marketLoopWorkflowId = (market: MarketCode, date: IsoDate) =>
   `market/${market}/${date}`;

@@ -6,7 +6,7 @@ import {
   type Client,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { marketLoopWorkflowId } from '../core/ids.ts';
+import { marketLoopWorkflowId, parseMarketCode } from '../core/ids.ts';
 import { MARKET, STAGE } from '../core/search-attributes.ts';
 import type {
   IsoDate,
@@ -34,10 +34,10 @@ export interface Scope {
 }
 
 function marketQuery(market: MarketCode, scope: Scope, condition: string): string {
-  // Market codes are validated (two capital letters) before they get here; queue names are ours.
-  if (!/^[A-Z]{2}$/.test(market)) throw new Error(`"${market}" is not a market code like SE`);
+  // Only a real market code goes into the query; queue names are ours.
+  const code = parseMarketCode(market);
   const queue = scope.taskQueue ? ` AND TaskQueue = '${scope.taskQueue.replace(/'/g, '')}'` : '';
-  return `WorkflowType = 'marketLoop' AND Market = '${market}'${queue} AND ${condition}`;
+  return `WorkflowType = 'marketLoop' AND Market = '${code}'${queue} AND ${condition}`;
 }
 
 /** Market loops of `market` that are running now (several only while days overlap). */

@@ -18,7 +18,13 @@ import type { IsoDate, MarketCode, MarketPause } from '../core/types.ts';
 import { MARKET } from '../core/search-attributes.ts';
 import { addDays } from '../core/dates.ts';
 
-export const marketScheduleId = (market: MarketCode) => `adloop/market/${market}`;
+const MARKET_SCHEDULE_PREFIX = 'adloop/market/';
+export const marketScheduleId = (market: MarketCode) => `${MARKET_SCHEDULE_PREFIX}${market}`;
+/** The market of a market's schedule id; null for other schedules (training). */
+const marketOfScheduleId = (scheduleId: string): MarketCode | null =>
+  scheduleId.startsWith(MARKET_SCHEDULE_PREFIX)
+    ? scheduleId.slice(MARKET_SCHEDULE_PREFIX.length)
+    : null;
 export const TRAINING_SCHEDULE_ID = 'adloop/training';
 const SCHEDULE_PREFIX = 'adloop/';
 
@@ -170,9 +176,7 @@ function rowOf(scheduleId: string, d: ScheduleDescription): ScheduleRow {
   const first = (r: unknown) =>
     Array.isArray(r) && r.length > 0 ? Number((r[0] as { start: number }).start) : 0;
   const last = d.info.recentActions.at(-1);
-  const market = scheduleId.startsWith('adloop/market/')
-    ? scheduleId.slice('adloop/market/'.length)
-    : null;
+  const market = marketOfScheduleId(scheduleId);
   return {
     scheduleId,
     market,
@@ -188,11 +192,21 @@ function rowOf(scheduleId: string, d: ScheduleDescription): ScheduleRow {
 }
 
 /** Every adloop schedule, markets first (by code), then training. */
-export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+async function scheduleIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of client.schedule.list()) {
     if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) ids.push(s.scheduleId);
   }
+  return ids;
+}
+
+/** The markets that have a schedule, by code (from the listing alone: nothing is described). */
+export async function scheduledMarkets(client: Client): Promise<MarketCode[]> {
+  return (await scheduleIds(client)).flatMap((id) => marketOfScheduleId(id) ?? []).sort();
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const ids = await scheduleIds(client);
   const rows = await Promise.all(
     ids.map(async (id) => rowOf(id, await client.schedule.getHandle(id).describe())),
   );

@@ -2,7 +2,7 @@
 // updates and queries the Temporal UI uses (ops/control.ts).
 import os from 'node:os';
 import { localDate, parseIsoDate } from '../../core/dates.ts';
-import { marketLoopWorkflowId } from '../../core/ids.ts';
+import { marketLoopWorkflowId, parseMarketCode } from '../../core/ids.ts';
 import type { MarketStatus } from '../../core/types.ts';
 import {
   formatMarketStatus,
@@ -12,16 +12,10 @@ import {
   resumeMarketRuns,
   type ControlOutcome,
 } from '../../ops/control.ts';
-import { listSchedules } from '../../ops/schedules.ts';
+import { scheduledMarkets } from '../../ops/schedules.ts';
 import { formatResult, watchMarkets } from '../lib/daily-loop-client.ts';
 import { connectCli } from '../lib/temporal-client.ts';
 import { marketsToSchedule } from './schedule.ts';
-
-const marketCode = (value: string) => {
-  const code = value.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(code)) throw new Error(`"${value}" is not a market code like SE`);
-  return code;
-};
 
 const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;
 
@@ -52,7 +46,7 @@ function report(market: string, verb: 'paused' | 'resumed', out: ControlOutcome)
 }
 
 export async function pauseCommand(market: string, o: { by?: string; reason?: string }) {
-  const code = marketCode(market);
+  const code = parseMarketCode(market);
   const cli = await connectCli();
   try {
     const out = await pauseMarketRuns(
@@ -68,7 +62,7 @@ export async function pauseCommand(market: string, o: { by?: string; reason?: st
 }
 
 export async function resumeCommand(market: string, o: { by?: string }) {
-  const code = marketCode(market);
+  const code = parseMarketCode(market);
   const cli = await connectCli();
   try {
     report(
@@ -87,7 +81,7 @@ export async function resumeCommand(market: string, o: { by?: string }) {
 }
 
 export async function rerunCommand(market: string, o: { date?: string; wait?: boolean }) {
-  const code = marketCode(market);
+  const code = parseMarketCode(market);
   const cli = await connectCli();
   try {
     // Default: today in the market's time zone, the day its schedule runs now.
@@ -121,10 +115,10 @@ export async function rerunCommand(market: string, o: { date?: string; wait?: bo
 export async function statusCommand(markets: string[], o: { json?: boolean; recent?: string }) {
   const cli = await connectCli();
   try {
-    let codes = markets.map(marketCode);
+    let codes = markets.map((m) => parseMarketCode(m));
     if (codes.length === 0) {
       // Every scheduled market; without schedules, every market in the catalog.
-      codes = (await listSchedules(cli.client)).flatMap((r) => (r.market ? [r.market] : []));
+      codes = await scheduledMarkets(cli.client);
       if (codes.length === 0) {
         codes = /^https?:/.test(cli.config.CATALOG_PATH)
           ? []

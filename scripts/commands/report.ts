@@ -15,6 +15,7 @@ import proto from '@temporalio/proto';
 import sharp from 'sharp';
 import { loadConfigPart, STORE_KEYS, type Config } from '../../core/config.ts';
 import { addDays, parseIsoDate, todayUtc } from '../../core/dates.ts';
+import { parseMarketCode } from '../../core/ids.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { DatabaseLockedError } from '../../db/pglite-lock.ts';
@@ -98,9 +99,7 @@ function parseMarkets(markets: ReportCommandOptions['markets']): string[] | unde
     .flatMap((m) => m.split(','))
     .map((m) => m.trim())
     .filter(Boolean);
-  for (const m of list)
-    if (!/^[A-Za-z]{2}$/.test(m)) throw new Error(`--markets: "${m}" is not a market code like SE`);
-  return list.length ? [...new Set(list.map((m) => m.toUpperCase()))] : undefined;
+  return list.length ? [...new Set(list.map((m) => parseMarketCode(m, '--markets')))] : undefined;
 }
 
 function parsePort(serve: ReportCommandOptions['serve']): number | null {

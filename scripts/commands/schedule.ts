@@ -3,6 +3,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { readCatalogFile } from '../../core/catalog.ts';
 import { COUNTRY_BY_CODE } from '../../core/countries.ts';
+import { parseMarketCode } from '../../core/ids.ts';
 import { addDays, parseIsoDate, parseTimeZone, todayUtc } from '../../core/dates.ts';
 import {
   applySchedules,
@@ -43,9 +44,7 @@ export function marketsToSchedule(
   }
   return markets.split(',').map((entry) => {
     const [rawCode, zone] = entry.trim().split('=');
-    const code = rawCode!.trim().toUpperCase();
-    if (!/^[A-Z]{2}$/.test(code))
-      throw new Error(`--markets: "${entry}" is not a market code like SE`);
+    const code = parseMarketCode(rawCode!, '--markets');
     const timeZone = zone ?? zoneOf.get(code) ?? COUNTRY_BY_CODE.get(code)?.timeZone;
     if (!timeZone)
       throw new Error(`--markets: no time zone known for ${code}; write it as ${code}=Area/City`);

@@ -20,6 +20,7 @@ import {
   describeMarketSchedule,
   listSchedules,
   marketSchedule,
+  scheduledMarkets,
   schedulePause,
   trainingSchedule,
   type ScheduleSettings,
@@ -81,6 +82,7 @@ describe('schedules on a real Temporal server', () => {
         'adloop/training 23:30 UTC',
       ],
     );
+    assert.deepEqual(await scheduledMarkets(env.client), ['BR', 'SE']);
     // The next runs fall at 06:00 local, whatever the UTC offset that day.
     for (const row of rows.filter((r) => r.market)) {
       const next = row.nextRuns[0]!;
