@@ -7,6 +7,12 @@ import { DEFAULT_RENDER_TASK_QUEUE } from './types.ts';
 import { issueLines } from './validation.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/**
+ * How long one request to a platform may wait for its answer, in ms: 100 ms to 10 minutes. A
+ * request that times out fails as transient and is retried; a write that timed out may still have
+ * been carried out, which deploy's lookup by name before every create absorbs.
+ */
+const requestTimeout = z.coerce.number().int().min(100).max(600_000).default(60_000);
 
 const schema = z.object({
   /** Temporal frontend (gRPC) address. Default `127.0.0.1:7233`. */
@@ -21,7 +27,10 @@ const schema = z.object({
   PGLITE_DIR: z.string().default('.data/pglite'),
   /** Where rendered creatives are written. Default `.data/creatives`. */
   CREATIVES_DIR: z.string().default('.data/creatives'),
-  /** Catalog file (markets and artists). Default the shipped demo catalog. */
+  /**
+   * Catalog (markets and artists): a file, or an http(s) URL of a JSONL catalog source; a
+   * `{market}` in it is replaced by the market being ingested. Default the shipped demo catalog.
+   */
   CATALOG_PATH: z.string().default('catalog/demo/catalog.json'),
   /** Directory of creative templates. Default `templates`. */
   TEMPLATES_DIR: z.string().default('templates'),
@@ -75,11 +84,15 @@ const schema = z.object({
   META_AD_ACCOUNT_ID: z.string().regex(/^act_\d+$/, 'must look like act_<digits>'),
   /** Facebook page the ads run as. */
   META_PAGE_ID: z.string().regex(/^\d+$/, 'must be digits'),
+  /** Longest one Graph API request waits for its answer, in ms (100..600000). Default 60000. */
+  META_REQUEST_TIMEOUT_MS: requestTimeout,
   /** TikTok Business API base URL; TikTok is used when TIKTOK_ACCESS_TOKEN is set. */
   TIKTOK_BASE_URL: z.string().url().default('http://127.0.0.1:4011'),
   /** TikTok access token (secret) and advertiser id. */
   TIKTOK_ACCESS_TOKEN: z.string().min(1).optional(),
   TIKTOK_ADVERTISER_ID: z.string().regex(/^\d+$/, 'must be digits').optional(),
+  /** Longest one TikTok API request waits for its answer, in ms (100..600000). Default 60000. */
+  TIKTOK_REQUEST_TIMEOUT_MS: requestTimeout,
   /** The TikTok advertiser's currency (its reports carry none). Default USD. */
   TIKTOK_CURRENCY: z
     .string()
@@ -89,6 +102,8 @@ const schema = z.object({
   META_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
   /** Mobile measurement partner to read attribution from: adjust, branch or none. Default none. */
   MMP_PROVIDER: z.enum(['adjust', 'branch', 'none']).default('none'),
+  /** Longest one Adjust or Branch request waits, in ms (100..600000). Default 60000. */
+  MMP_REQUEST_TIMEOUT_MS: requestTimeout,
   /** Adjust Report Service base URL. Default the sandbox's. */
   ADJUST_BASE_URL: z.string().url().default('http://127.0.0.1:4012'),
   /** Adjust API token (secret), and the app token. */
@@ -247,7 +262,7 @@ export const STORE_KEYS = [
   'S3_SECRET_ACCESS_KEY',
 ] as const satisfies ReadonlyArray<keyof Config>;
 
-/** Settings that are paths: resolved against the working directory when loaded. */
+/** Settings that are paths: resolved against the working directory when loaded (URLs are kept). */
 const PATH_KEYS = [
   'PGLITE_DIR',
   'CREATIVES_DIR',
@@ -257,6 +272,9 @@ const PATH_KEYS = [
   'FX_RATES_PATH',
   'NEXRENDER_OUTPUT_DIR',
 ] as const satisfies ReadonlyArray<keyof Config>;
+
+const resolvePath = (cwd: string, value: string) =>
+  /^https?:\/\//i.test(value) ? value : path.resolve(cwd, value);
 
 /**
  * Only the named settings, validated as `loadConfig` would, for tools that need a few of them
@@ -273,7 +291,7 @@ export function loadConfigPart<K extends keyof Config>(
     throw new ConfigError(`invalid configuration:\n${issueLines(parsed.error).join('\n')}`);
   }
   const out: Record<string, unknown> = { ...parsed.data };
-  for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = path.resolve(cwd, out[k]);
+  for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = resolvePath(cwd, out[k]);
   return Object.freeze(out) as Pick<Config, K>;
 }
 
@@ -302,7 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return Object.freeze({
     ...c,
     ...Object.fromEntries(
-      PATH_KEYS.filter((k) => c[k] !== undefined).map((k) => [k, path.resolve(cwd, c[k]!)]),
+      PATH_KEYS.filter((k) => c[k] !== undefined).map((k) => [k, resolvePath(cwd, c[k]!)]),
     ),
   });
 }

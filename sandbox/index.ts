@@ -12,7 +12,8 @@ import { createMmpSandbox, type MmpSandbox } from './mmp/index.ts';
 import { Simulator } from './simulator.ts';
 import { createTikTokSandbox, type TikTokSandbox } from './tiktok/tiktok-server.ts';
 import { issueLines } from '../core/validation.ts';
-import { loadWorld, reviewChangeSchema, type World } from './world.ts';
+import { z } from 'zod';
+import { loadWorld, platformFaultsChangeSchema, reviewChangeSchema, type World } from './world.ts';
 
 export interface SandboxOptions {
   /** World file path. */
@@ -49,6 +50,28 @@ export interface Sandbox {
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+const mmpFaultsChange = z
+  .object({ down: z.boolean(), delayDays: z.number().int().min(0).max(14) })
+  .partial()
+  .strict();
+/**
+ * A live change of the faults (the control endpoint): per platform, any of the world's fault
+ * fields (see world.ts) and the servers' own switches, no defaults. A bad value is refused whole.
+ */
+export const faultsChangeSchema = z
+  .object({
+    meta: platformFaultsChangeSchema
+      .extend({ down: z.boolean(), insightsDown: z.boolean() })
+      .partial(),
+    tiktok: platformFaultsChangeSchema
+      .extend({ down: z.boolean(), reportDown: z.boolean() })
+      .partial(),
+    adjust: mmpFaultsChange,
+    branch: mmpFaultsChange,
+  })
+  .partial()
+  .strict();
 
 async function listen(handler: Handler, port: number, host: string) {
   const server = http.createServer(handler);
@@ -107,12 +130,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         if (route === '/__sandbox/clock' && req.method === 'POST') {
           clock.set(typeof body.date === 'string' ? body.date : null);
         } else if (route === '/__sandbox/faults' && req.method === 'POST') {
-          const part = (k: string) =>
-            typeof body[k] === 'object' && body[k] !== null ? body[k] : {};
-          Object.assign(meta.faults, part('meta'));
-          Object.assign(tiktok.faults, part('tiktok'));
-          Object.assign(mmp.faults.adjust, part('adjust'));
-          Object.assign(mmp.faults.branch, part('branch'));
+          const parsed = faultsChangeSchema.safeParse(body);
+          if (!parsed.success)
+            throw new Error(`invalid faults:\n${issueLines(parsed.error).join('\n')}`);
+          const change = parsed.data;
+          Object.assign(meta.faults, change.meta);
+          Object.assign(tiktok.faults, change.tiktok);
+          Object.assign(mmp.faults.adjust, change.adjust);
+          Object.assign(mmp.faults.branch, change.branch);
         } else if (route === '/__sandbox/review' && req.method === 'POST') {
           // {"meta": {...}, "tiktok": {...}} changes one platform's review; fields given at the
           // top level change both.

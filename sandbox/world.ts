@@ -44,7 +44,31 @@ const platformFaults = z.object({
    * without an answer, as a response lost in transit. Default 0.
    */
   lostResponseRate: z.number().min(0).max(1).default(0),
+  /**
+   * Share of calls (any method; a Meta batch counts once) that get no answer in time: the request
+   * is received and held for `hangMs` without being carried out, then the connection is dropped
+   * without a response. Drawn before any other fault. Default 0.
+   */
+  timeoutRate: z.number().min(0).max(1).default(0),
+  /**
+   * How long a call drawn by `timeoutRate` is held before its connection is dropped, in ms. A
+   * client whose own timeout is shorter gives up first. Default 30000.
+   */
+  hangMs: z.number().int().min(0).max(600_000).default(30_000),
 });
+/** A live change of a platform's faults (the control endpoint): any of its fields, no defaults. */
+export const platformFaultsChangeSchema = z
+  .object(
+    // The same fields and bounds as platformFaults, without the defaults (partial() would fill
+    // them in and so reset every fault not named in the change).
+    Object.fromEntries(Object.entries(platformFaults.shape).map(([k, v]) => [k, v.unwrap()])) as {
+      [K in keyof typeof platformFaults.shape]: ReturnType<
+        (typeof platformFaults.shape)[K]['unwrap']
+      >;
+    },
+  )
+  .partial()
+  .strict();
 const NO_FAULTS = {
   downDates: [],
   errorRate: 0,
@@ -53,6 +77,8 @@ const NO_FAULTS = {
   malformedRate: 0,
   hourlyCallLimit: 100_000,
   lostResponseRate: 0,
+  timeoutRate: 0,
+  hangMs: 30_000,
 };
 export type PlatformFaults = z.infer<typeof platformFaults>;
 

@@ -24,6 +24,7 @@ export function mmpFromConfig(config: Config): Mmp | null {
         baseUrl: config.ADJUST_BASE_URL,
         apiToken: config.ADJUST_API_TOKEN!,
         appToken: config.ADJUST_APP_TOKEN!,
+        timeoutMs: config.MMP_REQUEST_TIMEOUT_MS,
       });
     case 'branch':
       return createMmp({
@@ -31,6 +32,7 @@ export function mmpFromConfig(config: Config): Mmp | null {
         baseUrl: config.BRANCH_BASE_URL,
         branchKey: config.BRANCH_KEY!,
         branchSecret: config.BRANCH_SECRET!,
+        timeoutMs: config.MMP_REQUEST_TIMEOUT_MS,
       });
     case 'none':
       return null;
@@ -49,6 +51,8 @@ export function activityDeps(config: Config, database: DatabaseHandle): Activity
       accessToken: config.META_ACCESS_TOKEN,
       adAccountId: config.META_AD_ACCOUNT_ID,
       pageId: config.META_PAGE_ID,
+      // A request that timed out may have been carried out; deploy finds such objects by name.
+      requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
     }),
     mmp: mmpFromConfig(config),
     tiktok: config.TIKTOK_ACCESS_TOKEN
@@ -56,6 +60,7 @@ export function activityDeps(config: Config, database: DatabaseHandle): Activity
           baseUrl: config.TIKTOK_BASE_URL,
           accessToken: config.TIKTOK_ACCESS_TOKEN,
           advertiserId: config.TIKTOK_ADVERTISER_ID!,
+          timeoutMs: config.TIKTOK_REQUEST_TIMEOUT_MS,
         })
       : null,
     fx: loadFxTable(config.FX_RATES_PATH),

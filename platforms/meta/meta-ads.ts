@@ -3,7 +3,8 @@
 // quirks stay here:
 // - the base URL is a static getter on FacebookAdsApi; we pass ours per call instead;
 // - the crash reporter is off (it installs a process-wide uncaughtException handler);
-// - SDK errors carry the request URL with the access token; we never let them escape.
+// - SDK errors carry the request URL with the access token; we never let them escape;
+// - the SDK's requests (axios) have no timeout: every request here gets one (requestTimeoutMs).
 import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
 import { PlatformError, redact } from '../errors.ts';
@@ -14,6 +15,8 @@ const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun } = b
 
 /** Most calls one batch request may hold (Meta's limit). */
 export const META_MAX_BATCH = 50;
+/** Default of MetaAdsConfig.requestTimeoutMs. */
+export const DEFAULT_META_REQUEST_TIMEOUT_MS = 60_000;
 
 export interface MetaAdsConfig {
   /** Graph API base URL without version, e.g. https://graph.facebook.com or the sandbox. */
@@ -29,6 +32,12 @@ export interface MetaAdsConfig {
   reportTimeoutMs?: number;
   /** Pacing by X-Business-Use-Case-Usage (see usage-governor.ts); null turns it off. */
   governor?: UsageGovernorOptions | null;
+  /**
+   * Longest one request may wait for its answer before it fails as a transient PlatformError
+   * ("request timed out after N ms"); each page, batch, poll and video chunk is one request.
+   * Default 60000 (DEFAULT_META_REQUEST_TIMEOUT_MS).
+   */
+  requestTimeoutMs?: number;
 }
 
 /** What the platform's review said of an ad. */
@@ -149,9 +158,15 @@ type Headers = Record<string, unknown> | null | undefined;
  *   two clients (say, two sandboxes in one test) never interfere;
  * - paces it by the account's usage (a batch counts as all of its calls) and feeds the governor
  *   every X-Business-Use-Case-Usage header, of answers and errors alike;
- * - reports each answer's x-fb-request-id to the current request log (for the audit).
+ * - reports each answer's x-fb-request-id to the current request log (for the audit);
+ * - fails it after `timeoutMs` without an answer (the SDK has no timeout of its own).
  */
-function instrument(api: object, graphUrl: string, governor: UsageGovernor | null) {
+function instrument(
+  api: object,
+  graphUrl: string,
+  governor: UsageGovernor | null,
+  timeoutMs: number,
+) {
   const base = graphUrl.replace(/\/+$/, '');
   (api as { setShowHeader(flag: boolean): unknown }).setShowHeader(true);
   const target = api as { call: ApiCall };
@@ -167,7 +182,10 @@ function instrument(api: object, graphUrl: string, governor: UsageGovernor | nul
     const calls = Array.isArray(batch) ? batch.length : 1;
     if (!Array.isArray(batch)) await governor?.reserve(1);
     try {
-      const res = await original(method, path, params, files, multipart, urlOverride || base);
+      const res = await withTimeout(
+        original(method, path, params, files, multipart, urlOverride || base),
+        timeoutMs,
+      );
       if (res && typeof res === 'object' && 'headers' in res) {
         observe((res as { headers: Headers }).headers, calls);
         delete (res as { headers?: unknown }).headers;
@@ -180,6 +198,30 @@ function instrument(api: object, graphUrl: string, governor: UsageGovernor | nul
       throw err;
     }
   };
+}
+
+/** A request that got no answer in `ms`: transient, and like a lost answer it has no status. */
+function timedOut(ms: number): PlatformError {
+  return new PlatformError('meta', 'transient', `request timed out after ${ms} ms`);
+}
+
+/**
+ * `request`'s outcome, or a timedOut error once `ms` have passed without one. The SDK gives no
+ * handle to abort its request, so it is left to end on its own and its late outcome is ignored
+ * (Promise.race has handled it). A write that timed out may still have been carried out: deploy
+ * looks its objects up by name before creating them again (createMissing in
+ * activities/deploy/target.ts), and the audit records the write as lost.
+ */
+async function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(ms)), ms);
+  });
+  try {
+    return await Promise.race([request, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** URL-encodes a batch call's params: the SDK's batch joins `key=value` without encoding. */
@@ -288,12 +330,17 @@ const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
 /** An SDK api instance for `graphUrl` (crash reporter off), for SDK features beyond MetaAds. */
 export function createGraphApi(
-  config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken'>,
+  config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken' | 'requestTimeoutMs'>,
   governor: UsageGovernor | null = null,
 ) {
   // Third argument false: no crash reporter (see header).
   const api = new FacebookAdsApi(config.accessToken, 'en_US', false);
-  instrument(api, config.graphUrl, governor);
+  instrument(
+    api,
+    config.graphUrl,
+    governor,
+    config.requestTimeoutMs ?? DEFAULT_META_REQUEST_TIMEOUT_MS,
+  );
   return api;
 }
 
@@ -324,20 +371,28 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
   }
   form.append('access_token', config.accessToken);
   const base = config.graphUrl.replace(/\/+$/, '');
+  const timeoutMs = config.requestTimeoutMs ?? DEFAULT_META_REQUEST_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
+  let body: Record<string, unknown> | null;
   try {
     res = await fetch(`${base}/${FacebookAdsApi.VERSION}/${config.adAccountId}/advideos`, {
       method: 'POST',
       body: form,
+      signal,
     });
+    body = (await res.json().catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return null;
+    })) as Record<string, unknown> | null;
   } catch (err) {
+    if (signal.aborted) throw timedOut(timeoutMs);
     throw new PlatformError(
       'meta',
       'transient',
       `video upload request failed: ${(err as Error).message}`,
     );
   }
-  const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   const error = body?.error as SdkError['response'] | undefined;
   if (!res.ok || error || !body) {
     throw toPlatformError({

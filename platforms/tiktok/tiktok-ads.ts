@@ -36,9 +36,15 @@ export interface TikTokAdsConfig {
   adCreateRateLimit?: RateLimit | null;
   /** Rows per page when listing. Default 100. */
   pageSize?: number;
-  /** Per-request timeout in milliseconds. Default 60000. */
+  /**
+   * Longest one request may take before it fails as a transient PlatformError ("request timed
+   * out after N ms"). Default 60000 (DEFAULT_TIKTOK_TIMEOUT_MS).
+   */
   timeoutMs?: number;
 }
+
+/** Default of TikTokAdsConfig.timeoutMs (the SDK's own default too). */
+export const DEFAULT_TIKTOK_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_TIKTOK_RATE: RateLimit = { perSecond: 5, burst: 3 };
 export const DEFAULT_TIKTOK_AD_CREATE_RATE: RateLimit = { perSecond: 2, burst: 2 };
@@ -161,7 +167,11 @@ export function toPlatformError(
   const e = (err ?? {}) as SdkError;
   const code = typeof envelope?.code === 'number' ? envelope.code : null;
   const scrub = (s: string) => redact(secret ? s.split(secret).join('[redacted]') : s);
-  const message = scrub(envelope?.message ?? e.message ?? String(err));
+  // superagent's own timeout error says "Timeout of N ms exceeded"; say it as Meta's client does.
+  const message =
+    !envelope && typeof e.timeout === 'number'
+      ? `request timed out after ${e.timeout} ms`
+      : scrub(envelope?.message ?? e.message ?? String(err));
   let kind: PlatformError['kind'];
   if (code !== null && AUTH_CODES.has(code)) kind = 'auth';
   else if (code !== null && THROTTLE_CODES.has(code)) kind = 'throttled';
@@ -197,7 +207,9 @@ function addDays(date: string, days: number): string {
 export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
   const client = new tiktok.ApiClient();
   client.basePath = config.baseUrl.replace(/\/+$/, '');
-  if (config.timeoutMs) client.timeout = config.timeoutMs;
+  // A write that timed out may still have been carried out: deploy looks its objects up by name
+  // before creating them again (activities/deploy/target.ts), and audits the write as lost.
+  client.timeout = config.timeoutMs ?? DEFAULT_TIKTOK_TIMEOUT_MS;
   const files = new tiktok.FileApi(client);
   const campaigns = new tiktok.CampaignCreationApi(client);
   const adGroups = new tiktok.AdgroupApi(client);

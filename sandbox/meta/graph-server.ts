@@ -24,7 +24,7 @@ import { reviewAd, reviewState } from '../review.ts';
 import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults, ReviewPolicy, World } from '../world.ts';
 import { contentFromLink } from '../deep-link.ts';
-import { parseMaybeJson, readRaw } from '../http.ts';
+import { holdWithoutAnswer, parseMaybeJson, readRaw } from '../http.ts';
 import { aspectRatio, mp4Size, parseMultipart } from '../media.ts';
 import { addDelivery, asReported, emptyTally, type Tally } from '../reporting.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
@@ -124,10 +124,12 @@ async function readBody(req: IncomingMessage): Promise<Params> {
 export interface GraphRequestEvent {
   method: string;
   path: string;
-  /** HTTP status; 0 when the response was lost (the connection dropped after the write). */
+  /** HTTP status; 0 when no response was sent (lost after the write, or timed out). */
   status: number;
   /** The write was carried out but its response never sent (faults.lostResponseRate). */
   lost?: boolean;
+  /** The request was held unanswered and not carried out (faults.timeoutRate). */
+  timedOut?: boolean;
 }
 
 /** Emits `request` (GraphRequestEvent) after each response is written. */
@@ -144,6 +146,8 @@ export class MetaGraphSandbox
   /** Calls refused because the account's usage was over its limit (code 80004). */
   throttledCalls = 0;
   private callNumber = 0;
+  /** HTTP requests seen (a batch is one), for the timeout fault's draw. */
+  private requestNumber = 0;
   /** Chunk size the server asks resumable video uploads for. */
   videoChunkBytes = DEFAULT_VIDEO_CHUNK;
   /** Resumable video uploads in progress, by upload session id. */
@@ -186,6 +190,15 @@ export class MetaGraphSandbox
       'x-fb-request-id': randomBytes(8).toString('hex'),
       'x-fb-trace-id': randomBytes(8).toString('base64url'),
     };
+    if (this.timesOut()) {
+      // Held before anything is read or done, so the call is never carried out; the client sees
+      // no answer (its own timeout, or the connection dropping after hangMs).
+      await holdWithoutAnswer(req, res, this.faults.hangMs);
+      const event: GraphRequestEvent = { method, path: url.pathname, status: 0, timedOut: true };
+      this.requests.push(event);
+      this.emit('request', event);
+      return;
+    }
     let status = 200;
     let body: unknown;
     let malformed = false;
@@ -246,6 +259,16 @@ export class MetaGraphSandbox
   /** A deterministic draw for fault injection: the n-th call of a world always draws the same. */
   private draw(what: string): number {
     return keyed(this.world.seed, 'meta-fault', what, this.callNumber)();
+  }
+
+  /** Whether this HTTP request draws the timeout fault: one draw per request, a batch included. */
+  private timesOut(): boolean {
+    this.requestNumber++;
+    return (
+      this.faults.timeoutRate > 0 &&
+      keyed(this.world.seed, 'meta-fault', 'timeout', this.requestNumber)() <
+        this.faults.timeoutRate
+    );
   }
 
   /**

@@ -28,7 +28,7 @@ import type {
   SimAd,
 } from '../contracts.ts';
 import { contentFromLink } from '../deep-link.ts';
-import { parseMaybeJson, readRaw } from '../http.ts';
+import { holdWithoutAnswer, parseMaybeJson, readRaw } from '../http.ts';
 import { keyed } from '../../core/random.ts';
 import type { Simulator } from '../simulator.ts';
 import type { Os } from '../contracts.ts';
@@ -63,12 +63,14 @@ export const DEFAULT_TIKTOK_LIMITS: Readonly<TikTokRateLimits> = {
 export interface TikTokRequestEvent {
   method: string;
   path: string;
-  /** HTTP status (200 for nearly everything, as TikTok). */
+  /** HTTP status (200 for nearly everything, as TikTok); 0 when no response was sent. */
   status: number;
-  /** The envelope's code: 0 on success. */
+  /** The envelope's code: 0 on success (and when no response was sent). */
   code: number;
   /** The write was carried out but its response never sent (faults.lostResponseRate). */
   lost?: boolean;
+  /** The request was held unanswered and not carried out (faults.timeoutRate). */
+  timedOut?: boolean;
 }
 
 type Params = Record<string, unknown>;
@@ -204,6 +206,8 @@ export class TikTokSandbox
   /** The hidden ad review new ads go through; change it at run time (world.review's copy). */
   readonly review: ReviewPolicy;
   private callNumber = 0;
+  /** HTTP requests seen, for the timeout fault's draw. */
+  private requestNumber = 0;
   /** Quotas; change them at run time to provoke code 40100. */
   readonly limits: TikTokRateLimits;
   /** Every request seen, for tests and the sandbox's own log. */
@@ -266,6 +270,21 @@ export class TikTokSandbox
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();
     const id = requestId();
+    if (this.timesOut()) {
+      // Held before anything is checked or done, so the call is never carried out; the client
+      // sees no answer (its own timeout, or the connection dropping after hangMs).
+      await holdWithoutAnswer(req, res, this.faults.hangMs);
+      const event: TikTokRequestEvent = {
+        method,
+        path: url.pathname,
+        status: 0,
+        code: 0,
+        timedOut: true,
+      };
+      this.requests.push(event);
+      this.emit('request', event);
+      return;
+    }
     let status = 200;
     let body: { code: number; message: string; request_id: string; data: unknown };
     let malformed = false;
@@ -324,6 +343,16 @@ export class TikTokSandbox
   /** A deterministic draw: the n-th call of a world always draws the same. */
   private draw(what: string): number {
     return keyed(this.world.seed, 'tiktok-fault', what, this.callNumber)();
+  }
+
+  /** Whether this HTTP request draws the timeout fault. */
+  private timesOut(): boolean {
+    this.requestNumber++;
+    return (
+      this.faults.timeoutRate > 0 &&
+      keyed(this.world.seed, 'tiktok-fault', 'timeout', this.requestNumber)() <
+        this.faults.timeoutRate
+    );
   }
 
   /** The world's (or a test's) injected faults: outage days, error and rate-limit rates. */

@@ -17,3 +17,12 @@ export async function outcomeShares(
   }
   return (kind) => kinds.filter((k) => k === kind).length / kinds.length;
 }
+
+/** Resolves once `done()` holds, checking every 20 ms; fails after `ms`. */
+export async function waitFor(done: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`${what} not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeOutcome } from '../../activities/deploy/audit.ts';
 import { toFailure } from '../../activities/stage.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import bizSdk from 'facebook-nodejs-business-sdk';
@@ -12,7 +13,7 @@ import { createGraphApi, createMetaAds, type MetaAds } from '../../platforms/met
 import { deepLink } from '../../core/tracking.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { MAX_ADS_PER_ADSET } from '../../sandbox/meta/graph-server.ts';
-import { outcomeShares } from '../helpers/faults.ts';
+import { outcomeShares, waitFor } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
@@ -195,6 +196,178 @@ describe('sandbox Graph API', () => {
     } finally {
       sandbox.meta.faults.down = false;
     }
+  });
+});
+
+describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
+  let sandbox: Sandbox;
+  const account = () => sandbox.credentials.adAccountId;
+  const client = (requestTimeoutMs?: number) =>
+    createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      governor: null,
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    });
+  const timedOut = () => sandbox.meta.requests.filter((r) => r.timedOut);
+
+  before(async () => {
+    sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+  });
+  after(async () => sandbox?.close());
+
+  it('fails a call that gets no answer as a transient timeout, and never carries it out', async () => {
+    const meta = client(150);
+    const creativesBefore = sandbox.meta.store.list('adcreative', account().slice(4)).length;
+    const heldBefore = timedOut().length;
+    sandbox.meta.faults.timeoutRate = 1;
+    sandbox.meta.faults.hangMs = 600;
+    try {
+      const started = performance.now();
+      const err = await meta.createCampaign({ name: 'timed-out' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const took = performance.now() - started;
+      assert.ok(err instanceof PlatformError, `a PlatformError, got ${String(err)}`);
+      assert.equal(err.message, 'meta transient error: request timed out after 150 ms');
+      assert.equal(err.kind, 'transient');
+      assert.ok(err.retryable);
+      assert.equal(writeOutcome(err), 'lost', 'the audit records a timed-out write as lost');
+      assert.ok(took >= 140 && took < 550, `failed after ${Math.round(took)} ms, not at hangMs`);
+      // Reads, and batches (each call of the batch fails with it), alike.
+      await assert.rejects(
+        meta.findByName('campaigns', 'timed-out'),
+        (e: unknown) => e instanceof PlatformError && /timed out after 150 ms/.test(e.message),
+      );
+      const [result] = await meta.createMany('adcreatives', [
+        meta.creativeParams({
+          name: 'timed-out creative',
+          imageHash: '0'.repeat(32),
+          link: 'https://example.com',
+          message: 'm',
+          headline: 'h',
+        }),
+      ]);
+      assert.equal(result?.error?.kind, 'transient');
+      assert.match(String(result?.error?.message), /timed out after 150 ms/);
+    } finally {
+      sandbox.meta.faults.timeoutRate = 0;
+    }
+    // Each held request is dropped after hangMs and logged then, without a response.
+    await waitFor(() => timedOut().length - heldBefore === 3, 5000, 'three dropped requests');
+    assert.ok(timedOut().every((r) => r.status === 0 && !r.lost));
+    assert.equal(
+      await client().findByName('campaigns', 'timed-out'),
+      null,
+      'the held write was never carried out',
+    );
+    assert.equal(
+      sandbox.meta.store.list('adcreative', account().slice(4)).length,
+      creativesBefore,
+      'nor the held batch',
+    );
+  });
+
+  it('drops the connection after hangMs when the client waits longer', async () => {
+    sandbox.meta.faults.timeoutRate = 1;
+    sandbox.meta.faults.hangMs = 100;
+    try {
+      const started = performance.now();
+      await assert.rejects(client(5_000).findByName('campaigns', 'x'), (e: unknown) => {
+        assert.ok(e instanceof PlatformError, String(e));
+        assert.equal(e.kind, 'transient');
+        assert.doesNotMatch(e.message, /timed out|access_token|127\.0\.0\.1/);
+        return true;
+      });
+      const took = performance.now() - started;
+      assert.ok(took >= 90 && took < 2_000, `dropped after ${Math.round(took)} ms`);
+    } finally {
+      sandbox.meta.faults.timeoutRate = 0;
+    }
+  });
+
+  it('times out about the configured share of calls, each logged once', async () => {
+    // Far above an answered call's time, so only the held calls time out.
+    const meta = client(250);
+    const heldBefore = timedOut().length;
+    sandbox.meta.faults.timeoutRate = 0.3;
+    sandbox.meta.faults.hangMs = 1000;
+    let share: (kind: string) => number;
+    try {
+      share = await outcomeShares(() => meta.findByName('campaigns', 'x'), 40);
+    } finally {
+      sandbox.meta.faults.timeoutRate = 0;
+    }
+    assert.ok(
+      share('transient') > 0.1 && share('transient') < 0.5,
+      `timeout share ${share('transient')}`,
+    );
+    assert.equal(share('ok') + share('transient'), 1, 'nothing but answers and timeouts');
+    const expected = Math.round(share('transient') * 40);
+    await waitFor(() => timedOut().length - heldBefore === expected, 5000, `${expected} drops`);
+  });
+
+  it('is set live through the control endpoint, validated', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`${sandbox.metaUrl}/__sandbox/faults`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          error?: string;
+          faults?: Record<string, { timeoutRate?: number; hangMs?: number }>;
+        },
+      };
+    };
+    try {
+      const ok = await post({
+        meta: { timeoutRate: 0.25, hangMs: 1000 },
+        tiktok: { timeoutRate: 0.5 },
+      });
+      assert.equal(ok.status, 200, ok.body.error);
+      assert.equal(ok.body.faults?.meta?.timeoutRate, 0.25, 'the status shows the change');
+      assert.equal(ok.body.faults?.meta?.hangMs, 1000);
+      assert.equal(sandbox.meta.faults.timeoutRate, 0.25);
+      assert.equal(sandbox.tiktok.faults.timeoutRate, 0.5);
+      assert.equal(sandbox.tiktok.faults.hangMs, 30_000, 'fields not named keep their value');
+
+      const bad = await post({ meta: { timeoutRate: 2, errorRate: 0.5 } });
+      assert.equal(bad.status, 400);
+      assert.match(String(bad.body.error), /meta\.timeoutRate: Too big/);
+      assert.equal(sandbox.meta.faults.errorRate, 0, 'a refused change changes nothing');
+      const negative = await post({ tiktok: { hangMs: -1 } });
+      assert.match(String(negative.body.error), /tiktok\.hangMs: Too small/);
+      const unknown = await post({ meta: { hangms: 5 } });
+      assert.equal(unknown.status, 400);
+      assert.match(String(unknown.body.error), /hangms/);
+      assert.equal(sandbox.meta.faults.hangMs, 1000);
+    } finally {
+      sandbox.meta.faults.timeoutRate = 0;
+      sandbox.meta.faults.hangMs = 30_000;
+      sandbox.tiktok.faults.timeoutRate = 0;
+    }
+  });
+
+  it('does not keep a closing sandbox waiting on a held request', async () => {
+    const other = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    other.meta.faults.timeoutRate = 1;
+    other.meta.faults.hangMs = 600_000;
+    const outcome = fetch(
+      `${other.metaUrl}/v24.0/${account()}/campaigns?access_token=${other.credentials.accessToken}`,
+    ).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    await other.close();
+    assert.ok(performance.now() - started < 2_000, 'closed at once');
+    assert.equal(await outcome, 'dropped');
+    // The hold ended with its connection (its timer cleared), not 10 minutes later.
+    await waitFor(() => other.meta.requests.some((r) => r.timedOut), 1_000, 'the hold to end');
   });
 });
 

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import * as tiktok from 'tiktok-business-api-sdk-official';
 import type { TikTokEnvelope } from 'tiktok-business-api-sdk-official';
 import { deepLink } from '../../core/tracking.ts';
+import { writeOutcome } from '../../activities/deploy/audit.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import { locationIdOf } from '../../platforms/tiktok/locations.ts';
 import { createTikTokAds, type TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
@@ -21,7 +22,7 @@ import {
   type TikTokSandbox,
 } from '../../sandbox/tiktok/tiktok-server.ts';
 import { loadWorld, type World } from '../../sandbox/world.ts';
-import { outcomeShares } from '../helpers/faults.ts';
+import { outcomeShares, waitFor } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
 
@@ -554,6 +555,142 @@ describe('sandbox TikTok Business API', () => {
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('sandbox TikTok Business API: timeouts (faults.tiktok.timeoutRate)', () => {
+  let world: World;
+  const clock = { today: () => '2026-03-01' };
+  let sandbox: TikTokSandbox;
+  let url: string;
+  let close: () => Promise<void>;
+  const client = (timeoutMs?: number) =>
+    createTikTokAds({
+      baseUrl: url,
+      accessToken: world.tiktok.accessToken,
+      advertiserId: world.tiktok.advertiserId,
+      rateLimit: FAST,
+      adCreateRateLimit: FAST,
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+  const timedOut = () => sandbox.requests.filter((r) => r.timedOut);
+
+  before(async () => {
+    world = loadWorld(DEMO_WORLD);
+    sandbox = createTikTokSandbox({
+      world,
+      simulator: new Simulator(world),
+      clock,
+      limits: NO_LIMITS,
+    });
+    ({ url, close } = await listenTikTokSandbox(sandbox));
+  });
+  after(async () => close?.());
+
+  it('fails a call that gets no answer as a transient timeout, and never carries it out', async () => {
+    const tiktokAds = client(150);
+    const heldBefore = timedOut().length;
+    sandbox.faults.timeoutRate = 1;
+    sandbox.faults.hangMs = 600;
+    try {
+      const started = performance.now();
+      const err = await tiktokAds.createCampaign({ name: 'timed-out' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const took = performance.now() - started;
+      isTikTokError(
+        'transient',
+        null,
+        /^tiktok transient error: request timed out after 150 ms$/,
+      )(err);
+      assert.equal((err as PlatformError).httpStatus, null);
+      assert.equal(writeOutcome(err), 'lost', 'the audit records a timed-out write as lost');
+      assert.ok(took >= 140 && took < 550, `failed after ${Math.round(took)} ms, not at hangMs`);
+      await assert.rejects(
+        tiktokAds.uploadImage(await png(10, 10, 1), 'held.png'),
+        isTikTokError('transient', null, /timed out after 150 ms/),
+      );
+    } finally {
+      sandbox.faults.timeoutRate = 0;
+    }
+    // The client gave up and closed its connection: the server logs each hold as it ends.
+    await waitFor(() => timedOut().length - heldBefore === 2, 5000, 'two ended holds');
+    assert.ok(timedOut().every((r) => r.status === 0 && !r.lost));
+    await new Promise((r) => setTimeout(r, 700)); // past hangMs: nothing happens late either
+    assert.equal(
+      await client().findByName('campaign', 'timed-out'),
+      null,
+      'the held write was never carried out',
+    );
+    assert.equal(
+      sandbox.store.list('image', world.tiktok.advertiserId).length,
+      0,
+      'nor the held upload',
+    );
+  });
+
+  it('drops the connection after hangMs when the client waits longer', async () => {
+    sandbox.faults.timeoutRate = 1;
+    sandbox.faults.hangMs = 100;
+    try {
+      const started = performance.now();
+      await assert.rejects(client(5_000).findByName('campaign', 'x'), (e: unknown) => {
+        isTikTokError('transient', null)(e);
+        assert.doesNotMatch((e as Error).message, /timed out/);
+        return true;
+      });
+      const took = performance.now() - started;
+      assert.ok(took >= 90 && took < 2_000, `dropped after ${Math.round(took)} ms`);
+    } finally {
+      sandbox.faults.timeoutRate = 0;
+    }
+  });
+
+  it('times out about the configured share of calls, each logged once', async () => {
+    // Far above an answered call's time, so only the held calls time out.
+    const tiktokAds = client(250);
+    const heldBefore = timedOut().length;
+    sandbox.faults.timeoutRate = 0.3;
+    sandbox.faults.hangMs = 1000;
+    let share: (kind: string) => number;
+    try {
+      share = await outcomeShares(() => tiktokAds.findByName('campaign', 'x'), 40);
+    } finally {
+      sandbox.faults.timeoutRate = 0;
+    }
+    assert.ok(
+      share('transient') > 0.1 && share('transient') < 0.5,
+      `timeout share ${share('transient')}`,
+    );
+    assert.equal(share('ok') + share('transient'), 1, 'nothing but answers and timeouts');
+    const expected = Math.round(share('transient') * 40);
+    await waitFor(() => timedOut().length - heldBefore === expected, 5000, `${expected} holds`);
+  });
+
+  it('does not keep a closing server waiting on a held request', async () => {
+    const other = createTikTokSandbox({
+      world,
+      simulator: new Simulator(world),
+      clock,
+      limits: NO_LIMITS,
+    });
+    other.faults.timeoutRate = 1;
+    other.faults.hangMs = 600_000;
+    const served = await listenTikTokSandbox(other);
+    const outcome = fetch(`${served.url}/open_api/v1.3/campaign/get/`, {
+      headers: { 'Access-Token': world.tiktok.accessToken },
+    }).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    await served.close();
+    assert.ok(performance.now() - started < 2_000, 'closed at once');
+    assert.equal(await outcome, 'dropped');
+    // The hold ended with its connection (its timer cleared), not 10 minutes later.
+    await waitFor(() => other.requests.some((r) => r.timedOut), 1_000, 'the hold to end');
   });
 });
 

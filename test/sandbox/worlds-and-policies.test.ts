@@ -90,6 +90,14 @@ describe('worlds', () => {
       () => loadWorld(writeWorld((w) => (w.faults = { meta: { lostResponseRate: -0.1 } }))),
       /faults\.meta\.lostResponseRate: Too small/,
     );
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.faults = { tiktok: { timeoutRate: 1.5 } }))),
+      /faults\.tiktok\.timeoutRate: Too big/,
+    );
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.faults = { meta: { hangMs: 2.5 } }))),
+      /faults\.meta\.hangMs: .*expected int/,
+    );
   });
 
   it('reviews ads by default: 2% rejected, a few banned terms, no delay, no lost responses', () => {
@@ -99,6 +107,18 @@ describe('worlds', () => {
     assert.ok(world.review.bannedTerms.includes('guaranteed'));
     assert.equal(world.faults.meta.lostResponseRate, 0);
     assert.equal(world.faults.tiktok.lostResponseRate, 0);
+    assert.deepEqual(
+      [world.faults.meta.timeoutRate, world.faults.meta.hangMs, world.faults.tiktok.hangMs],
+      [0, 30_000, 30_000],
+      'no timeouts; a timed-out call would be held 30 s',
+    );
+    const timeouts = loadWorld(
+      writeWorld((w) => (w.faults = { meta: { timeoutRate: 0.2, hangMs: 500 } })),
+    );
+    assert.equal(timeouts.faults.meta.timeoutRate, 0.2);
+    assert.equal(timeouts.faults.meta.hangMs, 500);
+    assert.equal(timeouts.faults.meta.errorRate, 0, 'the other faults keep their defaults');
+    assert.equal(timeouts.faults.tiktok.timeoutRate, 0);
     const custom = loadWorld(writeWorld((w) => (w.review = { delaySeconds: 30 })));
     assert.deepEqual(custom.review, { ...world.review, delaySeconds: 30 });
   });

@@ -35,6 +35,44 @@ describe('config', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('keeps a catalog URL a URL (only file paths are resolved)', () => {
+    const url = 'http://127.0.0.1:4010/__sandbox/catalog.jsonl?market={market}';
+    assert.equal(loadConfig({ ...META, CATALOG_PATH: url }, '/srv/adloop').CATALOG_PATH, url);
+    assert.equal(
+      loadConfig({ ...META, CATALOG_PATH: 'catalog/x.json' }, '/srv/adloop').CATALOG_PATH,
+      '/srv/adloop/catalog/x.json',
+    );
+  });
+
+  it('bounds the platform request timeouts, naming a bad one', () => {
+    const keys = [
+      'META_REQUEST_TIMEOUT_MS',
+      'TIKTOK_REQUEST_TIMEOUT_MS',
+      'MMP_REQUEST_TIMEOUT_MS',
+    ] as const;
+    const defaults = loadConfig(META);
+    assert.deepEqual(
+      keys.map((k) => defaults[k]),
+      [60_000, 60_000, 60_000],
+    );
+    assert.equal(
+      loadConfig({ ...META, TIKTOK_REQUEST_TIMEOUT_MS: '2500' }).TIKTOK_REQUEST_TIMEOUT_MS,
+      2500,
+    );
+    for (const key of keys) {
+      for (const bad of ['50', '600001', '1.5', 'soon']) {
+        assert.throws(
+          () => loadConfig({ ...META, [key]: bad }),
+          (e: Error) => {
+            const named = [...e.message.matchAll(/^ {2}([A-Z0-9_]+):/gm)].map((m) => m[1]);
+            assert.deepEqual(named, [key], `${key}=${bad}: ${e.message}`);
+            return true;
+          },
+        );
+      }
+    }
+  });
+
   it('loads just the settings a tool needs, validated the same way', () => {
     const c = loadConfigPart(['PGLITE_DIR', 'REPORTING_CURRENCY'], {}, '/srv/adloop');
     assert.deepEqual(
