@@ -58,14 +58,50 @@ export function toFailure(err: unknown): unknown {
   return err;
 }
 
+/** How often a stage activity heartbeats; the workflow gives stages a 15–30 s heartbeat timeout. */
+export const HEARTBEAT_MS = 3000;
+
+/** Sets what a stage's heartbeats carry (shown in the Temporal UI as its progress). */
+export type ReportProgress = (details: () => unknown) => void;
+
+/**
+ * Runs one attempt of a stage: records it in the audit log and heartbeats every few seconds while
+ * it works, whatever it waits on, so a worker that dies mid-stage (SIGKILL, lost machine) is
+ * noticed within the heartbeat timeout and the stage resumes on another worker, instead of
+ * waiting out the whole start-to-close timeout. Liveness only: it does not depend on progress.
+ */
 export async function withStage<T>(
   db: Db,
   stage: Stage,
-  work: () => Promise<T>,
+  work: (progress: ReportProgress) => Promise<T>,
   summarize: (result: T) => Record<string, unknown> = () => ({}),
 ): Promise<T> {
   const { runId, attempt } = currentRun();
-  await recordStageEvent(db, { runId, stage, event: 'started', attempt });
+  const ctx = Context.current();
+  let details: (() => unknown) | null = null;
+  const beat = setInterval(() => ctx.heartbeat(details?.()), HEARTBEAT_MS);
+  try {
+    await recordStageEvent(db, { runId, stage, event: 'started', attempt });
+    return await attemptStage(
+      db,
+      { runId, stage, attempt },
+      () =>
+        work((d) => {
+          details = d;
+        }),
+      summarize,
+    );
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function attemptStage<T>(
+  db: Db,
+  { runId, stage, attempt }: { runId: string; stage: Stage; attempt: number },
+  work: () => Promise<T>,
+  summarize: (result: T) => Record<string, unknown>,
+): Promise<T> {
   try {
     const result = await work();
     await recordStageEvent(db, {

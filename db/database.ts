@@ -95,6 +95,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         }) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle connection the server dropped (a restart, a failover, an idle timeout) is an error
+    // on the pool; unheard, it would crash the process. The pool discards that connection and the
+    // next query opens a new one; a query in flight fails and its activity is retried.
+    pool.on('error', (err) => {
+      console.warn(`adloop: PostgreSQL dropped an idle connection (${err.message}); reconnecting`);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

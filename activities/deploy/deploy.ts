@@ -7,7 +7,6 @@
 // Every write is keyed by a deterministic name and looked up before it is made, so a retried
 // activity (even after a write whose answer was lost) never creates a second object; every write
 // is audited (platform_writes).
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
 import { count } from '../metrics.ts';
@@ -72,20 +71,6 @@ export interface DeployPlanResult {
 const FATIGUE_LOOKBACK_DAYS = 14;
 /** Rounds of create -> read review -> replace rejected, per deploy. */
 const REVIEW_ROUNDS = 3;
-/** How often deploy heartbeats while it works (its heartbeat timeout is 15 s). */
-const HEARTBEAT_MS = 3000;
-
-/**
- * Heartbeats every few seconds until stopped. Deploy waits a long time on the platforms' pacing;
- * a missed heartbeat would start a second attempt next to this one, so it must not depend on
- * progress.
- */
-function heartbeat(details: () => unknown): { stop(): void } {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_MS);
-  return { stop: () => clearInterval(timer) };
-}
-
 interface SegmentPlan {
   target: DeployTarget;
   segment: AdSetSegment;
@@ -264,10 +249,7 @@ export function createDeployActivities(deps: ActivityDeps) {
         db,
         'deploy',
         async () => {
-          const beat = heartbeat(() => ({ planning: true }));
-          const { plans, counts, lines, fingerprint } = await planMarket(deps, input).finally(() =>
-            beat.stop(),
-          );
+          const { plans, counts, lines, fingerprint } = await planMarket(deps, input);
           const changes = counts.create + counts.pause + counts.resume + counts.archive;
           const supersededBy = await laterAppliedPlan(db, input);
           const dryRun = config.DEPLOY_MODE === 'dry-run' || supersededBy !== null;
@@ -302,12 +284,12 @@ export function createDeployActivities(deps: ActivityDeps) {
       return withStage(
         db,
         'deploy',
-        async () => {
+        async (progress) => {
           const audit = new WriteAudit(db, input);
+          progress(() => ({ writes: audit.count }));
           const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
           const rejected: NonNullable<DeployResult['rejected']> = [];
           let live: Array<{ platform: string; adSet: string; ids: string[] }> = [];
-          const beat = heartbeat(() => ({ writes: audit.count }));
           /** Records a rejected (or refused) creative once per platform. */
           const reject = async (platform: string, hash: string, reason: string, adId = '') => {
             if (rejected.some((r) => r.platform === platform && r.hash === hash)) return;
@@ -321,67 +303,63 @@ export function createDeployActivities(deps: ActivityDeps) {
               reason,
             });
           };
-          try {
-            let refusedLastRound = 0;
-            for (let round = 1; round <= REVIEW_ROUNDS; round++) {
-              const plans = await planAll(deps, input, audit);
-              if (round === 1 && input.approvedPlan) {
-                const now = planFingerprint(plans.map((p) => p.plan));
-                if (now !== input.approvedPlan)
-                  throw ApplicationFailure.create({
-                    type: 'ERR_PLAN_CHANGED',
-                    message: `the plan changed since it was approved (approved ${input.approvedPlan}, now ${now}); nothing was written: rerun the market to plan and approve again`,
-                    nonRetryable: true,
-                  });
-              }
-              const before = rejected.length;
-              for (const { target, plan } of plans)
-                for (const r of plan.newlyRejected)
-                  await reject(target.platform, r.hash, r.reason, r.adId);
-              const newRejections = rejected.length - before + refusedLastRound;
-              const counts = countActions(plans.map((p) => p.plan));
-              // Later rounds only replace what review rejected; keeps are counted once.
-              if (round === 1) totals.reused += counts.keep;
-              if (round > 1 && newRejections === 0) break;
-              totals.created += counts.create;
-              totals.resumed += counts.resume;
-              totals.paused += counts.pause;
-              totals.archived += counts.archive;
-              live = [];
-              refusedLastRound = 0;
-              for (const p of plans) {
-                const { adSet, refused } = await apply(input, p);
-                for (const r of refused) {
-                  refusedLastRound++;
-                  await reject(p.target.platform, r.hash, r.reason);
-                }
-                // Read back: review outcomes of what was just created, and today's live set.
-                const ads = await p.target.listAds(adSet);
-                for (const ad of ads)
-                  await savePlatformObject(db, {
-                    platform: p.target.platform,
-                    kind: 'ad',
-                    name: ad.name,
-                    externalId: ad.id,
-                    market: input.market,
-                    creativeHash: ad.creativeHash,
-                    status: ad.status,
-                    reviewStatus: ad.review,
-                    reviewReason: ad.reviewReason,
-                  });
-                live.push({
-                  platform: p.target.platform,
-                  adSet: adSet.name,
-                  ids: ads
-                    .filter((a) => a.status === 'active' && a.review !== 'rejected')
-                    .map((a) => a.id),
+          let refusedLastRound = 0;
+          for (let round = 1; round <= REVIEW_ROUNDS; round++) {
+            const plans = await planAll(deps, input, audit);
+            if (round === 1 && input.approvedPlan) {
+              const now = planFingerprint(plans.map((p) => p.plan));
+              if (now !== input.approvedPlan)
+                throw ApplicationFailure.create({
+                  type: 'ERR_PLAN_CHANGED',
+                  message: `the plan changed since it was approved (approved ${input.approvedPlan}, now ${now}); nothing was written: rerun the market to plan and approve again`,
+                  nonRetryable: true,
                 });
-              }
-              // Nothing new for review to reject, and nothing refused to replace: done.
-              if (counts.create === 0 && refusedLastRound === 0) break;
             }
-          } finally {
-            beat.stop();
+            const before = rejected.length;
+            for (const { target, plan } of plans)
+              for (const r of plan.newlyRejected)
+                await reject(target.platform, r.hash, r.reason, r.adId);
+            const newRejections = rejected.length - before + refusedLastRound;
+            const counts = countActions(plans.map((p) => p.plan));
+            // Later rounds only replace what review rejected; keeps are counted once.
+            if (round === 1) totals.reused += counts.keep;
+            if (round > 1 && newRejections === 0) break;
+            totals.created += counts.create;
+            totals.resumed += counts.resume;
+            totals.paused += counts.pause;
+            totals.archived += counts.archive;
+            live = [];
+            refusedLastRound = 0;
+            for (const p of plans) {
+              const { adSet, refused } = await apply(input, p);
+              for (const r of refused) {
+                refusedLastRound++;
+                await reject(p.target.platform, r.hash, r.reason);
+              }
+              // Read back: review outcomes of what was just created, and today's live set.
+              const ads = await p.target.listAds(adSet);
+              for (const ad of ads)
+                await savePlatformObject(db, {
+                  platform: p.target.platform,
+                  kind: 'ad',
+                  name: ad.name,
+                  externalId: ad.id,
+                  market: input.market,
+                  creativeHash: ad.creativeHash,
+                  status: ad.status,
+                  reviewStatus: ad.review,
+                  reviewReason: ad.reviewReason,
+                });
+              live.push({
+                platform: p.target.platform,
+                adSet: adSet.name,
+                ids: ads
+                  .filter((a) => a.status === 'active' && a.review !== 'rejected')
+                  .map((a) => a.id),
+              });
+            }
+            // Nothing new for review to reject, and nothing refused to replace: done.
+            if (counts.create === 0 && refusedLastRound === 0) break;
           }
           await setDeployPlanStatus(db, {
             market: input.market,

@@ -21,6 +21,11 @@ export function findPostgresBin(): string | null {
 
 export interface TempPostgres {
   url: string;
+  /**
+   * Stops the server as a crash would (immediate: connections dropped, no checkpoint) and starts
+   * it again on the same port and data, as a database restarted under a running system.
+   */
+  restart(o?: { downMs?: number }): Promise<void>;
   stop(): void;
 }
 
@@ -59,22 +64,29 @@ export async function startTempPostgres(o: { durable?: boolean } = {}): Promise<
     ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
     user,
   );
-  run(
-    path.join(bin, 'pg_ctl'),
-    [
-      '-D',
-      data,
-      '-l',
-      path.join(dir, 'server.log'),
-      '-w',
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${o.durable ? '' : ' -c fsync=off'}`,
-      'start',
-    ],
-    user,
-  );
+  const start = () =>
+    run(
+      path.join(bin, 'pg_ctl'),
+      [
+        '-D',
+        data,
+        '-l',
+        path.join(dir, 'server.log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${o.durable ? '' : ' -c fsync=off'}`,
+        'start',
+      ],
+      user,
+    );
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async restart({ downMs = 0 } = {}) {
+      run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], user);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      start();
+    },
     stop() {
       try {
         run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], user);
