@@ -101,6 +101,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool.on('error', (err) => {
       console.warn(`adloop: PostgreSQL dropped an idle connection (${err.message}); reconnecting`);
     });
+    // A connection in use that breaks fails its query (and the activity retries); its client also
+    // emits 'error', which would crash the process unheard.
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

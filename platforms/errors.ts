@@ -32,3 +32,44 @@ export function redact(text: string): string {
     .replace(/(access_token=)[^&\s"]+/gi, '$1[redacted]')
     .replace(/(Bearer\s+)[^\s"]+/gi, '$1[redacted]');
 }
+
+/** Tries of one request before its error goes up to the activity (and its retry policy). */
+export const REQUEST_TRIES = 4;
+
+/**
+ * Runs one platform request, trying it again on the spot when that is safe and may help:
+ * - throttled: the platform refused the request without carrying it out, so any request, write
+ *   or read, may be sent again (after `throttledWait`, or the backoff);
+ * - transient (5xx, a truncated answer, a timeout, the network): only an idempotent request
+ *   (a read, or a write that sets a state) is sent again; a create may have been carried out, so
+ *   it goes up to the caller, which looks up what exists before creating again.
+ * Retrying here keeps one bad answer among many requests from failing a whole activity attempt,
+ * which would redo all of its work; the activity's own retries still handle longer outages.
+ */
+export async function withRequestRetry<T>(
+  request: () => Promise<T>,
+  o: {
+    idempotent: boolean;
+    /** Waits before a throttled request is sent again (a platform's pacing); default the backoff. */
+    throttledWait?: (err: PlatformError) => Promise<void>;
+    toError: (err: unknown) => PlatformError;
+    tries?: number;
+    sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<T> {
+  const tries = o.tries ?? REQUEST_TRIES;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      const e = o.toError(err);
+      const again = e.kind === 'throttled' || (e.kind === 'transient' && o.idempotent);
+      if (!again || attempt >= tries) throw err;
+      // 250 ms, 500 ms, 1 s…, with jitter so parallel markets do not retry in step.
+      const backoff = 250 * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
+      if (e.kind === 'throttled' && o.throttledWait) await o.throttledWait(e);
+      else await sleep(backoff);
+    }
+  }
+}

@@ -7,7 +7,7 @@
 // - the SDK's requests (axios) have no timeout: every request here gets one (requestTimeoutMs).
 import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
-import { PlatformError, redact } from '../errors.ts';
+import { PlatformError, REQUEST_TRIES, redact, withRequestRetry } from '../errors.ts';
 import { noteRequest } from '../request-log.ts';
 import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';
 
@@ -38,6 +38,8 @@ export interface MetaAdsConfig {
    * Default 60000 (DEFAULT_META_REQUEST_TIMEOUT_MS).
    */
   requestTimeoutMs?: number;
+  /** Tries of one request that may be sent again (see withRequestRetry). Default 4. */
+  requestTries?: number;
 }
 
 /** What the platform's review said of an ad. */
@@ -166,6 +168,7 @@ function instrument(
   graphUrl: string,
   governor: UsageGovernor | null,
   timeoutMs: number,
+  tries: number = REQUEST_TRIES,
 ) {
   const base = graphUrl.replace(/\/+$/, '');
   (api as { setShowHeader(flag: boolean): unknown }).setShowHeader(true);
@@ -176,7 +179,7 @@ function instrument(
     governor?.observe(headers['x-business-use-case-usage'], calls);
     noteRequest(headers['x-fb-request-id'] as string | undefined);
   };
-  target.call = async (method, path, params, files, multipart, urlOverride) => {
+  const once: ApiCall = async (method, path, params, files, multipart, urlOverride) => {
     // A batch's calls were reserved by runBatch, which sized it to what usage allows.
     const batch = (params as { batch?: unknown } | undefined)?.batch;
     const calls = Array.isArray(batch) ? batch.length : 1;
@@ -190,14 +193,24 @@ function instrument(
         observe((res as { headers: Headers }).headers, calls);
         delete (res as { headers?: unknown }).headers;
       }
+      governor?.succeeded();
       return res;
     } catch (err) {
       observe((err as SdkError).headers, calls);
       const e = toPlatformError(err);
-      if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs ?? 60_000);
+      if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs);
       throw err;
     }
   };
+  // GETs are reads; a throttled request of any kind was not carried out (withRequestRetry). A
+  // throttled one waits for the governor's pause (the next `once` reserves after it).
+  target.call = (method, path, params, files, multipart, urlOverride) =>
+    withRequestRetry(() => once(method, path, params, files, multipart, urlOverride), {
+      idempotent: method === 'GET',
+      toError: toPlatformError,
+      tries,
+      ...(governor ? { throttledWait: () => Promise.resolve() } : {}),
+    });
 }
 
 /** A request that got no answer in `ms`: transient, and like a lost answer it has no status. */
@@ -330,7 +343,7 @@ const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
 /** An SDK api instance for `graphUrl` (crash reporter off), for SDK features beyond MetaAds. */
 export function createGraphApi(
-  config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken' | 'requestTimeoutMs'>,
+  config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken' | 'requestTimeoutMs' | 'requestTries'>,
   governor: UsageGovernor | null = null,
 ) {
   // Third argument false: no crash reporter (see header).
@@ -340,6 +353,7 @@ export function createGraphApi(
     config.graphUrl,
     governor,
     config.requestTimeoutMs ?? DEFAULT_META_REQUEST_TIMEOUT_MS,
+    config.requestTries,
   );
   return api;
 }
@@ -437,7 +451,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           },
           (res: { body?: unknown; status?: unknown; headers?: unknown }) => {
             const error = batchError(res);
-            if (error.kind === 'throttled') governor?.throttled(error.retryAfterMs ?? 60_000);
+            if (error.kind === 'throttled') governor?.throttled(error.retryAfterMs);
             results[j] = { error };
           },
         ),

@@ -13,6 +13,9 @@
 // account's limit nor the window's length.
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** First pause after a throttle that names no time to regain access. */
+const UNNAMED_THROTTLE_MS = 2000;
+
 export interface UsageGovernorOptions {
   /** Usage (%) above which calls are spaced out. Default 75. */
   slowAt?: number;
@@ -62,6 +65,8 @@ export class UsageGovernor {
    */
   private perCall = 1;
   private blockedUntil = 0;
+  /** Throttles in a row without a named time to regain access. */
+  private unnamedThrottles = 0;
   private pauseMs: number;
   private hasReading = false;
   /** Total time spent waiting, for progress output. */
@@ -147,9 +152,22 @@ export class UsageGovernor {
     if (pct + this.perCall < this.pauseAt) this.pauseMs = this.firstPauseMs;
   }
 
-  /** Meta throttled the account: nothing goes out for `ms` (its estimated time to regain access). */
-  throttled(ms: number): void {
+  /**
+   * Meta throttled the account: nothing goes out for `ms`, its estimated time to regain access.
+   * When it named none (a per-user limit, code 17), the pause backs off: 2 s, doubling on each
+   * throttle in a row up to a minute, and starting short again once a call gets through.
+   */
+  throttled(ms: number | null): void {
+    if (ms === null) {
+      ms = Math.min(60_000, UNNAMED_THROTTLE_MS * 2 ** this.unnamedThrottles);
+      this.unnamedThrottles += 1;
+    }
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + Math.min(ms, this.maxPauseMs));
+  }
+
+  /** A call got through: the next unnamed throttle pauses briefly again. */
+  succeeded(): void {
+    this.unnamedThrottles = 0;
   }
 
   private async wait(ms: number) {

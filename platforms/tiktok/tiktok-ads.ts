@@ -16,7 +16,7 @@ import type {
   TikTokEnvelope,
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
-import { PlatformError, redact } from '../errors.ts';
+import { PlatformError, redact, withRequestRetry } from '../errors.ts';
 import type { AdSetSpec, ReviewState } from '../meta/meta-ads.ts';
 import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
@@ -41,6 +41,8 @@ export interface TikTokAdsConfig {
    * out after N ms"). Default 60000 (DEFAULT_TIKTOK_TIMEOUT_MS).
    */
   timeoutMs?: number;
+  /** Tries of one request that may be sent again (see withRequestRetry). Default 4. */
+  requestTries?: number;
 }
 
 /** Default of TikTokAdsConfig.timeoutMs (the SDK's own default too). */
@@ -225,8 +227,23 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       ? null
       : new TokenBucket(config.adCreateRateLimit ?? DEFAULT_TIKTOK_AD_CREATE_RATE);
 
-  /** One SDK call as a promise of the envelope's `data`. */
-  async function send<T>(invoke: (callback: TikTokCallback) => unknown): Promise<T> {
+  /**
+   * One SDK call as a promise of the envelope's `data`, tried again on the spot when throttled
+   * (40100: not carried out) or, for a `read` (a read, or a write that sets a state), after a
+   * transient failure (see withRequestRetry).
+   */
+  function send<T>(
+    invoke: (callback: TikTokCallback) => unknown,
+    kind: 'read' | 'write' = 'write',
+  ): Promise<T> {
+    return withRequestRetry(() => sendOnce<T>(invoke), {
+      idempotent: kind === 'read',
+      toError: (err) => toPlatformError(err, null, null, token),
+      ...(config.requestTries ? { tries: config.requestTries } : {}),
+    });
+  }
+
+  async function sendOnce<T>(invoke: (callback: TikTokCallback) => unknown): Promise<T> {
     await pace?.take();
     return new Promise<T>((resolve, reject) => {
       try {
@@ -313,10 +330,12 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
         [`${kind}_ids`]: ids.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE),
         operation_status: status,
       };
-      await send((cb) =>
-        kind === 'ad'
-          ? ads.adStatusUpdate(token, { body }, cb)
-          : adGroups.adgroupStatusUpdate(token, { body }, cb),
+      await send(
+        (cb) =>
+          kind === 'ad'
+            ? ads.adStatusUpdate(token, { body }, cb)
+            : adGroups.adgroupStatusUpdate(token, { body }, cb),
+        'read',
       );
     }
   }
@@ -378,7 +397,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
           if (kind === 'campaign') return campaigns.campaignGet(advertiserId, token, opts, cb);
           if (kind === 'adgroup') return adGroups.adgroupGet(advertiserId, token, opts, cb);
           return ads.adGet(advertiserId, token, opts, cb);
-        });
+        }, 'read');
       const rows = await allPages(fetchPage);
       const match = rows.find((r) => r[nameField] === name);
       return match ? { id: String(match[idField]), status: String(match.operation_status) } : null;
@@ -440,13 +459,15 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     },
 
     getAdGroup: async (adGroupId) => {
-      const res = await send<Page<Record<string, unknown>>>((cb) =>
-        adGroups.adgroupGet(
-          advertiserId,
-          token,
-          { filtering: { adgroup_ids: [adGroupId] }, page: 1, page_size: 1 },
-          cb,
-        ),
+      const res = await send<Page<Record<string, unknown>>>(
+        (cb) =>
+          adGroups.adgroupGet(
+            advertiserId,
+            token,
+            { filtering: { adgroup_ids: [adGroupId] }, page: 1, page_size: 1 },
+            cb,
+          ),
+        'read',
       );
       const g = res.list?.[0];
       if (!g) return null;
@@ -487,24 +508,26 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               reject_info?: Array<{ reasons?: string[]; suggestion?: string }>;
             }
           >;
-        }>((cb) =>
-          client.callApi(
-            '/open_api/v1.3/ad/review_info/',
-            'GET',
-            {},
-            {
-              advertiser_id: advertiserId,
-              ad_ids: JSON.stringify(adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE)),
-            },
-            { 'Access-Token': token },
-            {},
-            null,
-            [],
-            [],
-            ['application/json'],
-            Object,
-            cb,
-          ),
+        }>(
+          (cb) =>
+            client.callApi(
+              '/open_api/v1.3/ad/review_info/',
+              'GET',
+              {},
+              {
+                advertiser_id: advertiserId,
+                ad_ids: JSON.stringify(adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE)),
+              },
+              { 'Access-Token': token },
+              {},
+              null,
+              [],
+              [],
+              ['application/json'],
+              Object,
+              cb,
+            ),
+          'read',
         );
         for (const [id, info] of Object.entries(data?.ad_review_map ?? {})) {
           if (info.review_status !== 'REJECTED') continue;
@@ -517,18 +540,20 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
     listAds: async (adGroupId) => {
       const rows = await allPages((page) =>
-        send<Page<Record<string, unknown>>>((cb) =>
-          ads.adGet(
-            advertiserId,
-            token,
-            {
-              filtering: { adgroup_ids: [adGroupId] },
-              page,
-              page_size: pageSize,
-              fields: ['ad_id', 'ad_name', 'operation_status', 'secondary_status', 'adgroup_id'],
-            },
-            cb,
-          ),
+        send<Page<Record<string, unknown>>>(
+          (cb) =>
+            ads.adGet(
+              advertiserId,
+              token,
+              {
+                filtering: { adgroup_ids: [adGroupId] },
+                page,
+                page_size: pageSize,
+                fields: ['ad_id', 'ad_name', 'operation_status', 'secondary_status', 'adgroup_id'],
+              },
+              cb,
+            ),
+          'read',
         ),
       );
       return rows.map((r) => {
@@ -591,6 +616,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
                 },
                 cb,
               ),
+            'read',
           ),
         );
         for (const { dimensions: d, metrics: m } of rows) {

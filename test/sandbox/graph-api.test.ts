@@ -207,6 +207,8 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
       graphUrl: sandbox.metaUrl,
       ...sandbox.credentials,
       governor: null,
+      // Each request once: these tests count what the server did with each.
+      requestTries: 1,
       ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     });
   const timedOut = () => sandbox.meta.requests.filter((r) => r.timedOut);
@@ -380,7 +382,13 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
     sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
     // These tests drive the server's throttle on purpose: a client pacing itself by the usage
     // header would wait out the hour instead of meeting it.
-    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, governor: null });
+    meta = createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      governor: null,
+      // Each request once: these tests sample the server's answers.
+      requestTries: 1,
+    });
   });
   after(async () => sandbox?.close());
 

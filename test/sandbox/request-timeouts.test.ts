@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../core/config.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { PlatformError } from '../../platforms/errors.ts';
+import { PlatformError, REQUEST_TRIES } from '../../platforms/errors.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { activityDeps } from '../../workers/loop-worker.ts';
 import { DEMO_WORLD, ROOT } from '../helpers/stack.ts';
@@ -26,17 +26,24 @@ async function failure(call: () => Promise<unknown>): Promise<{ ms: number; err:
   assert.fail('the call was answered');
 }
 
+/** A read is tried REQUEST_TRIES times (backing off 250 ms, 500 ms, 1 s, ±25%) before it fails. */
 function assertTimedOut(
   { ms, err }: { ms: number; err: unknown },
   platform: string,
   message: RegExp,
   timeoutMs: number,
+  tries = 1,
 ) {
   assert.ok(err instanceof PlatformError, `a PlatformError, got ${String(err)}`);
   assert.equal(err.platform, platform);
   assert.equal(err.kind, 'transient');
   assert.match(err.message, message);
-  assert.ok(ms >= timeoutMs - 10 && ms < timeoutMs + 700, `${platform} failed after ${ms} ms`);
+  const backoff = tries > 1 ? 250 * (2 ** (tries - 1) - 1) : 0;
+  const least = tries * timeoutMs + backoff * 0.75;
+  assert.ok(
+    ms >= least - 10 && ms < tries * timeoutMs + backoff * 1.25 + 700,
+    `${platform} failed after ${ms} ms`,
+  );
 }
 
 describe('request timeouts from the configuration', () => {
@@ -92,12 +99,14 @@ describe('request timeouts from the configuration', () => {
         'meta',
         /^meta transient error: request timed out after 200 ms$/,
         200,
+        REQUEST_TRIES,
       );
       assertTimedOut(
         await failure(() => deps.tiktok!.findByName('campaign', 'x')),
         'tiktok',
         /^tiktok transient error: request timed out after 300 ms$/,
         300,
+        REQUEST_TRIES,
       );
       assertTimedOut(
         await failure(() => deps.mmp!.attribution({ since: '2026-03-01', until: '2026-03-01' })),

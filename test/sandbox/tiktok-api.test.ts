@@ -72,6 +72,8 @@ describe('sandbox TikTok Business API', () => {
       rateLimit: FAST,
       adCreateRateLimit: FAST,
       pageSize: 7,
+      // Each request once: the fault tests sample the server's answers.
+      requestTries: 1,
       ...o,
     });
 
@@ -571,6 +573,7 @@ describe('sandbox TikTok Business API: timeouts (faults.tiktok.timeoutRate)', ()
       advertiserId: world.tiktok.advertiserId,
       rateLimit: FAST,
       adCreateRateLimit: FAST,
+      requestTries: 1,
       ...(timeoutMs ? { timeoutMs } : {}),
     });
   const timedOut = () => sandbox.requests.filter((r) => r.timedOut);

@@ -253,4 +253,17 @@ describe('Meta usage governor', () => {
     await g.reserve();
     assert.equal(waits[0], 120_000);
   });
+
+  it('backs off when a throttle names no time, and starts short again after a success', async () => {
+    const { g, waits } = governorOnFakeClock();
+    for (let i = 0; i < 7; i++) {
+      g.throttled(null);
+      await g.reserve();
+    }
+    assert.deepEqual(waits, [2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
+    g.succeeded();
+    g.throttled(null);
+    await g.reserve();
+    assert.equal(waits.at(-1), 2000);
+  });
 });
