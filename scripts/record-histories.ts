@@ -36,8 +36,11 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  * v8: recorded after a pause that stops an approved deploy started to ask for approval again
  *     (same commands on these paths); every workflow type now has a history: the training
  *     schedule's run (scheduled-training) and a report (report-data) too.
+ * v9: a deploy that fails for good no longer fails the market: it is skipped, degraded, and learn
+ *     still runs (patch `deploy-failure-degrades`); the fallback day has Meta down all day, so
+ *     market-loop-fallback records both. Stage activities heartbeat (options only).
  */
-const VERSION = 'v8';
+const VERSION = 'v9';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',
@@ -89,8 +92,11 @@ try {
     await approving;
     await pausing;
     stack.sandbox.clock.set('2026-01-06');
-    stack.sandbox.meta.faults.insightsDown = true; // the fallback path
+    // The fallback path: Meta is down all day, so ingest falls back to the previous ranking and
+    // deploy, its retries exhausted, is skipped (yesterday's ads keep running).
+    stack.sandbox.meta.faults.downDates = ['2026-01-06'];
     await run('2026-01-06');
+    stack.sandbox.meta.faults.downDates = [];
     // What a market's schedule starts (here by hand: dated by its start time in the time zone).
     await env.client.workflow.execute('scheduledMarketLoop', {
       workflowId: 'scheduled/SE-recorded',

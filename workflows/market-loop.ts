@@ -37,7 +37,12 @@ import {
   type MarketControlInput,
 } from './messages.ts';
 
-const base: ActivityOptions = { startToCloseTimeout: '2 minutes' };
+const base: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  // Stage activities heartbeat every few seconds (withStage): a worker killed mid-stage is
+  // noticed within this, not after the whole start-to-close timeout, and the stage is retried.
+  heartbeatTimeout: '30 seconds',
+};
 
 const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
 
@@ -64,6 +69,13 @@ const longRunningOptions: ActivityOptions = {
 };
 const longRunning = proxyActivities<Activities>(longRunningOptions);
 
+// Planning only reads the platforms (each read already retried by the client): when it still
+// fails after a few attempts, the platform is down and deploy is skipped for the day sooner.
+const planning = proxyActivities<Activities>({
+  ...longRunningOptions,
+  retry: { ...longRunningOptions.retry, maximumInterval: '20 seconds', maximumAttempts: 5 },
+});
+
 // Deploy as a pause can stop it: the workflow waits until the activity has really stopped (it
 // checks before every platform request), so a resumed deploy never writes next to the old one.
 const pausableDeploy = proxyActivities<Activities>({
@@ -79,6 +91,11 @@ const learning = proxyActivities<Activities>({
 
 function isPlanChanged(err: ActivityFailure): boolean {
   return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLAN_CHANGED';
+}
+
+/** A failure retrying cannot fix (the activity said so: auth, a request the platform refuses). */
+function needsPerson(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
 }
 
 /** Who sent a control or approval message and why; tolerates what the Temporal UI may send. */
@@ -315,14 +332,16 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
         return `deploy rejected by ${decision!.by}${decision!.note ? `: ${decision!.note}` : ''}: yesterday's ads keep running`;
       return null;
     };
-    let deploy: DeployResult | null = null;
-    // Added after the v4 histories: runs recorded before it deploy without a plan step.
-    if (patched('deploy-plan')) {
+    /** Plans and deploys (holding while paused, waiting for approval); null when nothing ran. */
+    const deployStage = async (): Promise<DeployResult | null> => {
+      let result: DeployResult | null = null;
+      // Added after the v4 histories: runs recorded before it deploy without a plan step.
+      if (!patched('deploy-plan')) return longRunning.deployCreatives({ ...input, creatives });
       // Once, unless a pause stops the deploy of an approved plan: then what is left is planned
       // and approved again after resume (an approval is of one plan, not of whatever comes later).
       for (;;) {
         // Reading the platforms may wait on their pacing: long-running, heartbeating.
-        const plan = await longRunning.planDeployment({ ...input, creatives });
+        const plan = await planning.planDeployment({ ...input, creatives });
         status.deployPlan = { lines: plan.lines };
         const blocked = plan.dryRun
           ? plan.supersededBy
@@ -342,7 +361,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
           ...(plan.requiresApproval ? { approvedPlan: plan.fingerprint } : {}),
         };
         try {
-          deploy = controllable
+          result = controllable
             ? await deployPausable(deployInput)
             : await longRunning.deployCreatives(deployInput);
         } catch (err) {
@@ -350,12 +369,29 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
           degraded.push(`deploy not applied: ${message(err)}`);
           break;
         }
-        if (deploy) break;
+        if (result) break;
         decision = undefined;
         await holdWhilePaused();
       }
-    } else {
-      deploy = await longRunning.deployCreatives({ ...input, creatives });
+      return result;
+    };
+    let deploy: DeployResult | null = null;
+    // Added after the v8 histories: before it, a deploy that failed for good failed the market.
+    const deployFailureDegrades = patched('deploy-failure-degrades');
+    try {
+      deploy = await deployStage();
+    } catch (err) {
+      // A platform down all day (retries exhausted, timeouts) skips today's deploy: yesterday's
+      // ads keep running and learn still runs. A failure retrying cannot fix (auth, a request
+      // the platform refuses) still fails the market: a person must act.
+      if (
+        !deployFailureDegrades ||
+        !(err instanceof ActivityFailure) ||
+        isCancellation(err) ||
+        needsPerson(err)
+      )
+        throw err;
+      degraded.push(`deploy failed: ${message(err)}; yesterday's ads keep running`);
     }
     for (const r of deploy?.rejected ?? [])
       degraded.push(`${r.platform} review rejected creative ${r.hash.slice(0, 12)}: ${r.reason}`);

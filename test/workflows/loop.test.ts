@@ -1,6 +1,7 @@
 // The daily loop on a real Temporal dev server with the real activities over the sandbox:
-// three markets end to end, a second day that learns from the first, and a third day on which
-// the platform's reporting is down and each market falls back to its previous ranking.
+// three markets end to end, a second day that learns from the first, a third day on which the
+// platform's reporting is down and each market falls back to its previous ranking, and a day Meta
+// is down altogether, whose deploy is skipped.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -205,6 +206,30 @@ describe('daily loop on a real Temporal server', () => {
         !text.includes(stack.sandbox.credentials.accessToken),
         `${id} history holds no token`,
       );
+    }
+  });
+
+  it('skips the deploy of a day its platform is down, and the market still completes', async () => {
+    const day = '2026-03-10';
+    const adsBefore = sandboxAds(stack.sandbox);
+    stack.sandbox.meta.faults.downDates = [day];
+    try {
+      const r = await runDay(day);
+      for (const m of r.markets) {
+        assert.equal(m.status, 'completed', m.market);
+        assert.equal(m.deploy, null, 'nothing was deployed');
+        assert.equal(m.fallbackUsed, true, 'ranked from the previous ranking');
+        assert.ok(
+          m.degraded!.some((d) => /^deploy failed: .*yesterday's ads keep running$/.test(d)),
+          m.degraded!.join('; '),
+        );
+      }
+      const run = await getRun(stack.database.db, marketLoopWorkflowId('SE', day));
+      assert.equal(run!.status, 'completed');
+      // Yesterday's ads are as they were: nothing was paused, archived or made.
+      assert.deepEqual(sandboxAds(stack.sandbox), adsBefore);
+    } finally {
+      stack.sandbox.meta.faults.downDates = [];
     }
   });
 });
