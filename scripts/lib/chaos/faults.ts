@@ -1,0 +1,216 @@
+// The fault matrix: what `npm run chaos` breaks, one scenario each. A fault is switched on for the
+// whole faulted day (`inject` / `clear`: the platforms and the MMP misbehave), or strikes once in
+// the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
+import { marketLoopWorkflowId } from '../../../core/ids.ts';
+import type { Stage } from '../../../core/types.ts';
+import type { TempPostgres } from '../postgres.ts';
+import type { ChaosStack } from './stack.ts';
+
+export interface FaultContext {
+  stack: ChaosStack;
+  postgres: TempPostgres;
+  /** The faulted day. */
+  day: string;
+  markets: string[];
+  log: (line: string) => void;
+}
+
+export interface Fault {
+  name: string;
+  /** One line: what breaks. */
+  what: string;
+  /** Switches the fault on before the day's loop starts. */
+  inject?(ctx: FaultContext): void;
+  /**
+   * Waits for its moment during the day's run and strikes once; resolves with what it did, or
+   * null if the moment never came before `over` was aborted (the fault was not exercised).
+   */
+  strike?(ctx: FaultContext, over: AbortSignal): Promise<string | null>;
+  /** Switches the fault off after the day. */
+  clear?(ctx: FaultContext): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves with the first market run of the day that has started `stage` (from the audit log the
+ * activities write as they begin), or null once `over` is aborted. Survives a database outage.
+ */
+async function stageStarted(
+  ctx: FaultContext,
+  stage: Stage,
+  over: AbortSignal,
+): Promise<string | null> {
+  const runs = ctx.markets.map((m) => marketLoopWorkflowId(m, ctx.day));
+  while (!over.aborted) {
+    try {
+      const row = await ctx.stack.database.db
+        .selectFrom('stage_events')
+        .select('run_id')
+        .where('run_id', 'in', runs)
+        .where('stage', '=', stage)
+        .where('event', '=', 'started')
+        .executeTakeFirst();
+      if (row) return row.run_id;
+    } catch {
+      // the database is away for a moment: look again
+    }
+    await sleep(50);
+  }
+  return null;
+}
+
+/** Resolves when the sandbox has accepted a write (a POST answered 200) on either platform. */
+function nextAcceptedWrite(ctx: FaultContext, over: AbortSignal, withinMs: number): Promise<void> {
+  const { meta, tiktok } = ctx.stack.sandbox;
+  return new Promise((resolve) => {
+    const done = () => {
+      meta.off('request', onRequest);
+      tiktok.off('request', onRequest);
+      clearTimeout(timer);
+      resolve();
+    };
+    const onRequest = (e: { method: string; status: number }) => {
+      if (e.method === 'POST' && e.status === 200) done();
+    };
+    meta.on('request', onRequest);
+    tiktok.on('request', onRequest);
+    const timer = setTimeout(done, withinMs);
+    over.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** SIGKILLs the worker once a market has entered `stage`, then starts a fresh one. */
+function killWorkerIn(stage: Stage): Fault {
+  return {
+    name: `worker-killed-in-${stage}`,
+    what: `the loop worker is SIGKILLed while a market is in its ${stage} stage, and a new one starts`,
+    async strike(ctx, over) {
+      const run = await stageStarted(ctx, stage, over);
+      if (!run) return null;
+      // In deploy, die right after the platform accepted a write the worker has not recorded.
+      if (stage === 'deploy') await nextAcceptedWrite(ctx, over, 3000);
+      await ctx.stack.killWorker();
+      ctx.log(`    SIGKILLed the worker: ${run} was in ${stage}`);
+      await sleep(1000);
+      ctx.stack.startWorker();
+      return `SIGKILL while ${run} was in ${stage}; a new worker took over`;
+    },
+  };
+}
+
+export const FAULTS: readonly Fault[] = [
+  {
+    name: 'platform-5xx',
+    what: '30% of Meta and TikTok calls answer with a transient 5xx',
+    inject: ({ stack }) => {
+      stack.sandbox.meta.faults.errorRate = 0.3;
+      stack.sandbox.tiktok.faults.errorRate = 0.3;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.meta.faults.errorRate = 0;
+      stack.sandbox.tiktok.faults.errorRate = 0;
+    },
+  },
+  {
+    name: 'throttling',
+    what: '30% of calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100)',
+    inject: ({ stack }) => {
+      stack.sandbox.meta.faults.throttleRate = 0.3;
+      stack.sandbox.tiktok.faults.throttleRate = 0.3;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.meta.faults.throttleRate = 0;
+      stack.sandbox.tiktok.faults.throttleRate = 0;
+    },
+  },
+  {
+    name: 'timeouts',
+    what: '20% of Meta and TikTok calls hang without an answer until the client times out',
+    inject: ({ stack }) => {
+      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
+        f.timeoutRate = 0.2;
+        f.hangMs = 20_000;
+      }
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.meta.faults.timeoutRate = 0;
+      stack.sandbox.tiktok.faults.timeoutRate = 0;
+    },
+  },
+  {
+    name: 'malformed-responses',
+    what: '30% of list and report pages come back truncated (malformed JSON)',
+    inject: ({ stack }) => {
+      stack.sandbox.meta.faults.malformedRate = 0.3;
+      stack.sandbox.tiktok.faults.malformedRate = 0.3;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.meta.faults.malformedRate = 0;
+      stack.sandbox.tiktok.faults.malformedRate = 0;
+    },
+  },
+  {
+    name: 'meta-down-all-day',
+    what: 'every Meta call fails for the whole day',
+    inject: ({ stack, day }) => {
+      stack.sandbox.meta.faults.downDates = [day];
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.meta.faults.downDates = [];
+    },
+  },
+  {
+    name: 'tiktok-down-all-day',
+    what: 'every TikTok call fails for the whole day',
+    inject: ({ stack, day }) => {
+      stack.sandbox.tiktok.faults.downDates = [day];
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.tiktok.faults.downDates = [];
+    },
+  },
+  {
+    name: 'mmp-down',
+    what: 'the MMP (Adjust) answers 503 all day',
+    inject: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.down = true;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.down = false;
+    },
+  },
+  {
+    name: 'mmp-late',
+    what: "the MMP's pipeline is 3 days behind: recent days come back partial or empty",
+    inject: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.delayDays = 3;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.delayDays = 0;
+    },
+  },
+  ...(['ingest', 'rank', 'render', 'deploy', 'learn'] as const).map(killWorkerIn),
+  {
+    name: 'temporal-restarted',
+    what: 'the Temporal dev server is SIGKILLed mid-run and started again 3 s later',
+    async strike(ctx, over) {
+      const run = await stageStarted(ctx, 'render', over);
+      if (!run) return null;
+      await ctx.stack.restartTemporal(3000);
+      ctx.log(`    restarted Temporal: ${run} was rendering`);
+      return `Temporal killed and restarted while ${run} was rendering`;
+    },
+  },
+  {
+    name: 'database-restarted',
+    what: 'PostgreSQL is stopped (immediate: connections dropped) mid-run and started 3 s later',
+    async strike(ctx, over) {
+      const run = await stageStarted(ctx, 'rank', over);
+      if (!run) return null;
+      await ctx.postgres.restart({ downMs: 3000 });
+      ctx.log(`    restarted PostgreSQL: ${run} was ranking`);
+      return `PostgreSQL crashed and restarted while ${run} was ranking`;
+    },
+  },
+];
