@@ -9,6 +9,7 @@
 import { sql } from 'kysely';
 import { addDays } from '../../../core/dates.ts';
 import { metaCampaignName, parseAdName } from '../../../core/ids.ts';
+import type { DeliveryCounts } from '../../../core/types.ts';
 import type { Db } from '../../../db/database.ts';
 import { createMetaAds } from '../../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../../platforms/mmp/mmp.ts';
@@ -140,14 +141,14 @@ export async function auditMetrics(
   const tiktok = createTikTokAds({ baseUrl: sandbox.tiktokUrl, ...sandbox.tiktokCredentials });
   const ours = (name: string) => o.markets.includes(parseAdName(name)?.market ?? '');
   const delivery: DeliveryRow[] = [];
-  const counts = (r: {
-    impressions: number;
-    clicks: number;
-    spendMicros: number;
-    installs: number;
-    registrations: number;
-    subscriptions: number;
-  }) => [r.impressions, r.clicks, r.spendMicros, r.installs, r.registrations, r.subscriptions];
+  const counts = (r: DeliveryCounts) => [
+    r.impressions,
+    r.clicks,
+    r.spendMicros,
+    r.installs,
+    r.registrations,
+    r.subscriptions,
+  ];
   for (const adset of sandbox.meta.store.list('adset', sandbox.credentials.adAccountId.slice(4))) {
     const rows = await meta.insights({ since: metaSince, until, adsetId: adset.id });
     for (const r of rows.filter((x) => ours(x.adName)))

@@ -99,57 +99,55 @@ function killWorkerIn(stage: Stage): Fault {
   };
 }
 
+type RateFault = 'errorRate' | 'throttleRate' | 'timeoutRate' | 'malformedRate';
+
+/** A share of Meta's and TikTok's calls misbehaving all day (a sandbox fault rate). */
+function platformRate(name: string, what: string, field: RateFault, rate: number): Fault {
+  const set = (stack: ChaosStack, value: number) => {
+    stack.sandbox.meta.faults[field] = value;
+    stack.sandbox.tiktok.faults[field] = value;
+  };
+  return {
+    name,
+    what,
+    inject: ({ stack }) => set(stack, rate),
+    clear: ({ stack }) => set(stack, 0),
+  };
+}
+
 export const FAULTS: readonly Fault[] = [
+  platformRate(
+    'platform-5xx',
+    '30% of Meta and TikTok calls answer with a transient 5xx',
+    'errorRate',
+    0.3,
+  ),
+  platformRate(
+    'throttling',
+    '30% of calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100)',
+    'throttleRate',
+    0.3,
+  ),
   {
-    name: 'platform-5xx',
-    what: '30% of Meta and TikTok calls answer with a transient 5xx',
-    inject: ({ stack }) => {
-      stack.sandbox.meta.faults.errorRate = 0.3;
-      stack.sandbox.tiktok.faults.errorRate = 0.3;
-    },
-    clear: ({ stack }) => {
-      stack.sandbox.meta.faults.errorRate = 0;
-      stack.sandbox.tiktok.faults.errorRate = 0;
-    },
-  },
-  {
-    name: 'throttling',
-    what: '30% of calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100)',
-    inject: ({ stack }) => {
-      stack.sandbox.meta.faults.throttleRate = 0.3;
-      stack.sandbox.tiktok.faults.throttleRate = 0.3;
-    },
-    clear: ({ stack }) => {
-      stack.sandbox.meta.faults.throttleRate = 0;
-      stack.sandbox.tiktok.faults.throttleRate = 0;
-    },
-  },
-  {
-    name: 'timeouts',
-    what: '20% of Meta and TikTok calls hang without an answer until the client times out',
+    ...platformRate(
+      'timeouts',
+      '20% of Meta and TikTok calls hang without an answer until the client times out',
+      'timeoutRate',
+      0.2,
+    ),
     inject: ({ stack }) => {
       for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
         f.timeoutRate = 0.2;
         f.hangMs = 20_000;
       }
     },
-    clear: ({ stack }) => {
-      stack.sandbox.meta.faults.timeoutRate = 0;
-      stack.sandbox.tiktok.faults.timeoutRate = 0;
-    },
   },
-  {
-    name: 'malformed-responses',
-    what: '30% of list and report pages come back truncated (malformed JSON)',
-    inject: ({ stack }) => {
-      stack.sandbox.meta.faults.malformedRate = 0.3;
-      stack.sandbox.tiktok.faults.malformedRate = 0.3;
-    },
-    clear: ({ stack }) => {
-      stack.sandbox.meta.faults.malformedRate = 0;
-      stack.sandbox.tiktok.faults.malformedRate = 0;
-    },
-  },
+  platformRate(
+    'malformed-responses',
+    '30% of list and report pages come back truncated (malformed JSON)',
+    'malformedRate',
+    0.3,
+  ),
   {
     name: 'meta-down-all-day',
     what: 'every Meta call fails for the whole day',

@@ -4,10 +4,14 @@
 // adloop did: no ad created twice, no metric row lost, every market's day completed.
 import { addDays } from '../../../core/dates.ts';
 import type { DailyLoopResult } from '../../../core/types.ts';
-import type { TempPostgres } from '../postgres.ts';
 import { auditMetrics, duplicateAds, platformAds } from './audit.ts';
 import type { Fault, FaultContext } from './faults.ts';
-import { ATTRIBUTION_LOOKBACK_DAYS, METRICS_LOOKBACK_DAYS, startChaosStack } from './stack.ts';
+import {
+  ATTRIBUTION_LOOKBACK_DAYS,
+  METRICS_LOOKBACK_DAYS,
+  startChaosStack,
+  type ChaosStackOptions,
+} from './stack.ts';
 
 export interface FaultReport {
   fault: string;
@@ -32,14 +36,9 @@ export interface FaultReport {
   lost_examples?: string[];
 }
 
-export interface ScenarioOptions {
-  dir: string;
-  world: string;
-  markets: string[];
+export interface ScenarioOptions extends Omit<ChaosStackOptions, 'date'> {
   /** Day 1; days 2 and 3 follow. */
   date: string;
-  postgres: TempPostgres;
-  cli: string;
   /** Longest one day's loop may take before the scenario counts as not completed. */
   dayTimeoutMs: number;
   log: (line: string) => void;
