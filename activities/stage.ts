@@ -79,7 +79,13 @@ export async function withStage<T>(
   const { runId, attempt } = currentRun();
   const ctx = Context.current();
   let details: (() => unknown) | null = null;
-  const beat = setInterval(() => ctx.heartbeat(details?.()), HEARTBEAT_MS);
+  const beat = setInterval(() => {
+    try {
+      ctx.heartbeat(details?.());
+    } catch {
+      ctx.heartbeat(); // a progress report that fails must not take the worker down
+    }
+  }, HEARTBEAT_MS);
   try {
     await recordStageEvent(db, { runId, stage, event: 'started', attempt });
     return await attemptStage(

@@ -241,6 +241,9 @@ const schema = z.object({
 
 export type Config = Readonly<z.infer<typeof schema>>;
 
+/** Every setting adloop reads from the environment. */
+export const CONFIG_KEYS = Object.keys(schema.shape) as ReadonlyArray<keyof Config>;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -39,7 +39,7 @@ export const REQUEST_TRIES = 4;
 /**
  * Runs one platform request, trying it again on the spot when that is safe and may help:
  * - throttled: the platform refused the request without carrying it out, so any request, write
- *   or read, may be sent again (after `throttledWait`, or the backoff);
+ *   or read, may be sent again after the backoff (and whatever pause the client's pacing adds);
  * - transient (5xx, a truncated answer, a timeout, the network): only an idempotent request
  *   (a read, or a write that sets a state) is sent again; a create may have been carried out, so
  *   it goes up to the caller, which looks up what exists before creating again.
@@ -50,8 +50,6 @@ export async function withRequestRetry<T>(
   request: () => Promise<T>,
   o: {
     idempotent: boolean;
-    /** Waits before a throttled request is sent again (a platform's pacing); default the backoff. */
-    throttledWait?: (err: PlatformError) => Promise<void>;
     toError: (err: unknown) => PlatformError;
     tries?: number;
     sleep?: (ms: number) => Promise<void>;
@@ -68,8 +66,7 @@ export async function withRequestRetry<T>(
       if (!again || attempt >= tries) throw err;
       // 250 ms, 500 ms, 1 s…, with jitter so parallel markets do not retry in step.
       const backoff = 250 * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
-      if (e.kind === 'throttled' && o.throttledWait) await o.throttledWait(e);
-      else await sleep(backoff);
+      await sleep(backoff);
     }
   }
 }

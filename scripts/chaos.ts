@@ -51,6 +51,7 @@ if (opts.list) {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 let postgres: TempPostgres | null = null;
+let root: string | null = null;
 let exitCode: number;
 try {
   const date = parseIsoDate(opts.date, '--date');
@@ -73,7 +74,7 @@ try {
   const cli = ensureTemporalCli(log);
   log('chaos: starting PostgreSQL…');
   postgres = await startTempPostgres();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-chaos-'));
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-chaos-'));
   const started = performance.now();
   const reports: FaultReport[] = [];
   for (const [i, fault] of FAULTS.filter((f) => wanted.includes(f.name)).entries()) {
@@ -113,7 +114,6 @@ try {
     if (opts.keep) log(`     kept: ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
-  if (!opts.keep) fs.rmSync(root, { recursive: true, force: true });
 
   const passed = reports.every(
     (r) => r.completed && r.duplicate_ads === 0 && r.lost_metric_rows === 0,
@@ -141,5 +141,6 @@ try {
   exitCode = 2;
 } finally {
   postgres?.stop();
+  if (root && !opts.keep) fs.rmSync(root, { recursive: true, force: true });
 }
 process.exit(exitCode);

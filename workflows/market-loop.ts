@@ -6,6 +6,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  TimeoutFailure,
   condition,
   isCancellation,
   proxyActivities,
@@ -15,6 +16,7 @@ import {
   upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { DeployPlanResult } from '../activities/deploy/deploy.ts';
 import type { Activities } from '../activities/index.ts';
 import { DEGRADED, MARKET, POLICY, STAGE } from '../core/search-attributes.ts';
@@ -93,9 +95,29 @@ function isPlanChanged(err: ActivityFailure): boolean {
   return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLAN_CHANGED';
 }
 
-/** A failure retrying cannot fix (the activity said so: auth, a request the platform refuses). */
-function needsPerson(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+/**
+ * A deploy that failed because its platform stayed unreachable: every retry spent (or timed out)
+ * on platform errors or timeouts. Anything else (auth, a refused request, a bug, a cancellation)
+ * is not a platform outage and still fails the market, where a person sees it.
+ */
+function platformOutage(err: ActivityFailure): boolean {
+  const spent =
+    err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT;
+  const cause = err.cause;
+  const fromPlatform =
+    cause instanceof TimeoutFailure ||
+    (cause instanceof ApplicationFailure &&
+      !cause.nonRetryable &&
+      (cause.type === 'PlatformError' || cause.type === 'ERR_PLATFORM_THROTTLED'));
+  return spent && fromPlatform;
+}
+
+/** A deploy a pause stopped: cancelled, or failed by its last request after the cancel came. */
+function stoppedByCancel(err: unknown): boolean {
+  return (
+    isCancellation(err) ||
+    (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED)
+  );
 }
 
 /** Who sent a control or approval message and why; tolerates what the Temporal UI may send. */
@@ -228,7 +250,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       try {
         return await scope.run(() => pausableDeploy.deployCreatives(deployInput));
       } catch (err) {
-        if (!stopped || !isCancellation(err)) throw err;
+        if (!stopped || !stoppedByCancel(err)) throw err;
         if (deployInput.approvedPlan) return null;
       } finally {
         stopDeploy = null;
@@ -381,17 +403,12 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     try {
       deploy = await deployStage();
     } catch (err) {
-      // A platform down all day (retries exhausted, timeouts) skips today's deploy: yesterday's
-      // ads keep running and learn still runs. A failure retrying cannot fix (auth, a request
-      // the platform refuses) still fails the market: a person must act.
-      if (
-        !deployFailureDegrades ||
-        !(err instanceof ActivityFailure) ||
-        isCancellation(err) ||
-        needsPerson(err)
-      )
+      // A platform down all day (retries exhausted, timeouts) skips today's deploy: the ads
+      // already live keep running and learn still runs. Any other failure (auth, a request the
+      // platform refuses, a bug) still fails the market: a person must act.
+      if (!deployFailureDegrades || !(err instanceof ActivityFailure) || !platformOutage(err))
         throw err;
-      degraded.push(`deploy failed: ${message(err)}; yesterday's ads keep running`);
+      degraded.push(`deploy failed: ${message(err)}; the ads already live keep running`);
     }
     for (const r of deploy?.rejected ?? [])
       degraded.push(`${r.platform} review rejected creative ${r.hash.slice(0, 12)}: ${r.reason}`);

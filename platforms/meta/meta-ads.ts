@@ -188,6 +188,7 @@ function instrument(
       const res = await withTimeout(
         original(method, path, params, files, multipart, urlOverride || base),
         timeoutMs,
+        method === 'GET' ? 0 : timeoutMs,
       );
       if (res && typeof res === 'object' && 'headers' in res) {
         observe((res as { headers: Headers }).headers, calls);
@@ -203,13 +204,12 @@ function instrument(
     }
   };
   // GETs are reads; a throttled request of any kind was not carried out (withRequestRetry). A
-  // throttled one waits for the governor's pause (the next `once` reserves after it).
+  // throttled one also waits for the governor's pause (the next `once` reserves after it).
   target.call = (method, path, params, files, multipart, urlOverride) =>
     withRequestRetry(() => once(method, path, params, files, multipart, urlOverride), {
       idempotent: method === 'GET',
       toError: toPlatformError,
       tries,
-      ...(governor ? { throttledWait: () => Promise.resolve() } : {}),
     });
 }
 
@@ -220,20 +220,32 @@ function timedOut(ms: number): PlatformError {
 
 /**
  * `request`'s outcome, or a timedOut error once `ms` have passed without one. The SDK gives no
- * handle to abort its request, so it is left to end on its own and its late outcome is ignored
- * (Promise.race has handled it). A write that timed out may still have been carried out: deploy
- * looks its objects up by name before creating them again (createMissing in
- * activities/deploy/target.ts), and the audit records the write as lost.
+ * handle to abort its request, so it is left to end on its own.
+ *
+ * A write that timed out may still be carried out, even after deploy has looked its objects up
+ * by name to create what is missing (createMissing in activities/deploy/target.ts): a late write
+ * would then make a duplicate. So a write gets `graceMs` more to settle, and its real outcome
+ * (the new object's id, or its error) is used when it comes; only a write silent for both is
+ * given up on, and the audit records it as lost. A read's late outcome is simply ignored.
  */
-async function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut(ms)), ms);
-  });
+async function withTimeout<T>(request: Promise<T>, ms: number, graceMs = 0): Promise<T> {
+  const within = async (limit: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timedOut(ms)), limit);
+    });
+    try {
+      return await Promise.race([request, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   try {
-    return await Promise.race([request, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return await within(ms);
+  } catch (err) {
+    if (graceMs <= 0 || !(err instanceof PlatformError) || err.message !== timedOut(ms).message)
+      throw err;
+    return within(graceMs);
   }
 }
 

@@ -335,7 +335,8 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
           kind === 'ad'
             ? ads.adStatusUpdate(token, { body }, cb)
             : adGroups.adgroupStatusUpdate(token, { body }, cb),
-        'read',
+        // Setting a status twice is harmless; deleting twice is refused, so it is not resent.
+        status === 'DELETE' ? 'write' : 'read',
       );
     }
   }

@@ -218,6 +218,27 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
   });
   after(async () => sandbox?.close());
 
+  it('waits a little longer for a late write, so its object is not made again', async () => {
+    const meta = client(300);
+    sandbox.meta.faults.latencyMs = 450;
+    try {
+      const started = performance.now();
+      const id = await meta.createCampaign({ name: 'late write' });
+      assert.ok(performance.now() - started >= 440, 'answered after the client timeout');
+      const found = await client().findByName('campaigns', 'late write');
+      assert.equal(found?.id, id, 'the late answer is used: its id is the one made');
+    } finally {
+      sandbox.meta.faults.latencyMs = 0;
+    }
+    // A read is not waited for past its timeout.
+    sandbox.meta.faults.latencyMs = 450;
+    try {
+      await assert.rejects(meta.findByName('campaigns', 'late write'), /timed out after 300 ms/);
+    } finally {
+      sandbox.meta.faults.latencyMs = 0;
+    }
+  });
+
   it('fails a call that gets no answer as a transient timeout, and never carries it out', async () => {
     const meta = client(150);
     const creativesBefore = sandbox.meta.store.list('adcreative', account().slice(4)).length;

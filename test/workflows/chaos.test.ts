@@ -39,19 +39,23 @@ describe('chaos scenarios', () => {
   });
 
   for (const name of ['database-restarted', 'platform-5xx']) {
-    it(`${name}: every market completes, no duplicate ad, no lost row`, async () => {
-      const fault = FAULTS.find((f) => f.name === name)!;
-      const report = await runScenario(fault, { ...options, dir: path.join(dir, name) });
-      const why = `${JSON.stringify(report)}\n${lines.join('\n')}`;
-      assert.equal(report.fault, name);
-      assert.ok(report.injected, `the fault struck: ${why}`);
-      assert.deepEqual(report.failures, [], why);
-      assert.equal(report.completed, true, why);
-      assert.equal(report.duplicate_ads, 0, why);
-      assert.equal(report.lost_metric_rows, 0, why);
-      // The audit really compared rows: delivery of both platforms and the MMP's attribution.
-      assert.ok(report.rows_checked.delivery > 0, why);
-      assert.ok(report.rows_checked.attribution > 0, why);
-    });
+    it(
+      `${name}: every market completes, no duplicate ad, no lost row`,
+      { timeout: 1_200_000 },
+      async () => {
+        const fault = FAULTS.find((f) => f.name === name)!;
+        const report = await runScenario(fault, { ...options, dir: path.join(dir, name) });
+        const why = `${JSON.stringify(report)}\n${lines.join('\n')}`;
+        assert.equal(report.fault, name);
+        assert.ok(report.injected, `the fault struck: ${why}`);
+        assert.deepEqual(report.failures, [], why);
+        assert.equal(report.completed, true, why);
+        assert.equal(report.duplicate_ads, 0, why);
+        assert.equal(report.lost_metric_rows, 0, why);
+        // The audit really compared rows: delivery of both platforms and the MMP's attribution.
+        assert.ok(report.rows_checked.delivery > 0, why);
+        assert.ok(report.rows_checked.attribution > 0, why);
+      },
+    );
   }
 });

@@ -220,7 +220,7 @@ describe('daily loop on a real Temporal server', () => {
         assert.equal(m.deploy, null, 'nothing was deployed');
         assert.equal(m.fallbackUsed, true, 'ranked from the previous ranking');
         assert.ok(
-          m.degraded!.some((d) => /^deploy failed: .*yesterday's ads keep running$/.test(d)),
+          m.degraded!.some((d) => /^deploy failed: .*the ads already live keep running$/.test(d)),
           m.degraded!.join('; '),
         );
       }

@@ -65,6 +65,27 @@ export function duplicateAds(ads: readonly PlatformAd[]): number {
   return sameName + (live.length - shown.size);
 }
 
+/**
+ * Objects adloop names uniquely that exist more than once under one name: campaigns, ad sets and
+ * ad groups, Meta ad creatives (a create retried after it had in fact succeeded).
+ */
+export function duplicateObjects(sandbox: Sandbox): number {
+  const account = sandbox.credentials.adAccountId.slice('act_'.length);
+  const advertiser = sandbox.tiktokCredentials.advertiserId;
+  const names = [
+    ...(['campaign', 'adset', 'adcreative'] as const).flatMap((type) =>
+      sandbox.meta.store.list(type, account).map((o) => `meta ${type} ${String(o.fields.name)}`),
+    ),
+    ...sandbox.tiktok.store
+      .list('campaign', advertiser)
+      .map((o) => `tiktok campaign ${String(o.fields.campaign_name)}`),
+    ...sandbox.tiktok.store
+      .list('adgroup', advertiser)
+      .map((o) => `tiktok adgroup ${String(o.fields.adgroup_name)}`),
+  ].filter((n) => n.includes('adloop/'));
+  return names.length - new Set(names).size;
+}
+
 export interface RowDiff {
   /** Rows the source has and the database does not. */
   missing: number;
@@ -133,13 +154,17 @@ export async function auditMetrics(
     markets: string[];
     metricsLookbackDays: number;
     attributionLookbackDays: number;
+    /** Markets whose run reported a source unreadable: its rows there are not counted lost. */
+    excused?: Map<string, { delivery: boolean; attribution: boolean }>;
   },
 ): Promise<MetricsAudit> {
   const until = addDays(o.lastRunDate, -1);
   const metaSince = addDays(o.lastRunDate, -o.metricsLookbackDays);
   const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, governor: null });
   const tiktok = createTikTokAds({ baseUrl: sandbox.tiktokUrl, ...sandbox.tiktokCredentials });
-  const ours = (name: string) => o.markets.includes(parseAdName(name)?.market ?? '');
+  const marketOf = (name: string) => parseAdName(name)?.market ?? '';
+  const ours = (name: string) =>
+    o.markets.includes(marketOf(name)) && !o.excused?.get(marketOf(name))?.delivery;
   const delivery: DeliveryRow[] = [];
   const counts = (r: DeliveryCounts) => [
     r.impressions,
@@ -184,7 +209,9 @@ export async function auditMetrics(
     baseUrl: sandbox.adjustUrl,
     ...sandbox.world.mmp.adjust,
   });
-  const campaigns = new Set(o.markets.map((m) => metaCampaignName(m)));
+  const campaigns = new Set(
+    o.markets.filter((m) => !o.excused?.get(m)?.attribution).map((m) => metaCampaignName(m)),
+  );
   const attributionSince = addDays(o.lastRunDate, -o.attributionLookbackDays);
   const attributed: AttributionRowKey[] = (
     await mmp.attribution({ since: attributionSince, until })

@@ -1,6 +1,7 @@
 // The fault matrix: what `npm run chaos` breaks, one scenario each. A fault is switched on for the
 // whole faulted day (`inject` / `clear`: the platforms and the MMP misbehave), or strikes once in
 // the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
+import { temporal } from '@temporalio/proto';
 import { marketLoopWorkflowId } from '../../../core/ids.ts';
 import type { Stage } from '../../../core/types.ts';
 import type { TempPostgres } from '../postgres.ts';
@@ -28,32 +29,50 @@ export interface Fault {
   strike?(ctx: FaultContext, over: AbortSignal): Promise<string | null>;
   /** Switches the fault off after the day. */
   clear?(ctx: FaultContext): void;
+  /**
+   * The faulted day may skip its deploy (a platform down all day). Under any other fault a
+   * skipped deploy means the retries gave up too soon, and the scenario fails.
+   */
+  deploySkipAllowed?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The activities that do each stage's work. */
+const STAGE_ACTIVITIES = {
+  ingest: ['ingestCatalog', 'ingestPlatformMetrics', 'ingestAttribution'],
+  rank: ['rankMarket'],
+  render: ['renderCreative'],
+  deploy: ['deployCreatives'],
+  learn: ['learnFromResults'],
+} as const satisfies Partial<Record<Stage, readonly string[]>>;
+type WorkStage = keyof typeof STAGE_ACTIVITIES;
+
 /**
- * Resolves with the first market run of the day that has started `stage` (from the audit log the
- * activities write as they begin), or null once `over` is aborted. Survives a database outage.
+ * Resolves once one of the day's market runs has an activity of `stage` running (started on a
+ * worker, per Temporal's own record of the run), naming it; null once `over` is aborted. Polls
+ * through outages of Temporal itself.
  */
-async function stageStarted(
+async function activityRunning(
   ctx: FaultContext,
-  stage: Stage,
+  stage: WorkStage,
   over: AbortSignal,
 ): Promise<string | null> {
+  const types: readonly string[] = STAGE_ACTIVITIES[stage];
   const runs = ctx.markets.map((m) => marketLoopWorkflowId(m, ctx.day));
   while (!over.aborted) {
-    try {
-      const row = await ctx.stack.database.db
-        .selectFrom('stage_events')
-        .select('run_id')
-        .where('run_id', 'in', runs)
-        .where('stage', '=', stage)
-        .where('event', '=', 'started')
-        .executeTakeFirst();
-      if (row) return row.run_id;
-    } catch {
-      // the database is away for a moment: look again
+    for (const run of runs) {
+      try {
+        const d = await ctx.stack.client.workflow.getHandle(run).describe();
+        const running = (d.raw.pendingActivities ?? []).find(
+          (a) =>
+            types.includes(a.activityType?.name ?? '') &&
+            a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        );
+        if (running) return `${run}'s ${running.activityType!.name}`;
+      } catch {
+        // not started yet, or Temporal is away for a moment: look again
+      }
     }
     await sleep(50);
   }
@@ -81,20 +100,20 @@ function nextAcceptedWrite(ctx: FaultContext, over: AbortSignal, withinMs: numbe
 }
 
 /** SIGKILLs the worker once a market has entered `stage`, then starts a fresh one. */
-function killWorkerIn(stage: Stage): Fault {
+function killWorkerIn(stage: WorkStage): Fault {
   return {
     name: `worker-killed-in-${stage}`,
     what: `the loop worker is SIGKILLed while a market is in its ${stage} stage, and a new one starts`,
     async strike(ctx, over) {
-      const run = await stageStarted(ctx, stage, over);
-      if (!run) return null;
+      const running = await activityRunning(ctx, stage, over);
+      if (!running) return null;
       // In deploy, die right after the platform accepted a write the worker has not recorded.
       if (stage === 'deploy') await nextAcceptedWrite(ctx, over, 3000);
       await ctx.stack.killWorker();
-      ctx.log(`    SIGKILLed the worker: ${run} was in ${stage}`);
+      ctx.log(`    SIGKILLed the worker while ${running} was running`);
       await sleep(1000);
       ctx.stack.startWorker();
-      return `SIGKILL while ${run} was in ${stage}; a new worker took over`;
+      return `SIGKILL while ${running} was running; a new worker took over`;
     },
   };
 }
@@ -151,6 +170,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'meta-down-all-day',
     what: 'every Meta call fails for the whole day',
+    deploySkipAllowed: true,
     inject: ({ stack, day }) => {
       stack.sandbox.meta.faults.downDates = [day];
     },
@@ -161,6 +181,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'tiktok-down-all-day',
     what: 'every TikTok call fails for the whole day',
+    deploySkipAllowed: true,
     inject: ({ stack, day }) => {
       stack.sandbox.tiktok.faults.downDates = [day];
     },
@@ -193,22 +214,22 @@ export const FAULTS: readonly Fault[] = [
     name: 'temporal-restarted',
     what: 'the Temporal dev server is SIGKILLed mid-run and started again 3 s later',
     async strike(ctx, over) {
-      const run = await stageStarted(ctx, 'render', over);
-      if (!run) return null;
+      const running = await activityRunning(ctx, 'render', over);
+      if (!running) return null;
       await ctx.stack.restartTemporal(3000);
-      ctx.log(`    restarted Temporal: ${run} was rendering`);
-      return `Temporal killed and restarted while ${run} was rendering`;
+      ctx.log(`    restarted Temporal while ${running} was running`);
+      return `Temporal killed and restarted while ${running} was running`;
     },
   },
   {
     name: 'database-restarted',
     what: 'PostgreSQL is stopped (immediate: connections dropped) mid-run and started 3 s later',
     async strike(ctx, over) {
-      const run = await stageStarted(ctx, 'rank', over);
-      if (!run) return null;
+      const running = await activityRunning(ctx, 'rank', over);
+      if (!running) return null;
       await ctx.postgres.restart({ downMs: 3000 });
-      ctx.log(`    restarted PostgreSQL: ${run} was ranking`);
-      return `PostgreSQL crashed and restarted while ${run} was ranking`;
+      ctx.log(`    restarted PostgreSQL while ${running} was running`);
+      return `PostgreSQL crashed and restarted while ${running} was running`;
     },
   },
 ];

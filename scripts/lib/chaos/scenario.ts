@@ -4,7 +4,13 @@
 // adloop did: no ad created twice, no metric row lost, every market's day completed.
 import { addDays } from '../../../core/dates.ts';
 import type { DailyLoopResult } from '../../../core/types.ts';
-import { auditMetrics, duplicateAds, platformAds } from './audit.ts';
+import {
+  auditMetrics,
+  duplicateAds,
+  duplicateObjects,
+  platformAds,
+  type MetricsAudit,
+} from './audit.ts';
 import type { Fault, FaultContext } from './faults.ts';
 import {
   ATTRIBUTION_LOOKBACK_DAYS,
@@ -17,6 +23,7 @@ export interface FaultReport {
   fault: string;
   /** Every market's loop completed on all three days, and the fault really struck. */
   completed: boolean;
+  /** Ads made twice (or live twice), plus campaigns, ad sets and creatives made twice. */
   duplicate_ads: number;
   /** Delivery and attribution rows the sources report that are missing or differ in the DB. */
   lost_metric_rows: number;
@@ -45,6 +52,24 @@ export interface ScenarioOptions extends Omit<ChaosStackOptions, 'date'> {
 }
 
 const round = (s: number) => Math.round(s * 10) / 10;
+
+/**
+ * Per market, which sources its run said it could not read (so missing rows are expected there
+ * until a later day's lookback re-reads them).
+ */
+function excusedMarkets(
+  r: DailyLoopResult | null,
+): Map<string, { delivery: boolean; attribution: boolean }> {
+  const out = new Map<string, { delivery: boolean; attribution: boolean }>();
+  for (const m of r?.markets ?? []) {
+    const d = m.degraded ?? [];
+    out.set(m.market, {
+      delivery: d.some((x) => x.startsWith('platform metrics unavailable')),
+      attribution: d.some((x) => x.startsWith('attribution unavailable')),
+    });
+  }
+  return out;
+}
 
 export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<FaultReport> {
   const days = [o.date, addDays(o.date, 1), addDays(o.date, 2)] as const;
@@ -92,29 +117,51 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
     };
     fault.inject?.(ctx);
     const over = new AbortController();
-    const strike = fault.strike ? fault.strike(ctx, over.signal) : Promise.resolve('on all day');
+    // Settled at once, so a strike that throws (a restart that failed) is reported, not unhandled.
+    const strike = (
+      fault.strike ? fault.strike(ctx, over.signal) : Promise.resolve('on all day')
+    ).then(
+      (what) => ({ what, error: null as string | null }),
+      (err: unknown) => ({ what: null, error: (err as Error).message ?? String(err) }),
+    );
     const t0 = performance.now();
     const faulted = await runDay(days[1]);
     const seconds = (performance.now() - t0) / 1000;
     over.abort();
-    const injected = await strike;
+    const struck = await strike;
+    const injected = struck.what;
+    if (struck.error) failures.push(`the fault's strike failed: ${struck.error}`);
     fault.clear?.(ctx);
+    // Under a fault that leaves the platforms up, every market must still deploy: a skipped
+    // deploy means the retries gave up too soon.
+    if (faulted && !fault.deploySkipAllowed)
+      for (const m of faulted.markets)
+        if (m.status === 'completed' && !m.deploy)
+          failures.push(`${m.market} ${days[1]}: deploy skipped: ${(m.degraded ?? []).join('; ')}`);
+    // What the faulted day itself stored, checked before day 3 re-reads (and so repairs) it: every
+    // row the sources report for its lookbacks, except where the run said it could not read them.
+    const dayTwo = await auditMetrics(stack.sandbox, stack.database.db, {
+      lastRunDate: days[1],
+      markets: o.markets,
+      metricsLookbackDays: METRICS_LOOKBACK_DAYS,
+      attributionLookbackDays: ATTRIBUTION_LOOKBACK_DAYS,
+      excused: excusedMarkets(faulted),
+    });
 
     await runDay(days[2]);
 
     // The audit reads the platforms as the last run did: clock on day 3, every fault off.
-    const duplicates = duplicateAds(platformAds(stack.sandbox));
+    // Ads, and everything else adloop creates by name (campaigns, ad sets, creatives).
+    const duplicates = duplicateAds(platformAds(stack.sandbox)) + duplicateObjects(stack.sandbox);
     const audit = await auditMetrics(stack.sandbox, stack.database.db, {
       lastRunDate: days[2],
       markets: o.markets,
       metricsLookbackDays: METRICS_LOOKBACK_DAYS,
       attributionLookbackDays: ATTRIBUTION_LOOKBACK_DAYS,
     });
-    const lost =
-      audit.delivery.missing +
-      audit.delivery.differing +
-      audit.attribution.missing +
-      audit.attribution.differing;
+    const lostIn = (a: MetricsAudit) =>
+      a.delivery.missing + a.delivery.differing + a.attribution.missing + a.attribution.differing;
+    const lost = lostIn(dayTwo) + lostIn(audit);
     if (!injected) failures.push('the fault never struck: its moment did not come');
     failures.push(...stack.crashes);
     return {
@@ -127,9 +174,17 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
       injected,
       degraded: faulted?.markets.reduce((n, m) => n + (m.degraded?.length ?? 0), 0) ?? 0,
       failures,
-      rows_checked: { delivery: audit.deliveryRows, attribution: audit.attributionRows },
+      rows_checked: {
+        delivery: dayTwo.deliveryRows + audit.deliveryRows,
+        attribution: dayTwo.attributionRows + audit.attributionRows,
+      },
       ...(lost > 0
-        ? { lost_examples: [...audit.delivery.examples, ...audit.attribution.examples] }
+        ? {
+            lost_examples: [dayTwo, audit].flatMap((a) => [
+              ...a.delivery.examples,
+              ...a.attribution.examples,
+            ]),
+          }
         : {}),
     };
   } finally {

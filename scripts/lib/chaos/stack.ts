@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { CONFIG_KEYS } from '../../../core/config.ts';
 import { dailyLoopWorkflowId } from '../../../core/ids.ts';
 import type { DailyLoopResult } from '../../../core/types.ts';
 import { openDatabase, type DatabaseHandle } from '../../../db/database.ts';
@@ -121,15 +122,14 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
     let worker: ChildProcess | null = null;
     let workers = 0;
     const crashes: string[] = [];
-    // The worker gets this process's environment minus what would change its behaviour here.
-    const inherited = { ...process.env };
-    for (const key of [
-      'PAYLOAD_KEY',
-      'PAYLOAD_KEYS_PREVIOUS',
-      'PGLITE_DIR',
-      'RANKING_POLICY_BY_MARKET',
-    ])
-      delete inherited[key];
+    // The worker gets this process's environment (PATH, HOME, locale) but none of adloop's own
+    // settings from it: the scenario sets those, so a DEPLOY_MODE or token in the shell cannot
+    // change or stall the runs.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([key]) => !(CONFIG_KEYS as readonly string[]).includes(key),
+      ),
+    );
     const exited = (child: ChildProcess) =>
       child.exitCode !== null || child.signalCode !== null
         ? Promise.resolve()
