@@ -1,7 +1,7 @@
 // The fault matrix: what `npm run chaos` breaks, one scenario each. A fault is switched on for the
 // whole faulted day (`inject` / `clear`: the platforms and the MMP misbehave), or strikes once in
 // the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { marketLoopWorkflowId } from '../../../core/ids.ts';
 import type { Stage } from '../../../core/types.ts';
 import type { TempPostgres } from '../postgres.ts';
@@ -67,7 +67,8 @@ async function activityRunning(
         const running = (d.raw.pendingActivities ?? []).find(
           (a) =>
             types.includes(a.activityType?.name ?? '') &&
-            a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+            a.state ===
+              proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
         );
         if (running) return `${run}'s ${running.activityType!.name}`;
       } catch {
