@@ -34,6 +34,11 @@ export interface Fault {
    * skipped deploy means the retries gave up too soon, and the scenario fails.
    */
   deploySkipAllowed?: boolean;
+  /**
+   * The fault changes what a source reports, not whether it answers (an MMP running late): the
+   * faulted day is audited against the source as it answered that day, fault still on.
+   */
+  changesReports?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -203,6 +208,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'mmp-late',
     what: "the MMP's pipeline is 3 days behind: recent days come back partial or empty",
+    changesReports: true,
     inject: ({ stack }) => {
       stack.sandbox.mmp.faults.adjust.delayDays = 3;
     },

@@ -131,7 +131,6 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
     const struck = await strike;
     const injected = struck.what;
     if (struck.error) failures.push(`the fault's strike failed: ${struck.error}`);
-    fault.clear?.(ctx);
     // Under a fault that leaves the platforms up, every market must still deploy: a skipped
     // deploy means the retries gave up too soon.
     if (faulted && !fault.deploySkipAllowed)
@@ -140,6 +139,8 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
           failures.push(`${m.market} ${days[1]}: deploy skipped: ${(m.degraded ?? []).join('; ')}`);
     // What the faulted day itself stored, checked before day 3 re-reads (and so repairs) it: every
     // row the sources report for its lookbacks, except where the run said it could not read them.
+    // Faults off first (the sources answer), unless the fault is what they report that day.
+    if (!fault.changesReports) fault.clear?.(ctx);
     const dayTwo = await auditMetrics(stack.sandbox, stack.database.db, {
       lastRunDate: days[1],
       markets: o.markets,
@@ -147,6 +148,7 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
       attributionLookbackDays: ATTRIBUTION_LOOKBACK_DAYS,
       excused: excusedMarkets(faulted),
     });
+    if (fault.changesReports) fault.clear?.(ctx);
 
     await runDay(days[2]);
 
