@@ -16,6 +16,11 @@ export interface ArtistsTable {
   image_path: string;
   /** Place in the catalog's similarity space (JSON array of numbers); null when it has none. */
   embedding: ColumnType<number[] | null, string | null | undefined, string | null>;
+  /**
+   * Digest of what the catalog last said of the artist (upsertCatalog), so an import writes only
+   * the artists that are new or changed; null for rows written before it existed.
+   */
+  source_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Popularity (0..1) of an artist in a market as of a date; one row per ingest day. */

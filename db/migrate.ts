@@ -10,6 +10,8 @@ import * as modelRegistry from './migrations/2026-11-28T0500-model-registry-expl
 import * as artistEmbeddings from './migrations/2026-11-28T0600-artist-embeddings.ts';
 import * as creativeAssets from './migrations/2026-11-28T0700-creative-assets.ts';
 import * as deploy from './migrations/2026-11-28T0800-deploy.ts';
+import * as catalogAtScale from './migrations/2026-11-29T0000-catalog-at-scale.ts';
+import * as performancePerMarket from './migrations/2026-11-29T0100-creative-performance-per-market.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -21,6 +23,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0600-artist-embeddings': artistEmbeddings,
   '2026-11-28T0700-creative-assets': creativeAssets,
   '2026-11-28T0800-deploy': deploy,
+  '2026-11-29T0000-catalog-at-scale': catalogAtScale,
+  '2026-11-29T0100-creative-performance-per-market': performancePerMarket,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -177,29 +177,51 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 
   /**
+   * Each artist's part of a catalog row that no market changes (id, name, genre and embedding),
+   * serialised once per sandbox on first use: a generated world computes them on demand, and every
+   * market's request would otherwise compute and serialise all of them again.
+   */
+  const artistJson: Array<{ id: string; head: string; tail: string }> = [];
+  const artistParts = (i: number) => {
+    let parts = artistJson[i];
+    if (!parts) {
+      const a = world.catalog.artistAt(i);
+      const embedding = world.catalog.embedding(a.id);
+      parts = {
+        id: a.id,
+        head: `{"artist_id":${JSON.stringify(a.id)},"name":${JSON.stringify(a.name)},"genre":${JSON.stringify(a.genre)}`,
+        tail: embedding ? `,"embedding":${JSON.stringify(embedding)}}` : '}',
+      };
+      artistJson[i] = parts;
+    }
+    return parts;
+  };
+
+  /**
    * The world's catalog as JSONL rows (adloop's HTTP catalog source format), optionally for one
-   * market; streamed, since a generated world has millions of rows.
+   * market; streamed in 64 KiB writes, since a generated world has millions of rows. Each line is
+   * what JSON.stringify gives for {artist_id, name, genre, market, popularity, trend, embedding}.
    */
   function serveCatalog(res: http.ServerResponse, market: string | null) {
     const markets = world.catalog.markets.map((m) => m.code).filter((m) => !market || m === market);
+    const marketJson = markets.map((m) => `,"market":${JSON.stringify(m)},"popularity":`);
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     let i = 0;
     const pump = () => {
-      let ok = true;
-      for (; ok && i < world.catalog.artistCount; i++) {
-        const a = world.catalog.artistAt(i);
-        const embedding = world.catalog.embedding(a.id);
-        let lines = '';
-        for (const m of markets) {
-          const popularity = world.catalog.popularity(a.id, m);
-          if (popularity > 0) {
-            lines += `${JSON.stringify({ artist_id: a.id, name: a.name, genre: a.genre, market: m, popularity, trend: world.catalog.trend(a.id, m), ...(embedding ? { embedding } : {}) })}\n`;
-          }
+      let chunk = '';
+      while (i < world.catalog.artistCount && chunk.length < 1 << 16) {
+        const parts = artistParts(i++);
+        for (const [k, m] of markets.entries()) {
+          const popularity = world.catalog.popularity(parts.id, m);
+          if (popularity > 0)
+            chunk += `${parts.head}${marketJson[k]}${popularity},"trend":${world.catalog.trend(parts.id, m)}${parts.tail}\n`;
         }
-        if (lines) ok = res.write(lines);
       }
-      if (i < world.catalog.artistCount) res.once('drain', pump);
-      else res.end();
+      const ok = chunk ? res.write(chunk) : true;
+      if (i >= world.catalog.artistCount) res.end();
+      // Between chunks the event loop runs: other requests (and a worker in this process) go on.
+      else if (ok) setImmediate(pump);
+      else res.once('drain', pump);
     };
     pump();
   }

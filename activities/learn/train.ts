@@ -63,9 +63,14 @@ export function createTrainingActivities({ db, config, fx, renderer }: ActivityD
         .selectFrom('artist_popularity as p')
         .innerJoin('artists as a', 'a.id', 'p.artist_id')
         .select(['p.market', 'p.artist_id', 'p.date', 'p.popularity', 'a.genre', 'a.embedding'])
+        // Only the markets that have rows are asked for (artistsAt), so both go to the key.
+        .where('p.market', 'in', [...new Set(rows.map((r) => r.market)), ''])
         .where('p.artist_id', 'in', [...new Set(rows.map((r) => r.artistId)), ''])
         .where('p.date', '<=', date)
+        // Artists of a day in one order whatever plan the database picks.
         .orderBy('p.date')
+        .orderBy('p.market')
+        .orderBy('p.artist_id')
         .execute();
       const artistsAt = (market: string, day: string): ArtistInfo[] => {
         const latest = new Map<

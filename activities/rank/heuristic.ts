@@ -51,9 +51,8 @@ export function rankHeuristic(
   if (candidates.length === 0 || limit <= 0) return [];
   // Loops, not Math.max(...spread): a large market has more candidates than the call stack allows.
   const maxPop = candidates.reduce((m, c) => Math.max(m, c.popularity), 0) || 1;
-  const observed = candidates.flatMap((c) =>
-    c.registrationShare === null ? [] : [c.registrationShare],
-  );
+  const observed: number[] = [];
+  for (const c of candidates) if (c.registrationShare !== null) observed.push(c.registrationShare);
   const maxShare = observed.reduce((m, v) => Math.max(m, v), 0);
   const prior =
     observed.length > 0 && maxShare > 0
@@ -65,18 +64,23 @@ export function rankHeuristic(
     registrationShare:
       c.registrationShare === null || maxShare === 0 ? prior : c.registrationShare / maxShare,
   }));
+  // The weighted popularity and share do not change between steps; only diversity does. Each
+  // candidate keeps its greatest similarity to what was picked so far, updated once per pick, so a
+  // step costs one pass over the candidates however many were picked (a market has 100,000 artists
+  // times the templates).
+  const fixed = base.map(
+    (b) => weights.popularity * b.popularity + weights.registrationShare * b.registrationShare,
+  );
+  const closest = new Float64Array(base.length); // greatest similarity to a pick; 0 before any
+  const taken = new Uint8Array(base.length);
   const picked: Scored[] = [];
-  const pickedCandidates: Candidate[] = [];
-  const remaining = new Set(base.keys());
-  while (picked.length < limit && remaining.size > 0) {
+  while (picked.length < limit && picked.length < base.length) {
     let best: { i: number; score: number; diversity: number } | null = null;
-    for (const i of remaining) {
+    for (let i = 0; i < base.length; i++) {
+      if (taken[i]) continue;
       const b = base[i]!;
-      const diversity = 1 - Math.max(0, ...pickedCandidates.map((p) => similarity(b.c, p)));
-      const score =
-        weights.popularity * b.popularity +
-        weights.registrationShare * b.registrationShare +
-        weights.diversity * diversity;
+      const diversity = 1 - closest[i]!;
+      const score = fixed[i]! + weights.diversity * diversity;
       // Ties break on ids so the order never depends on input order.
       if (
         !best ||
@@ -89,8 +93,12 @@ export function rankHeuristic(
       }
     }
     const b = base[best!.i]!;
-    remaining.delete(best!.i);
-    pickedCandidates.push(b.c);
+    taken[best!.i] = 1;
+    for (let i = 0; i < base.length; i++) {
+      if (taken[i]) continue;
+      const sim = similarity(base[i]!.c, b.c);
+      if (sim > closest[i]!) closest[i] = sim;
+    }
     picked.push({
       artistId: b.c.artistId,
       templateId: b.c.templateId,

@@ -20,7 +20,7 @@ const TREND_DAYS = 7;
 /** The market's artists as of `date`, with the popularity trend over the week before. */
 export async function artistsAsOf(db: Db, market: string, date: string): Promise<ArtistInfo[]> {
   const [now, before] = await Promise.all([
-    popularityAsOf(db, market, date),
+    popularityAsOf(db, market, date, { embeddings: true }),
     popularityAsOf(db, market, addDays(date, -TREND_DAYS)),
   ]);
   const earlier = new Map(before.map((a) => [a.id, a.popularity]));

@@ -173,6 +173,13 @@ for (const kind of DB_KINDS) {
       assert.equal((await latestPerformanceBefore(h.db, 'SE', '2026-03-02'))[0]!.registrations, 1);
       assert.equal((await latestPerformanceBefore(h.db, 'SE', '2026-03-03'))[0]!.registrations, 3);
       assert.deepEqual(await latestPerformanceBefore(h.db, 'SE', '2026-03-01'), []);
+      // A creative two markets share (content-addressed: same copy, same artist) is measured in
+      // each market on its own.
+      await replaceCreativePerformance(h.db, 'NO', '2026-03-02', [
+        { ...perf('2026-03-02', 7), market: 'NO' },
+      ]);
+      assert.equal((await latestPerformanceBefore(h.db, 'NO', '2026-03-03'))[0]!.registrations, 7);
+      assert.equal((await latestPerformanceBefore(h.db, 'SE', '2026-03-03'))[0]!.registrations, 3);
     });
 
     it('saves a ranking whole and finds the previous one', async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CatalogError, parseCatalog } from '../../core/catalog.ts';
+import { plainRow, schemaRow } from '../../core/catalog-rows.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { parseIsoDate, parseTimeZone } from '../../core/dates.ts';
 import { parseTimeOfDay } from '../../ops/schedules.ts';
@@ -115,6 +116,59 @@ describe('bad input (generated)', () => {
       { numRuns: RUNS },
     );
     expectMostlyRejected('catalogs');
+  });
+
+  it('catalog rows: the fast path takes only what the schema takes, as the schema gives it', () => {
+    const row: Json = {
+      artist_id: 'a01',
+      name: 'Nova Moreau',
+      genre: 'pop',
+      image: 'images/a01.jpg',
+      market: 'SE',
+      popularity: 0.5,
+      trend: 0.01,
+      embedding: [0.1, -0.2, 0.3],
+    };
+    const text = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom(' pop', 'pop ', '\tpop', 'x'.repeat(201), 'x'.repeat(200), 'SE', 'se', 'XX'),
+    );
+    const value = fc.oneof(
+      junk,
+      text,
+      fc.double({ min: -2, max: 2 }),
+      fc.constantFrom<Json>(-0, 1, 1.0000001, '0.5', [1], [1, 2], [1, '2'], [1, null]),
+      fc.array(fc.double({ noNaN: true }), { maxLength: 4 }),
+    );
+    const fields = Object.keys(row);
+    let fast = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.constantFrom(...fields), fc.option(value, { nil: undefined, freq: 4 })),
+          { maxLength: 3 },
+        ),
+        (changes) => {
+          const raw: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+          for (const [k, v] of changes) {
+            if (v === undefined) delete raw[k];
+            else raw[k] = v;
+          }
+          const plain = plainRow(raw);
+          const schema = schemaRow(raw);
+          if (plain === null) return;
+          fast++;
+          assert.ok(
+            'data' in schema,
+            `fast path took a row the schema refuses: ${JSON.stringify(raw)}`,
+          );
+          assert.deepEqual(plain, schema.data);
+        },
+      ),
+      { numRuns: RUNS * 4 },
+    );
+    // Both kinds happened: some rows took the fast path, and the rest went to the schema.
+    assert.ok(fast > 0 && fast < RUNS * 4, `${fast} of ${RUNS * 4} rows took the fast path`);
   });
 
   it('worlds: accepted, or an error naming the field (or the catalog it points to)', () => {
