@@ -1,7 +1,6 @@
 // Opens the database adloop runs on: PostgreSQL through `pg` when a URL is given, else embedded
 // PGlite in a directory owned by this process. Both return the same JS types: bigint and numeric
 // as numbers, `date` as the YYYY-MM-DD string it is (never a timezone-shifted Date).
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type {
@@ -31,6 +30,7 @@ import type {
 } from './deploy.table.ts';
 import { lockDirectory } from './pglite-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { startPGliteThread } from './pglite-thread.ts';
 import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
 import type { RunsTable, StageEventsTable } from './runs.table.ts';
 
@@ -118,9 +118,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const dir = options.pgliteDir ?? 'memory://';
   const lock = dir.startsWith('memory://') ? null : lockDirectory(dir);
   try {
-    const pglite = await PGlite.create(dir, {
-      parsers: { [OID.INT8]: asNumber, [OID.NUMERIC]: asNumber, [OID.DATE]: asIs },
-    });
+    // On a thread of its own, so statements do not hold the worker's event loop.
+    const pglite = await startPGliteThread(dir);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     return {
       db,

@@ -1,7 +1,7 @@
 // A Kysely dialect over PGlite. PGlite is one Postgres backend in WebAssembly: a single session.
 // The driver therefore hands out that one connection to one caller at a time; a transaction holds
 // it from BEGIN to COMMIT, so concurrent queries queue instead of leaking into the transaction.
-import type { PGlite } from '@electric-sql/pglite';
+// The session runs on a thread of its own (pglite-thread.ts).
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -14,9 +14,10 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import type { PGliteSession } from './pglite-thread.ts';
 
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PGliteSession) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pg.query<R>(compiled.sql, [...compiled.parameters]);
@@ -38,12 +39,12 @@ class PGliteDriver implements Driver {
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | null = null;
 
-  constructor(private readonly pg: PGlite) {
+  constructor(private readonly pg: PGliteSession) {
     this.connection = new PGliteConnection(pg);
   }
 
   async init(): Promise<void> {
-    await this.pg.waitReady;
+    // The session is open once started (startPGliteThread waits for it).
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -82,7 +83,7 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PGliteSession) {}
   createAdapter() {
     return new PostgresAdapter();
   }
