@@ -113,6 +113,19 @@ const DEFAULT_REVIEW: ReviewPolicy = {
   delaySeconds: 0,
 };
 
+/** The demo app every world promotes unless it names its own. */
+const SANDBOX_APP = {
+  name: 'Adloop Music',
+  ios: {
+    storeUrl: 'https://apps.apple.com/app/id1500000001',
+    deepLink: 'adloopmusic://artist/{artist_id}',
+  },
+  android: {
+    storeUrl: 'https://play.google.com/store/apps/details?id=com.adloop.music',
+    deepLink: 'adloopmusic://artist/{artist_id}',
+  },
+};
+
 const generatedCatalog = z.object({
   generate: z.object({
     /** Number of artists. */
@@ -152,12 +165,38 @@ const worldSchema = z.object({
   }),
   meta: z.object({
     accessToken: z.string().min(8),
+    /** The first ad account (the only one when `accounts` is absent). */
     adAccountId: z.string().regex(/^act_\d+$/),
     pageId: z.string().regex(/^\d+$/),
     currency: z.string().regex(/^[A-Z]{3}$/),
     /** The ad account's time zone: its reports' days are calendar days there. Default UTC. */
     timeZone: z.string().min(1).default('UTC'),
+    /** The app's Facebook application id (promoted_object.application_id). */
+    applicationId: z.string().regex(/^\d+$/).default('3000000001'),
+    /**
+     * Every ad account the token may use, each with its own currency, time zone and the markets
+     * it runs (absent: the one account above runs every market).
+     */
+    accounts: z
+      .array(
+        z.object({
+          id: z.string().regex(/^act_\d+$/),
+          currency: z.string().regex(/^[A-Z]{3}$/),
+          timeZone: z.string().min(1).default('UTC'),
+          markets: z.array(z.string().regex(/^[A-Z]{2}$/)).min(1),
+        }),
+      )
+      .min(1)
+      .optional(),
   }),
+  /** The app being promoted, in each store (what the accounts config must name). */
+  app: z
+    .object({
+      name: z.string().min(1),
+      ios: z.object({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
+      android: z.object({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
+    })
+    .default(SANDBOX_APP),
   /** Economics per market code, overriding the defaults field by field. */
   markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics.partial()).default({}),
   truth: z.object({
@@ -191,11 +230,22 @@ const worldSchema = z.object({
       accessToken: z.string().min(8),
       advertiserId: z.string().regex(/^\d+$/),
       currency: z.string().regex(/^[A-Z]{3}$/),
+      /** The advertiser's time zone (advertiser/info `timezone`). Default UTC. */
+      timeZone: z.string().min(1).default('UTC'),
+      /** The advertiser's custom identity ads are posted as (identity_type CUSTOMIZED_USER). */
+      identityId: z.string().regex(/^\d+$/).default('7300000000000000001'),
+      /** The app's ids in the advertiser's app management, per OS. */
+      appIds: z
+        .object({ ios: z.string().regex(/^\d+$/), android: z.string().regex(/^\d+$/) })
+        .default({ ios: '7200000000000000001', android: '7200000000000000002' }),
     })
     .default({
       accessToken: 'sandbox-tiktok-token',
       advertiserId: '7000000000000000001',
       currency: 'USD',
+      timeZone: 'UTC',
+      identityId: '7300000000000000001',
+      appIds: { ios: '7200000000000000001', android: '7200000000000000002' },
     }),
   /** Ad review (rejection share, banned terms, review delay); see reviewSchema. */
   review: reviewSchema.default(DEFAULT_REVIEW),
@@ -240,6 +290,15 @@ export interface World extends Omit<WorldSpec, 'markets' | 'catalog'> {
   catalog: WorldCatalog;
   /** Resolved economics of every catalog market. */
   markets: Record<string, MarketEconomics>;
+  /** Every Meta ad account, each running its markets (every catalog market exactly once). */
+  metaAccounts: MetaWorldAccount[];
+}
+
+export interface MetaWorldAccount {
+  id: string;
+  currency: string;
+  timeZone: string;
+  markets: string[];
 }
 
 export class WorldError extends Error {
@@ -293,5 +352,42 @@ export function loadWorld(file: string): World {
       audienceSize: explicit?.audienceSize ?? Math.round(d.audienceSize * v()),
     };
   }
-  return { ...spec, file, catalog, markets };
+  return { ...spec, file, catalog, markets, metaAccounts: metaAccountsOf(file, spec, markets) };
+}
+
+/** The world's Meta ad accounts; each catalog market must be run by exactly one. */
+function metaAccountsOf(
+  file: string,
+  spec: WorldSpec,
+  markets: Record<string, MarketEconomics>,
+): MetaWorldAccount[] {
+  const all = Object.keys(markets);
+  const accounts = spec.meta.accounts ?? [
+    {
+      id: spec.meta.adAccountId,
+      currency: spec.meta.currency,
+      timeZone: spec.meta.timeZone,
+      markets: all,
+    },
+  ];
+  const problems: string[] = [];
+  const owner = new Map<string, number>();
+  accounts.forEach((a, i) =>
+    a.markets.forEach((m, j) => {
+      if (!markets[m])
+        problems.push(`  meta.accounts[${i}].markets[${j}]: ${m} is not a market of the catalog`);
+      else if (owner.has(m))
+        problems.push(
+          `  meta.accounts[${i}].markets[${j}]: ${m} is already run by meta.accounts[${owner.get(m)}]`,
+        );
+      else owner.set(m, i);
+    }),
+  );
+  const orphans = all.filter((m) => !owner.has(m));
+  if (orphans.length > 0) problems.push(`  meta.accounts: no account runs ${orphans.join(', ')}`);
+  if (spec.meta.accounts && !spec.meta.accounts.some((a) => a.id === spec.meta.adAccountId))
+    problems.push(`  meta.adAccountId: ${spec.meta.adAccountId} is not one of meta.accounts`);
+  if (problems.length > 0)
+    throw new WorldError(`world ${file} is invalid:\n${problems.join('\n')}`);
+  return accounts;
 }
