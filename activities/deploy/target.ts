@@ -4,6 +4,7 @@
 // up again before retrying, so a write the platform accepted but whose answer was lost is found
 // instead of made twice.
 import fs from 'node:fs';
+import type { MarketAccounts } from '../../core/accounts.ts';
 import type { AdSetSegment } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
@@ -19,8 +20,12 @@ export interface TargetDeps {
   audit: WriteAudit;
   /** Where the rendered assets are. */
   store: CreativeStore;
-  /** Daily budget of each ad set it creates, in minor units of the account currency. */
-  dailyBudget: number;
+  /**
+   * The market's accounts (core/accounts.ts): which ad account or advertiser, the app in each
+   * store with its deep link, the page or identity, tracking links, and the daily budget of each
+   * ad set in major units of the account's currency (which the target reads from the platform).
+   */
+  accounts: MarketAccounts;
 }
 
 export interface AdSetRef {
@@ -47,7 +52,11 @@ export interface DeployTarget {
   canArchive: boolean;
   /** The segment's ad sets adloop knows, oldest generation first (none before the first deploy). */
   findAdSets(market: string, segment: AdSetSegment): Promise<AdSetRef[]>;
-  /** Finds or creates the campaign and the segment's ad set of that generation. */
+  /**
+   * Finds or creates the campaign and the segment's ad set of that generation. Campaigns, ad sets
+   * and ads are created paused, so nothing spends before the ad set holds reviewed ads; segments
+   * are per OS (an app-install ad set promotes one store), never `all`.
+   */
   ensureAdSet(market: string, segment: AdSetSegment, generation: number): Promise<AdSetRef>;
   /** adloop's ads in the ad set, with their review outcome. */
   listAds(adSet: AdSetRef): Promise<CurrentAd[]>;
@@ -57,6 +66,11 @@ export interface DeployTarget {
     ads: Array<{ id: string; name: string }>,
     status: 'active' | 'paused' | 'archived',
   ): Promise<void>;
+  /**
+   * Switches the ad set and its campaign on (idempotent: a no-op when already on). Deploy calls it
+   * last, once the ad set holds ads that passed review, and only in live mode.
+   */
+  activateAdSet(market: string, adSet: AdSetRef): Promise<void>;
   /** Stops older ad sets of a segment (TikTok rollover), recording them as stopped. */
   disableAdSets(market: string, adSets: Array<{ id: string; name: string }>): Promise<void>;
 }
