@@ -1,4 +1,5 @@
 // What activities need from the outside world, injected by the worker (or a test).
+import { marketAccounts, type AccountsFile } from '../core/accounts.ts';
 import type { Config } from '../core/config.ts';
 import type { MarketCode, MarketPause } from '../core/types.ts';
 import type { FxTable } from '../core/money.ts';
@@ -13,9 +14,12 @@ export interface ActivityDeps {
   db: Db;
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
   metrics: MetricsWriter;
-  meta: MetaAds;
-  /** TikTok client, or null when TikTok is not configured. */
-  tiktok: TikTokAds | null;
+  /** Which accounts run each market, the app, budgets and caps (core/accounts.ts). */
+  accounts: AccountsFile;
+  /** The Meta client of an ad account (the worker makes one per account, once). */
+  meta: (adAccountId: string) => MetaAds;
+  /** The TikTok client of an advertiser, or null when TikTok is not configured. */
+  tiktok: ((advertiserId: string) => TikTokAds) | null;
   /** Exchange rates into the reporting currency. */
   fx: FxTable;
   /** The mobile measurement partner, or null when none is configured. */
@@ -44,13 +48,10 @@ export interface ActivityDeps {
     | 'DEPLOY_APPROVAL_MARKETS'
     | 'DEPLOY_APPROVAL_TIMEOUT'
     | 'DEPLOY_FATIGUE_DROP'
-    | 'TIKTOK_DAILY_BUDGET'
     | 'LEARN_LOOKBACK_DAYS'
-    | 'META_DAILY_BUDGET'
     | 'ATTRIBUTION_LOOKBACK_DAYS'
     | 'METRICS_LOOKBACK_DAYS'
     | 'REPORTING_CURRENCY'
-    | 'TIKTOK_CURRENCY'
     | 'RANKING_POLICY'
     | 'RANKING_POLICY_BY_MARKET'
     | 'RANKING_OBJECTIVE'
@@ -59,4 +60,20 @@ export interface ActivityDeps {
     | 'HEURISTIC_WEIGHTS'
     | 'TRAINING_WINDOW_DAYS'
   >;
+}
+
+/**
+ * A market's accounts (core/accounts.ts) and the clients that reach them: `meta` or `tiktok` is
+ * null when no account of that platform runs the market (or TikTok is not configured).
+ */
+export function marketPlatforms(
+  deps: Pick<ActivityDeps, 'accounts' | 'meta' | 'tiktok'>,
+  market: string,
+) {
+  const accounts = marketAccounts(deps.accounts, market);
+  return {
+    accounts,
+    meta: accounts.meta ? deps.meta(accounts.meta.adAccountId) : null,
+    tiktok: accounts.tiktok && deps.tiktok ? deps.tiktok(accounts.tiktok.advertiserId) : null,
+  };
 }

@@ -263,3 +263,19 @@ export function accountIds(file: AccountsFile): { meta: string[]; tiktok: string
     tiktok: (file.tiktok?.advertisers ?? []).map((a) => a.id),
   };
 }
+
+/** Every market some account runs, each once, in the order the file names them. */
+export function runMarkets(file: AccountsFile): string[] {
+  const all = [
+    ...(file.meta?.accounts ?? []).flatMap((a) => a.markets),
+    ...(file.tiktok?.advertisers ?? []).flatMap((a) => a.markets),
+  ];
+  return [...new Set(all)];
+}
+
+/** The page a Meta ad account's ads run as. */
+export function metaPageOf(file: AccountsFile, adAccountId: string): string {
+  const account = file.meta?.accounts.find((a) => a.id === adAccountId);
+  if (!account) throw new AccountsError(`no Meta ad account ${adAccountId} in the accounts file`);
+  return account.pageId;
+}

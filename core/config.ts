@@ -78,28 +78,22 @@ const schema = z.object({
   NEXRENDER_OUTPUT_DIR: z.string().optional(),
   /** Graph API base URL (no version). Default the local sandbox on port 4010. */
   META_GRAPH_URL: z.string().url().default('http://127.0.0.1:4010'),
-  /** Meta access token (secret). */
+  /** Meta access token (secret); it must reach every ad account ACCOUNTS_PATH names. */
   META_ACCESS_TOKEN: z.string().min(1),
-  /** Meta ad account id, `act_<digits>`. */
-  META_AD_ACCOUNT_ID: z.string().regex(/^act_\d+$/, 'must look like act_<digits>'),
-  /** Facebook page the ads run as. */
-  META_PAGE_ID: z.string().regex(/^\d+$/, 'must be digits'),
+  /**
+   * Which ad accounts and advertisers run which markets, the app in each store, pages and
+   * identities, tracking links, budgets and spend caps (core/accounts.ts;
+   * config/accounts.example.json). Default config/accounts.json.
+   */
+  ACCOUNTS_PATH: z.string().default('config/accounts.json'),
   /** Longest one Graph API request waits for its answer, in ms (100..600000). Default 60000. */
   META_REQUEST_TIMEOUT_MS: requestTimeout,
   /** TikTok Business API base URL; TikTok is used when TIKTOK_ACCESS_TOKEN is set. */
   TIKTOK_BASE_URL: z.string().url().default('http://127.0.0.1:4011'),
-  /** TikTok access token (secret) and advertiser id. */
+  /** TikTok access token (secret); TikTok is used when it is set. */
   TIKTOK_ACCESS_TOKEN: z.string().min(1).optional(),
-  TIKTOK_ADVERTISER_ID: z.string().regex(/^\d+$/, 'must be digits').optional(),
   /** Longest one TikTok API request waits for its answer, in ms (100..600000). Default 60000. */
   TIKTOK_REQUEST_TIMEOUT_MS: requestTimeout,
-  /** The TikTok advertiser's currency (its reports carry none). Default USD. */
-  TIKTOK_CURRENCY: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
-    .default('USD'),
-  /** Daily budget of each market's ad set, in the account currency's minor units. Default 50000. */
-  META_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
   /** Mobile measurement partner to read attribution from: adjust, branch or none. Default none. */
   MMP_PROVIDER: z.enum(['adjust', 'branch', 'none']).default('none'),
   /** Longest one Adjust or Branch request waits, in ms (100..600000). Default 60000. */
@@ -147,12 +141,33 @@ const schema = z.object({
         });
       return list as Array<'meta' | 'tiktok'>;
     }),
-  /** One ad set per market for all OSes (all), or one each for iOS and Android (split). Default all. */
-  DEPLOY_OS: z.enum(['all', 'split']).default('all'),
+  /**
+   * The stores each market's ads promote: one ad set per OS, since an app-install ad set promotes
+   * one store (Meta's promoted_object, TikTok's app_id). `ios`, `android` or `ios,android`; only
+   * stores the accounts file names the app in are used. Default ios,android.
+   */
+  DEPLOY_OS: z
+    .string()
+    .default('ios,android')
+    .transform((v, ctx) => {
+      const list = [...new Set(v.split(',').map((s) => s.trim()))];
+      if (list.length === 0 || list.some((o) => o !== 'ios' && o !== 'android')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be ios, android or ios,android (an app-install ad set promotes one store; got ${v})`,
+        });
+        return [];
+      }
+      return list as Array<'ios' | 'android'>;
+    }),
   /** What ad sets optimise for: installs or registrations. Default installs. */
   DEPLOY_OBJECTIVE: z.enum(['installs', 'registrations']).default('installs'),
-  /** live writes to the platforms; dry-run only computes and prints the plan. Default live. */
-  DEPLOY_MODE: z.enum(['live', 'dry-run']).default('live'),
+  /**
+   * live writes to the platforms; dry-run only computes and prints the plan. Default live against
+   * the sandbox (loopback endpoints) and dry-run against real platforms: spending real money is
+   * asked for explicitly, with DEPLOY_MODE=live.
+   */
+  DEPLOY_MODE: z.enum(['live', 'dry-run']).optional(),
   /** Markets whose deploy waits for approval: a comma list, * for all, empty for none. */
   DEPLOY_APPROVAL_MARKETS: z
     .string()
@@ -178,8 +193,6 @@ const schema = z.object({
     }),
   /** Share of its best CTR a creative must lose to count as fatigued. Default 0.3. */
   DEPLOY_FATIGUE_DROP: z.coerce.number().gt(0).lt(1).default(0.3),
-  /** Daily budget of each TikTok ad group, in the account currency's minor units. Default 50000. */
-  TIKTOK_DAILY_BUDGET: z.coerce.number().int().positive().default(50_000),
   /** How many days back `learn` aggregates performance. Default 7. */
   LEARN_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   /** Ranking policy of every market not named in RANKING_POLICY_BY_MARKET: ml or heuristic. Default ml. */
@@ -239,7 +252,8 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
 });
 
-export type Config = Readonly<z.infer<typeof schema>>;
+type Parsed = z.infer<typeof schema>;
+export type Config = Readonly<Omit<Parsed, 'DEPLOY_MODE'> & { DEPLOY_MODE: 'live' | 'dry-run' }>;
 
 /** Every setting adloop reads from the environment. */
 export const CONFIG_KEYS = Object.keys(schema.shape) as ReadonlyArray<keyof Config>;
@@ -274,6 +288,7 @@ const PATH_KEYS = [
   'FONTS_MANIFEST',
   'FX_RATES_PATH',
   'NEXRENDER_OUTPUT_DIR',
+  'ACCOUNTS_PATH',
 ] as const satisfies ReadonlyArray<keyof Config>;
 
 const resolvePath = (cwd: string, value: string) =>
@@ -298,6 +313,19 @@ export function loadConfigPart<K extends keyof Config>(
   return Object.freeze(out) as Pick<Config, K>;
 }
 
+/** True for a URL on this machine: the sandbox, never a real platform. */
+export const isLoopbackUrl = (url: string) =>
+  ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+
+/**
+ * Live against the sandbox; dry-run as soon as any platform endpoint is a real one, so the first
+ * run against real accounts spends nothing unless DEPLOY_MODE=live says so.
+ */
+function defaultDeployMode(c: Parsed): 'live' | 'dry-run' {
+  const endpoints = [c.META_GRAPH_URL, ...(c.TIKTOK_ACCESS_TOKEN ? [c.TIKTOK_BASE_URL] : [])];
+  return endpoints.every(isLoopbackUrl) ? 'live' : 'dry-run';
+}
+
 /** Validates `env` (default `process.env`) and returns a frozen config with absolute paths. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = schema.safeParse(presentIn(env));
@@ -309,19 +337,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const missing = [
     ...(c.MMP_PROVIDER === 'adjust' ? (['ADJUST_API_TOKEN', 'ADJUST_APP_TOKEN'] as const) : []),
     ...(c.MMP_PROVIDER === 'branch' ? (['BRANCH_KEY', 'BRANCH_SECRET'] as const) : []),
-    ...(c.TIKTOK_ACCESS_TOKEN ? (['TIKTOK_ADVERTISER_ID'] as const) : []),
   ].filter((k) => !c[k]);
   if (missing.length > 0) {
-    const why = (k: string) =>
-      k === 'TIKTOK_ADVERTISER_ID'
-        ? 'TIKTOK_ACCESS_TOKEN is set'
-        : `MMP_PROVIDER=${c.MMP_PROVIDER}`;
     throw new ConfigError(
-      `invalid configuration:\n${missing.map((k) => `  ${k}: required when ${why(k)}`).join('\n')}`,
+      `invalid configuration:\n${missing.map((k) => `  ${k}: required when MMP_PROVIDER=${c.MMP_PROVIDER}`).join('\n')}`,
     );
   }
   return Object.freeze({
     ...c,
+    DEPLOY_MODE: c.DEPLOY_MODE ?? defaultDeployMode(c),
     ...Object.fromEntries(
       PATH_KEYS.filter((k) => c[k] !== undefined).map((k) => [k, resolvePath(cwd, c[k]!)]),
     ),

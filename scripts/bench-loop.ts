@@ -63,6 +63,7 @@ import { startRenderWorker } from '../workers/render-worker.ts';
 import { installRuntime } from '../workers/runtime.ts';
 import { startDailyLoop } from './lib/daily-loop-client.ts';
 import { freePort } from './lib/ports.ts';
+import { writeSandboxAccounts } from './lib/sandbox-env.ts';
 import { startSandboxThread } from './lib/sandbox-thread.ts';
 import { ensureSearchAttributes } from './lib/search-attributes.ts';
 import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.ts';
@@ -424,11 +425,9 @@ try {
     METRICS_ADDRESS: 'off',
     META_GRAPH_URL: sandbox.metaUrl,
     META_ACCESS_TOKEN: sandbox.credentials.accessToken,
-    META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
-    META_PAGE_ID: sandbox.credentials.pageId,
+    ACCOUNTS_PATH: writeSandboxAccounts(sandbox.accounts, work),
     TIKTOK_BASE_URL: sandbox.tiktokUrl,
     TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
-    TIKTOK_ADVERTISER_ID: sandbox.tiktokCredentials.advertiserId,
     MMP_PROVIDER: 'adjust',
     ADJUST_BASE_URL: sandbox.adjustUrl,
     ADJUST_API_TOKEN: sandbox.adjust.apiToken,

@@ -210,7 +210,7 @@ try {
   if (metricsUrl) console.log(`  Metrics:      ${metricsUrl}  (Prometheus)`);
   if (sandbox)
     console.log(
-      `  Sandbox API:  ${sandbox.metaUrl}/v24.0/${config.META_AD_ACCOUNT_ID}/ads?access_token=…`,
+      `  Sandbox API:  ${sandbox.metaUrl}/v24.0/${sandbox.credentials.adAccountId}/ads?access_token=…`,
     );
 
   const serve = opts.serve ?? Boolean(process.stdin.isTTY);

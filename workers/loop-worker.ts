@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { loadAccounts, metaPageOf, type AccountsFile } from '../core/accounts.ts';
 import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -41,27 +42,50 @@ export function mmpFromConfig(config: Config): Mmp | null {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** The activities' real dependencies, as configured: database, platforms, MMP, renderer. */
-export function activityDeps(config: Config, database: DatabaseHandle): ActivityDeps {
+/** `make` called once per id: the same client for every use of one account. */
+function perAccount<T>(make: (id: string) => T): (id: string) => T {
+  const made = new Map<string, T>();
+  return (id) => {
+    let client = made.get(id);
+    if (!client) made.set(id, (client = make(id)));
+    return client;
+  };
+}
+
+/**
+ * The activities' real dependencies, as configured: database, platforms (a client per account of
+ * the accounts file), MMP, renderer.
+ */
+export function activityDeps(
+  config: Config,
+  database: DatabaseHandle,
+  accounts: AccountsFile = loadAccounts(config.ACCOUNTS_PATH),
+): ActivityDeps {
   return {
     db: database.db,
     metrics: createMetricsWriter(database),
-    meta: createMetaAds({
-      graphUrl: config.META_GRAPH_URL,
-      accessToken: config.META_ACCESS_TOKEN,
-      adAccountId: config.META_AD_ACCOUNT_ID,
-      pageId: config.META_PAGE_ID,
-      // A request that timed out may have been carried out; deploy finds such objects by name.
-      requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
-    }),
+    accounts,
+    // One client per ad account, made once: each keeps its own pacing and cached account facts.
+    meta: perAccount((adAccountId) =>
+      createMetaAds({
+        graphUrl: config.META_GRAPH_URL,
+        accessToken: config.META_ACCESS_TOKEN,
+        adAccountId,
+        pageId: metaPageOf(accounts, adAccountId),
+        // A request that timed out may have been carried out; deploy finds such objects by name.
+        requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
+      }),
+    ),
     mmp: mmpFromConfig(config),
     tiktok: config.TIKTOK_ACCESS_TOKEN
-      ? createTikTokAds({
-          baseUrl: config.TIKTOK_BASE_URL,
-          accessToken: config.TIKTOK_ACCESS_TOKEN,
-          advertiserId: config.TIKTOK_ADVERTISER_ID!,
-          timeoutMs: config.TIKTOK_REQUEST_TIMEOUT_MS,
-        })
+      ? perAccount((advertiserId) =>
+          createTikTokAds({
+            baseUrl: config.TIKTOK_BASE_URL,
+            accessToken: config.TIKTOK_ACCESS_TOKEN!,
+            advertiserId,
+            timeoutMs: config.TIKTOK_REQUEST_TIMEOUT_MS,
+          }),
+        )
       : null,
     fx: loadFxTable(config.FX_RATES_PATH),
     renderer: loadRenderer(config),

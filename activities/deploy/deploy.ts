@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
 import { count } from '../metrics.ts';
 import { adSetName, type AdSetSegment } from '../../core/ids.ts';
+import { runMarkets } from '../../core/accounts.ts';
 import { deepLink } from '../../core/tracking.ts';
 import type { DeployResult, MarketLoopInput, RenderedCreative } from '../../core/types.ts';
 import { getArtists } from '../../db/catalog.repository.ts';
@@ -23,7 +24,7 @@ import {
   saveDeployPlan,
   setDeployPlanStatus,
 } from '../../db/deploy.repository.ts';
-import type { ActivityDeps } from '../deps.ts';
+import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { WriteAudit } from './audit.ts';
 import { fatiguedCreatives } from './fatigue.ts';
@@ -36,6 +37,7 @@ import {
   type AdSetPlan,
   type PlanCounts,
 } from './plan.ts';
+import { spendCapProblems, type BudgetLine } from './spend.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
 
@@ -77,42 +79,91 @@ interface SegmentPlan {
   plan: AdSetPlan;
 }
 
-function targets(deps: ActivityDeps, audit: WriteAudit): DeployTarget[] {
+/** Refused for good: a person must fix the configuration (nothing was written). */
+const misconfigured = (message: string) =>
+  ApplicationFailure.create({ type: 'ERR_DEPLOY_CONFIG', message, nonRetryable: true });
+
+/** The market's deploy targets: every configured platform whose accounts run the market. */
+function targets(deps: ActivityDeps, audit: WriteAudit, market: string): DeployTarget[] {
   const { db, config, renderer } = deps;
+  const { accounts, meta, tiktok } = marketPlatforms(deps, market);
   const wanted =
     config.DEPLOY_PLATFORMS === 'auto'
-      ? (['meta', ...(deps.tiktok ? ['tiktok' as const] : [])] as const)
+      ? [...(meta ? ['meta' as const] : []), ...(tiktok ? ['tiktok' as const] : [])]
       : config.DEPLOY_PLATFORMS;
+  const common = { db, audit, store: renderer.store, accounts };
   return wanted.map((p) => {
-    if (p === 'meta')
-      return metaTarget({
-        meta: deps.meta,
-        db,
-        audit,
-        store: renderer.store,
-        dailyBudget: config.META_DAILY_BUDGET,
-      });
-    if (!deps.tiktok)
-      throw new Error(
-        'DEPLOY_PLATFORMS names tiktok, but TikTok is not configured (TIKTOK_ACCESS_TOKEN)',
+    if (p === 'meta') {
+      if (!meta)
+        throw misconfigured(
+          `DEPLOY_PLATFORMS names meta, but no Meta ad account in ACCOUNTS_PATH runs ${market}`,
+        );
+      return metaTarget({ ...common, meta });
+    }
+    if (!tiktok)
+      throw misconfigured(
+        deps.tiktok
+          ? `DEPLOY_PLATFORMS names tiktok, but no TikTok advertiser in ACCOUNTS_PATH runs ${market}`
+          : 'DEPLOY_PLATFORMS names tiktok, but TikTok is not configured (TIKTOK_ACCESS_TOKEN)',
       );
-    return tiktokTarget({
-      tiktok: deps.tiktok,
-      db,
-      audit,
-      store: renderer.store,
-      dailyBudget: config.TIKTOK_DAILY_BUDGET,
-    });
+    return tiktokTarget({ ...common, tiktok });
   });
 }
 
-const segments = (config: ActivityDeps['config']): AdSetSegment[] =>
-  config.DEPLOY_OS === 'split'
-    ? [
-        { os: 'ios', objective: config.DEPLOY_OBJECTIVE },
-        { os: 'android', objective: config.DEPLOY_OBJECTIVE },
-      ]
-    : [{ os: 'all', objective: config.DEPLOY_OBJECTIVE }];
+/**
+ * One ad set per store the market's ads promote: DEPLOY_OS, of the stores the app is in (an
+ * app-install ad set promotes one store).
+ */
+function segments(deps: ActivityDeps, market: string): AdSetSegment[] {
+  const { accounts } = marketPlatforms(deps, market);
+  const oses = deps.config.DEPLOY_OS.filter((os) => accounts.apps[os]);
+  if (oses.length === 0)
+    throw misconfigured(
+      `DEPLOY_OS is ${deps.config.DEPLOY_OS.join(',')}, but ACCOUNTS_PATH names the app in no such store (app.ios, app.android)`,
+    );
+  return oses.map((os) => ({ os, objective: deps.config.DEPLOY_OBJECTIVE }));
+}
+
+/** What the market's ad sets commit to spend per day, per platform, in each account's currency. */
+async function budgetLines(deps: ActivityDeps, market: string): Promise<BudgetLine[]> {
+  const adSets = segments(deps, market).length;
+  const lines: BudgetLine[] = [];
+  for (const t of targets(deps, new WriteAudit(deps.db, { market, date: '' }), market)) {
+    const { minor, currency } = await t.dailyBudget(market);
+    lines.push({ market, platform: t.platform, adSets, dailyMinor: minor, currency });
+  }
+  return lines;
+}
+
+/**
+ * Throws ERR_SPEND_CAP when the market's budgets, or every market's together, break a daily cap
+ * of the accounts file: before any write, so nothing is half-made.
+ */
+async function checkSpendCaps(deps: ActivityDeps, market: string): Promise<void> {
+  const file = deps.accounts;
+  const { accounts } = marketPlatforms(deps, market);
+  if (accounts.spendCap === null && !file.spendCap) return;
+  const mine = await budgetLines(deps, market);
+  const all: BudgetLine[] = [];
+  if (file.spendCap)
+    for (const m of runMarkets(file))
+      all.push(...(m === market ? mine : await budgetLines(deps, m)));
+  const problems = spendCapProblems(
+    { market, lines: mine, all },
+    {
+      market: accounts.spendCap,
+      global: file.spendCap ?? null,
+      reportingCurrency: deps.config.REPORTING_CURRENCY,
+    },
+    deps.fx,
+  );
+  if (problems.length > 0)
+    throw ApplicationFailure.create({
+      type: 'ERR_SPEND_CAP',
+      message: `${problems.join('; ')}: nothing was written. Lower the budgets or raise the cap in ACCOUNTS_PATH`,
+      nonRetryable: true,
+    });
+}
 
 /** Reads each platform's ad sets and computes their plans; writes nothing to any platform. */
 async function planAll(
@@ -128,7 +179,7 @@ async function planAll(
     ]),
   );
   const out: SegmentPlan[] = [];
-  for (const target of targets(deps, audit)) {
+  for (const target of targets(deps, audit, market)) {
     const platform = target.platform;
     const rejected = new Map(
       (await listRejections(db, { platform, market })).map((r) => [r.creative_hash, r.reason]),
@@ -149,7 +200,7 @@ async function planAll(
       // Runs from before per-platform assets had a Meta asset only.
       eligible: c.platformAssets ? Boolean(c.platformAssets[platform]) : platform === 'meta',
     }));
-    for (const segment of segments(config)) {
+    for (const segment of segments(deps, market)) {
       const known = await target.findAdSets(market, segment);
       const current = known.at(-1) ?? null;
       // Older ad groups of the segment that still run (a rollover cut short): stop them too.
@@ -242,6 +293,44 @@ export function createDeployActivities(deps: ActivityDeps) {
     return { adSet, refused };
   }
 
+  /**
+   * Ads, ad sets and campaigns are created paused: once review has had its rounds, switch on each
+   * planned ad it did not reject, then its ad set and campaign. Returns what is live.
+   */
+  async function switchOn(
+    market: string,
+    applied: Array<{ target: DeployTarget; plan: AdSetPlan; adSet: AdSetRef }>,
+  ): Promise<Array<{ platform: string; adSet: string; ids: string[] }>> {
+    const live = [];
+    for (const { target, plan, adSet } of applied) {
+      const wanted = new Set(
+        plan.actions.flatMap((a) =>
+          a.action === 'create' || a.action === 'keep' || a.action === 'resume' ? [a.name] : [],
+        ),
+      );
+      const ads = (await target.listAds(adSet)).filter(
+        (a) => wanted.has(a.name) && a.review !== 'rejected',
+      );
+      const paused = ads.filter((a) => a.status === 'paused');
+      await target.setStatus(paused, 'active');
+      for (const ad of paused)
+        await savePlatformObject(db, {
+          platform: target.platform,
+          kind: 'ad',
+          name: ad.name,
+          externalId: ad.id,
+          market,
+          creativeHash: ad.creativeHash,
+          status: 'active',
+          reviewStatus: ad.review,
+          reviewReason: ad.reviewReason,
+        });
+      if (ads.length > 0) await target.activateAdSet(market, adSet);
+      live.push({ platform: target.platform, adSet: adSet.name, ids: ads.map((a) => a.id) });
+    }
+    return live;
+  }
+
   return {
     /** Computes today's plan without writing to any platform, stores it, and says what it needs. */
     async planDeployment(input: DeployInput): Promise<DeployPlanResult> {
@@ -287,9 +376,10 @@ export function createDeployActivities(deps: ActivityDeps) {
         async (progress) => {
           const audit = new WriteAudit(db, input);
           progress(() => ({ writes: audit.count }));
+          await checkSpendCaps(deps, input.market);
           const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
           const rejected: NonNullable<DeployResult['rejected']> = [];
-          let live: Array<{ platform: string; adSet: string; ids: string[] }> = [];
+          let applied: Array<{ target: DeployTarget; plan: AdSetPlan; adSet: AdSetRef }> = [];
           /** Records a rejected (or refused) creative once per platform. */
           const reject = async (platform: string, hash: string, reason: string, adId = '') => {
             if (rejected.some((r) => r.platform === platform && r.hash === hash)) return;
@@ -328,7 +418,7 @@ export function createDeployActivities(deps: ActivityDeps) {
             totals.resumed += counts.resume;
             totals.paused += counts.pause;
             totals.archived += counts.archive;
-            live = [];
+            applied = [];
             refusedLastRound = 0;
             for (const p of plans) {
               const { adSet, refused } = await apply(input, p);
@@ -350,17 +440,12 @@ export function createDeployActivities(deps: ActivityDeps) {
                   reviewStatus: ad.review,
                   reviewReason: ad.reviewReason,
                 });
-              live.push({
-                platform: p.target.platform,
-                adSet: adSet.name,
-                ids: ads
-                  .filter((a) => a.status === 'active' && a.review !== 'rejected')
-                  .map((a) => a.id),
-              });
+              applied.push({ target: p.target, plan: p.plan, adSet });
             }
             // Nothing new for review to reject, and nothing refused to replace: done.
             if (counts.create === 0 && refusedLastRound === 0) break;
           }
+          const live = await switchOn(input.market, applied);
           await setDeployPlanStatus(db, {
             market: input.market,
             date: input.date,

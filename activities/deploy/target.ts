@@ -67,6 +67,11 @@ export interface DeployTarget {
     status: 'active' | 'paused' | 'archived',
   ): Promise<void>;
   /**
+   * The daily budget of each ad set it creates for the market, in minor units of the account's
+   * currency as the platform reports it (what the spend caps are checked against).
+   */
+  dailyBudget(market: string): Promise<{ minor: number; currency: string }>;
+  /**
    * Switches the ad set and its campaign on (idempotent: a no-op when already on). Deploy calls it
    * last, once the ad set holds ads that passed review, and only in live mode.
    */

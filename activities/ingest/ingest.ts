@@ -15,7 +15,7 @@ import { listPlatformObjects } from '../../db/creatives.repository.ts';
 import type { MetricsWriter } from '../../db/metrics-writer.ts';
 import { upsertAdAccount } from '../../db/metrics.repository.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
-import type { ActivityDeps } from '../deps.ts';
+import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 
 /** Stores platform insight rows of one market, keyed by ad and day (idempotent). */
@@ -47,7 +47,8 @@ export async function storeInsights(
 /** In CATALOG_PATH, stands for the market being ingested. */
 export const MARKET_PLACEHOLDER = '{market}';
 
-export function createIngestActivities({ db, meta, tiktok, metrics, config }: ActivityDeps) {
+export function createIngestActivities(deps: ActivityDeps) {
+  const { db, metrics, config } = deps;
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
     const listed = catalog.markets?.find((m) => m.code === market);
@@ -150,9 +151,10 @@ export function createIngestActivities({ db, meta, tiktok, metrics, config }: Ac
           const since = addDays(date, -config.METRICS_LOOKBACK_DAYS);
           const until = addDays(date, -1);
           let stored = 0;
+          const { meta, tiktok } = marketPlatforms(deps, market);
           // Every ad set deploy made for the market (one per segment).
           const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
-          if (adsets.length > 0) {
+          if (meta && adsets.length > 0) {
             // Report days are the account's calendar days: keep its time zone and currency on record.
             await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
             for (const adset of adsets) {
@@ -170,9 +172,10 @@ export function createIngestActivities({ db, meta, tiktok, metrics, config }: Ac
               const found = await tiktok.findByName('adgroup', metaAdSetName(market));
               groups = found ? [found.id] : [];
             }
+            // TikTok's reports carry no currency: the advertiser's, as TikTok reports it.
+            const { currency } = await tiktok.describeAdvertiser();
             for (const groupId of groups) {
               const rows = await tiktok.insights({ since, until, adGroupId: groupId });
-              const currency = config.TIKTOK_CURRENCY; // TikTok reports carry no currency
               stored += await storeInsights(
                 metrics,
                 'tiktok',

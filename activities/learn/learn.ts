@@ -5,14 +5,15 @@ import { addDays } from '../../core/dates.ts';
 import type { LearnResult, MarketLoopInput } from '../../core/types.ts';
 import { getCreatives, listPlatformObjects } from '../../db/creatives.repository.ts';
 import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.repository.ts';
-import type { ActivityDeps } from '../deps.ts';
+import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { storeInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
 import { creativeMetrics } from './metrics.ts';
 import { convertMicros } from '../../core/money.ts';
 import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 
-export function createLearnActivities({ db, meta, metrics, fx, config }: ActivityDeps) {
+export function createLearnActivities(deps: ActivityDeps) {
+  const { db, metrics, fx, config } = deps;
   return {
     async learnFromResults({ market, date }: MarketLoopInput): Promise<LearnResult> {
       return withStage(
@@ -20,17 +21,19 @@ export function createLearnActivities({ db, meta, metrics, fx, config }: Activit
         'learn',
         async () => {
           const from = addDays(date, -(config.LEARN_LOOKBACK_DAYS - 1));
-          for (const adset of await listPlatformObjects(db, {
-            platform: 'meta',
-            kind: 'adset',
-            market,
-          }))
-            await storeInsights(
-              metrics,
-              'meta',
+          const { meta } = marketPlatforms(deps, market);
+          if (meta)
+            for (const adset of await listPlatformObjects(db, {
+              platform: 'meta',
+              kind: 'adset',
               market,
-              await meta.insights({ since: from, until: date, adsetId: adset.external_id }),
-            );
+            }))
+              await storeInsights(
+                metrics,
+                'meta',
+                market,
+                await meta.insights({ since: from, until: date, adsetId: adset.external_id }),
+              );
           const totals = await creativeTotals(db, market, from, date);
           const creatives = new Map(
             (

@@ -2,7 +2,10 @@
 // and named in process.env the way a real deployment's settings would be, so the rest of a script
 // loads its config as usual. Settings already present (a real Graph API, a real TikTok token, an
 // MMP) win.
+import fs from 'node:fs';
+import type { AccountsInput } from '../../core/accounts.ts';
 import path from 'node:path';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 
 export const DEFAULT_WORLD = path.resolve(import.meta.dirname, '../../sandbox/worlds/demo.json');
@@ -22,25 +25,24 @@ export async function startSandboxEnv(o: {
 }): Promise<Sandbox> {
   const world = path.resolve(o.world ?? DEFAULT_WORLD);
   const port = o.port ?? 0;
+  const stateDir = path.join(DATA, 'sandbox', path.basename(world, '.json'));
   const sandbox = await startSandbox({
     world,
     metaPort: port,
     tiktokPort: port && port + 1,
     adjustPort: port && port + 2,
     branchPort: port && port + 3,
-    stateDir: path.join(DATA, 'sandbox', path.basename(world, '.json')),
+    stateDir,
     // A given date is simulated (npm start --date, deploy:plan); otherwise the wall clock's day.
     ...(o.date ? { date: o.date } : {}),
   });
   const env = process.env;
   env.META_GRAPH_URL = sandbox.metaUrl;
   env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
-  env.META_AD_ACCOUNT_ID ??= sandbox.credentials.adAccountId;
-  env.META_PAGE_ID ??= sandbox.credentials.pageId;
+  env.ACCOUNTS_PATH ??= writeSandboxAccounts(sandboxAccounts(sandbox.world), stateDir);
   if (!env.TIKTOK_ACCESS_TOKEN) {
     env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
     env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;
-    env.TIKTOK_ADVERTISER_ID = sandbox.tiktokCredentials.advertiserId;
   }
   if (!env.MMP_PROVIDER) {
     env.MMP_PROVIDER = 'adjust';
@@ -49,4 +51,16 @@ export async function startSandboxEnv(o: {
     env.ADJUST_APP_TOKEN = sandbox.world.mmp.adjust.appToken;
   }
   return sandbox;
+}
+
+/**
+ * Writes the accounts file that matches the sandbox's world (its Meta ad accounts, TikTok
+ * advertiser, app and budgets) beside its state, and returns its path: what an operator writes by
+ * hand for real accounts (config/accounts.example.json).
+ */
+export function writeSandboxAccounts(accounts: AccountsInput, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'accounts.json');
+  fs.writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`);
+  return file;
 }

@@ -4,6 +4,8 @@
 // simulator draws delivery for every report). In memory, on free loopback ports, on a fixed date.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { tsWorker } from '../../core/ts-worker.ts';
+import type { AccountsInput } from '../../core/accounts.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox } from '../../sandbox/index.ts';
 
 export interface SandboxThread {
@@ -15,6 +17,8 @@ export interface SandboxThread {
   tiktokCredentials: { accessToken: string; advertiserId: string };
   adjust: { apiToken: string; appToken: string };
   world: { name: string; artistCount: number; markets: string[] };
+  /** The accounts configuration that matches the world (sandbox/accounts.ts). */
+  accounts: AccountsInput;
   close(): Promise<void>;
 }
 
@@ -83,6 +87,7 @@ if (!isMainThread && data && parentPort) {
         credentials: sandbox.credentials,
         tiktokCredentials: sandbox.tiktokCredentials,
         adjust: { ...sandbox.world.mmp.adjust },
+        accounts: sandboxAccounts(sandbox.world),
         world: {
           name: sandbox.world.name,
           artistCount: sandbox.world.catalog.artistCount,

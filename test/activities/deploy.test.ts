@@ -311,16 +311,16 @@ describe('deploy to Meta and TikTok', () => {
     const creativeId = stack.sandbox.meta.store
       .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
       .find((c) => String(c.fields.name).startsWith('adloop/EG/creative/'))!.id;
-    const made = await stack.deps.meta.createMany(
+    const made = await stack.metaOf('EG').createMany(
       'ads',
       Array.from({ length: 46 }, (_, i) => ({
-        ...stack.deps.meta.adParams({ name: old(i), adsetId: metaSet!.external_id, creativeId }),
+        ...stack.metaOf('EG').adParams({ name: old(i), adsetId: metaSet!.external_id, creativeId }),
         status: 'PAUSED',
       })),
     );
     assert.ok(made.every((r) => r.id));
     const [tiktokSet] = await adSetOf('tiktok');
-    const tt = stack.deps.tiktok!;
+    const tt = stack.tiktokOf('EG');
     const imageId = String(
       stack.sandbox.tiktok.store.list('image', stack.sandbox.tiktokCredentials.advertiserId)[0]!.id,
     );

@@ -226,7 +226,7 @@ describe('TikTok metrics ingest', () => {
   it('reads the market’s TikTok ad group by adloop’s naming and stores its ads’ days', async () => {
     const stack = await startTestStack({ date: '2026-03-01' });
     try {
-      const tiktok = stack.deps.tiktok!;
+      const tiktok = stack.tiktokOf('SE');
       const campaignId = await tiktok.createCampaign({ name: 'adloop/SE' });
       const adGroupId = await tiktok.createAdGroup({
         name: metaAdSetName('SE'),

@@ -7,9 +7,11 @@ import type { ActivityDeps } from '../../activities/index.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import { createMetricsWriter } from '../../db/metrics-writer.ts';
 import { loadFxTable } from '../../core/money.ts';
-import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
+import { marketAccounts, parseAccounts } from '../../core/accounts.ts';
+import { createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../platforms/mmp/mmp.ts';
-import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { createTikTokAds, type TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { loadRenderer } from '../../render/renderer.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { freshDatabase, type DbKind } from './db.ts';
@@ -21,6 +23,10 @@ export interface TestStack {
   sandbox: Sandbox;
   database: DatabaseHandle;
   deps: ActivityDeps;
+  /** The Meta client of the ad account that runs `market`. */
+  metaOf(market: string): MetaAds;
+  /** The TikTok client of the advertiser that runs `market`. */
+  tiktokOf(market: string): TikTokAds;
   creativesDir: string;
   close(): Promise<void>;
 }
@@ -55,16 +61,37 @@ export async function startTestStack(
   }
   const database = await freshDatabase(o.db ?? 'pglite');
   const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
-  const meta = createMetaAds({
-    graphUrl: sandbox.metaUrl,
-    ...sandbox.credentials,
-    ...(o.accessToken ? { accessToken: o.accessToken } : {}),
+  const accounts = parseAccounts(sandboxAccounts(sandbox.world), 'the sandbox accounts');
+  const metaClients = new Map<string, MetaAds>();
+  const meta = (adAccountId: string) => {
+    let client = metaClients.get(adAccountId);
+    if (!client)
+      metaClients.set(
+        adAccountId,
+        (client = createMetaAds({
+          graphUrl: sandbox.metaUrl,
+          ...sandbox.credentials,
+          adAccountId,
+          ...(o.accessToken ? { accessToken: o.accessToken } : {}),
+        })),
+      );
+    return client;
+  };
+  const tiktokClient = createTikTokAds({
+    baseUrl: sandbox.tiktokUrl,
+    ...sandbox.tiktokCredentials,
   });
+  const tiktok = (advertiserId: string) => {
+    if (advertiserId !== sandbox.tiktokCredentials.advertiserId)
+      throw new Error(`the sandbox has no TikTok advertiser ${advertiserId}`);
+    return tiktokClient;
+  };
   const deps: ActivityDeps = {
     db: database.db,
     metrics: createMetricsWriter(database),
+    accounts,
     meta,
-    tiktok: createTikTokAds({ baseUrl: sandbox.tiktokUrl, ...sandbox.tiktokCredentials }),
+    tiktok,
     fx: loadFxTable(path.join(ROOT, 'config/fx-rates.json')),
     mmp:
       o.mmp === 'none'
@@ -97,20 +124,19 @@ export async function startTestStack(
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
       DEPLOY_SPARES: 0,
       DEPLOY_PLATFORMS: 'auto',
-      DEPLOY_OS: 'all',
+      // One store keeps ad counts per market as simple as one ad set per platform; the deploy
+      // tests that need both stores say so.
+      DEPLOY_OS: ['android'],
       DEPLOY_OBJECTIVE: 'installs',
       DEPLOY_MODE: 'live',
       DEPLOY_APPROVAL_MARKETS: [],
       DEPLOY_APPROVAL_TIMEOUT: 60_000,
       DEPLOY_FATIGUE_DROP: 0.3,
-      TIKTOK_DAILY_BUDGET: 50_000,
       ...o.deploy,
       LEARN_LOOKBACK_DAYS: 7,
-      META_DAILY_BUDGET: 50_000,
       ATTRIBUTION_LOOKBACK_DAYS: 3,
       METRICS_LOOKBACK_DAYS: 3,
       REPORTING_CURRENCY: 'EUR',
-      TIKTOK_CURRENCY: 'USD',
       RANKING_POLICY: o.rankingPolicy ?? 'ml',
       RANKING_POLICY_BY_MARKET: o.rankingPolicyByMarket,
       RANKING_OBJECTIVE: 'registrations',
@@ -124,6 +150,8 @@ export async function startTestStack(
     sandbox,
     database,
     deps,
+    metaOf: (market) => meta(marketAccounts(accounts, market).meta!.adAccountId),
+    tiktokOf: (market) => tiktok(marketAccounts(accounts, market).tiktok!.advertiserId),
     creativesDir,
     async close() {
       await sandbox.close();

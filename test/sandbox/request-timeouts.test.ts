@@ -1,6 +1,8 @@
 // The loop worker's platform clients take their request timeouts from the configuration
 // (META_REQUEST_TIMEOUT_MS, TIKTOK_REQUEST_TIMEOUT_MS, MMP_REQUEST_TIMEOUT_MS): against calls the
 // sandbox never answers (faults.*.timeoutRate), each fails as a transient timeout after its own.
+import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -71,12 +73,10 @@ describe('request timeouts from the configuration', () => {
       {
         META_GRAPH_URL: sandbox.metaUrl,
         META_ACCESS_TOKEN: sandbox.credentials.accessToken,
-        META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
-        META_PAGE_ID: sandbox.credentials.pageId,
+        ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), creativesDir),
         META_REQUEST_TIMEOUT_MS: '200',
         TIKTOK_BASE_URL: sandbox.tiktokUrl,
         TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
-        TIKTOK_ADVERTISER_ID: sandbox.tiktokCredentials.advertiserId,
         TIKTOK_REQUEST_TIMEOUT_MS: '300',
         MMP_PROVIDER: 'adjust',
         ADJUST_BASE_URL: silentUrl,
@@ -95,14 +95,18 @@ describe('request timeouts from the configuration', () => {
     }
     try {
       assertTimedOut(
-        await failure(() => deps.meta.findByName('campaigns', 'x')),
+        await failure(() =>
+          deps.meta(sandbox.credentials.adAccountId).findByName('campaigns', 'x'),
+        ),
         'meta',
         /^meta transient error: request timed out after 200 ms$/,
         200,
         REQUEST_TRIES,
       );
       assertTimedOut(
-        await failure(() => deps.tiktok!.findByName('campaign', 'x')),
+        await failure(() =>
+          deps.tiktok!(sandbox.tiktokCredentials.advertiserId).findByName('campaign', 'x'),
+        ),
         'tiktok',
         /^tiktok transient error: request timed out after 300 ms$/,
         300,

@@ -236,8 +236,6 @@ describe('bad input (generated)', () => {
     ];
     const base = {
       META_ACCESS_TOKEN: 'token-for-fuzz',
-      META_AD_ACCOUNT_ID: 'act_1',
-      META_PAGE_ID: '1',
     };
     const value = fc.oneof(
       fc.string({ maxLength: 10 }),

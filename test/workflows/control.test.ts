@@ -2,6 +2,7 @@
 // rerun` run) and the UI's signals: a paused market holds before its next platform write (also in
 // the middle of a deploy, between two requests), continues on resume, and a rerun of a finished
 // day writes nothing twice.
+import { marketAccounts } from '../../core/accounts.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +31,7 @@ import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
 const DATE = '2026-03-01';
 
 /** Holds Meta's batch writes while closed, so a test can act in the middle of a deploy. */
-function gatedMeta(meta: MetaAds) {
+function gatedMeta(meta: MetaAds, account: string) {
   let open = true;
   let release: () => void = () => undefined;
   let gate = Promise.resolve();
@@ -50,6 +51,7 @@ function gatedMeta(meta: MetaAds) {
   });
   return {
     client,
+    account,
     /** Closes the gate: the next batch write waits; resolves `arrived` when one does. */
     close() {
       open = false;
@@ -77,8 +79,14 @@ describe('pause, resume and rerun a market', () => {
       date: DATE,
       deploy: { DEPLOY_APPROVAL_MARKETS: ['BR'], DEPLOY_APPROVAL_TIMEOUT: 120_000 },
     });
-    gate = gatedMeta(stack.deps.meta);
-    workers = await startLoopWorkers(env, { ...stack.deps, meta: gate.client }, 'control');
+    // BR's ad account, gated (its clients are made once per account).
+    gate = gatedMeta(
+      stack.metaOf('BR'),
+      marketAccounts(stack.deps.accounts, 'BR').meta!.adAccountId,
+    );
+    const metaOf = stack.deps.meta;
+    const meta = (id: string) => (id === gate.account ? gate.client : metaOf(id));
+    workers = await startLoopWorkers(env, { ...stack.deps, meta }, 'control');
   });
   after(async () => {
     gate?.open();

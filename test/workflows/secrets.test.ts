@@ -3,6 +3,8 @@
 // the loop (the second with Meta's reporting down, so failures and their messages are recorded
 // too); then no token appears in any workflow history (payloads decoded), in any line either
 // worker printed, in the operator CLI's output, or in the report and its CSV and JSON exports.
+import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
@@ -93,11 +95,9 @@ describe('no access token in histories, logs or reports', () => {
       RENDER_RATIOS: '1:1',
       META_GRAPH_URL: sandbox.metaUrl,
       META_ACCESS_TOKEN: tokens.meta,
-      META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
-      META_PAGE_ID: sandbox.credentials.pageId,
+      ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), dir),
       TIKTOK_BASE_URL: sandbox.tiktokUrl,
       TIKTOK_ACCESS_TOKEN: tokens.tiktok,
-      TIKTOK_ADVERTISER_ID: sandbox.tiktokCredentials.advertiserId,
       MMP_PROVIDER: 'adjust',
       ADJUST_BASE_URL: sandbox.adjustUrl,
       ADJUST_API_TOKEN: tokens.adjust,

@@ -1,5 +1,7 @@
 // Kill -9 the worker process in the middle of the deploy stage, right after the platform accepted
 // an ad, start a fresh worker on the same database, and the loop completes with no duplicate ad.
+import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,8 +42,7 @@ describe('worker killed mid-deploy', () => {
         RENDER_RATIOS: '1:1',
         META_GRAPH_URL: sandbox.metaUrl,
         META_ACCESS_TOKEN: sandbox.credentials.accessToken,
-        META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
-        META_PAGE_ID: sandbox.credentials.pageId,
+        ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), dir),
         DATABASE_URL: '',
         METRICS_ADDRESS: metricsAddress,
       },

@@ -13,7 +13,9 @@ import { CONFIG_KEYS } from '../../../core/config.ts';
 import { dailyLoopWorkflowId } from '../../../core/ids.ts';
 import type { DailyLoopResult } from '../../../core/types.ts';
 import { openDatabase, type DatabaseHandle } from '../../../db/database.ts';
+import { sandboxAccounts } from '../../../sandbox/accounts.ts';
 import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
+import { writeSandboxAccounts } from '../sandbox-env.ts';
 import { dailyLoop } from '../../../workflows/index.ts';
 import { freePort } from '../ports.ts';
 import type { TempPostgres } from '../postgres.ts';
@@ -175,12 +177,10 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
               ADS_PER_MARKET: '3',
               META_GRAPH_URL: sandbox.metaUrl,
               META_ACCESS_TOKEN: sandbox.credentials.accessToken,
-              META_AD_ACCOUNT_ID: sandbox.credentials.adAccountId,
-              META_PAGE_ID: sandbox.credentials.pageId,
+              ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), o.dir),
               META_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
               TIKTOK_BASE_URL: sandbox.tiktokUrl,
               TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
-              TIKTOK_ADVERTISER_ID: sandbox.tiktokCredentials.advertiserId,
               TIKTOK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
               MMP_PROVIDER: 'adjust',
               ADJUST_BASE_URL: sandbox.adjustUrl,
