@@ -19,7 +19,10 @@ import { markFallback } from '../../db/runs.repository.ts';
 import { DEFAULT_LOOKBACK_DAYS, pairKey } from '../../ml/features.ts';
 import { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
-import type { ActivityDeps } from '../deps.ts';
+import { marketPlatforms, type ActivityDeps } from '../deps.ts';
+import { selectForDeploy } from './deploy-selection.ts';
+import { listRejections } from '../../db/deploy.repository.ts';
+import { getCreatives } from '../../db/creatives.repository.ts';
 import { currentRun, withStage } from '../stage.ts';
 import { buildCandidates, registrationShares } from './candidates.ts';
 import { rankHeuristic } from './heuristic.ts';
@@ -40,7 +43,8 @@ export interface RankInput extends MarketLoopInput {
   metricsAvailable: boolean;
 }
 
-export function createRankActivities({ db, config, fx, renderer }: ActivityDeps) {
+export function createRankActivities(deps: ActivityDeps) {
+  const { db, config, fx, renderer } = deps;
   const limit = config.ADS_PER_MARKET * STORED_RANKING_FACTOR;
 
   async function heuristic(market: string, date: string, usePerformance: boolean) {
@@ -165,10 +169,17 @@ export function createRankActivities({ db, config, fx, renderer }: ActivityDeps)
           }
           await saveRanking(db, ranking);
           if (ranking.source !== 'computed') count('adloop_ranking_fallbacks', 1, { market });
-          // Spares are rendered too: deploy gives one the slot of a creative review rejects.
+          // Spares are rendered too: deploy gives one the slot of a creative review rejects,
+          // and each platform gets enough that it has not rejected already.
           return {
             ranking,
-            selected: ranking.items.slice(0, config.ADS_PER_MARKET + config.DEPLOY_SPARES),
+            selected: selectForDeploy({
+              items: ranking.items,
+              rejected: await rejectedPairs(db, market),
+              platforms: deployPlatforms(deps, market),
+              slots: config.ADS_PER_MARKET,
+              spares: config.DEPLOY_SPARES,
+            }),
           };
         },
         ({ ranking: r }) => ({
@@ -184,4 +195,29 @@ export function createRankActivities({ db, config, fx, renderer }: ActivityDeps)
       );
     },
   };
+}
+
+/** Platform -> the artist x template pairs its review rejected in the market. */
+async function rejectedPairs(db: ActivityDeps['db'], market: string) {
+  const rejections = await listRejections(db, { market });
+  const creatives = new Map(
+    (await getCreatives(db, [...new Set(rejections.map((r) => r.creative_hash))])).map((c) => [
+      c.hash,
+      pairKey(c.artist_id, c.template_id),
+    ]),
+  );
+  const out = new Map<string, Set<string>>();
+  for (const r of rejections) {
+    const key = creatives.get(r.creative_hash);
+    if (key) (out.get(r.platform) ?? out.set(r.platform, new Set()).get(r.platform)!).add(key);
+  }
+  return out;
+}
+
+/** The platforms deploy will write to in the market (as deploy's targets decide). */
+function deployPlatforms(deps: ActivityDeps, market: string): string[] {
+  const { meta, tiktok } = marketPlatforms(deps, market);
+  const configured = deps.config.DEPLOY_PLATFORMS;
+  if (configured !== 'auto') return [...configured];
+  return [...(meta ? ['meta'] : []), ...(tiktok ? ['tiktok'] : [])];
 }
