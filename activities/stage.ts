@@ -48,14 +48,38 @@ export function toFailure(err: unknown): unknown {
       nextRetryDelay: err.retryAfterMs,
     });
   }
+  if (err instanceof PlatformError && err.kind === 'auth') {
+    return ApplicationFailure.create({
+      type: 'ERR_PLATFORM_AUTH',
+      message: authMessage(err),
+      nonRetryable: true,
+    });
+  }
   if (err instanceof PlatformError && !err.retryable) {
     return ApplicationFailure.create({
-      type: err.kind === 'auth' ? 'ERR_PLATFORM_AUTH' : 'ERR_PLATFORM_REQUEST',
+      type: 'ERR_PLATFORM_REQUEST',
       message: err.message,
       nonRetryable: true,
     });
   }
   return err;
+}
+
+/** The credential each platform's client authenticates with: what an operator rotates. */
+const CREDENTIAL: Readonly<Record<string, string>> = {
+  meta: 'META_ACCESS_TOKEN',
+  tiktok: 'TIKTOK_ACCESS_TOKEN',
+  adjust: 'ADJUST_API_TOKEN',
+  branch: 'BRANCH_KEY and BRANCH_SECRET',
+};
+
+/**
+ * An auth failure says what to do about it: an expired or revoked token fails every day until a
+ * person rotates it, so the run's degraded reason (and the Temporal UI) must say so plainly.
+ */
+export function authMessage(err: PlatformError): string {
+  const variable = CREDENTIAL[err.platform] ?? 'its credentials';
+  return `${err.message}. The ${err.platform} token is expired, revoked or lacks a permission: rotate ${variable} (docs/deploy.md, "Rotating a token"), restart the loop worker, and check with \`adloop check\``;
 }
 
 /** How often a stage activity heartbeats; the workflow gives stages a 15–30 s heartbeat timeout. */

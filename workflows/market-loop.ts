@@ -112,6 +112,11 @@ function platformOutage(err: ActivityFailure): boolean {
   return spent && fromPlatform;
 }
 
+/** A platform refused the token (expired, revoked, permission gone): a person must rotate it. */
+function tokenRefused(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLATFORM_AUTH';
+}
+
 /** A deploy a pause stopped: cancelled, or failed by its last request after the cancel came. */
 function stoppedByCancel(err: unknown): boolean {
   return (
@@ -404,10 +409,15 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       deploy = await deployStage();
     } catch (err) {
       // A platform down all day (retries exhausted, timeouts) skips today's deploy: the ads
-      // already live keep running and learn still runs. Any other failure (auth, a request the
+      // already live keep running and learn still runs. So does a token the platform refuses
+      // (added after the v9 histories): the run is Degraded with the reason and how to rotate
+      // it, where the Temporal UI and `adloop status` show it. Any other failure (a request the
       // platform refuses, a bug) still fails the market: a person must act.
-      if (!deployFailureDegrades || !(err instanceof ActivityFailure) || !platformOutage(err))
-        throw err;
+      const skip =
+        err instanceof ActivityFailure &&
+        ((deployFailureDegrades && platformOutage(err)) ||
+          (tokenRefused(err) && patched('auth-failure-degrades')));
+      if (!skip) throw err;
       degraded.push(`deploy failed: ${message(err)}; the ads already live keep running`);
     }
     for (const r of deploy?.rejected ?? [])
