@@ -1,11 +1,76 @@
 // Small HTTP helpers shared by the sandbox's platform servers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** The whole request body. */
-export async function readRaw(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** Thrown by `readRaw` when a body is larger than the caller allows. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`request body is larger than ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * The whole request body. With `maxBytes`, a larger body is refused as soon as it passes the
+ * limit (BodyTooLargeError): nothing more is kept, so one huge upload cannot fill the sandbox's
+ * memory, and the rest is drained unread, so the caller can still answer on the connection.
+ */
+export function readRaw(req: IncomingMessage, maxBytes = Infinity): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = Number(req.headers['content-length'] ?? 0) > maxBytes;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) refused = true;
+      if (refused) {
+        req.off('data', onData).resume();
+        reject(new BodyTooLargeError(maxBytes));
+      } else chunks.push(c);
+    };
+    if (refused) {
+      req.resume();
+      reject(new BodyTooLargeError(maxBytes));
+      return;
+    }
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** One documented rate limit: at most `limit` requests per `windowMs`. */
+export interface RateLimitRule {
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Server-side rate limits as token buckets (one per rule, each refilling `limit` tokens per
+ * `windowMs`): a request goes through only when every bucket has a token. `tryTake` never waits;
+ * it answers 0 (go) or how many ms until the request would go, for the 429's retry hint.
+ */
+export class RateLimiter {
+  private readonly buckets: Array<RateLimitRule & { tokens: number; last: number }>;
+
+  constructor(
+    rules: RateLimitRule[],
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const t = now();
+    this.buckets = rules.map((r) => ({ ...r, tokens: r.limit, last: t }));
+  }
+
+  tryTake(): number {
+    const t = this.now();
+    let waitMs = 0;
+    for (const b of this.buckets) {
+      b.tokens = Math.min(b.limit, b.tokens + ((t - b.last) / b.windowMs) * b.limit);
+      b.last = t;
+      if (b.tokens < 1) waitMs = Math.max(waitMs, ((1 - b.tokens) / b.limit) * b.windowMs);
+    }
+    if (waitMs > 0) return Math.ceil(waitMs);
+    for (const b of this.buckets) b.tokens -= 1;
+    return 0;
+  }
 }
 
 /**

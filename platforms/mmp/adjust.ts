@@ -7,7 +7,15 @@
 // part becomes a campaign-level aggregated row, whatever ad group or creative the row names,
 // because SKAN postbacks cannot tell creatives apart.
 import { PlatformError } from '../errors.ts';
-import { checkRange, count, field, platformOf, requestJson, sortRows } from './http.ts';
+import {
+  InFlightLimit,
+  checkRange,
+  count,
+  field,
+  platformOf,
+  requestJson,
+  sortRows,
+} from './http.ts';
 import type { AttributionRow, Mmp } from './mmp.ts';
 
 export interface AdjustConfig {
@@ -23,6 +31,12 @@ export interface AdjustConfig {
   events?: { registration: string; subscription: string };
   timeoutMs?: number;
 }
+
+/**
+ * Report requests one client sends at once: Adjust answers 429 past 50 simultaneous ones
+ * (dev.adjust.com/en/api/rs-api/reports), and a worker reads every market at the same time.
+ */
+export const ADJUST_MAX_IN_FLIGHT = 8;
 
 const DIMENSIONS = [
   'day',
@@ -56,6 +70,7 @@ export function createAdjust(config: AdjustConfig): Mmp {
     m.skanSubscriptions,
   ];
   const secrets = [config.apiToken];
+  const inFlight = new InFlightLimit(ADJUST_MAX_IN_FLIGHT);
 
   return {
     provider: 'adjust',
@@ -68,12 +83,14 @@ export function createAdjust(config: AdjustConfig): Mmp {
       url.searchParams.set('metrics', metrics.join(','));
       url.searchParams.set('utc_offset', '+00:00');
       url.searchParams.set('attribution_type', 'click');
-      const body = (await requestJson(
-        'adjust',
-        url.toString(),
-        { headers: { authorization: `Bearer ${config.apiToken}`, accept: 'application/json' } },
-        secrets,
-        config.timeoutMs,
+      const body = (await inFlight.run(() =>
+        requestJson(
+          'adjust',
+          url.toString(),
+          { headers: { authorization: `Bearer ${config.apiToken}`, accept: 'application/json' } },
+          secrets,
+          config.timeoutMs,
+        ),
       )) as { rows?: unknown } | null;
       // 204 No Content: nothing attributed in the range.
       if (body === null) return [];

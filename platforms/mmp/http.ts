@@ -1,6 +1,6 @@
 // What the Adjust and Branch clients share: one HTTP call with errors classified as PlatformError
 // (never with a URL, token or secret in the message), and the row helpers behind `Mmp`.
-import { PlatformError, redact, type PlatformErrorKind } from '../errors.ts';
+import { PlatformError, REQUEST_TRIES, redact, type PlatformErrorKind } from '../errors.ts';
 import type { AttributionRow, MmpProvider } from './mmp.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -38,8 +38,29 @@ function messageOf(text: string): string {
 }
 
 /**
+ * Longest wait for a 429's hint that the client sits out itself before trying again. A longer one
+ * (Branch's hourly limit) goes up as a throttled PlatformError carrying `retryAfterMs`, so the
+ * activity is retried then instead of holding a worker slot.
+ */
+export const MAX_THROTTLE_WAIT_MS = 60_000;
+
+/**
+ * How long a 429 asks the caller to wait, in ms: the Retry-After header (seconds), or Branch's
+ * "Limit is exceeded for org-…, retry after N seconds" (help.branch.io/developers-hub/reference/
+ * query-api, which sends no header); null when the answer says nothing.
+ */
+export function retryAfterMsOf(headers: Headers, text: string): number | null {
+  const header = Number(headers.get('retry-after'));
+  if (headers.has('retry-after') && Number.isFinite(header) && header >= 0) return header * 1000;
+  const said = /retry after (\d+(?:\.\d+)?) seconds?/i.exec(text);
+  return said ? Number(said[1]) * 1000 : null;
+}
+
+/**
  * Sends one request and returns its parsed JSON body (null for 204 No Content). Network failures
- * and timeouts are transient; HTTP errors are classified by status.
+ * and timeouts are transient; HTTP errors are classified by status. A 429 is sent again after the
+ * time it names (up to MAX_THROTTLE_WAIT_MS, REQUEST_TRIES in all): the MMP refused it without
+ * carrying it out, so that is safe for any request.
  */
 export async function requestJson(
   provider: MmpProvider,
@@ -47,6 +68,28 @@ export async function requestJson(
   init: RequestInit,
   secrets: string[],
   timeoutMs = DEFAULT_TIMEOUT_MS,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await requestOnce(provider, url, init, secrets, timeoutMs);
+    } catch (err) {
+      const e = err as PlatformError;
+      if (e.kind !== 'throttled' || attempt >= REQUEST_TRIES) throw err;
+      // Without a hint: 1 s, 2 s, 4 s. With one: that long, plus up to 10% so callers spread out.
+      const waitMs = (e.retryAfterMs ?? 1000 * 2 ** (attempt - 1)) * (1 + Math.random() / 10);
+      if (waitMs > MAX_THROTTLE_WAIT_MS) throw err;
+      await sleep(waitMs);
+    }
+  }
+}
+
+async function requestOnce(
+  provider: MmpProvider,
+  url: string,
+  init: RequestInit,
+  secrets: string[],
+  timeoutMs: number,
 ): Promise<unknown> {
   let res: Response;
   let text: string;
@@ -65,6 +108,7 @@ export async function requestJson(
       scrub(messageOf(text), secrets),
       null,
       res.status,
+      res.status === 429 ? retryAfterMsOf(res.headers, text) : null,
     );
   }
   if (res.status === 204 || text === '') return null;
@@ -124,4 +168,29 @@ export function field(provider: MmpProvider, row: Record<string, unknown>, name:
 export function count(row: Record<string, unknown>, name: string): number {
   const v = Number(row[name] ?? 0);
   return Number.isFinite(v) ? Math.round(v) : 0;
+}
+
+/**
+ * At most `max` calls of `run` at once; the rest wait in order. Adjust refuses more than 50
+ * simultaneous report requests (dev.adjust.com/en/api/rs-api/reports, 429) and asks clients to
+ * limit concurrency (dev.adjust.com/en/api/rs-api/rate-limits), while a worker may run every
+ * market's ingest at the same time.
+ */
+export class InFlightLimit {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((go) => this.waiting.push(go));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
 }

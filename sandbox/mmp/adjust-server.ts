@@ -1,40 +1,42 @@
-// A local Adjust Report Service API (JSON report endpoint), backed by the MMP view in
-// attribution.ts. The subset served, following Adjust's public reference
-// (dev.adjust.com/en/api/rs-api/reports):
+// A local Adjust Report Service API (JSON and CSV report endpoints), backed by the MMP view in
+// attribution.ts. Following Adjust's public reference (https://dev.adjust.com/en/api/rs-api/reports
+// and /csv), the subset served is:
 //
-//   GET /control-center/reports-service/report   (dash.adjust.com, the older host)
-//   GET /reports-service/report                  (automate.adjust.com, the newer host)
+//   GET /reports-service/report, /reports-service/csv_report                 (automate.adjust.com)
+//   GET /control-center/reports-service/report, .../csv_report     (dash.adjust.com, the older host)
 //
-// Auth: `Authorization: Bearer <API token>`; 401 when missing or wrong. `app_token__in` must name
-// the world's app (403 otherwise: the user cannot see that app).
-// Parameters:
-//   date_period   `YYYY-MM-DD:YYYY-MM-DD`, `today`, `yesterday` or relative `-7d:-1d` (required)
-//   dimensions    comma list of: day, app, app_token, os_name, partner_name, network, campaign,
-//                 campaign_network, campaign_id_network, adgroup, adgroup_network,
-//                 adgroup_id_network, creative, creative_network, creative_id_network,
-//                 country_code (required)
-//   metrics       comma list of (required):
-//                   installs                     attributed installs (device level: Android only)
-//                   registration_events          event slug `registration` (Android)
-//                   subscription_events          event slug `subscription` (Android)
-//                   events                       both events together (Android)
-//                   skad_installs, skad_total_installs, valid_conversions
-//                                                SKAdNetwork postbacks (iOS, per campaign)
-//                   registration_events_est, subscription_events_est
-//                                                events unpacked from SKAN conversion values (iOS)
-//   filters       os_name__in / os_names, partner_name__in, campaign_id_network__in
-//   sort          a dimension or metric, `-` prefix for descending (default: dimensions ascending)
-//   utc_offset, attribution_type, attribution_source, cost_mode, ad_spend_mode: accepted and
-//                 ignored (the sandbox day is UTC, click attribution, first source)
+// Auth: `Authorization: Bearer <API token>`; 401 when missing or wrong. `app_token__in` may only
+// name the world's app (403 otherwise: the user cannot see that app).
+// Every parameter is checked in adjust-params.ts (date_period forms, documented dimensions, the
+// sandbox's metrics, filters, options; unknown parameters are refused) before any data is made.
+// Metrics the sandbox serves:
+//   installs                     attributed installs (device level: Android only)
+//   registration_events          event slug `registration` (Android)
+//   subscription_events          event slug `subscription` (Android)
+//   events                       both events together (Android)
+//   skad_installs, skad_total_installs, valid_conversions
+//                                SKAdNetwork postbacks (iOS, per campaign)
+//   registration_events_est, subscription_events_est
+//                                events unpacked from SKAN conversion values (iOS)
+// utc_offset, attribution_type(s), attribution_source, cost_mode, ad_spend_mode and the other
+// options are checked and ignored (the sandbox day is UTC, click attribution, first source).
 // Response: {rows, totals, warnings}; row metric values are strings, totals numbers, as Adjust
-// sends them. An empty report is 204 No Content, as the reference lists.
+// sends them; CSV is a header of slugs and one line per row. An empty report is 204 No Content.
 //
 // iOS rows are SKAN postbacks: one per campaign and day, with adgroup and creative `unknown`, and
-// zero in the device-level metrics. Adjust's reference gives status codes but not error bodies;
-// the sandbox answers `{"detail": "..."}` naming the bad parameter.
+// zero in the device-level metrics. Errors are `{"detail": "..."}` (see adjust-params.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addDays } from '../../core/dates.ts';
 import type { DeliveryLog, PlatformName, SandboxClock } from '../contracts.ts';
+import { RateLimiter, type RateLimitRule } from '../http.ts';
+import {
+  ADJUST_EVENT_SLUGS,
+  AdjustError,
+  METRICS,
+  parseReportQuery,
+  weekStart,
+  type ReportQuery,
+} from './adjust-params.ts';
 import {
   attributedRange,
   type MmpAttribution,
@@ -42,142 +44,128 @@ import {
   type MmpWorld,
 } from './attribution.ts';
 
+export { ADJUST_EVENT_SLUGS } from './adjust-params.ts';
+
 export const ADJUST_REPORT_PATHS = [
   '/control-center/reports-service/report',
   '/reports-service/report',
 ] as const;
+export const ADJUST_CSV_PATHS = [
+  '/control-center/reports-service/csv_report',
+  '/reports-service/csv_report',
+] as const;
 
-/** Adjust event slugs of the sandbox app's two in-app events. */
-export const ADJUST_EVENT_SLUGS = { registration: 'registration', subscription: 'subscription' };
+/**
+ * https://dev.adjust.com/en/api/rs-api/rate-limits: "50 requests per second per source IP
+ * address", "Burst allowance 100", over it 429 Too Many Requests: a bucket of 100 refilled at 50/s.
+ * (The reports page's older wording, 429 "if you exceed 50 simultaneous requests", cannot happen
+ * here: the sandbox answers each request before it reads the next.) adloop's client sends one
+ * request per market and at most ADJUST_MAX_IN_FLIGHT at once, well within it, so it is on.
+ */
+export const ADJUST_RATE_LIMITS: RateLimitRule[] = [{ limit: 100, windowMs: 2_000 }];
 
-/** How Adjust names each platform's network (partner). */
-const PARTNER: Record<PlatformName, { partner: string; network: string }> = {
-  meta: { partner: 'Facebook', network: 'Facebook Installs' },
-  tiktok: { partner: 'TikTok', network: 'TikTok for Business' },
+/** How Adjust names each platform's partner and network; the ids are the sandbox's own. */
+const PARTNER: Record<PlatformName, { name: string; slug: string; id: string; network: string }> = {
+  meta: { name: 'Facebook', slug: 'facebook', id: '34', network: 'Facebook Installs' },
+  tiktok: { name: 'TikTok', slug: 'tiktok', id: '2360', network: 'TikTok for Business' },
 };
 
 const APP_NAME = 'adloop';
-const DIMENSIONS = new Set([
-  'day',
-  'app',
-  'app_token',
-  'os_name',
-  'partner_name',
-  'network',
-  'campaign',
-  'campaign_network',
-  'campaign_id_network',
-  'adgroup',
-  'adgroup_network',
-  'adgroup_id_network',
-  'creative',
-  'creative_network',
-  'creative_id_network',
-  'country_code',
-]);
+const UNKNOWN = 'unknown';
+const countryName = new Intl.DisplayNames(['en'], { type: 'region' });
 
 type Metrics = Record<string, number>;
-
-class AdjustError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+interface Group {
+  dims: Record<string, string>;
+  m: Metrics;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function validDate(d: string): boolean {
-  if (!DATE.test(d)) return false;
-  const t = new Date(`${d}T00:00:00Z`);
-  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
-}
-
-/** Parses date_period in the absolute, logical (today/yesterday) and relative (-Nd) formats. */
-function parsePeriod(value: string | null, today: string): { since: string; until: string } {
-  if (!value) throw new AdjustError(400, 'date_period is required, e.g. 2026-03-01:2026-03-07');
-  if (value === 'today') return { since: today, until: today };
-  if (value === 'yesterday') return { since: addDays(today, -1), until: addDays(today, -1) };
-  const parts = value.split(':');
-  const resolve = (p: string) => {
-    const rel = /^-(\d+)d$/.exec(p);
-    if (rel) return addDays(today, -Number(rel[1]));
-    return validDate(p) ? p : null;
-  };
-  const since = parts.length === 2 ? resolve(parts[0]!) : null;
-  const until = parts.length === 2 ? resolve(parts[1]!) : null;
-  if (!since || !until)
-    throw new AdjustError(400, `date_period "${value}" is invalid: use YYYY-MM-DD:YYYY-MM-DD`);
-  if (since > until)
-    throw new AdjustError(400, `date_period "${value}" is invalid: start is after end`);
-  return { since, until };
-}
-
-function list(value: string | null): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** The dimension values and metric values of one attributed row, as Adjust reports them. */
-function facts(
-  row: MmpAttribution,
-  appToken: string,
-): { dims: Record<string, string>; m: Metrics } {
+/** The value of every dimension the sandbox serves, for one attributed row. */
+function dimensionsOf(row: MmpAttribution, appToken: string): Record<string, string> {
   const p = PARTNER[row.platform];
-  const unknown = 'unknown';
   const named = (name: string | null, id: string | null) =>
-    id === null ? unknown : `${name ?? ''} (${id})`;
-  const dims: Record<string, string> = {
+    id === null ? UNKNOWN : `${name ?? ''} (${id})`;
+  const week = weekStart(row.date);
+  const [year, month] = row.date.split('-');
+  return {
     day: row.date,
+    // REPORTS' examples: week `2021-05-09 - 2021-05-15`, month `2021-05`, quarter `Q2 2021`.
+    week: `${week} - ${addDays(week, 6)}`,
+    month: `${year}-${month}`,
+    year: year!,
+    quarter: `Q${Math.ceil(Number(month) / 3)} ${year}`,
+    os_name: row.os,
+    platform: row.os,
+    device_type: 'phone',
     app: APP_NAME,
     app_token: appToken,
-    os_name: row.os,
-    partner_name: p.partner,
+    store_id: UNKNOWN,
+    store_type: row.os === 'ios' ? 'itunes' : 'google_play',
+    currency: UNKNOWN,
+    currency_code: UNKNOWN,
+    partner_name: p.name,
+    partner_id: p.id,
+    partner: p.slug,
     network: p.network,
+    channel: `${p.name} - ${p.network}`,
     campaign: named(row.campaignName, row.campaignId),
     campaign_network: row.campaignName,
     campaign_id_network: row.campaignId,
     adgroup: named(row.adGroupName, row.adGroupId),
-    adgroup_network: row.adGroupName ?? unknown,
-    adgroup_id_network: row.adGroupId ?? unknown,
+    adgroup_network: row.adGroupName ?? UNKNOWN,
+    adgroup_id_network: row.adGroupId ?? UNKNOWN,
     creative: named(row.adName, row.adId),
-    creative_network: row.adName ?? unknown,
-    creative_id_network: row.adId ?? unknown,
-    country_code: row.market ? row.market.toLowerCase() : unknown,
+    creative_network: row.adName ?? UNKNOWN,
+    creative_id_network: row.adId ?? UNKNOWN,
+    source_network: UNKNOWN,
+    source_id_network: UNKNOWN,
+    // REPORTS: country_code is the 2-character ISO 3166 value, e.g. `US`.
+    country_code: row.market || UNKNOWN,
+    country: row.market ? (countryName.of(row.market) ?? UNKNOWN) : UNKNOWN,
+    region: UNKNOWN,
   };
-  const { registration, subscription } = ADJUST_EVENT_SLUGS;
-  const m: Metrics = row.aggregated
-    ? {
-        skad_installs: row.installs,
-        skad_total_installs: row.installs,
-        valid_conversions: row.installs,
-        [`${registration}_events_est`]: row.registrations,
-        [`${subscription}_events_est`]: row.subscriptions,
-      }
-    : {
-        installs: row.installs,
-        [`${registration}_events`]: row.registrations,
-        [`${subscription}_events`]: row.subscriptions,
-        events: row.registrations + row.subscriptions,
-      };
-  return { dims, m };
 }
 
-const METRICS = new Set([
-  'installs',
-  `${ADJUST_EVENT_SLUGS.registration}_events`,
-  `${ADJUST_EVENT_SLUGS.subscription}_events`,
-  'events',
-  'skad_installs',
-  'skad_total_installs',
-  'valid_conversions',
-  `${ADJUST_EVENT_SLUGS.registration}_events_est`,
-  `${ADJUST_EVENT_SLUGS.subscription}_events_est`,
-]);
+/** Every metric the sandbox serves, for one attributed row. */
+function metricsOf(row: MmpAttribution): Metrics {
+  const { registration, subscription } = ADJUST_EVENT_SLUGS;
+  const m: Metrics = Object.fromEntries([...METRICS].map((k) => [k, 0]));
+  if (row.aggregated) {
+    m.skad_installs = row.installs;
+    m.skad_total_installs = row.installs;
+    m.valid_conversions = row.installs;
+    m[`${registration}_events_est`] = row.registrations;
+    m[`${subscription}_events_est`] = row.subscriptions;
+  } else {
+    m.installs = row.installs;
+    m[`${registration}_events`] = row.registrations;
+    m[`${subscription}_events`] = row.subscriptions;
+    m.events = row.registrations + row.subscriptions;
+  }
+  return m;
+}
+
+/** Rows ordered by the requested sort fields, then by every dimension ascending. */
+function sortGroups(groups: Group[], query: ReportQuery) {
+  const value = (g: Group, field: string) => g.m[field] ?? g.dims[field] ?? '';
+  const keys = [...query.sort, ...query.dimensions.map((field) => ({ field, desc: false }))];
+  groups.sort((a, b) => {
+    for (const { field, desc } of keys) {
+      const x = value(a, field);
+      const y = value(b, field);
+      const c =
+        typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      if (c !== 0) return desc ? -c : c;
+    }
+    return 0;
+  });
+}
+
+/** A CSV field, quoted when it holds a comma, quote or line break. */
+const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+/** CSV's `readable_names=true`: the sandbox's readable name of a slug (`campaign_network` -> `Campaign Network`). */
+const readable = (slug: string) =>
+  slug.replace(/(^|_)(\w)/g, (_, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase());
 
 export interface AdjustRequestEvent {
   method: string;
@@ -188,6 +176,9 @@ export interface AdjustRequestEvent {
 export class AdjustReportSandbox {
   /** Every request seen (never with its token), for tests and the sandbox's log. */
   readonly requests: AdjustRequestEvent[] = [];
+  /** The simulated rate limits (per source IP); null turns them off. Default: as documented. */
+  rateLimits: RateLimitRule[] | null = ADJUST_RATE_LIMITS;
+  private readonly limiters = new Map<string, { rules: RateLimitRule[]; limiter: RateLimiter }>();
 
   constructor(
     private readonly world: MmpWorld,
@@ -200,25 +191,60 @@ export class AdjustReportSandbox {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname.replace(/\/$/, '');
+    const format = (ADJUST_CSV_PATHS as readonly string[]).includes(path) ? 'csv' : 'json';
+    // Nothing is read from a GET's body: drain it, so the connection stays usable.
+    req.resume();
     let status = 200;
-    let body: unknown;
+    let headers: Record<string, string> = { 'content-type': 'application/json' };
+    let text = '';
     try {
-      if (!(ADJUST_REPORT_PATHS as readonly string[]).includes(url.pathname.replace(/\/$/, '')))
+      if (format === 'json' && !(ADJUST_REPORT_PATHS as readonly string[]).includes(path))
         throw new AdjustError(404, 'Not found.');
       if (method !== 'GET') throw new AdjustError(405, `Method "${method}" not allowed.`);
+      this.throttle(req);
       this.authenticate(req);
       if (this.faults.down) throw new AdjustError(503, 'Service unavailable, please retry later.');
-      body = this.report(url.searchParams);
-      if ((body as { rows: unknown[] }).rows.length === 0) status = 204;
+      const report = this.report(url.searchParams, format);
+      if (report.rows.length === 0) status = 204;
+      else if (format === 'csv') {
+        headers = { 'content-type': 'text/csv; charset=utf-8' };
+        text = this.csv(report.rows, report.columns, report.readableNames);
+      } else text = JSON.stringify({ rows: report.rows, totals: report.totals, warnings: [] });
     } catch (err) {
       const e = err instanceof AdjustError ? err : new AdjustError(500, 'Internal server error.');
       status = e.status;
-      body = { detail: e.message };
+      headers = { 'content-type': 'application/json', ...e.headers };
+      text = JSON.stringify({ detail: e.message });
     }
     this.requests.push({ method, path: url.pathname, status });
     if (status === 204) res.writeHead(204).end();
-    else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    else res.writeHead(status, headers).end(text);
   };
+
+  /**
+   * 429 once the caller's source IP is over ADJUST_RATE_LIMITS. The rate-limits page gives no
+   * body or header; the sandbox answers as Django REST Framework throttling does, with the detail
+   * and a Retry-After header in seconds.
+   */
+  private throttle(req: IncomingMessage) {
+    if (!this.rateLimits) return;
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    let entry = this.limiters.get(ip);
+    if (!entry || entry.rules !== this.rateLimits) {
+      entry = { rules: this.rateLimits, limiter: new RateLimiter(this.rateLimits) };
+      this.limiters.set(ip, entry);
+    }
+    const waitMs = entry.limiter.tryTake();
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new AdjustError(
+        429,
+        `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+        { 'retry-after': String(seconds) },
+      );
+    }
+  }
 
   private authenticate(req: IncomingMessage) {
     const header = req.headers.authorization;
@@ -227,64 +253,64 @@ export class AdjustReportSandbox {
     if (token !== this.world.mmp.adjust.apiToken) throw new AdjustError(401, 'Invalid token.');
   }
 
-  private report(q: URLSearchParams) {
-    const appTokens = list(q.get('app_token__in'));
-    if (appTokens.length === 0) throw new AdjustError(400, 'app_token__in is required');
+  private report(q: URLSearchParams, format: 'json' | 'csv') {
+    // REPORTS, 403: "if you try to access information you don't have permission to view".
     const own = this.world.mmp.adjust.appToken;
-    const foreign = appTokens.filter((t) => t !== own);
+    const foreign = (q.get('app_token__in') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t && t !== own);
     if (foreign.length > 0)
       throw new AdjustError(
         403,
         `app_token__in: you do not have access to app(s) ${foreign.join(', ')}`,
       );
     const today = this.clock.today();
-    const { since, until } = parsePeriod(q.get('date_period'), today);
-    const dimensions = list(q.get('dimensions'));
-    if (dimensions.length === 0) throw new AdjustError(400, 'dimensions is required');
-    const badDim = dimensions.find((d) => !DIMENSIONS.has(d));
-    if (badDim) throw new AdjustError(400, `dimensions: unknown dimension "${badDim}"`);
-    const metrics = list(q.get('metrics'));
-    if (metrics.length === 0) throw new AdjustError(400, 'metrics is required');
-    const badMetric = metrics.find((m) => !METRICS.has(m));
-    if (badMetric) throw new AdjustError(400, `metrics: unknown metric "${badMetric}"`);
-
-    const osFilter = list(q.get('os_name__in') ?? q.get('os_names'));
-    const badOs = osFilter.find((o) => o !== 'ios' && o !== 'android');
-    if (badOs) throw new AdjustError(400, `os_name__in: unknown os_name "${badOs}"`);
-    const partnerFilter = list(q.get('partner_name__in'));
-    const campaignFilter = list(q.get('campaign_id_network__in'));
-
-    const groups = new Map<string, { dims: Record<string, string>; m: Metrics }>();
-    const rows = attributedRange(this.world, this.sources, since, until, today, {
-      extraDelayDays: this.faults.delayDays,
-    });
-    for (const row of rows) {
-      const f = facts(row, own);
-      if (osFilter.length > 0 && !osFilter.includes(f.dims.os_name!)) continue;
-      if (partnerFilter.length > 0 && !partnerFilter.includes(f.dims.partner_name!)) continue;
-      if (campaignFilter.length > 0 && !campaignFilter.includes(f.dims.campaign_id_network!))
-        continue;
-      const dims = Object.fromEntries(dimensions.map((d) => [d, f.dims[d]!]));
-      const key = JSON.stringify(dimensions.map((d) => dims[d]));
-      const g = groups.get(key) ?? { dims, m: Object.fromEntries(metrics.map((m) => [m, 0])) };
-      for (const m of metrics) g.m[m]! += f.m[m] ?? 0;
-      groups.set(key, g);
-    }
-    // Like a report, rows where every requested metric is zero are left out.
-    const kept = [...groups.values()].filter((g) => metrics.some((m) => g.m[m] !== 0));
-    this.sort(kept, dimensions, metrics, q.get('sort'));
-
+    const query = parseReportQuery(q, today, format);
+    const groups = query.sandboxData ? [] : this.groups(query, own, today);
+    sortGroups(groups, query);
+    const { dimensions, metrics } = query;
     const totals: Metrics = Object.fromEntries(metrics.map((m) => [m, 0]));
-    for (const g of kept) for (const m of metrics) totals[m]! += g.m[m]!;
+    for (const g of groups) for (const m of metrics) totals[m]! += g.m[m]!;
     return {
-      rows: kept.map((g) => ({
+      columns: [...dimensions, ...metrics],
+      readableNames: query.readableNames,
+      rows: groups.map((g) => ({
         attr_dependency: this.dependency(g.dims),
         ...g.dims,
         ...Object.fromEntries(metrics.map((m) => [m, String(g.m[m])])),
       })),
       totals,
-      warnings: [] as string[],
     };
+  }
+
+  /** The attributed rows of the period, filtered and summed by the requested dimensions. */
+  private groups(query: ReportQuery, appToken: string, today: string): Group[] {
+    const { dimensions, metrics } = query;
+    const groups = new Map<string, Group>();
+    const rows = attributedRange(this.world, this.sources, query.since, query.until, today, {
+      extraDelayDays: this.faults.delayDays,
+    });
+    for (const row of rows) {
+      const all = dimensionsOf(row, appToken);
+      if (!query.dimensionFilters.every((keep) => keep(all))) continue;
+      const dims = Object.fromEntries(dimensions.map((d) => [d, all[d]!]));
+      const key = JSON.stringify(dimensions.map((d) => dims[d]));
+      const g = groups.get(key) ?? { dims, m: Object.fromEntries([...METRICS].map((m) => [m, 0])) };
+      for (const [k, v] of Object.entries(metricsOf(row))) g.m[k]! += v;
+      groups.set(key, g);
+    }
+    // Like a report, rows where every requested metric is zero are left out.
+    return [...groups.values()].filter(
+      (g) => metrics.some((m) => g.m[m] !== 0) && query.metricFilters.every((keep) => keep(g.m)),
+    );
+  }
+
+  /** CSV: a header of slugs (or readable names), then one line per row in column order. */
+  private csv(rows: Array<Record<string, unknown>>, columns: string[], readableNames: boolean) {
+    const header = columns.map((c) => csvField(readableNames ? readable(c) : c)).join(',');
+    const lines = rows.map((r) => columns.map((c) => csvField(String(r[c]))).join(','));
+    return `${[header, ...lines].join('\n')}\n`;
   }
 
   /** The ids a row's names depend on, as Adjust reports them next to the names. */
@@ -294,35 +320,5 @@ export class AdjustReportSandbox {
     const id = dims.campaign_id_network ?? /\(([^()]*)\)$/.exec(dims.campaign ?? '')?.[1];
     if (id) out.campaign_id_network = id;
     return out;
-  }
-
-  private sort(
-    groups: Array<{ dims: Record<string, string>; m: Metrics }>,
-    dimensions: string[],
-    metrics: string[],
-    sort: string | null,
-  ) {
-    const cmpDims = (a: Record<string, string>, b: Record<string, string>) => {
-      for (const d of dimensions) {
-        const c = a[d]!.localeCompare(b[d]!);
-        if (c !== 0) return c;
-      }
-      return 0;
-    };
-    if (!sort) {
-      groups.sort((a, b) => cmpDims(a.dims, b.dims));
-      return;
-    }
-    const desc = sort.startsWith('-');
-    const field = desc ? sort.slice(1) : sort;
-    if (!dimensions.includes(field) && !metrics.includes(field))
-      throw new AdjustError(400, `sort: "${field}" is not a requested dimension or metric`);
-    const sign = desc ? -1 : 1;
-    groups.sort((a, b) => {
-      const c = metrics.includes(field)
-        ? a.m[field]! - b.m[field]!
-        : a.dims[field]!.localeCompare(b.dims[field]!);
-      return c !== 0 ? sign * c : cmpDims(a.dims, b.dims);
-    });
   }
 }

@@ -1,12 +1,18 @@
 // A local Branch Query API (pre-aggregated analytics), backed by the MMP view in attribution.ts.
-// The subset served, following Branch's public reference (help.branch.io/apidocs/query and the
-// Query API recipe book):
+// The subset served, following Branch's public reference; each rule below cites its page:
+//   POSTQUERY  https://help.branch.io/apidocs/postquery (also /v1-api/apidocs/postquery, and the
+//              llms page https://help.branch.io/apidocs/query.md): parameters and their limits
+//   OVERVIEW   https://help.branch.io/developers-hub/reference/query-api (and
+//              https://help.branch.io/apidocs/query/overview): rate limits, max rows, 7 days,
+//              the 2-year export window, the rate-limit error body
+//   OLDDOCS    https://docs.branch.io/pages/exports/query-api/: dates without a time
 //
 //   POST /v1/query/analytics?limit=<1..1000, default 100>&after=<index>&query_id=<from paging>
 //   Content-Type: application/json
 //   {
 //     "branch_key": "...", "branch_secret": "...",          auth (401 when missing or wrong)
-//     "start_date": "YYYY-MM-DD", "end_date": "YYYY-MM-DD", end exclusive, at most 7 days later
+//     "start_date": "YYYY-MM-DD", "end_date": "YYYY-MM-DD", end exclusive, at most 7 days later,
+//       start not before 2017-10-14 nor outside the rolling 2-year export window
 //     "data_source": one of
 //        eo_install                   attributed installs (device level: Android only)
 //        eo_custom_event              custom events `registration` and `subscription` (Android)
@@ -14,8 +20,9 @@
 //                                     dimension annotation_conversion_value_mapped_value tells
 //                                     the deepest event a postback's conversion value maps to:
 //                                     `install` (none), `registration` or `subscription`
-//        eo_open, eo_click, eo_impression, eo_commerce_event, eo_content_event,
-//        eo_user_lifecycle_event      accepted; the sandbox app logs none, so no results
+//        eo_open, eo_click, eo_impression, xx_click, xx_impression, eo_reinstall,
+//        eo_commerce_event, eo_content_event, eo_user_lifecycle_event
+//                                     accepted; the sandbox app logs none, so no results
 //     "dimensions": [ timestamp, name (event sources), user_data_os (IOS | ANDROID),
 //        user_data_geo_country_code, last_attributed_touch_data_tilde_advertising_partner_name,
 //        last_attributed_touch_data_tilde_campaign, ..._tilde_campaign_id,
@@ -32,12 +39,18 @@
 // "paging": {"total_count", "next_url"?, "previous_url"?}}. With granularity day, `limit` applies
 // to each day, as Branch documents; `next_url` is absolute, carries `after` and a `query_id` that
 // locks what the query sees (the sandbox day), and is POSTed again with the same body.
-// Errors: {"error": {"code": <HTTP status>, "message": "..."}} naming the bad field.
+// Errors: {"error": {"code": <HTTP status>, "message": "..."}} naming the bad field, the shape
+// Branch's API reference shows for its other endpoints (e.g. help.branch.io/apidocs/accesserasure:
+// {"error": {"code": 429, "message": "Rate limit reached."}}); POSTQUERY shows no error body.
+// Over the rate limits (BRANCH_RATE_LIMITS, off by default) the documented
+// {"errors": [{"message": "Limit is exceeded for org-…, retry after N seconds", "error_code": 7}]}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addDays } from '../../core/dates.ts';
+import { BodyTooLargeError, RateLimiter, readRaw, type RateLimitRule } from '../http.ts';
 import type { DeliveryLog, PlatformName, SandboxClock } from '../contracts.ts';
 import {
   attributedRange,
+  isCalendarDate,
   type MmpAttribution,
   type MmpFaults,
   type MmpWorld,
@@ -57,10 +70,14 @@ const PARTNER: Record<PlatformName, string> = {
 const TOUCH = 'last_attributed_touch_data_tilde_';
 const SKAN = 'skadnetwork_valid_messages';
 const CV_MAPPED = 'annotation_conversion_value_mapped_value';
+// POSTQUERY's data_source list (and the topics of help.branch.io/apidocs/checkdatareadiness).
 const SILENT_SOURCES = new Set([
   'eo_open',
   'eo_click',
   'eo_impression',
+  'xx_click',
+  'xx_impression',
+  'eo_reinstall',
   'eo_commerce_event',
   'eo_content_event',
   'eo_user_lifecycle_event',
@@ -86,13 +103,42 @@ const DIMENSIONS: Record<string, Set<string>> = {
 };
 for (const s of SILENT_SOURCES) DIMENSIONS[s] = new Set([...COMMON_DIMENSIONS, ...AD_DIMENSIONS]);
 
+/** OVERVIEW: "Max number of days that can be queried at a time: 7 days". */
 const MAX_DAYS = 7;
+/** POSTQUERY, `limit`: "Maximum 1000", example 100. */
 const MAX_LIMIT = 1000;
+/** OVERVIEW: "Max number of rows returned from API: 50,000". */
+export const MAX_ROWS = 50_000;
+/** POSTQUERY: "start_date cannot be earlier than 2017-10-14". */
+const FIRST_DATE = '2017-10-14';
+/** OVERVIEW: "Export window: Rolling 2 year window". */
+const EXPORT_WINDOW_DAYS = 730;
+/**
+ * No page gives a body size limit. A query is a few hundred bytes; the sandbox refuses bodies
+ * over 64 KiB with 413 before parsing them, so one huge upload cannot fill its memory.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** The sandbox's organisation id, as Branch names it in rate-limit errors. */
+const ORG_ID = 'org-525983469347282987';
+
+/**
+ * OVERVIEW: "5 requests per second, 20 requests per minute, 150 requests per hour". Off by
+ * default (BranchQuerySandbox.rateLimits = null): adloop's client sends three queries per market
+ * and 7-day window, so a loop over more than a handful of markets cannot stay within 20 a minute;
+ * it retries after the time the 429 names instead. Turn them on to test exactly that.
+ */
+export const BRANCH_RATE_LIMITS: RateLimitRule[] = [
+  { limit: 5, windowMs: 1_000 },
+  { limit: 20, windowMs: 60_000 },
+  { limit: 150, windowMs: 3_600_000 },
+];
 
 class BranchError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The body to answer instead of the usual {"error": …} (the rate-limit error's own shape). */
+    readonly body: unknown = { error: { code: status, message } },
   ) {
     super(message);
   }
@@ -105,17 +151,16 @@ interface Fact {
   value: number;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-function validDate(d: unknown): d is string {
-  if (typeof d !== 'string' || !DATE.test(d)) return false;
-  const t = new Date(`${d}T00:00:00Z`);
-  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
-}
-
 async function readJson(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  let raw: Buffer;
+  try {
+    raw = await readRaw(req, MAX_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError)
+      throw new BranchError(413, `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+    throw err;
+  }
+  const text = raw.toString('utf8');
   let body: unknown;
   try {
     body = JSON.parse(text || 'null');
@@ -174,6 +219,9 @@ export interface BranchRequestEvent {
 export class BranchQuerySandbox {
   /** Every request seen (never with its secret), for tests and the sandbox's log. */
   readonly requests: BranchRequestEvent[] = [];
+  /** The simulated rate limits (per organisation); null (the default) turns them off. */
+  rateLimits: RateLimitRule[] | null = null;
+  private limiter: { rules: RateLimitRule[]; limiter: RateLimiter } | null = null;
 
   constructor(
     private readonly world: MmpWorld,
@@ -198,6 +246,7 @@ export class BranchQuerySandbox {
       if (method !== 'POST') throw new BranchError(405, `Method ${method} not allowed`);
       const params = await readJson(req);
       this.authenticate(params);
+      this.throttle();
       if (this.faults.down)
         throw new BranchError(503, 'Service temporarily unavailable, please retry');
       // Links in `paging` are absolute, on the host the caller used.
@@ -206,10 +255,22 @@ export class BranchQuerySandbox {
     } catch (err) {
       const e = err instanceof BranchError ? err : new BranchError(500, 'Internal server error');
       status = e.status;
-      body = { error: { code: e.status, message: e.message } };
+      body = e.body;
     }
     this.requests.push({ method, path: url.pathname, status });
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  /** OVERVIEW's limits, counted per organisation (the sandbox has one), once they are on. */
+  private throttle() {
+    if (!this.rateLimits) return;
+    if (this.limiter?.rules !== this.rateLimits)
+      this.limiter = { rules: this.rateLimits, limiter: new RateLimiter(this.rateLimits) };
+    const waitMs = this.limiter.limiter.tryTake();
+    if (waitMs === 0) return;
+    // OVERVIEW gives the body but not the status; 429 is what Branch's other endpoints answer.
+    const message = `Limit is exceeded for ${ORG_ID}, retry after ${Math.ceil(waitMs / 1000)} seconds`;
+    throw new BranchError(429, message, { errors: [{ message, error_code: 7 }] });
   }
 
   private authenticate(p: Body) {
@@ -226,7 +287,7 @@ export class BranchQuerySandbox {
     let today = this.clock.today();
     if (queryId !== null) {
       const pinned = Buffer.from(queryId.replace(/^q_/, ''), 'base64url').toString();
-      if (!validDate(pinned)) throw new BranchError(400, 'query_id is invalid');
+      if (!isCalendarDate(pinned)) throw new BranchError(400, 'query_id is invalid');
       today = pinned;
     }
     const limit = Number(url.searchParams.get('limit') ?? 100);
@@ -236,13 +297,7 @@ export class BranchQuerySandbox {
     if (!Number.isInteger(after) || after < 0)
       throw new BranchError(400, 'after must be a non-negative integer');
 
-    if (!validDate(p.start_date)) throw new BranchError(400, 'start_date must be YYYY-MM-DD');
-    if (!validDate(p.end_date)) throw new BranchError(400, 'end_date must be YYYY-MM-DD');
-    const start = p.start_date;
-    const end = p.end_date;
-    if (end <= start) throw new BranchError(400, 'end_date must be after start_date');
-    if (end > addDays(start, MAX_DAYS))
-      throw new BranchError(400, `end_date cannot be more than ${MAX_DAYS} days after start_date`);
+    const { start, end } = this.dates(p, today);
 
     const source = p.data_source;
     if (typeof source !== 'string' || !DIMENSIONS[source])
@@ -260,6 +315,10 @@ export class BranchQuerySandbox {
           ? `aggregation ${aggregation} is not supported for data_source ${source}`
           : 'aggregation must be one of unique_count, total_count, revenue, cost, cost_in_local_currency',
       );
+    if (p.zero_fill !== undefined && typeof p.zero_fill !== 'boolean')
+      throw new BranchError(400, 'zero_fill must be a boolean');
+    // POSTQUERY and the recipe book only show `day`; a query without it counts the whole range
+    // at once (the sandbox's `all`). Other values are refused.
     const granularity = p.granularity ?? 'all';
     if (granularity !== 'day' && granularity !== 'all')
       throw new BranchError(400, 'granularity must be one of day, all');
@@ -292,6 +351,8 @@ export class BranchQuerySandbox {
     }
     const all = [...groups.values()].filter((g) => g.n > 0);
     this.order(all, dimensions, p, aggregation);
+    // OVERVIEW: at most 50,000 rows; the rest is cut off, never sent.
+    all.length = Math.min(all.length, MAX_ROWS);
 
     // `limit` and `after` apply per day with daily granularity.
     const byDay = new Map<string, typeof all>();
@@ -316,6 +377,26 @@ export class BranchQuerySandbox {
       })),
       paging,
     };
+  }
+
+  /**
+   * POSTQUERY: start_date and end_date are required dates (OLDDOCS: "You are no longer required
+   * or allowed to specify a time"), end exclusive and at most 7 days after start, start not before
+   * 2017-10-14; OVERVIEW: within the rolling 2-year export window.
+   */
+  private dates(p: Body, today: string): { start: string; end: string } {
+    if (!isCalendarDate(p.start_date)) throw new BranchError(400, 'start_date must be YYYY-MM-DD');
+    if (!isCalendarDate(p.end_date)) throw new BranchError(400, 'end_date must be YYYY-MM-DD');
+    const start = p.start_date;
+    const end = p.end_date;
+    if (start < FIRST_DATE)
+      throw new BranchError(400, `start_date cannot be earlier than ${FIRST_DATE}`);
+    if (start < addDays(today, -EXPORT_WINDOW_DAYS))
+      throw new BranchError(400, 'start_date is outside the rolling 2 year export window');
+    if (end <= start) throw new BranchError(400, 'end_date must be after start_date');
+    if (end > addDays(start, MAX_DAYS))
+      throw new BranchError(400, `end_date cannot be more than ${MAX_DAYS} days after start_date`);
+    return { start, end };
   }
 
   private filters(raw: unknown, allowed: Set<string>, source: string) {
