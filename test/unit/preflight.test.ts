@@ -1,0 +1,150 @@
+// `adloop check`'s judgement of what the platforms say about the accounts file: every account
+// ready gives only ok lines; each broken piece gives one failing line that names it and the fix.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadAccounts } from '../../core/accounts.ts';
+import {
+  formatFindings,
+  judgePreflight,
+  META_SCOPES,
+  type PreflightFacts,
+} from '../../ops/preflight.ts';
+import { ROOT } from '../helpers/stack.ts';
+
+const file = loadAccounts(path.join(ROOT, 'config/accounts.example.json'));
+const NOW = new Date('2026-12-05T00:00:00Z');
+
+function healthy(): PreflightFacts {
+  return {
+    meta: {
+      token: { valid: true, expiresAt: null, scopes: [...META_SCOPES] },
+      accounts: {
+        act_111111111111111: {
+          id: 'act_111111111111111',
+          status: 1,
+          currency: 'EUR',
+          timeZone: 'Europe/Stockholm',
+        },
+        act_333333333333333: {
+          id: 'act_333333333333333',
+          status: 1,
+          currency: 'JPY',
+          timeZone: 'Asia/Tokyo',
+        },
+      },
+      pages: { '222222222222222': { id: '222222222222222', name: 'Your Music' } },
+      app: {
+        id: '123456789012345',
+        storeUrls: [
+          'https://apps.apple.com/app/id1234567890',
+          'https://play.google.com/store/apps/details?id=com.example.music',
+        ],
+      },
+    },
+    tiktok: {
+      advertisers: {
+        '7000000000000000000': {
+          id: '7000000000000000000',
+          status: 'STATUS_ENABLE',
+          currency: 'USD',
+          timeZone: 'Etc/GMT',
+          identities: [{ type: 'CUSTOMIZED_USER', id: '7100000000000000000' }],
+          apps: [
+            { id: '7200000000000000001', platform: 'IOS' },
+            { id: '7200000000000000002', platform: 'ANDROID' },
+          ],
+        },
+      },
+    },
+    tiktokConfigured: true,
+  };
+}
+
+const failing = (facts: PreflightFacts, f = file) =>
+  judgePreflight(f, facts, NOW).filter((x) => x.level === 'fail');
+
+describe('adloop check (preflight judgement)', () => {
+  it('passes a ready configuration with one ok line per fact', () => {
+    const findings = judgePreflight(file, healthy(), NOW);
+    assert.deepEqual(
+      findings.filter((f) => f.level !== 'ok'),
+      [],
+    );
+    const lines = formatFindings(findings);
+    assert.ok(lines.some((l) => /meta act_111111111111111 \(SE, DE\): active, EUR/.test(l)));
+    assert.ok(lines.some((l) => /tiktok 7000000000000000000 .*promotes ios app/.test(l)));
+  });
+
+  it('names an expired token, and one about to expire', () => {
+    const facts = healthy();
+    facts.meta!.token = { valid: false, expiresAt: null, scopes: [] };
+    assert.match(failing(facts)[0]!.message, /is expired or revoked/);
+    assert.match(failing(facts)[0]!.fix!, /rotate META_ACCESS_TOKEN/);
+    facts.meta!.token = { valid: true, expiresAt: '2026-12-10T00:00:00Z', scopes: META_SCOPES };
+    const warn = judgePreflight(file, facts, NOW).find((f) => f.level === 'warn');
+    assert.match(warn!.message, /expires in 5 days/);
+  });
+
+  it('names a missing permission, a disabled account and a wrong page', () => {
+    const facts = healthy();
+    facts.meta!.token = { valid: true, expiresAt: null, scopes: ['ads_read'] };
+    facts.meta!.accounts.act_333333333333333 = {
+      id: 'act_333333333333333',
+      status: 2,
+      currency: 'JPY',
+      timeZone: 'Asia/Tokyo',
+    };
+    facts.meta!.pages = { '222222222222222': { error: '(#100) Object does not exist' } };
+    const messages = failing(facts).map((f) => `${f.subject}: ${f.message}`);
+    assert.ok(
+      messages.includes(
+        'meta token: lacks the permissions ads_management, pages_show_list, pages_read_engagement',
+      ),
+    );
+    assert.ok(messages.includes('meta act_333333333333333 (BR, EG): is disabled'));
+    assert.ok(
+      messages.includes(
+        'meta act_111111111111111 (SE, DE): page 222222222222222 cannot be read: (#100) Object does not exist',
+      ),
+    );
+  });
+
+  it('names a TikTok app id the advertiser does not have, and a wrong identity', () => {
+    const facts = healthy();
+    const adv = facts.tiktok!.advertisers['7000000000000000000'] as {
+      apps: unknown[];
+      identities: unknown[];
+    };
+    adv.apps = [{ id: '7200000000000000002', platform: 'ANDROID' }];
+    adv.identities = [];
+    const messages = failing(facts).map((f) => f.message);
+    assert.deepEqual(messages, [
+      'has no identity CUSTOMIZED_USER 7100000000000000000',
+      'has no ios app 7200000000000000001 in its app management',
+    ]);
+  });
+
+  it('names a budget the account’s currency cannot express', () => {
+    const withCents = {
+      ...file,
+      markets: { ...file.markets, BR: { dailyBudget: { meta: '49.90' }, trackingLinks: {} } },
+    };
+    const messages = failing(healthy(), withCents).map((f) => f.message);
+    assert.deepEqual(messages, [
+      'markets.BR.dailyBudget.meta: 49.90 JPY has 1 decimals; JPY has none',
+    ]);
+  });
+
+  it('names a store URL the Meta app is not registered with', () => {
+    const facts = healthy();
+    facts.meta!.app = { id: '123456789012345', storeUrls: [] };
+    assert.deepEqual(
+      failing(facts).map((f) => f.message),
+      [
+        'does not list https://apps.apple.com/app/id1234567890 (it lists no store)',
+        'does not list https://play.google.com/store/apps/details?id=com.example.music (it lists no store)',
+      ],
+    );
+  });
+});
