@@ -29,6 +29,8 @@ import { DEMO_WORLD } from '../helpers/stack.ts';
 /** Quotas high enough that only the rate-limit test meets them. */
 const NO_LIMITS = { perSecond: 100_000, perMinute: 1_000_000, adCreatePerSecond: 100_000 };
 const FAST = { perSecond: 100_000, burst: 100_000 };
+/** The demo world's custom identity (world.tiktok.identityId's default). */
+const IDENTITY = { type: 'CUSTOMIZED_USER', id: '7300000000000000001' };
 
 const png = (width: number, height: number, r: number) =>
   sharp({ create: { width, height, channels: 3, background: { r, g: 40, b: 90 } } })
@@ -139,6 +141,8 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'SE',
       dailyBudget: 20_000,
+      os: 'android',
+      appId: world.tiktok.appIds.android,
     });
     assert.deepEqual(await client.getAdGroup(adGroupId), {
       id: adGroupId,
@@ -146,7 +150,7 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'SE',
       dailyBudget: 20_000,
-      status: 'ENABLE',
+      status: 'DISABLE',
     });
     const raw = sandbox.store.get(adGroupId, 'adgroup');
     assert.deepEqual(raw?.fields.location_ids, ['2661886'], 'Sweden is GeoNames 2661886');
@@ -161,8 +165,12 @@ describe('sandbox TikTok Business API', () => {
         artistId: artists[i % 3]!,
         templateId: templates[i % 2]!,
       });
-      const media = i % 3 === 0 ? { videoId } : { imageId: i % 3 === 1 ? tallImage : squareImage };
+      const media =
+        i % 3 === 0
+          ? { videoId, coverImageId: tallImage }
+          : { imageId: i % 3 === 1 ? tallImage : squareImage };
       const id = await client.createAd({
+        identity: IDENTITY,
         name: `ad-${i}`,
         adGroupId,
         landingPageUrl: link,
@@ -173,6 +181,11 @@ describe('sandbox TikTok Business API', () => {
       links.set(id, link);
     }
     assert.equal(new Set(created).size, 30);
+    // Created paused, as adloop creates everything; switched on once complete.
+    assert.equal((await client.findByName('campaign', 'adloop/SE'))?.status, 'DISABLE');
+    await client.setAdStatuses(created, 'ENABLE');
+    await client.setAdGroupStatus([adGroupId], 'ENABLE');
+    await client.setCampaignStatus([campaignId], 'ENABLE');
     assert.deepEqual(await client.findByName('campaign', 'adloop/SE'), {
       id: campaignId,
       status: 'ENABLE',
@@ -399,6 +412,7 @@ describe('sandbox TikTok Business API', () => {
   it('rejects bad parameters with code 40002, naming the field', async () => {
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'x',
         adGroupId: '999',
         imageId: squareImage,
@@ -409,6 +423,7 @@ describe('sandbox TikTok Business API', () => {
     );
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'x',
         adGroupId,
         imageId: 'ad-site-i18n-sg/nope',
@@ -418,11 +433,25 @@ describe('sandbox TikTok Business API', () => {
       isTikTokError('invalid', 40002, /creatives\[0\]\.image_ids/),
     );
     await assert.rejects(
-      client.createAdGroup({ name: 'cheap', campaignId, country: 'DE', dailyBudget: 500 }),
+      client.createAdGroup({
+        name: 'cheap',
+        campaignId,
+        country: 'DE',
+        dailyBudget: 500,
+        os: 'android',
+        appId: world.tiktok.appIds.android,
+      }),
       isTikTokError('invalid', 40002, /budget/),
     );
     await assert.rejects(
-      client.createAdGroup({ name: 'nowhere', campaignId, country: 'XX', dailyBudget: 5000 }),
+      client.createAdGroup({
+        name: 'nowhere',
+        campaignId,
+        country: 'XX',
+        dailyBudget: 5000,
+        os: 'android',
+        appId: world.tiktok.appIds.android,
+      }),
       isTikTokError('invalid', null, /XX/),
     );
   });
@@ -437,6 +466,7 @@ describe('sandbox TikTok Business API', () => {
     assert.equal(String(sandbox.store.get(groupId)?.fields.location_ids), locationIdOf('DE'));
     for (let i = 0; i < 50; i++)
       await client.createAd({
+        identity: IDENTITY,
         name: `full-${i}`,
         adGroupId: groupId,
         videoId,
@@ -445,6 +475,7 @@ describe('sandbox TikTok Business API', () => {
       });
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'one too many',
         adGroupId: groupId,
         videoId,
@@ -765,16 +796,24 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
       call((_err, data) => resolve(data ?? {}));
     });
 
+  let groups = 0;
   /** A campaign and an ad group in Sweden; `extra` adds ad group fields. */
   async function adGroup(extra: Record<string, unknown> = {}) {
+    const n = ++groups;
     const campaign = await api.post<{ campaign_id: string }>('campaign/create', {
-      campaign_name: 'review',
+      campaign_name: `review-${n}`,
       objective_type: 'APP_PROMOTION',
       app_promotion_type: 'APP_INSTALL',
+      budget_mode: 'BUDGET_MODE_INFINITE',
     });
+    const os = (extra.operating_systems as string[] | undefined)?.[0] ?? 'ANDROID';
     const group = await api.post<{ adgroup_id: string }>('adgroup/create', {
       campaign_id: campaign.data.campaign_id,
       adgroup_name: 'review/SE',
+      promotion_type: os === 'IOS' ? 'APP_IOS' : 'APP_ANDROID',
+      app_id: os === 'IOS' ? world.tiktok.appIds.ios : world.tiktok.appIds.android,
+      operating_systems: [os],
+      pacing: 'PACING_MODE_SMOOTH',
       placement_type: 'PLACEMENT_TYPE_AUTOMATIC',
       location_ids: [locationIdOf('SE')],
       budget_mode: 'BUDGET_MODE_DAY',
@@ -796,6 +835,10 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
         {
           ad_name: text,
           ad_text: text,
+          identity_type: 'CUSTOMIZED_USER',
+          identity_id: world.tiktok.identityId,
+          ad_format: 'SINGLE_IMAGE',
+          call_to_action: 'INSTALL_NOW',
           image_ids: [imageId],
           landing_page_url: deepLink({
             platform: 'tiktok',
