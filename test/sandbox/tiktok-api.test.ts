@@ -300,6 +300,8 @@ describe('sandbox TikTok Business API', () => {
       }),
       day,
       adGroupId,
+      // An app-install ad group reaches one store's users: this one Android's.
+      ['android'],
     );
     const log = sandbox.deliveriesOn(day);
     assert.deepEqual(
@@ -462,6 +464,8 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'DE',
       dailyBudget: 5_000,
+      os: 'android',
+      appId: world.tiktok.appIds.android,
     });
     assert.equal(String(sandbox.store.get(groupId)?.fields.location_ids), locationIdOf('DE'));
     for (let i = 0; i < 50; i++)
@@ -470,6 +474,7 @@ describe('sandbox TikTok Business API', () => {
         name: `full-${i}`,
         adGroupId: groupId,
         videoId,
+        coverImageId: tallImage,
         landingPageUrl: 'https://listen.adloop.example/artist/a02',
         text: 't',
       });
@@ -479,6 +484,7 @@ describe('sandbox TikTok Business API', () => {
         name: 'one too many',
         adGroupId: groupId,
         videoId,
+        coverImageId: tallImage,
         landingPageUrl: 'https://listen.adloop.example/artist/a02',
         text: 't',
       }),
@@ -583,7 +589,7 @@ describe('sandbox TikTok Business API', () => {
     const b = await listenTikTokSandbox(second);
     try {
       const again = clientFor({ baseUrl: b.url });
-      assert.deepEqual(await again.findByName('campaign', 'kept'), { id, status: 'ENABLE' });
+      assert.deepEqual(await again.findByName('campaign', 'kept'), { id, status: 'DISABLE' });
       assert.notEqual(await again.createCampaign({ name: 'next' }), id, 'ids keep counting');
     } finally {
       await b.close();
@@ -1007,7 +1013,9 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
       (
         await api.get<{ list: Array<{ secondary_status: string; operation_status: string }> }>(
           'adgroup/get',
-          { filtering: { adgroup_ids: [adGroupId] } },
+          // Deleted ad groups are listed only when asked for (primary_status defaults to
+          // STATUS_NOT_DELETE).
+          { filtering: { adgroup_ids: [adGroupId], primary_status: 'STATUS_ALL' } },
         )
       ).data.list[0]!;
 
@@ -1027,8 +1035,9 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
     const unknown = await groupStatus('DISABLE', [adGroupId, '1700000000000000000']);
     assert.match(String(unknown.message), /^adgroup_ids: /);
     assert.equal((await groupView()).operation_status, 'ENABLE', 'a bad id changes nothing');
-    const tooMany = await groupStatus('DISABLE', Array<string>(101).fill(adGroupId));
-    assert.match(String(tooMany.message), /^adgroup_ids: /);
+    // Ad Groups/Update_the_statuses_of_ad_groups: adgroup_ids "Size range: 1-20".
+    const tooMany = await groupStatus('DISABLE', Array<string>(21).fill(adGroupId));
+    assert.equal(tooMany.message, 'adgroup_ids: Longer than maximum length 20.');
 
     const off = await campaignStatus('DISABLE');
     assert.equal(off.code ?? 0, 0, off.message);
@@ -1036,8 +1045,12 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
     assert.equal(await secondary(adId), 'AD_STATUS_CAMPAIGN_DISABLE');
     assert.equal((await groupView()).secondary_status, 'ADGROUP_STATUS_CAMPAIGN_DISABLE');
     assert.equal((await campaignStatus('DELETE')).code ?? 0, 0);
-    const campaign = await api.get<{ list: Array<{ secondary_status: string }> }>('campaign/get', {
+    const hidden = await api.get<{ list: unknown[] }>('campaign/get', {
       filtering: { campaign_ids: [campaignId] },
+    });
+    assert.equal(hidden.data.list.length, 0, 'deleted campaigns are not listed by default');
+    const campaign = await api.get<{ list: Array<{ secondary_status: string }> }>('campaign/get', {
+      filtering: { campaign_ids: [campaignId], primary_status: 'STATUS_ALL' },
     });
     assert.equal(campaign.data.list[0]!.secondary_status, 'CAMPAIGN_STATUS_DELETE');
     const again = await campaignStatus('ENABLE');
@@ -1055,6 +1068,7 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
         api.post('campaign/create', {
           campaign_name: 'lost-in-transit',
           objective_type: 'TRAFFIC',
+          budget_mode: 'BUDGET_MODE_INFINITE',
         }),
         TypeError,
         'the client sees the connection drop',
