@@ -268,7 +268,8 @@ export function tiktokRequestId(...parts: string[]): string {
 /** A decimal amount of `currency` from the wire as micros, exactly. */
 function micros(amount: unknown, currency: string): number {
   if (amount === undefined || amount === null || amount === '-' || amount === '') return 0;
-  const text = String(amount);
+  const text =
+    typeof amount === 'number' ? String(amount) : typeof amount === 'string' ? amount : '0';
   const negative = text.startsWith('-');
   const digits = minorDigits(currency);
   // Report decimals may carry more digits than the currency has (cost metrics): round to them.
@@ -390,7 +391,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       return {
         currency: row.currency,
         timeZone: typeof row.timezone === 'string' ? row.timezone : 'UTC',
-        status: String(row.status ?? ''),
+        status: typeof row.status === 'string' ? row.status : '',
       };
     })().catch((err: unknown) => {
       advertiserInfo = null;

@@ -358,7 +358,8 @@ export class TikTokAccount {
   }
 
   campaignView(c: TikTokObject): Record<string, unknown> {
-    const { request_id: _rid, ...fields } = c.fields;
+    const fields = { ...c.fields };
+    delete fields.request_id;
     const own = c.fields.operation_status;
     return {
       ...fields,
@@ -559,7 +560,8 @@ export class TikTokAccount {
             : own === 'ENABLE'
               ? 'ADGROUP_STATUS_DELIVERY_OK'
               : 'ADGROUP_STATUS_DISABLE';
-    const { request_id: _rid, ...fields } = g.fields;
+    const fields = { ...g.fields };
+    delete fields.request_id;
     return { ...fields, secondary_status: secondary };
   }
 
@@ -698,7 +700,7 @@ export class TikTokAccount {
     const imageIds = p.image_ids;
     if (imageIds !== undefined && (!Array.isArray(imageIds) || !imageIds.every(isString)))
       throw tiktokErrors.invalidField(field('image_ids'), 'Not a valid list of strings.');
-    const images = (imageIds as string[] | undefined) ?? [];
+    const images = imageIds ?? [];
     if (format === 'SINGLE_VIDEO') {
       // video_id: "Required when ad_format is SINGLE_VIDEO and identity_type is CUSTOMIZED_USER".
       if (!videoId) throw tiktokErrors.missingField(field('video_id'));

@@ -95,7 +95,7 @@ export function strings(
     throw tiktokErrors.invalidField(name, `Longer than maximum length ${o.max}.`);
   if (o.ids && !v.every((x) => /^\d{1,20}$/.test(x)))
     throw tiktokErrors.invalidField(name, 'Not a valid list of ids.');
-  return v as string[];
+  return v;
 }
 
 /** A list of ids (1..max), as the status updates and look-ups take them. */
