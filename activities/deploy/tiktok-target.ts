@@ -1,8 +1,13 @@
 // TikTok as a deploy target: one campaign per market, ad groups per segment, ads carrying their
 // media directly (TikTok has no separate creative object). An ad group holds at most 50 ads that
 // are not deleted, disabled ones included, so a full one is rolled over to the segment's next
-// ad group (see plan.ts). Up to 20 ads go out per ad/create call and 100 ids per status update;
+// ad group (see plan.ts). Up to 20 ads go out per ad/create call and 20 ids per status update;
 // the client's token buckets keep the calls under TikTok's per-second and per-minute quotas.
+// Everything is app install: an ad group promotes one store's app (segments are ios or android),
+// its ads carry the advertiser's identity, the artist's deep link and the MMP's tracking link, and
+// a video ad a cover image made from the video. Campaign, ad groups and ads are created paused;
+// activateAdSet switches the ad group and campaign on once deploy is done.
+import { artistDeepLink, budgetMinor, type AppOs } from '../../core/accounts.ts';
 import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
 import { PlatformError } from '../../platforms/errors.ts';
@@ -12,6 +17,7 @@ import {
   type TikTokAds,
 } from '../../platforms/tiktok/tiktok-ads.ts';
 import type { CurrentAd } from './plan.ts';
+import { videoCover } from './video-cover.ts';
 import {
   assetBytes,
   createMissing,
@@ -36,8 +42,24 @@ export function tiktokAdText(text: string): string {
   return `${space > MAX_AD_TEXT * 0.6 ? cut.slice(0, space) : cut}…`;
 }
 
+/** The OS of an ad group from its name (adloop/<market>/<os>/<objective>[#n]). */
+const osOfAdSet = (name: string): AppOs | null =>
+  (/^adloop\/[A-Z]{2}\/(ios|android)\//.exec(name)?.[1] as AppOs | undefined) ?? null;
+
+type Media = { imageId: string } | { videoId: string; coverImageId: string };
+
 export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTarget {
-  const { tiktok, db, audit } = deps;
+  const { tiktok, db, audit, accounts } = deps;
+  const market = accounts.market;
+  const advertiser = () => {
+    if (!accounts.tiktok)
+      throw new PlatformError(
+        'tiktok',
+        'invalid',
+        `no TikTok advertiser runs ${market} (accounts)`,
+      );
+    return accounts.tiktok;
+  };
 
   const ensure = (
     kind: 'campaign' | 'adset',
@@ -53,7 +75,8 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       market,
       find: () => tiktok.findByName(kind === 'campaign' ? 'campaign' : 'adgroup', name),
       create,
-      status: 'ENABLE',
+      // Created paused: activateAdSet switches them on.
+      status: 'DISABLE',
     });
 
   return {
@@ -76,6 +99,35 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       segment: AdSetSegment,
       generation: number,
     ): Promise<AdSetRef> {
+      if (segment.os === 'all')
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `TikTok app-install ad groups promote one store: deploy ${market} with segments ios and android, not all`,
+        );
+      const os = segment.os;
+      const account = advertiser();
+      const appId = account.appIds[os];
+      if (!appId)
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `no TikTok app id for ${os} in advertiser ${account.advertiserId} (accounts appIds.${os})`,
+        );
+      if (account.dailyBudget === null)
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `no TikTok daily budget for ${market} (accounts markets.${market}.dailyBudget.tiktok)`,
+        );
+      // The budget is in the advertiser's currency, which TikTok reports (advertiser/info).
+      const { currency } = await tiktok.advertiser();
+      const dailyBudget = budgetMinor(
+        account.dailyBudget,
+        currency,
+        0,
+        `markets.${market}.dailyBudget.tiktok`,
+      );
       const campaignName = metaCampaignName(market);
       const campaignId = await ensure('campaign', campaignName, market, () =>
         tiktok.createCampaign({ name: campaignName }),
@@ -86,8 +138,9 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           name,
           campaignId,
           country: market,
-          dailyBudget: deps.dailyBudget,
-          ...(segment.os !== 'all' ? { os: segment.os } : {}),
+          dailyBudget,
+          os,
+          appId,
           objective: segment.objective,
         }),
       );
@@ -114,8 +167,29 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     },
 
     async createAds(adSet, _market, ads) {
+      const os = osOfAdSet(adSet.name);
+      if (!os)
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `${adSet.name} is not an ios or android ad group`,
+        );
+      const app = accounts.apps[os];
+      const identity = advertiser().identity;
       const byName = new Map(ads.map((a) => [a.name, a]));
-      const media = new Map<string, { imageId: string } | { videoId: string }>();
+      const media = new Map<string, Media>();
+      const uploadImage = (name: string, bytes: Buffer, file: string) =>
+        audit.write(
+          {
+            platform: 'tiktok',
+            operation: 'upload_image',
+            kind: 'image',
+            name,
+            detail: { bytes: bytes.length },
+          },
+          async () => (await tiktok.uploadImage(bytes, file)).imageId,
+          (id) => id,
+        );
       const listAds = async () =>
         new Map(
           (await tiktok.listAds(adSet.id))
@@ -131,34 +205,37 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           if (!m) {
             const { bytes, format, kind } = await assetBytes(deps.store, ad.creative, 'tiktok');
             const file = `${hash}.${kind === 'motion' ? 'mp4' : format === 'jpeg' ? 'jpg' : format}`;
-            const uploaded: { imageId: string } | { videoId: string } =
-              kind === 'motion'
-                ? await audit.write(
-                    {
-                      platform: 'tiktok',
-                      operation: 'upload_video',
-                      kind: 'video',
-                      name: hash,
-                      detail: { bytes: bytes.length },
-                    },
-                    async () => ({ videoId: (await tiktok.uploadVideo(bytes, file)).videoId }),
-                    (r) => r.videoId,
-                  )
-                : await audit.write(
-                    {
-                      platform: 'tiktok',
-                      operation: 'upload_image',
-                      kind: 'image',
-                      name: hash,
-                      detail: { bytes: bytes.length },
-                    },
-                    async () => ({ imageId: (await tiktok.uploadImage(bytes, file)).imageId }),
-                    (r) => r.imageId,
-                  );
+            let uploaded: Media;
+            if (kind === 'motion') {
+              const videoId = await audit.write(
+                {
+                  platform: 'tiktok',
+                  operation: 'upload_video',
+                  kind: 'video',
+                  name: hash,
+                  detail: { bytes: bytes.length },
+                },
+                async () => (await tiktok.uploadVideo(bytes, file)).videoId,
+                (id) => id,
+              );
+              // The cover: the video's last frame (its still), at the video's own ratio.
+              const cover = await videoCover(bytes);
+              const coverImageId = await uploadImage(`${hash}/cover`, cover, `${hash}-cover.jpg`);
+              uploaded = { videoId, coverImageId };
+            } else uploaded = { imageId: await uploadImage(hash, bytes, file) };
             media.set(hash, uploaded);
             m = uploaded;
           }
-          creatives.push({ name, landingPageUrl: ad.link, text: tiktokAdText(ad.message), ...m });
+          creatives.push({
+            name,
+            landingPageUrl: ad.link,
+            text: tiktokAdText(ad.message),
+            identity,
+            ...(app ? { deepLink: artistDeepLink(app, ad.creative.artistId) } : {}),
+            ...(accounts.trackingLinks[os] ? { trackingUrl: accounts.trackingLinks[os] } : {}),
+            callToAction: 'INSTALL_NOW',
+            ...m,
+          });
         }
         // Up to 20 ads per ad/create call, each call audited on its own; a call that fails in
         // transit fails only its own ads (createMissing looks them up before retrying).
@@ -206,6 +283,48 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           ),
         () => ads.map((a) => ({ externalId: a.id })),
       );
+    },
+
+    async activateAdSet(market, adSet) {
+      const group = await tiktok.getAdGroup(adSet.id);
+      if (!group) throw new PlatformError('tiktok', 'invalid', `ad group ${adSet.name} not found`);
+      if (group.status !== 'ENABLE')
+        await audit.write(
+          { platform: 'tiktok', operation: 'enable_adgroup', kind: 'adset', name: adSet.name },
+          () => tiktok.setAdGroupStatus([adSet.id], 'ENABLE'),
+          () => adSet.id,
+        );
+      await savePlatformObject(db, {
+        platform: 'tiktok',
+        kind: 'adset',
+        name: adSet.name,
+        externalId: adSet.id,
+        market,
+        status: 'ENABLE',
+      });
+      const campaignName = metaCampaignName(market);
+      const campaign = await tiktok.findByName('campaign', campaignName);
+      if (!campaign || campaign.id !== group.campaignId)
+        throw new PlatformError('tiktok', 'invalid', `campaign ${campaignName} not found`);
+      if (campaign.status !== 'ENABLE')
+        await audit.write(
+          {
+            platform: 'tiktok',
+            operation: 'enable_campaign',
+            kind: 'campaign',
+            name: campaignName,
+          },
+          () => tiktok.setCampaignStatus([campaign.id], 'ENABLE'),
+          () => campaign.id,
+        );
+      await savePlatformObject(db, {
+        platform: 'tiktok',
+        kind: 'campaign',
+        name: campaignName,
+        externalId: campaign.id,
+        market,
+        status: 'ENABLE',
+      });
     },
 
     async disableAdSets(market, adSets) {

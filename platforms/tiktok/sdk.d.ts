@@ -57,6 +57,11 @@ declare module 'tiktok-business-api-sdk-official' {
   export class CampaignCreationApi {
     constructor(apiClient?: ApiClient);
     campaignCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+    campaignStatusUpdate(
+      accessToken: string,
+      opts: { body: Opts },
+      callback: TikTokCallback,
+    ): unknown;
     campaignGet(
       advertiserId: string,
       accessToken: string,
@@ -86,6 +91,16 @@ declare module 'tiktok-business-api-sdk-official' {
     adCreate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
     adGet(advertiserId: string, accessToken: string, opts: Opts, callback: TikTokCallback): unknown;
     adStatusUpdate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
+  }
+
+  export class AccountManagementApi {
+    constructor(apiClient?: ApiClient);
+    advertiserInfo(
+      advertiserIds: string[],
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
   }
 
   export class ReportingApi {

@@ -7,9 +7,16 @@
 // - TikTok answers HTTP 200 with `code != 0` on errors; the SDK turns that into an Error whose
 //   message is a formatted string, so we classify from the envelope instead;
 // - TikTok sends no rate-limit headers: calls are paced by client-side token buckets;
-// - errors never carry the access token (it travels in the Access-Token header; we still scrub it).
+// - errors never carry the access token (it travels in the Access-Token header; we still scrub it);
+// - money: the advertiser's currency comes from advertiser/info (never configured); budgets and
+//   spend are major-unit decimals on the wire, converted with core/money.ts (JPY has no minor unit);
+// - creates carry a request_id derived from the object's name, so a create sent again after a lost
+//   answer is carried out once (TikTok: "a string representation of a 64-bit integer number",
+//   Campaign/Create_a_campaign and Ad Groups/Create_an_ad_group reference pages);
+// - everything is created DISABLE (paused); deploy switches it on once it is complete.
 import type { DeliveryCounts } from '../../core/types.ts';
 import { createHash } from 'node:crypto';
+import { fromMinorUnits, minorDigits, toMinorUnits } from '../../core/money.ts';
 import * as tiktok from 'tiktok-business-api-sdk-official';
 import type {
   TikTokCallback,
@@ -17,7 +24,7 @@ import type {
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
 import { PlatformError, redact, withRequestRetry } from '../errors.ts';
-import type { AdSetSpec, ReviewState } from '../meta/meta-ads.ts';
+import type { ReviewState } from '../meta/meta-ads.ts';
 import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
 import { TokenBucket, type RateLimit } from './token-bucket.ts';
@@ -65,16 +72,58 @@ export interface TikTokAdRow {
   review: ReviewState;
 }
 
-/** Most creatives one ad/create call carries, and most ids one status update takes. */
+/**
+ * Most creatives one ad/create call carries (Ads/Create_ads: "Max size: 20"), most ids one status
+ * update takes (Ads/Update_the_statuses_of_ads: "1-20"; Ad Groups/...: "1-20"), and most ads one
+ * ad/review_info call asks about (Ad Review/Get_review_info_of_ads: "1-100").
+ */
 export const TIKTOK_MAX_ADS_PER_CREATE = 20;
-export const TIKTOK_MAX_IDS_PER_UPDATE = 100;
+export const TIKTOK_MAX_IDS_PER_UPDATE = 20;
+export const TIKTOK_MAX_REVIEW_IDS = 100;
+
+/** Who an ad is posted as (ad/create identity_type, identity_id). */
+export interface TikTokIdentity {
+  type: string;
+  id: string;
+}
 
 export type TikTokAdCreative = {
   name: string;
-  landingPageUrl: string;
+  /** The https link the simulator and reports read the content from (utm parameters). */
+  landingPageUrl?: string;
   text: string;
+  identity: TikTokIdentity;
+  /** Opens the app at the artist when installed (ad deeplink). */
+  deepLink?: string;
+  /** The MMP's click tracking link (ad click_tracking_url). */
+  trackingUrl?: string;
+  /** Enumeration - Call-to-Action; default INSTALL_NOW (an app install ad). */
   callToAction?: string;
 } & TikTokCreative;
+
+/** An app-install ad group: one market, one store's app (operating_systems holds one value). */
+export interface TikTokAdGroupSpec {
+  name: string;
+  campaignId: string;
+  country: string;
+  /** Daily budget in minor units of the advertiser's currency (see advertiser()). */
+  dailyBudget: number;
+  os: 'ios' | 'android';
+  /** The app's id in the advertiser's app management for that OS. */
+  appId: string;
+  /** What TikTok optimises for. Default installs. */
+  objective?: 'installs' | 'registrations';
+}
+
+/** The advertiser as advertiser/info describes it. */
+export interface TikTokAdvertiser {
+  /** ISO 4217 code: budgets and spend are in it. */
+  currency: string;
+  /** IANA time zone of the account: report dates are its days. */
+  timeZone: string;
+  /** e.g. STATUS_ENABLE. */
+  status: string;
+}
 
 export interface TikTokAdGroup {
   id: string;
@@ -87,17 +136,19 @@ export interface TikTokAdGroup {
   status: string;
 }
 
-/** One ad's delivery on one day; the same shape as MetaInsightRow, plus subscriptions. */
-/** One ad's day; `spendMicros` is in micros of the advertiser's currency. */
+/** One ad's day; `spendMicros` is in micros of `currency`, the advertiser's currency. */
 export interface TikTokInsightRow extends DeliveryCounts {
   adId: string;
+  currency: string;
   adName: string;
   adGroupId: string;
   date: string;
 }
 
 export type TikTokCreative =
-  { imageId: string; videoId?: undefined } | { videoId: string; imageId?: undefined };
+  | { imageId: string; videoId?: undefined; coverImageId?: undefined }
+  /** A video ad needs a cover image of the video's aspect ratio (ad/create image_ids). */
+  | { videoId: string; coverImageId: string; imageId?: undefined };
 
 export interface TikTokAds {
   uploadImage(
@@ -112,12 +163,16 @@ export interface TikTokAds {
     kind: 'campaign' | 'adgroup' | 'ad',
     name: string,
   ): Promise<{ id: string; status: string } | null>;
+  /** currency, time zone and status from advertiser/info, asked once per client. */
+  advertiser(): Promise<TikTokAdvertiser>;
+  /** An app-install campaign, created DISABLE. */
   createCampaign(p: { name: string }): Promise<string>;
-  /** `dailyBudget` in minor units (cents), as MetaAds takes it; TikTok's wire uses major units. */
-  createAdGroup(p: AdSetSpec): Promise<string>;
+  /** An app-install ad group, created DISABLE; the budget in minor units of the currency. */
+  createAdGroup(p: TikTokAdGroupSpec): Promise<string>;
+  setCampaignStatus(campaignIds: string[], status: 'ENABLE' | 'DISABLE'): Promise<void>;
   /** Several ads in one ad group, in calls of at most 20; ids in the order of `creatives`. */
   createAds(adGroupId: string, creatives: TikTokAdCreative[]): Promise<string[]>;
-  /** Sets the status of many ads, in calls of at most 100 ids. */
+  /** Sets the status of many ads, in calls of at most 20 ids. */
   setAdStatuses(adIds: string[], status: TikTokAdStatus): Promise<void>;
   setAdGroupStatus(adGroupIds: string[], status: 'ENABLE' | 'DISABLE'): Promise<void>;
   /** Why TikTok's review rejected ads: ad id -> reasons (ads not rejected are absent). */
@@ -200,6 +255,29 @@ function wireTime(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/**
+ * The request_id of a create: a 64-bit integer as a string, derived from what is created, so the
+ * same create sent again (a retry after a lost answer) carries the same id and is done once.
+ */
+export function tiktokRequestId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  // 60 bits: always below 2^63, as TikTok's signed 64-bit integer needs.
+  return String(BigInt(`0x${hex.slice(0, 15)}`));
+}
+
+/** A decimal amount of `currency` from the wire as micros, exactly. */
+function micros(amount: unknown, currency: string): number {
+  if (amount === undefined || amount === null || amount === '-' || amount === '') return 0;
+  const text =
+    typeof amount === 'number' ? String(amount) : typeof amount === 'string' ? amount : '0';
+  const negative = text.startsWith('-');
+  const digits = minorDigits(currency);
+  // Report decimals may carry more digits than the currency has (cost metrics): round to them.
+  const rounded = Number(negative ? text.slice(1) : text).toFixed(digits);
+  const minor = toMinorUnits(rounded, currency) * 10 ** (6 - digits);
+  return negative ? -minor : minor;
+}
+
 function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
@@ -217,6 +295,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
   const adGroups = new tiktok.AdgroupApi(client);
   const ads = new tiktok.AdApi(client);
   const reports = new tiktok.ReportingApi(client);
+  const accounts = new tiktok.AccountManagementApi(client);
   const token = config.accessToken;
   const advertiserId = config.advertiserId;
   const pageSize = config.pageSize ?? 100;
@@ -287,20 +366,65 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
   const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
+  let advertiserInfo: Promise<TikTokAdvertiser> | null = null;
+  /** advertiser/info once per client (a failed ask is asked again next time). */
+  function advertiser(): Promise<TikTokAdvertiser> {
+    advertiserInfo ??= (async () => {
+      const data = await send<{ list?: Array<Record<string, unknown>> }>(
+        (cb) =>
+          accounts.advertiserInfo(
+            [advertiserId],
+            token,
+            { fields: ['advertiser_id', 'currency', 'timezone', 'status'] },
+            cb,
+          ),
+        'read',
+      );
+      const row = data?.list?.find((r) => String(r.advertiser_id) === advertiserId);
+      if (!row || typeof row.currency !== 'string')
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `advertiser/info has no currency for ${advertiserId}`,
+        );
+      minorDigits(row.currency);
+      return {
+        currency: row.currency,
+        timeZone: typeof row.timezone === 'string' ? row.timezone : 'UTC',
+        status: typeof row.status === 'string' ? row.status : '',
+      };
+    })().catch((err: unknown) => {
+      advertiserInfo = null;
+      throw err;
+    });
+    return advertiserInfo;
+  }
+
   async function createAds(adGroupId: string, list: TikTokAdCreative[]): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < list.length; i += TIKTOK_MAX_ADS_PER_CREATE) {
       const chunk = list.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE);
       const creatives = chunk.map((p) => {
+        // Ads/Create_ads: identity_type and identity_id, ad_format, ad_text and call_to_action are
+        // required; a video ad's image_ids holds its cover (one image, the video's ratio).
         const creative: Record<string, unknown> = {
           ad_name: p.name,
+          identity_type: p.identity.type,
+          identity_id: p.identity.id,
           ad_text: p.text,
-          landing_page_url: p.landingPageUrl,
-          call_to_action: p.callToAction ?? 'DOWNLOAD_NOW',
+          call_to_action: p.callToAction ?? 'INSTALL_NOW',
+          operation_status: 'DISABLE',
         };
+        if (p.landingPageUrl) creative.landing_page_url = p.landingPageUrl;
+        if (p.deepLink) {
+          creative.deeplink = p.deepLink;
+          creative.deeplink_type = 'NORMAL';
+        }
+        if (p.trackingUrl) creative.click_tracking_url = p.trackingUrl;
         if (p.videoId !== undefined) {
           creative.ad_format = 'SINGLE_VIDEO';
           creative.video_id = p.videoId;
+          creative.image_ids = [p.coverImageId];
         } else {
           creative.ad_format = 'SINGLE_IMAGE';
           creative.image_ids = [p.imageId];
@@ -322,8 +446,12 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     return ids;
   }
 
-  /** Sets the status of ads or ad groups, at most 100 ids per call. */
-  async function setStatuses(kind: 'ad' | 'adgroup', ids: string[], status: TikTokAdStatus) {
+  /** Sets the status of ads, ad groups or campaigns, at most 20 ids per call. */
+  async function setStatuses(
+    kind: 'ad' | 'adgroup' | 'campaign',
+    ids: string[],
+    status: TikTokAdStatus,
+  ) {
     for (let i = 0; i < ids.length; i += TIKTOK_MAX_IDS_PER_UPDATE) {
       const body = {
         advertiser_id: advertiserId,
@@ -334,7 +462,9 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
         (cb) =>
           kind === 'ad'
             ? ads.adStatusUpdate(token, { body }, cb)
-            : adGroups.adgroupStatusUpdate(token, { body }, cb),
+            : kind === 'adgroup'
+              ? adGroups.adgroupStatusUpdate(token, { body }, cb)
+              : campaigns.campaignStatusUpdate(token, { body }, cb),
         // Setting a status twice is harmless; deleting twice is refused, so it is not resent.
         status === 'DELETE' ? 'write' : 'read',
       );
@@ -342,6 +472,8 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
   }
 
   return {
+    advertiser,
+
     uploadImage: async (bytes, name) => {
       const data = await send<{ image_id?: string; width?: number; height?: number }>((cb) =>
         files.adImageUpload(
@@ -414,8 +546,10 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               campaign_name: name,
               objective_type: 'APP_PROMOTION',
               app_promotion_type: 'APP_INSTALL',
+              // The ad groups hold the budgets (budget_mode is required; INFINITE = none here).
               budget_mode: 'BUDGET_MODE_INFINITE',
-              operation_status: 'ENABLE',
+              operation_status: 'DISABLE',
+              request_id: tiktokRequestId(advertiserId, 'campaign', name),
             },
           },
           cb,
@@ -424,10 +558,11 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       return String(data.campaign_id);
     },
 
-    createAdGroup: async ({ name, campaignId, country, dailyBudget, os, objective }) => {
+    createAdGroup: async ({ name, campaignId, country, dailyBudget, os, appId, objective }) => {
       const locationId = locationIdOf(country);
       if (!locationId)
         throw new PlatformError('tiktok', 'invalid', `no TikTok location id known for ${country}`);
+      const { currency } = await advertiser();
       const data = await send<{ adgroup_id: string }>((cb) =>
         adGroups.adgroupCreate(
           token,
@@ -436,21 +571,28 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               advertiser_id: advertiserId,
               campaign_id: campaignId,
               adgroup_name: name,
+              // Ad Groups/Create_an_ad_group: an app-install ad group promotes one store's app
+              // (promotion_type, app_id, operating_systems with one value) and needs pacing.
+              promotion_type: os === 'ios' ? 'APP_IOS' : 'APP_ANDROID',
+              app_id: appId,
+              operating_systems: [os === 'ios' ? 'IOS' : 'ANDROID'],
               placement_type: 'PLACEMENT_TYPE_NORMAL',
               placements: ['PLACEMENT_TIKTOK'],
               location_ids: [locationId],
               budget_mode: 'BUDGET_MODE_DAY',
-              budget: dailyBudget / 100,
+              // Major units of the advertiser's currency (JPY and KRW have no minor unit).
+              budget: Number(fromMinorUnits(dailyBudget, currency)),
               schedule_type: 'SCHEDULE_FROM_NOW',
               schedule_start_time: wireTime(),
-              ...(os ? { operating_systems: [os === 'ios' ? 'IOS' : 'ANDROID'] } : {}),
+              pacing: 'PACING_MODE_SMOOTH',
               // Registrations: TikTok optimises for the app's registration event.
               ...(objective === 'registrations'
                 ? { optimization_goal: 'IN_APP_EVENT', optimization_event: 'REGISTRATION' }
                 : { optimization_goal: 'INSTALL' }),
               billing_event: 'OCPM',
               bid_type: 'BID_TYPE_NO_BID',
-              operation_status: 'ENABLE',
+              operation_status: 'DISABLE',
+              request_id: tiktokRequestId(advertiserId, 'adgroup', campaignId, name),
             },
           },
           cb,
@@ -460,6 +602,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     },
 
     getAdGroup: async (adGroupId) => {
+      const { currency } = await advertiser();
       const res = await send<Page<Record<string, unknown>>>(
         (cb) =>
           adGroups.adgroupGet(
@@ -478,7 +621,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
         name: String(g.adgroup_name),
         campaignId: String(g.campaign_id),
         country: location ? countryOfLocationId(location) : null,
-        dailyBudget: Math.round(num(g.budget) * 100),
+        dailyBudget: toMinorUnits(Number(num(g.budget)).toFixed(minorDigits(currency)), currency),
         status: String(g.operation_status),
       };
     },
@@ -497,9 +640,11 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
     setAdGroupStatus: (ids, status) => setStatuses('adgroup', ids, status),
 
+    setCampaignStatus: (ids, status) => setStatuses('campaign', ids, status),
+
     rejectReasons: async (adIds) => {
       const out = new Map<string, string>();
-      for (let i = 0; i < adIds.length; i += TIKTOK_MAX_IDS_PER_UPDATE) {
+      for (let i = 0; i < adIds.length; i += TIKTOK_MAX_REVIEW_IDS) {
         // The SDK has no method for ad/review_info; its generic callApi still sends the request.
         const data = await send<{
           ad_review_map?: Record<
@@ -517,7 +662,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               {},
               {
                 advertiser_id: advertiserId,
-                ad_ids: JSON.stringify(adIds.slice(i, i + TIKTOK_MAX_IDS_PER_UPDATE)),
+                ad_ids: JSON.stringify(adIds.slice(i, i + TIKTOK_MAX_REVIEW_IDS)),
               },
               { 'Access-Token': token },
               {},
@@ -576,6 +721,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     },
 
     insights: async ({ since, until, adGroupId }) => {
+      const { currency } = await advertiser();
       const out: TikTokInsightRow[] = [];
       // A daily breakdown covers at most 30 days per request: walk the range in chunks.
       for (let start = since; start <= until; start = addDays(start, REPORT_CHUNK_DAYS)) {
@@ -623,13 +769,14 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
         for (const { dimensions: d, metrics: m } of rows) {
           out.push({
             adId: String(d.ad_id),
+            currency,
             adName: m.ad_name ?? '',
             adGroupId: m.adgroup_id ?? '',
             date: String(d.stat_time_day).slice(0, 10),
             impressions: num(m.impressions),
             clicks: num(m.clicks),
-            // Spend arrives as a decimal string in major units; store integer micros.
-            spendMicros: Math.round(num(m.spend) * 1_000_000),
+            // Spend arrives as a decimal string in major units of the advertiser's currency.
+            spendMicros: micros(m.spend, currency),
             installs: num(m.app_install),
             registrations: num(m.registration),
             subscriptions: num(m.subscribe),

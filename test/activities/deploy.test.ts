@@ -329,6 +329,7 @@ describe('deploy to Meta and TikTok', () => {
       Array.from({ length: 46 }, (_, i) => ({
         name: old(i),
         imageId,
+        identity: { type: 'CUSTOMIZED_USER', id: stack.sandbox.world.tiktok.identityId },
         landingPageUrl: 'https://listen.adloop.example/',
         text: 'old',
       })),

@@ -233,6 +233,8 @@ describe('TikTok metrics ingest', () => {
         campaignId,
         country: 'SE',
         dailyBudget: 50_000,
+        os: 'android',
+        appId: stack.sandbox.world.tiktok.appIds.android,
       });
       const png = await sharp({
         create: { width: 1080, height: 1920, channels: 3, background: '#203040' },
@@ -241,13 +243,18 @@ describe('TikTok metrics ingest', () => {
         .toBuffer();
       const { imageId } = await tiktok.uploadImage(png, 'tall.png');
       const hash = 'abcdef0123456789abcdef01';
-      await tiktok.createAd({
+      const adId = await tiktok.createAd({
         name: metaAdName('SE', hash),
         adGroupId,
         imageId,
+        identity: { type: 'CUSTOMIZED_USER', id: stack.sandbox.world.tiktok.identityId },
         landingPageUrl: 'https://listen.adloop.example/artist/a01?utm_content=a01.spotlight',
         text: 'Listen',
       });
+      // adloop creates everything paused; deploy switches it on at the end.
+      await tiktok.setAdStatuses([adId], 'ENABLE');
+      await tiktok.setAdGroupStatus([adGroupId], 'ENABLE');
+      await tiktok.setCampaignStatus([campaignId], 'ENABLE');
       stack.sandbox.clock.set('2026-03-03');
       const env = new MockActivityEnvironment({
         workflowExecution: { workflowId: RUN, runId: 'r' },

@@ -29,6 +29,8 @@ import { DEMO_WORLD } from '../helpers/stack.ts';
 /** Quotas high enough that only the rate-limit test meets them. */
 const NO_LIMITS = { perSecond: 100_000, perMinute: 1_000_000, adCreatePerSecond: 100_000 };
 const FAST = { perSecond: 100_000, burst: 100_000 };
+/** The demo world's custom identity (world.tiktok.identityId's default). */
+const IDENTITY = { type: 'CUSTOMIZED_USER', id: '7300000000000000001' };
 
 const png = (width: number, height: number, r: number) =>
   sharp({ create: { width, height, channels: 3, background: { r, g: 40, b: 90 } } })
@@ -139,6 +141,8 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'SE',
       dailyBudget: 20_000,
+      os: 'android',
+      appId: world.tiktok.appIds.android,
     });
     assert.deepEqual(await client.getAdGroup(adGroupId), {
       id: adGroupId,
@@ -146,7 +150,7 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'SE',
       dailyBudget: 20_000,
-      status: 'ENABLE',
+      status: 'DISABLE',
     });
     const raw = sandbox.store.get(adGroupId, 'adgroup');
     assert.deepEqual(raw?.fields.location_ids, ['2661886'], 'Sweden is GeoNames 2661886');
@@ -161,8 +165,12 @@ describe('sandbox TikTok Business API', () => {
         artistId: artists[i % 3]!,
         templateId: templates[i % 2]!,
       });
-      const media = i % 3 === 0 ? { videoId } : { imageId: i % 3 === 1 ? tallImage : squareImage };
+      const media =
+        i % 3 === 0
+          ? { videoId, coverImageId: tallImage }
+          : { imageId: i % 3 === 1 ? tallImage : squareImage };
       const id = await client.createAd({
+        identity: IDENTITY,
         name: `ad-${i}`,
         adGroupId,
         landingPageUrl: link,
@@ -173,6 +181,11 @@ describe('sandbox TikTok Business API', () => {
       links.set(id, link);
     }
     assert.equal(new Set(created).size, 30);
+    // Created paused, as adloop creates everything; switched on once complete.
+    assert.equal((await client.findByName('campaign', 'adloop/SE'))?.status, 'DISABLE');
+    await client.setAdStatuses(created, 'ENABLE');
+    await client.setAdGroupStatus([adGroupId], 'ENABLE');
+    await client.setCampaignStatus([campaignId], 'ENABLE');
     assert.deepEqual(await client.findByName('campaign', 'adloop/SE'), {
       id: campaignId,
       status: 'ENABLE',
@@ -287,6 +300,8 @@ describe('sandbox TikTok Business API', () => {
       }),
       day,
       adGroupId,
+      // An app-install ad group reaches one store's users: this one Android's.
+      ['android'],
     );
     const log = sandbox.deliveriesOn(day);
     assert.deepEqual(
@@ -399,6 +414,7 @@ describe('sandbox TikTok Business API', () => {
   it('rejects bad parameters with code 40002, naming the field', async () => {
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'x',
         adGroupId: '999',
         imageId: squareImage,
@@ -409,6 +425,7 @@ describe('sandbox TikTok Business API', () => {
     );
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'x',
         adGroupId,
         imageId: 'ad-site-i18n-sg/nope',
@@ -418,11 +435,25 @@ describe('sandbox TikTok Business API', () => {
       isTikTokError('invalid', 40002, /creatives\[0\]\.image_ids/),
     );
     await assert.rejects(
-      client.createAdGroup({ name: 'cheap', campaignId, country: 'DE', dailyBudget: 500 }),
+      client.createAdGroup({
+        name: 'cheap',
+        campaignId,
+        country: 'DE',
+        dailyBudget: 500,
+        os: 'android',
+        appId: world.tiktok.appIds.android,
+      }),
       isTikTokError('invalid', 40002, /budget/),
     );
     await assert.rejects(
-      client.createAdGroup({ name: 'nowhere', campaignId, country: 'XX', dailyBudget: 5000 }),
+      client.createAdGroup({
+        name: 'nowhere',
+        campaignId,
+        country: 'XX',
+        dailyBudget: 5000,
+        os: 'android',
+        appId: world.tiktok.appIds.android,
+      }),
       isTikTokError('invalid', null, /XX/),
     );
   });
@@ -433,21 +464,27 @@ describe('sandbox TikTok Business API', () => {
       campaignId,
       country: 'DE',
       dailyBudget: 5_000,
+      os: 'android',
+      appId: world.tiktok.appIds.android,
     });
     assert.equal(String(sandbox.store.get(groupId)?.fields.location_ids), locationIdOf('DE'));
     for (let i = 0; i < 50; i++)
       await client.createAd({
+        identity: IDENTITY,
         name: `full-${i}`,
         adGroupId: groupId,
         videoId,
+        coverImageId: tallImage,
         landingPageUrl: 'https://listen.adloop.example/artist/a02',
         text: 't',
       });
     await assert.rejects(
       client.createAd({
+        identity: IDENTITY,
         name: 'one too many',
         adGroupId: groupId,
         videoId,
+        coverImageId: tallImage,
         landingPageUrl: 'https://listen.adloop.example/artist/a02',
         text: 't',
       }),
@@ -552,7 +589,7 @@ describe('sandbox TikTok Business API', () => {
     const b = await listenTikTokSandbox(second);
     try {
       const again = clientFor({ baseUrl: b.url });
-      assert.deepEqual(await again.findByName('campaign', 'kept'), { id, status: 'ENABLE' });
+      assert.deepEqual(await again.findByName('campaign', 'kept'), { id, status: 'DISABLE' });
       assert.notEqual(await again.createCampaign({ name: 'next' }), id, 'ids keep counting');
     } finally {
       await b.close();
@@ -765,16 +802,24 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
       call((_err, data) => resolve(data ?? {}));
     });
 
+  let groups = 0;
   /** A campaign and an ad group in Sweden; `extra` adds ad group fields. */
   async function adGroup(extra: Record<string, unknown> = {}) {
+    const n = ++groups;
     const campaign = await api.post<{ campaign_id: string }>('campaign/create', {
-      campaign_name: 'review',
+      campaign_name: `review-${n}`,
       objective_type: 'APP_PROMOTION',
       app_promotion_type: 'APP_INSTALL',
+      budget_mode: 'BUDGET_MODE_INFINITE',
     });
+    const os = (extra.operating_systems as string[] | undefined)?.[0] ?? 'ANDROID';
     const group = await api.post<{ adgroup_id: string }>('adgroup/create', {
       campaign_id: campaign.data.campaign_id,
       adgroup_name: 'review/SE',
+      promotion_type: os === 'IOS' ? 'APP_IOS' : 'APP_ANDROID',
+      app_id: os === 'IOS' ? world.tiktok.appIds.ios : world.tiktok.appIds.android,
+      operating_systems: [os],
+      pacing: 'PACING_MODE_SMOOTH',
       placement_type: 'PLACEMENT_TYPE_AUTOMATIC',
       location_ids: [locationIdOf('SE')],
       budget_mode: 'BUDGET_MODE_DAY',
@@ -796,6 +841,10 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
         {
           ad_name: text,
           ad_text: text,
+          identity_type: 'CUSTOMIZED_USER',
+          identity_id: world.tiktok.identityId,
+          ad_format: 'SINGLE_IMAGE',
+          call_to_action: 'INSTALL_NOW',
           image_ids: [imageId],
           landing_page_url: deepLink({
             platform: 'tiktok',
@@ -964,7 +1013,9 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
       (
         await api.get<{ list: Array<{ secondary_status: string; operation_status: string }> }>(
           'adgroup/get',
-          { filtering: { adgroup_ids: [adGroupId] } },
+          // Deleted ad groups are listed only when asked for (primary_status defaults to
+          // STATUS_NOT_DELETE).
+          { filtering: { adgroup_ids: [adGroupId], primary_status: 'STATUS_ALL' } },
         )
       ).data.list[0]!;
 
@@ -984,8 +1035,9 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
     const unknown = await groupStatus('DISABLE', [adGroupId, '1700000000000000000']);
     assert.match(String(unknown.message), /^adgroup_ids: /);
     assert.equal((await groupView()).operation_status, 'ENABLE', 'a bad id changes nothing');
-    const tooMany = await groupStatus('DISABLE', Array<string>(101).fill(adGroupId));
-    assert.match(String(tooMany.message), /^adgroup_ids: /);
+    // Ad Groups/Update_the_statuses_of_ad_groups: adgroup_ids "Size range: 1-20".
+    const tooMany = await groupStatus('DISABLE', Array<string>(21).fill(adGroupId));
+    assert.equal(tooMany.message, 'adgroup_ids: Longer than maximum length 20.');
 
     const off = await campaignStatus('DISABLE');
     assert.equal(off.code ?? 0, 0, off.message);
@@ -993,8 +1045,12 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
     assert.equal(await secondary(adId), 'AD_STATUS_CAMPAIGN_DISABLE');
     assert.equal((await groupView()).secondary_status, 'ADGROUP_STATUS_CAMPAIGN_DISABLE');
     assert.equal((await campaignStatus('DELETE')).code ?? 0, 0);
-    const campaign = await api.get<{ list: Array<{ secondary_status: string }> }>('campaign/get', {
+    const hidden = await api.get<{ list: unknown[] }>('campaign/get', {
       filtering: { campaign_ids: [campaignId] },
+    });
+    assert.equal(hidden.data.list.length, 0, 'deleted campaigns are not listed by default');
+    const campaign = await api.get<{ list: Array<{ secondary_status: string }> }>('campaign/get', {
+      filtering: { campaign_ids: [campaignId], primary_status: 'STATUS_ALL' },
     });
     assert.equal(campaign.data.list[0]!.secondary_status, 'CAMPAIGN_STATUS_DELETE');
     const again = await campaignStatus('ENABLE');
@@ -1012,6 +1068,7 @@ describe('sandbox TikTok Business API: ad review, status updates and lost respon
         api.post('campaign/create', {
           campaign_name: 'lost-in-transit',
           objective_type: 'TRAFFIC',
+          budget_mode: 'BUDGET_MODE_INFINITE',
         }),
         TypeError,
         'the client sees the connection drop',
