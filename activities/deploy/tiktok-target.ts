@@ -79,6 +79,20 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       status: 'DISABLE',
     });
 
+  /** Each ad group's daily budget, in the advertiser's currency as TikTok reports it. */
+  async function budget(market: string): Promise<{ minor: number; currency: string }> {
+    const account = advertiser();
+    if (account.dailyBudget === null)
+      throw new PlatformError(
+        'tiktok',
+        'invalid',
+        `no TikTok daily budget for ${market} (accounts markets.${market}.dailyBudget.tiktok)`,
+      );
+    const { currency } = await tiktok.advertiser();
+    const where = `markets.${market}.dailyBudget.tiktok`;
+    return { minor: budgetMinor(account.dailyBudget, currency, 0, where), currency };
+  }
+
   return {
     platform: 'tiktok',
     capacity: TIKTOK_ADS_PER_ADGROUP,
@@ -93,6 +107,8 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
         find: () => tiktok.findByName('adgroup', base),
       });
     },
+
+    dailyBudget: (market) => budget(market),
 
     async ensureAdSet(
       market: string,
@@ -114,20 +130,7 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           'invalid',
           `no TikTok app id for ${os} in advertiser ${account.advertiserId} (accounts appIds.${os})`,
         );
-      if (account.dailyBudget === null)
-        throw new PlatformError(
-          'tiktok',
-          'invalid',
-          `no TikTok daily budget for ${market} (accounts markets.${market}.dailyBudget.tiktok)`,
-        );
-      // The budget is in the advertiser's currency, which TikTok reports (advertiser/info).
-      const { currency } = await tiktok.advertiser();
-      const dailyBudget = budgetMinor(
-        account.dailyBudget,
-        currency,
-        0,
-        `markets.${market}.dailyBudget.tiktok`,
-      );
+      const { minor: dailyBudget } = await budget(market);
       const campaignName = metaCampaignName(market);
       const campaignId = await ensure('campaign', campaignName, market, () =>
         tiktok.createCampaign({ name: campaignName }),

@@ -172,16 +172,10 @@ export function createIngestActivities(deps: ActivityDeps) {
               const found = await tiktok.findByName('adgroup', metaAdSetName(market));
               groups = found ? [found.id] : [];
             }
-            // TikTok's reports carry no currency: the advertiser's, as TikTok reports it.
-            const { currency } = await tiktok.describeAdvertiser();
+            // Rows carry the advertiser's currency as TikTok reports it (advertiser/info).
             for (const groupId of groups) {
               const rows = await tiktok.insights({ since, until, adGroupId: groupId });
-              stored += await storeInsights(
-                metrics,
-                'tiktok',
-                market,
-                rows.map((r) => ({ ...r, currency })),
-              );
+              stored += await storeInsights(metrics, 'tiktok', market, rows);
             }
           }
           return { rows: stored };
