@@ -103,6 +103,26 @@ declare module 'tiktok-business-api-sdk-official' {
     ): unknown;
   }
 
+  export class IdentityApi {
+    constructor(apiClient?: ApiClient);
+    identityGet(
+      advertiserId: string,
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
+  }
+
+  export class APPManagementApi {
+    constructor(apiClient?: ApiClient);
+    appList(
+      advertiserId: string,
+      accessToken: string,
+      opts: Opts,
+      callback: TikTokCallback,
+    ): unknown;
+  }
+
   export class ReportingApi {
     constructor(apiClient?: ApiClient);
     reportIntegratedGet(

@@ -165,6 +165,10 @@ export interface TikTokAds {
   ): Promise<{ id: string; status: string } | null>;
   /** currency, time zone and status from advertiser/info, asked once per client. */
   advertiser(): Promise<TikTokAdvertiser>;
+  /** The advertiser's identities (identity/get), for `adloop check`. */
+  identities(): Promise<Array<{ type: string; id: string }>>;
+  /** The apps of the advertiser's app management (app/list), for `adloop check`. */
+  apps(): Promise<Array<{ id: string; platform: string }>>;
   /** An app-install campaign, created DISABLE. */
   createCampaign(p: { name: string }): Promise<string>;
   /** An app-install ad group, created DISABLE; the budget in minor units of the currency. */
@@ -296,6 +300,8 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
   const ads = new tiktok.AdApi(client);
   const reports = new tiktok.ReportingApi(client);
   const accounts = new tiktok.AccountManagementApi(client);
+  const identityApi = new tiktok.IdentityApi(client);
+  const appApi = new tiktok.APPManagementApi(client);
   const token = config.accessToken;
   const advertiserId = config.advertiserId;
   const pageSize = config.pageSize ?? 100;
@@ -473,6 +479,28 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
   return {
     advertiser,
+
+    async identities() {
+      const data = await send<{ identity_list?: Array<Record<string, unknown>> }>(
+        (cb) => identityApi.identityGet(advertiserId, token, { page_size: 100 }, cb),
+        'read',
+      );
+      return (data?.identity_list ?? []).map((i) => ({
+        type: String(i.identity_type),
+        id: String(i.identity_id),
+      }));
+    },
+
+    async apps() {
+      const data = await send<{ apps?: Array<Record<string, unknown>> }>(
+        (cb) => appApi.appList(advertiserId, token, {}, cb),
+        'read',
+      );
+      return (data?.apps ?? []).map((a) => ({
+        id: String(a.app_id),
+        platform: String(a.platform),
+      }));
+    },
 
     uploadImage: async (bytes, name) => {
       const data = await send<{ image_id?: string; width?: number; height?: number }>((cb) =>

@@ -124,6 +124,61 @@ export class TikTokAccount {
     return { list };
   }
 
+  /**
+   * identity/get: [page Identity/Get_the_identity_list__bb360e39.json] identity_type optional
+   * (CUSTOMIZED_USER, AUTH_CODE, TT_USER, BC_AUTH_TT; absent: all), page_size 1-100 (default 20).
+   * The advertiser has one custom identity, the world's.
+   */
+  identities(p: Params): unknown {
+    const type =
+      p.identity_type === undefined ? undefined : P.oneOf(p, 'identity_type', R.IDENTITY_TYPES);
+    const pageSize = P.int(p, 'page_size', 20, 1, 100);
+    const page = P.int(p, 'page', 1, 1, 1_000_000);
+    const all = [
+      {
+        identity_id: this.world.tiktok.identityId,
+        identity_type: 'CUSTOMIZED_USER',
+        display_name: this.world.app.name,
+        can_push_video: false,
+      },
+    ].filter((i) => type === undefined || i.identity_type === type);
+    return {
+      identity_list: all.slice((page - 1) * pageSize, page * pageSize),
+      page_info: {
+        page,
+        page_size: pageSize,
+        total_number: all.length,
+        total_page: Math.ceil(all.length / pageSize),
+      },
+    };
+  }
+
+  /**
+   * app/list: [spec yml_files/app_list.yml] advertiser_id required; the data's shape is documented
+   * only on the portal page (https://business-api.tiktok.com/portal/docs?id=1740859313270786): a
+   * list `apps` of the advertiser's app management entries with app_id, app_name, platform
+   * (IOS, ANDROID) and download_url.
+   */
+  apps(): unknown {
+    const { appIds } = this.world.tiktok;
+    return {
+      apps: [
+        {
+          app_id: appIds.ios,
+          app_name: this.world.app.name,
+          platform: 'IOS',
+          download_url: this.world.app.ios.storeUrl,
+        },
+        {
+          app_id: appIds.android,
+          app_name: this.world.app.name,
+          platform: 'ANDROID',
+          download_url: this.world.app.android.storeUrl,
+        },
+      ],
+    };
+  }
+
   // ---- media ----
 
   async uploadImage(params: Params, files: Map<string, FormPart>): Promise<unknown> {

@@ -1,5 +1,6 @@
 // A wire-faithful local TikTok Business API (v1.3 subset): the requests and responses of
 // tiktok-business-api-sdk-official work against it unchanged except for the base path.
+//   GET  /open_api/v1.3/identity/get/, app/list/  (what `adloop check` reads)
 //   GET  /open_api/v1.3/advertiser/info/           POST /open_api/v1.3/file/image/ad/upload/
 //   POST /open_api/v1.3/file/video/ad/upload/      GET  /open_api/v1.3/file/video/ad/info/
 //   POST /open_api/v1.3/campaign/create/           GET  /open_api/v1.3/campaign/get/
@@ -151,6 +152,8 @@ export class TikTokSandbox
         method: 'GET',
         handler: (c) => a.advertiserInfo(this.advertisers(c.params), c.params),
       },
+      'identity/get': { method: 'GET', handler: (c) => a.identities(c.params) },
+      'app/list': { method: 'GET', handler: () => a.apps() },
     };
   }
 
