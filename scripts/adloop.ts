@@ -6,7 +6,9 @@
 //   adloop rerun <market> [--date]                        run a market-day again, no duplicates
 //   adloop status [market...]                             stage, last success, degraded, fallbacks
 //   adloop report [--out] [--csv] [--json] [--serve]      one self-contained HTML report
+//   adloop check [--json]                                 preflight of every ad account, one line each
 import { Command } from 'commander';
+import { checkCommand, type CheckOptions } from './commands/check.ts';
 import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/control.ts';
 import { reportCommand, type ReportCommandOptions } from './commands/report.ts';
 import {
@@ -63,6 +65,14 @@ schedule
   .option('--markets <codes>', 'default: every catalog market')
   .option('--no-training', 'keep the training schedule')
   .action((o: Parameters<typeof scheduleDelete>[0]) => scheduleDelete(o));
+
+program
+  .command('check')
+  .description(
+    'before anything is written: is every ad account of the accounts file ready (token, permissions, status, page, app, identity, budgets)? one line per finding with its fix',
+  )
+  .option('--json', 'print one JSON object')
+  .action((o: CheckOptions) => checkCommand(o));
 
 program
   .command('pause <market>')

@@ -53,6 +53,38 @@ function perAccount<T>(make: (id: string) => T): (id: string) => T {
 }
 
 /**
+ * The ad platforms' clients, as configured: one per Meta ad account and per TikTok advertiser of
+ * the accounts file, each made once (it keeps its own pacing and cached account facts).
+ */
+export function platformClients(
+  config: Config,
+  accounts: AccountsFile,
+): Pick<ActivityDeps, 'meta' | 'tiktok'> {
+  return {
+    meta: perAccount((adAccountId) =>
+      createMetaAds({
+        graphUrl: config.META_GRAPH_URL,
+        accessToken: config.META_ACCESS_TOKEN,
+        adAccountId,
+        pageId: metaPageOf(accounts, adAccountId),
+        // A request that timed out may have been carried out; deploy finds such objects by name.
+        requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
+      }),
+    ),
+    tiktok: config.TIKTOK_ACCESS_TOKEN
+      ? perAccount((advertiserId) =>
+          createTikTokAds({
+            baseUrl: config.TIKTOK_BASE_URL,
+            accessToken: config.TIKTOK_ACCESS_TOKEN!,
+            advertiserId,
+            timeoutMs: config.TIKTOK_REQUEST_TIMEOUT_MS,
+          }),
+        )
+      : null,
+  };
+}
+
+/**
  * The activities' real dependencies, as configured: database, platforms (a client per account of
  * the accounts file), MMP, renderer.
  */
@@ -65,28 +97,8 @@ export function activityDeps(
     db: database.db,
     metrics: createMetricsWriter(database),
     accounts,
-    // One client per ad account, made once: each keeps its own pacing and cached account facts.
-    meta: perAccount((adAccountId) =>
-      createMetaAds({
-        graphUrl: config.META_GRAPH_URL,
-        accessToken: config.META_ACCESS_TOKEN,
-        adAccountId,
-        pageId: metaPageOf(accounts, adAccountId),
-        // A request that timed out may have been carried out; deploy finds such objects by name.
-        requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
-      }),
-    ),
+    ...platformClients(config, accounts),
     mmp: mmpFromConfig(config),
-    tiktok: config.TIKTOK_ACCESS_TOKEN
-      ? perAccount((advertiserId) =>
-          createTikTokAds({
-            baseUrl: config.TIKTOK_BASE_URL,
-            accessToken: config.TIKTOK_ACCESS_TOKEN!,
-            advertiserId,
-            timeoutMs: config.TIKTOK_REQUEST_TIMEOUT_MS,
-          }),
-        )
-      : null,
     fx: loadFxTable(config.FX_RATES_PATH),
     renderer: loadRenderer(config),
     config,

@@ -1,0 +1,78 @@
+// What `adloop check` asks the platforms about each account of the accounts file, read-only. A
+// read that fails is kept as the platform's own words (never a token), so the judgement
+// (preflight.ts) can say which account, page or app is wrong instead of stopping at the first.
+import type { AccountsFile } from '../core/accounts.ts';
+import type { MetaAds } from '../platforms/meta/meta-ads.ts';
+import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import type { PreflightFacts, Unreadable } from './preflight.ts';
+
+/** Clients of each account, made the way the worker makes them. */
+export interface PreflightClients {
+  meta: (adAccountId: string) => MetaAds;
+  tiktok: ((advertiserId: string) => TikTokAds) | null;
+}
+
+const asUnreadable = (err: unknown): Unreadable => ({
+  error: err instanceof Error ? err.message : String(err),
+});
+
+async function read<T>(f: () => Promise<T>): Promise<T | Unreadable> {
+  try {
+    return await f();
+  } catch (err) {
+    return asUnreadable(err);
+  }
+}
+
+/** Reads every fact the judgement needs; calls run one account at a time, within rate limits. */
+export async function gatherPreflightFacts(
+  file: AccountsFile,
+  clients: PreflightClients,
+): Promise<PreflightFacts> {
+  const facts: PreflightFacts = {
+    meta: null,
+    tiktok: null,
+    tiktokConfigured: Boolean(clients.tiktok),
+  };
+  const metaAccounts = file.meta?.accounts ?? [];
+  if (metaAccounts.length > 0) {
+    // Token, page and app are read through the first account's client: one token serves all.
+    const first = clients.meta(metaAccounts[0]!.id);
+    const meta: NonNullable<PreflightFacts['meta']> = {
+      token: await read(() => first.debugToken()),
+      accounts: {},
+      pages: {},
+      app: file.app.metaApplicationId
+        ? await read(() => first.application(file.app.metaApplicationId!))
+        : null,
+    };
+    for (const a of metaAccounts) {
+      meta.accounts[a.id] = await read(async () => {
+        const info = await clients.meta(a.id).describeAccount();
+        return { id: a.id, status: info.status, currency: info.currency, timeZone: info.timeZone };
+      });
+      meta.pages[a.pageId] ??= await read(() => clients.meta(a.id).page(a.pageId));
+    }
+    facts.meta = meta;
+  }
+  const advertisers = file.tiktok?.advertisers ?? [];
+  if (clients.tiktok && advertisers.length > 0) {
+    const tiktok: NonNullable<PreflightFacts['tiktok']> = { advertisers: {} };
+    for (const a of advertisers) {
+      const client = clients.tiktok(a.id);
+      tiktok.advertisers[a.id] = await read(async () => {
+        const info = await client.advertiser();
+        return {
+          id: a.id,
+          status: info.status,
+          currency: info.currency,
+          timeZone: info.timeZone,
+          identities: await client.identities(),
+          apps: await client.apps(),
+        };
+      });
+    }
+    facts.tiktok = tiktok;
+  }
+  return facts;
+}
