@@ -7,6 +7,11 @@ import type { World } from './world.ts';
 
 /** Budget of each ad set and ad group, in major units of its account's currency. */
 export const SANDBOX_DAILY_BUDGET = '500';
+/**
+ * Each market's daily spend cap in the reporting currency: four ad sets (two stores, two
+ * platforms) at the budget above, in EUR or USD, with room to spare.
+ */
+export const SANDBOX_MARKET_CAP = '2500';
 
 export function sandboxAccounts(world: World): AccountsInput {
   return {
@@ -34,7 +39,12 @@ export function sandboxAccounts(world: World): AccountsInput {
       ],
     },
     markets: {
-      '*': { dailyBudget: { meta: SANDBOX_DAILY_BUDGET, tiktok: SANDBOX_DAILY_BUDGET } },
+      '*': {
+        dailyBudget: { meta: SANDBOX_DAILY_BUDGET, tiktok: SANDBOX_DAILY_BUDGET },
+        spendCap: SANDBOX_MARKET_CAP,
+      },
     },
+    // Generous enough for every market of a large world, so the caps are held, never hit.
+    spendCap: String(Number(SANDBOX_MARKET_CAP) * Object.keys(world.markets).length),
   };
 }

@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
+import { formatFindings } from '../ops/preflight.ts';
+import { runPreflight } from './commands/check.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { readCatalogFile } from '../core/catalog.ts';
 import type { Sandbox } from '../sandbox/index.ts';
@@ -120,8 +122,21 @@ try {
     );
   }
 
-  // 3. The worker, in this process: it owns the embedded database.
+  // 3. The preflight (adloop check): every account ready before anything is written.
   const config = loadConfig();
+  const findings = await runPreflight();
+  const failing = findings.filter((f) => f.level === 'fail');
+  step(
+    `Accounts (${config.ACCOUNTS_PATH}): ${findings.length - failing.length} of ${findings.length} checks pass; deploy mode ${config.DEPLOY_MODE}`,
+  );
+  for (const line of formatFindings(findings.filter((f) => f.level !== 'ok')))
+    console.log(`  ${line}`);
+  if (failing.length > 0)
+    throw new Error(
+      `the accounts are not ready (${failing.length} problem${failing.length > 1 ? 's' : ''} above): fix them, then npm run adloop -- check`,
+    );
+
+  // 4. The worker, in this process: it owns the embedded database.
   const { metricsUrl } = installRuntime(config);
   const codec = payloadCodecFrom(config);
   if (codec) {
@@ -145,7 +160,7 @@ try {
     `Render worker: task queue ${config.RENDER_TASK_QUEUE}, ${render.concurrency} at once, ${config.RENDER_KINDS} in ${config.RENDER_RATIOS}`,
   );
 
-  // 4. The loop.
+  // 5. The loop.
   const markets = opts.markets
     ? opts.markets.split(',').map((m) => m.trim().toUpperCase())
     : readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
