@@ -60,12 +60,20 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       );
     const app = accounts.apps[os];
     if (!app)
-      throw new PlatformError('meta', 'invalid', `accounts: no ${os} app is configured (app.${os})`);
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `accounts: no ${os} app is configured (app.${os})`,
+      );
     return app;
   }
   function metaAccount() {
     if (!accounts.meta)
-      throw new PlatformError('meta', 'invalid', `accounts: no Meta account runs ${accounts.market}`);
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `accounts: no Meta account runs ${accounts.market}`,
+      );
     return accounts.meta;
   }
 
@@ -228,8 +236,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       ];
       // Idempotent: what is already on is left alone (and not written).
       const off = [];
-      for (const o of objects)
-        if ((await meta.readStatus(o.id)).status !== 'ACTIVE') off.push(o);
+      for (const o of objects) if ((await meta.readStatus(o.id)).status !== 'ACTIVE') off.push(o);
       for (const o of off) await setStatuses([o], 'active', o.kind);
       await savePlatformObject(db, {
         platform: 'meta',

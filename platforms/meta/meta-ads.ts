@@ -614,7 +614,11 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
   /** The account's currency, time zone and status, read once per client. */
   function describeAccount(): Promise<MetaAccountInfo> {
     accountInfo ??= call(async () => {
-      const a = (await account.read(['currency', 'timezone_name', 'account_status'])) as unknown as {
+      const a = (await account.read([
+        'currency',
+        'timezone_name',
+        'account_status',
+      ])) as unknown as {
         _data: { currency?: string; timezone_name?: string; account_status?: number };
       };
       const { currency, timezone_name: timeZone, account_status: status } = a._data;
@@ -631,9 +635,11 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
   return {
     uploadImage: (bytes, name) =>
       call(async () => {
+        // POST adimages takes `bytes` (and copy_from) only (AdAccount.json); the image is known
+        // by its hash, so `name` only labels the upload here.
+        void name;
         const res = (await account.createAdImage([], {
           bytes: bytes.toString('base64'),
-          name,
         })) as unknown as {
           _data: { images?: Record<string, { hash: string }> };
         };
@@ -703,7 +709,9 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           promoted_object: {
             application_id: app.applicationId,
             object_store_url: app.storeUrl,
-            ...(objective === 'registrations' ? { custom_event_type: 'COMPLETE_REGISTRATION' } : {}),
+            ...(objective === 'registrations'
+              ? { custom_event_type: 'COMPLETE_REGISTRATION' }
+              : {}),
           },
           targeting: {
             geo_locations: { countries: [country] },

@@ -162,7 +162,8 @@ export class GraphObjects {
   /** GET /<id>: the node's requested fields; unknown names are refused (error 100). */
   read(account: HostedAccount, obj: GraphObject, params: Params): Record<string, unknown> {
     const node = NODE_OF[obj.type];
-    if (obj.type !== 'adimage' && obj.type !== 'advideo') checkParams(node, 'GET', params, { self: obj.id });
+    if (obj.type !== 'adimage' && obj.type !== 'advideo')
+      checkParams(node, 'GET', params, { self: obj.id });
     const names = requestedFields(node, params.fields, DEFAULT_FIELDS);
     const out = this.pick(obj.id, names, this.derived(account, obj));
     if (obj.type === 'adimage') out.hash = obj.fields.hash;
@@ -288,14 +289,22 @@ export class GraphObjects {
         checkParams('AdAccount', 'POST adcreatives', p, { self: `act_${account.id}` });
         const name = typeof p.name === 'string' ? p.name : `Creative ${now}`;
         if (p.object_story_spec === undefined) throw graphErrors.missingParam('object_story_spec');
-        const spec = checkStruct('object_story_spec', 'AdCreativeObjectStorySpec', p.object_story_spec);
+        const spec = checkStruct(
+          'object_story_spec',
+          'AdCreativeObjectStorySpec',
+          p.object_story_spec,
+        );
         if (String(spec.page_id) !== this.world.meta.pageId)
           throw graphErrors.invalidParam(
             'Param object_story_spec[page_id] must be a page the account may advertise for',
           );
         if (spec.link_data === undefined)
           throw graphErrors.missingParam('object_story_spec[link_data]');
-        const link = checkStruct('object_story_spec[link_data]', 'AdCreativeLinkData', spec.link_data);
+        const link = checkStruct(
+          'object_story_spec[link_data]',
+          'AdCreativeLinkData',
+          spec.link_data,
+        );
         if (link.call_to_action !== undefined) {
           const cta = checkStruct(
             'object_story_spec[link_data][call_to_action]',
@@ -333,7 +342,12 @@ export class GraphObjects {
   private createAdSet(account: HostedAccount, p: Params, base: Params, today: string) {
     checkParams('AdAccount', 'POST adsets', p, { self: `act_${account.id}` });
     const name = requireString(p, 'name');
-    const campaign = this.owned(account, requireString(p, 'campaign_id'), 'campaign', 'campaign_id');
+    const campaign = this.owned(
+      account,
+      requireString(p, 'campaign_id'),
+      'campaign',
+      'campaign_id',
+    );
     // Documented as required for a new ad set (https://developers.facebook.com/docs/marketing-api/reference/ad-campaign/#Creating).
     const billing = requireString(p, 'billing_event');
     const goal = requireString(p, 'optimization_goal');
@@ -387,7 +401,11 @@ export class GraphObjects {
     if (!creativeId) throw graphErrors.missingParam('creative[creative_id]');
     const creative = this.owned(account, String(creativeId), 'adcreative', 'creative');
     const spec = creative.fields.object_story_spec as {
-      link_data?: Record<string, unknown> & { image_hash?: string; message?: string; name?: string };
+      link_data?: Record<string, unknown> & {
+        image_hash?: string;
+        message?: string;
+        name?: string;
+      };
     };
     const promoted = adset.fields.promoted_object as { object_store_url?: string } | undefined;
     if (promoted?.object_store_url) checkAppCreative(spec.link_data, promoted.object_store_url);
@@ -428,7 +446,12 @@ export class GraphObjects {
 
   /** POST /<id>: the node's update params (spec: <Node>.json POST), then the change. */
   update(account: HostedAccount, obj: GraphObject, p: Params): unknown {
-    if (obj.type !== 'ad' && obj.type !== 'adset' && obj.type !== 'campaign' && obj.type !== 'adcreative')
+    if (
+      obj.type !== 'ad' &&
+      obj.type !== 'adset' &&
+      obj.type !== 'campaign' &&
+      obj.type !== 'adcreative'
+    )
       throw graphErrors.unsupportedPost(obj.id);
     checkParams(NODE_OF[obj.type], 'POST', p, { self: obj.id });
     const changes: Record<string, unknown> = {};
@@ -507,7 +530,13 @@ export class GraphObjects {
         today,
       );
       const session = `${video.id}${String(++this.sessions).padStart(6, '0')}`;
-      this.uploads.set(session, { account: account.id, videoId: video.id, size, received: [], offset: 0 });
+      this.uploads.set(session, {
+        account: account.id,
+        videoId: video.id,
+        size,
+        received: [],
+        offset: 0,
+      });
       return {
         video_id: video.id,
         upload_session_id: session,

@@ -12,12 +12,7 @@ import { reviewState } from '../review.ts';
 import type { Simulator } from '../simulator.ts';
 import type { World } from '../world.ts';
 import { graphErrors } from './graph-errors.ts';
-import {
-  type HostedAccount,
-  type Params,
-  paginate,
-  targetedOses,
-} from './graph-objects.ts';
+import { type HostedAccount, type Params, paginate, targetedOses } from './graph-objects.ts';
 import {
   checkTimeIncrement,
   checkTimeRange,
@@ -275,4 +270,3 @@ export class GraphReporting {
       });
   }
 }
-

@@ -366,7 +366,8 @@ export class MetaGraphSandbox
       const { objects, reporting } = this;
       if (!edge) return method === 'GET' ? objects.readAccount(account, params) : fail();
       if (edge === 'insights') {
-        if (method === 'GET') return reporting.insights(account, 'AdAccount', params, url, () => true);
+        if (method === 'GET')
+          return reporting.insights(account, 'AdAccount', params, url, () => true);
         if (method === 'POST')
           return reporting.startReportRun(account, 'AdAccount', params, () => true);
         return fail();

@@ -88,8 +88,10 @@ const noteEnums = (type: string) => {
 };
 
 const nodes: Record<string, Record<string, string>> = {};
-const endpoints: Record<string, Record<string, Record<string, { type: string; required: boolean }>>> =
-  {};
+const endpoints: Record<
+  string,
+  Record<string, Record<string, { type: string; required: boolean }>>
+> = {};
 for (const node of NODES) {
   const spec = read(`${node}.json`) as NodeSpec;
   nodes[node] = Object.fromEntries((spec.fields ?? []).map((f) => [f.name, f.type]));
