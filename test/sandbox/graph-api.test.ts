@@ -16,6 +16,7 @@ import { MAX_ADS_PER_ADSET } from '../../sandbox/meta/graph-server.ts';
 import { outcomeShares, waitFor } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
+import { TEST_APP, appLinkOf, liveAd, liveAdSet } from '../helpers/meta-app.ts';
 
 const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -25,22 +26,25 @@ const PNG_1x1 = Buffer.from(
 /** A campaign, ad set, image, creative and one live ad showing the artist: the least that delivers. */
 async function deployOneAd(meta: MetaAds, market: string, artistId: string, templateId: string) {
   const campaignId = await meta.createCampaign({ name: 'c' });
-  const adsetId = await meta.createAdSet({
+  const adsetId = await liveAdSet(meta, {
     name: 's',
     campaignId,
     country: market,
-    dailyBudget: 50_000,
+    dailyBudgetMinor: 50_000,
+    os: 'ios',
+    app: TEST_APP,
   });
   const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
   const link = deepLink({ platform: 'meta', market, artistId, templateId });
   const creativeId = await meta.createCreative({
     name: 'c',
     imageHash: hash,
-    link,
+    storeUrl: TEST_APP.storeUrl,
+    appLink: appLinkOf(link),
     message: 'm',
     headline: 'h',
   });
-  await meta.createAd({ name: 'a', adsetId, creativeId });
+  await liveAd(meta, { name: 'a', adsetId, creativeId });
   return adsetId;
 }
 
@@ -58,11 +62,13 @@ describe('sandbox Graph API', () => {
 
   it('creates campaign, ad set, image, creative and ads through the SDK', async () => {
     const campaignId = await meta.createCampaign({ name: 'adloop/SE' });
-    adsetId = await meta.createAdSet({
+    adsetId = await liveAdSet(meta, {
       name: 'adloop/SE/default',
       campaignId,
       country: 'SE',
-      dailyBudget: 20_000,
+      dailyBudgetMinor: 20_000,
+      os: 'ios',
+      app: TEST_APP,
     });
     const { hash } = await meta.uploadImage(PNG_1x1, 'one.png');
     assert.match(hash, /^[0-9a-f]{32}$/);
@@ -80,12 +86,13 @@ describe('sandbox Graph API', () => {
     const creativeId = await meta.createCreative({
       name: 'c1',
       imageHash: hash,
-      link,
+      storeUrl: TEST_APP.storeUrl,
+      appLink: appLinkOf(link),
       message: 'm',
       headline: 'h',
     });
     for (let i = 0; i < 30; i++) {
-      created.push(await meta.createAd({ name: `ad-${i}`, adsetId, creativeId }));
+      created.push(await liveAd(meta, { name: `ad-${i}`, adsetId, creativeId }));
     }
     assert.equal(new Set(created).size, 30);
     assert.deepEqual(await meta.findByName('campaigns', 'adloop/SE'), {
@@ -267,7 +274,8 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
         meta.creativeParams({
           name: 'timed-out creative',
           imageHash: '0'.repeat(32),
-          link: 'https://example.com',
+          storeUrl: TEST_APP.storeUrl,
+          appLink: 'adloopmusic://artist/x',
           message: 'm',
           headline: 'h',
         }),

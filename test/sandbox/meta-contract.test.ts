@@ -207,7 +207,7 @@ describe('Graph sandbox contract (SDK and plain HTTP)', () => {
           '(#3018) The start date of the time range cannot be beyond 37 months from the current date',
       },
       () => http('GET', 'act_1000000001/insights', params),
-      () => account.getInsights(['spend'], params),
+      () => account.getInsights(['spend'], params) as Promise<unknown>,
     );
     assert.ok(performance.now() - t0 < 1000, 'answered well under a second');
   });
@@ -228,7 +228,7 @@ describe('Graph sandbox contract (SDK and plain HTTP)', () => {
     await refused(
       { code: 100 },
       () => http('GET', 'act_1000000001/insights', params),
-      () => account.getInsights(['spend'], params),
+      () => account.getInsights(['spend'], params) as Promise<unknown>,
     );
   });
 

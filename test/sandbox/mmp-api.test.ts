@@ -13,6 +13,7 @@ import { createMmp, type AttributionRow, type Mmp } from '../../platforms/mmp/mm
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { createMmpSandbox, type MmpSandbox } from '../../sandbox/mmp/index.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
+import { TEST_APP, appLinkOf, liveAd, liveAdSet } from '../helpers/meta-app.ts';
 
 const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -63,22 +64,25 @@ describe('sandbox MMP APIs (Adjust, Branch)', () => {
     for (const market of ['SE', 'DE']) {
       const campaignId = await meta.createCampaign({ name: `adloop/${market}` });
       campaignIds.push(campaignId);
-      const adsetId = await meta.createAdSet({
+      const adsetId = await liveAdSet(meta, {
         name: `adloop/${market}/default`,
         campaignId,
         country: market,
-        dailyBudget: 150_000,
+        dailyBudgetMinor: 150_000,
+        os: 'ios',
+        app: TEST_APP,
       });
       for (const [i, artistId] of ['a01', 'a02', 'a03', 'a04'].entries()) {
         const link = deepLink({ platform: 'meta', market, artistId, templateId: 'spotlight' });
         const creativeId = await meta.createCreative({
           name: `c-${market}-${i}`,
           imageHash: hash,
-          link,
+          storeUrl: TEST_APP.storeUrl,
+          appLink: appLinkOf(link),
           message: 'm',
           headline: 'h',
         });
-        adIds.add(await meta.createAd({ name: `ad-${market}-${i}`, adsetId, creativeId }));
+        adIds.add(await liveAd(meta, { name: `ad-${market}-${i}`, adsetId, creativeId }));
       }
     }
     sandbox.clock.set(TODAY);
