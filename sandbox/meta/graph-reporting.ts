@@ -154,8 +154,10 @@ export class GraphReporting {
     node: string,
     params: Params,
     include: (ad: GraphObject) => boolean,
+    self: string,
   ): unknown {
-    checkParams(node, 'POST insights', params, { list: true });
+    // The SDK sends the node's own id with async jobs (AbstractCrudObject.exportData).
+    checkParams(node, 'POST insights', params, { list: true, self });
     const rows = this.rows(account, params, include);
     const now = new Date().toISOString();
     const run = this.store.create(

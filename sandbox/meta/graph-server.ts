@@ -369,7 +369,13 @@ export class MetaGraphSandbox
         if (method === 'GET')
           return reporting.insights(account, 'AdAccount', params, url, () => true);
         if (method === 'POST')
-          return reporting.startReportRun(account, 'AdAccount', params, () => true);
+          return reporting.startReportRun(
+            account,
+            'AdAccount',
+            params,
+            () => true,
+            `act_${account.id}`,
+          );
         return fail();
       }
       if (edge === 'advideos' && method === 'POST') return objects.uploadVideo(account, params);
@@ -429,7 +435,8 @@ export class MetaGraphSandbox
       const key = obj.type === 'ad' ? 'id' : `${obj.type}_id`;
       const include = (ad: GraphObject) => ad.fields[key] === obj.id;
       if (method === 'GET') return reporting.insights(account, node, params, url, include);
-      if (method === 'POST') return reporting.startReportRun(account, node, params, include);
+      if (method === 'POST')
+        return reporting.startReportRun(account, node, params, include, obj.id);
     }
     return fail();
   }
