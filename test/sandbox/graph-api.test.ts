@@ -744,50 +744,82 @@ async function graph(
   };
 }
 
-/** A campaign and an ad set in `country`, and the account's image: what every ad here needs. */
-async function adSetWithImage(sandbox: Sandbox, targeting: Record<string, unknown> = {}) {
+/**
+ * The promoted object and user_os of an app install ad set for one store: Meta refuses an
+ * OUTCOME_APP_PROMOTION ad set without them, and user_os must match the store
+ * (https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/).
+ */
+function appInstallOf(sandbox: Sandbox, os: 'ios' | 'android') {
+  const storeUrl = sandbox.world.app[os].storeUrl;
+  return {
+    storeUrl,
+    promoted_object: {
+      application_id: sandbox.world.meta.applicationId,
+      object_store_url: storeUrl,
+    },
+    user_os: [os === 'ios' ? 'iOS' : 'Android'],
+  };
+}
+
+/**
+ * An app promotion campaign and an app install ad set in SE promoting the world's app in one store
+ * (iOS unless said), and the account's image: what every ad here needs.
+ */
+async function adSetWithImage(sandbox: Sandbox, os: 'ios' | 'android' = 'ios') {
   const account = sandbox.credentials.adAccountId;
   const campaign = await graph(sandbox, 'POST', `${account}/campaigns`, {
     name: 'review',
     objective: 'OUTCOME_APP_PROMOTION',
     special_ad_categories: [],
   });
+  const app = appInstallOf(sandbox, os);
   const adset = await graph(sandbox, 'POST', `${account}/adsets`, {
     name: 'review/SE',
     campaign_id: campaign.body.id,
     daily_budget: 10_000,
     billing_event: 'IMPRESSIONS',
     optimization_goal: 'APP_INSTALLS',
-    targeting: { geo_locations: { countries: ['SE'] }, ...targeting },
+    promoted_object: app.promoted_object,
+    targeting: { geo_locations: { countries: ['SE'] }, user_os: app.user_os },
   });
   assert.equal(adset.status, 200, JSON.stringify(adset.body));
   const image = await graph(sandbox, 'POST', `${account}/adimages`, {
     bytes: PNG_1x1.toString('base64'),
   });
   const hash = (image.body.images as Record<string, { hash: string }>).bytes!.hash;
-  return { campaignId: campaign.body.id!, adsetId: adset.body.id!, hash };
+  return {
+    campaignId: campaign.body.id!,
+    adsetId: adset.body.id!,
+    hash,
+    storeUrl: app.storeUrl,
+  };
 }
 
-/** A creative with this text (message and headline) and one ad on it. */
+/**
+ * An app install creative with this text (message and headline), linking to the ad set's store
+ * with an install call to action and the artist's deep link, and one ad on it.
+ */
 async function adWithText(
   sandbox: Sandbox,
-  o: { adsetId: string; hash: string; message: string; headline?: string },
+  o: { adsetId: string; hash: string; storeUrl: string; message: string; headline?: string },
 ): Promise<string> {
   const account = sandbox.credentials.adAccountId;
+  const appLink = appLinkOf(
+    deepLink({ platform: 'meta', market: 'SE', artistId: 'a01', templateId: 'spotlight' }),
+  );
   const creative = await graph(sandbox, 'POST', `${account}/adcreatives`, {
     name: o.message,
     object_story_spec: {
       page_id: sandbox.credentials.pageId,
       link_data: {
         image_hash: o.hash,
-        link: deepLink({
-          platform: 'meta',
-          market: 'SE',
-          artistId: 'a01',
-          templateId: 'spotlight',
-        }),
+        link: o.storeUrl,
         message: o.message,
         name: o.headline ?? 'Listen now',
+        call_to_action: {
+          type: 'INSTALL_MOBILE_APP',
+          value: { link: o.storeUrl, app_link: appLink },
+        },
       },
     },
   });
@@ -825,14 +857,20 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   after(async () => sandbox?.close());
 
   it('disapproves an ad whose text holds a banned term, saying which', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     const banned = await adWithText(sandbox, {
       adsetId,
       hash,
+      storeUrl,
       message: 'New music every day',
       headline: 'GUARANTEED to love it',
     });
-    const fine = await adWithText(sandbox, { adsetId, hash, message: 'New music every day' });
+    const fine = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: 'New music every day',
+    });
     const ad = await adFields(sandbox, banned);
     assert.equal(ad.status, 'ACTIVE', 'the configured status stays as set');
     assert.equal(ad.effective_status, 'DISAPPROVED');
@@ -863,13 +901,13 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('rejects a seeded share of contents, judging the same content alike every time', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     sandbox.meta.review.rejectionRate = 0.5;
     try {
       const verdicts: string[] = [];
       for (let i = 0; i < 16; i++) {
-        const first = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
-        const again = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
+        const first = await adWithText(sandbox, { adsetId, hash, storeUrl, message: `Song ${i}` });
+        const again = await adWithText(sandbox, { adsetId, hash, storeUrl, message: `Song ${i}` });
         const [a, b] = [await adFields(sandbox, first), await adFields(sandbox, again)];
         assert.equal(a.effective_status, b.effective_status, 'same content, same verdict');
         assert.deepEqual(a.ad_review_feedback, b.ad_review_feedback);
@@ -884,7 +922,12 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
         verdicts.join(', '),
       );
       sandbox.meta.review.rejectionRate = 1;
-      const rejected = await adWithText(sandbox, { adsetId, hash, message: 'Fresh content' });
+      const rejected = await adWithText(sandbox, {
+        adsetId,
+        hash,
+        storeUrl,
+        message: 'Fresh content',
+      });
       assert.equal((await adFields(sandbox, rejected)).effective_status, 'DISAPPROVED');
     } finally {
       sandbox.meta.review.rejectionRate = 0;
@@ -892,10 +935,10 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('holds a new ad in PENDING_REVIEW for delaySeconds', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     sandbox.meta.review.delaySeconds = 0.4;
     try {
-      const adId = await adWithText(sandbox, { adsetId, hash, message: 'Wait for it' });
+      const adId = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Wait for it' });
       const pending = await adFields(sandbox, adId);
       assert.equal(pending.effective_status, 'PENDING_REVIEW');
       assert.equal(pending.status, 'ACTIVE');
@@ -913,9 +956,19 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('delivers nothing for a disapproved ad', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
-    const rejected = await adWithText(sandbox, { adsetId, hash, message: '100% FREE music' });
-    const approved = await adWithText(sandbox, { adsetId, hash, message: 'Music for you' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
+    const rejected = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: '100% FREE music',
+    });
+    const approved = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: 'Music for you',
+    });
     const rows = (
       await graph(sandbox, 'GET', `${adsetId}/insights`, {
         level: 'ad',
@@ -965,8 +1018,8 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it(`holds at most ${MAX_ADS_PER_ADSET} ads that are not archived in an ad set`, async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
-    const first = await adWithText(sandbox, { adsetId, hash, message: 'Ad 0' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
+    const first = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Ad 0' });
     const creativeId = (
       (await graph(sandbox, 'GET', first, { fields: 'creative' })).body.creative as { id: string }
     ).id;
@@ -1048,22 +1101,24 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('restricts delivery to the targeted OS (targeting.user_os)', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox, { user_os: ['Android'] });
-    const adId = await adWithText(sandbox, { adsetId, hash, message: 'Android only' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox, 'android');
+    const adId = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Android only' });
     const day = sandbox.meta.deliveriesOn('2026-03-01').find((d) => d.adId === adId)!.delivery;
     assert.ok(day.impressions > 0 && day.installs > 0);
     assert.deepEqual(day.byOs.ios, { installs: 0, registrations: 0, subscriptions: 0 });
     assert.equal(day.byOs.android.installs, day.installs);
+    // Everything else as Meta accepts it: only the OS is wrong.
     const bad = await graph(sandbox, 'POST', `${account()}/adsets`, {
       name: 'bad os',
       campaign_id: (await adSetWithImage(sandbox)).campaignId,
       daily_budget: 10_000,
       billing_event: 'IMPRESSIONS',
       optimization_goal: 'APP_INSTALLS',
+      promoted_object: appInstallOf(sandbox, 'android').promoted_object,
       targeting: { geo_locations: { countries: ['SE'] }, user_os: ['Windows'] },
     });
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error!.message, /targeting\.user_os/);
+    assert.match(bad.body.error!.message, /targeting\[user_os\]: Windows is not a valid OS/);
   });
 
   it('changes the review through the control endpoint, naming a bad field', async () => {
@@ -1094,10 +1149,15 @@ describe('sandbox Graph API: review decisions persist', () => {
       let rejected: string;
       let pending: string;
       try {
-        const { adsetId, hash } = await adSetWithImage(first);
-        rejected = await adWithText(first, { adsetId, hash, message: 'Risk-free listening' });
+        const { adsetId, hash, storeUrl } = await adSetWithImage(first);
+        rejected = await adWithText(first, {
+          adsetId,
+          hash,
+          storeUrl,
+          message: 'Risk-free listening',
+        });
         first.meta.review.delaySeconds = 60;
-        pending = await adWithText(first, { adsetId, hash, message: 'Good music' });
+        pending = await adWithText(first, { adsetId, hash, storeUrl, message: 'Good music' });
       } finally {
         await first.close();
       }
