@@ -5,7 +5,7 @@
 import type { SandboxClock } from '../contracts.ts';
 import { reviewAd, reviewState } from '../review.ts';
 import type { ReviewPolicy, World } from '../world.ts';
-import { aspectRatio, mp4Size } from '../media.ts';
+import { mp4Size } from '../media.ts';
 import { graphErrors } from './graph-errors.ts';
 import {
   checkAppCreative,
@@ -77,6 +77,37 @@ export function targetedOses(userOs: unknown): Array<'ios' | 'android'> | undefi
       );
   }
   return [...oses];
+}
+
+/**
+ * An ad video's `format` as Graph reports it: a list of VideoFormat, here the one `native` format
+ * with the video's own size (AdVideo.json: format; https://developers.facebook.com/docs/graph-api/reference/video-format/:
+ * embed_html, filter, height, picture, width).
+ */
+function videoFormat(bytes: Buffer): Array<{ filter: 'native'; width: number; height: number }> {
+  const size = mp4Size(bytes);
+  if (!size)
+    throw graphErrors.invalidParam(
+      "The video file you selected is in a format that we don't support.",
+    );
+  return [{ filter: 'native', width: size.width, height: size.height }];
+}
+
+/**
+ * An ad video's `status` (AdVideo.json: status, a VideoStatus): `processing` until the upload is
+ * finished, then `ready`; its uploading_phase counts the bytes received of the file's size
+ * (VideoStatusUploadingPhase.json: status, bytes_transferred, source_file_size).
+ */
+function videoStatus(received: number, size: number, finished: boolean) {
+  return {
+    video_status: finished ? 'ready' : 'processing',
+    uploading_phase: {
+      status: received === size ? 'complete' : 'in_progress',
+      bytes_transferred: received,
+      source_file_size: size,
+    },
+    processing_phase: { status: finished ? 'complete' : 'not_started' },
+  };
 }
 
 export class GraphObjects {
@@ -488,18 +519,6 @@ export class GraphObjects {
     const now = new Date().toISOString();
     const today = this.clock.today();
     const base = { account_id: account.id, created_time: now, updated_time: now };
-    const describe = (bytes: Buffer) => {
-      const size = mp4Size(bytes);
-      if (!size)
-        throw graphErrors.invalidParam(
-          "The video file you selected is in a format that we don't support.",
-        );
-      return {
-        width: size.width,
-        height: size.height,
-        aspect_ratio: aspectRatio(size.width, size.height),
-      };
-    };
     const phase = typeof p.upload_phase === 'string' ? p.upload_phase : null;
     if (phase === null) {
       if (!Buffer.isBuffer(p.source)) throw graphErrors.missingParam('source');
@@ -508,10 +527,9 @@ export class GraphObjects {
         account.id,
         {
           ...base,
-          ...describe(p.source),
+          format: videoFormat(p.source),
           title: typeof p.title === 'string' ? p.title : '',
-          length_bytes: p.source.length,
-          status: { video_status: 'ready' },
+          status: videoStatus(p.source.length, p.source.length, true),
         },
         today,
       );
@@ -526,7 +544,7 @@ export class GraphObjects {
       const video = this.store.create(
         'advideo',
         account.id,
-        { ...base, length_bytes: size, status: { video_status: 'processing' } },
+        { ...base, status: videoStatus(0, size, false) },
         today,
       );
       const session = `${video.id}${String(++this.sessions).padStart(6, '0')}`;
@@ -561,6 +579,11 @@ export class GraphObjects {
         throw graphErrors.invalidParam('The chunk goes past file_size');
       session.received.push(chunk);
       session.offset += chunk.length;
+      this.store.update(
+        this.store.get(session.videoId)!,
+        { status: videoStatus(session.offset, session.size, false) },
+        today,
+      );
       return { start_offset: String(session.offset), end_offset: chunkEnd(session) };
     }
     if (phase === 'finish') {
@@ -572,9 +595,9 @@ export class GraphObjects {
       this.store.update(
         video,
         {
-          ...describe(Buffer.concat(session.received)),
+          format: videoFormat(Buffer.concat(session.received)),
           title: typeof p.title === 'string' ? p.title : '',
-          status: { video_status: 'ready' },
+          status: videoStatus(session.offset, session.size, true),
         },
         today,
       );
