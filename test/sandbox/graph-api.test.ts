@@ -590,16 +590,22 @@ describe('sandbox Graph API: ad videos', () => {
   });
   after(async () => sandbox?.close());
 
+  /**
+   * A video's fields that tell how its upload went, all of them AdVideo fields (AdVideo.json):
+   * status (with the uploading phase's byte count), format (its native width and height), title.
+   */
   const status = async (id: string) => {
     const res = await fetch(
-      `${sandbox.metaUrl}/v24.0/${id}?fields=status,width,height,aspect_ratio,length_bytes&access_token=${sandbox.credentials.accessToken}`,
+      `${sandbox.metaUrl}/v24.0/${id}?fields=status,format,title&access_token=${sandbox.credentials.accessToken}`,
     );
+    assert.equal(res.status, 200, 'AdVideo has these fields');
     return (await res.json()) as {
-      status: { video_status: string };
-      width: number;
-      height: number;
-      aspect_ratio: string;
-      length_bytes: number;
+      status: {
+        video_status: string;
+        uploading_phase: { bytes_transferred: number; source_file_size: number };
+      };
+      format?: Array<{ filter: string; width: number; height: number }>;
+      title?: string;
     };
   };
 
@@ -616,10 +622,14 @@ describe('sandbox Graph API: ad videos', () => {
       'start, one transfer per chunk, finish',
     );
     const v = await status(videoId);
-    assert.deepEqual(
-      [v.status.video_status, v.width, v.height, v.aspect_ratio, v.length_bytes],
-      ['ready', 1080, 1920, '9:16', video.length],
-    );
+    assert.equal(v.status.video_status, 'ready');
+    assert.deepEqual(v.status.uploading_phase, {
+      status: 'complete',
+      bytes_transferred: video.length,
+      source_file_size: video.length,
+    });
+    assert.deepEqual(v.format, [{ filter: 'native', width: 1080, height: 1920 }]);
+    assert.equal(v.title, 'clip.mp4');
   });
 
   it('accepts a one-request upload, and rejects offsets out of order and unfinished uploads', async () => {
@@ -631,7 +641,9 @@ describe('sandbox Graph API: ad videos', () => {
       { method: 'POST', body: form },
     );
     const { id } = (await res.json()) as { id: string };
-    assert.equal((await status(id)).aspect_ratio, '1:1');
+    const square = await status(id);
+    assert.equal(square.status.video_status, 'ready');
+    assert.deepEqual(square.format, [{ filter: 'native', width: 1080, height: 1080 }]);
 
     const post = async (fields: Record<string, string | Blob>) => {
       const f = new FormData();
@@ -662,7 +674,14 @@ describe('sandbox Graph API: ad videos', () => {
       upload_session_id: start.body.upload_session_id!,
     });
     assert.match(early.body.error!.message, /Upload incomplete: 0 of 100/);
-    assert.equal((await status(start.body.video_id!)).status.video_status, 'processing');
+    const unfinished = (await status(start.body.video_id!)).status;
+    assert.equal(unfinished.video_status, 'processing');
+    assert.equal(unfinished.uploading_phase.bytes_transferred, 0);
+    assert.equal(
+      (await status(start.body.video_id!)).format,
+      undefined,
+      'no size before the bytes',
+    );
   });
 });
 
