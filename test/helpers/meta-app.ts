@@ -8,6 +8,15 @@ export const TEST_APP = {
   storeUrl: 'https://apps.apple.com/app/id1500000001',
 };
 
+/**
+ * The same app's Google Play listing. Meta promotes one store per ad set (promoted_object's
+ * object_store_url, with user_os to match), so Android delivery needs an ad set of its own.
+ */
+export const TEST_APP_ANDROID = {
+  applicationId: TEST_APP.applicationId,
+  storeUrl: 'https://play.google.com/store/apps/details?id=com.adloop.music',
+};
+
 /** The app link of a tracking link: adloopmusic://artist/<id> with its utm parameters. */
 export function appLinkOf(link: string): string {
   const u = new URL(link);
