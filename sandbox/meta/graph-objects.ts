@@ -19,6 +19,7 @@ import {
   checkStruct,
   fieldType,
   requestedFields,
+  scalarParam,
   type NodeType,
 } from './graph-spec.ts';
 import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
@@ -349,11 +350,9 @@ export class GraphObjects {
               cta.value,
             );
         }
-        const hash = link.image_hash;
-        if (!hash || !this.store.get(`${account.id}:${String(hash)}`))
-          throw graphErrors.invalidParam(
-            `Image with hash ${String(hash)} not found in the ad account`,
-          );
+        const hash = scalarParam(link, 'image_hash', 'object_story_spec[link_data][image_hash]');
+        if (!hash || !this.store.get(`${account.id}:${hash}`))
+          throw graphErrors.invalidParam(`Image with hash ${hash} not found in the ad account`);
         if (!link.link) throw graphErrors.missingParam('object_story_spec[link_data][link]');
         const o = this.store.create(
           'adcreative',
@@ -428,9 +427,10 @@ export class GraphObjects {
     checkParams('AdAccount', 'POST ads', p, { self: `act_${account.id}` });
     const name = requireString(p, 'name');
     const adset = this.owned(account, requireString(p, 'adset_id'), 'adset', 'adset_id');
-    const creativeId = (p.creative as { creative_id?: unknown }).creative_id;
+    // creative is required and a JSON object (checkParams, AdAccount.json POST ads).
+    const creativeId = scalarParam(p.creative as Params, 'creative_id', 'creative[creative_id]');
     if (!creativeId) throw graphErrors.missingParam('creative[creative_id]');
-    const creative = this.owned(account, String(creativeId), 'adcreative', 'creative');
+    const creative = this.owned(account, creativeId, 'adcreative', 'creative');
     const spec = creative.fields.object_story_spec as {
       link_data?: Record<string, unknown> & {
         image_hash?: string;
@@ -440,7 +440,7 @@ export class GraphObjects {
     };
     const promoted = adset.fields.promoted_object as { object_store_url?: string } | undefined;
     if (promoted?.object_store_url) checkAppCreative(spec.link_data, promoted.object_store_url);
-    const status = String(p.status ?? 'ACTIVE');
+    const status = scalarParam(p, 'status') ?? 'ACTIVE';
     if (!RETIRED.has(status)) this.checkAdSetRoom(account, adset.id);
     const o = this.store.create(
       'ad',
@@ -486,7 +486,8 @@ export class GraphObjects {
       throw graphErrors.unsupportedPost(obj.id);
     checkParams(NODE_OF[obj.type], 'POST', p, { self: obj.id });
     const changes: Record<string, unknown> = {};
-    if (p.status !== undefined) changes.status = String(p.status);
+    const status = scalarParam(p, 'status');
+    if (status !== undefined) changes.status = status;
     if (
       obj.type === 'ad' &&
       typeof changes.status === 'string' &&
@@ -497,8 +498,8 @@ export class GraphObjects {
       this.checkAdSetRoom(account, String(obj.fields.adset_id));
     }
     if (typeof p.name === 'string') changes.name = p.name;
-    if (p.daily_budget !== undefined && obj.type === 'adset')
-      changes.daily_budget = String(p.daily_budget);
+    const budget = scalarParam(p, 'daily_budget');
+    if (budget !== undefined && obj.type === 'adset') changes.daily_budget = budget;
     if (p.promoted_object !== undefined && obj.type === 'adset')
       // https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/: immutable.
       throw graphErrors.invalidWithUserMsg(
@@ -609,11 +610,9 @@ export class GraphObjects {
 }
 
 export function requireString(params: Params, name: string): string {
-  const v = params[name];
-  if (v === undefined || v === null || v === '') throw graphErrors.missingParam(name);
-  if (typeof v !== 'string' && typeof v !== 'number')
-    throw graphErrors.invalidParam(`Param ${name} must be a string`);
-  return String(v);
+  const v = scalarParam(params, name);
+  if (v === undefined) throw graphErrors.missingParam(name);
+  return v;
 }
 
 /**

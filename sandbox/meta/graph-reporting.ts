@@ -20,7 +20,7 @@ import {
   graphTime,
   presetRange,
 } from './graph-rules.ts';
-import { checkParams, requestedFields } from './graph-spec.ts';
+import { checkParams, requestedFields, scalarParam } from './graph-spec.ts';
 import type { GraphObject, GraphStore } from './graph-store.ts';
 
 const ACTION_INSTALL = 'mobile_app_install';
@@ -204,13 +204,13 @@ export class GraphReporting {
     include: (ad: GraphObject) => boolean,
   ): Array<Record<string, unknown>> {
     if (this.insightsDown()) throw graphErrors.unavailable();
-    const level = String(params.level ?? 'ad');
+    const level = scalarParam(params, 'level') ?? 'ad';
     const today = this.clock.today();
     const fields = requestedFields('AdsInsights', params.fields, DEFAULT_INSIGHT_FIELDS);
     const { since, until } =
       params.time_range !== undefined
         ? checkTimeRange(params.time_range, today)
-        : presetRange(String(params.date_preset ?? 'last_30d'), today);
+        : presetRange(scalarParam(params, 'date_preset') ?? 'last_30d', today);
     const increment = checkTimeIncrement(params.time_increment);
     if (increment !== 'all_days' && increment !== 1)
       throw graphErrors.invalidParam('This sandbox reports time_increment 1 or all_days only');

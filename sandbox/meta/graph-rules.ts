@@ -2,6 +2,7 @@
 // Meta's documentation, cited next to each. Pure functions over params and the world.
 import { addDays } from '../../core/dates.ts';
 import { graphErrors } from './graph-errors.ts';
+import { scalarParam } from './graph-spec.ts';
 
 /**
  * Currencies Meta bills without a minor unit: amounts (daily_budget, spend caps) are sent in whole
@@ -80,13 +81,14 @@ export function checkAppPromotion(
   app: AppWorld,
 ): 'ios' | 'android' {
   const po = p.promoted_object as Record<string, unknown> | undefined;
-  if (!po || !po.application_id || !po.object_store_url) throw graphErrors.promotedObjectMissing();
-  if (String(po.application_id) !== app.applicationId)
+  const applicationId = po && scalarParam(po, 'application_id', 'promoted_object[application_id]');
+  const url = po && scalarParam(po, 'object_store_url', 'promoted_object[object_store_url]');
+  if (!applicationId || !url) throw graphErrors.promotedObjectMissing();
+  if (applicationId !== app.applicationId)
     throw graphErrors.invalidWithUserMsg(
       'No Permission to Promote App',
-      `You don't have permission to advertise application ${String(po.application_id)}.`,
+      `You don't have permission to advertise application ${applicationId}.`,
     );
-  const url = String(po.object_store_url);
   const store = storeOf(url);
   if (!store || app.storeUrls[store] !== url)
     throw graphErrors.invalidWithUserMsg(

@@ -144,6 +144,23 @@ export function checkParams(
       throw graphErrors.missingParam(name);
 }
 
+/**
+ * A scalar param (or a field of a structure param) as text, undefined when absent: Graph takes a
+ * string or a number alike for scalars (ids, enums, amounts are sent either way); anything else
+ * is refused with error 100. `label` names it in the error, e.g. `promoted_object[application_id]`.
+ */
+export function scalarParam(
+  params: Record<string, unknown>,
+  name: string,
+  label: string = name,
+): string | undefined {
+  const v = params[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw graphErrors.invalidParam(`Param ${label} must be a string`);
+  return String(v);
+}
+
 const isInt = (v: unknown) =>
   (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v));
 
