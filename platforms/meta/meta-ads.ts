@@ -737,10 +737,9 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
 
     readStatus: (id) =>
       call(async () => {
-        const r = (await api.call('GET', [id], { fields: 'status,effective_status' })) as {
-          status?: string;
-          effective_status?: string;
-        };
+        const r = await api.call<{ status?: string; effective_status?: string }>('GET', [id], {
+          fields: 'status,effective_status',
+        });
         return { status: String(r.status), effectiveStatus: String(r.effective_status) };
       }),
 

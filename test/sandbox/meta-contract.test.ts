@@ -42,7 +42,7 @@ describe('Graph sandbox contract (SDK and plain HTTP)', () => {
       form.set(k, typeof v === 'string' ? v : JSON.stringify(v));
     const res =
       method === 'GET'
-        ? await fetch(`${base()}/${path}?${form}`)
+        ? await fetch(`${base()}/${path}?${form.toString()}`)
         : await fetch(`${base()}/${path}`, { method, body: form });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
