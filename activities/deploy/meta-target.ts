@@ -1,6 +1,10 @@
-// Meta as a deploy target: one campaign per market, one ad set per segment, one ad creative per
-// creative (shared by the market's ad sets), and ads. Creates and status changes go out as batch
+// Meta as a deploy target: one OUTCOME_APP_PROMOTION campaign per market, one app-install ad set
+// per segment (one store: iOS or Android), one ad creative per creative and store (it links to
+// that store with an install call to action and opens the artist in the app), and ads. Campaigns,
+// ad sets and ads are created PAUSED; activateAdSet switches an ad set and its campaign on. Creates and status changes go out as batch
 // requests of at most 50 calls; the client paces them by the account's usage header.
+import { artistDeepLink, budgetMinor, type PromotedApp } from '../../core/accounts.ts';
+import { toMinorUnits } from '../../core/money.ts';
 import {
   adSetName,
   metaCampaignName,
@@ -9,7 +13,7 @@ import {
   type AdSetSegment,
 } from '../../core/ids.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
-import type { PlatformError } from '../../platforms/errors.ts';
+import { PlatformError } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import type { WriteEntry } from './audit.ts';
 import type { CurrentAd } from './plan.ts';
@@ -27,6 +31,13 @@ import {
 /** Meta's cap on ads in an ad set that are not archived or deleted. */
 export const META_ADS_PER_ADSET = 50;
 
+/** Daily budget of an ad set when the accounts file names none, in major units of the account's currency. */
+export const DEFAULT_META_DAILY_BUDGET = '50';
+
+/** The store an ad set promotes, from its name (adloop/<market>/<os>/<objective>). */
+const osOfAdSet = (name: string): 'ios' | 'android' | null =>
+  (/\/(ios|android)\//.exec(name)?.[1] as 'ios' | 'android' | undefined) ?? null;
+
 const STATUS = { active: 'ACTIVE', paused: 'PAUSED', archived: 'ARCHIVED' } as const;
 
 function batchItems(results: BatchResult[]) {
@@ -37,7 +48,34 @@ function batchItems(results: BatchResult[]) {
 }
 
 export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
-  const { meta, db, audit } = deps;
+  const { meta, db, audit, accounts } = deps;
+
+  /** The market's Meta account and the app in the segment's store, or a clear error. */
+  function appOf(os: string): PromotedApp {
+    if (os !== 'ios' && os !== 'android')
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `segment os '${os}': an app-install ad set promotes one store; use ios or android`,
+      );
+    const app = accounts.apps[os];
+    if (!app)
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `accounts: no ${os} app is configured (app.${os})`,
+      );
+    return app;
+  }
+  function metaAccount() {
+    if (!accounts.meta)
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `accounts: no Meta account runs ${accounts.market}`,
+      );
+    return accounts.meta;
+  }
 
   const ensure = (
     kind: 'campaign' | 'adset',
@@ -53,7 +91,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       market,
       find: () => meta.findByName(kind === 'campaign' ? 'campaigns' : 'adsets', name),
       create,
-      status: 'ACTIVE',
+      status: 'PAUSED',
     });
 
   /** Uploads a creative's still; the same bytes give the same hash, so this is idempotent. */
@@ -161,22 +199,53 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     },
 
     async ensureAdSet(market: string, segment: AdSetSegment): Promise<AdSetRef> {
+      const app = appOf(segment.os);
+      const account = metaAccount();
       const campaignName = metaCampaignName(market);
       const campaignId = await ensure('campaign', campaignName, market, () =>
         meta.createCampaign({ name: campaignName }),
       );
       const name = adSetName(market, segment);
-      const id = await ensure('adset', name, market, () =>
-        meta.createAdSet({
+      const id = await ensure('adset', name, market, async () => {
+        const { currency } = await meta.describeAccount();
+        return meta.createAdSet({
           name,
           campaignId,
           country: market,
-          dailyBudget: deps.dailyBudget,
-          ...(segment.os !== 'all' ? { os: segment.os } : {}),
+          dailyBudgetMinor: budgetMinor(
+            account.dailyBudget,
+            currency,
+            toMinorUnits(DEFAULT_META_DAILY_BUDGET, currency),
+            `markets.${market}.dailyBudget.meta`,
+          ),
+          os: app.os,
           objective: segment.objective,
-        }),
-      );
+          app: { applicationId: account.applicationId, storeUrl: app.storeUrl },
+        });
+      });
       return { id, name, generation: 1 };
+    },
+
+    async activateAdSet(market, adSet) {
+      const campaign = await meta.findByName('campaigns', metaCampaignName(market));
+      if (!campaign)
+        throw new PlatformError('meta', 'invalid', `no campaign ${metaCampaignName(market)}`);
+      const objects = [
+        { id: campaign.id, name: metaCampaignName(market), kind: 'campaign' },
+        { id: adSet.id, name: adSet.name, kind: 'adset' },
+      ];
+      // Idempotent: what is already on is left alone (and not written).
+      const off = [];
+      for (const o of objects) if ((await meta.readStatus(o.id)).status !== 'ACTIVE') off.push(o);
+      for (const o of off) await setStatuses([o], 'active', o.kind);
+      await savePlatformObject(db, {
+        platform: 'meta',
+        kind: 'adset',
+        name: adSet.name,
+        externalId: adSet.id,
+        market,
+        status: 'ACTIVE',
+      });
     },
 
     async listAds(adSet) {
@@ -199,8 +268,12 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     },
 
     async createAds(adSet, market, ads) {
-      // Ad creatives first: one per creative, found by name when an earlier attempt made it.
-      const byCreative = new Map(ads.map((a) => [metaCreativeName(market, a.creative.hash), a]));
+      // Ad creatives first: one per creative and store, found by name when an earlier attempt
+      // made it (the store link and the call to action differ between stores).
+      const os = osOfAdSet(adSet.name) ?? 'all';
+      const app = appOf(os);
+      const creativeName = (hash: string) => `${metaCreativeName(market, hash)}/${os}`;
+      const byCreative = new Map(ads.map((a) => [creativeName(a.creative.hash), a]));
       const listCreatives = async () =>
         new Map(
           (await meta.listByName('adcreatives', `adloop/${market}/creative/`))
@@ -217,10 +290,20 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
             const ad = byCreative.get(name)!;
             const imageHash = imageHashes.get(name) ?? (await uploadImage(ad));
             imageHashes.set(name, imageHash);
-            const { link, message, headline } = ad;
+            const { message, headline } = ad;
+            // The deep link opens the artist; it keeps the ad's tracking parameters.
+            const appLink = new URL(artistDeepLink(app, ad.creative.artistId));
+            for (const [k, v] of new URL(ad.link).searchParams) appLink.searchParams.set(k, v);
             items.push({
               name,
-              params: meta.creativeParams({ name, imageHash, link, message, headline }),
+              params: meta.creativeParams({
+                name,
+                imageHash,
+                storeUrl: app.storeUrl,
+                appLink: appLink.toString(),
+                message,
+                headline,
+              }),
             });
           }
           return batchCreate('adcreatives', 'create_creative', 'creative', items);
@@ -237,7 +320,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
         });
 
       // Then the ads of the creatives Meta took, looked up in the ad set by name.
-      const creativeOf = (ad: NewAd) => metaCreativeName(market, ad.creative.hash);
+      const creativeOf = (ad: NewAd) => creativeName(ad.creative.hash);
       const refused = new Map<string, string>();
       for (const ad of ads) {
         const why = creatives.refused.get(creativeOf(ad));

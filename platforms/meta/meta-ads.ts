@@ -9,6 +9,7 @@ import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
 import { PlatformError, REQUEST_TRIES, redact, withRequestRetry } from '../errors.ts';
 import { noteRequest } from '../request-log.ts';
+import { toMetaAmount } from './currency.ts';
 import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';
 
 const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun } = bizSdk;
@@ -72,6 +73,40 @@ export interface AdSetSpec {
   objective?: 'installs' | 'registrations';
 }
 
+/**
+ * An app-install ad set on Meta: one store (an app-install ad set promotes one app listing, and its
+ * targeting.user_os must match it), a budget in ISO minor units of the account's currency (the
+ * client converts it to Meta's units once it has read that currency).
+ */
+export interface MetaAdSetSpec extends Omit<AdSetSpec, 'os' | 'dailyBudget'> {
+  os: 'ios' | 'android';
+  /** Daily budget in ISO minor units of the ad account's currency (core/money.ts). */
+  dailyBudgetMinor: number;
+  /** The app promoted (promoted_object): its Facebook application id and store listing. */
+  app: { applicationId: string; storeUrl: string };
+}
+
+/** An app install creative: the store link with an install call to action, and the deep link. */
+export interface MetaCreativeSpec {
+  name: string;
+  imageHash: string;
+  /** The app's store listing (must be the ad set's promoted_object.object_store_url). */
+  storeUrl: string;
+  /** Where the app opens (call_to_action.value.app_link), e.g. myapp://artist/123. */
+  appLink: string;
+  message: string;
+  headline: string;
+}
+
+/** What Meta says of the ad account (read once per client). */
+export interface MetaAccountInfo {
+  accountId: string;
+  currency: string;
+  timeZone: string;
+  /** account_status: 1 ACTIVE, 2 DISABLED, 3 UNSETTLED, ... (AdAccount reference). */
+  status: number;
+}
+
 /** One ad's day; `spendMicros` is in micros of `currency`, the ad account's currency. */
 export interface MetaInsightRow extends DeliveryCounts {
   adId: string;
@@ -82,7 +117,7 @@ export interface MetaInsightRow extends DeliveryCounts {
 
 export interface MetaAds {
   /** The ad account's currency and time zone (its reports' days are calendar days there). */
-  describeAccount(): Promise<{ accountId: string; currency: string; timeZone: string }>;
+  describeAccount(): Promise<MetaAccountInfo>;
   uploadImage(bytes: Buffer, name: string): Promise<{ hash: string }>;
   /** Resumable (chunked) video upload; resolves once the platform has the whole file. */
   uploadVideo(bytes: Buffer, name: string): Promise<{ videoId: string }>;
@@ -90,17 +125,15 @@ export interface MetaAds {
     kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
     name: string,
   ): Promise<{ id: string; status?: string } | null>;
+  /** An OUTCOME_APP_PROMOTION campaign, created PAUSED. */
   createCampaign(p: { name: string }): Promise<string>;
-  createAdSet(p: AdSetSpec): Promise<string>;
-  createCreative(p: {
-    name: string;
-    imageHash: string;
-    link: string;
-    message: string;
-    headline: string;
-  }): Promise<string>;
+  /** An app-install ad set, created PAUSED. */
+  createAdSet(p: MetaAdSetSpec): Promise<string>;
+  createCreative(p: MetaCreativeSpec): Promise<string>;
   createAd(p: { name: string; adsetId: string; creativeId: string }): Promise<string>;
   setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<void>;
+  /** An ad set's or campaign's status and the status it effectively has. */
+  readStatus(id: string): Promise<{ status: string; effectiveStatus: string }>;
   /** Every ad of an ad set (archived ones included), with its review outcome. */
   listAds(adsetId: string): Promise<MetaAdRow[]>;
   /** Objects of the account whose name contains `text`, all pages. */
@@ -120,14 +153,8 @@ export interface MetaAds {
   /** Sets the status of many ads in batch requests, like createMany. */
   setStatuses(ids: string[], status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<BatchResult[]>;
   /** Params of an ad creative for createMany (what createCreative sends). */
-  creativeParams(p: {
-    name: string;
-    imageHash: string;
-    link: string;
-    message: string;
-    headline: string;
-  }): Record<string, unknown>;
-  /** Params of an ad for createMany (what createAd sends). */
+  creativeParams(p: MetaCreativeSpec): Record<string, unknown>;
+  /** Params of an ad for createMany (what createAd sends): created PAUSED. */
   adParams(p: { name: string; adsetId: string; creativeId: string }): Record<string, unknown>;
   /** Time spent waiting on the account's usage so far, in ms. */
   readonly throttleWaitMs: number;
@@ -548,18 +575,27 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     });
   }
 
-  function creativeParams(p: {
-    name: string;
-    imageHash: string;
-    link: string;
-    message: string;
-    headline: string;
-  }): Record<string, unknown> {
+  /**
+   * An app install ad links to the promoted store listing with an install call to action, and
+   * opens the app at `appLink` when it is installed (Meta: "The ad creative must link to the
+   * specified object_store_url",
+   * https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/).
+   */
+  function creativeParams(p: MetaCreativeSpec): Record<string, unknown> {
     return {
       name: p.name,
       object_story_spec: {
         page_id: config.pageId,
-        link_data: { image_hash: p.imageHash, link: p.link, message: p.message, name: p.headline },
+        link_data: {
+          image_hash: p.imageHash,
+          link: p.storeUrl,
+          message: p.message,
+          name: p.headline,
+          call_to_action: {
+            type: 'INSTALL_MOBILE_APP',
+            value: { link: p.storeUrl, app_link: p.appLink },
+          },
+        },
       },
     };
   }
@@ -569,16 +605,41 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       name: p.name,
       adset_id: p.adsetId,
       creative: { creative_id: p.creativeId },
-      status: 'ACTIVE',
+      // Nothing spends before deploy switches the ad set on (DeployTarget.activateAdSet).
+      status: 'PAUSED',
     };
+  }
+
+  let accountInfo: Promise<MetaAccountInfo> | null = null;
+  /** The account's currency, time zone and status, read once per client. */
+  function describeAccount(): Promise<MetaAccountInfo> {
+    accountInfo ??= call(async () => {
+      const a = (await account.read([
+        'currency',
+        'timezone_name',
+        'account_status',
+      ])) as unknown as {
+        _data: { currency?: string; timezone_name?: string; account_status?: number };
+      };
+      const { currency, timezone_name: timeZone, account_status: status } = a._data;
+      if (!currency || !timeZone)
+        throw new PlatformError('meta', 'transient', 'ad account without currency or time zone');
+      return { accountId: config.adAccountId, currency, timeZone, status: Number(status ?? 0) };
+    }).catch((err: unknown) => {
+      accountInfo = null; // a failed read is tried again next time
+      throw err;
+    });
+    return accountInfo;
   }
 
   return {
     uploadImage: (bytes, name) =>
       call(async () => {
+        // POST adimages takes `bytes` (and copy_from) only (AdAccount.json); the image is known
+        // by its hash, so `name` only labels the upload here.
+        void name;
         const res = (await account.createAdImage([], {
           bytes: bytes.toString('base64'),
-          name,
         })) as unknown as {
           _data: { images?: Record<string, { hash: string }> };
         };
@@ -588,16 +649,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         return { hash: image.hash };
       }),
 
-    describeAccount: () =>
-      call(async () => {
-        const a = (await account.read(['currency', 'timezone_name'])) as unknown as {
-          _data: { currency?: string; timezone_name?: string };
-        };
-        const { currency, timezone_name: timeZone } = a._data;
-        if (!currency || !timeZone)
-          throw new PlatformError('meta', 'transient', 'ad account without currency or time zone');
-        return { accountId: config.adAccountId, currency, timeZone };
-      }),
+    describeAccount,
 
     uploadVideo: (bytes, name) =>
       call(async () => {
@@ -637,29 +689,35 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         const c = await account.createCampaign([], {
           name,
           objective: 'OUTCOME_APP_PROMOTION',
+          // Required on every new campaign; a music app declares none.
           special_ad_categories: [],
-          status: 'ACTIVE',
+          status: 'PAUSED',
         });
         return String(c.id);
       }),
 
-    createAdSet: ({ name, campaignId, country, dailyBudget, os, objective }) =>
+    createAdSet: ({ name, campaignId, country, dailyBudgetMinor, os, objective, app }) =>
       call(async () => {
+        const { currency } = await describeAccount();
         const s = await account.createAdSet([], {
           name,
           campaign_id: campaignId,
-          daily_budget: dailyBudget,
+          daily_budget: toMetaAmount(dailyBudgetMinor, currency),
           billing_event: 'IMPRESSIONS',
           // Registrations: Meta optimises for the app's CompleteRegistration event.
           optimization_goal: objective === 'registrations' ? 'OFFSITE_CONVERSIONS' : 'APP_INSTALLS',
-          ...(objective === 'registrations'
-            ? { promoted_object: { custom_event_type: 'COMPLETE_REGISTRATION' } }
-            : {}),
+          promoted_object: {
+            application_id: app.applicationId,
+            object_store_url: app.storeUrl,
+            ...(objective === 'registrations'
+              ? { custom_event_type: 'COMPLETE_REGISTRATION' }
+              : {}),
+          },
           targeting: {
             geo_locations: { countries: [country] },
-            ...(os ? { user_os: [os === 'ios' ? 'iOS' : 'Android'] } : {}),
+            user_os: [os === 'ios' ? 'iOS' : 'Android'],
           },
-          status: 'ACTIVE',
+          status: 'PAUSED',
         });
         return String(s.id);
       }),
@@ -676,6 +734,14 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       const [r] = await runBatch([{ method: 'POST', path: [adId], params: { status } }]);
       if (r?.error) throw r.error;
     },
+
+    readStatus: (id) =>
+      call(async () => {
+        const r = await api.call<{ status?: string; effective_status?: string }>('GET', [id], {
+          fields: 'status,effective_status',
+        });
+        return { status: String(r.status), effectiveStatus: String(r.effective_status) };
+      }),
 
     setStatuses: (ids, status) =>
       runBatch(ids.map((id) => ({ method: 'POST', path: [id], params: { status } }))),

@@ -42,6 +42,52 @@ export const graphErrors = {
   missingParam: (name: string) =>
     new GraphError(400, 100, `(#100) The parameter ${name} is required`),
   invalidParam: (message: string) => new GraphError(400, 100, `(#100) ${message}`),
+  /** A fields= name the node type does not have (spec: api_specs/specs/<Node>.json fields). */
+  nonexistingField: (field: string, node: string) =>
+    new GraphError(
+      400,
+      100,
+      `(#100) Tried accessing nonexisting field (${field}) on node type (${node})`,
+    ),
+  /** A param its endpoint does not define (spec: api_specs/specs/<Node>.json apis[].params). */
+  unknownParam: (name: string) =>
+    new GraphError(400, 100, `(#100) Param ${name} is not a valid parameter`),
+  /** A fields= value whose braces or parentheses do not balance. */
+  parseError: (value: string) =>
+    new GraphError(400, 2500, `Syntax error "Expected end of string instead of "${value}"."`),
+  /**
+   * Insights reach back 37 months at most (error 3018, listed among the insights error codes of
+   * https://developers.facebook.com/docs/marketing-api/insights/best-practices/).
+   */
+  rangeTooOld: () =>
+    new GraphError(
+      400,
+      3018,
+      '(#3018) The start date of the time range cannot be beyond 37 months from the current date',
+    ),
+  /**
+   * An ad set of an app promotion campaign without its promoted object (subcode 1815430,
+   * "Please select a promoted object for your ad set"; requirement documented at
+   * https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/).
+   */
+  promotedObjectMissing: () =>
+    new GraphError(400, 100, 'Invalid parameter', 'OAuthException', {
+      error_subcode: 1815430,
+      is_transient: false,
+      error_user_title: 'Promoted Object Missing',
+      error_user_msg: 'Please select a promoted object for your ad set.',
+    }),
+  /**
+   * A documented rule of the platform that the request breaks, as Graph words such refusals
+   * (message "Invalid parameter" with a user title and message); the subcode is left out where no
+   * public source gives it.
+   */
+  invalidWithUserMsg: (title: string, msg: string) =>
+    new GraphError(400, 100, 'Invalid parameter', 'OAuthException', {
+      is_transient: false,
+      error_user_title: title,
+      error_user_msg: msg,
+    }),
   unknownPath: (p: string) =>
     new GraphError(
       400,

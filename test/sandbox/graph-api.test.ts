@@ -16,6 +16,7 @@ import { MAX_ADS_PER_ADSET } from '../../sandbox/meta/graph-server.ts';
 import { outcomeShares, waitFor } from '../helpers/faults.ts';
 import { mp4 } from '../helpers/media.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
+import { TEST_APP, appLinkOf, liveAd, liveAdSet } from '../helpers/meta-app.ts';
 
 const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -25,22 +26,25 @@ const PNG_1x1 = Buffer.from(
 /** A campaign, ad set, image, creative and one live ad showing the artist: the least that delivers. */
 async function deployOneAd(meta: MetaAds, market: string, artistId: string, templateId: string) {
   const campaignId = await meta.createCampaign({ name: 'c' });
-  const adsetId = await meta.createAdSet({
+  const adsetId = await liveAdSet(meta, {
     name: 's',
     campaignId,
     country: market,
-    dailyBudget: 50_000,
+    dailyBudgetMinor: 50_000,
+    os: 'ios',
+    app: TEST_APP,
   });
   const { hash } = await meta.uploadImage(PNG_1x1, 'x.png');
   const link = deepLink({ platform: 'meta', market, artistId, templateId });
   const creativeId = await meta.createCreative({
     name: 'c',
     imageHash: hash,
-    link,
+    storeUrl: TEST_APP.storeUrl,
+    appLink: appLinkOf(link),
     message: 'm',
     headline: 'h',
   });
-  await meta.createAd({ name: 'a', adsetId, creativeId });
+  await liveAd(meta, { name: 'a', adsetId, creativeId });
   return adsetId;
 }
 
@@ -58,11 +62,13 @@ describe('sandbox Graph API', () => {
 
   it('creates campaign, ad set, image, creative and ads through the SDK', async () => {
     const campaignId = await meta.createCampaign({ name: 'adloop/SE' });
-    adsetId = await meta.createAdSet({
+    adsetId = await liveAdSet(meta, {
       name: 'adloop/SE/default',
       campaignId,
       country: 'SE',
-      dailyBudget: 20_000,
+      dailyBudgetMinor: 20_000,
+      os: 'ios',
+      app: TEST_APP,
     });
     const { hash } = await meta.uploadImage(PNG_1x1, 'one.png');
     assert.match(hash, /^[0-9a-f]{32}$/);
@@ -80,12 +86,13 @@ describe('sandbox Graph API', () => {
     const creativeId = await meta.createCreative({
       name: 'c1',
       imageHash: hash,
-      link,
+      storeUrl: TEST_APP.storeUrl,
+      appLink: appLinkOf(link),
       message: 'm',
       headline: 'h',
     });
     for (let i = 0; i < 30; i++) {
-      created.push(await meta.createAd({ name: `ad-${i}`, adsetId, creativeId }));
+      created.push(await liveAd(meta, { name: `ad-${i}`, adsetId, creativeId }));
     }
     assert.equal(new Set(created).size, 30);
     assert.deepEqual(await meta.findByName('campaigns', 'adloop/SE'), {
@@ -267,7 +274,8 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
         meta.creativeParams({
           name: 'timed-out creative',
           imageHash: '0'.repeat(32),
-          link: 'https://example.com',
+          storeUrl: TEST_APP.storeUrl,
+          appLink: 'adloopmusic://artist/x',
           message: 'm',
           headline: 'h',
         }),
@@ -437,10 +445,12 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
       (r: { body: unknown }) => ok.push(r.body),
       (r: unknown) => failed.push(r),
     );
+    // Refused as Graph refuses it: special_ad_categories is required on every new campaign
+    // (AdAccount.json POST campaigns; https://developers.facebook.com/docs/marketing-api/reference/ad-campaign-group/).
     batch.add(
       'POST',
       [account(), 'campaigns'],
-      { name: 'no objective' },
+      { name: 'no categories', objective: 'OUTCOME_APP_PROMOTION' },
       {},
       (r: { body: unknown }) => ok.push(r.body),
       (r: unknown) => failed.push(r),
@@ -448,7 +458,7 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
     await batch.execute();
     assert.equal(ok.length, 2);
     assert.equal(failed.length, 1);
-    assert.match(JSON.stringify(failed[0]), /objective is required/);
+    assert.match(JSON.stringify(failed[0]), /The parameter special_ad_categories is required/);
     assert.deepEqual(
       (ok[1] as { data: Array<{ name: string }> }).data.map((c) => c.name),
       ['b1'],
@@ -580,16 +590,22 @@ describe('sandbox Graph API: ad videos', () => {
   });
   after(async () => sandbox?.close());
 
+  /**
+   * A video's fields that tell how its upload went, all of them AdVideo fields (AdVideo.json):
+   * status (with the uploading phase's byte count), format (its native width and height), title.
+   */
   const status = async (id: string) => {
     const res = await fetch(
-      `${sandbox.metaUrl}/v24.0/${id}?fields=status,width,height,aspect_ratio,length_bytes&access_token=${sandbox.credentials.accessToken}`,
+      `${sandbox.metaUrl}/v24.0/${id}?fields=status,format,title&access_token=${sandbox.credentials.accessToken}`,
     );
+    assert.equal(res.status, 200, 'AdVideo has these fields');
     return (await res.json()) as {
-      status: { video_status: string };
-      width: number;
-      height: number;
-      aspect_ratio: string;
-      length_bytes: number;
+      status: {
+        video_status: string;
+        uploading_phase: { bytes_transferred: number; source_file_size: number };
+      };
+      format?: Array<{ filter: string; width: number; height: number }>;
+      title?: string;
     };
   };
 
@@ -606,10 +622,14 @@ describe('sandbox Graph API: ad videos', () => {
       'start, one transfer per chunk, finish',
     );
     const v = await status(videoId);
-    assert.deepEqual(
-      [v.status.video_status, v.width, v.height, v.aspect_ratio, v.length_bytes],
-      ['ready', 1080, 1920, '9:16', video.length],
-    );
+    assert.equal(v.status.video_status, 'ready');
+    assert.deepEqual(v.status.uploading_phase, {
+      status: 'complete',
+      bytes_transferred: video.length,
+      source_file_size: video.length,
+    });
+    assert.deepEqual(v.format, [{ filter: 'native', width: 1080, height: 1920 }]);
+    assert.equal(v.title, 'clip.mp4');
   });
 
   it('accepts a one-request upload, and rejects offsets out of order and unfinished uploads', async () => {
@@ -621,7 +641,9 @@ describe('sandbox Graph API: ad videos', () => {
       { method: 'POST', body: form },
     );
     const { id } = (await res.json()) as { id: string };
-    assert.equal((await status(id)).aspect_ratio, '1:1');
+    const square = await status(id);
+    assert.equal(square.status.video_status, 'ready');
+    assert.deepEqual(square.format, [{ filter: 'native', width: 1080, height: 1080 }]);
 
     const post = async (fields: Record<string, string | Blob>) => {
       const f = new FormData();
@@ -652,7 +674,14 @@ describe('sandbox Graph API: ad videos', () => {
       upload_session_id: start.body.upload_session_id!,
     });
     assert.match(early.body.error!.message, /Upload incomplete: 0 of 100/);
-    assert.equal((await status(start.body.video_id!)).status.video_status, 'processing');
+    const unfinished = (await status(start.body.video_id!)).status;
+    assert.equal(unfinished.video_status, 'processing');
+    assert.equal(unfinished.uploading_phase.bytes_transferred, 0);
+    assert.equal(
+      (await status(start.body.video_id!)).format,
+      undefined,
+      'no size before the bytes',
+    );
   });
 });
 
@@ -736,50 +765,82 @@ async function graph(
   };
 }
 
-/** A campaign and an ad set in `country`, and the account's image: what every ad here needs. */
-async function adSetWithImage(sandbox: Sandbox, targeting: Record<string, unknown> = {}) {
+/**
+ * The promoted object and user_os of an app install ad set for one store: Meta refuses an
+ * OUTCOME_APP_PROMOTION ad set without them, and user_os must match the store
+ * (https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/).
+ */
+function appInstallOf(sandbox: Sandbox, os: 'ios' | 'android') {
+  const storeUrl = sandbox.world.app[os].storeUrl;
+  return {
+    storeUrl,
+    promoted_object: {
+      application_id: sandbox.world.meta.applicationId,
+      object_store_url: storeUrl,
+    },
+    user_os: [os === 'ios' ? 'iOS' : 'Android'],
+  };
+}
+
+/**
+ * An app promotion campaign and an app install ad set in SE promoting the world's app in one store
+ * (iOS unless said), and the account's image: what every ad here needs.
+ */
+async function adSetWithImage(sandbox: Sandbox, os: 'ios' | 'android' = 'ios') {
   const account = sandbox.credentials.adAccountId;
   const campaign = await graph(sandbox, 'POST', `${account}/campaigns`, {
     name: 'review',
     objective: 'OUTCOME_APP_PROMOTION',
     special_ad_categories: [],
   });
+  const app = appInstallOf(sandbox, os);
   const adset = await graph(sandbox, 'POST', `${account}/adsets`, {
     name: 'review/SE',
     campaign_id: campaign.body.id,
     daily_budget: 10_000,
     billing_event: 'IMPRESSIONS',
     optimization_goal: 'APP_INSTALLS',
-    targeting: { geo_locations: { countries: ['SE'] }, ...targeting },
+    promoted_object: app.promoted_object,
+    targeting: { geo_locations: { countries: ['SE'] }, user_os: app.user_os },
   });
   assert.equal(adset.status, 200, JSON.stringify(adset.body));
   const image = await graph(sandbox, 'POST', `${account}/adimages`, {
     bytes: PNG_1x1.toString('base64'),
   });
   const hash = (image.body.images as Record<string, { hash: string }>).bytes!.hash;
-  return { campaignId: campaign.body.id!, adsetId: adset.body.id!, hash };
+  return {
+    campaignId: campaign.body.id!,
+    adsetId: adset.body.id!,
+    hash,
+    storeUrl: app.storeUrl,
+  };
 }
 
-/** A creative with this text (message and headline) and one ad on it. */
+/**
+ * An app install creative with this text (message and headline), linking to the ad set's store
+ * with an install call to action and the artist's deep link, and one ad on it.
+ */
 async function adWithText(
   sandbox: Sandbox,
-  o: { adsetId: string; hash: string; message: string; headline?: string },
+  o: { adsetId: string; hash: string; storeUrl: string; message: string; headline?: string },
 ): Promise<string> {
   const account = sandbox.credentials.adAccountId;
+  const appLink = appLinkOf(
+    deepLink({ platform: 'meta', market: 'SE', artistId: 'a01', templateId: 'spotlight' }),
+  );
   const creative = await graph(sandbox, 'POST', `${account}/adcreatives`, {
     name: o.message,
     object_story_spec: {
       page_id: sandbox.credentials.pageId,
       link_data: {
         image_hash: o.hash,
-        link: deepLink({
-          platform: 'meta',
-          market: 'SE',
-          artistId: 'a01',
-          templateId: 'spotlight',
-        }),
+        link: o.storeUrl,
         message: o.message,
         name: o.headline ?? 'Listen now',
+        call_to_action: {
+          type: 'INSTALL_MOBILE_APP',
+          value: { link: o.storeUrl, app_link: appLink },
+        },
       },
     },
   });
@@ -817,14 +878,20 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   after(async () => sandbox?.close());
 
   it('disapproves an ad whose text holds a banned term, saying which', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     const banned = await adWithText(sandbox, {
       adsetId,
       hash,
+      storeUrl,
       message: 'New music every day',
       headline: 'GUARANTEED to love it',
     });
-    const fine = await adWithText(sandbox, { adsetId, hash, message: 'New music every day' });
+    const fine = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: 'New music every day',
+    });
     const ad = await adFields(sandbox, banned);
     assert.equal(ad.status, 'ACTIVE', 'the configured status stays as set');
     assert.equal(ad.effective_status, 'DISAPPROVED');
@@ -855,13 +922,13 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('rejects a seeded share of contents, judging the same content alike every time', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     sandbox.meta.review.rejectionRate = 0.5;
     try {
       const verdicts: string[] = [];
       for (let i = 0; i < 16; i++) {
-        const first = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
-        const again = await adWithText(sandbox, { adsetId, hash, message: `Song ${i}` });
+        const first = await adWithText(sandbox, { adsetId, hash, storeUrl, message: `Song ${i}` });
+        const again = await adWithText(sandbox, { adsetId, hash, storeUrl, message: `Song ${i}` });
         const [a, b] = [await adFields(sandbox, first), await adFields(sandbox, again)];
         assert.equal(a.effective_status, b.effective_status, 'same content, same verdict');
         assert.deepEqual(a.ad_review_feedback, b.ad_review_feedback);
@@ -876,7 +943,12 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
         verdicts.join(', '),
       );
       sandbox.meta.review.rejectionRate = 1;
-      const rejected = await adWithText(sandbox, { adsetId, hash, message: 'Fresh content' });
+      const rejected = await adWithText(sandbox, {
+        adsetId,
+        hash,
+        storeUrl,
+        message: 'Fresh content',
+      });
       assert.equal((await adFields(sandbox, rejected)).effective_status, 'DISAPPROVED');
     } finally {
       sandbox.meta.review.rejectionRate = 0;
@@ -884,10 +956,10 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('holds a new ad in PENDING_REVIEW for delaySeconds', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
     sandbox.meta.review.delaySeconds = 0.4;
     try {
-      const adId = await adWithText(sandbox, { adsetId, hash, message: 'Wait for it' });
+      const adId = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Wait for it' });
       const pending = await adFields(sandbox, adId);
       assert.equal(pending.effective_status, 'PENDING_REVIEW');
       assert.equal(pending.status, 'ACTIVE');
@@ -905,9 +977,19 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('delivers nothing for a disapproved ad', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
-    const rejected = await adWithText(sandbox, { adsetId, hash, message: '100% FREE music' });
-    const approved = await adWithText(sandbox, { adsetId, hash, message: 'Music for you' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
+    const rejected = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: '100% FREE music',
+    });
+    const approved = await adWithText(sandbox, {
+      adsetId,
+      hash,
+      storeUrl,
+      message: 'Music for you',
+    });
     const rows = (
       await graph(sandbox, 'GET', `${adsetId}/insights`, {
         level: 'ad',
@@ -957,8 +1039,8 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it(`holds at most ${MAX_ADS_PER_ADSET} ads that are not archived in an ad set`, async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox);
-    const first = await adWithText(sandbox, { adsetId, hash, message: 'Ad 0' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox);
+    const first = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Ad 0' });
     const creativeId = (
       (await graph(sandbox, 'GET', first, { fields: 'creative' })).body.creative as { id: string }
     ).id;
@@ -1040,22 +1122,24 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
   });
 
   it('restricts delivery to the targeted OS (targeting.user_os)', async () => {
-    const { adsetId, hash } = await adSetWithImage(sandbox, { user_os: ['Android'] });
-    const adId = await adWithText(sandbox, { adsetId, hash, message: 'Android only' });
+    const { adsetId, hash, storeUrl } = await adSetWithImage(sandbox, 'android');
+    const adId = await adWithText(sandbox, { adsetId, hash, storeUrl, message: 'Android only' });
     const day = sandbox.meta.deliveriesOn('2026-03-01').find((d) => d.adId === adId)!.delivery;
     assert.ok(day.impressions > 0 && day.installs > 0);
     assert.deepEqual(day.byOs.ios, { installs: 0, registrations: 0, subscriptions: 0 });
     assert.equal(day.byOs.android.installs, day.installs);
+    // Everything else as Meta accepts it: only the OS is wrong.
     const bad = await graph(sandbox, 'POST', `${account()}/adsets`, {
       name: 'bad os',
       campaign_id: (await adSetWithImage(sandbox)).campaignId,
       daily_budget: 10_000,
       billing_event: 'IMPRESSIONS',
       optimization_goal: 'APP_INSTALLS',
+      promoted_object: appInstallOf(sandbox, 'android').promoted_object,
       targeting: { geo_locations: { countries: ['SE'] }, user_os: ['Windows'] },
     });
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error!.message, /targeting\.user_os/);
+    assert.match(bad.body.error!.message, /targeting\[user_os\]: Windows is not a valid OS/);
   });
 
   it('changes the review through the control endpoint, naming a bad field', async () => {
@@ -1086,10 +1170,15 @@ describe('sandbox Graph API: review decisions persist', () => {
       let rejected: string;
       let pending: string;
       try {
-        const { adsetId, hash } = await adSetWithImage(first);
-        rejected = await adWithText(first, { adsetId, hash, message: 'Risk-free listening' });
+        const { adsetId, hash, storeUrl } = await adSetWithImage(first);
+        rejected = await adWithText(first, {
+          adsetId,
+          hash,
+          storeUrl,
+          message: 'Risk-free listening',
+        });
         first.meta.review.delaySeconds = 60;
-        pending = await adWithText(first, { adsetId, hash, message: 'Good music' });
+        pending = await adWithText(first, { adsetId, hash, storeUrl, message: 'Good music' });
       } finally {
         await first.close();
       }

@@ -13,6 +13,7 @@ import { createMmp, type AttributionRow, type Mmp } from '../../platforms/mmp/mm
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { createMmpSandbox, type MmpSandbox } from '../../sandbox/mmp/index.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
+import { TEST_APP, TEST_APP_ANDROID, appLinkOf, liveAd, liveAdSet } from '../helpers/meta-app.ts';
 
 const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -58,27 +59,39 @@ describe('sandbox MMP APIs (Adjust, Branch)', () => {
     sandbox = await startSandbox({ world: DEMO_WORLD, date: START });
     const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
     const { hash } = await meta.uploadImage(PNG_1x1, 'one.png');
-    // Two campaigns in two markets, four creatives each, with budgets large enough that loss and
-    // noise are visible in the totals.
+    // Two campaigns in two markets, each with an iOS and an Android ad set (Meta promotes one
+    // store per ad set) of four creatives, with budgets large enough that loss and noise are
+    // visible in the totals.
     for (const market of ['SE', 'DE']) {
       const campaignId = await meta.createCampaign({ name: `adloop/${market}` });
       campaignIds.push(campaignId);
-      const adsetId = await meta.createAdSet({
-        name: `adloop/${market}/default`,
-        campaignId,
-        country: market,
-        dailyBudget: 150_000,
-      });
-      for (const [i, artistId] of ['a01', 'a02', 'a03', 'a04'].entries()) {
-        const link = deepLink({ platform: 'meta', market, artistId, templateId: 'spotlight' });
-        const creativeId = await meta.createCreative({
-          name: `c-${market}-${i}`,
-          imageHash: hash,
-          link,
-          message: 'm',
-          headline: 'h',
+      for (const [n, [os, app]] of (
+        [
+          ['ios', TEST_APP],
+          ['android', TEST_APP_ANDROID],
+        ] as const
+      ).entries()) {
+        const adsetId = await liveAdSet(meta, {
+          name: `adloop/${market}/${os}`,
+          campaignId,
+          country: market,
+          dailyBudgetMinor: 150_000,
+          os,
+          app,
         });
-        adIds.add(await meta.createAd({ name: `ad-${market}-${i}`, adsetId, creativeId }));
+        for (const [i, artistId] of ['a01', 'a02', 'a03', 'a04'].entries()) {
+          const link = deepLink({ platform: 'meta', market, artistId, templateId: 'spotlight' });
+          const k = n * 4 + i;
+          const creativeId = await meta.createCreative({
+            name: `c-${market}-${k}`,
+            imageHash: hash,
+            storeUrl: app.storeUrl,
+            appLink: appLinkOf(link),
+            message: 'm',
+            headline: 'h',
+          });
+          adIds.add(await liveAd(meta, { name: `ad-${market}-${k}`, adsetId, creativeId }));
+        }
       }
     }
     sandbox.clock.set(TODAY);

@@ -1,0 +1,647 @@
+// The objects of each ad account the sandbox hosts: campaigns, ad sets, ad creatives, ads, images
+// and videos. Creates and updates are checked against Meta's specs (graph-spec.ts) and documented
+// rules (graph-rules.ts) before anything is stored; reads select spec fields and write datetimes
+// as Graph does. Every object belongs to one account; another account never sees it.
+import type { SandboxClock } from '../contracts.ts';
+import { reviewAd, reviewState } from '../review.ts';
+import type { ReviewPolicy, World } from '../world.ts';
+import { mp4Size } from '../media.ts';
+import { graphErrors } from './graph-errors.ts';
+import {
+  checkAppCreative,
+  checkAppPromotion,
+  checkBilling,
+  graphTime,
+  type AppWorld,
+} from './graph-rules.ts';
+import {
+  checkParams,
+  checkStruct,
+  fieldType,
+  requestedFields,
+  scalarParam,
+  type NodeType,
+} from './graph-spec.ts';
+import { GraphStore, type GraphObject, type ObjectType } from './graph-store.ts';
+
+export type Params = Record<string, unknown>;
+
+/** An ad account the sandbox hosts (world.metaAccounts), `id` without `act_`. */
+export interface HostedAccount {
+  id: string;
+  currency: string;
+  timeZone: string;
+  markets: string[];
+}
+
+/** Meta caps an ad set at 50 ads that are not archived or deleted. */
+export const MAX_ADS_PER_ADSET = 50;
+/** Ad statuses that do not count towards MAX_ADS_PER_ADSET. */
+export const RETIRED = new Set(['ARCHIVED', 'DELETED']);
+/** Bytes a resumable video upload transfers per chunk (Meta chooses; clients follow its offsets). */
+export const DEFAULT_VIDEO_CHUNK = 4 * 1024 * 1024;
+/**
+ * Most rows one page holds. Graph pages list edges with `limit` (cursor paging,
+ * https://developers.facebook.com/docs/graph-api/results); larger limits are cut to this.
+ */
+export const MAX_PAGE = 500;
+
+export const NODE_OF: Record<ObjectType, NodeType> = {
+  campaign: 'Campaign',
+  adset: 'AdSet',
+  adcreative: 'AdCreative',
+  ad: 'Ad',
+  adimage: 'AdImage',
+  advideo: 'AdVideo',
+  adreportrun: 'AdReportRun',
+};
+
+/** Default fields of a read without fields= (Graph returns the id and, for most nodes, name). */
+const DEFAULT_FIELDS = ['name'];
+
+/**
+ * The OS segments an ad set's `targeting.user_os` reaches: ["iOS"], ["Android"] (versions such as
+ * "iOS_ver_14.0_and_above" count as the OS); absent means both.
+ */
+export function targetedOses(userOs: unknown): Array<'ios' | 'android'> | undefined {
+  if (userOs === undefined || userOs === null) return undefined;
+  if (!Array.isArray(userOs) || userOs.length === 0)
+    throw graphErrors.invalidParam('Param targeting[user_os] must be a non-empty array');
+  const oses = new Set<'ios' | 'android'>();
+  for (const v of userOs) {
+    const s = String(v).toLowerCase();
+    if (s === 'ios' || s.startsWith('ios_')) oses.add('ios');
+    else if (s === 'android' || s.startsWith('android_')) oses.add('android');
+    else
+      throw graphErrors.invalidParam(
+        `Param targeting[user_os]: ${String(v)} is not a valid OS; use iOS or Android`,
+      );
+  }
+  return [...oses];
+}
+
+/**
+ * An ad video's `format` as Graph reports it: a list of VideoFormat, here the one `native` format
+ * with the video's own size (AdVideo.json: format; https://developers.facebook.com/docs/graph-api/reference/video-format/:
+ * embed_html, filter, height, picture, width).
+ */
+function videoFormat(bytes: Buffer): Array<{ filter: 'native'; width: number; height: number }> {
+  const size = mp4Size(bytes);
+  if (!size)
+    throw graphErrors.invalidParam(
+      "The video file you selected is in a format that we don't support.",
+    );
+  return [{ filter: 'native', width: size.width, height: size.height }];
+}
+
+/**
+ * An ad video's `status` (AdVideo.json: status, a VideoStatus): `processing` until the upload is
+ * finished, then `ready`; its uploading_phase counts the bytes received of the file's size
+ * (VideoStatusUploadingPhase.json: status, bytes_transferred, source_file_size).
+ */
+function videoStatus(received: number, size: number, finished: boolean) {
+  return {
+    video_status: finished ? 'ready' : 'processing',
+    uploading_phase: {
+      status: received === size ? 'complete' : 'in_progress',
+      bytes_transferred: received,
+      source_file_size: size,
+    },
+    processing_phase: { status: finished ? 'complete' : 'not_started' },
+  };
+}
+
+export class GraphObjects {
+  videoChunkBytes = DEFAULT_VIDEO_CHUNK;
+  /** Resumable video uploads in progress, by upload session id. */
+  private readonly uploads = new Map<
+    string,
+    { account: string; videoId: string; size: number; received: Buffer[]; offset: number }
+  >();
+  private sessions = 0;
+  readonly app: AppWorld;
+
+  constructor(
+    private readonly world: World,
+    readonly store: GraphStore,
+    private readonly clock: SandboxClock,
+    private readonly review: ReviewPolicy,
+    private readonly baseUrl: () => string,
+  ) {
+    this.app = {
+      applicationId: world.meta.applicationId,
+      storeUrls: { ios: world.app.ios.storeUrl, android: world.app.android.storeUrl },
+    };
+  }
+
+  /** GET /act_X: the account's own fields (spec: AdAccount.json fields). */
+  readAccount(account: HostedAccount, params: Params): Record<string, unknown> {
+    checkParams('AdAccount', 'GET', params);
+    const names = requestedFields('AdAccount', params.fields, ['account_id']);
+    const all: Record<string, unknown> = {
+      account_id: account.id,
+      currency: account.currency,
+      timezone_name: account.timeZone,
+      name: `${this.world.name} sandbox account ${account.id}`,
+      // 1 = ACTIVE (AdAccount account_status, https://developers.facebook.com/docs/marketing-api/reference/ad-account/).
+      account_status: 1,
+    };
+    return this.pick(`act_${account.id}`, names, all);
+  }
+
+  /** The requested fields a node has values for; a field with no value is left out, as Graph does. */
+  private pick(id: string, names: string[], all: Record<string, unknown>) {
+    const out: Record<string, unknown> = { id };
+    for (const n of names) if (all[n] !== undefined && n !== 'id') out[n] = all[n];
+    return out;
+  }
+
+  /** An object's fields as Graph answers them: derived statuses, datetimes in Graph's format. */
+  derived(account: HostedAccount, obj: GraphObject): Record<string, unknown> {
+    const node = NODE_OF[obj.type];
+    const fields: Record<string, unknown> = { ...obj.fields };
+    for (const [k, v] of Object.entries(fields))
+      if (fieldType(node, k) === 'datetime' && typeof v === 'string')
+        fields[k] = graphTime(v, account.timeZone);
+    if (obj.type !== 'ad' && obj.type !== 'adset' && obj.type !== 'campaign') return fields;
+    const own = String(obj.fields.status);
+    let effective = own;
+    const review = obj.type === 'ad' ? reviewState(obj.review) : 'APPROVED';
+    if (RETIRED.has(own)) {
+      // Archived and deleted ads say so, whatever their review found.
+    } else if (review === 'REJECTED') {
+      effective = 'DISAPPROVED';
+    } else if (review === 'IN_REVIEW') {
+      effective = 'PENDING_REVIEW';
+    } else if (own === 'ACTIVE' && obj.type !== 'campaign') {
+      const campaign = this.store.get(String(obj.fields.campaign_id));
+      const adset = obj.type === 'ad' ? this.store.get(String(obj.fields.adset_id)) : undefined;
+      if (campaign && campaign.fields.status !== 'ACTIVE') effective = 'CAMPAIGN_PAUSED';
+      else if (adset && adset.fields.status !== 'ACTIVE') effective = 'ADSET_PAUSED';
+    }
+    const rejection = review === 'REJECTED' ? obj.review?.rejection : null;
+    return {
+      ...fields,
+      configured_status: own,
+      effective_status: effective,
+      // As Meta reports a disapproval: {"global": {"<policy>": "<why>"}}.
+      ...(rejection
+        ? { ad_review_feedback: { global: { [rejection.policy]: rejection.reason } } }
+        : {}),
+    };
+  }
+
+  /** GET /<id>: the node's requested fields; unknown names are refused (error 100). */
+  read(account: HostedAccount, obj: GraphObject, params: Params): Record<string, unknown> {
+    const node = NODE_OF[obj.type];
+    if (obj.type !== 'adimage' && obj.type !== 'advideo')
+      checkParams(node, 'GET', params, { self: obj.id });
+    const names = requestedFields(node, params.fields, DEFAULT_FIELDS);
+    const out = this.pick(obj.id, names, this.derived(account, obj));
+    if (obj.type === 'adimage') out.hash = obj.fields.hash;
+    return out;
+  }
+
+  /** A list edge: filtered, then one page of the requested fields. */
+  list(
+    account: HostedAccount,
+    node: NodeType,
+    endpoint: [string, string],
+    objects: GraphObject[],
+    params: Params,
+    url: URL,
+  ): unknown {
+    checkParams(endpoint[0], endpoint[1], params, { list: true });
+    const names = requestedFields(node, params.fields, ['id']);
+    const rows = objects
+      .filter((o) => this.matches(account, o, params))
+      .map((o) => this.pick(o.id, names, this.derived(account, o)));
+    return paginate(rows, params, url, this.baseUrl());
+  }
+
+  private matches(account: HostedAccount, obj: GraphObject, params: Params): boolean {
+    const fields = this.derived(account, obj);
+    const filtering = params.filtering;
+    if (filtering !== undefined) {
+      if (!Array.isArray(filtering))
+        throw graphErrors.invalidParam('Param filtering must be an array');
+      for (const f of filtering as Array<{ field?: string; operator?: string; value?: unknown }>) {
+        if (!f.field || !f.operator)
+          throw graphErrors.invalidParam('Each filter needs field and operator');
+        // `adset.id` style filters name the parent's field; plain names the object's own.
+        const field = f.field.replace(/^(adset|campaign)\.id$/, '$1_id').replace(/^ad\./, '');
+        const v = fields[field];
+        const want = f.value;
+        let ok: boolean;
+        switch (f.operator) {
+          case 'EQUAL':
+            ok = String(v) === String(want);
+            break;
+          case 'NOT_EQUAL':
+            ok = String(v) !== String(want);
+            break;
+          case 'IN':
+            ok = Array.isArray(want) && want.map(String).includes(String(v));
+            break;
+          case 'NOT_IN':
+            ok = Array.isArray(want) && !want.map(String).includes(String(v));
+            break;
+          case 'CONTAIN':
+            ok = String(v).includes(String(want));
+            break;
+          default:
+            throw graphErrors.invalidParam(`Filter operator ${f.operator} is not supported`);
+        }
+        if (!ok) return false;
+      }
+    }
+    const eff = params.effective_status;
+    if (Array.isArray(eff) && !eff.map(String).includes(String(fields.effective_status)))
+      return false;
+    return true;
+  }
+
+  /** An object of `account` by id, or Graph's error for an id it cannot see. */
+  owned(account: HostedAccount, id: string, type: ObjectType, param: string): GraphObject {
+    const o = this.store.get(id);
+    if (o?.type !== type || o.owner !== account.id)
+      throw graphErrors.invalidParam(`Param ${param} must be a valid ${type} id of this account`);
+    return o;
+  }
+
+  create(account: HostedAccount, type: ObjectType, p: Params): unknown {
+    const now = new Date().toISOString();
+    const today = this.clock.today();
+    const base = { account_id: account.id, created_time: now, updated_time: now };
+    switch (type) {
+      case 'adimage': {
+        checkParams('AdAccount', 'POST adimages', p, { self: `act_${account.id}` });
+        const bytes = requireString(p, 'bytes');
+        const buf = Buffer.from(bytes, 'base64');
+        if (buf.length === 0)
+          throw graphErrors.invalidParam('Param bytes must be base64 image data');
+        const hash = GraphStore.imageHash(buf);
+        const name = typeof p.name === 'string' ? p.name : 'bytes';
+        const url = `${this.baseUrl()}/images/${hash}.png`;
+        if (!this.store.get(`${account.id}:${hash}`))
+          this.store.create(
+            'adimage',
+            account.id,
+            { ...base, hash, name, url, status: 'ACTIVE' },
+            today,
+          );
+        return { images: { [name]: { hash, url } } };
+      }
+      case 'campaign': {
+        checkParams('AdAccount', 'POST campaigns', p, { self: `act_${account.id}` });
+        const name = requireString(p, 'name');
+        // Required by the spec's params for every new campaign; ODAX objectives only.
+        const objective = requireString(p, 'objective');
+        if (!objective.startsWith('OUTCOME_'))
+          throw graphErrors.invalidParam(
+            `Param objective ${objective} is a legacy objective; use an OUTCOME_ objective`,
+          );
+        const o = this.store.create(
+          'campaign',
+          account.id,
+          {
+            ...base,
+            name,
+            objective,
+            special_ad_categories: p.special_ad_categories,
+            status: p.status ?? 'ACTIVE',
+          },
+          today,
+        );
+        return { id: o.id };
+      }
+      case 'adset':
+        return this.createAdSet(account, p, base, today);
+      case 'adcreative': {
+        checkParams('AdAccount', 'POST adcreatives', p, { self: `act_${account.id}` });
+        const name = typeof p.name === 'string' ? p.name : `Creative ${now}`;
+        if (p.object_story_spec === undefined) throw graphErrors.missingParam('object_story_spec');
+        const spec = checkStruct(
+          'object_story_spec',
+          'AdCreativeObjectStorySpec',
+          p.object_story_spec,
+        );
+        if (String(spec.page_id) !== this.world.meta.pageId)
+          throw graphErrors.invalidParam(
+            'Param object_story_spec[page_id] must be a page the account may advertise for',
+          );
+        if (spec.link_data === undefined)
+          throw graphErrors.missingParam('object_story_spec[link_data]');
+        const link = checkStruct(
+          'object_story_spec[link_data]',
+          'AdCreativeLinkData',
+          spec.link_data,
+        );
+        if (link.call_to_action !== undefined) {
+          const cta = checkStruct(
+            'object_story_spec[link_data][call_to_action]',
+            'AdCreativeLinkDataCallToAction',
+            link.call_to_action,
+          );
+          if (cta.value !== undefined)
+            checkStruct(
+              'object_story_spec[link_data][call_to_action][value]',
+              'AdCreativeLinkDataCallToActionValue',
+              cta.value,
+            );
+        }
+        const hash = scalarParam(link, 'image_hash', 'object_story_spec[link_data][image_hash]');
+        if (!hash || !this.store.get(`${account.id}:${hash}`))
+          throw graphErrors.invalidParam(`Image with hash ${hash} not found in the ad account`);
+        if (!link.link) throw graphErrors.missingParam('object_story_spec[link_data][link]');
+        const o = this.store.create(
+          'adcreative',
+          account.id,
+          { ...base, name, object_story_spec: spec, image_hash: hash, status: 'ACTIVE' },
+          today,
+        );
+        return { id: o.id };
+      }
+      case 'ad':
+        return this.createAd(account, p, base, today);
+      default:
+        throw graphErrors.unsupportedPost(`act_${account.id}`);
+    }
+  }
+
+  private createAdSet(account: HostedAccount, p: Params, base: Params, today: string) {
+    checkParams('AdAccount', 'POST adsets', p, { self: `act_${account.id}` });
+    const name = requireString(p, 'name');
+    const campaign = this.owned(
+      account,
+      requireString(p, 'campaign_id'),
+      'campaign',
+      'campaign_id',
+    );
+    // Documented as required for a new ad set (https://developers.facebook.com/docs/marketing-api/reference/ad-campaign/#Creating).
+    const billing = requireString(p, 'billing_event');
+    const goal = requireString(p, 'optimization_goal');
+    const budget = requireString(p, 'daily_budget');
+    if (Number(budget) <= 0) throw graphErrors.invalidParam('Param daily_budget must be positive');
+    if (p.targeting === undefined) throw graphErrors.missingParam('targeting');
+    const targeting = checkStruct('targeting', 'Targeting', p.targeting);
+    const geo = targeting.geo_locations as { countries?: unknown } | undefined;
+    const countries = geo?.countries;
+    if (!Array.isArray(countries) || countries.length === 0)
+      throw graphErrors.invalidParam('Param targeting must include geo_locations[countries]');
+    for (const c of countries)
+      if (!account.markets.includes(String(c)))
+        throw graphErrors.invalidWithUserMsg(
+          'Country Not Served by This Account',
+          `This sandbox account runs ${account.markets.join(', ')}; ${String(c)} belongs to another account.`,
+        );
+    const oses = targetedOses(targeting.user_os);
+    if (p.promoted_object !== undefined)
+      checkStruct('promoted_object', 'AdPromotedObject', p.promoted_object);
+    checkBilling(goal, billing);
+    if (campaign.fields.objective === 'OUTCOME_APP_PROMOTION')
+      checkAppPromotion(
+        { promoted_object: p.promoted_object, optimization_goal: goal, userOs: oses ?? [] },
+        this.app,
+      );
+    const o = this.store.create(
+      'adset',
+      account.id,
+      {
+        ...base,
+        name,
+        campaign_id: campaign.id,
+        daily_budget: budget,
+        billing_event: billing,
+        optimization_goal: goal,
+        targeting,
+        promoted_object: p.promoted_object,
+        status: p.status ?? 'ACTIVE',
+      },
+      today,
+    );
+    return { id: o.id };
+  }
+
+  private createAd(account: HostedAccount, p: Params, base: Params, today: string) {
+    checkParams('AdAccount', 'POST ads', p, { self: `act_${account.id}` });
+    const name = requireString(p, 'name');
+    const adset = this.owned(account, requireString(p, 'adset_id'), 'adset', 'adset_id');
+    // creative is required and a JSON object (checkParams, AdAccount.json POST ads).
+    const creativeId = scalarParam(p.creative as Params, 'creative_id', 'creative[creative_id]');
+    if (!creativeId) throw graphErrors.missingParam('creative[creative_id]');
+    const creative = this.owned(account, creativeId, 'adcreative', 'creative');
+    const spec = creative.fields.object_story_spec as {
+      link_data?: Record<string, unknown> & {
+        image_hash?: string;
+        message?: string;
+        name?: string;
+      };
+    };
+    const promoted = adset.fields.promoted_object as { object_store_url?: string } | undefined;
+    if (promoted?.object_store_url) checkAppCreative(spec.link_data, promoted.object_store_url);
+    const status = scalarParam(p, 'status') ?? 'ACTIVE';
+    if (!RETIRED.has(status)) this.checkAdSetRoom(account, adset.id);
+    const o = this.store.create(
+      'ad',
+      account.id,
+      {
+        ...base,
+        name,
+        adset_id: adset.id,
+        campaign_id: adset.fields.campaign_id,
+        creative: { id: creative.id },
+        status,
+      },
+      today,
+    );
+    this.store.setReview(
+      o,
+      reviewAd(this.world.seed, 'meta', this.review, {
+        media: String(spec.link_data?.image_hash ?? ''),
+        texts: [spec.link_data?.message, spec.link_data?.name],
+      }),
+    );
+    return { id: o.id };
+  }
+
+  /** Throws Meta's limit error when an ad set already holds its maximum of live ads. */
+  private checkAdSetRoom(account: HostedAccount, adsetId: string) {
+    const live = this.store.list(
+      'ad',
+      account.id,
+      (a) => a.fields.adset_id === adsetId && !RETIRED.has(String(a.fields.status)),
+    ).length;
+    if (live >= MAX_ADS_PER_ADSET) throw graphErrors.adSetFull(MAX_ADS_PER_ADSET);
+  }
+
+  /** POST /<id>: the node's update params (spec: <Node>.json POST), then the change. */
+  update(account: HostedAccount, obj: GraphObject, p: Params): unknown {
+    if (
+      obj.type !== 'ad' &&
+      obj.type !== 'adset' &&
+      obj.type !== 'campaign' &&
+      obj.type !== 'adcreative'
+    )
+      throw graphErrors.unsupportedPost(obj.id);
+    checkParams(NODE_OF[obj.type], 'POST', p, { self: obj.id });
+    const changes: Record<string, unknown> = {};
+    const status = scalarParam(p, 'status');
+    if (status !== undefined) changes.status = status;
+    if (
+      obj.type === 'ad' &&
+      typeof changes.status === 'string' &&
+      !RETIRED.has(changes.status) &&
+      RETIRED.has(String(obj.fields.status))
+    ) {
+      // Bringing an archived ad back counts towards its ad set's limit again.
+      this.checkAdSetRoom(account, String(obj.fields.adset_id));
+    }
+    if (typeof p.name === 'string') changes.name = p.name;
+    const budget = scalarParam(p, 'daily_budget');
+    if (budget !== undefined && obj.type === 'adset') changes.daily_budget = budget;
+    if (p.promoted_object !== undefined && obj.type === 'adset')
+      // https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/: immutable.
+      throw graphErrors.invalidWithUserMsg(
+        'Promoted Object Cannot Change',
+        'The promoted object of an ad set is set when it is created and cannot be changed.',
+      );
+    this.store.update(obj, changes, this.clock.today());
+    return { success: true };
+  }
+
+  /**
+   * Ad video upload, both ways the Graph API offers: one request with the file in `source`, or a
+   * resumable session (upload_phase start -> transfer chunks at the offsets the server names ->
+   * finish). A video is `ready` once complete; until then its status is `processing`.
+   */
+  uploadVideo(account: HostedAccount, p: Params): unknown {
+    checkParams('AdAccount', 'POST advideos', p, { self: `act_${account.id}` });
+    const now = new Date().toISOString();
+    const today = this.clock.today();
+    const base = { account_id: account.id, created_time: now, updated_time: now };
+    const phase = typeof p.upload_phase === 'string' ? p.upload_phase : null;
+    if (phase === null) {
+      if (!Buffer.isBuffer(p.source)) throw graphErrors.missingParam('source');
+      const video = this.store.create(
+        'advideo',
+        account.id,
+        {
+          ...base,
+          format: videoFormat(p.source),
+          title: typeof p.title === 'string' ? p.title : '',
+          status: videoStatus(p.source.length, p.source.length, true),
+        },
+        today,
+      );
+      return { id: video.id };
+    }
+    const chunkEnd = (s: { size: number; offset: number }) =>
+      String(Math.min(s.size, s.offset + this.videoChunkBytes));
+    if (phase === 'start') {
+      const size = Number(requireString(p, 'file_size'));
+      if (!Number.isInteger(size) || size <= 0)
+        throw graphErrors.invalidParam('Param file_size must be a positive integer');
+      const video = this.store.create(
+        'advideo',
+        account.id,
+        { ...base, status: videoStatus(0, size, false) },
+        today,
+      );
+      const session = `${video.id}${String(++this.sessions).padStart(6, '0')}`;
+      this.uploads.set(session, {
+        account: account.id,
+        videoId: video.id,
+        size,
+        received: [],
+        offset: 0,
+      });
+      return {
+        video_id: video.id,
+        upload_session_id: session,
+        start_offset: '0',
+        end_offset: chunkEnd({ size, offset: 0 }),
+      };
+    }
+    const sessionId = requireString(p, 'upload_session_id');
+    const session = this.uploads.get(sessionId);
+    if (!session || session.account !== account.id)
+      throw graphErrors.invalidParam('Param upload_session_id is not a valid upload session');
+    if (phase === 'transfer') {
+      const start = Number(requireString(p, 'start_offset'));
+      const chunk = p.video_file_chunk;
+      if (!Buffer.isBuffer(chunk)) throw graphErrors.missingParam('video_file_chunk');
+      // A chunk resent after a lost response is acknowledged again, not appended twice.
+      if (start + chunk.length <= session.offset)
+        return { start_offset: String(session.offset), end_offset: chunkEnd(session) };
+      if (start !== session.offset)
+        throw graphErrors.invalidParam(`Param start_offset must be ${session.offset}`);
+      if (start + chunk.length > session.size)
+        throw graphErrors.invalidParam('The chunk goes past file_size');
+      session.received.push(chunk);
+      session.offset += chunk.length;
+      this.store.update(
+        this.store.get(session.videoId)!,
+        { status: videoStatus(session.offset, session.size, false) },
+        today,
+      );
+      return { start_offset: String(session.offset), end_offset: chunkEnd(session) };
+    }
+    if (phase === 'finish') {
+      if (session.offset !== session.size)
+        throw graphErrors.invalidParam(
+          `Upload incomplete: ${session.offset} of ${session.size} bytes received`,
+        );
+      const video = this.store.get(session.videoId)!;
+      this.store.update(
+        video,
+        {
+          format: videoFormat(Buffer.concat(session.received)),
+          title: typeof p.title === 'string' ? p.title : '',
+          status: videoStatus(session.offset, session.size, true),
+        },
+        today,
+      );
+      this.uploads.delete(sessionId);
+      return { success: true };
+    }
+    throw graphErrors.invalidParam('Param upload_phase must be one of {start, transfer, finish}');
+  }
+}
+
+export function requireString(params: Params, name: string): string {
+  const v = scalarParam(params, name);
+  if (v === undefined) throw graphErrors.missingParam(name);
+  return v;
+}
+
+/**
+ * One page of rows with cursors and an absolute `paging.next` URL (the SDK follows it as is).
+ * `limit` must be a positive integer; larger than MAX_PAGE is cut to it.
+ */
+export function paginate(rows: unknown[], params: Params, url: URL, baseUrl: string) {
+  const raw = params.limit ?? 25;
+  const asked = Number(raw);
+  if (!Number.isInteger(asked) || asked < 1)
+    throw graphErrors.invalidParam('Param limit must be a positive integer');
+  const limit = Math.min(asked, MAX_PAGE);
+  const after =
+    typeof params.after === 'string'
+      ? Number(Buffer.from(params.after, 'base64url').toString())
+      : 0;
+  if (!Number.isInteger(after) || after < 0)
+    throw graphErrors.invalidParam('Param after is not a valid cursor');
+  const data = rows.slice(after, after + limit);
+  const cursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+  const paging: Record<string, unknown> = {
+    cursors: { before: cursor(after), after: cursor(after + data.length) },
+  };
+  if (after + limit < rows.length) {
+    const next = new URL(url.pathname, baseUrl);
+    for (const [k, v] of url.searchParams) next.searchParams.set(k, v);
+    next.searchParams.set('limit', String(limit));
+    next.searchParams.set('after', cursor(after + limit));
+    paging.next = next.toString();
+  }
+  return { data, paging };
+}
