@@ -2,6 +2,7 @@
 // read that fails is kept as the platform's own words (never a token), so the judgement
 // (preflight.ts) can say which account, page or app is wrong instead of stopping at the first.
 import type { AccountsFile } from '../core/accounts.ts';
+import { PlatformError } from '../platforms/errors.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import type { PreflightFacts, Unreadable } from './preflight.ts';
@@ -39,7 +40,16 @@ export async function gatherPreflightFacts(
     // Token, page and app are read through the first account's client: one token serves all.
     const first = clients.meta(metaAccounts[0]!.id);
     const meta: NonNullable<PreflightFacts['meta']> = {
-      token: await read(() => first.debugToken()),
+      token: await read(async () => {
+        try {
+          return await first.debugToken();
+        } catch (err) {
+          // Graph refuses an expired or revoked token even when asked about itself.
+          if (err instanceof PlatformError && err.kind === 'auth')
+            return { valid: false, expiresAt: null, scopes: [] };
+          throw err;
+        }
+      }),
       accounts: {},
       pages: {},
       app: file.app.metaApplicationId

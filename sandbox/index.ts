@@ -62,10 +62,10 @@ const mmpFaultsChange = z
 export const faultsChangeSchema = z
   .object({
     meta: platformFaultsChangeSchema
-      .extend({ down: z.boolean(), insightsDown: z.boolean() })
+      .extend({ down: z.boolean(), insightsDown: z.boolean(), tokenExpired: z.boolean() })
       .partial(),
     tiktok: platformFaultsChangeSchema
-      .extend({ down: z.boolean(), reportDown: z.boolean() })
+      .extend({ down: z.boolean(), reportDown: z.boolean(), tokenRevoked: z.boolean() })
       .partial(),
     adjust: mmpFaultsChange,
     branch: mmpFaultsChange,

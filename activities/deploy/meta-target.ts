@@ -4,7 +4,6 @@
 // ad sets and ads are created PAUSED; activateAdSet switches an ad set and its campaign on. Creates and status changes go out as batch
 // requests of at most 50 calls; the client paces them by the account's usage header.
 import { artistDeepLink, budgetMinor, type PromotedApp } from '../../core/accounts.ts';
-import { toMinorUnits } from '../../core/money.ts';
 import {
   adSetName,
   metaCampaignName,
@@ -32,7 +31,6 @@ import {
 export const META_ADS_PER_ADSET = 50;
 
 /** Daily budget of an ad set when the accounts file names none, in major units of the account's currency. */
-export const DEFAULT_META_DAILY_BUDGET = '50';
 
 /** The store an ad set promotes, from its name (adloop/<market>/<os>/<objective>). */
 const osOfAdSet = (name: string): 'ios' | 'android' | null =>
@@ -67,6 +65,20 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       );
     return app;
   }
+  /** Each ad set's daily budget, in the ad account's currency as Meta reports it. */
+  async function budget(market: string): Promise<{ minor: number; currency: string }> {
+    const account = metaAccount();
+    if (account.dailyBudget === null)
+      throw new PlatformError(
+        'meta',
+        'invalid',
+        `no Meta daily budget for ${market} (accounts markets.${market}.dailyBudget.meta)`,
+      );
+    const { currency } = await meta.describeAccount();
+    const where = `markets.${market}.dailyBudget.meta`;
+    return { minor: budgetMinor(account.dailyBudget, currency, 0, where), currency };
+  }
+
   function metaAccount() {
     if (!accounts.meta)
       throw new PlatformError(
@@ -198,6 +210,8 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       });
     },
 
+    dailyBudget: (market) => budget(market),
+
     async ensureAdSet(market: string, segment: AdSetSegment): Promise<AdSetRef> {
       const app = appOf(segment.os);
       const account = metaAccount();
@@ -207,17 +221,12 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       );
       const name = adSetName(market, segment);
       const id = await ensure('adset', name, market, async () => {
-        const { currency } = await meta.describeAccount();
+        const { minor } = await budget(market);
         return meta.createAdSet({
           name,
           campaignId,
           country: market,
-          dailyBudgetMinor: budgetMinor(
-            account.dailyBudget,
-            currency,
-            toMinorUnits(DEFAULT_META_DAILY_BUDGET, currency),
-            `markets.${market}.dailyBudget.meta`,
-          ),
+          dailyBudgetMinor: minor,
           os: app.os,
           objective: segment.objective,
           app: { applicationId: account.applicationId, storeUrl: app.storeUrl },

@@ -134,6 +134,15 @@ export interface MetaAds {
   setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<void>;
   /** An ad set's or campaign's status and the status it effectively has. */
   readStatus(id: string): Promise<{ status: string; effectiveStatus: string }>;
+  /**
+   * What the client's own token is (debug_token): valid, when it expires (null: never), its
+   * permissions. For `adloop check`.
+   */
+  debugToken(): Promise<{ valid: boolean; expiresAt: string | null; scopes: string[] }>;
+  /** A page the token can read (the page ads run as), for `adloop check`. */
+  page(pageId: string): Promise<{ id: string; name: string }>;
+  /** The promoted app and the store URLs it is registered with, for `adloop check`. */
+  application(appId: string): Promise<{ id: string; storeUrls: string[] }>;
   /** Every ad of an ad set (archived ones included), with its review outcome. */
   listAds(adsetId: string): Promise<MetaAdRow[]>;
   /** Objects of the account whose name contains `text`, all pages. */
@@ -734,6 +743,41 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       const [r] = await runBatch([{ method: 'POST', path: [adId], params: { status } }]);
       if (r?.error) throw r.error;
     },
+
+    debugToken: () =>
+      call(async () => {
+        const r = await api.call<{
+          data?: { is_valid?: boolean; expires_at?: number; scopes?: string[] };
+        }>('GET', ['debug_token'], { input_token: config.accessToken });
+        const expires = r.data?.expires_at ?? 0;
+        return {
+          valid: r.data?.is_valid === true,
+          // expires_at 0 means the token never expires (system user tokens).
+          expiresAt: expires > 0 ? new Date(expires * 1000).toISOString() : null,
+          scopes: r.data?.scopes ?? [],
+        };
+      }),
+
+    page: (pageId) =>
+      call(async () => {
+        const r = await api.call<{ id?: string; name?: string }>('GET', [pageId], {
+          fields: 'name',
+        });
+        return { id: String(r.id ?? pageId), name: String(r.name ?? '') };
+      }),
+
+    application: (appId) =>
+      call(async () => {
+        const r = await api.call<{ id?: string; object_store_urls?: Record<string, unknown> }>(
+          'GET',
+          [appId],
+          { fields: 'name,object_store_urls' },
+        );
+        const urls = Object.values(r.object_store_urls ?? {}).filter(
+          (u): u is string => typeof u === 'string' && u !== '',
+        );
+        return { id: String(r.id ?? appId), storeUrls: urls };
+      }),
 
     readStatus: (id) =>
       call(async () => {

@@ -29,6 +29,18 @@ export class GraphError extends Error {
 export const graphErrors = {
   missingToken: () =>
     new GraphError(400, 104, 'An access token is required to request this resource.'),
+  /**
+   * An expired token (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging:
+   * code 190, subcode 463).
+   */
+  expiredToken: (day: string) =>
+    new GraphError(
+      400,
+      190,
+      `Error validating access token: Session has expired on ${day}.`,
+      'OAuthException',
+      { error_subcode: 463 },
+    ),
   badToken: () =>
     new GraphError(
       400,

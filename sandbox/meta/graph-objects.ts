@@ -32,6 +32,8 @@ export interface HostedAccount {
   currency: string;
   timeZone: string;
   markets: string[];
+  /** account_status (AdAccount reference): 1 ACTIVE, 2 DISABLED, 3 UNSETTLED... Default 1. */
+  status: number;
 }
 
 /** Meta caps an ad set at 50 ads that are not archived or deleted. */
@@ -135,6 +137,75 @@ export class GraphObjects {
   }
 
   /** GET /act_X: the account's own fields (spec: AdAccount.json fields). */
+  /**
+   * debug_token (https://developers.facebook.com/docs/graph-api/reference/debug_token): what a
+   * token is. input_token is required; the sandbox's token is a system user token of the world's
+   * app that never expires (expires_at 0) with the Marketing API permissions; any other token is
+   * reported invalid, as Graph reports a token it cannot parse.
+   */
+  debugToken(params: Params): unknown {
+    const input = params.input_token;
+    if (typeof input !== 'string' || input === '')
+      throw graphErrors.invalidParam('The parameter input_token is required');
+    for (const k of Object.keys(params))
+      if (k !== 'input_token' && k !== 'fields')
+        throw graphErrors.invalidParam(`Param ${k} is not a valid parameter`);
+    if (input !== this.world.meta.accessToken)
+      return {
+        data: {
+          is_valid: false,
+          error: { code: 190, message: 'Invalid OAuth access token - Cannot parse access token' },
+          scopes: [],
+        },
+      };
+    return {
+      data: {
+        app_id: this.world.meta.applicationId,
+        type: 'SYSTEM_USER',
+        application: this.world.app.name,
+        data_access_expires_at: 0,
+        expires_at: 0,
+        is_valid: true,
+        issued_at: 1_700_000_000,
+        scopes: [
+          'ads_management',
+          'ads_read',
+          'business_management',
+          'pages_show_list',
+          'pages_read_engagement',
+        ],
+        user_id: '9000000001',
+      },
+    };
+  }
+
+  /** The world's page (Page spec): the page every account's ads run as. */
+  readPage(params: Params): Record<string, unknown> {
+    checkParams('Page', 'GET', params);
+    const names = requestedFields('Page', params.fields, ['name']);
+    return this.pick(this.world.meta.pageId, names, {
+      name: `${this.world.app.name}`,
+      is_published: true,
+      category: 'App page',
+    });
+  }
+
+  /**
+   * The world's app (Application spec): `object_store_urls` holds the store listings it is
+   * registered with, keyed by store (itunes, google_play), as in the app's dashboard.
+   */
+  readApplication(params: Params): Record<string, unknown> {
+    checkParams('Application', 'GET', params);
+    const names = requestedFields('Application', params.fields, ['name']);
+    return this.pick(this.world.meta.applicationId, names, {
+      name: this.world.app.name,
+      object_store_urls: {
+        itunes: this.world.app.ios.storeUrl,
+        google_play: this.world.app.android.storeUrl,
+      },
+    });
+  }
+
   readAccount(account: HostedAccount, params: Params): Record<string, unknown> {
     checkParams('AdAccount', 'GET', params);
     const names = requestedFields('AdAccount', params.fields, ['account_id']);
@@ -144,7 +215,7 @@ export class GraphObjects {
       timezone_name: account.timeZone,
       name: `${this.world.name} sandbox account ${account.id}`,
       // 1 = ACTIVE (AdAccount account_status, https://developers.facebook.com/docs/marketing-api/reference/ad-account/).
-      account_status: 1,
+      account_status: account.status,
     };
     return this.pick(`act_${account.id}`, names, all);
   }

@@ -43,6 +43,8 @@ export interface MetaFaults extends PlatformFaults {
   down: boolean;
   /** Only insights calls fail that way: the reporting backend is down. */
   insightsDown: boolean;
+  /** The access token has expired: every call is refused with 190 (a person must rotate it). */
+  tokenExpired: boolean;
 }
 
 /**
@@ -134,10 +136,18 @@ export class MetaGraphSandbox
     private baseUrl = '',
   ) {
     super();
-    this.faults = { down: false, insightsDown: false, ...structuredClone(world.faults.meta) };
+    this.faults = {
+      down: false,
+      insightsDown: false,
+      tokenExpired: false,
+      ...structuredClone(world.faults.meta),
+    };
     this.review = structuredClone(world.review);
     this.accounts = new Map(
-      world.metaAccounts.map((a) => [a.id.slice('act_'.length), { ...a, id: a.id.slice(4) }]),
+      world.metaAccounts.map((a) => [
+        a.id.slice('act_'.length),
+        { ...a, id: a.id.slice(4), status: 1 },
+      ]),
     );
     this.draws = new FaultDraws(world.seed, 'meta');
     this.objects = new GraphObjects(world, store, clock, this.review, () => this.baseUrl);
@@ -155,6 +165,16 @@ export class MetaGraphSandbox
 
   setBaseUrl(url: string) {
     this.baseUrl = url;
+  }
+
+  /**
+   * Sets an ad account's account_status as Meta would after a billing or policy problem (2
+   * DISABLED, 3 UNSETTLED...): what `adloop check` must notice. Tests and operators' drills only.
+   */
+  setAccountStatus(adAccountId: string, status: number): void {
+    const account = this.accounts.get(adAccountId.replace(/^act_/, ''));
+    if (!account) throw new Error(`the sandbox hosts no ad account ${adAccountId}`);
+    account.status = status;
   }
 
   /** DeliveryLog: what every hosted account delivered on `date`, for the MMP servers. */
@@ -241,6 +261,7 @@ export class MetaGraphSandbox
     const token = (params.access_token as string | undefined) ?? bearerToken(req);
     if (!token) throw graphErrors.missingToken();
     if (token !== this.world.meta.accessToken) throw graphErrors.badToken();
+    if (this.faults.tokenExpired) throw graphErrors.expiredToken(this.clock.today());
     delete params.access_token;
   }
 
@@ -360,6 +381,12 @@ export class MetaGraphSandbox
         ? graphErrors.unsupportedPost(seg.join('/'))
         : graphErrors.unknownPath(seg.join('/'));
     };
+    // What `adloop check` reads: the token itself, the page ads run as, the promoted app.
+    if (head === 'debug_token' && !edge && method === 'GET') return this.objects.debugToken(params);
+    if (head === this.world.meta.pageId && !edge && method === 'GET')
+      return this.objects.readPage(params);
+    if (head === this.world.meta.applicationId && !edge && method === 'GET')
+      return this.objects.readApplication(params);
     if (head.startsWith('act_')) {
       // An account the token cannot see answers as one that does not exist.
       const account = this.accounts.get(head.slice(4)) ?? fail();

@@ -32,7 +32,9 @@ export type NodeType =
   | 'AdSet'
   | 'AdVideo'
   | 'AdsInsights'
-  | 'Campaign';
+  | 'Campaign'
+  | 'Page'
+  | 'Application';
 
 /**
  * Params every Graph call may carry besides its endpoint's own (Graph API overview: access

@@ -37,6 +37,8 @@ export interface TikTokFaults extends PlatformFaults {
   down: boolean;
   /** Only report/integrated/get fails (code 50000): the reporting backend is down. */
   reportDown: boolean;
+  /** The access token was revoked: every call is refused with 40105 (a person must rotate it). */
+  tokenRevoked: boolean;
 }
 
 /** TikTok's per-app quotas. Calls over them are answered with code 40100. */
@@ -115,7 +117,12 @@ export class TikTokSandbox
   ) {
     super();
     this.limits = { ...DEFAULT_TIKTOK_LIMITS, ...limits };
-    this.faults = { down: false, reportDown: false, ...structuredClone(world.faults.tiktok) };
+    this.faults = {
+      down: false,
+      reportDown: false,
+      tokenRevoked: false,
+      ...structuredClone(world.faults.tiktok),
+    };
     this.review = structuredClone(world.review);
     this.quotas = new CallQuotas(now);
     this.account = new TikTokAccount(world, store, clock, this.review, () => this.baseUrl, now);
@@ -263,7 +270,8 @@ export class TikTokSandbox
   private authenticate(req: IncomingMessage) {
     const token = req.headers['access-token'];
     if (typeof token !== 'string' || token === '') throw tiktokErrors.missingToken();
-    if (token !== this.world.tiktok.accessToken) throw tiktokErrors.badToken();
+    if (token !== this.world.tiktok.accessToken || this.faults.tokenRevoked)
+      throw tiktokErrors.badToken();
   }
 
   /** Sliding-window quotas over the calls let through; refused calls do not count. */

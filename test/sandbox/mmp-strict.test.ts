@@ -3,6 +3,7 @@
 // documented; adloop's clients wait out a 429. Each case names the page its rule comes from:
 //   ADJUST  https://dev.adjust.com/en/api/rs-api/reports (and /csv, /rate-limits)
 //   BRANCH  https://help.branch.io/apidocs/postquery, https://help.branch.io/developers-hub/reference/query-api
+import { TEST_APP_ANDROID, appLinkOf, liveAd, liveAdSet } from '../helpers/meta-app.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addDays } from '../../core/dates.ts';
@@ -34,22 +35,26 @@ describe('MMP sandboxes: strict, bounded, throttled', () => {
     const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
     const { hash } = await meta.uploadImage(PNG_1x1, 'one.png');
     const campaignId = await meta.createCampaign({ name: 'adloop/SE' });
-    const adsetId = await meta.createAdSet({
-      name: 'adloop/SE/default',
+    const adsetId = await liveAdSet(meta, {
+      // Android: its installs are attributed per day at once (iOS arrives aggregated, days late).
+      name: 'adloop/SE/android/installs',
       campaignId,
       country: 'SE',
-      dailyBudget: 150_000,
+      dailyBudgetMinor: 150_000,
+      os: 'android',
+      app: TEST_APP_ANDROID,
     });
     for (const [i, artistId] of ['a01', 'a02', 'a03'].entries()) {
       const link = deepLink({ platform: 'meta', market: 'SE', artistId, templateId: 'spotlight' });
       const creativeId = await meta.createCreative({
         name: `c-${i}`,
         imageHash: hash,
-        link,
+        storeUrl: TEST_APP_ANDROID.storeUrl,
+        appLink: appLinkOf(link),
         message: 'm',
         headline: 'h',
       });
-      adIds.push(await meta.createAd({ name: `ad-${i}`, adsetId, creativeId }));
+      adIds.push(await liveAd(meta, { name: `ad-${i}`, adsetId, creativeId }));
     }
     sandbox.clock.set(TODAY);
     adjust = createMmp({

@@ -43,6 +43,9 @@ const NODES = [
   'AdCreativeLinkDataCallToActionValue',
   'Targeting',
   'TargetingGeoLocation',
+  // What `adloop check` reads: the page ads run as and the app they promote.
+  'Page',
+  'Application',
 ];
 
 /** Endpoints adloop calls, per node: `METHOD edge` ('' is the node itself). */
@@ -69,6 +72,8 @@ const ENDPOINTS: Record<string, string[]> = {
   Ad: ['GET ', 'POST ', 'GET insights', 'POST insights'],
   AdCreative: ['GET ', 'POST '],
   AdReportRun: ['GET ', 'GET insights'],
+  Page: ['GET '],
+  Application: ['GET '],
 };
 
 const root = process.argv[2];
