@@ -11,7 +11,12 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
 const RUN = 'market/SE/2026-03-01';
 
 async function deployedStack(mmp: 'adjust' | 'branch') {
-  const stack = await startTestStack({ date: '2026-03-01', mmp });
+  // Both stores: iOS attribution arrives aggregated per campaign, Android per creative.
+  const stack = await startTestStack({
+    date: '2026-03-01',
+    mmp,
+    deploy: { DEPLOY_OS: ['ios', 'android'] },
+  });
   const acts = createActivities(stack.deps);
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: RUN, runId: 'r' } });
   const run = typedRun(env);
