@@ -39,8 +39,12 @@ const OUT = path.resolve(import.meta.dirname, '../test/histories');
  * v9: a deploy that fails for good no longer fails the market: it is skipped, degraded, and learn
  *     still runs (patch `deploy-failure-degrades`); the fallback day has Meta down all day, so
  *     market-loop-fallback records both. Stage activities heartbeat (options only).
+ * v10: a token a platform refuses degrades the market instead of failing it (patch
+ *     `auth-failure-degrades`): on a third day TikTok has revoked the token, so ingest cannot read
+ *     its metrics and deploy fails on it; SE's run is recorded (market-loop-token-refused). Markets
+ *     run on the accounts file (two Meta ad accounts), ad sets per store, created paused.
  */
-const VERSION = 'v9';
+const VERSION = 'v10';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',
@@ -97,6 +101,11 @@ try {
     stack.sandbox.meta.faults.downDates = ['2026-01-06'];
     await run('2026-01-06');
     stack.sandbox.meta.faults.downDates = [];
+    // A revoked TikTok token: the run says so and stays Degraded, yesterday's ads keep running.
+    stack.sandbox.clock.set('2026-01-07');
+    stack.sandbox.tiktok.faults.tokenRevoked = true;
+    await run('2026-01-07');
+    stack.sandbox.tiktok.faults.tokenRevoked = false;
     // What a market's schedule starts (here by hand: dated by its start time in the time zone).
     await env.client.workflow.execute('scheduledMarketLoop', {
       workflowId: 'scheduled/SE-recorded',
@@ -124,6 +133,7 @@ try {
   await save(`market-loop-${VERSION}.json`, marketLoopWorkflowId('EG', '2026-01-05'));
   await save(`market-loop-fallback-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-06'));
   await save(`market-loop-paused-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-05'));
+  await save(`market-loop-token-refused-${VERSION}.json`, marketLoopWorkflowId('SE', '2026-01-07'));
   await save(`scheduled-market-loop-${VERSION}.json`, 'scheduled/SE-recorded');
   await save(`scheduled-training-${VERSION}.json`, 'scheduled/training-recorded');
   await save(`report-data-${VERSION}.json`, 'report/recorded');

@@ -16,19 +16,21 @@ const files = fs
 
 describe('replay of committed histories', () => {
   it('has histories of the daily loop, a market loop, the fallback and pause paths, old and new', () => {
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9']) {
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10']) {
       for (const kind of ['daily-loop', 'market-loop', 'market-loop-fallback']) {
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
       }
     }
     // Since v7: a market paused and resumed mid-run, and a schedule's run.
-    for (const version of ['v7', 'v8', 'v9'])
+    for (const version of ['v7', 'v8', 'v9', 'v10'])
       for (const kind of ['market-loop-paused', 'scheduled-market-loop'])
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
     // Since v8: every other workflow type too.
-    for (const version of ['v8', 'v9'])
+    for (const version of ['v8', 'v9', 'v10'])
       for (const kind of ['scheduled-training', 'report-data'])
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
+    // Since v10: a token the platform refuses degrades the market (auth-failure-degrades).
+    assert.ok(files.includes('market-loop-token-refused-v10.json'));
   });
 
   it('covers every workflow the worker registers', async () => {
