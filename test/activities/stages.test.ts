@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createActivities, type Activities } from '../../activities/index.ts';
-import { metaAdName, metaAdSetName } from '../../core/ids.ts';
+import { adSetName, metaAdName, metaAdSetName } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
 import { findPlatformObject } from '../../db/creatives.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
@@ -112,16 +112,30 @@ describe('stage activities', () => {
   it('learns CTR and CPR per creative from the platform', async () => {
     const learned = await run(acts.learnFromResults, input);
     assert.equal(learned.creatives, 3);
-    const usd = (
-      await stack.database.db
-        .selectFrom('creative_performance')
-        .select((eb) => eb.fn.sum<number>('spend_micros').as('s'))
-        .executeTakeFirstOrThrow()
-    ).s;
+    const stored = Number(
+      (
+        await stack.database.db
+          .selectFrom('creative_performance')
+          .select((eb) => eb.fn.sum<number>('spend_micros').as('s'))
+          .executeTakeFirstOrThrow()
+      ).s,
+    );
+    assert.ok(stored > 0);
+    // SE runs on the demo world's EUR account: stored in EUR, summed as is.
     assert.equal(learned.reportingCurrency, 'EUR');
+    assert.equal(learned.spendMicros, stored, 'the SE account spends EUR, the reporting currency');
+    // Reported in another currency, the same spend is converted (0.92 EUR per USD).
+    const inUsd = await run(
+      createActivities({
+        ...stack.deps,
+        config: { ...stack.deps.config, REPORTING_CURRENCY: 'USD' },
+      }).learnFromResults,
+      input,
+    );
+    assert.equal(inUsd.reportingCurrency, 'USD');
     assert.ok(
-      Math.abs(learned.spendMicros - Number(usd) * 0.92) <= 3,
-      'the sandbox account spends USD; the summary is in EUR',
+      Math.abs(inUsd.spendMicros - stored / 0.92) <= 3,
+      `EUR ${stored} is USD ${stored / 0.92}, not ${inUsd.spendMicros}`,
     );
     assert.ok(learned.impressions > 0 && learned.clicks > 0 && learned.registrations > 0);
     const perf = await stack.database.db.selectFrom('creative_performance').selectAll().execute();
@@ -133,8 +147,9 @@ describe('stage activities', () => {
       await findPlatformObject(stack.database.db, {
         platform: 'meta',
         kind: 'adset',
-        name: metaAdSetName('SE'),
+        name: adSetName('SE', { os: 'android', objective: 'installs' }),
       }),
+      'the ad set deploy made is on record, named by its store and objective',
     );
   });
 
@@ -211,7 +226,8 @@ describe('metrics ingest lookback', () => {
         .executeTakeFirstOrThrow();
       assert.deepEqual(
         [account.platform, account.account_id, account.currency, account.time_zone],
-        ['meta', stack.sandbox.credentials.adAccountId, 'USD', 'Europe/Dublin'],
+        // demo.json runs SE on act_1000000001, an EUR account in Stockholm time.
+        ['meta', 'act_1000000001', 'EUR', 'Europe/Stockholm'],
         'report days are read as the account’s calendar days, and its zone is on record',
       );
       await run(acts.ingestPlatformMetrics, { market: 'SE', date: '2026-03-03' });
