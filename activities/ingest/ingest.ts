@@ -3,7 +3,7 @@ import { addDays } from '../../core/dates.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
 import { COUNTRY_BY_CODE } from '../../core/countries.ts';
-import { metaAdSetName, parseAdName } from '../../core/ids.ts';
+import { adSetName, parseAdName } from '../../core/ids.ts';
 import type {
   IngestCatalogResult,
   IngestMetricsResult,
@@ -163,14 +163,23 @@ export function createIngestActivities(deps: ActivityDeps) {
             }
           }
           if (tiktok) {
-            // The market's TikTok ad groups deploy recorded (rolled-over ones too); else the
-            // default one found by adloop's naming convention.
-            let groups = (
+            // The market's TikTok ad groups deploy recorded (rolled-over ones too); else (a
+            // database that never saw the deploy) those adloop's naming gives each store of
+            // DEPLOY_OS, and the single default group of the time before stores had their own.
+            const groups = (
               await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market })
             ).map((g) => g.external_id);
             if (groups.length === 0) {
-              const found = await tiktok.findByName('adgroup', metaAdSetName(market));
-              groups = found ? [found.id] : [];
+              const names = [
+                ...config.DEPLOY_OS.map((os) =>
+                  adSetName(market, { os, objective: config.DEPLOY_OBJECTIVE }),
+                ),
+                adSetName(market),
+              ];
+              for (const name of names) {
+                const found = await tiktok.findByName('adgroup', name);
+                if (found) groups.push(found.id);
+              }
             }
             // Rows carry the advertiser's currency as TikTok reports it (advertiser/info).
             for (const groupId of groups) {

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createActivities, type Activities } from '../../activities/index.ts';
-import { adSetName, metaAdName, metaAdSetName } from '../../core/ids.ts';
+import { adSetName, metaAdName } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
 import { findPlatformObject } from '../../db/creatives.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
@@ -244,8 +244,9 @@ describe('TikTok metrics ingest', () => {
     try {
       const tiktok = stack.tiktokOf('SE');
       const campaignId = await tiktok.createCampaign({ name: 'adloop/SE' });
+      // Named as deploy names the Android store's ad group; the database has no record of it.
       const adGroupId = await tiktok.createAdGroup({
-        name: metaAdSetName('SE'),
+        name: adSetName('SE', { os: 'android', objective: 'installs' }),
         campaignId,
         country: 'SE',
         dailyBudget: 50_000,
