@@ -3,6 +3,7 @@
 // bookkeeping arguments.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { AccountsError } from '../core/accounts.ts';
 import { CatalogError } from '../core/catalog.ts';
 import type { Stage } from '../core/types.ts';
 import type { Db } from '../db/database.ts';
@@ -28,6 +29,14 @@ export function toFailure(err: unknown): unknown {
     // A broken template or an unreadable image renders no better on retry.
     return ApplicationFailure.create({
       type: err instanceof TemplateError ? 'ERR_TEMPLATE' : 'ERR_CREATIVE_INPUT',
+      message: err.message,
+      nonRetryable: true,
+    });
+  }
+  if (err instanceof AccountsError) {
+    // The accounts file says something the platforms cannot take: a person must fix it.
+    return ApplicationFailure.create({
+      type: 'ERR_ACCOUNTS',
       message: err.message,
       nonRetryable: true,
     });

@@ -239,15 +239,11 @@ export const artistDeepLink = (app: PromotedApp, artistId: string) =>
 
 /**
  * A market's budget in minor units of the account's currency, checked against what the currency
- * can express; `fallback` (minor units) when the file gives none.
+ * can express; `where` names the field in errors (a budget the file does not give is one).
  */
-export function budgetMinor(
-  budget: string | null,
-  currency: string,
-  fallback: number,
-  where: string,
-): number {
-  if (budget === null) return fallback;
+export function budgetMinor(budget: string | null, currency: string, where: string): number {
+  if (budget === null)
+    throw new AccountsError(`${where}: no daily budget (set it, or the markets["*"] default)`);
   try {
     return toMinorUnits(budget, currency);
   } catch (err) {

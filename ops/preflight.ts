@@ -326,7 +326,7 @@ function budgetFindings(
       continue;
     }
     try {
-      budgetMinor(budget, currency, 0, where);
+      budgetMinor(budget, currency, where);
     } catch (err) {
       if (!(err instanceof AccountsError)) throw err;
       out.push({

@@ -67,16 +67,9 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
   }
   /** Each ad set's daily budget, in the ad account's currency as Meta reports it. */
   async function budget(market: string): Promise<{ minor: number; currency: string }> {
-    const account = metaAccount();
-    if (account.dailyBudget === null)
-      throw new PlatformError(
-        'meta',
-        'invalid',
-        `no Meta daily budget for ${market} (accounts markets.${market}.dailyBudget.meta)`,
-      );
     const { currency } = await meta.describeAccount();
     const where = `markets.${market}.dailyBudget.meta`;
-    return { minor: budgetMinor(account.dailyBudget, currency, 0, where), currency };
+    return { minor: budgetMinor(metaAccount().dailyBudget, currency, where), currency };
   }
 
   function metaAccount() {

@@ -81,16 +81,9 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
 
   /** Each ad group's daily budget, in the advertiser's currency as TikTok reports it. */
   async function budget(market: string): Promise<{ minor: number; currency: string }> {
-    const account = advertiser();
-    if (account.dailyBudget === null)
-      throw new PlatformError(
-        'tiktok',
-        'invalid',
-        `no TikTok daily budget for ${market} (accounts markets.${market}.dailyBudget.tiktok)`,
-      );
     const { currency } = await tiktok.advertiser();
     const where = `markets.${market}.dailyBudget.tiktok`;
-    return { minor: budgetMinor(account.dailyBudget, currency, 0, where), currency };
+    return { minor: budgetMinor(advertiser().dailyBudget, currency, where), currency };
   }
 
   return {

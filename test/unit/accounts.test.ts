@@ -90,11 +90,14 @@ describe('accounts file', () => {
   });
 
   it('turns a budget into the account currency’s minor units, or says where it does not fit', () => {
-    assert.equal(budgetMinor('450', 'EUR', 0, 'markets.SE'), 45_000);
-    assert.equal(budgetMinor('450', 'JPY', 0, 'markets.SE'), 450);
-    assert.equal(budgetMinor(null, 'EUR', 123, 'markets.SE'), 123);
+    assert.equal(budgetMinor('450', 'EUR', 'markets.SE'), 45_000);
+    assert.equal(budgetMinor('450', 'JPY', 'markets.SE'), 450);
     assert.throws(
-      () => budgetMinor('450.5', 'KRW', 0, 'markets.SE.dailyBudget.meta'),
+      () => budgetMinor(null, 'EUR', 'markets.SE.dailyBudget.meta'),
+      /markets\.SE\.dailyBudget\.meta: no daily budget/,
+    );
+    assert.throws(
+      () => budgetMinor('450.5', 'KRW', 'markets.SE.dailyBudget.meta'),
       /markets\.SE\.dailyBudget\.meta: 450\.5 KRW has 1 decimals; KRW has none/,
     );
   });
