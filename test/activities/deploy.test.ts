@@ -15,11 +15,17 @@ import { typedRun } from '../helpers/activity.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DATE = '2026-03-01';
+/** The ad sets deploy makes in the test stack: the Play Store's (DEPLOY_OS android), for installs. */
+const adSet = (market: string) => `adloop/${market}/android/installs`;
+
+/** The sandbox store's key of the Meta ad account that runs `market` (its id without `act_`). */
+const metaAccount = (sandbox: Sandbox, market: string) =>
+  sandbox.world.metaAccounts.find((a) => a.markets.includes(market))!.id.slice(4);
 
 /** adloop's ads on each platform, straight from the sandbox stores: [name, status, review]. */
 function platformAds(sandbox: Sandbox, market: string) {
   const meta = sandbox.meta.store
-    .list('ad', sandbox.credentials.adAccountId.slice(4))
+    .list('ad', metaAccount(sandbox, market))
     .filter((a) => parseAdName(String(a.fields.name))?.market === market)
     .map((a) => ({ id: a.id, name: String(a.fields.name), status: String(a.fields.status) }));
   const tiktok = sandbox.tiktok.store
@@ -31,6 +37,19 @@ function platformAds(sandbox: Sandbox, market: string) {
       status: String(a.fields.operation_status),
     }));
   return { meta, tiktok };
+}
+
+/**
+ * The writes (POSTs) both sandboxes receive from now on: each platform's log is marked on its
+ * own, since one offset into the two logs joined would count the last calls of one as new.
+ */
+function postsFrom(sandbox: Sandbox): () => Array<{ method: string; path: string }> {
+  const meta = sandbox.meta.requests.length;
+  const tiktok = sandbox.tiktok.requests.length;
+  return () =>
+    [...sandbox.meta.requests.slice(meta), ...sandbox.tiktok.requests.slice(tiktok)].filter(
+      (r) => r.method === 'POST',
+    );
 }
 
 const hashOf = (name: string) => parseAdName(name)!.creativeHash;
@@ -83,21 +102,19 @@ describe('deploy to Meta and TikTok', () => {
     const ads = platformAds(stack.sandbox, 'SE');
     assert.deepEqual(live(ads.meta), top3);
     assert.deepEqual(live(ads.tiktok), top3);
-    assert.deepEqual(first.platforms?.meta?.adSets, ['adloop/SE/default']);
+    assert.deepEqual(first.platforms?.meta?.adSets, [adSet('SE')]);
+    assert.deepEqual(first.platforms?.tiktok?.adSets, [adSet('SE')]);
     // Tracking: the TikTok ad carries the deep link with adloop's UTM convention.
     const tt = stack.sandbox.tiktok.store.list('ad', stack.sandbox.tiktokCredentials.advertiserId);
     const url = new URL(String(tt[0]!.fields.landing_page_url));
     assert.equal(url.searchParams.get('utm_source'), 'tiktok');
     assert.equal(url.searchParams.get('utm_campaign'), 'adloop_SE');
 
-    const before = stack.sandbox.meta.requests.length + stack.sandbox.tiktok.requests.length;
+    const posts = postsFrom(stack.sandbox);
     const again = await run('SE')(acts.deployCreatives, input);
     assert.deepEqual([again.created, again.reused, again.paused, again.writes], [0, 6, 0, 0]);
     assert.deepEqual(again.adIds, first.adIds);
-    const writes = [...stack.sandbox.meta.requests, ...stack.sandbox.tiktok.requests]
-      .slice(before)
-      .filter((r) => r.method === 'POST');
-    assert.deepEqual(writes, [], 'a rerun only reads');
+    assert.deepEqual(posts(), [], 'a rerun only reads');
   });
 
   it('audits every write with its request id and result', async () => {
@@ -144,7 +161,7 @@ describe('deploy to Meta and TikTok', () => {
       ...stack.deps,
       config: { ...stack.deps.config, DEPLOY_MODE: 'dry-run' },
     });
-    const before = stack.sandbox.meta.requests.length + stack.sandbox.tiktok.requests.length;
+    const posts = postsFrom(stack.sandbox);
     // Tomorrow's ranking drops #1 and brings in #4.
     const plan = await run('SE')(dry.planDeployment, {
       market: 'SE',
@@ -155,14 +172,11 @@ describe('deploy to Meta and TikTok', () => {
     assert.deepEqual(plan.counts, { create: 2, keep: 4, resume: 0, pause: 2, archive: 0 });
     const text = plan.lines.join('\n');
     assert.match(text, /^deploy plan SE 2026-03-01: 2 create, 4 keep, 0 resume, 2 pause/);
-    assert.match(text, /meta adloop\/SE\/default\n/);
-    assert.match(text, /tiktok adloop\/SE\/default\n/);
+    assert.match(text, /meta adloop\/SE\/android\/installs\n/);
+    assert.match(text, /tiktok adloop\/SE\/android\/installs\n/);
     assert.match(text, new RegExp(`\\+ create +${ranked[3]!.hash.slice(0, 12)} +#3 `));
     assert.match(text, new RegExp(`- pause +${ranked[0]!.hash.slice(0, 12)} +dropped`));
-    const writes = [...stack.sandbox.meta.requests, ...stack.sandbox.tiktok.requests]
-      .slice(before)
-      .filter((r) => r.method === 'POST');
-    assert.deepEqual(writes, [], 'a dry run only reads');
+    assert.deepEqual(posts(), [], 'a dry run only reads');
     const stored = await getDeployPlan(stack.database.db, { market: 'SE', date: DATE });
     assert.equal(stored?.status, 'dry-run');
   });
@@ -275,7 +289,7 @@ describe('deploy to Meta and TikTok', () => {
       assert.deepEqual(live(list), top3);
     }
     const metaCreatives = stack.sandbox.meta.store
-      .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
+      .list('adcreative', metaAccount(stack.sandbox, 'BR'))
       .map((c) => String(c.fields.name))
       .filter((n) => n.startsWith('adloop/BR/'));
     assert.equal(new Set(metaCreatives).size, metaCreatives.length, 'no duplicate ad creative');
@@ -306,10 +320,10 @@ describe('deploy to Meta and TikTok', () => {
         .execute();
     // Fill both ad sets with 46 old, paused adloop ads: 49 each, one below the cap.
     const old = (i: number) =>
-      `adloop/EG/default/ad/2026-02-01/${createHash('sha256').update(`old${i}`).digest('hex').slice(0, 24)}`;
+      `${adSet('EG')}/ad/2026-02-01/${createHash('sha256').update(`old${i}`).digest('hex').slice(0, 24)}`;
     const [metaSet] = await adSetOf('meta');
     const creativeId = stack.sandbox.meta.store
-      .list('adcreative', stack.sandbox.credentials.adAccountId.slice(4))
+      .list('adcreative', metaAccount(stack.sandbox, 'EG'))
       .find((c) => String(c.fields.name).startsWith('adloop/EG/creative/'))!.id;
     const made = await stack.metaOf('EG').createMany(
       'ads',
@@ -340,7 +354,7 @@ describe('deploy to Meta and TikTok', () => {
     const result = await run('EG')(acts.deployCreatives, { ...input, creatives: ranked.slice(2) });
     assert.equal(result.archived, 1, 'Meta archived the oldest idle ad');
     const metaAds = stack.sandbox.meta.store
-      .list('ad', stack.sandbox.credentials.adAccountId.slice(4))
+      .list('ad', metaAccount(stack.sandbox, 'EG'))
       .filter((a) => a.fields.adset_id === metaSet!.external_id);
     assert.equal(metaAds.filter((a) => a.fields.status !== 'ARCHIVED').length, 50);
     assert.ok(
@@ -358,8 +372,8 @@ describe('deploy to Meta and TikTok', () => {
     assert.deepEqual(
       groups.map((g) => [g.name, g.status]),
       [
-        ['adloop/EG/default', 'DISABLE'],
-        ['adloop/EG/default#2', 'ENABLE'],
+        [adSet('EG'), 'DISABLE'],
+        [`${adSet('EG')}#2`, 'ENABLE'],
       ],
     );
     const second = stack.sandbox.tiktok.store
@@ -377,11 +391,11 @@ describe('deploy to Meta and TikTok', () => {
     await db
       .updateTable('platform_objects')
       .set({ status: 'ENABLE' })
-      .where('name', '=', 'adloop/EG/default')
+      .where('name', '=', adSet('EG'))
       .where('platform', '=', 'tiktok')
       .execute();
     const plan = await run('EG')(acts.planDeployment, { ...input, creatives: ranked.slice(2) });
-    assert.ok(plan.lines.includes('    ! disable ad group adloop/EG/default (full)'));
+    assert.ok(plan.lines.includes(`    ! disable ad group ${adSet('EG')} (full)`));
     await run('EG')(acts.deployCreatives, { ...input, creatives: ranked.slice(2) });
     assert.equal(
       stack.sandbox.tiktok.store.get(groups[0]!.external_id, 'adgroup')?.fields.operation_status,
