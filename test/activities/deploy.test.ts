@@ -12,20 +12,16 @@ import type { RenderedCreative } from '../../core/types.ts';
 import { getDeployPlan, listPlatformWrites, listRejections } from '../../db/deploy.repository.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { typedRun } from '../helpers/activity.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { sandboxMetaAccount, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DATE = '2026-03-01';
 /** The ad sets deploy makes in the test stack: the Play Store's (DEPLOY_OS android), for installs. */
 const adSet = (market: string) => `adloop/${market}/android/installs`;
 
-/** The sandbox store's key of the Meta ad account that runs `market` (its id without `act_`). */
-const metaAccount = (sandbox: Sandbox, market: string) =>
-  sandbox.world.metaAccounts.find((a) => a.markets.includes(market))!.id.slice(4);
-
 /** adloop's ads on each platform, straight from the sandbox stores: [name, status, review]. */
 function platformAds(sandbox: Sandbox, market: string) {
   const meta = sandbox.meta.store
-    .list('ad', metaAccount(sandbox, market))
+    .list('ad', sandboxMetaAccount(sandbox, market))
     .filter((a) => parseAdName(String(a.fields.name))?.market === market)
     .map((a) => ({ id: a.id, name: String(a.fields.name), status: String(a.fields.status) }));
   const tiktok = sandbox.tiktok.store
@@ -289,7 +285,7 @@ describe('deploy to Meta and TikTok', () => {
       assert.deepEqual(live(list), top3);
     }
     const metaCreatives = stack.sandbox.meta.store
-      .list('adcreative', metaAccount(stack.sandbox, 'BR'))
+      .list('adcreative', sandboxMetaAccount(stack.sandbox, 'BR'))
       .map((c) => String(c.fields.name))
       .filter((n) => n.startsWith('adloop/BR/'));
     assert.equal(new Set(metaCreatives).size, metaCreatives.length, 'no duplicate ad creative');
@@ -323,7 +319,7 @@ describe('deploy to Meta and TikTok', () => {
       `${adSet('EG')}/ad/2026-02-01/${createHash('sha256').update(`old${i}`).digest('hex').slice(0, 24)}`;
     const [metaSet] = await adSetOf('meta');
     const creativeId = stack.sandbox.meta.store
-      .list('adcreative', metaAccount(stack.sandbox, 'EG'))
+      .list('adcreative', sandboxMetaAccount(stack.sandbox, 'EG'))
       .find((c) => String(c.fields.name).startsWith('adloop/EG/creative/'))!.id;
     const made = await stack.metaOf('EG').createMany(
       'ads',
@@ -354,7 +350,7 @@ describe('deploy to Meta and TikTok', () => {
     const result = await run('EG')(acts.deployCreatives, { ...input, creatives: ranked.slice(2) });
     assert.equal(result.archived, 1, 'Meta archived the oldest idle ad');
     const metaAds = stack.sandbox.meta.store
-      .list('ad', metaAccount(stack.sandbox, 'EG'))
+      .list('ad', sandboxMetaAccount(stack.sandbox, 'EG'))
       .filter((a) => a.fields.adset_id === metaSet!.external_id);
     assert.equal(metaAds.filter((a) => a.fields.status !== 'ARCHIVED').length, 50);
     assert.ok(

@@ -161,7 +161,17 @@ export async function startTestStack(
   };
 }
 
-/** Ads in the sandbox account, straight from its store (the platform's truth). */
+/**
+ * The sandbox store's key of the Meta ad account that runs `market` (its id without `act_`): the
+ * demo world has two, and `sandbox.credentials.adAccountId` is only the first.
+ */
+export function sandboxMetaAccount(sandbox: Sandbox, market: string): string {
+  const account = sandbox.world.metaAccounts.find((a) => a.markets.includes(market));
+  if (!account) throw new Error(`no Meta ad account of the sandbox runs ${market}`);
+  return account.id.slice(4);
+}
+
+/** Ads in the sandbox's first account, straight from its store (the platform's truth). */
 export function sandboxAds(sandbox: Sandbox) {
   return sandbox.meta.store
     .list('ad', sandbox.credentials.adAccountId.slice(4))
