@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { storedRunCreatives } from '../../activities/deploy/stored-creatives.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
+import { parseAccounts } from '../../core/accounts.ts';
 import { parseAdName } from '../../core/ids.ts';
 import type { RenderedCreative } from '../../core/types.ts';
 import { getDeployPlan, listPlatformWrites, listRejections } from '../../db/deploy.repository.ts';
+import { SANDBOX_DAILY_BUDGET, sandboxAccounts } from '../../sandbox/accounts.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { typedRun } from '../helpers/activity.ts';
 import { sandboxMetaAccount, startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -423,5 +425,198 @@ describe('deploy to Meta and TikTok', () => {
       live(ads.meta),
       [ranked[4]!, ranked[0]!, ranked[1]!].map((c) => c.hash).sort(),
     );
+  });
+});
+
+describe('deploy switches on at the end, within the spend caps', () => {
+  let stack: TestStack;
+  const env = (market: string) =>
+    new MockActivityEnvironment({
+      workflowExecution: { workflowId: `market/${market}/${DATE}`, runId: 'r1' },
+    });
+
+  /** Ingest, rank and render a market: its three ranked creatives. */
+  async function prepare(acts: Activities, market: string): Promise<RenderedCreative[]> {
+    const r = typedRun(env(market));
+    const input = { market, date: DATE };
+    await r(acts.startMarketRun, input);
+    await r(acts.ingestCatalog, input);
+    const { selected } = await r(acts.rankMarket, { ...input, metricsAvailable: true });
+    return r(acts.renderCreatives, { ...input, items: selected });
+  }
+
+  before(async () => {
+    stack = await startTestStack({ adsPerMarket: 3 });
+  });
+  after(async () => stack?.close());
+
+  /** The market's campaign, ad set and ads on each platform as the sandbox holds them now. */
+  function snapshot(market: string) {
+    const m = stack.sandbox.meta.store;
+    const account = sandboxMetaAccount(stack.sandbox, market);
+    const t = stack.sandbox.tiktok.store;
+    const advertiser = stack.sandbox.tiktokCredentials.advertiserId;
+    const ours = (name: unknown) => String(name).startsWith(`adloop/${market}`);
+    const pick = (list: Array<{ id: string; fields: Record<string, unknown> }>, status: string) =>
+      list.map((o) => ({ id: o.id, status: String(o.fields[status]) }));
+    return {
+      meta: {
+        campaigns: pick(
+          m.list('campaign', account).filter((o) => ours(o.fields.name)),
+          'status',
+        ),
+        adSets: pick(
+          m.list('adset', account).filter((o) => ours(o.fields.name)),
+          'status',
+        ),
+        ads: pick(
+          m.list('ad', account).filter((o) => ours(o.fields.name)),
+          'status',
+        ),
+      },
+      tiktok: {
+        campaigns: pick(
+          t.list('campaign', advertiser).filter((o) => ours(o.fields.campaign_name)),
+          'operation_status',
+        ),
+        adSets: pick(
+          t.list('adgroup', advertiser).filter((o) => ours(o.fields.adgroup_name)),
+          'operation_status',
+        ),
+        ads: pick(
+          t.list('ad', advertiser).filter((o) => ours(o.fields.ad_name)),
+          'operation_status',
+        ),
+      },
+    };
+  }
+
+  it('creates campaign, ad set and ads paused, and switches them on only once every ad exists', async () => {
+    const acts = createActivities(stack.deps);
+    const ranked = await prepare(acts, 'SE');
+    // The platforms' state after every answer either sandbox sends during the deploy.
+    const seen: Array<ReturnType<typeof snapshot>> = [];
+    const look = () => seen.push(snapshot('SE'));
+    stack.sandbox.meta.on('request', look);
+    stack.sandbox.tiktok.on('request', look);
+    try {
+      await typedRun(env('SE'))(acts.deployCreatives, {
+        market: 'SE',
+        date: DATE,
+        creatives: ranked,
+      });
+    } finally {
+      stack.sandbox.meta.off('request', look);
+      stack.sandbox.tiktok.off('request', look);
+    }
+    const on = (s: string) => s === 'ACTIVE' || s === 'ENABLE';
+    for (const platform of ['meta', 'tiktok'] as const) {
+      const states = seen.map((s) => s[platform]);
+      const final = states.at(-1)!;
+      assert.deepEqual(
+        [final.campaigns.length, final.adSets.length, final.ads.length],
+        [1, 1, 3],
+        `${platform}: one campaign, one ad set (Android installs), three ads`,
+      );
+      assert.ok(
+        [...final.campaigns, ...final.adSets, ...final.ads].every((o) => on(o.status)),
+        `${platform}: all of it is on at the end`,
+      );
+      // Each object's status when the sandbox first held it: created paused.
+      const first = new Map<string, string>();
+      for (const s of states)
+        for (const o of [...s.campaigns, ...s.adSets, ...s.ads])
+          if (!first.has(o.id)) first.set(o.id, o.status);
+      assert.equal(first.size, 5);
+      assert.deepEqual(
+        [...first.values()].filter(on),
+        [],
+        `${platform}: nothing was created switched on`,
+      );
+      // While ads were still being created, neither their ad set nor its campaign was on.
+      for (const s of states)
+        if (s.ads.length < 3)
+          assert.ok(
+            ![...s.campaigns, ...s.adSets, ...s.ads].some((o) => on(o.status)),
+            `${platform}: something was on with ${s.ads.length} of 3 ads made`,
+          );
+    }
+    // adloop's own record says the same: every create precedes every switch-on, per platform.
+    const rows = await listPlatformWrites(stack.database.db, { market: 'SE', date: DATE });
+    for (const platform of ['meta', 'tiktok']) {
+      const mine = rows.filter((r) => r.platform === platform);
+      const creates = mine.filter((r) => /^(create|upload)_/.test(r.operation));
+      const switchOns = mine.filter((r) => /^(resume|enable)_/.test(r.operation));
+      assert.deepEqual(
+        switchOns.map((r) => r.object_kind).sort(),
+        ['ad', 'ad', 'ad', 'adset', 'campaign'],
+        `${platform}: three ads, then their ad set and campaign, switched on`,
+      );
+      assert.ok(
+        Math.max(...creates.map((r) => r.id)) < Math.min(...switchOns.map((r) => r.id)),
+        `${platform}: a switch-on was written before the last create`,
+      );
+    }
+  });
+
+  it('refuses with ERR_SPEND_CAP before any write when the market’s budgets break its cap', async () => {
+    // SE's budgets: an Android ad set on each platform, 500 EUR on Meta (the EUR account) and
+    // 500 USD on TikTok (460 EUR): 960 EUR a day, over a cap of 900.
+    const raw = sandboxAccounts(stack.sandbox.world);
+    const accounts = parseAccounts(
+      {
+        ...raw,
+        markets: {
+          ...raw.markets,
+          DE: {
+            dailyBudget: { meta: SANDBOX_DAILY_BUDGET, tiktok: SANDBOX_DAILY_BUDGET },
+            spendCap: '900',
+          },
+        },
+      },
+      'a capped accounts file',
+    );
+    const acts = createActivities({ ...stack.deps, accounts });
+    const ranked = await prepare(acts, 'DE');
+    const posts = postsFrom(stack.sandbox);
+    await assert.rejects(
+      typedRun(env('DE'))(acts.deployCreatives, { market: 'DE', date: DATE, creatives: ranked }),
+      (e: Error & { type?: string; nonRetryable?: boolean }) => {
+        assert.equal(e.type, 'ERR_SPEND_CAP');
+        assert.equal(e.nonRetryable, true);
+        assert.match(
+          e.message,
+          /DE's daily budgets come to 960\.00 EUR \(meta 1 x 500\.00 EUR \+ tiktok 1 x 500\.00 USD\), over its spend cap of 900\.00 EUR/,
+        );
+        assert.match(e.message, /nothing was written/);
+        return true;
+      },
+    );
+    assert.deepEqual(posts(), [], 'no call wrote to either platform');
+    assert.deepEqual(await listPlatformWrites(stack.database.db, { market: 'DE' }), []);
+    const before = snapshot('DE');
+    assert.deepEqual(
+      [before.meta.campaigns, before.tiktok.campaigns, before.meta.ads, before.tiktok.ads],
+      [[], [], [], []],
+    );
+    // The same file with the cap at the budgets lets the deploy through.
+    const atCap = parseAccounts(
+      {
+        ...raw,
+        markets: {
+          ...raw.markets,
+          DE: {
+            dailyBudget: { meta: SANDBOX_DAILY_BUDGET, tiktok: SANDBOX_DAILY_BUDGET },
+            spendCap: '960',
+          },
+        },
+      },
+      'an accounts file capped at the budgets',
+    );
+    const ok = await typedRun(env('DE'))(
+      createActivities({ ...stack.deps, accounts: atCap }).deployCreatives,
+      { market: 'DE', date: DATE, creatives: ranked },
+    );
+    assert.equal(ok.created, 6);
   });
 });
