@@ -224,7 +224,8 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
           }
           creatives.push({
             name,
-            landingPageUrl: ad.link,
+            // An app ad opens the store (the ad group's app_id) or, installed, the deep link: no web
+            // landing page (Ads/Create_ads requires one only outside app ad groups).
             text: tiktokAdText(ad.message),
             identity,
             ...(app ? { deepLink: artistDeepLink(app, ad.creative.artistId) } : {}),
