@@ -102,11 +102,21 @@ describe('deploy to Meta and TikTok', () => {
     assert.deepEqual(live(ads.tiktok), top3);
     assert.deepEqual(first.platforms?.meta?.adSets, [adSet('SE')]);
     assert.deepEqual(first.platforms?.tiktok?.adSets, [adSet('SE')]);
-    // Tracking: the TikTok ad carries the deep link with adloop's UTM convention.
+    // An app ad leads to its ad group's store listing and, once installed, to the artist in the
+    // app through the deep link of the accounts file: no web landing page.
     const tt = stack.sandbox.tiktok.store.list('ad', stack.sandbox.tiktokCredentials.advertiserId);
-    const url = new URL(String(tt[0]!.fields.landing_page_url));
-    assert.equal(url.searchParams.get('utm_source'), 'tiktok');
-    assert.equal(url.searchParams.get('utm_campaign'), 'adloop_SE');
+    assert.equal(tt.length, 3);
+    for (const ad of tt) {
+      const c = ranked.find((r) => r.hash === hashOf(String(ad.fields.ad_name)))!;
+      assert.deepEqual(
+        [ad.fields.landing_page_url, ad.fields.deeplink, ad.fields.call_to_action],
+        [
+          undefined,
+          stack.sandbox.world.app.android.deepLink.replace('{artist_id}', c.artistId),
+          'INSTALL_NOW',
+        ],
+      );
+    }
 
     const posts = postsFrom(stack.sandbox);
     const again = await run('SE')(acts.deployCreatives, input);
