@@ -48,7 +48,16 @@ try {
   );
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      // No test waits forever: one that hangs fails after 10 minutes and the rest still run.
+      '--test-timeout=600000',
+      '--test-reporter=spec',
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: {

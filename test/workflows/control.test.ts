@@ -2,7 +2,6 @@
 // rerun` run) and the UI's signals: a paused market holds before its next platform write (also in
 // the middle of a deploy, between two requests), continues on resume, and a rerun of a finished
 // day writes nothing twice.
-import { marketAccounts } from '../../core/accounts.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -30,28 +29,36 @@ import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
 
 const DATE = '2026-03-01';
 
-/** Holds Meta's batch writes while closed, so a test can act in the middle of a deploy. */
-function gatedMeta(meta: MetaAds, account: string) {
+/**
+ * Holds Meta's batch writes while closed, on every ad account, so a test can act in the middle of
+ * a deploy. `meta` gives each account's client; the gated ones are made once per account too.
+ */
+function gatedMeta(meta: (adAccountId: string) => MetaAds) {
   let open = true;
   let release: () => void = () => undefined;
   let gate = Promise.resolve();
   let reached: () => void = () => undefined;
   let arrived = new Promise<void>((r) => (reached = r));
-  const client = new Proxy(meta, {
-    get(target, key, receiver) {
-      if (key !== 'createMany') return Reflect.get(target, key, receiver) as unknown;
-      return async (...args: Parameters<MetaAds['createMany']>) => {
-        if (!open) {
-          reached();
-          await gate;
-        }
-        return target.createMany(...args);
-      };
-    },
-  });
+  const gated = new Map<string, MetaAds>();
+  const wrap = (client: MetaAds) =>
+    new Proxy(client, {
+      get(target, key, receiver) {
+        if (key !== 'createMany') return Reflect.get(target, key, receiver) as unknown;
+        return async (...args: Parameters<MetaAds['createMany']>) => {
+          if (!open) {
+            reached();
+            await gate;
+          }
+          return target.createMany(...args);
+        };
+      },
+    });
   return {
-    client,
-    account,
+    meta: (adAccountId: string): MetaAds => {
+      let client = gated.get(adAccountId);
+      if (!client) gated.set(adAccountId, (client = wrap(meta(adAccountId))));
+      return client;
+    },
     /** Closes the gate: the next batch write waits; resolves `arrived` when one does. */
     close() {
       open = false;
@@ -79,14 +86,8 @@ describe('pause, resume and rerun a market', () => {
       date: DATE,
       deploy: { DEPLOY_APPROVAL_MARKETS: ['BR'], DEPLOY_APPROVAL_TIMEOUT: 120_000 },
     });
-    // BR's ad account, gated (its clients are made once per account).
-    gate = gatedMeta(
-      stack.metaOf('BR'),
-      marketAccounts(stack.deps.accounts, 'BR').meta!.adAccountId,
-    );
-    const metaOf = stack.deps.meta;
-    const meta = (id: string) => (id === gate.account ? gate.client : metaOf(id));
-    workers = await startLoopWorkers(env, { ...stack.deps, meta }, 'control');
+    gate = gatedMeta(stack.deps.meta);
+    workers = await startLoopWorkers(env, { ...stack.deps, meta: gate.meta }, 'control');
   });
   after(async () => {
     gate?.open();
