@@ -93,7 +93,10 @@ const accountsSchema = z
       .refine((a) => a.ios || a.android, 'must name the app in at least one store (ios, android)'),
     meta: z.object({ accounts: z.array(metaAccount).min(1) }).optional(),
     tiktok: z.object({ advertisers: z.array(tiktokAdvertiser).min(1) }).optional(),
-    /** Per market; `*` gives the defaults every market not named takes. */
+    /**
+     * Per market; `*` gives defaults, field by field: a market's entry overrides only what it
+     * names (`"SE": {"spendCap": "900"}` keeps the `*` budgets and links).
+     */
     markets: z.record(z.union([marketCode, z.literal('*')]), marketSettings).default({}),
     /** Most every market together may spend in a day, in the reporting currency. */
     spendCap: amount.optional(),
@@ -201,7 +204,13 @@ export interface MarketAccounts {
 
 /** Resolves one market's accounts; a market no account runs has `meta`/`tiktok` null. */
 export function marketAccounts(file: AccountsFile, market: string): MarketAccounts {
-  const settings = { ...file.markets['*'], ...file.markets[market] };
+  const d = file.markets['*'];
+  const m = file.markets[market];
+  const settings = {
+    dailyBudget: { ...d?.dailyBudget, ...m?.dailyBudget },
+    trackingLinks: { ...d?.trackingLinks, ...m?.trackingLinks },
+    spendCap: m?.spendCap ?? d?.spendCap,
+  };
   const meta = file.meta?.accounts.find((a) => a.markets.includes(market));
   const tiktok = file.tiktok?.advertisers.find((a) => a.markets.includes(market));
   const apps: Partial<Record<AppOs, PromotedApp>> = {};
@@ -217,7 +226,7 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
           adAccountId: meta.id,
           pageId: meta.pageId,
           applicationId: file.app.metaApplicationId!,
-          dailyBudget: settings.dailyBudget?.meta ?? null,
+          dailyBudget: settings.dailyBudget.meta ?? null,
         }
       : null,
     tiktok: tiktok
@@ -225,10 +234,10 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
           advertiserId: tiktok.id,
           identity: tiktok.identity,
           appIds: tiktok.appIds,
-          dailyBudget: settings.dailyBudget?.tiktok ?? null,
+          dailyBudget: settings.dailyBudget.tiktok ?? null,
         }
       : null,
-    trackingLinks: settings.trackingLinks ?? {},
+    trackingLinks: settings.trackingLinks,
     spendCap: settings.spendCap ?? null,
   };
 }

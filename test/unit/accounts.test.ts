@@ -58,6 +58,19 @@ describe('accounts file', () => {
     assert.equal(br.meta?.adAccountId, 'act_333333333333333');
     assert.equal(br.meta?.dailyBudget, '50', 'the * defaults');
     assert.equal(br.spendCap, '250');
+    // A market's entry overrides only the fields it names; the rest come from `*`.
+    const partial = parseAccounts({
+      ...example(),
+      markets: {
+        '*': { dailyBudget: { meta: '50', tiktok: '40' } },
+        DE: { spendCap: '900', dailyBudget: { tiktok: '45' } },
+      },
+    });
+    const de = marketAccounts(partial, 'DE');
+    assert.deepEqual(
+      [de.meta?.dailyBudget, de.tiktok?.dailyBudget, de.spendCap],
+      ['50', '45', '900'],
+    );
     assert.equal(marketAccounts(file, 'JP').meta, null, 'no account runs JP');
     assert.deepEqual(runMarkets(file), ['SE', 'DE', 'BR', 'EG']);
     assert.equal(
