@@ -171,9 +171,9 @@ export function sandboxMetaAccount(sandbox: Sandbox, market: string): string {
   return account.id.slice(4);
 }
 
-/** Ads in the sandbox's first account, straight from its store (the platform's truth). */
+/** Ads in every Meta ad account of the sandbox, straight from its store (the platform's truth). */
 export function sandboxAds(sandbox: Sandbox) {
-  return sandbox.meta.store
-    .list('ad', sandbox.credentials.adAccountId.slice(4))
+  return sandbox.world.metaAccounts
+    .flatMap((account) => sandbox.meta.store.list('ad', account.id.slice(4)))
     .map((a) => ({ id: a.id, name: String(a.fields.name), status: String(a.fields.status) }));
 }
