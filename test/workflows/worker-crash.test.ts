@@ -107,12 +107,16 @@ describe('worker killed mid-deploy', () => {
     const names = ads.map((a) => a.name);
     assert.ok(adsAtKill >= 1);
     assert.equal(new Set(names).size, names.length, `no duplicate ads: ${names.join(', ')}`);
-    for (const market of MARKETS) {
-      assert.equal(ads.filter((a) => parseAdName(a.name)?.market === market).length, 3, market);
-    }
-    const creatives = sandbox.meta.store.list(
-      'adcreative',
-      sandbox.credentials.adAccountId.slice(4),
+    // The production default: an ad set per store (iOS and Android), three ads each.
+    for (const market of MARKETS)
+      for (const os of ['ios', 'android'])
+        assert.equal(
+          ads.filter((a) => a.name.startsWith(`adloop/${market}/${os}/`)).length,
+          3,
+          `${market} ${os}`,
+        );
+    const creatives = sandbox.world.metaAccounts.flatMap((a) =>
+      sandbox.meta.store.list('adcreative', a.id.slice(4)),
     );
     assert.equal(
       new Set(creatives.map((c) => c.fields.name)).size,
