@@ -366,7 +366,11 @@ export class GraphObjects {
       case 'campaign': {
         checkParams('AdAccount', 'POST campaigns', p, { self: `act_${account.id}` });
         const name = requireString(p, 'name');
-        // Required by the spec's params for every new campaign; ODAX objectives only.
+        // AdAccount.json does not mark objective required (only special_ad_categories), and no
+        // Meta page found says Graph refuses a campaign without one: the sandbox's own choice,
+        // since a campaign without an objective cannot be validated against its ad sets and
+        // adloop always sends one. New campaigns take the ODAX OUTCOME_ objectives only
+        // (https://developers.facebook.com/docs/marketing-api/adgroup/objective-simplification).
         const objective = requireString(p, 'objective');
         if (!objective.startsWith('OUTCOME_'))
           throw graphErrors.invalidParam(
