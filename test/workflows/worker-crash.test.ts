@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dailyLoopWorkflowId, marketLoopWorkflowId, parseAdName } from '../../core/ids.ts';
+import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../../core/ids.ts';
 import { openDatabase } from '../../db/database.ts';
 import { listStageEvents } from '../../db/runs.repository.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
