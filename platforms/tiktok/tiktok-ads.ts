@@ -615,7 +615,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               pacing: 'PACING_MODE_SMOOTH',
               // Registrations: TikTok optimises for the app's registration event.
               ...(objective === 'registrations'
-                ? { optimization_goal: 'IN_APP_EVENT', optimization_event: 'REGISTRATION' }
+                ? { optimization_goal: 'IN_APP_EVENT', optimization_event: 'ACTIVE_REGISTER' }
                 : { optimization_goal: 'INSTALL' }),
               billing_event: 'OCPM',
               bid_type: 'BID_TYPE_NO_BID',

@@ -555,6 +555,11 @@ export class TikTokAccount {
     const event = R.GOALS_WITH_EVENT.has(goal)
       ? P.str(p, 'optimization_event')
       : P.optStr(p, 'optimization_event');
+    if (appId !== undefined && event !== undefined && !R.APP_OPTIMIZATION_EVENTS.has(event))
+      throw tiktokErrors.invalidField(
+        'optimization_event',
+        `${event} is not an event app ${appId} reports; use one of ${[...R.APP_OPTIMIZATION_EVENTS].join(', ')}.`,
+      );
     const cbo = campaign.fields.budget_optimize_on === true;
     // pacing: "When Campaign Budget Optimization is on, your setting will be ignored ...
     // Otherwise, this field is required."

@@ -115,6 +115,18 @@ export const BILLING_EVENT_OF_GOAL: Readonly<Record<string, readonly string[]>> 
 };
 /** [page Ad Groups/Create_an_ad_group] optimization_event: required for IN_APP_EVENT or VALUE. */
 export const GOALS_WITH_EVENT = new Set(['IN_APP_EVENT', 'VALUE']);
+/**
+ * The in-app events the world's app reports to TikTok through its MMP, by TikTok's app event
+ * names (Appendix, "Conversion events": ACTIVE = activation, ACTIVE_REGISTER = registration,
+ * ACTIVE_PAY = purchase, SUBSCRIBE = subscription). An app ad group can only optimise for an
+ * event its app sends (app/optimization_event lists them), so any other is refused.
+ */
+export const APP_OPTIMIZATION_EVENTS = new Set([
+  'ACTIVE',
+  'ACTIVE_REGISTER',
+  'ACTIVE_PAY',
+  'SUBSCRIBE',
+]);
 /** Enumeration - Bidding Strategy (bid_type). */
 export const BID_TYPES = new Set(['BID_TYPE_NO_BID', 'BID_TYPE_CUSTOM', 'BID_TYPE_MAX_CONVERSION']);
 /**

@@ -458,6 +458,23 @@ describe('sandbox TikTok Business API', () => {
     );
   });
 
+  it('builds an ad group that optimises for registrations with the event the app reports', async () => {
+    const groupId = await client.createAdGroup({
+      name: 'adloop/DE/android/registrations',
+      campaignId,
+      country: 'DE',
+      dailyBudget: 5_000,
+      os: 'android',
+      appId: world.tiktok.appIds.android,
+      objective: 'registrations',
+    });
+    const group = sandbox.store.get(groupId)!.fields;
+    assert.deepEqual(
+      [group.optimization_goal, group.optimization_event],
+      ['IN_APP_EVENT', 'ACTIVE_REGISTER'],
+    );
+  });
+
   it('caps an ad group at 50 ads', async () => {
     const groupId = await client.createAdGroup({
       name: 'adloop/DE/full',

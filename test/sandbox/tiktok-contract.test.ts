@@ -163,6 +163,16 @@ describe('TikTok sandbox contract: refusals as TikTok answers them', () => {
       message: 'app_id: Missing data for required field.',
     },
     {
+      name: 'an optimisation event the app does not report',
+      source: `${ADGROUP} optimization_event, and the Conversion events appendix (registration is ACTIVE_REGISTER)`,
+      method: 'POST',
+      endpoint: 'adgroup/create',
+      params: () =>
+        appGroup({ optimization_goal: 'IN_APP_EVENT', optimization_event: 'REGISTRATION' }),
+      code: 40002,
+      message: /^optimization_event: REGISTRATION is not an event app \d+ reports/,
+    },
+    {
       name: 'two operating_systems',
       source: `${ADGROUP} operating_systems: "Only one value is allowed."`,
       method: 'POST',
