@@ -30,6 +30,7 @@ import {
   DEFAULT_VIDEO_CHUNK,
   GraphObjects,
   MAX_ADS_PER_ADSET,
+  NODE_OF,
   type HostedAccount,
   type Params,
 } from './graph-objects.ts';
@@ -63,14 +64,6 @@ const EDGE_TYPES: Record<string, ObjectType> = {
   adimages: 'adimage',
   advideos: 'advideo',
 };
-const EDGE_NODE = {
-  campaign: 'Campaign',
-  adset: 'AdSet',
-  adcreative: 'AdCreative',
-  ad: 'Ad',
-  adimage: 'AdImage',
-  advideo: 'AdVideo',
-} as const;
 
 async function readParams(req: IncomingMessage): Promise<Params> {
   const raw = await readBody(req, MAX_BODY_BYTES);
@@ -411,7 +404,7 @@ export class MetaGraphSandbox
       if (method === 'GET')
         return objects.list(
           account,
-          EDGE_NODE[type as keyof typeof EDGE_NODE],
+          NODE_OF[type],
           ['AdAccount', `GET ${edge}`],
           this.store.list(type, account.id),
           params,

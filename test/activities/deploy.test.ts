@@ -467,36 +467,25 @@ describe('deploy switches on at the end, within the spend caps', () => {
     const t = stack.sandbox.tiktok.store;
     const advertiser = stack.sandbox.tiktokCredentials.advertiserId;
     const ours = (name: unknown) => String(name).startsWith(`adloop/${market}`);
-    const pick = (list: Array<{ id: string; fields: Record<string, unknown> }>, status: string) =>
-      list.map((o) => ({ id: o.id, status: String(o.fields[status]) }));
+    /** The market's objects of one kind: id and status, found by their name field. */
+    const objects = (
+      list: Array<{ id: string; fields: Record<string, unknown> }>,
+      nameField: string,
+      statusField: string,
+    ) =>
+      list
+        .filter((o) => ours(o.fields[nameField]))
+        .map((o) => ({ id: o.id, status: String(o.fields[statusField]) }));
     return {
       meta: {
-        campaigns: pick(
-          m.list('campaign', account).filter((o) => ours(o.fields.name)),
-          'status',
-        ),
-        adSets: pick(
-          m.list('adset', account).filter((o) => ours(o.fields.name)),
-          'status',
-        ),
-        ads: pick(
-          m.list('ad', account).filter((o) => ours(o.fields.name)),
-          'status',
-        ),
+        campaigns: objects(m.list('campaign', account), 'name', 'status'),
+        adSets: objects(m.list('adset', account), 'name', 'status'),
+        ads: objects(m.list('ad', account), 'name', 'status'),
       },
       tiktok: {
-        campaigns: pick(
-          t.list('campaign', advertiser).filter((o) => ours(o.fields.campaign_name)),
-          'operation_status',
-        ),
-        adSets: pick(
-          t.list('adgroup', advertiser).filter((o) => ours(o.fields.adgroup_name)),
-          'operation_status',
-        ),
-        ads: pick(
-          t.list('ad', advertiser).filter((o) => ours(o.fields.ad_name)),
-          'operation_status',
-        ),
+        campaigns: objects(t.list('campaign', advertiser), 'campaign_name', 'operation_status'),
+        adSets: objects(t.list('adgroup', advertiser), 'adgroup_name', 'operation_status'),
+        ads: objects(t.list('ad', advertiser), 'ad_name', 'operation_status'),
       },
     };
   }
