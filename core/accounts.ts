@@ -6,6 +6,7 @@
 // Budgets and caps are written in major units (`"50"`, `"49.90"`); a budget is in the currency of
 // the account that spends it, which the platform reports (never configured here), so it is turned
 // into minor units only once that currency is known (core/money.ts toMinorUnits).
+import fs from 'node:fs';
 import { z } from 'zod';
 import { FxError, toMinorUnits } from './money.ts';
 import { issueLines, readJsonFile } from './validation.ts';
@@ -164,6 +165,10 @@ export function parseAccounts(raw: unknown, source = 'accounts'): AccountsFile {
 }
 
 export function loadAccounts(file: string): AccountsFile {
+  if (!fs.existsSync(file))
+    throw new AccountsError(
+      `no accounts file at ${file} (ACCOUNTS_PATH): copy config/accounts.example.json there and fill in your ad accounts, app and budgets (docs/deploy.md, "Real accounts, step by step")`,
+    );
   return parseAccounts(readJsonFile(file, 'accounts', AccountsError), file);
 }
 

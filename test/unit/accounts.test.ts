@@ -97,6 +97,10 @@ describe('accounts file', () => {
         ) &&
         /markets\.SE\.dailyBudget\.meta: must be an amount/.test(e.message),
     );
+    assert.throws(
+      () => loadAccounts('/nonexistent/accounts.json'),
+      /no accounts file at \/nonexistent\/accounts\.json \(ACCOUNTS_PATH\): copy config\/accounts\.example\.json/,
+    );
     const noApp = example();
     delete noApp.app.metaApplicationId;
     assert.throws(() => parseAccounts(noApp), /app\.metaApplicationId: required when Meta/);
