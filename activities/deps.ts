@@ -20,6 +20,11 @@ export interface ActivityDeps {
   meta: (adAccountId: string) => MetaAds;
   /** The TikTok client of an advertiser, or null when TikTok is not configured. */
   tiktok: ((advertiserId: string) => TikTokAds) | null;
+  /**
+   * The wall clock (what time it is now, not the business date being run). Default the system
+   * clock; tests fix it.
+   */
+  clock?: () => Date;
   /** Exchange rates into the reporting currency. */
   fx: FxTable;
   /** The mobile measurement partner, or null when none is configured. */

@@ -46,6 +46,17 @@ export function localDate(instant: Date, timeZone: string): IsoDate {
   return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
 }
 
+/**
+ * The last whole day of an ad account at `now`: yesterday in the account's own time zone. A
+ * platform's report day is the account's calendar day, so a later day is still being spent.
+ */
+export function lastCompleteDay(timeZone: string, now: Date): IsoDate {
+  return addDays(localDate(now, timeZone), -1);
+}
+
+/** The earlier of two ISO dates. */
+export const earlierDate = (a: IsoDate, b: IsoDate): IsoDate => (a < b ? a : b);
+
 /** Throws a clear error unless `timeZone` is an IANA time zone this runtime knows. */
 export function parseTimeZone(timeZone: string, what = 'time zone'): string {
   try {

@@ -1,5 +1,5 @@
 // Ingest stage: the content catalog from its file, and yesterday's delivery from the ad platform.
-import { addDays } from '../../core/dates.ts';
+import { addDays, earlierDate, lastCompleteDay } from '../../core/dates.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
 import { COUNTRY_BY_CODE } from '../../core/countries.ts';
@@ -149,14 +149,21 @@ export function createIngestActivities(deps: ActivityDeps) {
         'ingest',
         async () => {
           const since = addDays(date, -config.METRICS_LOOKBACK_DAYS);
-          const until = addDays(date, -1);
+          const now = (deps.clock ?? (() => new Date()))();
+          // Report days are each account's calendar days: read up to the run's yesterday, but
+          // never a day the account's own time zone has not finished (an account far west of its
+          // market is still spending its yesterday when the market's morning run starts).
+          const untilIn = (timeZone: string) =>
+            earlierDate(addDays(date, -1), lastCompleteDay(timeZone, now));
           let stored = 0;
           const { meta, tiktok } = marketPlatforms(deps, market);
           // Every ad set deploy made for the market (one per segment).
           const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
           if (meta && adsets.length > 0) {
             // Report days are the account's calendar days: keep its time zone and currency on record.
-            await upsertAdAccount(db, { platform: 'meta', ...(await meta.describeAccount()) });
+            const account = await meta.describeAccount();
+            await upsertAdAccount(db, { platform: 'meta', ...account });
+            const until = untilIn(account.timeZone);
             for (const adset of adsets) {
               const rows = await meta.insights({ since, until, adsetId: adset.external_id });
               stored += await storeInsights(metrics, 'meta', market, rows);
@@ -182,6 +189,7 @@ export function createIngestActivities(deps: ActivityDeps) {
               }
             }
             // Rows carry the advertiser's currency as TikTok reports it (advertiser/info).
+            const until = untilIn((await tiktok.advertiser()).timeZone);
             for (const groupId of groups) {
               const rows = await tiktok.insights({ since, until, adGroupId: groupId });
               stored += await storeInsights(metrics, 'tiktok', market, rows);

@@ -238,6 +238,49 @@ describe('metrics ingest lookback', () => {
   });
 });
 
+describe('report days in the account’s time zone', () => {
+  it('does not read a day the account’s own time zone has not finished yet', async () => {
+    const stack = await startTestStack({ date: '2026-03-01' });
+    try {
+      // BR runs on act_1000000002, in America/Sao_Paulo (UTC-3).
+      let now = new Date('2026-03-01T12:00:00Z');
+      const acts = createActivities({ ...stack.deps, clock: () => now });
+      const br = { market: 'BR', date: '2026-03-01' };
+      const env = new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'market/BR/2026-03-01', runId: 'r1' },
+      });
+      const run = typedRun(env);
+      await run(acts.startMarketRun, br);
+      await run(acts.ingestCatalog, br);
+      const { selected } = await run(acts.rankMarket, { ...br, metricsAvailable: true });
+      const creatives = await run(acts.renderCreatives, { ...br, items: selected });
+      await run(acts.deployCreatives, { ...br, creatives });
+      stack.sandbox.clock.set('2026-03-03');
+      const lastDay = async (platform: string) =>
+        (
+          await stack.database.db
+            .selectFrom('ad_metrics_daily')
+            .select((eb) => eb.fn.max<string>('date').as('last'))
+            .where('market', '=', 'BR')
+            .where('platform', '=', platform)
+            .executeTakeFirstOrThrow()
+        ).last;
+      // The market's 06:00 run of 03-03 is 02:00 UTC: still 23:00 on 03-02 in São Paulo, so the
+      // account's 03-02 is not over and only 03-01 is read; TikTok's advertiser runs on UTC.
+      now = new Date('2026-03-03T02:00:00Z');
+      await run(acts.ingestPlatformMetrics, { market: 'BR', date: '2026-03-03' });
+      assert.equal(await lastDay('meta'), '2026-03-01');
+      assert.equal(await lastDay('tiktok'), '2026-03-02');
+      // Later that day São Paulo's 03-02 is over too.
+      now = new Date('2026-03-03T12:00:00Z');
+      await run(acts.ingestPlatformMetrics, { market: 'BR', date: '2026-03-03' });
+      assert.equal(await lastDay('meta'), '2026-03-02');
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('TikTok metrics ingest', () => {
   it('reads the market’s TikTok ad group by adloop’s naming and stores its ads’ days', async () => {
     const stack = await startTestStack({ date: '2026-03-01' });
