@@ -53,7 +53,10 @@ export async function gatherPreflightFacts(
       accounts: {},
       pages: {},
       app: file.app.metaApplicationId
-        ? await read(() => first.application(file.app.metaApplicationId!))
+        ? await read(async () => ({
+            ...(await first.application(file.app.metaApplicationId!)),
+            events: await first.appEvents(file.app.metaApplicationId!),
+          }))
         : null,
     };
     for (const a of metaAccounts) {

@@ -46,7 +46,16 @@ export interface MetaAppFacts {
   id: string;
   /** The store URLs the app is registered with in Meta's app dashboard. */
   storeUrls: string[];
+  /** The app events it has logged (app_event_types). */
+  events: string[];
 }
+
+/**
+ * The app event a registrations ad set optimises for: Meta's standard CompleteRegistration app
+ * event (https://developers.facebook.com/docs/app-events/reference), promoted_object
+ * custom_event_type COMPLETE_REGISTRATION.
+ */
+export const META_REGISTRATION_EVENT = 'fb_mobile_complete_registration';
 
 export interface TikTokAdvertiserFacts {
   id: string;
@@ -96,7 +105,13 @@ const unreadable = (x: object | null): x is Unreadable => x !== null && 'error' 
 const DAY_MS = 86_400_000;
 
 /** Judges the facts; findings in the order an operator fixes them (token first). */
-export function judgePreflight(file: AccountsFile, facts: PreflightFacts, now: Date): Finding[] {
+export function judgePreflight(
+  file: AccountsFile,
+  facts: PreflightFacts,
+  now: Date,
+  /** What ad sets optimise for (DEPLOY_OBJECTIVE): registrations need the app's event. */
+  objective: 'installs' | 'registrations' = 'installs',
+): Finding[] {
   const out: Finding[] = [];
   const marketsOf = (list: { markets: string[] }) => list.markets.join(', ');
   if (runMarkets(file).length === 0)
@@ -168,7 +183,22 @@ export function judgePreflight(file: AccountsFile, facts: PreflightFacts, now: D
         message: `cannot be read: ${app.error}`,
         fix: 'set app.metaApplicationId to the app registered in Meta for Developers, and give the token access to it',
       });
-    else if (app)
+    else if (app && objective === 'registrations')
+      out.push(
+        app.events.includes(META_REGISTRATION_EVENT)
+          ? {
+              level: 'ok',
+              subject: `meta app ${app.id}`,
+              message: `logs ${META_REGISTRATION_EVENT}`,
+            }
+          : {
+              level: 'fail',
+              subject: `meta app ${app.id}`,
+              message: `has never logged ${META_REGISTRATION_EVENT}, which ad sets optimising for registrations need`,
+              fix: 'send the CompleteRegistration app event from the app (Meta SDK or the MMP) first, or set DEPLOY_OBJECTIVE=installs',
+            },
+      );
+    if (app && !unreadable(app))
       for (const os of APP_OSES) {
         const store = file.app[os]?.storeUrl;
         if (!store) continue;

@@ -143,6 +143,8 @@ export interface MetaAds {
   page(pageId: string): Promise<{ id: string; name: string }>;
   /** The promoted app and the store URLs it is registered with, for `adloop check`. */
   application(appId: string): Promise<{ id: string; storeUrls: string[] }>;
+  /** The app events the app has logged (app_event_types), for `adloop check`. */
+  appEvents(appId: string): Promise<string[]>;
   /** Every ad of an ad set (archived ones included), with its review outcome. */
   listAds(adsetId: string): Promise<MetaAdRow[]>;
   /** Objects of the account whose name contains `text`, all pages. */
@@ -777,6 +779,16 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           (u): u is string => typeof u === 'string' && u !== '',
         );
         return { id: String(r.id ?? appId), storeUrls: urls };
+      }),
+
+    appEvents: (appId) =>
+      call(async () => {
+        const r = await api.call<{ data?: Array<{ event_name?: string }> }>(
+          'GET',
+          [appId, 'app_event_types'],
+          {},
+        );
+        return (r.data ?? []).flatMap((e) => (e.event_name ? [e.event_name] : []));
       }),
 
     readStatus: (id) =>

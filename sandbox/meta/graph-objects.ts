@@ -206,6 +206,21 @@ export class GraphObjects {
     });
   }
 
+  /**
+   * GET /<app>/app_event_types (Application spec: no params): the app events the app has logged,
+   * which an ad set can optimise for (promoted_object.custom_event_type). The world's app logs
+   * activations, registrations and subscriptions, under Meta's standard app event names.
+   */
+  appEventTypes(params: Params): unknown {
+    checkParams('Application', 'GET app_event_types', params, { list: true });
+    const events = [
+      ['fb_mobile_activate_app', 'Activate App'],
+      ['fb_mobile_complete_registration', 'Complete Registration'],
+      ['Subscribe', 'Subscribe'],
+    ];
+    return { data: events.map(([event_name, display_name]) => ({ event_name, display_name })) };
+  }
+
   readAccount(account: HostedAccount, params: Params): Record<string, unknown> {
     checkParams('AdAccount', 'GET', params);
     const names = requestedFields('AdAccount', params.fields, ['account_id']);

@@ -380,6 +380,8 @@ export class MetaGraphSandbox
       return this.objects.readPage(params);
     if (head === this.world.meta.applicationId && !edge && method === 'GET')
       return this.objects.readApplication(params);
+    if (head === this.world.meta.applicationId && edge === 'app_event_types' && method === 'GET')
+      return this.objects.appEventTypes(params);
     if (head.startsWith('act_')) {
       // An account the token cannot see answers as one that does not exist.
       const account = this.accounts.get(head.slice(4)) ?? fail();

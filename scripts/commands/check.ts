@@ -20,7 +20,7 @@ export async function runPreflight(): Promise<Finding[]> {
   const config = loadConfig();
   const accounts = loadAccounts(config.ACCOUNTS_PATH);
   const facts = await gatherPreflightFacts(accounts, platformClients(config, accounts));
-  return judgePreflight(accounts, facts, new Date());
+  return judgePreflight(accounts, facts, new Date(), config.DEPLOY_OBJECTIVE);
 }
 
 export async function checkCommand(o: CheckOptions): Promise<void> {

@@ -35,11 +35,15 @@ describe('adloop check against the sandbox', () => {
         advertiserId,
       }),
   });
-  async function check(change: (a: AccountsInput) => void = () => undefined): Promise<Finding[]> {
+  async function check(
+    change: (a: AccountsInput) => void = () => undefined,
+    objective: 'installs' | 'registrations' = 'installs',
+  ): Promise<Finding[]> {
     const input = structuredClone(sandboxAccounts(sandbox.world));
     change(input);
     const file = parseAccounts(input);
-    return judgePreflight(file, await gatherPreflightFacts(file, clients(file)), new Date());
+    const facts = await gatherPreflightFacts(file, clients(file));
+    return judgePreflight(file, facts, new Date(), objective);
   }
   const failures = (findings: Finding[]) =>
     findings.filter((f) => f.level === 'fail').map((f) => `${f.subject}: ${f.message}`);
@@ -47,6 +51,10 @@ describe('adloop check against the sandbox', () => {
   it('passes the sandbox’s own accounts: two Meta accounts in two currencies, one advertiser', async () => {
     const findings = await check();
     assert.deepEqual(failures(findings), []);
+    // The sandbox's app logs registrations, so ad sets may optimise for them too.
+    const registrations = await check(undefined, 'registrations');
+    assert.deepEqual(failures(registrations), []);
+    assert.ok(registrations.some((f) => f.message === 'logs fb_mobile_complete_registration'));
     const ok = findings.map((f) => `${f.subject}: ${f.message}`);
     assert.ok(
       ok.includes(

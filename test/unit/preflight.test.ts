@@ -40,6 +40,7 @@ function healthy(): PreflightFacts {
           'https://apps.apple.com/app/id1234567890',
           'https://play.google.com/store/apps/details?id=com.example.music',
         ],
+        events: ['fb_mobile_activate_app', 'fb_mobile_complete_registration'],
       },
     },
     tiktok: {
@@ -136,9 +137,26 @@ describe('adloop check (preflight judgement)', () => {
     ]);
   });
 
+  it('names a registration event the app never logged, when ad sets optimise for registrations', () => {
+    const facts = healthy();
+    assert.deepEqual(failing(facts).length, 0);
+    const app = facts.meta!.app as { events: string[] };
+    app.events = ['fb_mobile_activate_app'];
+    assert.deepEqual(failing(facts), [], 'installs need no app event');
+    const failed = judgePreflight(file, facts, NOW, 'registrations').filter(
+      (f) => f.level === 'fail',
+    );
+    assert.deepEqual(
+      failed.map((f) => f.message),
+      [
+        'has never logged fb_mobile_complete_registration, which ad sets optimising for registrations need',
+      ],
+    );
+  });
+
   it('names a store URL the Meta app is not registered with', () => {
     const facts = healthy();
-    facts.meta!.app = { id: '123456789012345', storeUrls: [] };
+    facts.meta!.app = { id: '123456789012345', storeUrls: [], events: [] };
     assert.deepEqual(
       failing(facts).map((f) => f.message),
       [

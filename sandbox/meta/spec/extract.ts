@@ -73,7 +73,7 @@ const ENDPOINTS: Record<string, string[]> = {
   AdCreative: ['GET ', 'POST '],
   AdReportRun: ['GET ', 'GET insights'],
   Page: ['GET '],
-  Application: ['GET '],
+  Application: ['GET ', 'GET app_event_types'],
 };
 
 const root = process.argv[2];
