@@ -4,13 +4,25 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Throws a clear error unless `value` is a real calendar date written as YYYY-MM-DD. */
 export function parseIsoDate(value: string, what = 'date'): IsoDate {
-  if (!ISO_DATE.test(value)) throw new Error(`${what} must be YYYY-MM-DD, got "${value}"`);
-  const d = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
-    throw new Error(`${what} is not a calendar date: "${value}"`);
-  }
-  return value;
+  const got = `"${value}"`;
+  if (isCalendarDate(value)) return value;
+  throw new Error(
+    ISO_DATE.test(value)
+      ? `${what} is not a calendar date: ${got}`
+      : `${what} must be YYYY-MM-DD, got ${got}`,
+  );
 }
+
+/** Whether `value` is a real calendar date written YYYY-MM-DD (2026-02-30 is not). */
+export function isCalendarDate(value: unknown): value is IsoDate {
+  if (typeof value !== 'string' || !ISO_DATE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export const daysBetween = (from: IsoDate, to: IsoDate): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 export function addDays(date: IsoDate, days: number): IsoDate {
   const d = new Date(`${date}T00:00:00Z`);

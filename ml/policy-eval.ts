@@ -4,7 +4,7 @@
 // policies see only what the loop would observe, except the oracle, which is the yardstick.
 import { buildCandidates, registrationShares } from '../activities/rank/candidates.ts';
 import { rankHeuristic } from '../activities/rank/heuristic.ts';
-import { addDays } from '../core/dates.ts';
+import { addDays, daysBetween } from '../core/dates.ts';
 import type { SimAd } from '../sandbox/contracts.ts';
 import { Simulator } from '../sandbox/simulator.ts';
 import type { World } from '../sandbox/world.ts';
@@ -96,9 +96,6 @@ export interface PolicyTotals {
 }
 
 const key = (p: Pick) => `${p.artistId}\u0000${p.templateId}`;
-
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** Per-creative totals of the days on or after `from`: what the heuristic's lookback shows. */
 function windowTotals(history: readonly CreativeDay[], from: string): Observation[] {

@@ -1,42 +1,6 @@
 // Small HTTP helpers shared by the sandbox's platform servers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Thrown by `readRaw` when a body is larger than the caller allows. */
-export class BodyTooLargeError extends Error {
-  constructor(readonly maxBytes: number) {
-    super(`request body is larger than ${maxBytes} bytes`);
-  }
-}
-
-/**
- * The whole request body. With `maxBytes`, a larger body is refused as soon as it passes the
- * limit (BodyTooLargeError): nothing more is kept, so one huge upload cannot fill the sandbox's
- * memory, and the rest is drained unread, so the caller can still answer on the connection.
- */
-export function readRaw(req: IncomingMessage, maxBytes = Infinity): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = Number(req.headers['content-length'] ?? 0) > maxBytes;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) refused = true;
-      if (refused) {
-        req.off('data', onData).resume();
-        reject(new BodyTooLargeError(maxBytes));
-      } else chunks.push(c);
-    };
-    if (refused) {
-      req.resume();
-      reject(new BodyTooLargeError(maxBytes));
-      return;
-    }
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
 /** One documented rate limit: at most `limit` requests per `windowMs`. */
 export interface RateLimitRule {
   limit: number;

@@ -1,8 +1,6 @@
 // Reporting delays: a platform's or an MMP's numbers for a recent day are still coming in.
+import { daysBetween } from '../core/dates.ts';
 import type { Delivery } from './contracts.ts';
-
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /**
  * Share of a day's final numbers visible when read on `today`:

@@ -1,6 +1,7 @@
 // The hidden ground truth and the platforms' delivery. Nothing outside sandbox/ may read this:
 // adloop only ever sees what the wire-format servers report. Only the oracle policy (sandbox/
 // policies) reads the truth directly, as the yardstick.
+import { daysBetween } from '../core/dates.ts';
 import { hashString, keyed, normal } from '../core/random.ts';
 import type { Delivery, DeliveryModel, Funnel, Os, PlatformName, SimAd } from './contracts.ts';
 import type { World } from './world.ts';
@@ -14,9 +15,6 @@ const PLACEMENT_FIT: Record<PlatformName, Record<string, number>> = {
   meta: { '1:1': 1, '4:5': 1.05, '9:16': 0.97, '16:9': 0.85 },
   tiktok: { '9:16': 1, '1:1': 0.72, '4:5': 0.78, '16:9': 0.6 },
 };
-
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 export class Simulator implements DeliveryModel {
   // The truth is a pure function of the seed; these caches only save re-hashing it.

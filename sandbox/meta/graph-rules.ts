@@ -1,6 +1,6 @@
 // Rules of the Marketing API that its specs (graph-spec.ts) do not carry: they are found only in
 // Meta's documentation, cited next to each. Pure functions over params and the world.
-import { addDays } from '../../core/dates.ts';
+import { addDays, isCalendarDate } from '../../core/dates.ts';
 import { graphErrors } from './graph-errors.ts';
 import { scalarParam } from './graph-spec.ts';
 
@@ -159,12 +159,6 @@ export function checkAppCreative(linkData: Record<string, unknown> | undefined, 
 
 /** Months insights reach back (error 3018; https://developers.facebook.com/docs/marketing-api/insights/best-practices/). */
 export const INSIGHTS_MONTHS_BACK = 37;
-
-/** Whether `d` is a real calendar date written YYYY-MM-DD. */
-export function isCalendarDate(d: unknown): d is string {
-  if (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
-  return new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
-}
 
 /**
  * A time_range {since, until} of real dates, since <= until, since no further back than 37

@@ -10,8 +10,7 @@
 // Adjust documents status codes but no error body. The sandbox answers `{"detail": "..."}` naming
 // the bad parameter: the shape Django REST Framework (which the /reports-service paths look like)
 // gives every error. Where the pages say nothing about a rule, the comment says so.
-import { addDays } from '../../core/dates.ts';
-import { daysBetween, isCalendarDate } from './attribution.ts';
+import { addDays, daysBetween, isCalendarDate } from '../../core/dates.ts';
 
 /** A refusal with Adjust's status code (and headers, for 429's Retry-After). */
 export class AdjustError extends Error {

@@ -16,7 +16,7 @@
 //     the day, with seeded multiplicative (log-normal) noise `iosNoise`. Such rows carry
 //     `aggregated: true` and null ad group and ad;
 //   - Android: per ad (creative), per day.
-import { dateRange, parseIsoDate } from '../../core/dates.ts';
+import { dateRange, daysBetween } from '../../core/dates.ts';
 import { keyed, normal } from '../../core/random.ts';
 import type { DeliveryLog, Funnel, Os, PlatformName } from '../contracts.ts';
 import type { World } from '../world.ts';
@@ -53,21 +53,6 @@ export interface MmpFaults {
 export interface ViewOptions {
   /** Extra days of delay on top of the world's (a fault: the MMP's pipeline is behind). */
   extraDelayDays?: number;
-}
-
-/** Whole days from `from` to `to` (negative when `to` is earlier). */
-export const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-
-/** A real calendar date written YYYY-MM-DD (2026-02-30 is not). */
-export function isCalendarDate(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  try {
-    parseIsoDate(v);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // Shared with the platform servers' own reporting delays.

@@ -45,12 +45,12 @@
 // Over the rate limits (BRANCH_RATE_LIMITS, off by default) the documented
 // {"errors": [{"message": "Limit is exceeded for org-…, retry after N seconds", "error_code": 7}]}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { addDays } from '../../core/dates.ts';
-import { BodyTooLargeError, RateLimiter, readRaw, type RateLimitRule } from '../http.ts';
+import { addDays, isCalendarDate } from '../../core/dates.ts';
+import { RateLimiter, type RateLimitRule } from '../http.ts';
+import { BodyTooLarge, readBody } from '../platform-server/index.ts';
 import type { DeliveryLog, PlatformName, SandboxClock } from '../contracts.ts';
 import {
   attributedRange,
-  isCalendarDate,
   type MmpAttribution,
   type MmpFaults,
   type MmpWorld,
@@ -154,9 +154,9 @@ interface Fact {
 async function readJson(req: IncomingMessage): Promise<Body> {
   let raw: Buffer;
   try {
-    raw = await readRaw(req, MAX_BODY_BYTES);
+    raw = await readBody(req, MAX_BODY_BYTES);
   } catch (err) {
-    if (err instanceof BodyTooLargeError)
+    if (err instanceof BodyTooLarge)
       throw new BranchError(413, `Request body must be at most ${MAX_BODY_BYTES} bytes`);
     throw err;
   }

@@ -6,9 +6,6 @@
 import type { IncomingMessage } from 'node:http';
 import { keyed } from '../../core/random.ts';
 
-/** Default of readBody's maxBytes: larger than any video chunk or batch adloop sends. */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-
 export class BodyTooLarge extends Error {
   constructor(readonly maxBytes: number) {
     super(`request body is larger than ${maxBytes} bytes`);
@@ -19,10 +16,7 @@ export class BodyTooLarge extends Error {
  * The whole request body, refused (BodyTooLarge) as soon as it passes `maxBytes`: a server never
  * buffers more than that, whatever a client sends. The rest of the body is drained, not kept.
  */
-export async function readBody(
-  req: IncomingMessage,
-  maxBytes = DEFAULT_MAX_BODY_BYTES,
-): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
     req.resume();

@@ -2,6 +2,7 @@
 // code 40002 naming the field. Query values arrive as text (lists and objects as JSON text), JSON
 // bodies as typed values; ids are decimal strings everywhere (a 19-digit id sent as a JSON number
 // has already lost its last digits, so it is refused rather than guessed).
+import { isCalendarDate } from '../../core/dates.ts';
 import { parseMaybeJson } from '../http.ts';
 import { tiktokErrors } from './tiktok-errors.ts';
 
@@ -111,15 +112,7 @@ export function obj(p: Params, name: string): Params {
   return v as Params;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-
-/** Whether `YYYY-MM-DD` names a day of the calendar (2026-02-30 does not). */
-export function isCalendarDate(v: string): boolean {
-  if (!DATE.test(v)) return false;
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}
 
 /** A `YYYY-MM-DD` date that exists. */
 export function date(p: Params, name: string): string {
@@ -135,9 +128,4 @@ export function dateTime(p: Params, name: string): string {
   if (!m || !isCalendarDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4]) > 59)
     throw tiktokErrors.invalidField(name, 'Not a valid time (YYYY-MM-DD HH:MM:SS).');
   return v;
-}
-
-/** Days from `a` to `b` (both calendar dates). */
-export function daysBetween(a: string, b: string): number {
-  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 }

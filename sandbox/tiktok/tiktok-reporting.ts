@@ -2,7 +2,7 @@
 // report/integrated/get over it. The work of a report is bounded before any of it is done: dates
 // must exist, the range is at most 365 days (30 with stat_time_day), and only days between the
 // first ad and today are simulated.
-import { dateRange } from '../../core/dates.ts';
+import { dateRange, daysBetween } from '../../core/dates.ts';
 import { fromMinorUnits, minorDigits } from '../../core/money.ts';
 import { countryOfLocationId } from '../../platforms/tiktok/locations.ts';
 import type {
@@ -231,7 +231,7 @@ export class TikTokReporting {
       if (until < since)
         throw tiktokErrors.invalidField('end_date', 'Must not be earlier than start_date.');
       const limit = daily ? R.MAX_DAILY_REPORT_DAYS : R.MAX_REPORT_DAYS;
-      if (P.daysBetween(since, until) + 1 > limit)
+      if (daysBetween(since, until) + 1 > limit)
         throw tiktokErrors.invalidField(
           'end_date',
           `The time range can be at most ${limit} days${daily ? ' with stat_time_day' : ''}.`,
@@ -247,7 +247,7 @@ export class TikTokReporting {
       ad: TikTokObject;
     }
     const groups = new Map<string, Group>();
-    if (first !== null && from <= to && P.daysBetween(from, to) < R.MAX_REPORT_DAYS * 20) {
+    if (first !== null && from <= to && daysBetween(from, to) < R.MAX_REPORT_DAYS * 20) {
       for (const date of dateRange(from, to)) {
         for (const { ad, delivery } of this.deliveries(date)) {
           if (!keep(ad)) continue;
