@@ -106,6 +106,10 @@ export function toMinorUnits(amount: string | number, currency: string): number 
   return minor;
 }
 
+/** Whole minor units of `currency` as micros (millionths of its major unit), as money is stored. */
+export const minorToMicros = (minor: number, currency: string): number =>
+  minor * 10 ** (6 - minorDigits(currency));
+
 /** Whole minor units of `currency` as a major-unit decimal string (`4990` EUR -> `"49.90"`). */
 export function fromMinorUnits(minor: number, currency: string): string {
   const digits = minorDigits(currency);

@@ -4,7 +4,13 @@
 // spend in a day on average (Meta may spend up to 75% more on a single day and balances it over
 // the week: https://www.facebook.com/business/help/190490051321426), so the caps bound budgets,
 // the only lever adloop has before the money is spent. Pure: the I/O is in deploy.ts.
-import { convertMicros, minorDigits, toMinorUnits, type FxTable } from '../../core/money.ts';
+import {
+  convertMicros,
+  minorDigits,
+  minorToMicros,
+  toMinorUnits,
+  type FxTable,
+} from '../../core/money.ts';
 
 export interface BudgetLine {
   market: string;
@@ -24,11 +30,9 @@ export interface SpendCaps {
   reportingCurrency: string;
 }
 
-const toMicros = (minor: number, currency: string) => minor * 10 ** (6 - minorDigits(currency));
-
 /** A line's daily commitment in micros of the reporting currency. */
 export const committedMicros = (l: BudgetLine, fx: FxTable, to: string) =>
-  convertMicros(toMicros(l.adSets * l.dailyMinor, l.currency), l.currency, to, fx);
+  convertMicros(minorToMicros(l.adSets * l.dailyMinor, l.currency), l.currency, to, fx);
 
 /** `12.34 USD` for micros of a currency. */
 const show = (micros: number, currency: string) =>
@@ -49,20 +53,20 @@ export function spendCapProblems(
     lines
       .map(
         (l) =>
-          `${l.platform} ${l.adSets} x ${show(toMicros(l.dailyMinor, l.currency), l.currency)}`,
+          `${l.platform} ${l.adSets} x ${show(minorToMicros(l.dailyMinor, l.currency), l.currency)}`,
       )
       .join(' + ');
   const problems: string[] = [];
   const mine = sum(o.lines);
   if (caps.market !== null) {
-    const cap = toMicros(toMinorUnits(caps.market, to), to);
+    const cap = minorToMicros(toMinorUnits(caps.market, to), to);
     if (mine > cap)
       problems.push(
         `${o.market}'s daily budgets come to ${show(mine, to)} (${detail(o.lines)}), over its spend cap of ${show(cap, to)}`,
       );
   }
   if (caps.global !== null) {
-    const cap = toMicros(toMinorUnits(caps.global, to), to);
+    const cap = minorToMicros(toMinorUnits(caps.global, to), to);
     const total = sum(o.all);
     if (total > cap)
       problems.push(

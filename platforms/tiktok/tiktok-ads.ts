@@ -16,7 +16,8 @@
 // - everything is created DISABLE (paused); deploy switches it on once it is complete.
 import type { DeliveryCounts } from '../../core/types.ts';
 import { createHash } from 'node:crypto';
-import { fromMinorUnits, minorDigits, toMinorUnits } from '../../core/money.ts';
+import { addDays } from '../../core/dates.ts';
+import { fromMinorUnits, minorDigits, minorToMicros, toMinorUnits } from '../../core/money.ts';
 import * as tiktok from 'tiktok-business-api-sdk-official';
 import type {
   TikTokCallback,
@@ -278,14 +279,8 @@ function micros(amount: unknown, currency: string): number {
   const digits = minorDigits(currency);
   // Report decimals may carry more digits than the currency has (cost metrics): round to them.
   const rounded = Number(negative ? text.slice(1) : text).toFixed(digits);
-  const minor = toMinorUnits(rounded, currency) * 10 ** (6 - digits);
+  const minor = minorToMicros(toMinorUnits(rounded, currency), currency);
   return negative ? -minor : minor;
-}
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
 }
 
 export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
