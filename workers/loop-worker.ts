@@ -43,7 +43,7 @@ export function mmpFromConfig(config: Config): Mmp | null {
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** `make` called once per id: the same client for every use of one account. */
-function perAccount<T>(make: (id: string) => T): (id: string) => T {
+export function perAccount<T>(make: (id: string) => T): (id: string) => T {
   const made = new Map<string, T>();
   return (id) => {
     let client = made.get(id);

@@ -1,5 +1,6 @@
 // Everything the loop's activities need, on real parts: a sandbox ad platform (in memory, on a
 // free port, with a fixed date), a fresh database and a temporary creatives folder.
+import { perAccount } from '../../workers/loop-worker.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,21 +63,14 @@ export async function startTestStack(
   const database = await freshDatabase(o.db ?? 'pglite');
   const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
   const accounts = parseAccounts(sandboxAccounts(sandbox.world), 'the sandbox accounts');
-  const metaClients = new Map<string, MetaAds>();
-  const meta = (adAccountId: string) => {
-    let client = metaClients.get(adAccountId);
-    if (!client)
-      metaClients.set(
-        adAccountId,
-        (client = createMetaAds({
-          graphUrl: sandbox.metaUrl,
-          ...sandbox.credentials,
-          adAccountId,
-          ...(o.accessToken ? { accessToken: o.accessToken } : {}),
-        })),
-      );
-    return client;
-  };
+  const meta = perAccount((adAccountId) =>
+    createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      adAccountId,
+      ...(o.accessToken ? { accessToken: o.accessToken } : {}),
+    }),
+  );
   const tiktokClient = createTikTokAds({
     baseUrl: sandbox.tiktokUrl,
     ...sandbox.tiktokCredentials,

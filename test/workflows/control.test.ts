@@ -2,6 +2,7 @@
 // rerun` run) and the UI's signals: a paused market holds before its next platform write (also in
 // the middle of a deploy, between two requests), continues on resume, and a rerun of a finished
 // day writes nothing twice.
+import { perAccount } from '../../workers/loop-worker.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -39,7 +40,6 @@ function gatedMeta(meta: (adAccountId: string) => MetaAds) {
   let gate = Promise.resolve();
   let reached: () => void = () => undefined;
   let arrived = new Promise<void>((r) => (reached = r));
-  const gated = new Map<string, MetaAds>();
   const wrap = (client: MetaAds) =>
     new Proxy(client, {
       get(target, key, receiver) {
@@ -54,11 +54,7 @@ function gatedMeta(meta: (adAccountId: string) => MetaAds) {
       },
     });
   return {
-    meta: (adAccountId: string): MetaAds => {
-      let client = gated.get(adAccountId);
-      if (!client) gated.set(adAccountId, (client = wrap(meta(adAccountId))));
-      return client;
-    },
+    meta: perAccount((adAccountId) => wrap(meta(adAccountId))),
     /** Closes the gate: the next batch write waits; resolves `arrived` when one does. */
     close() {
       open = false;
