@@ -72,13 +72,21 @@ export interface ActivityDeps {
  * null when no account of that platform runs the market (or TikTok is not configured).
  */
 export function marketPlatforms(
-  deps: Pick<ActivityDeps, 'accounts' | 'meta' | 'tiktok'>,
+  deps: Pick<ActivityDeps, 'accounts' | 'meta' | 'tiktok' | 'config'>,
   market: string,
 ) {
   const accounts = marketAccounts(deps.accounts, market);
+  const meta = accounts.meta ? deps.meta(accounts.meta.adAccountId) : null;
+  const tiktok = accounts.tiktok && deps.tiktok ? deps.tiktok(accounts.tiktok.advertiserId) : null;
+  const configured = deps.config.DEPLOY_PLATFORMS;
   return {
     accounts,
-    meta: accounts.meta ? deps.meta(accounts.meta.adAccountId) : null,
-    tiktok: accounts.tiktok && deps.tiktok ? deps.tiktok(accounts.tiktok.advertiserId) : null,
+    meta,
+    tiktok,
+    /** The platforms deploy writes to: DEPLOY_PLATFORMS, or (auto) every one whose accounts run the market. */
+    deployTo:
+      configured === 'auto'
+        ? [...(meta ? ['meta' as const] : []), ...(tiktok ? ['tiktok' as const] : [])]
+        : configured,
   };
 }

@@ -85,14 +85,10 @@ const misconfigured = (message: string) =>
 
 /** The market's deploy targets: every configured platform whose accounts run the market. */
 function targets(deps: ActivityDeps, audit: WriteAudit, market: string): DeployTarget[] {
-  const { db, config, renderer } = deps;
-  const { accounts, meta, tiktok } = marketPlatforms(deps, market);
-  const wanted =
-    config.DEPLOY_PLATFORMS === 'auto'
-      ? [...(meta ? ['meta' as const] : []), ...(tiktok ? ['tiktok' as const] : [])]
-      : config.DEPLOY_PLATFORMS;
+  const { db, renderer } = deps;
+  const { accounts, meta, tiktok, deployTo } = marketPlatforms(deps, market);
   const common = { db, audit, store: renderer.store, accounts };
-  return wanted.map((p) => {
+  return deployTo.map((p) => {
     if (p === 'meta') {
       if (!meta)
         throw misconfigured(

@@ -176,7 +176,7 @@ export function createRankActivities(deps: ActivityDeps) {
             selected: selectForDeploy({
               items: ranking.items,
               rejected: await rejectedPairs(db, market),
-              platforms: deployPlatforms(deps, market),
+              platforms: marketPlatforms(deps, market).deployTo,
               slots: config.ADS_PER_MARKET,
               spares: config.DEPLOY_SPARES,
             }),
@@ -212,12 +212,4 @@ async function rejectedPairs(db: ActivityDeps['db'], market: string) {
     if (key) (out.get(r.platform) ?? out.set(r.platform, new Set()).get(r.platform)!).add(key);
   }
   return out;
-}
-
-/** The platforms deploy will write to in the market (as deploy's targets decide). */
-function deployPlatforms(deps: ActivityDeps, market: string): string[] {
-  const { meta, tiktok } = marketPlatforms(deps, market);
-  const configured = deps.config.DEPLOY_PLATFORMS;
-  if (configured !== 'auto') return [...configured];
-  return [...(meta ? ['meta'] : []), ...(tiktok ? ['tiktok'] : [])];
 }
