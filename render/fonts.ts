@@ -1,12 +1,14 @@
 // The fonts manifest (templates/fonts.json): every family a template may name, with one file per
-// weight and the Debian package that installs it. Pango finds fonts through fontconfig by family
-// name, and silently falls back to whatever else is installed when a family is missing; that is how
-// a preview and a render come to differ. So the manifest pins the files, loading it fails loudly
-// when one is absent, its hash goes into every creative's hash (a font upgrade re-renders), and QA
-// checks glyph coverage against exactly these files, not against whatever fontconfig would pick.
+// weight, all in the manifest's own folder (`dir`, templates/fonts/: the Noto fonts adloop ships,
+// under the SIL Open Font License in OFL.txt beside them). Pango finds fonts through fontconfig by
+// family name, and silently falls back to whatever else is installed when a family is missing;
+// that is how a preview and a render come to differ. So the folder carries its own fontconfig file
+// (fonts.conf) that sees only these files, the renderer points FONTCONFIG_FILE at it before it sets
+// any text (useManifestFonts), loading the manifest fails loudly when a file is absent, its hash
+// goes into every creative's hash (a font upgrade re-renders), and QA checks glyph coverage
+// against exactly these files.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openSync } from 'fontkit';
 import type { Font } from 'fontkit';
@@ -16,12 +18,8 @@ import { issueLines, readJsonFile } from '../core/validation.ts';
 export const FONT_WEIGHTS = [400, 700] as const;
 export type FontWeight = (typeof FONT_WEIGHTS)[number];
 
-/** Where fonts are looked for by default: the system, local and per-user font directories. */
-export const DEFAULT_FONT_DIRS: readonly string[] = [
-  '/usr/share/fonts',
-  '/usr/local/share/fonts',
-  path.join(os.homedir(), '.fonts'),
-];
+/** The fontconfig file every manifest folder carries. */
+export const FONTCONFIG_NAME = 'fonts.conf';
 
 const fileName = z
   .string()
@@ -30,6 +28,11 @@ const fileName = z
   .refine((f) => /\.(ttf|otf)$/i.test(f), 'expected a .ttf or .otf file');
 
 const manifestSchema = z.strictObject({
+  /** The folder holding the font files and fonts.conf, relative to the manifest. */
+  dir: z
+    .string()
+    .min(1)
+    .refine((d) => !path.isAbsolute(d), 'expected a folder relative to the manifest'),
   families: z
     .array(
       z.strictObject({
@@ -38,8 +41,6 @@ const manifestSchema = z.strictObject({
           .string()
           .min(1)
           .regex(/^[^,]+$/, 'a family name cannot contain a comma'),
-        /** Debian package that provides the files (`apt-get install <package>`). */
-        package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name'),
         files: z.strictObject({ '400': fileName, '700': fileName }),
       }),
     )
@@ -62,92 +63,65 @@ const manifestSchema = z.strictObject({
 export interface FontFile {
   /** File name as listed in the manifest (`NotoSans-Regular.ttf`). */
   file: string;
-  /** Where it was found. */
+  /** Where it is. */
   path: string;
   bytes: number;
 }
 
 export interface FontFamily {
   name: string;
-  package: string;
   files: Record<FontWeight, FontFile>;
 }
 
 export interface FontManifest {
   /** The manifest file it was loaded from. */
   file: string;
+  /** The folder of the font files. */
+  dir: string;
+  /** The folder's fontconfig file, which sees exactly these fonts. */
+  fontconfig: string;
   families: FontFamily[];
   /**
    * sha256 over family names, file names and file sizes: part of every creative's hash, so
-   * upgrading a font package renders creatives anew.
+   * upgrading a font renders creatives anew.
    */
   hash: string;
-  /** The family's resolved file for a weight; throws for a family the manifest does not list. */
+  /** The family's file for a weight; throws for a family the manifest does not list. */
   path(family: string, weight: FontWeight): string;
 }
 
-// File name -> path for each font directory. Walking /usr/share/fonts takes a few milliseconds
-// and the renderer loads the manifest once per worker, but tests and scripts load it often.
-const dirIndexes = new Map<string, Map<string, string>>();
-
-function indexDir(dir: string): Map<string, string> {
-  const cached = dirIndexes.get(dir);
-  if (cached) return cached;
-  const index = new Map<string, string>();
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return; // a missing or unreadable directory simply has no fonts
-    }
-    // Sorted so that a file present twice resolves the same way on every machine.
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if ((e.isFile() || e.isSymbolicLink()) && !index.has(e.name)) index.set(e.name, full);
-    }
-  };
-  walk(dir);
-  dirIndexes.set(dir, index);
-  return index;
-}
-
-function findFont(name: string, fontDirs: readonly string[]): string | undefined {
-  for (const dir of fontDirs) {
-    const found = indexDir(dir).get(name);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /**
- * Loads and checks a fonts manifest, resolving each file in `fontDirs` (searched recursively, in
- * order; default `DEFAULT_FONT_DIRS`). Throws naming the field when the manifest is invalid, and
- * naming family, weight, file and the package to install when a file is missing.
+ * Loads and checks a fonts manifest, each file in its `dir`. Throws naming the field when the
+ * manifest is invalid, and naming family, weight and file when a file is missing.
  */
-export function loadFontManifest(
-  file: string,
-  fontDirs: readonly string[] = DEFAULT_FONT_DIRS,
-): FontManifest {
+export function loadFontManifest(file: string): FontManifest {
   const parsed = manifestSchema.safeParse(readJsonFile(file, 'font manifest'));
   if (!parsed.success) {
     throw new Error(`font manifest ${file} is invalid:\n${issueLines(parsed.error).join('\n')}`);
   }
+  const dir = path.resolve(path.dirname(file), parsed.data.dir);
+  const fontconfig = path.join(dir, FONTCONFIG_NAME);
+  if (!fs.existsSync(fontconfig)) {
+    throw new Error(
+      `font manifest ${file}: ${fontconfig} is missing; the font folder needs a fontconfig file ` +
+        `that lists it (copy templates/fonts/${FONTCONFIG_NAME})`,
+    );
+  }
   const families: FontFamily[] = parsed.data.families.map((f) => {
     const resolve = (weight: FontWeight): FontFile => {
       const name = f.files[weight];
-      const found = findFont(name, fontDirs);
-      if (!found) {
+      const found = path.join(dir, name);
+      let bytes: number;
+      try {
+        bytes = fs.statSync(found).size;
+      } catch {
         throw new Error(
-          `font "${f.name}" weight ${weight}: file ${name} not found in ${fontDirs.join(', ')} ` +
-            `(listed in ${file}); install it with: apt-get install ${f.package}`,
+          `font "${f.name}" weight ${weight}: file ${name} not found in ${dir} (listed in ${file})`,
         );
       }
-      return { file: name, path: found, bytes: fs.statSync(found).size };
+      return { file: name, path: found, bytes };
     };
-    return { name: f.name, package: f.package, files: { 400: resolve(400), 700: resolve(700) } };
+    return { name: f.name, files: { 400: resolve(400), 700: resolve(700) } };
   });
 
   const h = createHash('sha256');
@@ -158,6 +132,8 @@ export function loadFontManifest(
   const byName = new Map(families.map((f) => [f.name, f]));
   return {
     file,
+    dir,
+    fontconfig,
     families,
     hash: h.digest('hex'),
     path(family, weight) {
@@ -169,6 +145,26 @@ export function loadFontManifest(
       return f.files[weight].path;
     },
   };
+}
+
+let activeFontconfig: string | null = null;
+
+/**
+ * Makes pango (sharp's text and SVG text) see exactly the manifest's fonts, through its folder's
+ * fontconfig file. Fontconfig reads FONTCONFIG_FILE once, when a process first sets text, so this
+ * runs before any text is set; a second manifest with another folder in the same process would
+ * not take effect, and is refused rather than silently rendering in the first one's fonts.
+ */
+export function useManifestFonts(manifest: FontManifest): void {
+  if (activeFontconfig === manifest.fontconfig) return;
+  if (activeFontconfig !== null) {
+    throw new Error(
+      `fonts from ${activeFontconfig} are already in use in this process; ` +
+        `${manifest.file} needs a process of its own`,
+    );
+  }
+  process.env.FONTCONFIG_FILE = manifest.fontconfig;
+  activeFontconfig = manifest.fontconfig;
 }
 
 // Parsed fonts by path: opening Noto Sans parses its cmap, which is worth doing once per process.

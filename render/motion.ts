@@ -2,16 +2,23 @@
 // of the design is rasterised once; ffmpeg then animates them in one filtergraph:
 //
 //   background (content outside layers + static layers below the first animated one)
-//     -> overlay animated layer 1 (position per frame, scale by `scale` with per-frame
-//        evaluation, opacity by `colorchannelmixer` driven from a `sendcmd` script)
+//     -> overlay animated layer 1 (position by an expression of the frame's time, size set per
+//        frame by a `sendcmd` script driving `scale`, opacity by `fade` or by one
+//        `colorchannelmixer` per run of equal alpha, each enabled only for its frames)
 //     -> overlay the next still run, the next animated layer, ... -> libx264
+//
+// The graph keeps to what FFmpeg 4.1 offers (the static build @ffmpeg-installer/ffmpeg ships):
+// no time variable in `scale`, no commands to `colorchannelmixer`, no `[expr]` in `sendcmd`,
+// no `whole_dur` in `apad`. So per-frame values are computed here (trackValue) and written out
+// frame by frame; the same graph runs unchanged on newer builds.
 //
 // Each still is converted to YUV once and repeated by the `loop` filter, so no frame is decoded or
 // colour-converted twice; the filtergraph costs little next to the encoder. Measured in
 // `npm run bench:render`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { mediaTools, missingToolMessage } from './media-tools.ts';
 import type { Box } from './platform-specs.ts';
 import type { Ease, LayerTrack, Motion } from './template.ts';
 
@@ -81,29 +88,116 @@ export function trackExpr<K extends { t: number; ease: Ease }>(
   return `if(lt(${t},${num(keys[0]!.t)}),${num(value(keys[0]!))},${expr})`;
 }
 
-/**
- * sendcmd lines that set `colorchannelmixer@<target>`'s alpha gain along an opacity track: for each
- * segment an exact value on entry, the eased value on every frame inside (TI is the position in
- * the interval, 0..1), and the exact end value on leaving.
- */
-export function opacityCommands(target: string, keys: NonNullable<LayerTrack['opacity']>): string {
-  const lines: string[] = [];
+/** The easing curve applied to a segment's progress `u` (0..1): the same curves as easeExpr. */
+export function ease(kind: Ease, u: number): number {
+  switch (kind) {
+    case 'linear':
+      return u;
+    case 'in':
+      return u * u;
+    case 'out':
+      return 1 - (1 - u) * (1 - u);
+    case 'in-out':
+      return u < 0.5 ? 2 * u * u : 1 - 2 * (1 - u) * (1 - u);
+  }
+}
+
+/** A keyframe track's value at time `t`: what trackExpr evaluates to there. */
+export function trackValue<K extends { t: number; ease: Ease }>(
+  keys: readonly K[],
+  value: (k: K) => number,
+  t: number,
+): number {
+  if (t < keys[0]!.t) return value(keys[0]!);
   for (let i = 0; i + 1 < keys.length; i++) {
     const a = keys[i]!;
     const b = keys[i + 1]!;
-    const f = `colorchannelmixer@${target} aa`;
-    const expr = `${num(a.value)}+(${num(b.value - a.value)})*${easeExpr(b.ease, 'TI')}`;
-    lines.push(
-      `${num(a.t)}-${num(b.t)} [enter] ${f} ${num(a.value)}, [expr] ${f} '${expr}', [leave] ${f} ${num(b.value)};`,
-    );
+    if (t < b.t) return value(a) + (value(b) - value(a)) * ease(b.ease, (t - a.t) / (b.t - a.t));
   }
-  return lines.join('\n') + '\n';
+  return value(keys[keys.length - 1]!);
+}
+
+/**
+ * A time between frame `k - 1` and frame `k` at `fps`, for a command or a window that must take
+ * effect exactly at frame k: no frame's own timestamp lies on it, whatever the rounding.
+ */
+function beforeFrame(k: number, fps: number): string {
+  return k <= 0 ? '0' : num((k - 0.5) / fps);
+}
+
+/** The last frame whose value may still change along `keys` (the one at or after the last key). */
+function lastKeyFrame(keys: readonly { t: number }[], fps: number): number {
+  return Math.max(0, Math.ceil(keys[keys.length - 1]!.t * fps));
+}
+
+/** A layer's scaled size for scale factor `s`: even, at least 2 px (yuv420p needs both). */
+export function scaledSize(place: Box, s: number): { width: number; height: number } {
+  const even = (v: number) => Math.max(2, Math.trunc(v / 2) * 2);
+  return { width: even(place.width * s), height: even(place.height * s) };
+}
+
+/**
+ * sendcmd lines that resize `scale@<target>` frame by frame along a scale track: one line at
+ * each frame whose size differs from the previous frame's. The scale filter starts at `first`.
+ */
+export function scaleCommands(
+  target: string,
+  place: Box,
+  keys: NonNullable<LayerTrack['scale']>,
+  fps: number,
+): { first: { width: number; height: number }; script: string } {
+  const first = scaledSize(
+    place,
+    trackValue(keys, (k) => k.value, 0),
+  );
+  const lines: string[] = [];
+  let prev = first;
+  for (let k = 1; k <= lastKeyFrame(keys, fps); k++) {
+    const size = scaledSize(
+      place,
+      trackValue(keys, (x) => x.value, k / fps),
+    );
+    if (size.width === prev.width && size.height === prev.height) continue;
+    lines.push(
+      `${beforeFrame(k, fps)} scale@${target} w ${size.width}, scale@${target} h ${size.height};`,
+    );
+    prev = size;
+  }
+  return { first, script: lines.join('\n') + '\n' };
+}
+
+/**
+ * The alpha gain along an opacity track as `colorchannelmixer` steps, one per run of frames with
+ * the same 8-bit alpha, each enabled only on its own frames (the timeline's `t` is the frame's
+ * own time, so every frame gets exactly its value). Runs at full opacity need no step.
+ */
+export function opacitySteps(keys: NonNullable<LayerTrack['opacity']>, fps: number): string[] {
+  const last = lastKeyFrame(keys, fps);
+  const alphaAt = (k: number) => Math.round(trackValue(keys, (x) => x.value, k / fps) * 255);
+  const steps: string[] = [];
+  let start = 0;
+  for (let k = 1; k <= last + 1; k++) {
+    const alpha = alphaAt(start);
+    if (k <= last && alphaAt(k) === alpha) continue;
+    if (alpha < 255) {
+      // The run from the last key on holds to the end of the video.
+      const window =
+        k > last
+          ? `gte(t,${beforeFrame(start, fps)})`
+          : start === 0
+            ? `lt(t,${beforeFrame(k, fps)})`
+            : `gte(t,${beforeFrame(start, fps)})*lt(t,${beforeFrame(k, fps)})`;
+      steps.push(`colorchannelmixer=aa=${num(alpha / 255)}:enable='${window}'`);
+    }
+    start = k;
+  }
+  return steps;
 }
 
 export interface MotionGraph {
   /** The -filter_complex script; its output pad is [v] (and [a] with audio). */
   filter: string;
-  /** sendcmd scripts by file name, one per layer whose opacity takes values between 0 and 1. */
+  /** sendcmd scripts by file name, one per layer whose size is animated. */
   commands: Record<string, string>;
   /** Whether input `items.length` is the final still (see `finalStill`). */
   usesFinalStill: boolean;
@@ -194,23 +288,14 @@ export function buildMotionGraph(
     const steps: string[] = [];
     const fades = track?.opacity ? fadesFor(track.opacity) : null;
     if (track?.opacity && !fades) {
-      // colorchannelmixer works on RGB; the layer is converted to YUV after it, per frame. The
-      // layer's own sendcmd sets the alpha gain as each frame passes, just before the mixer.
-      const script = `opacity-l${i}.txt`;
-      commands[script] = opacityCommands(`l${i}`, track.opacity);
-      steps.push(
-        'format=rgba',
-        hold,
-        `sendcmd=f=${script}`,
-        `colorchannelmixer@l${i}=aa=${num(track.opacity[0]!.value)}`,
-        'format=yuva420p',
-      );
+      // colorchannelmixer works on RGB; the layer is converted to YUV after it, per frame.
+      steps.push('format=rgba', hold, ...opacitySteps(track.opacity, fps), 'format=yuva420p');
     } else steps.push('format=yuva420p', hold, ...(fades ?? []));
     if (track?.scale) {
-      const s = trackExpr(track.scale, (k) => k.value);
-      steps.push(
-        `scale=w='max(2,trunc(${place.width}*(${s})/2)*2)':h='max(2,trunc(${place.height}*(${s})/2)*2)':eval=frame`,
-      );
+      const script = `scale-l${i}.txt`;
+      const { first, script: lines } = scaleCommands(`l${i}`, place, track.scale, fps);
+      commands[script] = lines;
+      steps.push(`sendcmd=f=${script}`, `scale@l${i}=w=${first.width}:h=${first.height}`);
     }
     // Scaling keeps the layer's centre; position keys move it by fractions of the canvas.
     const dx = track?.position ? `+(${trackExpr(track.position, (k) => k.x * canvas.width)})` : '';
@@ -239,13 +324,18 @@ export function buildMotionGraph(
     const a = items.length + (usesFinalStill ? 1 : 0);
     const fade = Math.min(audio.fadeOut, duration);
     chains.push(
-      `[${a}:a]atrim=0:${num(duration)},apad=whole_dur=${num(duration)}` +
+      // Resampled to a known rate, so the pad to the video's length is a count of samples.
+      `[${a}:a]atrim=0:${num(duration)},aresample=${AUDIO_RATE},` +
+        `apad=whole_len=${Math.round(duration * AUDIO_RATE)}` +
         (fade > 0 ? `,afade=t=out:st=${num(duration - fade)}:d=${num(fade)}` : '') +
         `[a]`,
     );
   }
   return { filter: chains.join(';\n'), commands, usesFinalStill };
 }
+
+/** Sample rate of the audio track (AAC at 48 kHz, what the platforms' specs list). */
+export const AUDIO_RATE = 48_000;
 
 export function encoderArgs(enc: EncoderSettings, fps: number): string[] {
   return [
@@ -292,16 +382,6 @@ function rawInput(item: { file: string; place: Box }, fps: number): string[] {
   ];
 }
 
-const FFMPEG_MISSING = 'ffmpeg is not installed (Debian: apt-get install ffmpeg)';
-
-/** Fails at worker start, naming the package, when ffmpeg or ffprobe cannot run. */
-export function checkFfmpeg(): void {
-  for (const tool of ['ffmpeg', 'ffprobe']) {
-    const res = spawnSync(tool, ['-version'], { stdio: 'ignore' });
-    if (res.error || res.status !== 0) throw new Error(`${tool}: ${FFMPEG_MISSING}`);
-  }
-}
-
 export interface FfmpegRun {
   /** Called with the fraction done (0..1) as ffmpeg reports progress. */
   onProgress?: (fraction: number) => void;
@@ -316,8 +396,9 @@ export function runFfmpeg(
   run: FfmpegRun = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
+    const ffmpeg = mediaTools().ffmpeg;
     const child = spawn(
-      'ffmpeg',
+      ffmpeg.path,
       ['-hide_banner', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y', ...args],
       { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: run.signal },
     );
@@ -337,7 +418,11 @@ export function runFfmpeg(
       }
     });
     child.on('error', (err) =>
-      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(FFMPEG_MISSING) : err),
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new Error(missingToolMessage('ffmpeg', ffmpeg))
+          : err,
+      ),
     );
     child.on('close', (code) => {
       if (code === 0) resolve();
@@ -423,7 +508,7 @@ export interface VideoProbe {
 export function probeVideo(file: string): Promise<VideoProbe> {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      'ffprobe',
+      mediaTools().ffprobe.path,
       [
         '-v',
         'error',

@@ -17,8 +17,14 @@ import {
   type ComposeInputs,
   type SourceImage,
 } from './compose.ts';
-import { loadFontManifest, missingCodepoints, type FontManifest } from './fonts.ts';
-import { checkFfmpeg, DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
+import { checkMediaTools } from './media-tools.ts';
+import {
+  loadFontManifest,
+  missingCodepoints,
+  useManifestFonts,
+  type FontManifest,
+} from './fonts.ts';
+import { DEFAULT_ENCODER, probeVideo, type EncoderSettings } from './motion.ts';
 import { NexrenderJobError, renderWithNexrender } from './nexrender.ts';
 import { PLATFORMS, PLATFORM_SPECS, type Platform } from './platform-specs.ts';
 import {
@@ -45,8 +51,11 @@ import {
 } from './template.ts';
 import { composeVariant, renderMotion, renderStatic, type ComposedVariant } from './variant.ts';
 
-/** Bump when a change to the renderer changes pixels: every creative then renders anew. */
-export const RENDERER_VERSION = 2;
+/**
+ * Bump when a change to the renderer changes pixels: every creative then renders anew. 3: motion
+ * encoded by the npm-shipped FFmpeg 4.1 with per-frame sizes and alphas.
+ */
+export const RENDERER_VERSION = 3;
 
 export interface RendererDeps {
   library: TemplateLibrary;
@@ -353,6 +362,7 @@ export async function renderCreative(
 ): Promise<RenderOutcome> {
   const template = deps.library.get(spec.templateId);
   validateSpec(spec, template);
+  useManifestFonts(deps.fonts);
   const images: Record<string, SourceImage> = {};
   for (const [slot, file] of Object.entries(spec.images))
     images[slot] = await readSourceImage(file, slot);
@@ -578,11 +588,12 @@ function redactedNexrender(this: NexrenderDeps) {
 
 /** Templates, fonts, the store and the nexrender farm, loaded and cross-checked once when a worker starts. */
 export function loadRenderer(config: RendererConfig): RendererDeps {
-  checkFfmpeg();
+  checkMediaTools();
   const nexrender = nexrenderDeps(config);
   const library = loadTemplateLibrary(config.TEMPLATES_DIR);
   const fonts = loadFontManifest(config.FONTS_MANIFEST);
   checkTemplateFonts(library, fonts);
+  useManifestFonts(fonts);
   return {
     library,
     fonts,

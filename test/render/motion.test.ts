@@ -10,13 +10,16 @@ import sharp from 'sharp';
 import {
   buildMotionGraph,
   encodeMotion,
-  opacityCommands,
+  opacitySteps,
   probeVideo,
+  scaleCommands,
   trackExpr,
+  trackValue,
   type EncoderSettings,
   type PaintItem,
 } from '../../render/motion.ts';
 import { colorValues, readSourceImage } from '../../render/compose.ts';
+import { mediaTools } from '../../render/media-tools.ts';
 import { loadTemplateLibrary } from '../../render/template.ts';
 import { composeVariant, paintItems } from '../../render/variant.ts';
 import { ROOT } from '../helpers/stack.ts';
@@ -88,15 +91,64 @@ describe('keyframe tracks', () => {
     assert.ok(Math.abs(evalExpr(e, 2) - 5) < 1e-9, 'out-quad at u=0.5 covers 75% of the way');
   });
 
-  it('drive opacity with sendcmd: exact values on entering and leaving each segment', () => {
-    const cmds = opacityCommands('l1', [
-      { t: 0, value: 0.2, ease: 'linear' },
-      { t: 1, value: 0.7, ease: 'linear' },
-    ]);
-    assert.equal(
-      cmds.trim(),
-      "0-1 [enter] colorchannelmixer@l1 aa 0.2, [expr] colorchannelmixer@l1 aa '0.2+(0.5)*TI', [leave] colorchannelmixer@l1 aa 0.7;",
+  it('are evaluated the same in TypeScript (per-frame commands) and as ffmpeg expressions', () => {
+    for (const ease of ['linear', 'in', 'out', 'in-out'] as const) {
+      const eased = keys.map((k) => ({ ...k, ease }));
+      const e = trackExpr(eased, (k) => k.value);
+      for (let t = 0; t <= 3; t += 0.05)
+        assert.ok(
+          Math.abs(evalExpr(e, t) - trackValue(eased, (k) => k.value, t)) < 1e-9,
+          `${ease} at t=${t}`,
+        );
+    }
+  });
+
+  it('resize a layer frame by frame with sendcmd, from the size at frame 0', () => {
+    const place = { x: 0, y: 0, width: 100, height: 50 };
+    const { first, script } = scaleCommands(
+      'l1',
+      place,
+      [
+        { t: 0, value: 0.5, ease: 'linear' },
+        { t: 0.1, value: 1, ease: 'linear' },
+      ],
+      30,
     );
+    assert.deepEqual(first, { width: 50, height: 24 }, 'even sizes: 25 px rounds down to 24');
+    // Frames 1, 2, 3 at 1/30 s apart: a third, two thirds and all of the way. Each line sits
+    // half a frame before its frame, so it is in force exactly from that frame on.
+    assert.equal(
+      script.trim(),
+      [
+        '0.0167 scale@l1 w 66, scale@l1 h 32;',
+        '0.05 scale@l1 w 82, scale@l1 h 40;',
+        '0.0833 scale@l1 w 100, scale@l1 h 50;',
+      ].join('\n'),
+    );
+  });
+
+  it('fade opacity frame by frame: one mixer per run of equal alpha, enabled on its frames only', () => {
+    const steps = opacitySteps(
+      [
+        { t: 0, value: 0.2, ease: 'linear' },
+        { t: 2 / 30, value: 0.6, ease: 'linear' },
+      ],
+      30,
+    );
+    assert.deepEqual(steps, [
+      "colorchannelmixer=aa=0.2:enable='lt(t,0.0167)'",
+      "colorchannelmixer=aa=0.4:enable='gte(t,0.0167)*lt(t,0.05)'",
+      "colorchannelmixer=aa=0.6:enable='gte(t,0.05)'",
+    ]);
+    // Full opacity needs no mixer: a layer that ends opaque has no step after its last key.
+    const toOpaque = opacitySteps(
+      [
+        { t: 0, value: 0.5, ease: 'out' },
+        { t: 1 / 30, value: 1, ease: 'out' },
+      ],
+      30,
+    );
+    assert.deepEqual(toOpaque, ["colorchannelmixer=aa=0.502:enable='lt(t,0.0167)'"]);
   });
 });
 
@@ -141,7 +193,7 @@ describe('the filtergraph', () => {
       5,
     );
     assert.doesNotMatch(eased.filter, /fade=/, 'fade is linear: an eased fade takes the mixer');
-    assert.deepEqual(Object.keys(eased.commands), ['opacity-l1.txt']);
+    assert.match(eased.filter, /format=rgba,loop=.*,colorchannelmixer=aa=0:enable=/);
   });
 
   it('animates the whole video when a track does not end at rest', () => {
@@ -156,10 +208,11 @@ describe('the filtergraph', () => {
     );
     assert.equal(g.usesFinalStill, false);
     assert.doesNotMatch(g.filter, /concat/);
-    assert.match(g.filter, /scale=w=.*:eval=frame/);
+    assert.deepEqual(Object.keys(g.commands), ['scale-l1.txt']);
+    assert.match(g.filter, /sendcmd=f=scale-l1\.txt,scale@l1=w=40:h=40/);
   });
 
-  it('uses per-frame alpha commands for opacities between 0 and 1', () => {
+  it('uses per-frame alpha mixers for opacities between 0 and 1', () => {
     const g = graphOf(
       {
         opacity: [
@@ -169,8 +222,8 @@ describe('the filtergraph', () => {
       },
       2,
     );
-    assert.deepEqual(Object.keys(g.commands), ['opacity-l1.txt']);
-    assert.match(g.filter, /sendcmd=f=opacity-l1\.txt,colorchannelmixer@l1=aa=0\.3/);
+    assert.deepEqual(g.commands, {});
+    assert.match(g.filter, /colorchannelmixer=aa=0\.302:enable='lt\(t,0\.0167\)'/);
   });
 });
 
@@ -204,7 +257,7 @@ describe('rendered motion', () => {
   /** RGB of the pixel (x, y) of the frame shown at time t. */
   function pixel(video: string, t: number, x: number, y: number): [number, number, number] {
     const res = spawnSync(
-      'ffmpeg',
+      mediaTools().ffmpeg.path,
       [
         '-v',
         'error',
@@ -308,9 +361,13 @@ describe('rendered motion', () => {
     assert.ok(probe.bitrate > 300_000, `constant rate: ${probe.bitrate} bit/s`);
 
     // Every frame of the moving part is a new picture: no frame repeated by a coarser time base.
-    const md5 = spawnSync('ffmpeg', ['-v', 'error', '-i', out, '-f', 'framemd5', '-'], {
-      encoding: 'utf8',
-    });
+    const md5 = spawnSync(
+      mediaTools().ffmpeg.path,
+      ['-v', 'error', '-i', out, '-f', 'framemd5', '-'],
+      {
+        encoding: 'utf8',
+      },
+    );
     const frames = md5.stdout
       .split('\n')
       .filter((l) => /^\d/.test(l))
@@ -352,7 +409,7 @@ describe('rendered motion', () => {
 
   it('muxes an audio track, trimmed and padded to the video', async () => {
     const audio = path.join(dir, 'tone.wav');
-    const gen = spawnSync('ffmpeg', [
+    const gen = spawnSync(mediaTools().ffmpeg.path, [
       '-v',
       'error',
       '-y',

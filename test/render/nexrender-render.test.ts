@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { mediaTools } from '../../render/media-tools.ts';
 import { promisify } from 'node:util';
 import { inspect } from 'node:util';
 import type { Job, JobAction } from '@nexrender/types/job.js';
@@ -174,7 +175,7 @@ function copyOutput(job: Job): string {
 
 /** What the After Effects job would produce: a 6 s 9:16 H.264 MP4 at a constant 1 Mbps. */
 async function renderLikeAfterEffects(file: string): Promise<void> {
-  await run('ffmpeg', [
+  await run(mediaTools().ffmpeg.path, [
     ...['-hide_banner', '-loglevel', 'error', '-y'],
     ...['-f', 'lavfi', '-i', 'color=c=navy:s=1080x1920:d=6'],
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],

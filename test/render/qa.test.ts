@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import {
   loadFontManifest,
+  useManifestFonts,
   missingCodepoints,
   pangoFontDescription,
   type FontManifest,
@@ -443,16 +444,21 @@ describe('fonts', () => {
     return file;
   }
 
-  it('loads the shipped manifest and resolves the installed Noto fonts', () => {
+  it('loads the shipped manifest: the Noto fonts in templates/fonts/, with their licence and fontconfig', () => {
     assert.deepEqual(
       manifest.families.map((f) => f.name),
       stack,
     );
+    const fontsDir = path.join(ROOT, 'templates/fonts');
+    assert.equal(manifest.dir, fontsDir);
+    assert.equal(manifest.fontconfig, path.join(fontsDir, 'fonts.conf'));
+    assert.match(
+      fs.readFileSync(path.join(fontsDir, 'OFL.txt'), 'utf8'),
+      /SIL OPEN FONT LICENSE Version 1\.1/,
+    );
     for (const f of manifest.families) {
-      assert.equal(f.package, 'fonts-noto-core');
       for (const w of [400, 700] as const) {
-        assert.ok(fs.existsSync(f.files[w].path), f.files[w].path);
-        assert.equal(path.basename(f.files[w].path), f.files[w].file);
+        assert.equal(f.files[w].path, path.join(fontsDir, f.files[w].file));
         assert.ok(f.files[w].bytes > 10_000);
       }
     }
@@ -465,47 +471,70 @@ describe('fonts', () => {
     );
   });
 
-  it('hashes file sizes, so a font upgrade changes the hash', () => {
-    const dir = path.join(tmp, 'fonts');
-    fs.mkdirSync(path.join(dir, 'nested'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'nested', 'A-Regular.ttf'), 'x'.repeat(100));
-    fs.writeFileSync(path.join(dir, 'A-Bold.ttf'), 'x'.repeat(100));
-    const body = {
-      families: [
-        { name: 'A', package: 'fonts-a', files: { 400: 'A-Regular.ttf', 700: 'A-Bold.ttf' } },
-      ],
-    };
-    const file = writeManifest('a.json', body);
-    const before = loadFontManifest(file, [dir]);
-    assert.equal(before.path('A', 400), path.join(dir, 'nested', 'A-Regular.ttf'));
-    // The directory walk is cached per directory: use a fresh one for the upgraded font.
-    const upgraded = path.join(tmp, 'fonts-upgraded');
-    fs.cpSync(dir, upgraded, { recursive: true });
-    fs.writeFileSync(path.join(upgraded, 'A-Bold.ttf'), 'x'.repeat(101));
-    assert.notEqual(loadFontManifest(file, [upgraded]).hash, before.hash);
+  it('points fontconfig at the manifest folder, and refuses a second folder in the same process', () => {
+    useManifestFonts(manifest);
+    assert.equal(process.env.FONTCONFIG_FILE, manifest.fontconfig);
+    useManifestFonts(loadFontManifest(FONTS_JSON)); // the same folder again: nothing to change
+    fontDir('other', { 'A-Regular.ttf': 100, 'A-Bold.ttf': 100 });
+    const other = loadFontManifest(
+      writeManifest('other.json', {
+        dir: 'other',
+        families: [{ name: 'A', files: { 400: 'A-Regular.ttf', 700: 'A-Bold.ttf' } }],
+      }),
+    );
+    assert.throws(() => useManifestFonts(other), /already in use in this process/);
+    assert.equal(process.env.FONTCONFIG_FILE, manifest.fontconfig);
   });
 
-  it('names family, weight, file and package when a font file is missing', () => {
+  /** A font folder with a fontconfig file and the given files (name -> size in bytes). */
+  function fontDir(name: string, files: Record<string, number>): string {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'fonts.conf'),
+      '<fontconfig><dir prefix="relative">.</dir></fontconfig>',
+    );
+    for (const [file, size] of Object.entries(files))
+      fs.writeFileSync(path.join(dir, file), 'x'.repeat(size));
+    return dir;
+  }
+
+  it('hashes file sizes, so a font upgrade changes the hash', () => {
+    const family = { name: 'A', files: { 400: 'A-Regular.ttf', 700: 'A-Bold.ttf' } };
+    fontDir('v1', { 'A-Regular.ttf': 100, 'A-Bold.ttf': 100 });
+    fontDir('v2', { 'A-Regular.ttf': 100, 'A-Bold.ttf': 101 });
+    const before = loadFontManifest(writeManifest('v1.json', { dir: 'v1', families: [family] }));
+    assert.equal(before.path('A', 400), path.join(tmp, 'v1', 'A-Regular.ttf'));
+    const after = loadFontManifest(writeManifest('v2.json', { dir: 'v2', families: [family] }));
+    assert.notEqual(after.hash, before.hash);
+  });
+
+  it('names family, weight, file and folder when a font file or the fontconfig file is missing', () => {
+    const dir = fontDir('partial', { 'NotoSans-Regular.ttf': 100 });
     const file = writeManifest('missing.json', {
+      dir: 'partial',
       families: [
-        {
-          name: 'Noto Sans',
-          package: 'fonts-noto-core',
-          files: { 400: 'NotoSans-Regular.ttf', 700: 'NotoSans-Missing.ttf' },
-        },
+        { name: 'Noto Sans', files: { 400: 'NotoSans-Regular.ttf', 700: 'NotoSans-Missing.ttf' } },
       ],
     });
     assert.throws(
       () => loadFontManifest(file),
-      /"Noto Sans" weight 700: file NotoSans-Missing\.ttf not found .*apt-get install fonts-noto-core/,
+      (err: Error) =>
+        err.message.includes(
+          `"Noto Sans" weight 700: file NotoSans-Missing.ttf not found in ${dir}`,
+        ),
+    );
+    fs.rmSync(path.join(dir, 'fonts.conf'));
+    assert.throws(
+      () => loadFontManifest(file),
+      /fonts\.conf is missing; the font folder needs a fontconfig file/,
     );
   });
 
   it('names the file and the field when the manifest is invalid', () => {
     const noBold = writeManifest('invalid.json', {
-      families: [
-        { name: 'Noto Sans', package: 'fonts-noto-core', files: { 400: 'NotoSans-Regular.ttf' } },
-      ],
+      dir: 'fonts',
+      families: [{ name: 'Noto Sans', files: { 400: 'NotoSans-Regular.ttf' } }],
     });
     assert.throws(
       () => loadFontManifest(noBold),
@@ -514,9 +543,9 @@ describe('fonts', () => {
         err.message.includes('families[0].files.700'),
     );
     const twice = writeManifest('twice.json', {
+      dir: 'fonts',
       families: [0, 1].map(() => ({
         name: 'Noto Sans',
-        package: 'fonts-noto-core',
         files: { 400: 'NotoSans-Regular.ttf', 700: 'NotoSans-Bold.ttf' },
       })),
     });
@@ -525,11 +554,20 @@ describe('fonts', () => {
       /families\[1\]\.name: family "Noto Sans" is listed twice/,
     );
     const comma = writeManifest('comma.json', {
-      families: [{ name: 'A, B', package: 'x1', files: { 400: 'a.ttf', 700: 'b.ttf' } }],
+      dir: 'fonts',
+      families: [{ name: 'A, B', files: { 400: 'a.ttf', 700: 'b.ttf' } }],
     });
     assert.throws(
       () => loadFontManifest(comma),
       /families\[0\]\.name: a family name cannot contain a comma/,
+    );
+    const absolute = writeManifest('absolute.json', {
+      dir: '/usr/share/fonts',
+      families: [{ name: 'A', files: { 400: 'a.ttf', 700: 'b.ttf' } }],
+    });
+    assert.throws(
+      () => loadFontManifest(absolute),
+      /dir: expected a folder relative to the manifest/,
     );
     assert.throws(() => loadFontManifest(path.join(tmp, 'nope.json')), /cannot read font manifest/);
   });
