@@ -179,6 +179,8 @@ export interface MarketStatus {
   holding?: boolean;
   /** Why the run is degraded so far (fallbacks, unavailable sources, rejected creatives). */
   degraded?: string[];
+  /** Creatives rendered (or failed) so far of today's total, once rendering has begun. */
+  render?: { done: number; total: number };
 }
 
 /** Who paused a market, why and when (ISO time). */

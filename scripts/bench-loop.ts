@@ -391,7 +391,7 @@ try {
   });
 
   // 1. Temporal: a dev server of its own, in memory, headless, on a free port.
-  const cli = ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(log);
   const devServer = await startDevServer({
     cli,
     port: await freePort(),

@@ -71,7 +71,7 @@ try {
   if (!Number.isFinite(dayTimeoutMs) || dayTimeoutMs <= 0)
     throw new Error(`--day-timeout must be a number of seconds, not "${opts.dayTimeout}"`);
 
-  const cli = ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(log);
   log('chaos: starting PostgreSQL…');
   postgres = await startTempPostgres();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-chaos-'));

@@ -22,6 +22,10 @@ import { isListening } from './lib/ports.ts';
 import { DEFAULT_WORLD, startSandboxEnv, usesSandbox } from './lib/sandbox-env.ts';
 import { ensureSearchAttributes } from './lib/search-attributes.ts';
 import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
+import { ensureSystemDeps } from './lib/system-deps.ts';
+import { expectedRanker, policyFor, RANK_MODEL_NAME } from '../activities/rank/model-inputs.ts';
+import { championModel } from '../db/models.repository.ts';
+import { xgboostVersion } from '../ml/xgboost.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DATA = path.join(ROOT, '.data');
@@ -78,6 +82,9 @@ try {
   const date = parseIsoDate(opts.date ?? todayUtc(), '--date');
   fs.mkdirSync(DATA, { recursive: true });
 
+  // 0. What only the system can bring (libxgboost): installed now when this process may.
+  await ensureSystemDeps('start', step);
+
   // 1. Temporal: reuse a server already listening, else start the dev server on SQLite.
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const [host, portText] = address.split(':');
@@ -86,7 +93,7 @@ try {
   if (await isListening(Number(portText), host)) {
     step(`Temporal: using the server already at ${address}`);
   } else {
-    const cli = ensureTemporalCli(step);
+    const cli = await ensureTemporalCli(step);
     step(
       `Temporal: starting the dev server on ${address} (UI :${uiPort}, history in .data/temporal.db)`,
     );
@@ -160,10 +167,28 @@ try {
     `Render worker: task queue ${config.RENDER_TASK_QUEUE}, ${render.concurrency} at once, ${config.RENDER_KINDS} in ${config.RENDER_RATIOS}`,
   );
 
-  // 5. The loop.
+  // 5. The loop. First, which ranker each market will use and why, so that a missing library or
+  //    model is said here and not only found later in a run's degraded reasons.
   const markets = opts.markets
     ? opts.markets.split(',').map((m) => m.trim().toUpperCase())
     : readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
+  let xgboost: Parameters<typeof expectedRanker>[0]['xgboost'];
+  try {
+    xgboost = { loads: true, version: xgboostVersion() };
+  } catch (err) {
+    xgboost = { loads: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  const champion = await championModel(worker.database.db, RANK_MODEL_NAME);
+  for (const market of markets) {
+    const outlook = expectedRanker({
+      policy: policyFor(config, market),
+      xgboost,
+      champion: champion?.artifact
+        ? { version: champion.version, trainingTo: champion.training_to }
+        : null,
+    });
+    step(`Ranking ${market}: ${outlook.ranker}; ${outlook.why}`);
+  }
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   stack.push({ name: 'client', stop: () => connection.close() });
   const client = new Client({
@@ -189,10 +214,16 @@ try {
   const result = handle.result();
   if (how !== 'already-completed') {
     const printedPlans = new Set<string>();
+    const printedStage = new Map<string, string>();
     await watchMarkets(client, date, markets, result, (s) => {
-      console.log(
-        `  [${s.market}] ${s.stage}${s.fallbackUsed ? ' (fallback: previous ranking)' : ''}`,
-      );
+      const stage = `${s.stage}${s.fallbackUsed ? ' (fallback: previous ranking)' : ''}`;
+      if (printedStage.get(s.market) !== stage) {
+        printedStage.set(s.market, stage);
+        console.log(`  [${s.market}] ${stage}`);
+      }
+      // The first render of a template takes a while (every ratio, static and motion).
+      if (s.stage === 'render' && s.render && s.render.total > 0)
+        console.log(`  [${s.market}]   creatives rendered: ${s.render.done}/${s.render.total}`);
       // The deploy plan's diff, once per market, and how to answer when it waits for approval.
       if (s.deployPlan && !printedPlans.has(s.market)) {
         printedPlans.add(s.market);

@@ -1,7 +1,9 @@
 // `npm test` runner: provides the real services the tests need, then runs every test file with
 // node's test runner. A Temporal dev server (in memory, on free ports, with its Web UI) and a
 // PostgreSQL server (TEST_DATABASE_URL if set, else a throwaway one from this machine's
-// binaries) are started once and shared by all test files.
+// binaries) are started once and shared by all test files. What only the system can bring
+// (libxgboost, PostgreSQL, the xgboost CLI, Chromium) is installed first when missing
+// (scripts/lib/system-deps.ts).
 //   npm test                      # everything
 //   npm run test:only -- test/unit  # a folder or files
 import { spawn } from 'node:child_process';
@@ -9,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './lib/ports.ts';
 import { startTempPostgres, type TempPostgres } from './lib/postgres.ts';
+import { ensureSystemDeps } from './lib/system-deps.ts';
 import { ensureTemporalCli, startDevServer } from './lib/temporal-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -31,7 +34,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const cli = ensureTemporalCli();
+const step = (msg: string) => console.log(`▸ ${msg}`);
+await ensureSystemDeps('test', step);
+const cli = await ensureTemporalCli(step);
 // With its Web UI on a free port: the browser tests (test/browser) look at runs through it.
 const uiPort = await freePort();
 const temporal = await startDevServer({ cli, port: await freePort(), uiPort, dbFile: null });

@@ -306,13 +306,19 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
         // A render is a pure function of its spec; bad templates and inputs fail at once.
         retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
       });
-      // Every creative renders in parallel, on as many render workers as there are.
+      // Every creative renders in parallel, on as many render workers as there are; the status
+      // query counts them as they finish (state only: no command, so replay is unaffected).
+      const progress = { done: 0, total: jobs.length };
+      status.render = progress;
       const results = await Promise.all(
         jobs.map((job) =>
-          render.renderCreative(job).catch((err: unknown) => {
-            if (!(err instanceof ActivityFailure)) throw err;
-            return { error: message(err) };
-          }),
+          render
+            .renderCreative(job)
+            .catch((err: unknown) => {
+              if (!(err instanceof ActivityFailure)) throw err;
+              return { error: message(err) };
+            })
+            .finally(() => (progress.done += 1)),
         ),
       );
       const recorded = await compute.recordCreatives({ ...input, jobs, results });

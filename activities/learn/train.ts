@@ -20,10 +20,12 @@ import {
 } from '../../ml/features.ts';
 import { DEFAULT_MODEL_PARAMS, RankModel } from '../../ml/rank-model.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { RANK_MODEL_NAME, templateInfos, toCreativeDays } from '../rank/model-inputs.ts';
-
-/** Training rows needed before a first model is worth having. */
-export const MIN_TRAINING_ROWS = 60;
+import {
+  MIN_TRAINING_ROWS,
+  RANK_MODEL_NAME,
+  templateInfos,
+  toCreativeDays,
+} from '../rank/model-inputs.ts';
 /** Most recent days held out to compare challenger and champion. */
 export const HELD_OUT_DAYS = 3;
 

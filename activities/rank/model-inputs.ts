@@ -13,6 +13,8 @@ import type { TemplateLibrary } from '../../render/template.ts';
 
 /** Registry name of the ranking model. */
 export const RANK_MODEL_NAME = 'rank-xgb';
+/** Training rows (creative-days) needed before a first model is worth having. */
+export const MIN_TRAINING_ROWS = 60;
 
 /** Days over which an artist's popularity trend is measured. */
 const TREND_DAYS = 7;
@@ -70,6 +72,38 @@ export function policyFor(
     if (m === market) return policy as 'ml' | 'heuristic';
   }
   return config.RANKING_POLICY;
+}
+
+export interface RankerOutlook {
+  ranker: 'ml' | 'heuristic';
+  why: string;
+}
+
+/**
+ * Which ranker a market's rank stage will use, and why, from what is known before the run: its
+ * policy arm, whether libxgboost loads, and the champion model. The rank stage decides the same
+ * way (and records a fallback when the model then fails); `npm start` says it up front.
+ */
+export function expectedRanker(o: {
+  policy: 'ml' | 'heuristic';
+  xgboost: { loads: true; version: string } | { loads: false; error: string };
+  champion: { version: number; trainingTo: string } | null;
+}): RankerOutlook {
+  if (o.policy === 'heuristic')
+    return { ranker: 'heuristic', why: 'its policy arm is the heuristic (RANKING_POLICY…)' };
+  if (!o.xgboost.loads)
+    return { ranker: 'heuristic', why: `libxgboost does not load: ${o.xgboost.error}` };
+  if (!o.champion)
+    return {
+      ranker: 'heuristic',
+      why:
+        `no trained ranking model yet (libxgboost ${o.xgboost.version} is ready; the loop trains ` +
+        `one once ${MIN_TRAINING_ROWS} creative-days are in, and the next run ranks with it)`,
+    };
+  return {
+    ranker: 'ml',
+    why: `champion ${RANK_MODEL_NAME} v${o.champion.version}, trained on days up to ${o.champion.trainingTo}, libxgboost ${o.xgboost.version}`,
+  };
 }
 
 export function heuristicWeights(config: Pick<Config, 'HEURISTIC_WEIGHTS'>): HeuristicWeights {

@@ -81,7 +81,9 @@ export async function watchMarkets(
           const status = await client.workflow
             .getHandle(marketLoopWorkflowId(market, date))
             .query(getMarketStatus);
-          const key = `${status.stage}/${status.fallbackUsed}/${status.deployPlan ? 'plan' : ''}`;
+          const key =
+            `${status.stage}/${status.fallbackUsed}/${status.deployPlan ? 'plan' : ''}` +
+            `/${status.render?.done ?? ''}`;
           if (last.get(market) !== key) {
             last.set(market, key);
             onChange(status);

@@ -29,7 +29,7 @@ export async function testEnvironment(): Promise<TestWorkflowEnvironment> {
   if (address) return TestWorkflowEnvironment.createFromExistingServer({ address });
   return TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: ensureTemporalCli() },
+      executable: { type: 'existing-path', path: await ensureTemporalCli() },
       ip: '127.0.0.1',
       ui: false,
       searchAttributes: ALL_SEARCH_ATTRIBUTES,

@@ -28,7 +28,7 @@ describe('chaos scenarios', () => {
       markets: ['US', 'GB', 'DE', 'BR', 'EG'],
       date: '2026-06-01',
       postgres,
-      cli: process.env.TEMPORAL_CLI_PATH ?? ensureTemporalCli(),
+      cli: process.env.TEMPORAL_CLI_PATH ?? (await ensureTemporalCli()),
       dayTimeoutMs: 600_000,
       log: (line) => lines.push(line),
     };
