@@ -61,6 +61,10 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     return accounts.tiktok;
   };
 
+  // Uploaded media by creative hash, shared by every ad group of this deploy (the iOS and the
+  // Android ad group show the same creatives): each file is uploaded once.
+  const media = new Map<string, Media>();
+
   const ensure = (
     kind: 'campaign' | 'adset',
     name: string,
@@ -173,7 +177,6 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       const app = accounts.apps[os];
       const identity = advertiser().identity;
       const byName = new Map(ads.map((a) => [a.name, a]));
-      const media = new Map<string, Media>();
       const uploadImage = (name: string, bytes: Buffer, file: string) =>
         audit.write(
           {

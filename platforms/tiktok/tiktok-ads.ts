@@ -309,15 +309,16 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
 
   /**
    * One SDK call as a promise of the envelope's `data`, tried again on the spot when throttled
-   * (40100: not carried out) or, for a `read` (a read, or a write that sets a state), after a
-   * transient failure (see withRequestRetry).
+   * (40100: not carried out) or, when `repeatable` (a read, a write that sets a state, an upload:
+   * doing it twice leaves nothing twice that costs or shows), after a transient failure (see
+   * withRequestRetry). A `write` (a create) goes up instead, to be looked up before it is redone.
    */
   function send<T>(
     invoke: (callback: TikTokCallback) => unknown,
-    kind: 'read' | 'write' = 'write',
+    kind: 'repeatable' | 'write' = 'write',
   ): Promise<T> {
     return withRequestRetry(() => sendOnce<T>(invoke), {
-      idempotent: kind === 'read',
+      idempotent: kind === 'repeatable',
       toError: (err) => toPlatformError(err, null, null, token),
       ...(config.requestTries ? { tries: config.requestTries } : {}),
     });
@@ -379,7 +380,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
             { fields: ['advertiser_id', 'currency', 'timezone', 'status'] },
             cb,
           ),
-        'read',
+        'repeatable',
       );
       const row = data?.list?.find((r) => String(r.advertiser_id) === advertiserId);
       if (!row || typeof row.currency !== 'string')
@@ -467,7 +468,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               ? adGroups.adgroupStatusUpdate(token, { body }, cb)
               : campaigns.campaignStatusUpdate(token, { body }, cb),
         // Setting a status twice is harmless; deleting twice is refused, so it is not resent.
-        status === 'DELETE' ? 'write' : 'read',
+        status === 'DELETE' ? 'write' : 'repeatable',
       );
     }
   }
@@ -478,7 +479,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     async identities() {
       const data = await send<{ identity_list?: Array<Record<string, unknown>> }>(
         (cb) => identityApi.identityGet(advertiserId, token, { page_size: 100 }, cb),
-        'read',
+        'repeatable',
       );
       return (data?.identity_list ?? []).map((i) => ({
         type: String(i.identity_type),
@@ -489,7 +490,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     async apps() {
       const data = await send<{ apps?: Array<Record<string, unknown>> }>(
         (cb) => appApi.appList(advertiserId, token, {}, cb),
-        'read',
+        'repeatable',
       );
       return (data?.apps ?? []).map((a) => ({
         id: String(a.app_id),
@@ -497,19 +498,24 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       }));
     },
 
+    // Uploads are repeatable: an image's id is its content's (the same bytes answer with the same
+    // image, whatever the file name), and a video uploaded twice is two library videos that no
+    // ad uses: neither costs anything nor shows. So a lost answer is simply sent again.
     uploadImage: async (bytes, name) => {
-      const data = await send<{ image_id?: string; width?: number; height?: number }>((cb) =>
-        files.adImageUpload(
-          token,
-          {
-            advertiser_id: advertiserId,
-            upload_type: 'UPLOAD_BY_FILE',
-            image_file: bytes,
-            image_signature: md5(bytes),
-            file_name: name,
-          },
-          cb,
-        ),
+      const data = await send<{ image_id?: string; width?: number; height?: number }>(
+        (cb) =>
+          files.adImageUpload(
+            token,
+            {
+              advertiser_id: advertiserId,
+              upload_type: 'UPLOAD_BY_FILE',
+              image_file: bytes,
+              image_signature: md5(bytes),
+              file_name: name,
+            },
+            cb,
+          ),
+        'repeatable',
       );
       if (!data?.image_id)
         throw new PlatformError('tiktok', 'transient', 'image upload returned no image_id');
@@ -519,18 +525,20 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
     uploadVideo: async (bytes, name) => {
       const data = await send<
         Array<{ video_id?: string; width?: number | null; height?: number | null }>
-      >((cb) =>
-        files.adVideoUpload(
-          token,
-          {
-            advertiser_id: advertiserId,
-            upload_type: 'UPLOAD_BY_FILE',
-            video_file: bytes,
-            video_signature: md5(bytes),
-            file_name: name,
-          },
-          cb,
-        ),
+      >(
+        (cb) =>
+          files.adVideoUpload(
+            token,
+            {
+              advertiser_id: advertiserId,
+              upload_type: 'UPLOAD_BY_FILE',
+              video_file: bytes,
+              video_signature: md5(bytes),
+              file_name: name,
+            },
+            cb,
+          ),
+        'repeatable',
       );
       const video = Array.isArray(data) ? data[0] : undefined;
       if (!video?.video_id)
@@ -553,7 +561,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
           if (kind === 'campaign') return campaigns.campaignGet(advertiserId, token, opts, cb);
           if (kind === 'adgroup') return adGroups.adgroupGet(advertiserId, token, opts, cb);
           return ads.adGet(advertiserId, token, opts, cb);
-        }, 'read');
+        }, 'repeatable');
       const rows = await allPages(fetchPage);
       const match = rows.find((r) => r[nameField] === name);
       return match ? { id: String(match[idField]), status: String(match.operation_status) } : null;
@@ -634,7 +642,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
             { filtering: { adgroup_ids: [adGroupId] }, page: 1, page_size: 1 },
             cb,
           ),
-        'read',
+        'repeatable',
       );
       const g = res.list?.[0];
       if (!g) return null;
@@ -696,7 +704,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               Object,
               cb,
             ),
-          'read',
+          'repeatable',
         );
         for (const [id, info] of Object.entries(data?.ad_review_map ?? {})) {
           if (info.review_status !== 'REJECTED') continue;
@@ -722,7 +730,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
               },
               cb,
             ),
-          'read',
+          'repeatable',
         ),
       );
       return rows.map((r) => {
@@ -786,7 +794,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
                 },
                 cb,
               ),
-            'read',
+            'repeatable',
           ),
         );
         for (const { dimensions: d, metrics: m } of rows) {

@@ -587,6 +587,35 @@ describe('sandbox TikTok Business API', () => {
     }
   });
 
+  it('sends an upload again after a 5xx (repeating it leaves nothing twice), never a create', async () => {
+    const persistent = clientFor({ requestTries: 12 });
+    const bytes = await png(12, 12, 7);
+    const uploads = () => sandbox.requests.filter((r) => r.path.endsWith('/file/image/ad/upload/'));
+    const creates = () => sandbox.requests.filter((r) => r.path.endsWith('/campaign/create/'));
+    const uploadsBefore = uploads().length;
+    sandbox.faults.errorRate = 0.5;
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < 5; i++)
+        ids.add((await persistent.uploadImage(bytes, 'retried.png')).imageId);
+      assert.equal(ids.size, 1, 'the same bytes are the same image, however often sent');
+      assert.ok(uploads().length - uploadsBefore > 5, 'some uploads were sent again');
+      sandbox.faults.errorRate = 1;
+      const createsBefore = creates().length;
+      await assert.rejects(
+        persistent.createCampaign({ name: 'not-twice' }),
+        isTikTokError('transient', 50002),
+      );
+      assert.equal(
+        creates().length - createsBefore,
+        1,
+        'a create that may have happened is not resent',
+      );
+    } finally {
+      sandbox.faults.errorRate = 0;
+    }
+  });
+
   it('fails transiently when the network does', async () => {
     const dead = createTikTokAds({
       baseUrl: 'http://127.0.0.1:9',
