@@ -101,8 +101,9 @@ function installCommand(packages: string[]): string {
 }
 
 /**
- * Runs apt-get, printing a line per phase with how far it is (packages fetched, then set up, of
- * the total the simulation announced) instead of apt's own output; its log is kept for errors.
+ * Runs apt-get, printing every few seconds how far it is (packages fetched and set up, of the
+ * `total` its simulation announced; null: only when it is done) instead of apt's own output,
+ * whose end is kept for errors.
  */
 function aptGet(
   args: string[],
@@ -119,14 +120,17 @@ function aptGet(
     let fetched = 0;
     let setUp = 0;
     let lastReport = 0;
+    let lastCounts = '';
     const started = Date.now();
     const report = (force = false) => {
       const now = Date.now();
-      if (!force && now - lastReport < 3000) return;
-      lastReport = now;
+      if (total === null || (!force && now - lastReport < 3000)) return;
       const of = total ? `/${total}` : '';
-      const secs = Math.round((now - started) / 1000);
-      log(`${label}: ${fetched}${of} fetched, ${setUp}${of} set up (${secs} s)`);
+      const counts = `${fetched}${of} fetched, ${setUp}${of} set up`;
+      if (force && counts === lastCounts) return;
+      lastReport = now;
+      lastCounts = counts;
+      log(`${label}: ${counts} (${Math.round((now - started) / 1000)} s)`);
     };
     let pending = '';
     const onData = (d: Buffer) => {
@@ -146,7 +150,8 @@ function aptGet(
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) {
-        if (total) report(true);
+        if (total === null) log(`${label}: done (${Math.round((Date.now() - started) / 1000)} s)`);
+        else report(true);
         resolve();
       } else
         reject(

@@ -39,7 +39,7 @@ const CLI_BUILD_PACKAGES = 1300;
 function goInstall(
   go: string,
   log: (line: string) => void,
-  everyMs = 5000,
+  everyMs = 10_000,
 ): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
