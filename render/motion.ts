@@ -18,6 +18,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { lineSplitter } from '../core/lines.ts';
 import { mediaTools, missingToolMessage } from './media-tools.ts';
 import type { Box } from './platform-specs.ts';
 import type { Ease, LayerTrack, Motion } from './template.ts';
@@ -402,21 +403,14 @@ export function runFfmpeg(
       ['-hide_banner', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', '-y', ...args],
       { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: run.signal },
     );
-    let log = '';
-    let pending = '';
-    child.stderr.on('data', (d: Buffer) => {
-      log = (log + d.toString()).slice(-4000);
+    const log = lineSplitter(() => undefined);
+    child.stderr.on('data', (d: Buffer) => log.push(d));
+    const progress = lineSplitter((line) => {
+      const m = /^out_time_us=(\d+)/.exec(line);
+      if (m && run.onProgress)
+        run.onProgress(Math.min(1, Number(m[1]) / 1e6 / Math.max(durationSeconds, 1e-3)));
     });
-    child.stdout.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^out_time_us=(\d+)/.exec(line);
-        if (m && run.onProgress)
-          run.onProgress(Math.min(1, Number(m[1]) / 1e6 / Math.max(durationSeconds, 1e-3)));
-      }
-    });
+    child.stdout.on('data', (d: Buffer) => progress.push(d));
     child.on('error', (err) =>
       reject(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -428,7 +422,9 @@ export function runFfmpeg(
       if (code === 0) resolve();
       else
         reject(
-          new Error(`ffmpeg exited with ${code}: ${log.trim().split('\n').slice(-5).join(' | ')}`),
+          new Error(
+            `ffmpeg exited with ${code}: ${log.tail.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
         );
     });
   });

@@ -9,6 +9,7 @@
 // printed. ADLOOP_BOOTSTRAP=print only prints it, =off skips the check.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { lineSplitter } from '../../core/lines.ts';
 import { xgboostAvailable } from '../../ml/xgboost.ts';
 import { findPostgresBin } from './postgres.ts';
 
@@ -116,7 +117,6 @@ function aptGet(
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let tail = '';
     let fetched = 0;
     let setUp = 0;
     let lastReport = 0;
@@ -132,17 +132,12 @@ function aptGet(
       lastCounts = counts;
       log(`${label}: ${counts} (${Math.round((now - started) / 1000)} s)`);
     };
-    let pending = '';
+    const output = lineSplitter((line) => {
+      if (/^(Get|Hit):\d+/.test(line)) fetched++;
+      else if (/^Setting up /.test(line)) setUp++;
+    });
     const onData = (d: Buffer) => {
-      const text = d.toString();
-      tail = (tail + text).slice(-4000);
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (/^(Get|Hit):\d+/.test(line)) fetched++;
-        else if (/^Setting up /.test(line)) setUp++;
-      }
+      output.push(d);
       report();
     };
     child.stdout.on('data', onData);
@@ -156,7 +151,7 @@ function aptGet(
       } else
         reject(
           new Error(
-            `apt-get ${args.join(' ')} exited with ${code}: ${tail.trim().split('\n').slice(-4).join(' | ')}`,
+            `apt-get ${args.join(' ')} exited with ${code}: ${output.tail.trim().split('\n').slice(-4).join(' | ')}`,
           ),
         );
     });

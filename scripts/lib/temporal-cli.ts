@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { lineSplitter } from '../../core/lines.ts';
 import { SEARCH_ATTRIBUTES } from '../../core/search-attributes.ts';
 import { waitForPort } from './ports.ts';
 
@@ -53,8 +54,7 @@ function goInstall(
     const started = Date.now();
     let downloaded = 0;
     let compiled = 0;
-    let tail = '';
-    let pending = '';
+
     const timer = setInterval(() => {
       const secs = Math.round((Date.now() - started) / 1000);
       const pct = Math.min(99, Math.round((100 * compiled) / CLI_BUILD_PACKAGES));
@@ -63,24 +63,18 @@ function goInstall(
           `(~${pct}%), ${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`,
       );
     }, everyMs);
-    child.stderr.on('data', (d: Buffer) => {
-      const text = d.toString();
-      tail = (tail + text).slice(-4000);
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.startsWith('go: downloading ')) downloaded++;
-        else if (line && !line.startsWith('go: ') && !line.startsWith('#')) compiled++;
-      }
+    const output = lineSplitter((line) => {
+      if (line.startsWith('go: downloading ')) downloaded++;
+      else if (line && !line.startsWith('go: ') && !line.startsWith('#')) compiled++;
     });
+    child.stderr.on('data', (d: Buffer) => output.push(d));
     child.on('error', (err) => {
       clearInterval(timer);
       reject(err);
     });
     child.on('close', (code) => {
       clearInterval(timer);
-      resolve({ code, tail });
+      resolve({ code, tail: output.tail });
     });
   });
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expectedRanker, MIN_TRAINING_ROWS } from '../../activities/rank/model-inputs.ts';
+import { lineSplitter } from '../../core/lines.ts';
 import {
   checkMediaTools,
   missingToolMessage,
@@ -151,5 +152,17 @@ describe('ffmpeg and ffprobe', () => {
       missingToolMessage('ffprobe', { path: 'ffprobe', source: 'path' }),
       /no ffprobe for this platform in node_modules and none on PATH/,
     );
+  });
+});
+
+describe('progress output', () => {
+  it('reads a child process line by line across chunks, keeping its end for errors', () => {
+    const lines: string[] = [];
+    const out = lineSplitter((l) => lines.push(l), 10);
+    out.push('go: downloading a\ninternal/c');
+    out.push(Buffer.from('pu\nnet/http\n'));
+    out.push('partial');
+    assert.deepEqual(lines, ['go: downloading a', 'internal/cpu', 'net/http']);
+    assert.equal(out.tail, 'tp\npartial');
   });
 });
