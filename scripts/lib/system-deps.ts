@@ -170,16 +170,19 @@ function plannedCount(packages: string[]): number | null {
 }
 
 /**
- * Checks the requirements of `purpose` and brings what is missing (see the top of this file).
+ * Checks the requirements of `purpose` (one or several) and brings what is missing (see the top of this file).
  * Never throws for a missing requirement: the caller decides what it cannot do without.
  */
 export async function ensureSystemDeps(
-  purpose: Purpose,
+  purpose: Purpose | readonly Purpose[],
   log: (line: string) => void = console.log,
   o: { requirements?: readonly SystemRequirement[]; mode?: Mode } = {},
 ): Promise<Bootstrap> {
   const mode = o.mode ?? bootstrapMode();
-  const wanted = (o.requirements ?? SYSTEM_REQUIREMENTS).filter((r) => r.for.includes(purpose));
+  const purposes: readonly Purpose[] = typeof purpose === 'string' ? [purpose] : purpose;
+  const wanted = (o.requirements ?? SYSTEM_REQUIREMENTS).filter((r) =>
+    purposes.some((p) => r.for.includes(p)),
+  );
   if (mode === 'off') return { missing: [], installed: [], stillMissing: [], command: null };
   const missing = wanted.filter((r) => !r.present());
   if (missing.length === 0) return { missing: [], installed: [], stillMissing: [], command: null };
