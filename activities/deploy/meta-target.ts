@@ -12,7 +12,7 @@ import {
   type AdSetSegment,
 } from '../../core/ids.ts';
 import { savePlatformObject } from '../../db/creatives.repository.ts';
-import { PlatformError } from '../../platforms/errors.ts';
+import { PlatformError, REQUEST_TRIES } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import type { WriteEntry } from './audit.ts';
 import type { CurrentAd } from './plan.ts';
@@ -99,6 +99,10 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       status: 'PAUSED',
     });
 
+  // Uploaded stills by creative hash, shared by every ad set of this deploy (the iOS and the
+  // Android ad set show the same creatives): each is uploaded once.
+  const imageHashes = new Map<string, string>();
+
   /** Uploads a creative's still; the same bytes give the same hash, so this is idempotent. */
   async function uploadImage(ad: NewAd): Promise<string> {
     const { bytes, format } = await assetBytes(deps.store, ad.creative, 'meta');
@@ -163,29 +167,44 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     return new Map(items.map((it, j) => [it.name, results[j]!.id ?? results[j]!.error]));
   }
 
+  /**
+   * Sets the status of many objects. Setting a status is idempotent, so the items whose write
+   * failed transiently (alone, or with their whole batch) are sent again, backing off, a few
+   * times; a permanent failure is thrown at once, and so is the last transient one.
+   */
   async function setStatuses(
     objects: Array<{ id: string; name: string }>,
     status: keyof typeof STATUS,
     kind = 'ad',
   ) {
     const verb = status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'archive';
-    const results = await auditedBatches(
-      objects,
-      (o) => ({
-        platform: 'meta',
-        operation: `${verb}_${kind}`,
-        kind,
-        name: o.name,
-        detail: { status: STATUS[status] },
-      }),
-      (chunk) =>
-        meta.setStatuses(
-          chunk.map((o) => o.id),
-          STATUS[status],
-        ),
-    );
-    const failed = results.find((r) => r.error);
-    if (failed?.error) throw failed.error;
+    let pending = objects;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const results = await auditedBatches(
+        pending,
+        (o) => ({
+          platform: 'meta',
+          operation: `${verb}_${kind}`,
+          kind,
+          name: o.name,
+          detail: { status: STATUS[status] },
+        }),
+        (chunk) =>
+          meta.setStatuses(
+            chunk.map((o) => o.id),
+            STATUS[status],
+          ),
+      );
+      const failed = pending.flatMap((o, j) => {
+        const error = results[j]!.error;
+        return error ? [{ o, error }] : [];
+      });
+      const permanent = failed.find((f) => !f.error.retryable);
+      if (permanent) throw permanent.error;
+      if (failed.length > 0 && attempt >= REQUEST_TRIES) throw failed[0]!.error;
+      if (failed.length > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      pending = failed.map((f) => f.o);
+    }
   }
 
   return {
@@ -282,7 +301,6 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
             .filter((c) => byCreative.has(c.name))
             .map((c) => [c.name, c.id]),
         );
-      const imageHashes = new Map<string, string>();
       const creatives = await createMissing(
         [...byCreative.keys()],
         listCreatives,
@@ -290,8 +308,8 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
           const items = [];
           for (const name of missing) {
             const ad = byCreative.get(name)!;
-            const imageHash = imageHashes.get(name) ?? (await uploadImage(ad));
-            imageHashes.set(name, imageHash);
+            const imageHash = imageHashes.get(ad.creative.hash) ?? (await uploadImage(ad));
+            imageHashes.set(ad.creative.hash, imageHash);
             const { message, headline } = ad;
             // The deep link opens the artist; it keeps the ad's tracking parameters.
             const appLink = new URL(artistDeepLink(app, ad.creative.artistId));

@@ -471,6 +471,13 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
 export function createMetaAds(config: MetaAdsConfig): MetaAds {
   const governor = config.governor === null ? null : new UsageGovernor(config.governor ?? {});
   const api = createGraphApi(config, governor);
+  /** A write that may be sent again after a transient failure: doing it twice does it once. */
+  const repeatable = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRequestRetry(() => call(fn), {
+      idempotent: true,
+      toError: toPlatformError,
+      tries: config.requestTries ?? REQUEST_TRIES,
+    });
 
   /**
    * Runs calls as batch requests of at most 50 (fewer when usage leaves less room), each answered
@@ -644,8 +651,11 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
   }
 
   return {
+    // POST adimages is content-addressed (the same bytes answer with the same hash: AdImage's
+    // `hash`), so uploading twice leaves one image: a lost answer is simply sent again, which the
+    // request layer does only for GETs.
     uploadImage: (bytes, name) =>
-      call(async () => {
+      repeatable(async () => {
         // POST adimages takes `bytes` (and copy_from) only (AdAccount.json); the image is known
         // by its hash, so `name` only labels the upload here.
         void name;
