@@ -1,12 +1,52 @@
-// ESLint flat config. Two rules matter most here:
+// ESLint flat config. The rules that matter most here:
 // - no-floating-promises everywhere: an un-awaited promise in a workflow or activity is a lost error;
 // - workflows/ may import only @temporalio/workflow, shared types and `import type` of activities,
-//   because workflow code must stay deterministic and replayable.
+//   because workflow code must stay deterministic and replayable;
+// - the layers' direction (see the README's folder map): core/ imports nothing of adloop's,
+//   decisions/ (pure decisions) only core/, ml/ only those two, the platform clients and the
+//   renderer only core/; and no production folder imports the sandbox, the benchmarks, the
+//   scripts or the tests.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+/** adloop's top-level folders. */
+const FOLDERS = [
+  'activities',
+  'bench',
+  'core',
+  'db',
+  'decisions',
+  'ml',
+  'ops',
+  'platforms',
+  'render',
+  'reports',
+  'sandbox',
+  'scripts',
+  'test',
+  'workers',
+  'workflows',
+];
+const DEV_ONLY = ['sandbox', 'bench', 'scripts', 'test'];
+const PRODUCTION = FOLDERS.filter((f) => !DEV_ONLY.includes(f));
+
+/** The import patterns of every top-level folder but `folder` and `allowed`. */
+const foldersBut = (folder, allowed) =>
+  FOLDERS.filter((f) => f !== folder && !allowed.includes(f)).map((f) => `**/${f}/**`);
+
+/** A lint block: files under `folder` may import adloop code only from `allowed` (and itself). */
+const onlyImports = (folder, allowed, why, extra = {}) => ({
+  files: [`${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { ...extra, patterns: [{ group: foldersBut(folder, allowed), message: why }] },
+    ],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'out/', 'scratch/', 'eslint.config.js'] },
@@ -42,6 +82,33 @@ export default tseslint.config(
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   {
+    // Production code never reaches development tools (the sandbox's hidden truth among them).
+    files: PRODUCTION.map((f) => `${f}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: DEV_ONLY.map((f) => `**/${f}/**`),
+              message:
+                'Production code imports neither the sandbox, benchmarks, scripts nor tests.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  onlyImports('core', [], 'core/ is the floor: it imports nothing of adloop’s.'),
+  onlyImports('decisions', ['core'], 'Pure decisions import only core/ (no I/O).', {
+    paths: nodeBuiltins
+      .filter((n) => n !== 'crypto' && n !== 'node:crypto')
+      .map((name) => ({ name, message: 'Pure decisions do no I/O.' })),
+  }),
+  onlyImports('ml', ['core', 'decisions'], 'ml/ builds on core/ and decisions/ only.'),
+  onlyImports('platforms', ['core'], 'Platform clients depend on core/ only.'),
+  onlyImports('render', ['core'], 'The renderer depends on core/ only.'),
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -54,7 +121,12 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/db/**', '**/platforms/**', '**/sandbox/**', '**/workers/**'],
+              group: [
+                '**/db/**',
+                '**/platforms/**',
+                '**/workers/**',
+                ...DEV_ONLY.map((f) => `**/${f}/**`),
+              ],
               message: 'Workflows may only import @temporalio/workflow and shared types.',
             },
             {

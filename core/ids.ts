@@ -90,3 +90,6 @@ export function parseAdName(name: string): ParsedAdName | null {
   const legacy = /^adloop\/([A-Z]{2})\/ad\/([0-9a-f]{16,64})$/.exec(name);
   return legacy ? { market: legacy[1]!, creativeHash: legacy[2]!, adSet: null, date: null } : null;
 }
+
+/** One key for an artist x template pair (a NUL cannot occur in either id). */
+export const pairKey = (artistId: string, templateId: string) => `${artistId}\u0000${templateId}`;

@@ -215,3 +215,6 @@ export interface DeployDecision {
   by: string;
   note?: string;
 }
+
+/** Where a platform's review of an ad stands. */
+export type ReviewState = 'approved' | 'pending' | 'rejected';

@@ -4,6 +4,7 @@
 // prices differ several-fold, and a market-wide swing does not look like a creative's merit.
 // Pure and allocation-light: the same code builds training rows and scores a million candidates.
 import { addDays } from '../core/dates.ts';
+import { pairKey } from '../core/ids.ts';
 
 /** One creative's delivery on one day, as ingested. */
 export interface CreativeDay {
@@ -191,7 +192,6 @@ export class MarketWindow {
   }
 }
 
-export const pairKey = (artistId: string, templateId: string) => `${artistId}\u0000${templateId}`;
 
 /** Stable small integer for a categorical value (themes): the same string gives the same code. */
 export function categoryCode(value: string): number {

@@ -8,7 +8,7 @@ import type { Db } from '../../db/database.ts';
 import { recordPlatformWrites, type NewPlatformWrite } from '../../db/deploy.repository.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import { withRequestLog } from '../../platforms/request-log.ts';
-import type { DeployPlatform } from './plan.ts';
+import type { DeployPlatform } from '../../decisions/deploy/plan.ts';
 
 export interface WriteEntry {
   platform: DeployPlatform;

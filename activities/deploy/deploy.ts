@@ -27,7 +27,7 @@ import {
 import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { WriteAudit } from './audit.ts';
-import { fatiguedCreatives } from './fatigue.ts';
+import { fatiguedCreatives } from '../../decisions/deploy/fatigue.ts';
 import { metaTarget } from './meta-target.ts';
 import {
   countActions,
@@ -36,7 +36,7 @@ import {
   planFingerprint,
   type AdSetPlan,
   type PlanCounts,
-} from './plan.ts';
+} from '../../decisions/deploy/plan.ts';
 import { spendCapProblems, type BudgetLine } from './spend.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';

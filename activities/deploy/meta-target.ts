@@ -15,7 +15,7 @@ import { savePlatformObject } from '../../db/creatives.repository.ts';
 import { PlatformError, REQUEST_TRIES } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import type { WriteEntry } from './audit.ts';
-import type { CurrentAd } from './plan.ts';
+import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import {
   assetBytes,
   createMissing,

@@ -12,7 +12,7 @@ import type { Db } from '../../db/database.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import type { CreativeStore } from '../../render/storage.ts';
 import type { WriteAudit } from './audit.ts';
-import type { CurrentAd, DeployPlatform } from './plan.ts';
+import type { CurrentAd, DeployPlatform } from '../../decisions/deploy/plan.ts';
 
 /** What a target needs besides its platform's client. */
 export interface TargetDeps {

@@ -16,7 +16,7 @@ import {
   type TikTokAdCreative,
   type TikTokAds,
 } from '../../platforms/tiktok/tiktok-ads.ts';
-import type { CurrentAd } from './plan.ts';
+import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import { videoCover } from './video-cover.ts';
 import {
   assetBytes,

@@ -8,7 +8,7 @@ import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.rep
 import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { storeInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
-import { creativeMetrics } from './metrics.ts';
+import { creativeMetrics } from '../../decisions/learn/metrics.ts';
 import { convertMicros } from '../../core/money.ts';
 import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 

@@ -8,7 +8,7 @@ import { popularityAsOf } from '../../db/catalog.repository.ts';
 import type { Db } from '../../db/database.ts';
 import type { CreativeDayRow } from '../../db/metrics.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
-import { DEFAULT_WEIGHTS, type HeuristicWeights } from './heuristic.ts';
+import { DEFAULT_WEIGHTS, type HeuristicWeights } from '../../decisions/rank/heuristic.ts';
 import type { TemplateLibrary } from '../../render/template.ts';
 
 /** Registry name of the ranking model. */

@@ -16,16 +16,17 @@ import { latestPerformanceBefore, creativeDays } from '../../db/metrics.reposito
 import { championModel } from '../../db/models.repository.ts';
 import { previousRanking, saveRanking } from '../../db/rankings.repository.ts';
 import { markFallback } from '../../db/runs.repository.ts';
-import { DEFAULT_LOOKBACK_DAYS, pairKey } from '../../ml/features.ts';
+import { pairKey } from '../../core/ids.ts';
+import { DEFAULT_LOOKBACK_DAYS } from '../../ml/features.ts';
 import { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
 import { marketPlatforms, type ActivityDeps } from '../deps.ts';
-import { selectForDeploy } from './deploy-selection.ts';
+import { selectForDeploy } from '../../decisions/rank/deploy-selection.ts';
 import { listRejections } from '../../db/deploy.repository.ts';
 import { getCreatives } from '../../db/creatives.repository.ts';
 import { currentRun, withStage } from '../stage.ts';
-import { buildCandidates, registrationShares } from './candidates.ts';
-import { rankHeuristic } from './heuristic.ts';
+import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
+import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import {
   RANK_MODEL_NAME,
   artistsAsOf,

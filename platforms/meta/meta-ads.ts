@@ -5,6 +5,7 @@
 // - the crash reporter is off (it installs a process-wide uncaughtException handler);
 // - SDK errors carry the request URL with the access token; we never let them escape;
 // - the SDK's requests (axios) have no timeout: every request here gets one (requestTimeoutMs).
+import type { ReviewState } from '../../core/types.ts';
 import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
 import { PlatformError, REQUEST_TRIES, redact, withRequestRetry } from '../errors.ts';
@@ -44,7 +45,6 @@ export interface MetaAdsConfig {
 }
 
 /** What the platform's review said of an ad. */
-export type ReviewState = 'approved' | 'pending' | 'rejected';
 
 export interface MetaAdRow {
   id: string;

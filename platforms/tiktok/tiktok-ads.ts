@@ -25,7 +25,7 @@ import type {
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
 import { PlatformError, redact, withRequestRetry } from '../errors.ts';
-import type { ReviewState } from '../meta/meta-ads.ts';
+import type { ReviewState } from '../../core/types.ts';
 import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
 import { TokenBucket, type RateLimit } from './token-bucket.ts';

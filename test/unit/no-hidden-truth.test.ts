@@ -10,7 +10,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const ENTRIES = [
   'activities/rank/rank.ts',
   'activities/learn/train.ts',
-  'ml/ml-policy.ts',
+  'bench/policy/ml-policy.ts',
   'ml/ranker.ts',
   'ml/rank-model.ts',
   'ml/features.ts',
@@ -51,7 +51,7 @@ describe('ranking cannot reach the hidden truth', () => {
   }
 
   it('the walker does see a sandbox import where there is one', () => {
-    const files = [...reachable('ml/policy-eval.ts')].map((f) => path.relative(ROOT, f));
+    const files = [...reachable('bench/policy/policy-eval.ts')].map((f) => path.relative(ROOT, f));
     assert.ok(files.includes('sandbox/simulator.ts'));
   });
 });

@@ -15,7 +15,7 @@
 //      old one is disabled, keeping its ads and their history.
 import { createHash } from 'node:crypto';
 import { adName } from '../../core/ids.ts';
-import type { ReviewState } from '../../platforms/meta/meta-ads.ts';
+import type { ReviewState } from '../../core/types.ts';
 
 export type DeployPlatform = 'meta' | 'tiktok';
 

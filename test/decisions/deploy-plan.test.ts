@@ -1,14 +1,14 @@
 // The deploy plan, fatigue and Meta usage pacing: pure functions, on crafted inputs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fatiguedCreatives } from '../../activities/deploy/fatigue.ts';
+import { fatiguedCreatives } from '../../decisions/deploy/fatigue.ts';
 import {
   countActions,
   formatPlan,
   planAdSet,
   type CurrentAd,
   type PlanInput,
-} from '../../activities/deploy/plan.ts';
+} from '../../decisions/deploy/plan.ts';
 import { adName, adSetName, parseAdName } from '../../core/ids.ts';
 import { UsageGovernor, usagePercent } from '../../platforms/meta/usage-governor.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { creativeMetrics, median } from '../../activities/learn/metrics.ts';
+import { creativeMetrics, median } from '../../decisions/learn/metrics.ts';
 
 const d = (
   creativeHash: string,

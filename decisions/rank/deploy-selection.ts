@@ -4,7 +4,7 @@
 // five ads instead of six for three days after one TikTok rejection), so the walk down the ranking
 // goes on until every platform has its slots and spares among candidates it has not rejected. Pure.
 import type { RankedItem } from '../../core/types.ts';
-import { pairKey } from '../../ml/features.ts';
+import { pairKey } from '../../core/ids.ts';
 
 export interface DeploySelectionInput {
   /** The ranking, best first. */

@@ -2,22 +2,22 @@
 // markets' creative-days so far, then ranks each market with it, exactly as the daily loop's rank
 // and learn stages do. Until there is anything to learn from it falls back to the heuristic. It
 // sees only the PolicyContext (the loop's observations), never the simulator.
-import { addDays } from '../core/dates.ts';
-import { keyed } from '../core/random.ts';
+import { addDays } from '../../core/dates.ts';
+import { keyed } from '../../core/random.ts';
 import {
   DEFAULT_LOOKBACK_DAYS,
   MarketFeatures,
   concatTrainingSets,
   dayTrainingRows,
-  pairKey,
   type CreativeDay,
   type TrainingSet,
-} from './features.ts';
-import { buildCandidates, registrationShares } from '../activities/rank/candidates.ts';
-import { rankHeuristic } from '../activities/rank/heuristic.ts';
+} from '../../ml/features.ts';
+import { pairKey } from '../../core/ids.ts';
+import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
+import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import type { Policy } from './policy-eval.ts';
-import { RankModel, type RankModelParams } from './rank-model.ts';
-import { rankWithModel } from './ranker.ts';
+import { RankModel, type RankModelParams } from '../../ml/rank-model.ts';
+import { rankWithModel } from '../../ml/ranker.ts';
 
 export interface MlPolicyOptions {
   name?: string;

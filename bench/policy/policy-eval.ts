@@ -2,13 +2,13 @@
 // world, for each policy, and measure registrations, spend, CPR and CTR. Rendering and HTTP are
 // bypassed; ranking and learning use the same code as the daily loop (activities/rank), and the
 // policies see only what the loop would observe, except the oracle, which is the yardstick.
-import { buildCandidates, registrationShares } from '../activities/rank/candidates.ts';
-import { rankHeuristic } from '../activities/rank/heuristic.ts';
-import { addDays, daysBetween } from '../core/dates.ts';
-import type { SimAd } from '../sandbox/contracts.ts';
-import { Simulator } from '../sandbox/simulator.ts';
-import type { World } from '../sandbox/world.ts';
-import type { ArtistInfo, CreativeDay, TemplateInfo } from './features.ts';
+import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
+import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
+import { addDays, daysBetween } from '../../core/dates.ts';
+import type { SimAd } from '../../sandbox/contracts.ts';
+import { Simulator } from '../../sandbox/simulator.ts';
+import type { World } from '../../sandbox/world.ts';
+import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 
 export interface Pick {
   artistId: string;

@@ -2,9 +2,9 @@
 // among the candidates its own review has not rejected in the market.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectForDeploy } from '../../activities/rank/deploy-selection.ts';
+import { selectForDeploy } from '../../decisions/rank/deploy-selection.ts';
 import type { RankedItem } from '../../core/types.ts';
-import { pairKey } from '../../ml/features.ts';
+import { pairKey } from '../../core/ids.ts';
 
 const items: RankedItem[] = Array.from({ length: 12 }, (_, i) => ({
   rank: i + 1,

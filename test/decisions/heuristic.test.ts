@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rankHeuristic, similarity, type Candidate } from '../../activities/rank/heuristic.ts';
+import { rankHeuristic, similarity, type Candidate } from '../../decisions/rank/heuristic.ts';
 
 const c = (
   artistId: string,

@@ -1,9 +1,9 @@
 // Reference policies for benchmarks. `random` knows nothing; `oracle` reads the simulator's hidden
 // truth and picks what will really bring the most registrations per unit spend. Neither is used by
 // the daily loop: they bracket it.
-import { keyed } from '../core/random.ts';
-import type { Policy } from '../ml/policy-eval.ts';
-import type { Simulator } from './simulator.ts';
+import { keyed } from '../../core/random.ts';
+import type { Policy } from './policy-eval.ts';
+import type { Simulator } from '../../sandbox/simulator.ts';
 
 export function randomPolicy(_simulator: Simulator, seed: number): Policy {
   return {
