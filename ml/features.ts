@@ -192,7 +192,6 @@ export class MarketWindow {
   }
 }
 
-
 /** Stable small integer for a categorical value (themes): the same string gives the same code. */
 export function categoryCode(value: string): number {
   let h = 0;

@@ -6,7 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { evaluatePolicies, heuristicPolicy, type PolicyContext } from '../../bench/policy/policy-eval.ts';
+import {
+  evaluatePolicies,
+  heuristicPolicy,
+  type PolicyContext,
+} from '../../bench/policy/policy-eval.ts';
 import { oraclePolicy, randomPolicy } from '../../bench/policy/policies.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
 import { loadWorld } from '../../sandbox/world.ts';
