@@ -10,7 +10,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createMetricsWriter } from '../db/metrics-writer.ts';
 import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
-import { createMmp, type Mmp } from '../platforms/mmp/mmp.ts';
+import { createMmp, type Mmp } from '../platforms/mmp/index.ts';
 import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import { loadRenderer } from '../render/renderer.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';

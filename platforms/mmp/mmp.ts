@@ -1,16 +1,11 @@
 // The one interface adloop reads attribution through, whichever mobile measurement partner (MMP)
-// the app uses. Switching between Adjust and Branch is a config change: `createMmp(config)`.
+// the app uses (the types; `createMmp(config)` in index.ts picks the client). Switching between
+// Adjust and Branch is a config change.
 //
 // Rows are the MMP's truth, not the ad platform's: fewer than delivered (loss), partial for recent
 // days (delay), and iOS only as campaign-level aggregated postbacks (SKAdNetwork) that arrive days
 // late and noisy. Such rows have `aggregated: true` and null ad group and creative: never spread
 // them onto creatives; compare creatives on Android rows and campaigns on both.
-import { createAdjust, type AdjustConfig } from './adjust.ts';
-import { createBranch, type BranchConfig } from './branch.ts';
-
-export type { AdjustConfig } from './adjust.ts';
-export type { BranchConfig } from './branch.ts';
-
 export type MmpProvider = 'adjust' | 'branch';
 
 export interface AttributionRow {
@@ -40,16 +35,4 @@ export interface Mmp {
   provider: MmpProvider;
   /** Attributed rows for every day of [since, until] (inclusive, YYYY-MM-DD). */
   attribution(range: { since: string; until: string }): Promise<AttributionRow[]>;
-}
-
-export type MmpConfig =
-  ({ provider: 'adjust' } & AdjustConfig) | ({ provider: 'branch' } & BranchConfig);
-
-export function createMmp(config: MmpConfig): Mmp {
-  switch (config.provider) {
-    case 'adjust':
-      return createAdjust(config);
-    case 'branch':
-      return createBranch(config);
-  }
 }

@@ -10,7 +10,7 @@ import { createMetricsWriter } from '../../db/metrics-writer.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { marketAccounts, parseAccounts } from '../../core/accounts.ts';
 import { createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
-import { createMmp } from '../../platforms/mmp/mmp.ts';
+import { createMmp } from '../../platforms/mmp/index.ts';
 import { createTikTokAds, type TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { loadRenderer } from '../../render/renderer.ts';

@@ -9,7 +9,7 @@ import { addDays, dateRange } from '../../core/dates.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
-import { createMmp, type AttributionRow, type Mmp } from '../../platforms/mmp/mmp.ts';
+import { createMmp, type AttributionRow, type Mmp } from '../../platforms/mmp/index.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { createMmpSandbox, type MmpSandbox } from '../../sandbox/mmp/index.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';

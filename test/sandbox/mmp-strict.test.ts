@@ -10,7 +10,7 @@ import { addDays } from '../../core/dates.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
-import { createMmp, type Mmp } from '../../platforms/mmp/mmp.ts';
+import { createMmp, type Mmp } from '../../platforms/mmp/index.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { ADJUST_RATE_LIMITS } from '../../sandbox/mmp/adjust-server.ts';
 import { BRANCH_RATE_LIMITS, MAX_BODY_BYTES } from '../../sandbox/mmp/branch-server.ts';

@@ -12,7 +12,7 @@ import { metaCampaignName, parseAdName } from '../../../core/ids.ts';
 import type { DeliveryCounts } from '../../../core/types.ts';
 import type { Db } from '../../../db/database.ts';
 import { createMetaAds } from '../../../platforms/meta/meta-ads.ts';
-import { createMmp } from '../../../platforms/mmp/mmp.ts';
+import { createMmp } from '../../../platforms/mmp/index.ts';
 import { createTikTokAds } from '../../../platforms/tiktok/tiktok-ads.ts';
 import type { Sandbox } from '../../../sandbox/index.ts';
 
