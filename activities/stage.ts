@@ -1,6 +1,7 @@
 // Records each stage attempt in the audit log (stage_events) around the activity's own work. The
 // run id is the calling workflow's id, taken from the activity context, so no workflow has to pass
 // bookkeeping arguments.
+import { FAILURE } from '../core/failures.ts';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AccountsError } from '../core/accounts.ts';
@@ -28,7 +29,7 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof TemplateError || err instanceof CreativeInputError) {
     // A broken template or an unreadable image renders no better on retry.
     return ApplicationFailure.create({
-      type: err instanceof TemplateError ? 'ERR_TEMPLATE' : 'ERR_CREATIVE_INPUT',
+      type: err instanceof TemplateError ? FAILURE.template : FAILURE.creativeInput,
       message: err.message,
       nonRetryable: true,
     });
@@ -36,7 +37,7 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof AccountsError) {
     // The accounts file says something the platforms cannot take: a person must fix it.
     return ApplicationFailure.create({
-      type: 'ERR_ACCOUNTS',
+      type: FAILURE.accounts,
       message: err.message,
       nonRetryable: true,
     });
@@ -44,7 +45,7 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof CatalogError) {
     // A catalog that cannot be read will not read better on retry: a person must fix it.
     return ApplicationFailure.create({
-      type: 'ERR_CATALOG',
+      type: FAILURE.catalog,
       message: err.message,
       nonRetryable: true,
     });
@@ -52,21 +53,21 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof PlatformError && err.retryAfterMs !== null) {
     // The platform said when access returns: retry then, not on the policy's schedule.
     return ApplicationFailure.create({
-      type: 'ERR_PLATFORM_THROTTLED',
+      type: FAILURE.platformThrottled,
       message: err.message,
       nextRetryDelay: err.retryAfterMs,
     });
   }
   if (err instanceof PlatformError && err.kind === 'auth') {
     return ApplicationFailure.create({
-      type: 'ERR_PLATFORM_AUTH',
+      type: FAILURE.platformAuth,
       message: authMessage(err),
       nonRetryable: true,
     });
   }
   if (err instanceof PlatformError && !err.retryable) {
     return ApplicationFailure.create({
-      type: 'ERR_PLATFORM_REQUEST',
+      type: FAILURE.platformRequest,
       message: err.message,
       nonRetryable: true,
     });

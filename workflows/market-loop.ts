@@ -1,6 +1,7 @@
 // One market for one day: ingest -> rank -> render -> deploy -> learn, each an activity.
 // Deterministic: all I/O happens in activities; the workflow only sequences them and decides what
 // to do when one fails for good.
+import { FAILURE } from '../core/failures.ts';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -92,7 +93,7 @@ const learning = proxyActivities<Activities>({
 });
 
 function isPlanChanged(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLAN_CHANGED';
+  return err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.planChanged;
 }
 
 /**
@@ -108,13 +109,13 @@ function platformOutage(err: ActivityFailure): boolean {
     cause instanceof TimeoutFailure ||
     (cause instanceof ApplicationFailure &&
       !cause.nonRetryable &&
-      (cause.type === 'PlatformError' || cause.type === 'ERR_PLATFORM_THROTTLED'));
+      (cause.type === FAILURE.platformTransient || cause.type === FAILURE.platformThrottled));
   return spent && fromPlatform;
 }
 
 /** A platform refused the token (expired, revoked, permission gone): a person must rotate it. */
 function tokenRefused(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && err.cause.type === 'ERR_PLATFORM_AUTH';
+  return err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.platformAuth;
 }
 
 /** A deploy a pause stopped: cancelled, or failed by its last request after the cancel came. */

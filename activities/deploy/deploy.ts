@@ -7,6 +7,7 @@
 // Every write is keyed by a deterministic name and looked up before it is made, so a retried
 // activity (even after a write whose answer was lost) never creates a second object; every write
 // is audited (platform_writes).
+import { FAILURE } from '../../core/failures.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
 import { count } from '../metrics.ts';
@@ -81,7 +82,7 @@ interface SegmentPlan {
 
 /** Refused for good: a person must fix the configuration (nothing was written). */
 const misconfigured = (message: string) =>
-  ApplicationFailure.create({ type: 'ERR_DEPLOY_CONFIG', message, nonRetryable: true });
+  ApplicationFailure.create({ type: FAILURE.deployConfig, message, nonRetryable: true });
 
 /** The market's deploy targets: every configured platform whose accounts run the market. */
 function targets(deps: ActivityDeps, audit: WriteAudit, market: string): DeployTarget[] {
@@ -155,7 +156,7 @@ async function checkSpendCaps(deps: ActivityDeps, market: string): Promise<void>
   );
   if (problems.length > 0)
     throw ApplicationFailure.create({
-      type: 'ERR_SPEND_CAP',
+      type: FAILURE.spendCap,
       message: `${problems.join('; ')}: nothing was written. Lower the budgets or raise the cap in ACCOUNTS_PATH`,
       nonRetryable: true,
     });
@@ -396,7 +397,7 @@ export function createDeployActivities(deps: ActivityDeps) {
               const now = planFingerprint(plans.map((p) => p.plan));
               if (now !== input.approvedPlan)
                 throw ApplicationFailure.create({
-                  type: 'ERR_PLAN_CHANGED',
+                  type: FAILURE.planChanged,
                   message: `the plan changed since it was approved (approved ${input.approvedPlan}, now ${now}); nothing was written: rerun the market to plan and approve again`,
                   nonRetryable: true,
                 });

@@ -1,4 +1,5 @@
 // Ingest stage: the content catalog from its file, and yesterday's delivery from the ad platform.
+import { FAILURE } from '../../core/failures.ts';
 import { addDays, earlierDate, lastCompleteDay } from '../../core/dates.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
@@ -80,7 +81,7 @@ export function createIngestActivities(deps: ActivityDeps) {
     async listMarkets(): Promise<string[]> {
       if (config.CATALOG_PATH.includes(MARKET_PLACEHOLDER)) {
         throw ApplicationFailure.create({
-          type: 'ERR_CATALOG',
+          type: FAILURE.catalog,
           message: `CATALOG_PATH is read per market (${MARKET_PLACEHOLDER}), so it cannot list markets: start the loop with explicit markets`,
           nonRetryable: true,
         });
@@ -106,7 +107,7 @@ export function createIngestActivities(deps: ActivityDeps) {
           const rows = catalog.rows.filter((r) => r.market === market);
           if (rows.length === 0) {
             throw ApplicationFailure.create({
-              type: 'ERR_CATALOG',
+              type: FAILURE.catalog,
               message: `market ${market} has no valid rows in the catalog ${catalog.source}`,
               nonRetryable: true,
             });

@@ -1,6 +1,7 @@
 // Report data read by the loop worker: when a running worker owns the embedded PGlite database,
 // `adloop report` cannot open it and asks the worker through the `reportData` workflow instead.
 // Read-only, so retrying is always safe.
+import { FAILURE } from '../../core/failures.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseIsoDate } from '../../core/dates.ts';
 import { FxError } from '../../core/money.ts';
@@ -24,7 +25,7 @@ export function createReportActivities({ db, fx, config }: ActivityDeps) {
         to = parseIsoDate(input.to, 'to');
       } catch (err) {
         throw ApplicationFailure.create({
-          type: 'ERR_REPORT_INPUT',
+          type: FAILURE.reportInput,
           message: (err as Error).message,
           nonRetryable: true,
         });
@@ -43,7 +44,7 @@ export function createReportActivities({ db, fx, config }: ActivityDeps) {
         // A currency missing from the worker's rate table stays missing on retry.
         if (err instanceof FxError)
           throw ApplicationFailure.create({
-            type: 'ERR_REPORT_FX',
+            type: FAILURE.reportFx,
             message: err.message,
             nonRetryable: true,
           });
@@ -52,7 +53,7 @@ export function createReportActivities({ db, fx, config }: ActivityDeps) {
       const bytes = Buffer.byteLength(JSON.stringify(data));
       if (bytes > MAX_REPORT_BYTES)
         throw ApplicationFailure.create({
-          type: 'ERR_REPORT_TOO_LARGE',
+          type: FAILURE.reportTooLarge,
           message: `the report's data is ${bytes} bytes, over the ${MAX_REPORT_BYTES} a workflow result may carry: narrow it with --markets or a shorter range, or read PostgreSQL directly`,
           nonRetryable: true,
         });

@@ -1,6 +1,7 @@
 // The deploy stage against the sandbox's Meta and TikTok servers, through the official SDKs:
 // create, keep, rotate and pause; the dry-run diff; rejected creatives replaced; no duplicates
 // under injected faults, lost responses included; every write audited.
+import { FAILURE } from '../../core/failures.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -581,7 +582,7 @@ describe('deploy switches on at the end, within the spend caps', () => {
     await assert.rejects(
       typedRun(env('DE'))(acts.deployCreatives, { market: 'DE', date: DATE, creatives: ranked }),
       (e: Error & { type?: string; nonRetryable?: boolean }) => {
-        assert.equal(e.type, 'ERR_SPEND_CAP');
+        assert.equal(e.type, FAILURE.spendCap);
         assert.equal(e.nonRetryable, true);
         assert.match(
           e.message,

@@ -3,6 +3,7 @@
 // with a still each; the same data through the activity, through the `reportData` workflow on a
 // real Temporal server when the embedded database is owned by another holder (as under a running
 // `npm start`), and served on localhost.
+import { FAILURE } from '../../core/failures.ts';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -190,7 +191,7 @@ describe('report data from the real stages', () => {
     await assert.rejects(
       run(acts.collectReport, { from: '2026-02-30', to: RANGE.to }),
       (e: Error & { type?: string; nonRetryable?: boolean }) =>
-        e.type === 'ERR_REPORT_INPUT' && e.nonRetryable === true,
+        e.type === FAILURE.reportInput && e.nonRetryable === true,
     );
   });
 

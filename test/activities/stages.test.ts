@@ -1,5 +1,6 @@
 // Stage activities on real parts (sandbox Graph API, PGlite, sharp), run in Temporal's mock
 // activity context.
+import { FAILURE } from '../../core/failures.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
@@ -172,7 +173,7 @@ describe('stage activities', () => {
       await assert.rejects(
         env.run(badActs.deployCreatives, { ...input, creatives: rendered }),
         (e: Error & { type?: string; nonRetryable?: boolean }) => {
-          assert.equal(e.type, 'ERR_PLATFORM_AUTH');
+          assert.equal(e.type, FAILURE.platformAuth);
           assert.equal(e.nonRetryable, true);
           assert.doesNotMatch(e.message, /revoked-token/);
           return true;

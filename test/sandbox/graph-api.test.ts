@@ -1,5 +1,6 @@
 // The sandbox Graph API through the official SDK, changed only in base URL: shapes, paging,
 // errors and token checks as Meta sends them.
+import { FAILURE } from '../../core/failures.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -525,7 +526,7 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
           (e: unknown) => e,
         ),
       ) as { type?: string; nextRetryDelay?: unknown; nonRetryable?: boolean };
-      assert.equal(failure.type, 'ERR_PLATFORM_THROTTLED');
+      assert.equal(failure.type, FAILURE.platformThrottled);
       assert.ok(
         failure.nextRetryDelay,
         'the activity retries when the platform said access returns',

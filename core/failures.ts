@@ -1,0 +1,39 @@
+// Every failure type adloop's activities raise (Temporal's ApplicationFailure `type`), defined
+// once, as workflows/messages.ts defines the messages: activities create failures with these,
+// workflows and tests match them by these, never by a literal. The values are what committed
+// workflow histories hold, so they never change.
+export const FAILURE = {
+  /** A template cannot render (non-retryable): fix the template. */
+  template: 'ERR_TEMPLATE',
+  /** A creative's input (an image, a text) cannot be used (non-retryable). */
+  creativeInput: 'ERR_CREATIVE_INPUT',
+  /** The accounts file says what the platforms cannot take (non-retryable). */
+  accounts: 'ERR_ACCOUNTS',
+  /** The catalog cannot be read (non-retryable). */
+  catalog: 'ERR_CATALOG',
+  /** The platform said when access returns: retried then. */
+  platformThrottled: 'ERR_PLATFORM_THROTTLED',
+  /** The platform refused the credential: a person must rotate it (non-retryable). */
+  platformAuth: 'ERR_PLATFORM_AUTH',
+  /** The platform refused the request itself (non-retryable). */
+  platformRequest: 'ERR_PLATFORM_REQUEST',
+  /**
+   * A transient platform failure (5xx, timeout, lost answer) thrown as it is: Temporal names the
+   * failure after the error's class, and the activity's retry policy retries it.
+   */
+  platformTransient: 'PlatformError',
+  /** DEPLOY_* settings or the accounts leave a market nothing to deploy to (non-retryable). */
+  deployConfig: 'ERR_DEPLOY_CONFIG',
+  /** A write would take spend past a configured cap (non-retryable). */
+  spendCap: 'ERR_SPEND_CAP',
+  /** The approved deploy plan no longer matches what would be written (non-retryable). */
+  planChanged: 'ERR_PLAN_CHANGED',
+  /** A report request names bad input (non-retryable). */
+  reportInput: 'ERR_REPORT_INPUT',
+  /** A report needs an exchange rate the FX table lacks (non-retryable). */
+  reportFx: 'ERR_REPORT_FX',
+  /** A report would exceed the payload limit (non-retryable). */
+  reportTooLarge: 'ERR_REPORT_TOO_LARGE',
+} as const;
+
+export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];
