@@ -259,7 +259,7 @@ describe('policies', () => {
       [
         '--import',
         'tsx',
-        'scripts/bench-policy.ts',
+        'bench/policy.ts',
         '--json',
         '--world',
         worldFile('demo'),
@@ -283,11 +283,10 @@ describe('policies', () => {
       'ml',
       'random',
     ]);
-    const bad = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/bench-policy.ts', '--days', '0'],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'bench/policy.ts', '--days', '0'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--days must be a whole number/);
   });

@@ -1,7 +1,7 @@
 // The chaos audit's judgements: what counts as a duplicate ad and as a lost metric row.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diffRows, duplicateAds, type PlatformAd } from '../../scripts/lib/chaos/audit.ts';
+import { diffRows, duplicateAds, type PlatformAd } from '../../bench/chaos/audit.ts';
 
 const H1 = 'a'.repeat(16);
 const H2 = 'b'.repeat(16);

@@ -9,19 +9,19 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { CONFIG_KEYS } from '../../../core/config.ts';
-import { dailyLoopWorkflowId } from '../../../core/ids.ts';
-import type { DailyLoopResult } from '../../../core/types.ts';
-import { openDatabase, type DatabaseHandle } from '../../../db/database.ts';
-import { sandboxAccounts } from '../../../sandbox/accounts.ts';
-import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
-import { writeSandboxAccounts } from '../sandbox-env.ts';
-import { dailyLoop } from '../../../workflows/index.ts';
-import { freePort } from '../ports.ts';
-import type { TempPostgres } from '../postgres.ts';
-import { startDevServer, type DevServer } from '../temporal-cli.ts';
+import { CONFIG_KEYS } from '../../core/config.ts';
+import { dailyLoopWorkflowId } from '../../core/ids.ts';
+import type { DailyLoopResult } from '../../core/types.ts';
+import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
+import { sandboxAccounts } from '../../sandbox/accounts.ts';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { dailyLoop } from '../../workflows/index.ts';
+import { freePort } from '../../scripts/lib/ports.ts';
+import type { TempPostgres } from '../../scripts/lib/postgres.ts';
+import { startDevServer, type DevServer } from '../../scripts/lib/temporal-cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Lookbacks the chaos workers run with; the audit compares exactly these days. */
 export const METRICS_LOOKBACK_DAYS = 3;

@@ -1,4 +1,4 @@
-// `npm run chaos -- --json`: the fault matrix. For each fault (scripts/lib/chaos/faults.ts) it runs
+// `npm run chaos -- --json`: the fault matrix. For each fault (bench/chaos/faults.ts) it runs
 // three days of the daily loop for the markets on a fresh, production-like stack (Temporal dev
 // server, PostgreSQL, the sandbox platforms, the loop worker as its own process), with the fault on
 // day 2, and checks against the platforms' own records that every market's day completed, that
@@ -14,10 +14,10 @@ import path from 'node:path';
 import { parseIsoDate } from '../core/dates.ts';
 import { parseMarketCode } from '../core/ids.ts';
 import { loadWorld } from '../sandbox/world.ts';
-import { FAULTS } from './lib/chaos/faults.ts';
-import { runScenario, type FaultReport } from './lib/chaos/scenario.ts';
-import { startTempPostgres, type TempPostgres } from './lib/postgres.ts';
-import { ensureTemporalCli } from './lib/temporal-cli.ts';
+import { FAULTS } from './chaos/faults.ts';
+import { runScenario, type FaultReport } from './chaos/scenario.ts';
+import { startTempPostgres, type TempPostgres } from '../scripts/lib/postgres.ts';
+import { ensureTemporalCli } from '../scripts/lib/temporal-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

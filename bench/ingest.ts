@@ -14,7 +14,7 @@ import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMetricsWriter } from '../db/metrics-writer.ts';
 import type { AdMetricsDailyTable } from '../db/metrics.table.ts';
-import { startTempPostgres, type TempPostgres } from './lib/postgres.ts';
+import { startTempPostgres, type TempPostgres } from '../scripts/lib/postgres.ts';
 
 const opts = new Command()
   .name('npm run bench:ingest --')

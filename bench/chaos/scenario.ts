@@ -2,8 +2,8 @@
 // live (so there is delivery to ingest and ads to rotate); day 2 runs under the fault; day 3 runs
 // clean again, as the day after an incident does. Then the platforms' truth is compared with what
 // adloop did: no ad created twice, no metric row lost, every market's day completed.
-import { addDays } from '../../../core/dates.ts';
-import type { DailyLoopResult } from '../../../core/types.ts';
+import { addDays } from '../../core/dates.ts';
+import type { DailyLoopResult } from '../../core/types.ts';
 import {
   auditMetrics,
   duplicateAds,

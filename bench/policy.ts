@@ -4,9 +4,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mlPolicy } from '../bench/policy/ml-policy.ts';
-import { evaluatePolicies, heuristicPolicy } from '../bench/policy/policy-eval.ts';
-import { oraclePolicy, randomPolicy } from '../bench/policy/policies.ts';
+import { mlPolicy } from './policy/ml-policy.ts';
+import { evaluatePolicies, heuristicPolicy } from './policy/policy-eval.ts';
+import { oraclePolicy, randomPolicy } from './policy/policies.ts';
 import { loadWorld } from '../sandbox/world.ts';
 import { lineChart } from '../reports/line-chart.ts';
 

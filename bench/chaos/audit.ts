@@ -7,14 +7,14 @@
 // clients the loop uses (with every fault off), so a row the loop could have read and did not
 // store shows up here.
 import { sql } from 'kysely';
-import { addDays } from '../../../core/dates.ts';
-import { metaCampaignName, parseAdName } from '../../../core/ids.ts';
-import type { DeliveryCounts } from '../../../core/types.ts';
-import type { Db } from '../../../db/database.ts';
-import { createMetaAds } from '../../../platforms/meta/meta-ads.ts';
-import { createMmp } from '../../../platforms/mmp/index.ts';
-import { createTikTokAds } from '../../../platforms/tiktok/tiktok-ads.ts';
-import type { Sandbox } from '../../../sandbox/index.ts';
+import { addDays } from '../../core/dates.ts';
+import { metaCampaignName, parseAdName } from '../../core/ids.ts';
+import type { DeliveryCounts } from '../../core/types.ts';
+import type { Db } from '../../db/database.ts';
+import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
+import { createMmp } from '../../platforms/mmp/index.ts';
+import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import type { Sandbox } from '../../sandbox/index.ts';
 
 export interface PlatformAd {
   platform: 'meta' | 'tiktok';

@@ -2,9 +2,9 @@
 // whole faulted day (`inject` / `clear`: the platforms and the MMP misbehave), or strikes once in
 // the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
 import proto from '@temporalio/proto';
-import { marketLoopWorkflowId } from '../../../core/ids.ts';
-import type { Stage } from '../../../core/types.ts';
-import type { TempPostgres } from '../postgres.ts';
+import { marketLoopWorkflowId } from '../../core/ids.ts';
+import type { Stage } from '../../core/types.ts';
+import type { TempPostgres } from '../../scripts/lib/postgres.ts';
 import type { ChaosStack } from './stack.ts';
 
 export interface FaultContext {
