@@ -16,6 +16,7 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 const FOLDERS = [
   'activities',
   'bench',
+  'cli',
   'core',
   'db',
   'decisions',
@@ -31,7 +32,10 @@ const FOLDERS = [
   'workflows',
 ];
 const DEV_ONLY = ['sandbox', 'bench', 'scripts', 'test'];
-const PRODUCTION = FOLDERS.filter((f) => !DEV_ONLY.includes(f));
+// cli/ is the operator's edge: on the embedded default (no real platform configured) `check` and
+// `deploy plan` start the sandbox from the state `npm start` left, as npm start does.
+const EDGE = ['cli'];
+const PRODUCTION = FOLDERS.filter((f) => !DEV_ONLY.includes(f) && !EDGE.includes(f));
 
 /** The import patterns of every top-level folder but `folder` and `allowed`. */
 const foldersBut = (folder, allowed) =>

@@ -15,7 +15,7 @@ import { createActivities } from '../../activities/index.ts';
 import { convertMicros } from '../../core/money.ts';
 import { collectReportData } from '../../db/report.repository.ts';
 import type { ReportData } from '../../reports/report-data.ts';
-import { reportCommand } from '../../scripts/commands/report.ts';
+import { reportCommand } from '../../cli/commands/report.ts';
 import { typedRun } from '../helpers/activity.ts';
 import { reportFixture, type ReportFixture } from '../helpers/report-fixture.ts';
 import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../helpers/temporal.ts';

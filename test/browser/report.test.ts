@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { reportCommand, type ReportCommandResult } from '../../scripts/commands/report.ts';
+import { reportCommand, type ReportCommandResult } from '../../cli/commands/report.ts';
 import { reportFixture, type ReportFixture } from '../helpers/report-fixture.ts';
 
 const MARKETS = ['SE', 'EG'];

@@ -38,14 +38,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts files that exist, with metrics reachable from outside the container', () => {
-    const started = [...compose.matchAll(/'tsx', '([^']+\.ts)'|- (scripts\/[\w-]+\.ts)/g)].map(
-      (m) => m[1] ?? m[2]!,
-    );
-    assert.deepEqual(started.sort(), [
-      'scripts/codec-server.ts',
-      'workers/loop.ts',
-      'workers/render.ts',
-    ]);
+    const started = [
+      ...compose.matchAll(/'tsx', '([^']+\.ts)'|- ((?:scripts|cli)\/[\w-]+\.ts)/g),
+    ].map((m) => m[1] ?? m[2]!);
+    assert.deepEqual(started.sort(), ['cli/adloop.ts', 'workers/loop.ts', 'workers/render.ts']);
     for (const file of started) assert.ok(fs.existsSync(path.join(ROOT, file)), file);
     assert.equal([...compose.matchAll(/METRICS_ADDRESS: 0\.0\.0\.0:9464/g)].length, 2);
   });

@@ -155,7 +155,7 @@ describe('no access token in histories, logs or reports', () => {
     // The CLI, against the running workers.
     const status = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'scripts/adloop.ts'), 'status', 'SE', 'EG'],
+      ['--import', 'tsx', path.join(ROOT, 'cli/adloop.ts'), 'status', 'SE', 'EG'],
       { cwd: ROOT, env: workerEnv, encoding: 'utf8' },
     );
     assert.equal(status.status, 0, status.stderr);
@@ -173,7 +173,7 @@ describe('no access token in histories, logs or reports', () => {
       [
         '--import',
         'tsx',
-        path.join(ROOT, 'scripts/adloop.ts'),
+        path.join(ROOT, 'cli/adloop.ts'),
         'report',
         '--from',
         '2026-04-25',

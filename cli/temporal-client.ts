@@ -2,8 +2,8 @@
 // payload encryption), and closed by the caller.
 import { Client, Connection } from '@temporalio/client';
 import fs from 'node:fs';
-import { loadConfigPart, type Config } from '../../core/config.ts';
-import { dataConverterOptions, payloadCodecFrom } from '../../core/payload-codec.ts';
+import { loadConfigPart, type Config } from '../core/config.ts';
+import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 
 /** The settings every CLI command that talks to Temporal reads. */
 export const CLI_CONFIG_KEYS = [

@@ -16,7 +16,7 @@ import {
   trainingSchedule,
   type ScheduleSettings,
 } from '../../ops/schedules.ts';
-import { connectCli, type CliConfig } from '../lib/temporal-client.ts';
+import { connectCli, type CliConfig } from '../temporal-client.ts';
 
 export interface ScheduleOptions {
   markets?: string;

@@ -13,8 +13,8 @@ import {
   type ControlOutcome,
 } from '../../ops/control.ts';
 import { scheduledMarkets } from '../../ops/schedules.ts';
-import { formatResult, watchMarkets } from '../lib/daily-loop-client.ts';
-import { connectCli } from '../lib/temporal-client.ts';
+import { formatResult, watchMarkets } from '../../scripts/lib/daily-loop-client.ts';
+import { connectCli } from '../temporal-client.ts';
 import { marketsToSchedule } from './schedule.ts';
 
 const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;

@@ -1,25 +1,21 @@
-// `npm run report:arms -- --from YYYY-MM-DD --to YYYY-MM-DD [--json]`: the champion / challenger
+// `adloop arms --from YYYY-MM-DD --to YYYY-MM-DD [--json]` (npm run report:arms): the champion / challenger
 // arms (RANKING_POLICY, RANKING_POLICY_BY_MARKET) compared on what the platforms reported: each
 // arm's CPR and CTR with 95% confidence intervals, from the database adloop's config points at.
 // On the embedded PGlite database, run it while no worker holds the database.
-import { Command } from 'commander';
-import { loadConfigPart } from '../core/config.ts';
-import { addDays, parseIsoDate, todayUtc } from '../core/dates.ts';
-import { loadFxTable } from '../core/money.ts';
-import { openDatabase } from '../db/database.ts';
-import { armDays } from '../db/reports.repository.ts';
-import { armReport, formatArmReport } from '../reports/arms.ts';
+import { loadConfigPart } from '../../core/config.ts';
+import { addDays, parseIsoDate, todayUtc } from '../../core/dates.ts';
+import { loadFxTable } from '../../core/money.ts';
+import { openDatabase } from '../../db/database.ts';
+import { armDays } from '../../db/reports.repository.ts';
+import { armReport, formatArmReport } from '../../reports/arms.ts';
 
-const opts = new Command()
-  .name('npm run report:arms --')
-  .description('Compare the ranking policy arms: CPR and CTR with 95% confidence intervals.')
-  .option('--from <YYYY-MM-DD>', 'first day (default: 28 days before --to)')
-  .option('--to <YYYY-MM-DD>', 'last day (default: yesterday, UTC)')
-  .option('--json', 'print one JSON object')
-  .parse()
-  .opts<{ from?: string; to?: string; json?: boolean }>();
+export interface ArmsOptions {
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
 
-try {
+export async function armsCommand(opts: ArmsOptions): Promise<void> {
   const config = loadConfigPart([
     'DATABASE_URL',
     'PGLITE_DIR',
@@ -63,7 +59,4 @@ try {
   } finally {
     await database.close();
   }
-} catch (err) {
-  console.error(`report:arms failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
 }

@@ -7,7 +7,15 @@
 //   adloop status [market...]                             stage, last success, degraded, fallbacks
 //   adloop report [--out] [--csv] [--json] [--serve]      one self-contained HTML report
 //   adloop check [--json]                                 preflight of every ad account, one line each
+//   adloop deploy plan|approve --market <code>            a market's deploy as a diff / answer its approval
+//   adloop arms [--from] [--to] [--json]                  the ranking policy arms compared (CPR, CTR, CIs)
+//   adloop codec-server [--port]                          decode encrypted payloads for the Temporal UI
 import { Command } from 'commander';
+import fs from 'node:fs';
+import { armsCommand, type ArmsOptions } from './commands/arms.ts';
+import { codecServerCommand, type CodecServerOptions } from './commands/codec-server.ts';
+import { deployApproveCommand, type DeployApproveOptions } from './commands/deploy-approve.ts';
+import { deployPlanCommand, type DeployPlanOptions } from './commands/deploy-plan.ts';
 import { checkCommand, type CheckOptions } from './commands/check.ts';
 import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/control.ts';
 import { reportCommand, type ReportCommandOptions } from './commands/report.ts';
@@ -18,9 +26,14 @@ import {
   scheduleList,
 } from './commands/schedule.ts';
 
+// The one place the CLI reads .env (values already in the environment win).
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
+
 const program = new Command()
   .name('adloop')
-  .description('Operate adloop: schedules, per-market pause / resume / rerun / status, reports.')
+  .description(
+    'Operate adloop: schedules, per-market pause / resume / rerun / status, deploy plans and approvals, reports, policy arms, the payload codec server.',
+  )
   .showHelpAfterError();
 
 const schedule = program
@@ -113,6 +126,51 @@ program
   .action(async (o: ReportCommandOptions) => {
     await reportCommand(o);
   });
+
+const deploy = program
+  .command('deploy')
+  .description("a market's deploy: the plan as a diff, and the answer to an approval it waits for");
+deploy
+  .command('plan')
+  .description(
+    "print a market's deploy plan as a diff without writing to any platform (on the embedded default, while npm start is not running)",
+  )
+  .requiredOption('--market <code>', 'market, e.g. SE')
+  .option('--date <YYYY-MM-DD>', 'the run whose creatives to plan with (default: today, UTC)')
+  .option('--json', 'print one JSON object')
+  .action((o: DeployPlanOptions) => deployPlanCommand(o));
+deploy
+  .command('approve')
+  .description("approve (or reject) a market's deploy plan that waits for approval")
+  .requiredOption('--market <code>', 'market, e.g. SE')
+  .requiredOption('--by <name>', 'who decides (recorded with the plan)')
+  .option('--date <YYYY-MM-DD>', "the run's date (default: today, UTC)")
+  .option('--reject', 'reject the plan: yesterday’s ads keep running')
+  .option('--note <text>', 'why (recorded with the plan)')
+  .action((o: DeployApproveOptions) => deployApproveCommand(o));
+
+program
+  .command('arms')
+  .description(
+    'compare the ranking policy arms on what the platforms reported: CPR and CTR with 95% confidence intervals',
+  )
+  .option('--from <YYYY-MM-DD>', 'first day (default: 27 days before --to)')
+  .option('--to <YYYY-MM-DD>', 'last day (default: yesterday, UTC)')
+  .option('--json', 'print one JSON object')
+  .action((o: ArmsOptions) => armsCommand(o));
+
+program
+  .command('codec-server')
+  .description(
+    'serve /decode and /encode of adloop payloads for the Temporal UI (needs PAYLOAD_KEY)',
+  )
+  .option('--port <port>', 'port to listen on', '8888')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--origin <url...>', 'Temporal UI origins allowed to call it', [
+    'http://localhost:8233',
+    'http://127.0.0.1:8233',
+  ])
+  .action((o: CodecServerOptions) => codecServerCommand(o));
 
 try {
   await program.parseAsync();

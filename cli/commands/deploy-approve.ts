@@ -1,27 +1,22 @@
-// `npm run deploy:approve -- --market SE --date YYYY-MM-DD --by NAME [--reject] [--note TEXT]`:
+// `adloop deploy approve --market SE --date YYYY-MM-DD --by NAME [--reject] [--note TEXT]`:
 // answers a market whose deploy waits for approval (DEPLOY_APPROVAL_MARKETS). Approving lets it
 // write today's plan; rejecting (or no answer before DEPLOY_APPROVAL_TIMEOUT) keeps yesterday's
 // ads running. The same signals can be sent from the Temporal UI or the CLI:
 //   temporal workflow signal --workflow-id market/SE/<date> --name approveDeploy --input '{"by":"me"}'
-import { Command } from 'commander';
-import { parseIsoDate, todayUtc } from '../core/dates.ts';
-import { marketLoopWorkflowId } from '../core/ids.ts';
-import { approveDeploy, getMarketStatus, rejectDeploy } from '../workflows/messages.ts';
-import { connectCli } from './lib/temporal-client.ts';
+import { parseIsoDate, todayUtc } from '../../core/dates.ts';
+import { marketLoopWorkflowId } from '../../core/ids.ts';
+import { approveDeploy, getMarketStatus, rejectDeploy } from '../../workflows/messages.ts';
+import { connectCli } from '../temporal-client.ts';
 
-const opts = new Command()
-  .name('npm run deploy:approve --')
-  .description("Approve (or reject) a market's deploy plan that waits for approval.")
-  .requiredOption('--market <code>', 'market, e.g. SE')
-  .requiredOption('--by <name>', 'who decides (recorded with the plan)')
-  .option('--date <YYYY-MM-DD>', "the run's date (default: today, UTC)")
-  .option('--reject', 'reject the plan: yesterday’s ads keep running')
-  .option('--note <text>', 'why (recorded with the plan)')
-  .parse()
-  .opts<{ market: string; by: string; date?: string; reject?: boolean; note?: string }>();
+export interface DeployApproveOptions {
+  market: string;
+  by: string;
+  date?: string;
+  reject?: boolean;
+  note?: string;
+}
 
-let code = 0;
-try {
+export async function deployApproveCommand(opts: DeployApproveOptions): Promise<void> {
   const market = opts.market.toUpperCase();
   const date = opts.date ? parseIsoDate(opts.date, '--date') : todayUtc();
   const { client, close } = await connectCli();
@@ -39,8 +34,4 @@ try {
   } finally {
     await close();
   }
-} catch (err) {
-  console.error(`deploy:approve failed: ${err instanceof Error ? err.message : String(err)}`);
-  code = 1;
 }
-process.exit(code);

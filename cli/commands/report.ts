@@ -25,7 +25,7 @@ import { reportHtml } from '../../reports/html-report.ts';
 import type { ReportData, ReportInput } from '../../reports/report-data.ts';
 import { reportCsv, reportJson } from '../../reports/report-export.ts';
 import type { reportData } from '../../workflows/index.ts';
-import { CLI_CONFIG_KEYS, connectCli } from '../lib/temporal-client.ts';
+import { CLI_CONFIG_KEYS, connectCli } from '../temporal-client.ts';
 
 /** `adloop report` options, named as commander gives them (`--from` -> from, ...). */
 export interface ReportCommandOptions {

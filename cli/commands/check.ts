@@ -9,7 +9,7 @@ import { gatherPreflightFacts } from '../../ops/preflight-facts.ts';
 import { formatFindings, judgePreflight, type Finding } from '../../ops/preflight.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { platformClients } from '../../workers/loop-worker.ts';
-import { startSandboxEnv, usesSandbox } from '../lib/sandbox-env.ts';
+import { startSandboxEnv, usesSandbox } from '../../scripts/lib/sandbox-env.ts';
 
 export interface CheckOptions {
   json?: boolean;
