@@ -16,7 +16,10 @@ import {
 } from '@temporalio/client';
 import type { IsoDate, MarketCode, MarketPause } from '../core/types.ts';
 import { MARKET } from '../core/search-attributes.ts';
-import { addDays } from '../core/dates.ts';
+import { addDays, parseTimeZone } from '../core/dates.ts';
+import { readCatalogFile } from '../core/catalog.ts';
+import { COUNTRY_BY_CODE } from '../core/countries.ts';
+import { parseMarketCode } from '../core/ids.ts';
 
 const MARKET_SCHEDULE_PREFIX = 'adloop/market/';
 export const marketScheduleId = (market: MarketCode) => `${MARKET_SCHEDULE_PREFIX}${market}`;
@@ -309,4 +312,31 @@ export async function schedulePause(
 ): Promise<MarketPause | null> {
   const row = await describeMarketSchedule(client, market);
   return row?.paused ? parsePauseNote(row.note) : null;
+}
+
+/**
+ * The markets to schedule and their time zones: the catalog's (CATALOG_PATH), or the codes given
+ * in `--markets`, each with the catalog's time zone, else its country's, else `CODE=Area/City`.
+ */
+export function marketsToSchedule(
+  config: { CATALOG_PATH: string },
+  markets?: string,
+): Array<{ code: string; timeZone: string }> {
+  const catalog = /^https?:/.test(config.CATALOG_PATH)
+    ? []
+    : readCatalogFile(config.CATALOG_PATH).markets;
+  const zoneOf = new Map(catalog.map((m) => [m.code, m.timeZone]));
+  if (!markets) {
+    if (catalog.length === 0)
+      throw new Error(`CATALOG_PATH is a URL: name the markets with --markets SE,DE,…`);
+    return catalog.map((m) => ({ code: m.code, timeZone: m.timeZone }));
+  }
+  return markets.split(',').map((entry) => {
+    const [rawCode, zone] = entry.trim().split('=');
+    const code = parseMarketCode(rawCode!, '--markets');
+    const timeZone = zone ?? zoneOf.get(code) ?? COUNTRY_BY_CODE.get(code)?.timeZone;
+    if (!timeZone)
+      throw new Error(`--markets: no time zone known for ${code}; write it as ${code}=Area/City`);
+    return { code, timeZone: parseTimeZone(timeZone, `--markets ${code}`) };
+  });
 }

@@ -12,10 +12,9 @@ import {
   resumeMarketRuns,
   type ControlOutcome,
 } from '../../ops/control.ts';
-import { scheduledMarkets } from '../../ops/schedules.ts';
+import { marketsToSchedule, scheduledMarkets } from '../../ops/schedules.ts';
 import { formatResult, watchMarkets } from '../../scripts/lib/daily-loop-client.ts';
 import { connectCli } from '../temporal-client.ts';
-import { marketsToSchedule } from './schedule.ts';
 
 const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;
 

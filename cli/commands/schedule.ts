@@ -1,10 +1,7 @@
 // `adloop schedule create|update|list|backfill|delete`: the Temporal Schedules that start each
 // market's daily loop in its own time zone, and the daily model training (ops/schedules.ts).
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { readCatalogFile } from '../../core/catalog.ts';
-import { COUNTRY_BY_CODE } from '../../core/countries.ts';
-import { parseMarketCode } from '../../core/ids.ts';
-import { addDays, parseIsoDate, parseTimeZone, todayUtc } from '../../core/dates.ts';
+import { addDays, parseIsoDate, todayUtc } from '../../core/dates.ts';
 import {
   applySchedules,
   backfillMarket,
@@ -15,6 +12,7 @@ import {
   TRAINING_SCHEDULE_ID,
   trainingSchedule,
   type ScheduleSettings,
+  marketsToSchedule,
 } from '../../ops/schedules.ts';
 import { connectCli, type CliConfig } from '../temporal-client.ts';
 
@@ -23,33 +21,6 @@ export interface ScheduleOptions {
   at?: string;
   trainingAt?: string;
   catchupWindow?: string;
-}
-
-/**
- * The markets to schedule and their time zones: the catalog's (CATALOG_PATH), or the codes given
- * in `--markets`, each with the catalog's time zone, else its country's, else `CODE=Area/City`.
- */
-export function marketsToSchedule(
-  config: Pick<CliConfig, 'CATALOG_PATH'>,
-  markets?: string,
-): Array<{ code: string; timeZone: string }> {
-  const catalog = /^https?:/.test(config.CATALOG_PATH)
-    ? []
-    : readCatalogFile(config.CATALOG_PATH).markets;
-  const zoneOf = new Map(catalog.map((m) => [m.code, m.timeZone]));
-  if (!markets) {
-    if (catalog.length === 0)
-      throw new Error(`CATALOG_PATH is a URL: name the markets with --markets SE,DE,…`);
-    return catalog.map((m) => ({ code: m.code, timeZone: m.timeZone }));
-  }
-  return markets.split(',').map((entry) => {
-    const [rawCode, zone] = entry.trim().split('=');
-    const code = parseMarketCode(rawCode!, '--markets');
-    const timeZone = zone ?? zoneOf.get(code) ?? COUNTRY_BY_CODE.get(code)?.timeZone;
-    if (!timeZone)
-      throw new Error(`--markets: no time zone known for ${code}; write it as ${code}=Area/City`);
-    return { code, timeZone: parseTimeZone(timeZone, `--markets ${code}`) };
-  });
 }
 
 function settings(config: CliConfig, o: ScheduleOptions): ScheduleSettings {

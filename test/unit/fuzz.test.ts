@@ -15,7 +15,7 @@ import { parseIsoDate, parseTimeZone } from '../../core/dates.ts';
 import { parseTimeOfDay } from '../../ops/schedules.ts';
 import { TemplateError, loadTemplate } from '../../render/template.ts';
 import { WorldError, loadWorld } from '../../sandbox/world.ts';
-import { marketsToSchedule } from '../../cli/commands/schedule.ts';
+import { marketsToSchedule } from '../../ops/schedules.ts';
 import { ROOT } from '../helpers/stack.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

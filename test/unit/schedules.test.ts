@@ -11,7 +11,7 @@ import {
   pauseNote,
   zonedInstant,
 } from '../../ops/schedules.ts';
-import { marketsToSchedule } from '../../cli/commands/schedule.ts';
+import { marketsToSchedule } from '../../ops/schedules.ts';
 
 const CATALOG = path.resolve(import.meta.dirname, '../../catalog/demo/catalog.json');
 
