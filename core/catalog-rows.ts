@@ -94,7 +94,7 @@ const inRange = (v: unknown, min: number, max: number): v is number =>
  * The row as `rowSchema` would parse it, for rows that are plainly valid (already the right types,
  * nothing to trim or coerce), else null. A catalog of 100,000 artists per market is almost all such
  * rows, and this is several times faster than the schema; anything else goes through the schema,
- * so errors and coercions are exactly the schema's (test/unit/fuzz.test.ts checks they agree).
+ * so errors and coercions are exactly the schema's (test/core/fuzz.test.ts checks they agree).
  */
 export function plainRow(raw: Record<string, unknown>): RowData | null {
   const { artist_id, name, genre, image, market, popularity, trend, embedding } = raw;

@@ -5,7 +5,7 @@
 // (libxgboost, PostgreSQL, the xgboost CLI, Chromium) is installed first when missing
 // (scripts/lib/system-deps.ts).
 //   npm test                      # everything
-//   npm run test:only -- test/unit  # a folder or files
+//   npm run test:only -- test/core  # a folder or files
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
