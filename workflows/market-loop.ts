@@ -1,24 +1,33 @@
 // One market for one day: ingest -> rank -> render -> deploy -> learn, each an activity.
 // Deterministic: all I/O happens in activities; the workflow only sequences them and decides what
 // to do when one fails for good.
-import { FAILURE } from '../core/failures.ts';
 import {
-  ActivityCancellationType,
   ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   condition,
-  isCancellation,
   proxyActivities,
   patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import { RetryState } from '@temporalio/common';
 import type { DeployPlanResult } from '../activities/deploy/deploy.ts';
+import {
+  bookkeeping,
+  compute,
+  ingest,
+  learning,
+  longRunning,
+  pausableDeploy,
+  planning,
+} from './activity-options.ts';
+import {
+  isPlanChanged,
+  message,
+  platformOutage,
+  stoppedByCancel,
+  tokenRefused,
+} from './failure-kinds.ts';
 import type { Activities } from '../activities/index.ts';
 import { DEGRADED, MARKET, POLICY, STAGE } from '../core/search-attributes.ts';
 import {
@@ -40,103 +49,12 @@ import {
   type MarketControlInput,
 } from './messages.ts';
 
-const base: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
-  // Stage activities heartbeat every few seconds (withStage): a worker killed mid-stage is
-  // noticed within this, not after the whole start-to-close timeout, and the stage is retried.
-  heartbeatTimeout: '30 seconds',
-};
-
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
-
-const ingest = proxyActivities<Activities>({
-  ...base,
-  // Bounded: when the platform stays down, fall back to the previous ranking within ~15 s
-  // instead of holding the whole market's day.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
-});
-
-const compute = proxyActivities<Activities>({ ...base });
-
-const longRunningOptions: ActivityOptions = {
-  startToCloseTimeout: '15 minutes',
-  // A dead worker is noticed within this, and the stage resumes on another worker.
-  heartbeatTimeout: '15 seconds',
-  // Platform writes back off up to a minute; they are idempotent, so retrying is safe.
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-  },
-};
-const longRunning = proxyActivities<Activities>(longRunningOptions);
-
-// Planning only reads the platforms (each read already retried by the client): when it still
-// fails after a few attempts, the platform is down and deploy is skipped for the day sooner.
-const planning = proxyActivities<Activities>({
-  ...longRunningOptions,
-  retry: { ...longRunningOptions.retry, maximumInterval: '20 seconds', maximumAttempts: 5 },
-});
-
-// Deploy as a pause can stop it: the workflow waits until the activity has really stopped (it
-// checks before every platform request), so a resumed deploy never writes next to the old one.
-const pausableDeploy = proxyActivities<Activities>({
-  ...longRunningOptions,
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-
-const learning = proxyActivities<Activities>({
-  ...base,
-  // Bounded: learning late is better than holding the run; tomorrow's ingest catches up.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
-});
-
-function isPlanChanged(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.planChanged;
-}
-
-/**
- * A deploy that failed because its platform stayed unreachable: every retry spent (or timed out)
- * on platform errors or timeouts. Anything else (auth, a refused request, a bug, a cancellation)
- * is not a platform outage and still fails the market, where a person sees it.
- */
-function platformOutage(err: ActivityFailure): boolean {
-  const spent =
-    err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT;
-  const cause = err.cause;
-  const fromPlatform =
-    cause instanceof TimeoutFailure ||
-    (cause instanceof ApplicationFailure &&
-      !cause.nonRetryable &&
-      (cause.type === FAILURE.platformTransient || cause.type === FAILURE.platformThrottled));
-  return spent && fromPlatform;
-}
-
-/** A platform refused the token (expired, revoked, permission gone): a person must rotate it. */
-function tokenRefused(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.platformAuth;
-}
-
-/** A deploy a pause stopped: cancelled, or failed by its last request after the cancel came. */
-function stoppedByCancel(err: unknown): boolean {
-  return (
-    isCancellation(err) ||
-    (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED)
-  );
-}
-
 /** Who sent a control or approval message and why; tolerates what the Temporal UI may send. */
 function operatorOf(input: unknown): { by: string; reason?: string } {
   const o = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const by = typeof o.by === 'string' && o.by.trim() ? o.by.trim() : 'an operator (no "by" given)';
   const why = typeof o.reason === 'string' ? o.reason : typeof o.note === 'string' ? o.note : '';
   return why ? { by, reason: why } : { by };
-}
-
-function message(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResult> {
