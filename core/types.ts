@@ -218,3 +218,18 @@ export interface DeployDecision {
 
 /** Where a platform's review of an ad stands. */
 export type ReviewState = 'approved' | 'pending' | 'rejected';
+
+/** What a ranking optimises: registrations (the default) or premium subscriptions. */
+export type Objective = 'registrations' | 'subscriptions';
+
+/** One market-day's delivery under one ranking arm (reports/arms.ts compares the arms). */
+export interface ArmDay {
+  arm: string;
+  market: string;
+  date: string;
+  /** In the reporting currency. */
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+}

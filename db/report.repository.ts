@@ -2,7 +2,7 @@
 // ranked list, and the ads live now with a still of their creative. Returns plain JSON
 // (reports/report-data.ts), read-only.
 import { convertMicros, type FxTable } from '../core/money.ts';
-import type { Objective } from '../ml/features.ts';
+import type { Objective } from '../core/types.ts';
 import {
   addDelivery,
   emptyDelivery,

@@ -1,8 +1,7 @@
 // SQL behind reports: delivery per market-day tagged with the ranking policy (arm) that chose the
 // market's ads that day.
 import { convertMicros, type FxTable } from '../core/money.ts';
-import type { Objective } from '../ml/features.ts';
-import type { ArmDay } from '../reports/arms.ts';
+import type { ArmDay, Objective } from '../core/types.ts';
 import type { Db } from './database.ts';
 
 /**

@@ -5,6 +5,7 @@
 // Pure and allocation-light: the same code builds training rows and scores a million candidates.
 import { addDays } from '../core/dates.ts';
 import { pairKey } from '../core/ids.ts';
+import type { Objective } from '../core/types.ts';
 
 /** One creative's delivery on one day, as ingested. */
 export interface CreativeDay {
@@ -38,8 +39,7 @@ export interface TemplateInfo {
   theme: string;
 }
 
-/** What a ranking optimises: registrations (the default) or premium subscriptions. */
-export type Objective = 'registrations' | 'subscriptions';
+export type { Objective } from '../core/types.ts';
 
 export const FEATURE_NAMES = [
   'popularity',

@@ -9,17 +9,9 @@
 // run on comparable markets, or on the same markets in turn.
 // Pure: the rows come from db/reports.repository.ts or from a simulation.
 
-/** One market-day's delivery under one arm. */
-export interface ArmDay {
-  arm: string;
-  market: string;
-  date: string;
-  /** In the reporting currency. */
-  spend: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-}
+import type { ArmDay } from '../core/types.ts';
+
+export type { ArmDay };
 
 export interface Interval {
   value: number;

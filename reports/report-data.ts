@@ -3,7 +3,7 @@
 // db/report.repository.ts and may travel as a Temporal payload (when a running worker owns the
 // embedded database), so it holds no image bytes and no secrets, and stays well under 1 MB.
 import type { IsoDate, MarketCode } from '../core/types.ts';
-import type { Objective } from '../ml/features.ts';
+import type { Objective } from '../core/types.ts';
 
 /** What a report is asked for. */
 export interface ReportInput {
