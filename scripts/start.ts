@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { formatFindings } from '../ops/preflight.ts';
-import { runPreflight } from '../cli/commands/check.ts';
+import { runPreflight } from '../workers/preflight.ts';
 import { parseIsoDate, todayUtc } from '../core/dates.ts';
 import { readCatalogFile } from '../core/catalog.ts';
 import type { Sandbox } from '../sandbox/index.ts';

@@ -3,24 +3,13 @@
 // app ids, budgets) and prints one line per finding with its fix; exits 1 when anything fails.
 // On the embedded default it checks the sandbox's accounts (from the state `npm start` left).
 import fs from 'node:fs';
-import { loadAccounts } from '../../core/accounts.ts';
-import { loadConfig } from '../../core/config.ts';
-import { gatherPreflightFacts } from '../../ops/preflight-facts.ts';
-import { formatFindings, judgePreflight, type Finding } from '../../ops/preflight.ts';
+import { formatFindings } from '../../ops/preflight.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
-import { platformClients } from '../../workers/loop-worker.ts';
+import { runPreflight } from '../../workers/preflight.ts';
 import { startSandboxEnv, usesSandbox } from '../../scripts/lib/sandbox-env.ts';
 
 export interface CheckOptions {
   json?: boolean;
-}
-
-/** Runs the preflight against the configured (or sandbox) platforms. */
-export async function runPreflight(): Promise<Finding[]> {
-  const config = loadConfig();
-  const accounts = loadAccounts(config.ACCOUNTS_PATH);
-  const facts = await gatherPreflightFacts(accounts, platformClients(config, accounts));
-  return judgePreflight(accounts, facts, new Date(), config.DEPLOY_OBJECTIVE);
 }
 
 export async function checkCommand(o: CheckOptions): Promise<void> {
