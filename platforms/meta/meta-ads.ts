@@ -241,14 +241,28 @@ function instrument(
       throw err;
     }
   };
-  // GETs are reads; a throttled request of any kind was not carried out (withRequestRetry). A
-  // throttled one also waits for the governor's pause (the next `once` reserves after it).
+  // GETs and repeatable POSTs may be sent again after a transient failure; a throttled request of
+  // any kind was not carried out (withRequestRetry). A throttled one also waits for the
+  // governor's pause (the next `once` reserves after it).
   target.call = (method, path, params, files, multipart, urlOverride) =>
     withRequestRetry(() => once(method, path, params, files, multipart, urlOverride), {
-      idempotent: method === 'GET',
+      idempotent: method === 'GET' || REPEATABLE_EDGES.has(edgeOf(path)),
       toError: toPlatformError,
       tries,
     });
+}
+
+/**
+ * Edges whose POST leaves one result however often it is sent, so a lost answer is simply sent
+ * again: adimages is content-addressed (the same bytes answer with the same hash: AdImage's
+ * `hash`), so uploading twice leaves one image.
+ */
+const REPEATABLE_EDGES = new Set(['adimages']);
+
+/** The edge a Graph API path ends in (`adimages` of `['act_1', 'adimages']`). */
+function edgeOf(path: string | string[]): string {
+  const last = Array.isArray(path) ? (path.at(-1) ?? '') : path;
+  return last.replace(/\/+$/, '').split('/').at(-1) ?? '';
 }
 
 /** A request that got no answer in `ms`: transient, and like a lost answer it has no status. */
@@ -471,13 +485,6 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
 export function createMetaAds(config: MetaAdsConfig): MetaAds {
   const governor = config.governor === null ? null : new UsageGovernor(config.governor ?? {});
   const api = createGraphApi(config, governor);
-  /** A write that may be sent again after a transient failure: doing it twice does it once. */
-  const repeatable = <T>(fn: () => Promise<T>): Promise<T> =>
-    withRequestRetry(() => call(fn), {
-      idempotent: true,
-      toError: toPlatformError,
-      tries: config.requestTries ?? REQUEST_TRIES,
-    });
 
   /**
    * Runs calls as batch requests of at most 50 (fewer when usage leaves less room), each answered
@@ -651,11 +658,9 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
   }
 
   return {
-    // POST adimages is content-addressed (the same bytes answer with the same hash: AdImage's
-    // `hash`), so uploading twice leaves one image: a lost answer is simply sent again, which the
-    // request layer does only for GETs.
+    // POST adimages is repeatable (REPEATABLE_EDGES): the request layer sends a lost one again.
     uploadImage: (bytes, name) =>
-      repeatable(async () => {
+      call(async () => {
         // POST adimages takes `bytes` (and copy_from) only (AdAccount.json); the image is known
         // by its hash, so `name` only labels the upload here.
         void name;

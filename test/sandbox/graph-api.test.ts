@@ -537,6 +537,39 @@ describe('sandbox Graph API: batches, usage throttling and injected faults', () 
     }
   });
 
+  it('sends an image upload again after a 5xx (the same bytes are one image), never a create', async () => {
+    const persistent = createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      governor: null,
+      requestTries: 12,
+    });
+    const sent = (edge: string) =>
+      sandbox.meta.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${edge}`))
+        .length;
+    const uploadsBefore = sent('adimages');
+    sandbox.meta.faults.errorRate = 0.5;
+    try {
+      const hashes = new Set<string>();
+      for (let i = 0; i < 5; i++) hashes.add((await persistent.uploadImage(PNG_1x1, 'r.png')).hash);
+      assert.equal(hashes.size, 1, 'the same bytes are the same image, however often sent');
+      assert.ok(sent('adimages') - uploadsBefore > 5, 'some uploads were sent again');
+      sandbox.meta.faults.errorRate = 1;
+      const createsBefore = sent('campaigns');
+      await assert.rejects(
+        persistent.createCampaign({ name: 'not-twice' }),
+        (e: unknown) => e instanceof PlatformError && e.kind === 'transient',
+      );
+      assert.equal(
+        sent('campaigns') - createsBefore,
+        1,
+        'a create that may have happened is not resent',
+      );
+    } finally {
+      sandbox.meta.faults.errorRate = 0;
+    }
+  });
+
   it('injects 5xx and rate-limit errors at the configured rates, deterministically', async () => {
     sandbox.meta.faults.errorRate = 0.3;
     sandbox.meta.faults.throttleRate = 0.2;
