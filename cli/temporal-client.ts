@@ -1,7 +1,6 @@
 // A Temporal client for the CLI commands, configured like the workers (address, namespace,
 // payload encryption), and closed by the caller.
 import { Client, Connection } from '@temporalio/client';
-import fs from 'node:fs';
 import { loadConfigPart, type Config } from '../core/config.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 
@@ -19,9 +18,8 @@ export const CLI_CONFIG_KEYS = [
 
 export type CliConfig = Pick<Config, (typeof CLI_CONFIG_KEYS)[number]>;
 
-/** The CLI's settings: the environment, and `.env` in the working directory when there is one. */
+/** The CLI's settings, from the environment (cli/adloop.ts has read `.env` into it). */
 export function cliConfig(): CliConfig {
-  if (fs.existsSync('.env')) process.loadEnvFile('.env');
   return loadConfigPart(CLI_CONFIG_KEYS);
 }
 

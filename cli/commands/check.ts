@@ -2,7 +2,6 @@
 // file from its platform (token, permissions, status, currency and time zone, page, app, identity,
 // app ids, budgets) and prints one line per finding with its fix; exits 1 when anything fails.
 // On the embedded default it checks the sandbox's accounts (from the state `npm start` left).
-import fs from 'node:fs';
 import { formatFindings } from '../../ops/preflight.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { runPreflight } from '../../workers/preflight.ts';
@@ -15,7 +14,6 @@ export interface CheckOptions {
 export async function checkCommand(o: CheckOptions): Promise<void> {
   let sandbox: Sandbox | null = null;
   try {
-    if (fs.existsSync('.env')) process.loadEnvFile('.env');
     if (usesSandbox()) sandbox = await startSandboxEnv({});
     const findings = await runPreflight();
     if (o.json) console.log(JSON.stringify({ findings }));

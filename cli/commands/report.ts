@@ -286,12 +286,8 @@ export async function reportCommand(
 ): Promise<ReportCommandResult> {
   const progress = ctx.progress ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const cwd = ctx.cwd ?? process.cwd();
-  let env = ctx.env;
-  if (!env) {
-    // As every adloop CLI command: the environment, and .env for what it does not set.
-    if (fs.existsSync(path.join(cwd, '.env'))) process.loadEnvFile(path.join(cwd, '.env'));
-    env = process.env;
-  }
+  // The environment, into which cli/adloop.ts has read `.env`.
+  const env = ctx.env ?? process.env;
   const config = loadConfigPart(CONFIG_KEYS, env, cwd);
   const to = opts.to ? parseIsoDate(opts.to, '--to') : addDays(todayUtc(), -1);
   const from = opts.from ? parseIsoDate(opts.from, '--from') : addDays(to, -27);
