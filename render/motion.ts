@@ -174,12 +174,15 @@ export function scaleCommands(
  */
 export function opacitySteps(keys: NonNullable<LayerTrack['opacity']>, fps: number): string[] {
   const last = lastKeyFrame(keys, fps);
-  const alphaAt = (k: number) => Math.round(trackValue(keys, (x) => x.value, k / fps) * 255);
+  // The 8-bit alpha of every frame up to the last key's; it holds from there on.
+  const alphas = Array.from({ length: last + 1 }, (_, k) =>
+    Math.round(trackValue(keys, (x) => x.value, k / fps) * 255),
+  );
   const steps: string[] = [];
   let start = 0;
   for (let k = 1; k <= last + 1; k++) {
-    const alpha = alphaAt(start);
-    if (k <= last && alphaAt(k) === alpha) continue;
+    const alpha = alphas[start]!;
+    if (k <= last && alphas[k] === alpha) continue;
     if (alpha < 255) {
       // The run from the last key on holds to the end of the video.
       const window =

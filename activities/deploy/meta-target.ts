@@ -18,6 +18,7 @@ import type { WriteEntry } from './audit.ts';
 import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import {
   assetBytes,
+  backOff,
   createMissing,
   ensureObject,
   knownAdSets,
@@ -29,8 +30,6 @@ import {
 
 /** Meta's cap on ads in an ad set that are not archived or deleted. */
 export const META_ADS_PER_ADSET = 50;
-
-/** Daily budget of an ad set when the accounts file names none, in major units of the account's currency. */
 
 /** The store an ad set promotes, from its name (adloop/<market>/<os>/<objective>). */
 const osOfAdSet = (name: string): 'ios' | 'android' | null =>
@@ -202,7 +201,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
       const permanent = failed.find((f) => !f.error.retryable);
       if (permanent) throw permanent.error;
       if (failed.length > 0 && attempt >= REQUEST_TRIES) throw failed[0]!.error;
-      if (failed.length > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      if (failed.length > 0) await backOff(attempt);
       pending = failed.map((f) => f.o);
     }
   }

@@ -80,6 +80,10 @@ export interface DeployTarget {
   disableAdSets(market: string, adSets: Array<{ id: string; name: string }>): Promise<void>;
 }
 
+/** The pause before try `attempt + 1` of writes that failed transiently: 250 ms, 500 ms, 1 s… */
+export const backOff = (attempt: number) =>
+  new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+
 const retryable = (err: unknown) => !(err instanceof PlatformError) || err.retryable;
 /** The platform refused this object itself (bad content, policy at creation): not the request. */
 const refusal = (err: unknown): boolean => err instanceof PlatformError && err.kind === 'invalid';
@@ -151,7 +155,7 @@ export async function createMissing(
       }
     }
     if (!failed && pending().length === 0) return { ids: known, refused };
-    await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+    await backOff(attempt);
     known = new Map([...known, ...(await list())]);
   }
   if (pending().length === 0) return { ids: known, refused };
