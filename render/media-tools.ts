@@ -22,12 +22,14 @@ export interface MediaTools {
 
 const require = createRequire(import.meta.url);
 
-function resolveTool(
-  env: NodeJS.ProcessEnv,
-  variable: 'FFMPEG_PATH' | 'FFPROBE_PATH',
-  pkg: string,
-  fallback: string,
-): MediaTool {
+/** Where each tool comes from: its override variable, then its npm package, then PATH. */
+const SOURCES = {
+  ffmpeg: { variable: 'FFMPEG_PATH', pkg: '@ffmpeg-installer/ffmpeg' },
+  ffprobe: { variable: 'FFPROBE_PATH', pkg: '@ffprobe-installer/ffprobe' },
+} as const;
+
+function resolveTool(env: NodeJS.ProcessEnv, name: keyof MediaTools): MediaTool {
+  const { variable, pkg } = SOURCES[name];
   const fromEnv = env[variable]?.trim();
   if (fromEnv) return { path: fromEnv, source: 'env' };
   try {
@@ -38,14 +40,14 @@ function resolveTool(
   } catch {
     // not installed for this platform: use PATH
   }
-  return { path: fallback, source: 'path' };
+  return { path: name, source: 'path' };
 }
 
 /** Resolves both tools from `env` (FFMPEG_PATH, FFPROBE_PATH), the npm packages, then PATH. */
 export function resolveMediaTools(env: NodeJS.ProcessEnv = process.env): MediaTools {
   return {
-    ffmpeg: resolveTool(env, 'FFMPEG_PATH', '@ffmpeg-installer/ffmpeg', 'ffmpeg'),
-    ffprobe: resolveTool(env, 'FFPROBE_PATH', '@ffprobe-installer/ffprobe', 'ffprobe'),
+    ffmpeg: resolveTool(env, 'ffmpeg'),
+    ffprobe: resolveTool(env, 'ffprobe'),
   };
 }
 
@@ -58,17 +60,15 @@ export function mediaTools(): MediaTools {
 }
 
 const HOW_TO_FIX: Record<keyof MediaTools, string> = {
-  ffmpeg:
-    'run `npm install` (it brings @ffmpeg-installer/ffmpeg), or set FFMPEG_PATH to an ffmpeg with libx264',
-  ffprobe:
-    'run `npm install` (it brings @ffprobe-installer/ffprobe), or set FFPROBE_PATH to an ffprobe',
+  ffmpeg: `run \`npm install\` (it brings ${SOURCES.ffmpeg.pkg}), or set ${SOURCES.ffmpeg.variable} to an ffmpeg with libx264`,
+  ffprobe: `run \`npm install\` (it brings ${SOURCES.ffprobe.pkg}), or set ${SOURCES.ffprobe.variable} to an ffprobe`,
 };
 
 /** Says which tool is missing, where it was looked for, and how to bring it. */
 export function missingToolMessage(name: keyof MediaTools, tool: MediaTool): string {
   const where =
     tool.source === 'env'
-      ? `${name === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH'}=${tool.path} does not run`
+      ? `${SOURCES[name].variable}=${tool.path} does not run`
       : tool.source === 'npm'
         ? `the npm package's ${tool.path} does not run`
         : `no ${name} for this platform in node_modules and none on PATH`;

@@ -96,6 +96,11 @@ function bootstrapMode(): Mode {
 const hasApt = () => spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** The Debian packages that bring `requirements`, each once. */
+const packagesOf = (requirements: readonly SystemRequirement[]) => [
+  ...new Set(requirements.flatMap((r) => r.packages)),
+];
+
 function installCommand(packages: string[]): string {
   const apt = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   return isRoot() ? `apt-get update && ${apt}` : `sudo apt-get update && sudo ${apt}`;
@@ -178,15 +183,15 @@ export async function ensureSystemDeps(
   log: (line: string) => void = console.log,
   o: { requirements?: readonly SystemRequirement[]; mode?: Mode } = {},
 ): Promise<Bootstrap> {
+  const nothing: Bootstrap = { missing: [], installed: [], stillMissing: [], command: null };
   const mode = o.mode ?? bootstrapMode();
+  if (mode === 'off') return nothing;
   const purposes: readonly Purpose[] = typeof purpose === 'string' ? [purpose] : purpose;
-  const wanted = (o.requirements ?? SYSTEM_REQUIREMENTS).filter((r) =>
-    purposes.some((p) => r.for.includes(p)),
+  const missing = (o.requirements ?? SYSTEM_REQUIREMENTS).filter(
+    (r) => purposes.some((p) => r.for.includes(p)) && !r.present(),
   );
-  if (mode === 'off') return { missing: [], installed: [], stillMissing: [], command: null };
-  const missing = wanted.filter((r) => !r.present());
-  if (missing.length === 0) return { missing: [], installed: [], stillMissing: [], command: null };
-  const packages = [...new Set(missing.flatMap((r) => r.packages))];
+  if (missing.length === 0) return nothing;
+  const packages = packagesOf(missing);
   log(`System packages missing: ${missing.map((r) => r.what).join('; ')}`);
   if (mode === 'install' && isRoot() && hasApt()) {
     try {
@@ -206,11 +211,7 @@ export async function ensureSystemDeps(
   const installed = missing.filter((r) => !stillMissing.includes(r)).map((r) => r.id);
   if (installed.length > 0) log(`Installed: ${installed.join(', ')}`);
   const command =
-    stillMissing.length > 0
-      ? hasApt()
-        ? installCommand([...new Set(stillMissing.flatMap((r) => r.packages))])
-        : null
-      : null;
+    stillMissing.length > 0 && hasApt() ? installCommand(packagesOf(stillMissing)) : null;
   for (const r of stillMissing) log(`Still missing: ${r.what}; without it ${r.without}`);
   if (stillMissing.length > 0)
     log(
