@@ -2,10 +2,12 @@
 // - no-floating-promises everywhere: an un-awaited promise in a workflow or activity is a lost error;
 // - workflows/ may import only @temporalio/workflow, shared types and `import type` of activities,
 //   because workflow code must stay deterministic and replayable;
-// - the layers' direction (see the README's folder map): core/ imports nothing of adloop's,
-//   decisions/ (pure decisions) only core/, ml/ only those two, the platform clients and the
-//   renderer only core/; and no production folder imports the sandbox, the benchmarks, the
-//   scripts or the tests.
+// - the layers' direction (see the README's folder map), one block per folder: core/ and runtime/
+//   import nothing of adloop's; decisions/ (pure decisions) only core/; ml/ those two; the
+//   platform clients and the renderer only core/; db/ core/ and runtime/; reports/ what db/ may
+//   and db/; activities/ everything below them; workers/ (the composition root) every production
+//   folder; and no production folder imports the sandbox, the benchmarks, the scripts or the
+//   tests.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
@@ -25,6 +27,7 @@ const FOLDERS = [
   'platforms',
   'render',
   'reports',
+  'runtime',
   'sandbox',
   'scripts',
   'test',
@@ -104,6 +107,7 @@ export default tseslint.config(
     },
   },
   onlyImports('core', [], 'core/ is the floor: it imports nothing of adloop’s.'),
+  onlyImports('runtime', [], 'runtime/ is process plumbing: it imports nothing of adloop’s.'),
   onlyImports('decisions', ['core'], 'Pure decisions import only core/ (no I/O).', {
     paths: nodeBuiltins
       .filter((n) => n !== 'crypto' && n !== 'node:crypto')
@@ -112,6 +116,28 @@ export default tseslint.config(
   onlyImports('ml', ['core', 'decisions'], 'ml/ builds on core/ and decisions/ only.'),
   onlyImports('platforms', ['core'], 'Platform clients depend on core/ only.'),
   onlyImports('render', ['core'], 'The renderer depends on core/ only.'),
+  onlyImports('db', ['core', 'runtime'], 'db/ stores and reads: it builds on core/ only.'),
+  onlyImports('reports', ['core', 'db'], 'reports/ assemble what db/ reads; nothing above.'),
+  onlyImports(
+    'activities',
+    ['core', 'runtime', 'decisions', 'ml', 'platforms', 'render', 'db', 'reports'],
+    'Activities read, decide (decisions/, ml/) and write (db/, platforms/, render/).',
+  ),
+  onlyImports(
+    'ops',
+    ['core', 'platforms', 'workflows'],
+    'ops/ drives Temporal (schedules, signals) and checks accounts; nothing of the worker’s.',
+  ),
+  onlyImports(
+    'workers',
+    PRODUCTION.filter((f) => f !== 'workers'),
+    'Workers wire production parts together; the CLI and development tools sit above them.',
+  ),
+  onlyImports(
+    'sandbox',
+    ['core', 'platforms'],
+    'The sandbox simulates the platforms: it shares only core/ and the platforms’ reference data.',
+  ),
   {
     files: ['workflows/**/*.ts'],
     rules: {

@@ -4,7 +4,7 @@ import type { Config } from '../core/config.ts';
 import type { MarketCode, MarketPause } from '../core/types.ts';
 import type { FxTable } from '../core/money.ts';
 import type { Db } from '../db/database.ts';
-import type { MetricsWriter } from '../db/metrics-writer.ts';
+import type { DeliveryWriter } from '../db/delivery-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { Mmp } from '../platforms/mmp/mmp.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
@@ -13,7 +13,7 @@ import type { RendererDeps } from '../render/renderer.ts';
 export interface ActivityDeps {
   db: Db;
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
-  metrics: MetricsWriter;
+  delivery: DeliveryWriter;
   /** Which accounts run each market, the app, budgets and caps (core/accounts.ts). */
   accounts: AccountsFile;
   /** The Meta client of an ad account (the worker makes one per account, once). */

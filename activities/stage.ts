@@ -12,7 +12,7 @@ import { recordStageEvent } from '../db/runs.repository.ts';
 import { PlatformError, redact } from '../platforms/errors.ts';
 import { CreativeInputError } from '../render/compose.ts';
 import { TemplateError } from '../render/template.ts';
-import { count } from './metrics.ts';
+import { count } from './counters.ts';
 
 export function currentRun(): { runId: string; attempt: number } {
   const info = Context.current().info;

@@ -1,5 +1,5 @@
 // `npm run bench:ingest -- --json`: write N daily metric rows (default 1,000,000: 10,000 ads over
-// 100 days) into PostgreSQL through adloop's metrics writer, one transaction per batch as the
+// 100 days) into PostgreSQL through adloop's delivery writer, one transaction per batch as the
 // daily ingest does, with as many batches in flight as there are cores (the loop ingests markets
 // in parallel), and print {"rows", "seconds", "rows_per_second"}; then write them all again to
 // check re-ingesting is idempotent. Uses DATABASE_URL or TEST_DATABASE_URL (a fresh database is
@@ -12,8 +12,8 @@ import { addDays } from '../core/dates.ts';
 import { keyed } from '../core/random.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { createMetricsWriter } from '../db/metrics-writer.ts';
-import type { AdMetricsDailyTable } from '../db/metrics.table.ts';
+import { createDeliveryWriter } from '../db/delivery-writer.ts';
+import type { AdMetricsDailyTable } from '../db/delivery.table.ts';
 import { startTempPostgres, type TempPostgres } from '../scripts/lib/postgres.ts';
 
 const opts = new Command()
@@ -60,7 +60,7 @@ try {
   const handle = await openDatabase({ url: url.toString() });
   try {
     await migrateToLatest(handle.db);
-    const writer = createMetricsWriter(handle);
+    const writer = createDeliveryWriter(handle);
     const days = Math.ceil(opts.rows / opts.ads);
     const dayRows = (d: number): AdMetricsDailyTable[] => {
       const n = Math.min(opts.ads, opts.rows - d * opts.ads);

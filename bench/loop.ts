@@ -61,11 +61,11 @@ import type { DailyLoopResult } from '../core/types.ts';
 import { startLoopWorker } from '../workers/loop-worker.ts';
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { installRuntime } from '../workers/runtime.ts';
-import { startDailyLoop } from '../scripts/lib/daily-loop-client.ts';
+import { startDailyLoop } from '../cli/daily-loop-client.ts';
 import { freePort } from '../scripts/lib/ports.ts';
 import { writeSandboxAccounts } from '../scripts/lib/sandbox-env.ts';
 import { startSandboxThread } from '../scripts/lib/sandbox-thread.ts';
-import { ensureSearchAttributes } from '../scripts/lib/search-attributes.ts';
+import { ensureSearchAttributes } from '../scripts/lib/register-search-attributes.ts';
 import { ensureTemporalCli, startDevServer } from '../scripts/lib/temporal-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

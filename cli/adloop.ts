@@ -13,11 +13,11 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
 import { armsCommand, type ArmsOptions } from './commands/arms.ts';
-import { codecServerCommand, type CodecServerOptions } from './commands/codec-server.ts';
+import { codecServerCommand, type CodecServerOptions } from './commands/serve-codec.ts';
 import { deployApproveCommand, type DeployApproveOptions } from './commands/deploy-approve.ts';
 import { deployPlanCommand, type DeployPlanOptions } from './commands/deploy-plan.ts';
 import { checkCommand, type CheckOptions } from './commands/check.ts';
-import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/control.ts';
+import { pauseCommand, rerunCommand, resumeCommand, statusCommand } from './commands/markets.ts';
 import { reportCommand, type ReportCommandOptions } from './commands/report.ts';
 import {
   scheduleApply,

@@ -1,7 +1,7 @@
 // Encryption of every Temporal payload adloop sends (workflow and activity arguments, results,
 // signals, queries, memos): AES-256-GCM with a key from the environment (PAYLOAD_KEY), so the
 // Temporal server, its database and anyone reading histories see ciphertext. Workers and clients
-// that hold the key see the data; the codec server (cli/commands/codec-server.ts) lets the Temporal UI
+// that hold the key see the data; the codec server (cli/commands/serve-codec.ts) lets the Temporal UI
 // show it to operators who run it with the key. Without PAYLOAD_KEY nothing is encrypted.
 //
 // An encrypted payload is the whole original payload (metadata and data, protobuf-encoded),

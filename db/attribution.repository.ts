@@ -3,7 +3,7 @@
 // replaces, never a second one.
 import { sql } from 'kysely';
 import type { Db } from './database.ts';
-import type { MmpAttributionTable } from './metrics.table.ts';
+import type { MmpAttributionTable } from './delivery.table.ts';
 
 export type NewAttribution = Omit<MmpAttributionTable, 'ingested_at'>;
 

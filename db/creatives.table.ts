@@ -1,5 +1,15 @@
 import type { ColumnType, Selectable } from 'kysely';
 
+/** A template version the renderer registered (its source hashed, so a change is a new version). */
+export interface TemplatesTable {
+  id: string;
+  version: number;
+  theme: string;
+  aspect_ratio: string;
+  source_hash: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
 /** A rendered creative, addressed by the hash of its template version and inputs. */
 export interface CreativesTable {
   hash: string;

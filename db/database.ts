@@ -14,15 +14,15 @@ import type {
   CreativesTable,
   PlatformObjectsTable,
   RunCreativesTable,
+  TemplatesTable,
 } from './creatives.table.ts';
 import type {
-  AdMetricsDailyTable,
-  CreativePerformanceTable,
-  MmpAttributionTable,
   AdAccountsTable,
-  ModelsTable,
-  TemplatesTable,
-} from './metrics.table.ts';
+  AdMetricsDailyTable,
+  MmpAttributionTable,
+} from './delivery.table.ts';
+import type { ModelsTable } from './models.table.ts';
+import type { CreativePerformanceTable } from './performance.table.ts';
 import type {
   CreativeRejectionsTable,
   DeployPlansTable,

@@ -1,7 +1,7 @@
 // All SQL touching the model registry. A model name has numbered versions; at most one is the
 // champion (the one rankings use), the others are candidates that lost or retired champions.
 import type { Db } from './database.ts';
-import type { ModelsTable } from './metrics.table.ts';
+import type { ModelsTable } from './models.table.ts';
 import type { Selectable } from 'kysely';
 
 export type ModelRow = Selectable<ModelsTable>;

@@ -8,7 +8,7 @@
 // order they were sent, as on one connection.
 import type { PGlite } from '@electric-sql/pglite';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { tsWorker } from '../core/ts-worker.ts';
+import { tsWorker } from '../runtime/ts-worker.ts';
 
 /** What the Kysely dialect needs of a PGlite instance (db/pglite-dialect.ts). */
 export interface PGliteSession {

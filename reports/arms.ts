@@ -7,7 +7,7 @@
 // differences (days within a market are also correlated). Days a market fell back to the heuristic
 // count under the heuristic (as treated, not as assigned). Read a gap as causal only when the arms
 // run on comparable markets, or on the same markets in turn.
-// Pure: the rows come from db/reports.repository.ts or from a simulation.
+// Pure: the rows come from reports/collect.ts or from a simulation.
 
 import type { ArmDay } from '../core/types.ts';
 

@@ -1,7 +1,7 @@
 // The `adloop report` page: one self-contained HTML file (inline CSS, inline SVG charts, images as
 // data: URIs, no scripts, no external requests, enforced by its own Content-Security-Policy), so it
 // can be mailed, archived or opened offline and shows the same thing everywhere.
-// Pure: the data comes from db/report.repository.ts, the images from the creative store.
+// Pure: the data comes from reports/collect.ts, the images from the creative store.
 import { dateRange } from '../core/dates.ts';
 import { escapeXml } from '../core/xml.ts';
 import { armReport, type ArmDay, type ArmStats, type Interval } from './arms.ts';

@@ -1,6 +1,6 @@
 // What `adloop report` shows, as plain JSON: delivery per day, market and ranking arm, each
-// market's latest ranked list with its reasons, and the live creatives. It is built by SQL in
-// db/report.repository.ts and may travel as a Temporal payload (when a running worker owns the
+// market's latest ranked list with its reasons, and the live creatives. It is assembled in
+// reports/collect.ts and may travel as a Temporal payload (when a running worker owns the
 // embedded database), so it holds no image bytes and no secrets, and stays well under 1 MB.
 import type { IsoDate, MarketCode } from '../core/types.ts';
 import type { Objective } from '../core/types.ts';

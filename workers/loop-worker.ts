@@ -7,7 +7,7 @@ import { loadAccounts, metaPageOf, type AccountsFile } from '../core/accounts.ts
 import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { createMetricsWriter } from '../db/metrics-writer.ts';
+import { createDeliveryWriter } from '../db/delivery-writer.ts';
 import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/index.ts';
@@ -95,7 +95,7 @@ export function activityDeps(
 ): ActivityDeps {
   return {
     db: database.db,
-    metrics: createMetricsWriter(database),
+    delivery: createDeliveryWriter(database),
     accounts,
     ...platformClients(config, accounts),
     mmp: mmpFromConfig(config),

@@ -1,7 +1,7 @@
 // The Temporal runtime of a worker process: its log output and its Prometheus endpoint. Installed
 // once per process, before any worker or connection, by each entrypoint. The endpoint serves the
 // SDK's own metrics (task latencies, slots, polls...) and adloop's counters, which activities
-// record through the same meter (see activities/metrics.ts).
+// record through the same meter (see activities/counters.ts).
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../core/config.ts';
 

@@ -2,4 +2,4 @@
 export { dailyLoop } from './daily-loop.ts';
 export { marketLoop } from './market-loop.ts';
 export { scheduledMarketLoop, scheduledTraining } from './scheduled.ts';
-export { reportData } from './report.ts';
+export { reportData } from './report-reader.ts';

@@ -3,7 +3,7 @@
 // answer, so it may or may not have happened). A request's rows are written as soon as it is
 // answered (or fails), one insert per request.
 import { Context } from '@temporalio/activity';
-import { count } from '../metrics.ts';
+import { count } from '../counters.ts';
 import type { Db } from '../../db/database.ts';
 import { recordPlatformWrites, type NewPlatformWrite } from '../../db/deploy.repository.ts';
 import { PlatformError } from '../../platforms/errors.ts';

@@ -10,7 +10,7 @@
 import { FAILURE } from '../../core/failures.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { addDays } from '../../core/dates.ts';
-import { count } from '../metrics.ts';
+import { count } from '../counters.ts';
 import { adSetName, type AdSetSegment } from '../../core/ids.ts';
 import { runMarkets } from '../../core/accounts.ts';
 import { deepLink } from '../../core/tracking.ts';

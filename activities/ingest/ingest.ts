@@ -13,21 +13,20 @@ import type {
 import { getMarket, upsertCatalog } from '../../db/catalog.repository.ts';
 import type { NewMarket } from '../../db/catalog.table.ts';
 import { listPlatformObjects } from '../../db/creatives.repository.ts';
-import type { MetricsWriter } from '../../db/metrics-writer.ts';
-import { upsertAdAccount } from '../../db/metrics.repository.ts';
+import type { DeliveryWriter } from '../../db/delivery-writer.ts';
+import { upsertAdAccount } from '../../db/delivery.repository.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
 import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
 
-/** Stores platform insight rows of one market, keyed by ad and day (idempotent). */
 /** Stores insight rows of one platform and market, keyed by ad and day (idempotent). */
 export async function storeInsights(
-  metrics: MetricsWriter,
+  delivery: DeliveryWriter,
   platform: 'meta' | 'tiktok',
   market: string,
   rows: MetaInsightRow[],
 ) {
-  return metrics.upsertAdMetrics(
+  return delivery.upsertAdMetrics(
     rows.map((r) => ({
       platform,
       ad_id: r.adId,
@@ -49,7 +48,7 @@ export async function storeInsights(
 export const MARKET_PLACEHOLDER = '{market}';
 
 export function createIngestActivities(deps: ActivityDeps) {
-  const { db, metrics, config } = deps;
+  const { db, delivery, config } = deps;
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
     const listed = catalog.markets?.find((m) => m.code === market);
@@ -167,7 +166,7 @@ export function createIngestActivities(deps: ActivityDeps) {
             const until = untilIn(account.timeZone);
             for (const adset of adsets) {
               const rows = await meta.insights({ since, until, adsetId: adset.external_id });
-              stored += await storeInsights(metrics, 'meta', market, rows);
+              stored += await storeInsights(delivery, 'meta', market, rows);
             }
           }
           if (tiktok) {
@@ -193,7 +192,7 @@ export function createIngestActivities(deps: ActivityDeps) {
             const until = untilIn((await tiktok.advertiser()).timeZone);
             for (const groupId of groups) {
               const rows = await tiktok.insights({ since, until, adGroupId: groupId });
-              stored += await storeInsights(metrics, 'tiktok', market, rows);
+              stored += await storeInsights(delivery, 'tiktok', market, rows);
             }
           }
           return { rows: stored };

@@ -4,16 +4,16 @@
 import { addDays } from '../../core/dates.ts';
 import type { LearnResult, MarketLoopInput } from '../../core/types.ts';
 import { getCreatives, listPlatformObjects } from '../../db/creatives.repository.ts';
-import { creativeTotals, replaceCreativePerformance } from '../../db/metrics.repository.ts';
+import { creativeTotals, replaceCreativePerformance } from '../../db/delivery.repository.ts';
 import { marketPlatforms, type ActivityDeps } from '../deps.ts';
 import { storeInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
-import { creativeMetrics } from '../../decisions/learn/metrics.ts';
+import { creativePerformance } from '../../decisions/learn/performance.ts';
 import { convertMicros } from '../../core/money.ts';
 import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 
 export function createLearnActivities(deps: ActivityDeps) {
-  const { db, metrics, fx, config } = deps;
+  const { db, delivery, fx, config } = deps;
   return {
     async learnFromResults({ market, date }: MarketLoopInput): Promise<LearnResult> {
       return withStage(
@@ -29,7 +29,7 @@ export function createLearnActivities(deps: ActivityDeps) {
               market,
             }))
               await storeInsights(
-                metrics,
+                delivery,
                 'meta',
                 market,
                 await meta.insights({ since: from, until: date, adsetId: adset.external_id }),
@@ -48,7 +48,7 @@ export function createLearnActivities(deps: ActivityDeps) {
             to: date,
             adIds: totals.flatMap((t) => t.adIds),
           });
-          const measured = creativeMetrics(
+          const measured = creativePerformance(
             totals
               .filter((t) => creatives.has(t.creativeHash)) // ads whose creative this database never rendered are not ours to learn from
               .map((t) => ({

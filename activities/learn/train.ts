@@ -3,7 +3,7 @@
 // those days better than the champion does. Idempotent per day: a rerun finds its own model.
 import { addDays } from '../../core/dates.ts';
 import type { ModelTrainingResult } from '../../core/types.ts';
-import { creativeDays } from '../../db/metrics.repository.ts';
+import { creativeDays } from '../../db/delivery.repository.ts';
 import {
   championModel,
   modelTrainedTo,

@@ -6,7 +6,7 @@ import { addDays } from '../../core/dates.ts';
 import { convertMicros, type FxTable } from '../../core/money.ts';
 import { popularityAsOf } from '../../db/catalog.repository.ts';
 import type { Db } from '../../db/database.ts';
-import type { CreativeDayRow } from '../../db/metrics.repository.ts';
+import type { CreativeDayRow } from '../../db/delivery.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 import { DEFAULT_WEIGHTS, type HeuristicWeights } from '../../decisions/rank/heuristic.ts';
 import type { TemplateLibrary } from '../../render/template.ts';

@@ -2,7 +2,7 @@
 // policy (its champion/challenger arm) is the ML model or the heuristic. Fallbacks, each recorded
 // on the run: no model yet or one that fails to load -> the heuristic; platform metrics not
 // ingested today -> the market's previous ranking.
-import { count } from '../metrics.ts';
+import { count } from '../counters.ts';
 import type {
   MarketLoopInput,
   RankedItem,
@@ -12,7 +12,7 @@ import type {
 import { addDays } from '../../core/dates.ts';
 import { popularityAsOf } from '../../db/catalog.repository.ts';
 import { keyed } from '../../core/random.ts';
-import { latestPerformanceBefore, creativeDays } from '../../db/metrics.repository.ts';
+import { latestPerformanceBefore, creativeDays } from '../../db/delivery.repository.ts';
 import { championModel } from '../../db/models.repository.ts';
 import { previousRanking, saveRanking } from '../../db/rankings.repository.ts';
 import { markFallback } from '../../db/runs.repository.ts';

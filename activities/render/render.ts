@@ -7,7 +7,7 @@
 // `renderCreatives` does all three in one activity (the path of runs started before the render
 // queue existed, and a simple entry point).
 import { Context } from '@temporalio/activity';
-import { count } from '../metrics.ts';
+import { count } from '../counters.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';

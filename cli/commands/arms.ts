@@ -6,7 +6,7 @@ import { loadConfigPart } from '../../core/config.ts';
 import { addDays, parseIsoDate, todayUtc } from '../../core/dates.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { openDatabase } from '../../db/database.ts';
-import { armDays } from '../../db/reports.repository.ts';
+import { armDays } from '../../reports/collect.ts';
 import { armReport, formatArmReport } from '../../reports/arms.ts';
 
 export interface ArmsOptions {

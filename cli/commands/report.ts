@@ -19,7 +19,7 @@ import { parseMarketCode } from '../../core/ids.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { DatabaseLockedError } from '../../db/pglite-lock.ts';
-import { collectReportData } from '../../db/report.repository.ts';
+import { collectReportData } from '../../reports/collect.ts';
 import { createCreativeStore, type CreativeStore } from '../../render/storage.ts';
 import { reportHtml } from '../../reports/html-report.ts';
 import type { ReportData, ReportInput } from '../../reports/report-data.ts';

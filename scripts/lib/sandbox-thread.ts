@@ -3,7 +3,7 @@
 // thread of the worker being measured (a generated world computes its catalog on demand, and the
 // simulator draws delivery for every report). In memory, on free loopback ports, on a fixed date.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { tsWorker } from '../../core/ts-worker.ts';
+import { tsWorker } from '../../runtime/ts-worker.ts';
 import type { AccountsInput } from '../../core/accounts.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox } from '../../sandbox/index.ts';

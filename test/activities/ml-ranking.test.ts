@@ -10,7 +10,7 @@ import { RANK_MODEL_NAME } from '../../activities/rank/model-inputs.ts';
 import { addDays } from '../../core/dates.ts';
 import { keyed } from '../../core/random.ts';
 import { listModels } from '../../db/models.repository.ts';
-import { armDays } from '../../db/reports.repository.ts';
+import { armDays } from '../../reports/collect.ts';
 import { armReport } from '../../reports/arms.ts';
 import { getRun } from '../../db/runs.repository.ts';
 import { typedRun } from '../helpers/activity.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.ts';
 import { convertMicros } from '../../core/money.ts';
-import { collectReportData } from '../../db/report.repository.ts';
+import { collectReportData } from '../../reports/collect.ts';
 import type { ReportData } from '../../reports/report-data.ts';
 import { reportCommand } from '../../cli/commands/report.ts';
 import { typedRun } from '../helpers/activity.ts';

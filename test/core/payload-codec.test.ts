@@ -3,7 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { startCodecServer } from '../../core/codec-server.ts';
+import { startCodecServer } from '../../ops/codec-server.ts';
 import { ENCRYPTED_ENCODING, payloadCodecFrom } from '../../core/payload-codec.ts';
 
 const key = () => randomBytes(32).toString('base64');

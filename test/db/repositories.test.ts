@@ -8,7 +8,7 @@ import {
   latestPerformanceBefore,
   replaceCreativePerformance,
   upsertAdMetrics,
-} from '../../db/metrics.repository.ts';
+} from '../../db/delivery.repository.ts';
 import { getRanking, previousRanking, saveRanking } from '../../db/rankings.repository.ts';
 import {
   finishRun,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities/index.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
-import { createMetricsWriter } from '../../db/metrics-writer.ts';
+import { createDeliveryWriter } from '../../db/delivery-writer.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { typedRun } from './activity.ts';
 import { ROOT, startTestStack, type TestStack } from './stack.ts';
@@ -46,7 +46,7 @@ export async function reportFixture(o: {
     const deps: ActivityDeps = {
       ...stack.deps,
       db: database.db,
-      metrics: createMetricsWriter(database),
+      delivery: createDeliveryWriter(database),
     };
     const acts = createActivities(deps);
     for (const date of o.dates) {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDeps } from '../../activities/index.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { createMetricsWriter } from '../../db/metrics-writer.ts';
+import { createDeliveryWriter } from '../../db/delivery-writer.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { marketAccounts, parseAccounts } from '../../core/accounts.ts';
 import { createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
@@ -82,7 +82,7 @@ export async function startTestStack(
   };
   const deps: ActivityDeps = {
     db: database.db,
-    metrics: createMetricsWriter(database),
+    delivery: createDeliveryWriter(database),
     accounts,
     meta,
     tiktok,

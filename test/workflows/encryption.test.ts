@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startCodecServer } from '../../core/codec-server.ts';
+import { startCodecServer } from '../../ops/codec-server.ts';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import {
   dataConverterOptions,

@@ -13,7 +13,7 @@ import {
   pauseMarketRuns,
   rerunMarket,
   resumeMarketRuns,
-} from '../../ops/control.ts';
+} from '../../ops/market-control.ts';
 import {
   applySchedules,
   backfillMarket,

@@ -8,10 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseHandle } from './database.ts';
-import { SPEND_NEVER_SHRINKS, upsertAdMetrics } from './metrics.repository.ts';
-import type { AdMetricsDailyTable } from './metrics.table.ts';
+import { SPEND_NEVER_SHRINKS, upsertAdMetrics } from './delivery.repository.ts';
+import type { AdMetricsDailyTable } from './delivery.table.ts';
 
-export interface MetricsWriter {
+export interface DeliveryWriter {
   /** Upserts rows keyed by (platform, ad_id, date); returns how many distinct keys were written. */
   upsertAdMetrics(rows: readonly AdMetricsDailyTable[]): Promise<number>;
 }
@@ -95,7 +95,7 @@ async function copyUpsert(pool: pg.Pool, rows: readonly AdMetricsDailyTable[]): 
   }
 }
 
-export function createMetricsWriter(handle: DatabaseHandle): MetricsWriter {
+export function createDeliveryWriter(handle: DatabaseHandle): DeliveryWriter {
   return {
     async upsertAdMetrics(input) {
       const rows = lastPerKey(input);

@@ -1,5 +1,5 @@
 // `adloop pause|resume|rerun|status <market>`: per-market control through the same signals,
-// updates and queries the Temporal UI uses (ops/control.ts).
+// updates and queries the Temporal UI uses (ops/market-control.ts).
 import os from 'node:os';
 import { localDate, parseIsoDate } from '../../core/dates.ts';
 import { marketLoopWorkflowId, parseMarketCode } from '../../core/ids.ts';
@@ -11,9 +11,9 @@ import {
   rerunMarket,
   resumeMarketRuns,
   type ControlOutcome,
-} from '../../ops/control.ts';
+} from '../../ops/market-control.ts';
 import { marketsToSchedule, scheduledMarkets } from '../../ops/schedules.ts';
-import { formatResult, watchMarkets } from '../../scripts/lib/daily-loop-client.ts';
+import { formatResult, watchMarkets } from '../daily-loop-client.ts';
 import { connectCli } from '../temporal-client.ts';
 
 const operator = (by?: string) => by ?? process.env.USER ?? os.userInfo().username;

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { createMetricsWriter, type MetricsWriter } from '../../db/metrics-writer.ts';
-import type { AdMetricsDailyTable } from '../../db/metrics.table.ts';
+import { createDeliveryWriter, type DeliveryWriter } from '../../db/delivery-writer.ts';
+import type { AdMetricsDailyTable } from '../../db/delivery.table.ts';
 import { DB_KINDS, freshDatabase } from '../helpers/db.ts';
 
 const row = (ad: number, date: string, impressions = 100): AdMetricsDailyTable => ({
@@ -25,7 +25,7 @@ const row = (ad: number, date: string, impressions = 100): AdMetricsDailyTable =
 for (const kind of DB_KINDS) {
   describe(`metrics writer on ${kind}`, () => {
     let h: DatabaseHandle;
-    let writer: MetricsWriter;
+    let writer: DeliveryWriter;
     const count = async () =>
       Number(
         (
@@ -38,7 +38,7 @@ for (const kind of DB_KINDS) {
 
     before(async () => {
       h = await freshDatabase(kind);
-      writer = createMetricsWriter(h);
+      writer = createDeliveryWriter(h);
     });
     after(async () => h?.close());
 
@@ -87,7 +87,7 @@ for (const kind of DB_KINDS) {
     it('never overwrites a day with a read that has less spend', async () => {
       const h = await freshDatabase(kind);
       try {
-        const writer = createMetricsWriter(h);
+        const writer = createDeliveryWriter(h);
         await writer.upsertAdMetrics([{ ...row(1, '2026-03-01', 500), spend_micros: 1_000 }]);
         await writer.upsertAdMetrics([{ ...row(1, '2026-03-01', 200), spend_micros: 400 }]);
         const r = await h.db.selectFrom('ad_metrics_daily').selectAll().executeTakeFirstOrThrow();

@@ -13,15 +13,15 @@ import {
   pauseMarket,
   resumeMarket,
 } from '../workflows/messages.ts';
-import { startTestStack } from '../test/helpers/stack.ts';
+import { startTestStack } from './helpers/stack.ts';
 import {
   createRenderTestWorker,
   createTestWorker,
   testEnvironment,
   uniqueTaskQueue,
-} from '../test/helpers/temporal.ts';
+} from './helpers/temporal.ts';
 
-const OUT = path.resolve(import.meta.dirname, '../test/histories');
+const OUT = path.resolve(import.meta.dirname, 'histories');
 /**
  * v2: the market loop ingests MMP attribution (patch `ingest-attribution`).
  * v3: the daily loop trains the ranking model after its markets (patch `train-ranking-model`).

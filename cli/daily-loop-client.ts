@@ -6,10 +6,10 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../../core/ids.ts';
-import type { DailyLoopResult, IsoDate, MarketStatus } from '../../core/types.ts';
-import { getMarketStatus } from '../../workflows/messages.ts';
-import type { dailyLoop } from '../../workflows/index.ts';
+import { dailyLoopWorkflowId, marketLoopWorkflowId } from '../core/ids.ts';
+import type { DailyLoopResult, IsoDate, MarketStatus } from '../core/types.ts';
+import { getMarketStatus } from '../workflows/messages.ts';
+import type { dailyLoop } from '../workflows/index.ts';
 
 export type LoopStart = 'started' | 'attached' | 'already-completed';
 

@@ -1,4 +1,4 @@
-// Per-market control on a real Temporal server, through ops/control.ts (what `adloop pause|resume|
+// Per-market control on a real Temporal server, through ops/market-control.ts (what `adloop pause|resume|
 // rerun` run) and the UI's signals: a paused market holds before its next platform write (also in
 // the middle of a deploy, between two requests), continues on resume, and a rerun of a finished
 // day writes nothing twice.
@@ -15,7 +15,7 @@ import {
   rerunMarket,
   resumeMarketRuns,
   runningMarketLoops,
-} from '../../ops/control.ts';
+} from '../../ops/market-control.ts';
 import type { MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { marketLoop } from '../../workflows/index.ts';
 import {

@@ -14,7 +14,7 @@ export interface CreativeDelivery extends DeliveryCounts {
   mmpRegistrations: number;
 }
 
-export interface CreativeMetrics extends CreativeDelivery {
+export interface CreativeRates extends CreativeDelivery {
   ctr: number | null;
   cvr: number | null;
   cprMicros: number | null;
@@ -33,7 +33,7 @@ export function median(values: number[]): number | null {
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
-export function creativeMetrics(deliveries: readonly CreativeDelivery[]): CreativeMetrics[] {
+export function creativePerformance(deliveries: readonly CreativeDelivery[]): CreativeRates[] {
   const totalRegistrations = deliveries.reduce((s, d) => s + d.registrations, 0);
   const base = deliveries.map((d) => ({
     ...d,

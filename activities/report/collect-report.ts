@@ -5,7 +5,7 @@ import { FAILURE } from '../../core/failures.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseIsoDate } from '../../core/dates.ts';
 import { FxError } from '../../core/money.ts';
-import { collectReportData } from '../../db/report.repository.ts';
+import { collectReportData } from '../../reports/collect.ts';
 import type { ReportData, ReportInput } from '../../reports/report-data.ts';
 import type { ActivityDeps } from '../deps.ts';
 

@@ -2,12 +2,13 @@
 import { sql } from 'kysely';
 import type { DeliveryCounts } from '../core/types.ts';
 import type { Db } from './database.ts';
-import type { AdMetricsDailyTable, CreativePerformanceTable } from './metrics.table.ts';
+import type { AdMetricsDailyTable } from './delivery.table.ts';
+import type { CreativePerformanceTable } from './performance.table.ts';
 
 /**
  * A day's spend only grows while its report is being completed, so a re-read with less spend is a
  * partial read (a day reported early, a cut page): it never overwrites complete data. Both write
- * paths (this upsert and the COPY merge in metrics-writer.ts) use it.
+ * paths (this upsert and the COPY merge in delivery-writer.ts) use it.
  */
 export const SPEND_NEVER_SHRINKS = 'excluded.spend_micros >= ad_metrics_daily.spend_micros';
 

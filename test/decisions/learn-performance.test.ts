@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { creativeMetrics, median } from '../../decisions/learn/metrics.ts';
+import { creativePerformance, median } from '../../decisions/learn/performance.ts';
 
 const d = (
   creativeHash: string,
@@ -21,7 +21,7 @@ const d = (
 
 describe('learning metrics', () => {
   it('computes the funnel ratios and costs per creative', () => {
-    const [m] = creativeMetrics([d('a', 5_000_000, 10, 200, 2)]);
+    const [m] = creativePerformance([d('a', 5_000_000, 10, 200, 2)]);
     assert.equal(m!.ctr, 0.02);
     assert.equal(m!.cvr, 0.05);
     assert.equal(m!.cprMicros, 500_000);
@@ -30,7 +30,7 @@ describe('learning metrics', () => {
   });
 
   it('expresses CPR and registration share relative to the market median', () => {
-    const ms = creativeMetrics([
+    const ms = creativePerformance([
       d('cheap', 1_000, 10),
       d('typical', 2_000, 10),
       d('dear', 8_000, 10),
@@ -47,8 +47,8 @@ describe('learning metrics', () => {
   });
 
   it('handles empty input and no impressions without dividing by zero', () => {
-    assert.deepEqual(creativeMetrics([]), []);
-    const [m] = creativeMetrics([{ ...d('x', 0, 0, 0), impressions: 0 }]);
+    assert.deepEqual(creativePerformance([]), []);
+    const [m] = creativePerformance([{ ...d('x', 0, 0, 0), impressions: 0 }]);
     assert.deepEqual(
       [m!.ctr, m!.cvr, m!.cprMicros, m!.registrationShare],
       [null, null, null, null],

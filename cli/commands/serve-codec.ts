@@ -2,7 +2,7 @@
 // encrypted payloads for the Temporal UI. Needs PAYLOAD_KEY (and PAYLOAD_KEY_ID,
 // PAYLOAD_KEYS_PREVIOUS) in the environment or .env. In the Temporal UI, set the codec endpoint
 // (Settings, or `temporal server start-dev --ui-codec-endpoint`) to the URL it prints.
-import { startCodecServer } from '../../core/codec-server.ts';
+import { startCodecServer } from '../../ops/codec-server.ts';
 import { payloadCodecFrom } from '../../core/payload-codec.ts';
 
 export interface CodecServerOptions {
