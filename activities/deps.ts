@@ -10,7 +10,8 @@ import type { Mmp } from '../platforms/mmp/mmp.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import type { RendererDeps } from '../render/renderer.ts';
 
-export interface ActivityDeps {
+/** What an activity factory needs: the shared parts, and the settings `S` it reads. */
+export interface StageDeps<S> {
   db: Db;
   /** Bulk, idempotent writes of daily metrics (COPY on PostgreSQL). */
   delivery: DeliveryWriter;
@@ -36,43 +37,22 @@ export interface ActivityDeps {
    * absent: markets are never paused at start (a running loop still takes pause signals).
    */
   control?: { pauseOf(market: MarketCode): Promise<MarketPause | null> };
-  config: Pick<
-    Config,
-    | 'CATALOG_PATH'
-    | 'TEMPLATES_DIR'
-    | 'CREATIVES_DIR'
-    | 'RENDER_KINDS'
-    | 'RENDER_RATIOS'
-    | 'STATIC_FORMAT'
-    | 'ADS_PER_MARKET'
-    | 'DEPLOY_SPARES'
-    | 'DEPLOY_PLATFORMS'
-    | 'DEPLOY_OS'
-    | 'DEPLOY_OBJECTIVE'
-    | 'DEPLOY_MODE'
-    | 'DEPLOY_APPROVAL_MARKETS'
-    | 'DEPLOY_APPROVAL_TIMEOUT'
-    | 'DEPLOY_FATIGUE_DROP'
-    | 'LEARN_LOOKBACK_DAYS'
-    | 'ATTRIBUTION_LOOKBACK_DAYS'
-    | 'METRICS_LOOKBACK_DAYS'
-    | 'REPORTING_CURRENCY'
-    | 'RANKING_POLICY'
-    | 'RANKING_POLICY_BY_MARKET'
-    | 'RANKING_OBJECTIVE'
-    | 'EXPLORATION_SHARE'
-    | 'DIVERSITY_WEIGHT'
-    | 'HEURISTIC_WEIGHTS'
-    | 'TRAINING_WINDOW_DAYS'
-  >;
+  /**
+   * The settings this consumer reads, and only those: each stage declares its own (`RankSettings`
+   * in rank/rank.ts and so on); the worker passes its whole, already parsed configuration.
+   */
+  config: S;
 }
+
+/** Which platforms deploy writes to. */
+export type PlatformSettings = Pick<Config, 'DEPLOY_PLATFORMS'>;
 
 /**
  * A market's accounts (core/accounts.ts) and the clients that reach them: `meta` or `tiktok` is
  * null when no account of that platform runs the market (or TikTok is not configured).
  */
 export function marketPlatforms(
-  deps: Pick<ActivityDeps, 'accounts' | 'meta' | 'tiktok' | 'config'>,
+  deps: Pick<StageDeps<PlatformSettings>, 'accounts' | 'meta' | 'tiktok' | 'config'>,
   market: string,
 ) {
   const accounts = marketAccounts(deps.accounts, market);

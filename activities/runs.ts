@@ -3,10 +3,10 @@
 import type { MarketLoopInput } from '../core/types.ts';
 import { setDeployPlanStatus } from '../db/deploy.repository.ts';
 import { finishRun, startRun } from '../db/runs.repository.ts';
-import type { ActivityDeps } from './deps.ts';
+import type { StageDeps } from './deps.ts';
 import { currentRun } from './stage.ts';
 
-export function createRunActivities({ db }: ActivityDeps) {
+export function createRunActivities({ db }: StageDeps<object>) {
   return {
     async startMarketRun({ market, date }: MarketLoopInput): Promise<void> {
       await startRun(db, { id: currentRun().runId, market, date });

@@ -444,7 +444,7 @@ try {
   const render = await startRenderWorker(config);
   stack.push({ name: 'render worker', stop: () => render.shutdown() });
   log(
-    `workers up: loop (database ${worker.database.kind === 'pglite' ? 'PGlite, temporary' : worker.database.where}), render (${render.concurrency} at once, ${config.RENDER_KINDS} in ${config.RENDER_RATIOS})`,
+    `workers up: loop (database ${worker.database.kind === 'pglite' ? 'PGlite, temporary' : worker.database.where}), render (${render.concurrency} at once, ${config.RENDER_KINDS.join(',')} in ${config.RENDER_RATIOS.join(',')})`,
   );
 
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -523,7 +523,7 @@ try {
     artists: sandbox.world.artistCount,
     date,
     database: worker.database.kind,
-    render: `${config.RENDER_KINDS} ${config.RENDER_RATIOS}`,
+    render: `${config.RENDER_KINDS.join(',')} ${config.RENDER_RATIOS.join(',')}`,
     activity_slots: opts.activitySlots,
     cpus: os.availableParallelism(),
   };

@@ -3,7 +3,13 @@
 // never from workflow arguments, so they never reach a workflow history.
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_RENDER_TASK_QUEUE } from './types.ts';
+import {
+  ASPECT_RATIOS,
+  CREATIVE_KINDS,
+  DEFAULT_RENDER_TASK_QUEUE,
+  type HeuristicWeights,
+  type RankingPolicy,
+} from './types.ts';
 import { issueLines } from './validation.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -13,6 +19,12 @@ const port = z.coerce.number().int().min(1).max(65535);
  * been carried out, which deploy's lookup by name before every create absorbs.
  */
 const requestTimeout = z.coerce.number().int().min(100).max(600_000).default(60_000);
+
+/** The members of `all` a comma list names, in `all`'s order (the list is validated before). */
+const inOrder = <T extends string>(all: readonly T[], list: string): T[] => {
+  const named = list.split(',');
+  return all.filter((x) => named.includes(x));
+};
 
 const schema = z.object({
   /** Temporal frontend (gRPC) address. Default `127.0.0.1:7233`. */
@@ -44,12 +56,14 @@ const schema = z.object({
   RENDER_KINDS: z
     .string()
     .regex(/^(static|motion)(,(static|motion))?$/, 'must be static, motion or static,motion')
-    .default('static,motion'),
+    .default('static,motion')
+    .transform((v) => inOrder(CREATIVE_KINDS, v)),
   /** Aspect ratios rendered. Default all four: `1:1,4:5,9:16,16:9`. */
   RENDER_RATIOS: z
     .string()
     .regex(/^(1:1|4:5|9:16|16:9)(,(1:1|4:5|9:16|16:9))*$/, 'must list 1:1, 4:5, 9:16, 16:9')
-    .default('1:1,4:5,9:16,16:9'),
+    .default('1:1,4:5,9:16,16:9')
+    .transform((v) => inOrder(ASPECT_RATIOS, v)),
   /** Format of static creatives: jpeg or png. Default jpeg. */
   STATIC_FORMAT: z.enum(['jpeg', 'png']).default('jpeg'),
   /** Where rendered creatives are stored: local (CREATIVES_DIR) or s3. Default local. */
@@ -207,7 +221,15 @@ const schema = z.object({
       /^([A-Z]{2}=(ml|heuristic))(,[A-Z]{2}=(ml|heuristic))*$/,
       'must look like SE=ml,BR=heuristic (market=ml|heuristic, comma separated)',
     )
-    .optional(),
+    .optional()
+    .transform((v): Readonly<Record<string, RankingPolicy>> => {
+      const arms: Record<string, RankingPolicy> = {};
+      for (const pair of v ? v.split(',') : []) {
+        const [market, policy] = pair.split('=') as [string, RankingPolicy];
+        arms[market] = policy;
+      }
+      return arms;
+    }),
   /** What the model optimises: registrations or subscriptions (premium). Default registrations. */
   RANKING_OBJECTIVE: z.enum(['registrations', 'subscriptions']).default('registrations'),
   /** Share of each market's deployed ads chosen by exploration (Thompson sampling). Default 0.34. */
@@ -218,7 +240,14 @@ const schema = z.object({
   HEURISTIC_WEIGHTS: z
     .string()
     .regex(/^\d+(\.\d+)?,\d+(\.\d+)?,\d+(\.\d+)?$/, 'must be three numbers like 1,1,1')
-    .default('1,1,1'),
+    .default('1,1,1')
+    .transform((v): HeuristicWeights => {
+      const [p, r, d] = v.split(',').map(Number) as [number, number, number];
+      const sum = p + r + d;
+      // 0,0,0 says no preference: equal weights.
+      if (!(sum > 0)) return { popularity: 1 / 3, registrationShare: 1 / 3, diversity: 1 / 3 };
+      return { popularity: p / sum, registrationShare: r / sum, diversity: d / sum };
+    }),
   /** Days of delivery the ranking model trains on. Default 90. */
   TRAINING_WINDOW_DAYS: z.coerce.number().int().min(7).max(730).default(90),
   /** Port of the sandbox Graph API when `npm start` runs it (TikTok, Adjust, Branch take the next three). Default 4010. */
@@ -247,6 +276,16 @@ const schema = z.object({
     .string()
     .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port or off')
     .default('127.0.0.1:9464'),
+  /** Temporal SDK log level of worker processes: warn, info or debug. Default warn. */
+  ADLOOP_LOG_LEVEL: z.enum(['warn', 'info', 'debug']).default('warn'),
+  /**
+   * The libxgboost to load (a file path). Unset: the system's (Debian's libxgboost0). An explicit
+   * path never falls back to another copy: that would hide a misconfiguration.
+   */
+  XGBOOST_LIBRARY_PATH: z.string().min(1).optional(),
+  /** The ffmpeg (with libx264) and ffprobe to run. Unset: the npm packages' builds, then PATH. */
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
   SANDBOX_META_PORT: port.default(4010),
   /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */
   TEMPORAL_UI_PORT: port.default(8233),

@@ -12,6 +12,24 @@ export type Stage = (typeof STAGES)[number];
 /** Task queue of the render workers unless the loop is started with another. */
 export const DEFAULT_RENDER_TASK_QUEUE = 'adloop-render';
 
+/** Aspect ratios every template provides a variant for. */
+export const ASPECT_RATIOS = ['1:1', '4:5', '9:16', '16:9'] as const;
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+
+/** A static image (PNG or JPEG) or a motion video (MP4 H.264). */
+export const CREATIVE_KINDS = ['static', 'motion'] as const;
+export type CreativeKind = (typeof CREATIVE_KINDS)[number];
+
+/** How a market's candidates are ranked: the learned model, or the seed heuristic. */
+export type RankingPolicy = 'ml' | 'heuristic';
+
+/** The heuristic's three factors' weights, summing to 1. */
+export interface HeuristicWeights {
+  popularity: number;
+  registrationShare: number;
+  diversity: number;
+}
+
 export interface MarketLoopInput {
   market: MarketCode;
   date: IsoDate;

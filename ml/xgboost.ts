@@ -114,11 +114,22 @@ interface Api {
 }
 
 let loaded: Api | null = null;
+let explicitPath: string | undefined;
+
+/**
+ * Which libxgboost this process loads: a file (XGBOOST_LIBRARY_PATH, from the configuration), or
+ * undefined for the system's. Set by each entrypoint before the first use; the library, once
+ * loaded, stays for the process's life.
+ */
+export function useXgboostLibrary(path: string | undefined): void {
+  if (loaded && path !== explicitPath)
+    throw new XGBoostError(`libxgboost is already loaded from another place; set its path first`);
+  explicitPath = path;
+}
 
 function libraryCandidates(): string[] {
-  const fromEnv = process.env.XGBOOST_LIBRARY_PATH;
   // An explicit path is a decision: falling back to another copy would hide a misconfiguration.
-  if (fromEnv) return [fromEnv];
+  if (explicitPath) return [explicitPath];
   const multiarch = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
   return [
     'libxgboost.so.0',

@@ -28,9 +28,14 @@ const SOURCES = {
   ffprobe: { variable: 'FFPROBE_PATH', pkg: '@ffprobe-installer/ffprobe' },
 } as const;
 
-function resolveTool(env: NodeJS.ProcessEnv, name: keyof MediaTools): MediaTool {
+/** The tools' own paths, when the configuration names them (FFMPEG_PATH, FFPROBE_PATH). */
+export type MediaToolPaths = {
+  readonly [K in (typeof SOURCES)[keyof MediaTools]['variable']]?: string;
+};
+
+function resolveTool(paths: MediaToolPaths, name: keyof MediaTools): MediaTool {
   const { variable, pkg } = SOURCES[name];
-  const fromEnv = env[variable]?.trim();
+  const fromEnv = paths[variable]?.trim();
   if (fromEnv) return { path: fromEnv, source: 'env' };
   try {
     // The wrapper picks its platform's optional dependency (…/linux-x64) and exports its path;
@@ -43,17 +48,23 @@ function resolveTool(env: NodeJS.ProcessEnv, name: keyof MediaTools): MediaTool 
   return { path: name, source: 'path' };
 }
 
-/** Resolves both tools from `env` (FFMPEG_PATH, FFPROBE_PATH), the npm packages, then PATH. */
-export function resolveMediaTools(env: NodeJS.ProcessEnv = process.env): MediaTools {
+/** Resolves both tools from their configured paths, the npm packages, then PATH. */
+export function resolveMediaTools(paths: MediaToolPaths = {}): MediaTools {
   return {
-    ffmpeg: resolveTool(env, 'ffmpeg'),
-    ffprobe: resolveTool(env, 'ffprobe'),
+    ffmpeg: resolveTool(paths, 'ffmpeg'),
+    ffprobe: resolveTool(paths, 'ffprobe'),
   };
 }
 
 let resolved: MediaTools | null = null;
 
-/** The tools this process uses, resolved once from its environment. */
+/** Sets the tools this process uses from the configuration; the render worker calls it at start. */
+export function useMediaTools(paths: MediaToolPaths): MediaTools {
+  resolved = resolveMediaTools(paths);
+  return resolved;
+}
+
+/** The tools this process uses: as set by `useMediaTools`, else the npm packages' (then PATH). */
 export function mediaTools(): MediaTools {
   resolved ??= resolveMediaTools();
   return resolved;

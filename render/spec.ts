@@ -2,13 +2,14 @@
 // language and direction of its copy, and the value of every slot. The built-in renderer (sharp +
 // ffmpeg) and the nexrender adapter both take this spec; its hash is the creative's identity.
 
-/** Aspect ratios every template provides a variant for. */
-export const ASPECT_RATIOS = ['1:1', '4:5', '9:16', '16:9'] as const;
-export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+import type { AspectRatio, CreativeKind } from '../core/types.ts';
 
-/** A static image (PNG or JPEG) or a motion video (MP4 H.264). */
-export const CREATIVE_KINDS = ['static', 'motion'] as const;
-export type CreativeKind = (typeof CREATIVE_KINDS)[number];
+export {
+  ASPECT_RATIOS,
+  CREATIVE_KINDS,
+  type AspectRatio,
+  type CreativeKind,
+} from '../core/types.ts';
 
 export type StaticFormat = 'jpeg' | 'png';
 

@@ -25,7 +25,7 @@ import { ensureTemporalCli, startDevServer, type DevServer } from './lib/tempora
 import { ensureSystemDeps } from './lib/system-deps.ts';
 import { expectedRanker, policyFor, RANK_MODEL_NAME } from '../activities/rank/model-inputs.ts';
 import { championModel } from '../db/models.repository.ts';
-import { xgboostVersion } from '../ml/xgboost.ts';
+import { useXgboostLibrary, xgboostVersion } from '../ml/xgboost.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DATA = path.join(ROOT, '.data');
@@ -164,7 +164,7 @@ try {
   const render = await startRenderWorker(config);
   stack.push({ name: 'render worker', stop: () => render.shutdown() });
   step(
-    `Render worker: task queue ${config.RENDER_TASK_QUEUE}, ${render.concurrency} at once, ${config.RENDER_KINDS} in ${config.RENDER_RATIOS}`,
+    `Render worker: task queue ${config.RENDER_TASK_QUEUE}, ${render.concurrency} at once, ${config.RENDER_KINDS.join(',')} in ${config.RENDER_RATIOS.join(',')}`,
   );
 
   // 5. The loop. First, which ranker each market will use and why, so that a missing library or
@@ -174,6 +174,7 @@ try {
     : readCatalogFile(config.CATALOG_PATH).markets.map((m) => m.code);
   let xgboost: Parameters<typeof expectedRanker>[0]['xgboost'];
   try {
+    useXgboostLibrary(config.XGBOOST_LIBRARY_PATH);
     xgboost = { loads: true, version: xgboostVersion() };
   } catch (err) {
     xgboost = { loads: false, error: err instanceof Error ? err.message : String(err) };

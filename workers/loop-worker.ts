@@ -1,4 +1,5 @@
 // Builds the loop worker: the workflows plus every activity, wired to real dependencies.
+import { useXgboostLibrary } from '../ml/xgboost.ts';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +119,7 @@ export async function startLoopWorker(
   config: Config,
   overrides: Partial<WorkerOptions> = {},
 ): Promise<LoopWorker> {
+  useXgboostLibrary(config.XGBOOST_LIBRARY_PATH);
   const database = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
   let connection: NativeConnection | null = null;
   let clientConnection: Connection | null = null;

@@ -3,6 +3,7 @@
 // database and no ad-platform credentials: templates, fonts and the creative store are all it uses,
 // plus a nexrender farm (NEXRENDER_URL, NEXRENDER_SECRET, NEXRENDER_OUTPUT_DIR) when configured,
 // for the motion of templates with an After Effects version.
+import { useMediaTools } from '../render/media-tools.ts';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import os from 'node:os';
 import { createRenderWorkerActivities } from '../activities/render/render.ts';
@@ -10,36 +11,13 @@ import { STORE_KEYS, type Config } from '../core/config.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { loadRenderer } from '../render/renderer.ts';
 
-export type RenderWorkerConfig = Pick<
-  Config,
-  | 'TEMPORAL_ADDRESS'
-  | 'TEMPORAL_NAMESPACE'
-  | 'RENDER_TASK_QUEUE'
-  | 'RENDER_CONCURRENCY'
-  | 'TEMPLATES_DIR'
-  | 'FONTS_MANIFEST'
-  | 'CREATIVE_STORE'
-  | 'CREATIVES_DIR'
-  | 'S3_BUCKET'
-  | 'S3_PREFIX'
-  | 'S3_ENDPOINT'
-  | 'S3_REGION'
-  | 'S3_FORCE_PATH_STYLE'
-  | 'S3_ACCESS_KEY_ID'
-  | 'S3_SECRET_ACCESS_KEY'
-  | 'NEXRENDER_URL'
-  | 'NEXRENDER_SECRET'
-  | 'PAYLOAD_KEY'
-  | 'PAYLOAD_KEY_ID'
-  | 'PAYLOAD_KEYS_PREVIOUS'
-  | 'NEXRENDER_OUTPUT_DIR'
->;
-
 export const RENDER_WORKER_KEYS = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
   'RENDER_TASK_QUEUE',
   'RENDER_CONCURRENCY',
+  'FFMPEG_PATH',
+  'FFPROBE_PATH',
   'TEMPLATES_DIR',
   'FONTS_MANIFEST',
   ...STORE_KEYS,
@@ -49,7 +27,10 @@ export const RENDER_WORKER_KEYS = [
   'PAYLOAD_KEY',
   'PAYLOAD_KEY_ID',
   'PAYLOAD_KEYS_PREVIOUS',
-] as const satisfies ReadonlyArray<keyof RenderWorkerConfig>;
+] as const satisfies ReadonlyArray<keyof Config>;
+
+/** The settings a render worker reads. */
+export type RenderWorkerConfig = Pick<Config, (typeof RENDER_WORKER_KEYS)[number]>;
 
 /** Renders at once: RENDER_CONCURRENCY, or one per CPU (ffmpeg and libvips each use a core). */
 export function renderConcurrency(config: Pick<Config, 'RENDER_CONCURRENCY'>): number {
@@ -69,6 +50,7 @@ export async function startRenderWorker(
 ): Promise<RenderWorker> {
   // The config carries the NEXRENDER_* settings too; loadRenderer checks them, so NEXRENDER_URL
   // without NEXRENDER_OUTPUT_DIR fails at start rather than on the first motion render.
+  useMediaTools(config);
   const renderer = loadRenderer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {

@@ -5,7 +5,7 @@ import { RENDER_WORKER_KEYS, startRenderWorker } from './render-worker.ts';
 import { installRuntime } from './runtime.ts';
 
 try {
-  const config = loadConfigPart([...RENDER_WORKER_KEYS, 'METRICS_ADDRESS']);
+  const config = loadConfigPart([...RENDER_WORKER_KEYS, 'METRICS_ADDRESS', 'ADLOOP_LOG_LEVEL']);
   const { metricsUrl } = installRuntime(config);
   const render = await startRenderWorker(config);
   console.log(

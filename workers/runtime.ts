@@ -5,10 +5,16 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../core/config.ts';
 
-export function installRuntime(
-  config: Pick<Config, 'METRICS_ADDRESS'>,
-  level: LogLevel = process.env.ADLOOP_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN',
-): { metricsUrl: string | null } {
+const LEVELS: Record<Config['ADLOOP_LOG_LEVEL'], LogLevel> = {
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+};
+
+export function installRuntime(config: Pick<Config, 'METRICS_ADDRESS' | 'ADLOOP_LOG_LEVEL'>): {
+  metricsUrl: string | null;
+} {
+  const level = LEVELS[config.ADLOOP_LOG_LEVEL];
   const address = config.METRICS_ADDRESS === 'off' ? null : config.METRICS_ADDRESS;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {

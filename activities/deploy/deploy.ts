@@ -25,7 +25,8 @@ import {
   saveDeployPlan,
   setDeployPlanStatus,
 } from '../../db/deploy.repository.ts';
-import { marketPlatforms, type ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { WriteAudit } from './audit.ts';
 import { fatiguedCreatives } from '../../decisions/deploy/fatigue.ts';
@@ -41,6 +42,20 @@ import {
 import { spendCapProblems, type BudgetLine } from './spend.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
+
+/** Settings deploy reads: slots, stores, objective, mode, approval and fatigue. */
+export type DeploySettings = Pick<
+  Config,
+  | 'ADS_PER_MARKET'
+  | 'DEPLOY_APPROVAL_MARKETS'
+  | 'DEPLOY_APPROVAL_TIMEOUT'
+  | 'DEPLOY_FATIGUE_DROP'
+  | 'DEPLOY_MODE'
+  | 'DEPLOY_OBJECTIVE'
+  | 'DEPLOY_OS'
+  | 'REPORTING_CURRENCY'
+> &
+  PlatformSettings;
 
 export interface DeployInput extends MarketLoopInput {
   /** Today's deployable creatives in rank order (spares after the first ADS_PER_MARKET). */
@@ -85,7 +100,11 @@ const misconfigured = (message: string) =>
   ApplicationFailure.create({ type: FAILURE.deployConfig, message, nonRetryable: true });
 
 /** The market's deploy targets: every configured platform whose accounts run the market. */
-function targets(deps: ActivityDeps, audit: WriteAudit, market: string): DeployTarget[] {
+function targets(
+  deps: StageDeps<DeploySettings>,
+  audit: WriteAudit,
+  market: string,
+): DeployTarget[] {
   const { db, renderer } = deps;
   const { accounts, meta, tiktok, deployTo } = marketPlatforms(deps, market);
   const common = { db, audit, store: renderer.store, accounts };
@@ -111,7 +130,7 @@ function targets(deps: ActivityDeps, audit: WriteAudit, market: string): DeployT
  * One ad set per store the market's ads promote: DEPLOY_OS, of the stores the app is in (an
  * app-install ad set promotes one store).
  */
-function segments(deps: ActivityDeps, market: string): AdSetSegment[] {
+function segments(deps: StageDeps<DeploySettings>, market: string): AdSetSegment[] {
   const { accounts } = marketPlatforms(deps, market);
   const oses = deps.config.DEPLOY_OS.filter((os) => accounts.apps[os]);
   if (oses.length === 0)
@@ -122,7 +141,7 @@ function segments(deps: ActivityDeps, market: string): AdSetSegment[] {
 }
 
 /** What the market's ad sets commit to spend per day, per platform, in each account's currency. */
-async function budgetLines(deps: ActivityDeps, market: string): Promise<BudgetLine[]> {
+async function budgetLines(deps: StageDeps<DeploySettings>, market: string): Promise<BudgetLine[]> {
   const adSets = segments(deps, market).length;
   const lines: BudgetLine[] = [];
   for (const t of targets(deps, new WriteAudit(deps.db, { market, date: '' }), market)) {
@@ -136,7 +155,7 @@ async function budgetLines(deps: ActivityDeps, market: string): Promise<BudgetLi
  * Throws ERR_SPEND_CAP when the market's budgets, or every market's together, break a daily cap
  * of the accounts file: before any write, so nothing is half-made.
  */
-async function checkSpendCaps(deps: ActivityDeps, market: string): Promise<void> {
+async function checkSpendCaps(deps: StageDeps<DeploySettings>, market: string): Promise<void> {
   const file = deps.accounts;
   const { accounts } = marketPlatforms(deps, market);
   if (accounts.spendCap === null && !file.spendCap) return;
@@ -164,7 +183,7 @@ async function checkSpendCaps(deps: ActivityDeps, market: string): Promise<void>
 
 /** Reads each platform's ad sets and computes their plans; writes nothing to any platform. */
 async function planAll(
-  deps: ActivityDeps,
+  deps: StageDeps<DeploySettings>,
   { market, date, creatives }: DeployInput,
   audit: WriteAudit,
 ): Promise<SegmentPlan[]> {
@@ -228,7 +247,7 @@ async function planAll(
 }
 
 /** A market's plan and its diff, as planDeployment computes it (for scripts: no activity needed). */
-export async function planMarket(deps: ActivityDeps, input: DeployInput) {
+export async function planMarket(deps: StageDeps<DeploySettings>, input: DeployInput) {
   const plans = (await planAll(deps, input, new WriteAudit(deps.db, input))).map((p) => p.plan);
   return {
     plans,
@@ -238,7 +257,7 @@ export async function planMarket(deps: ActivityDeps, input: DeployInput) {
   };
 }
 
-export function createDeployActivities(deps: ActivityDeps) {
+export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   const { db, config } = deps;
 
   function adOf(input: DeployInput, hash: string, name: string, platform: string): NewAd {

@@ -5,8 +5,12 @@ import { addDays } from '../../core/dates.ts';
 import type { MarketLoopInput } from '../../core/types.ts';
 import { upsertAttribution } from '../../db/attribution.repository.ts';
 import { listPlatformObjects } from '../../db/creatives.repository.ts';
-import type { ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import type { StageDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
+
+/** Settings attribution reads: how far back the MMP is re-read. */
+export type AttributionSettings = Pick<Config, 'ATTRIBUTION_LOOKBACK_DAYS'>;
 
 export interface IngestAttributionResult {
   /** The MMP read, or null when none is configured. */
@@ -14,7 +18,7 @@ export interface IngestAttributionResult {
   rows: number;
 }
 
-export function createAttributionActivities({ db, mmp, config }: ActivityDeps) {
+export function createAttributionActivities({ db, mmp, config }: StageDeps<AttributionSettings>) {
   return {
     async ingestAttribution({ market, date }: MarketLoopInput): Promise<IngestAttributionResult> {
       return withStage(

@@ -16,8 +16,16 @@ import { listPlatformObjects } from '../../db/creatives.repository.ts';
 import type { DeliveryWriter } from '../../db/delivery-writer.ts';
 import { upsertAdAccount } from '../../db/delivery.repository.ts';
 import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
-import { marketPlatforms, type ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { withStage } from '../stage.ts';
+
+/** Settings ingest reads: the catalog, which app events count, and how far back delivery is re-read. */
+export type IngestSettings = Pick<
+  Config,
+  'CATALOG_PATH' | 'DEPLOY_OBJECTIVE' | 'DEPLOY_OS' | 'METRICS_LOOKBACK_DAYS'
+> &
+  PlatformSettings;
 
 /** Stores insight rows of one platform and market, keyed by ad and day (idempotent). */
 export async function storeInsights(
@@ -47,7 +55,7 @@ export async function storeInsights(
 /** In CATALOG_PATH, stands for the market being ingested. */
 export const MARKET_PLACEHOLDER = '{market}';
 
-export function createIngestActivities(deps: ActivityDeps) {
+export function createIngestActivities(deps: StageDeps<IngestSettings>) {
   const { db, delivery, config } = deps;
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {

@@ -5,14 +5,19 @@ import { addDays } from '../../core/dates.ts';
 import type { LearnResult, MarketLoopInput } from '../../core/types.ts';
 import { getCreatives, listPlatformObjects } from '../../db/creatives.repository.ts';
 import { creativeTotals, replaceCreativePerformance } from '../../db/delivery.repository.ts';
-import { marketPlatforms, type ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { storeInsights } from '../ingest/ingest.ts';
 import { withStage } from '../stage.ts';
 import { creativePerformance } from '../../decisions/learn/performance.ts';
 import { convertMicros } from '../../core/money.ts';
 import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 
-export function createLearnActivities(deps: ActivityDeps) {
+/** Settings learn reads: its lookback and the currency it compares costs in. */
+export type LearnSettings = Pick<Config, 'LEARN_LOOKBACK_DAYS' | 'REPORTING_CURRENCY'> &
+  PlatformSettings;
+
+export function createLearnActivities(deps: StageDeps<LearnSettings>) {
   const { db, delivery, fx, config } = deps;
   return {
     async learnFromResults({ market, date }: MarketLoopInput): Promise<LearnResult> {

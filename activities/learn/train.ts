@@ -19,13 +19,20 @@ import {
   type TrainingSet,
 } from '../../ml/features.ts';
 import { DEFAULT_MODEL_PARAMS, RankModel } from '../../ml/rank-model.ts';
-import type { ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import type { StageDeps } from '../deps.ts';
 import {
   MIN_TRAINING_ROWS,
   RANK_MODEL_NAME,
   templateInfos,
   toCreativeDays,
 } from '../rank/model-inputs.ts';
+
+/** Settings training reads: the objective, the currency and the training window. */
+export type TrainSettings = Pick<
+  Config,
+  'RANKING_OBJECTIVE' | 'REPORTING_CURRENCY' | 'TRAINING_WINDOW_DAYS'
+>;
 /** Most recent days held out to compare challenger and champion. */
 export const HELD_OUT_DAYS = 3;
 
@@ -41,7 +48,7 @@ export function heldOutRmse(model: RankModel, set: TrainingSet): number {
   return w > 0 ? Math.sqrt(se / w) : NaN;
 }
 
-export function createTrainingActivities({ db, config, fx, renderer }: ActivityDeps) {
+export function createTrainingActivities({ db, config, fx, renderer }: StageDeps<TrainSettings>) {
   return {
     async trainRankingModel({ date }: { date: string }): Promise<ModelTrainingResult> {
       const existing = await modelTrainedTo(db, RANK_MODEL_NAME, date);

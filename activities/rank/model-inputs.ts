@@ -4,11 +4,11 @@
 import type { Config } from '../../core/config.ts';
 import { addDays } from '../../core/dates.ts';
 import { convertMicros, type FxTable } from '../../core/money.ts';
+import type { RankingPolicy } from '../../core/types.ts';
 import { popularityAsOf } from '../../db/catalog.repository.ts';
 import type { Db } from '../../db/database.ts';
 import type { CreativeDayRow } from '../../db/delivery.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
-import { DEFAULT_WEIGHTS, type HeuristicWeights } from '../../decisions/rank/heuristic.ts';
 import type { TemplateLibrary } from '../../render/template.ts';
 
 /** Registry name of the ranking model. */
@@ -66,12 +66,8 @@ export function toCreativeDays(
 export function policyFor(
   config: Pick<Config, 'RANKING_POLICY' | 'RANKING_POLICY_BY_MARKET'>,
   market: string,
-): 'ml' | 'heuristic' {
-  for (const pair of config.RANKING_POLICY_BY_MARKET?.split(',') ?? []) {
-    const [m, policy] = pair.split('=');
-    if (m === market) return policy as 'ml' | 'heuristic';
-  }
-  return config.RANKING_POLICY;
+): RankingPolicy {
+  return config.RANKING_POLICY_BY_MARKET[market] ?? config.RANKING_POLICY;
 }
 
 export interface RankerOutlook {
@@ -104,11 +100,4 @@ export function expectedRanker(o: {
     ranker: 'ml',
     why: `champion ${RANK_MODEL_NAME} v${o.champion.version}, trained on days up to ${o.champion.trainingTo}, libxgboost ${o.xgboost.version}`,
   };
-}
-
-export function heuristicWeights(config: Pick<Config, 'HEURISTIC_WEIGHTS'>): HeuristicWeights {
-  const [p, s, d] = config.HEURISTIC_WEIGHTS.split(',').map(Number) as [number, number, number];
-  const sum = p + s + d;
-  if (!(sum > 0)) return DEFAULT_WEIGHTS;
-  return { popularity: p / sum, registrationShare: s / sum, diversity: d / sum };
 }

@@ -20,7 +20,8 @@ import { pairKey } from '../../core/ids.ts';
 import { DEFAULT_LOOKBACK_DAYS } from '../../ml/features.ts';
 import { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
-import { marketPlatforms, type ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import { marketPlatforms, type PlatformSettings, type StageDeps } from '../deps.ts';
 import { selectForDeploy } from '../../decisions/rank/deploy-selection.ts';
 import { listRejections } from '../../db/deploy.repository.ts';
 import { getCreatives } from '../../db/creatives.repository.ts';
@@ -30,11 +31,25 @@ import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import {
   RANK_MODEL_NAME,
   artistsAsOf,
-  heuristicWeights,
   policyFor,
   templateInfos,
   toCreativeDays,
 } from './model-inputs.ts';
+
+/** Settings rank reads: how many creatives a market needs, the policy and its weights. */
+export type RankSettings = Pick<
+  Config,
+  | 'ADS_PER_MARKET'
+  | 'DEPLOY_SPARES'
+  | 'DIVERSITY_WEIGHT'
+  | 'EXPLORATION_SHARE'
+  | 'RANKING_OBJECTIVE'
+  | 'REPORTING_CURRENCY'
+  | 'RANKING_POLICY'
+  | 'RANKING_POLICY_BY_MARKET'
+  | 'HEURISTIC_WEIGHTS'
+> &
+  PlatformSettings;
 
 /** How many ranked items are stored per market and day, as a multiple of the ads deployed. */
 const STORED_RANKING_FACTOR = 3;
@@ -44,7 +59,7 @@ export interface RankInput extends MarketLoopInput {
   metricsAvailable: boolean;
 }
 
-export function createRankActivities(deps: ActivityDeps) {
+export function createRankActivities(deps: StageDeps<RankSettings>) {
   const { db, config, fx, renderer } = deps;
   const limit = config.ADS_PER_MARKET * STORED_RANKING_FACTOR;
 
@@ -59,7 +74,7 @@ export function createRankActivities(deps: ActivityDeps) {
     );
     const templates = templateInfos(renderer.library).map((t) => t.id);
     const candidates = buildCandidates(artists, templates, shares);
-    return rankHeuristic(candidates, limit, heuristicWeights(config)).map((s, i): RankedItem => ({
+    return rankHeuristic(candidates, limit, config.HEURISTIC_WEIGHTS).map((s, i): RankedItem => ({
       rank: i + 1,
       ...s,
     }));
@@ -199,7 +214,7 @@ export function createRankActivities(deps: ActivityDeps) {
 }
 
 /** Platform -> the artist x template pairs its review rejected in the market. */
-async function rejectedPairs(db: ActivityDeps['db'], market: string) {
+async function rejectedPairs(db: StageDeps<RankSettings>['db'], market: string) {
   const rejections = await listRejections(db, { market });
   const creatives = new Map(
     (await getCreatives(db, [...new Set(rejections.map((r) => r.creative_hash))])).map((c) => [

@@ -4,15 +4,7 @@
 import type { Config } from '../../core/config.ts';
 import type { RankedItem } from '../../core/types.ts';
 import type { Artist, Market } from '../../db/catalog.table.ts';
-import {
-  ASPECT_RATIOS,
-  CREATIVE_KINDS,
-  type AspectRatio,
-  type CreativeAsset,
-  type CreativeKind,
-  type CreativeSpec,
-  type TextDirection,
-} from '../../render/spec.ts';
+import type { CreativeAsset, CreativeSpec, TextDirection } from '../../render/spec.ts';
 import { copyLanguage, fillCopy, type Template } from '../../render/template.ts';
 import type { QaReport } from '../../render/qa.ts';
 
@@ -53,11 +45,9 @@ export function countryName(code: string, language: string, fallback: string): s
 export function renderSelection(
   config: Pick<Config, 'RENDER_KINDS' | 'RENDER_RATIOS' | 'STATIC_FORMAT'>,
 ): Pick<CreativeSpec, 'ratios' | 'kinds' | 'staticFormat'> {
-  const ratios = config.RENDER_RATIOS.split(',') as AspectRatio[];
-  const kinds = config.RENDER_KINDS.split(',') as CreativeKind[];
   return {
-    ratios: ASPECT_RATIOS.filter((r) => ratios.includes(r)),
-    kinds: CREATIVE_KINDS.filter((k) => kinds.includes(k)),
+    ratios: [...config.RENDER_RATIOS],
+    kinds: [...config.RENDER_KINDS],
     staticFormat: config.STATIC_FORMAT,
   };
 }

@@ -20,7 +20,8 @@ import {
 import { PLATFORMS } from '../../render/platform-specs.ts';
 import { renderCreative, type RendererDeps } from '../../render/renderer.ts';
 import { ASPECT_RATIOS, type CreativeAsset } from '../../render/spec.ts';
-import type { ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import type { StageDeps } from '../deps.ts';
 import { toFailure, withStage } from '../stage.ts';
 import {
   creativeJob,
@@ -28,6 +29,9 @@ import {
   type CreativeJob,
   type CreativeJobResult,
 } from './creative-jobs.ts';
+
+/** Settings render reads: which kinds, ratios and still format each creative is rendered in. */
+export type RenderSettings = Pick<Config, 'RENDER_KINDS' | 'RENDER_RATIOS' | 'STATIC_FORMAT'>;
 
 export interface RenderInput extends MarketLoopInput {
   items: RankedItem[];
@@ -124,7 +128,7 @@ export function createRenderWorkerActivities({ renderer }: { renderer: RendererD
   };
 }
 
-export function createRenderActivities(deps: ActivityDeps) {
+export function createRenderActivities(deps: StageDeps<RenderSettings>) {
   const { db, config, renderer } = deps;
   const worker = createRenderWorkerActivities({ renderer });
 

@@ -7,7 +7,11 @@ import { parseIsoDate } from '../../core/dates.ts';
 import { FxError } from '../../core/money.ts';
 import { collectReportData } from '../../reports/collect.ts';
 import type { ReportData, ReportInput } from '../../reports/report-data.ts';
-import type { ActivityDeps } from '../deps.ts';
+import type { Config } from '../../core/config.ts';
+import type { StageDeps } from '../deps.ts';
+
+/** Settings the report reads: its objective and currency. */
+export type ReportSettings = Pick<Config, 'RANKING_OBJECTIVE' | 'REPORTING_CURRENCY'>;
 
 /**
  * Largest report returned as a payload. Temporal refuses payloads over 2 MB by default and warns
@@ -15,7 +19,7 @@ import type { ActivityDeps } from '../deps.ts';
  */
 export const MAX_REPORT_BYTES = 1_000_000;
 
-export function createReportActivities({ db, fx, config }: ActivityDeps) {
+export function createReportActivities({ db, fx, config }: StageDeps<ReportSettings>) {
   return {
     async collectReport(input: ReportInput): Promise<ReportData> {
       let from: string;

@@ -1,5 +1,6 @@
 // The heuristic ranker: popularity, share of registrations and diversity, weighted (one third
 // each by default). Pure: the same inputs always give the same ranking.
+import type { HeuristicWeights } from '../../core/types.ts';
 
 export interface Candidate {
   artistId: string;
@@ -11,11 +12,7 @@ export interface Candidate {
   registrationShare: number | null;
 }
 
-export interface HeuristicWeights {
-  popularity: number;
-  registrationShare: number;
-  diversity: number;
-}
+export type { HeuristicWeights };
 
 export const DEFAULT_WEIGHTS: HeuristicWeights = {
   popularity: 1 / 3,

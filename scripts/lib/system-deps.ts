@@ -10,7 +10,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { lineSplitter } from '../../core/lines.ts';
-import { xgboostAvailable } from '../../ml/xgboost.ts';
+import { loadConfigPart } from '../../core/config.ts';
+import { useXgboostLibrary, xgboostAvailable } from '../../ml/xgboost.ts';
 import { findPostgresBin } from './postgres.ts';
 
 export type Purpose = 'start' | 'test';
@@ -45,7 +46,10 @@ export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
     what: 'libxgboost, the ranking model (ml/xgboost.ts through koffi)',
     packages: ['libxgboost0'],
     for: ['start', 'test'],
-    present: () => xgboostAvailable(),
+    present: () => {
+      useXgboostLibrary(loadConfigPart(['XGBOOST_LIBRARY_PATH']).XGBOOST_LIBRARY_PATH);
+      return xgboostAvailable();
+    },
     without: 'every market ranks with the heuristic, and the run records why',
   },
   {

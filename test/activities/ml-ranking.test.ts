@@ -192,7 +192,7 @@ describe('ML ranking: training, registry, champion and fallbacks', () => {
   it('splits markets between policies by config (champion / challenger arms)', async () => {
     const armed = createActivities({
       ...stack.deps,
-      config: { ...stack.deps.config, RANKING_POLICY_BY_MARKET: 'DE=heuristic' },
+      config: { ...stack.deps.config, RANKING_POLICY_BY_MARKET: { DE: 'heuristic' } },
     });
     for (const market of ['DE', 'BR'])
       await runIn(market, rankDay)(acts.startMarketRun, { market, date: rankDay });

@@ -70,6 +70,40 @@ describe('config', () => {
     }
   });
 
+  it('parses lists, weights and arms once, into the types their consumers use', () => {
+    const c = loadConfig({
+      ...META,
+      RENDER_KINDS: 'motion,static',
+      RENDER_RATIOS: '9:16,1:1',
+      HEURISTIC_WEIGHTS: '2,1,1',
+      RANKING_POLICY_BY_MARKET: 'SE=heuristic,BR=ml',
+      ADLOOP_LOG_LEVEL: 'debug',
+      XGBOOST_LIBRARY_PATH: '/opt/xgb/libxgboost.so',
+    });
+    assert.deepEqual(c.RENDER_KINDS, ['static', 'motion']);
+    assert.deepEqual(c.RENDER_RATIOS, ['1:1', '9:16']);
+    assert.deepEqual(c.HEURISTIC_WEIGHTS, {
+      popularity: 0.5,
+      registrationShare: 0.25,
+      diversity: 0.25,
+    });
+    assert.deepEqual({ ...c.RANKING_POLICY_BY_MARKET }, { SE: 'heuristic', BR: 'ml' });
+    assert.equal(c.ADLOOP_LOG_LEVEL, 'debug');
+    assert.equal(c.XGBOOST_LIBRARY_PATH, '/opt/xgb/libxgboost.so');
+    const d = loadConfig(META);
+    assert.deepEqual(d.HEURISTIC_WEIGHTS, {
+      popularity: 1 / 3,
+      registrationShare: 1 / 3,
+      diversity: 1 / 3,
+    });
+    assert.deepEqual({ ...d.RANKING_POLICY_BY_MARKET }, {});
+    assert.equal(
+      loadConfig({ ...META, HEURISTIC_WEIGHTS: '0,0,0' }).HEURISTIC_WEIGHTS.diversity,
+      1 / 3,
+    );
+    assert.throws(() => loadConfig({ ...META, ADLOOP_LOG_LEVEL: 'verbose' }), /ADLOOP_LOG_LEVEL/);
+  });
+
   it('loads just the settings a tool needs, validated the same way', () => {
     const c = loadConfigPart(['PGLITE_DIR', 'REPORTING_CURRENCY'], {}, '/srv/adloop');
     assert.deepEqual(

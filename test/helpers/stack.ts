@@ -1,5 +1,6 @@
 // Everything the loop's activities need, on real parts: a sandbox ad platform (in memory, on a
 // free port, with a fixed date), a fresh database and a temporary creatives folder.
+import { loadConfigPart } from '../../core/config.ts';
 import { perAccount } from '../../workers/loop-worker.ts';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,6 +81,16 @@ export async function startTestStack(
       throw new Error(`the sandbox has no TikTok advertiser ${advertiserId}`);
     return tiktokClient;
   };
+  // Settings written as an operator writes them, parsed by the configuration's own rules.
+  const parsed = loadConfigPart(
+    ['RENDER_KINDS', 'RENDER_RATIOS', 'RANKING_POLICY_BY_MARKET', 'HEURISTIC_WEIGHTS'],
+    {
+      RENDER_KINDS: o.renderKinds ?? 'static',
+      RENDER_RATIOS: o.renderRatios ?? '1:1,9:16',
+      RANKING_POLICY_BY_MARKET: o.rankingPolicyByMarket,
+      HEURISTIC_WEIGHTS: '1,1,1',
+    },
+  );
   const deps: ActivityDeps = {
     db: database.db,
     delivery: createDeliveryWriter(database),
@@ -109,11 +120,8 @@ export async function startTestStack(
     }),
     config: {
       CATALOG_PATH: path.join(ROOT, 'catalog/demo/catalog.json'),
-      TEMPLATES_DIR: path.join(ROOT, 'templates'),
-      CREATIVES_DIR: creativesDir,
       // Statics in two ratios keep the stage tests fast; test/render covers every kind and ratio.
-      RENDER_KINDS: o.renderKinds ?? 'static',
-      RENDER_RATIOS: o.renderRatios ?? '1:1,9:16',
+      ...parsed,
       STATIC_FORMAT: 'jpeg',
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
       DEPLOY_SPARES: 0,
@@ -132,11 +140,9 @@ export async function startTestStack(
       METRICS_LOOKBACK_DAYS: 3,
       REPORTING_CURRENCY: 'EUR',
       RANKING_POLICY: o.rankingPolicy ?? 'ml',
-      RANKING_POLICY_BY_MARKET: o.rankingPolicyByMarket,
       RANKING_OBJECTIVE: 'registrations',
       EXPLORATION_SHARE: 0.34,
       DIVERSITY_WEIGHT: 0.15,
-      HEURISTIC_WEIGHTS: '1,1,1',
       TRAINING_WINDOW_DAYS: 90,
     },
   };
