@@ -1,6 +1,7 @@
 // Records the workflow histories the replay test checks (test/histories/*-<version>.json). Run it
 // when a workflow changes on purpose, after making the change replay-safe (patched()): bump
-// VERSION, keep the older files (they prove old runs still replay), and commit both.
+// VERSION, keep the older files (they prove old runs still replay), and commit both. Files are
+// removed only at a versioned cut-over (docs/reliability.md), with the reason below.
 //   npm run record-histories
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import fs from 'node:fs';
@@ -43,8 +44,14 @@ const OUT = path.resolve(import.meta.dirname, 'histories');
  *     `auth-failure-degrades`): on a third day TikTok has revoked the token, so ingest cannot read
  *     its metrics and deploy fails on it; SE's run is recorded (market-loop-token-refused). Markets
  *     run on the accounts file (two Meta ad accounts), ad sets per store, created paused.
+ * v11: cut-over. The patches of v2..v7 are retired with deprecatePatch() (their new branch is
+ *     the only one, the one-activity `renderCreatives` is gone) and the market loop is split into
+ *     market-control.ts, render-stage.ts and deploy-stage.ts with the same commands. v1..v6
+ *     were removed: they were recorded before `market-control` (and the earlier patches), so they
+ *     took branches that no longer exist; a run of that code lasted one day and none can still be
+ *     open. v7..v10 replay unchanged.
  */
-const VERSION = 'v10';
+const VERSION = 'v11';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',

@@ -1,6 +1,6 @@
 // The activity proxies the market loop calls through, each with the timeouts and retry policy of
-// its kind of work (bookkeeping, bounded ingest, compute, long platform writes, planning, a
-// pausable deploy, learning). Changing one changes what new runs schedule, not old histories.
+// its kind of work (bookkeeping, bounded ingest, compute, planning, a pausable deploy,
+// learning). Changing one changes what new runs schedule, not old histories.
 import {
   ActivityCancellationType,
   proxyActivities,
@@ -38,7 +38,6 @@ export const longRunningOptions: ActivityOptions = {
     maximumAttempts: 10,
   },
 };
-export const longRunning = proxyActivities<Activities>(longRunningOptions);
 
 // Planning only reads the platforms (each read already retried by the client): when it still
 // fails after a few attempts, the platform is down and deploy is skipped for the day sooner.

@@ -4,7 +4,7 @@ import {
   ChildWorkflowFailure,
   ActivityFailure,
   executeChild,
-  patched,
+  deprecatePatch,
   proxyActivities,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -65,16 +65,14 @@ export async function dailyLoop(input: DailyLoopInput): Promise<DailyLoopResult>
       }
     }),
   );
-  // Added after the first histories: runs recorded before it replay without it.
-  if (patched('train-ranking-model')) {
-    let training: DailyLoopResult['training'];
-    try {
-      training = await trainRankingModel({ date: input.date });
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      training = { error: failureMessage(err.cause ?? err) };
-    }
-    return { date: input.date, markets: results, training };
+  // v3's patch, retired in v11 (docs/reliability.md, "Versioned cut-over").
+  deprecatePatch('train-ranking-model');
+  let training: DailyLoopResult['training'];
+  try {
+    training = await trainRankingModel({ date: input.date });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    training = { error: failureMessage(err.cause ?? err) };
   }
-  return { date: input.date, markets: results };
+  return { date: input.date, markets: results, training };
 }

@@ -4,11 +4,9 @@
 //                                    needs no database, heartbeats while ffmpeg works
 //   recordCreatives   (loop queue)   assets and QA verdicts -> the database; picks what deploy
 //                                    may ship, and says why the rest may not
-// `renderCreatives` does all three in one activity (the path of runs started before the render
-// queue existed, and a simple entry point).
+// (The one-activity `renderCreatives` of runs from before the render queue was retired in v11.)
 import { Context } from '@temporalio/activity';
 import { count } from '../counters.ts';
-import { ApplicationFailure } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
 import { getArtists, getMarket } from '../../db/catalog.repository.ts';
@@ -263,29 +261,6 @@ export function createRenderActivities(deps: StageDeps<RenderSettings>) {
         'render',
         () => record(input),
         (r) => ({ creatives: r.creatives.length, rejected: r.rejected.length }),
-      );
-    },
-    /** All of the render stage in one activity, on the loop worker. */
-    async renderCreatives(input: RenderInput): Promise<RenderedCreative[]> {
-      return withStage(
-        db,
-        'render',
-        async () => {
-          const jobs = await prepare(input);
-          const results: RecordInput['results'] = [];
-          for (const job of jobs) {
-            try {
-              results.push(await worker.renderCreative(job));
-            } catch (err) {
-              // As on the render queue: a creative that cannot render is recorded as not
-              // deployed, and the market goes on with the rest.
-              if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
-              results.push({ error: err.message });
-            }
-          }
-          return (await record({ ...input, jobs, results })).creatives;
-        },
-        (r) => ({ creatives: r.length }),
       );
     },
   };

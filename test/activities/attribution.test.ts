@@ -1,7 +1,7 @@
 // Attribution ingest on real parts: deploy real ads into the sandbox, let days of delivery pass,
 // and ingest what Adjust or Branch attribute.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { typedRun } from '../helpers/activity.ts';
+import { renderAll, typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.ts';
@@ -24,7 +24,7 @@ async function deployedStack(mmp: 'adjust' | 'branch') {
   await run(acts.startMarketRun, input);
   await run(acts.ingestCatalog, input);
   const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
-  const creatives = await run(acts.renderCreatives, { ...input, items: selected });
+  const creatives = await renderAll(run, acts, { ...input, items: selected });
   await run(acts.deployCreatives, { ...input, creatives });
   // Six days later: every day up to yesterday is complete, iOS postbacks included.
   stack.sandbox.clock.set('2026-03-07');

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { createActivities } from '../../activities/index.ts';
 import { parseCsvRows } from '../../core/catalog-rows.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
-import { typedRun } from '../helpers/activity.ts';
+import { renderAll, typedRun } from '../helpers/activity.ts';
 import { ROOT, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const RUN = 'market/SE/2026-03-01';
@@ -264,7 +264,7 @@ describe('catalog import', () => {
         date: '2026-03-01',
         metricsAvailable: true,
       });
-      const [creative] = await run(acts.renderCreatives, {
+      const [creative] = await renderAll(run, acts, {
         market: 'US',
         date: '2026-03-01',
         items: selected.slice(0, 1),

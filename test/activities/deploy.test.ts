@@ -14,7 +14,7 @@ import type { RenderedCreative } from '../../core/types.ts';
 import { getDeployPlan, listPlatformWrites, listRejections } from '../../db/deploy.repository.ts';
 import { SANDBOX_DAILY_BUDGET, sandboxAccounts } from '../../sandbox/accounts.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
-import { typedRun } from '../helpers/activity.ts';
+import { renderAll, typedRun } from '../helpers/activity.ts';
 import { sandboxMetaAccount, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DATE = '2026-03-01';
@@ -77,7 +77,7 @@ describe('deploy to Meta and TikTok', () => {
     await r(acts.startMarketRun, input);
     await r(acts.ingestCatalog, input);
     const { selected } = await r(acts.rankMarket, { ...input, metricsAvailable: true });
-    const rendered = await r(acts.renderCreatives, { ...input, items: selected });
+    const rendered = await renderAll(r, acts, { ...input, items: selected });
     assert.equal(rendered.length, 5);
     creatives.set(market, rendered);
     return rendered;
@@ -453,7 +453,7 @@ describe('deploy switches on at the end, within the spend caps', () => {
     await r(acts.startMarketRun, input);
     await r(acts.ingestCatalog, input);
     const { selected } = await r(acts.rankMarket, { ...input, metricsAvailable: true });
-    return r(acts.renderCreatives, { ...input, items: selected });
+    return renderAll(r, acts, { ...input, items: selected });
   }
 
   before(async () => {

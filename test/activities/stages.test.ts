@@ -2,7 +2,7 @@
 // activity context.
 import { FAILURE } from '../../core/failures.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { typedRun } from '../helpers/activity.ts';
+import { renderAll, typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,7 +56,7 @@ describe('stage activities', () => {
 
   it('renders every configured ratio per item, records its assets and QA, and never renders twice', async () => {
     const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
-    creatives = await run(acts.renderCreatives, { ...input, items: selected });
+    creatives = await renderAll(run, acts, { ...input, items: selected });
     assert.equal(creatives.length, 3);
     const db = stack.database.db;
     const stored = await db.selectFrom('creatives').selectAll().execute();
@@ -87,7 +87,7 @@ describe('stage activities', () => {
       creatives.map((c) => [c.hash, true]),
     );
     const mtimes = assets.map((a) => fs.statSync(fileURLToPath(a.uri)).mtimeMs);
-    const again = await run(acts.renderCreatives, { ...input, items: selected });
+    const again = await renderAll(run, acts, { ...input, items: selected });
     assert.deepEqual(again, creatives);
     const templates = await db.selectFrom('templates').selectAll().execute();
     assert.deepEqual(
@@ -169,7 +169,7 @@ describe('stage activities', () => {
       await run(badActs.startMarketRun, input);
       await run(badActs.ingestCatalog, input);
       const { selected } = await run(badActs.rankMarket, { ...input, metricsAvailable: true });
-      const rendered = await run(badActs.renderCreatives, { ...input, items: selected });
+      const rendered = await renderAll(run, badActs, { ...input, items: selected });
       await assert.rejects(
         env.run(badActs.deployCreatives, { ...input, creatives: rendered }),
         (e: Error & { type?: string; nonRetryable?: boolean }) => {
@@ -202,7 +202,7 @@ describe('metrics ingest lookback', () => {
       await run(acts.startMarketRun, input);
       await run(acts.ingestCatalog, input);
       const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
-      const creatives = await run(acts.renderCreatives, { ...input, items: selected });
+      const creatives = await renderAll(run, acts, { ...input, items: selected });
       await run(acts.deployCreatives, { ...input, creatives });
       // The platform finalises a day only a day later.
       stack.sandbox.world.truth.reportingDelayDays = 1;
@@ -254,7 +254,7 @@ describe('report days in the account’s time zone', () => {
       await run(acts.startMarketRun, br);
       await run(acts.ingestCatalog, br);
       const { selected } = await run(acts.rankMarket, { ...br, metricsAvailable: true });
-      const creatives = await run(acts.renderCreatives, { ...br, items: selected });
+      const creatives = await renderAll(run, acts, { ...br, items: selected });
       await run(acts.deployCreatives, { ...br, creatives });
       stack.sandbox.clock.set('2026-03-03');
       const lastDay = async (platform: string) =>

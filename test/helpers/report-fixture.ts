@@ -9,7 +9,7 @@ import { createActivities, type ActivityDeps } from '../../activities/index.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { createDeliveryWriter } from '../../db/delivery-writer.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { typedRun } from './activity.ts';
+import { renderAll, typedRun } from './activity.ts';
 import { ROOT, startTestStack, type TestStack } from './stack.ts';
 
 export interface ReportFixture {
@@ -63,7 +63,7 @@ export async function reportFixture(o: {
         await run(acts.ingestPlatformMetrics, input);
         await run(acts.ingestAttribution, input);
         const { selected } = await run(acts.rankMarket, { ...input, metricsAvailable: true });
-        const creatives = await run(acts.renderCreatives, { ...input, items: selected });
+        const creatives = await renderAll(run, acts, { ...input, items: selected });
         await run(acts.deployCreatives, { ...input, creatives });
         await run(acts.learnFromResults, input);
         await run(acts.finishMarketRun, { status: 'completed', fallbackUsed: false });
