@@ -63,7 +63,7 @@ import { startRenderWorker } from '../workers/render-worker.ts';
 import { installRuntime } from '../workers/runtime.ts';
 import { startDailyLoop } from '../cli/daily-loop-client.ts';
 import { freePort } from '../scripts/lib/ports.ts';
-import { writeSandboxAccounts } from '../scripts/lib/sandbox-env.ts';
+import { writeSandboxAccounts } from '../sandbox/environment.ts';
 import { startSandboxThread } from '../scripts/lib/sandbox-thread.ts';
 import { ensureSearchAttributes } from '../scripts/lib/register-search-attributes.ts';
 import { ensureTemporalCli, startDevServer } from '../scripts/lib/temporal-cli.ts';

@@ -19,7 +19,7 @@ import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from '../cli/daily-loop-client.ts';
 import { isListening } from './lib/ports.ts';
-import { DEFAULT_WORLD, startSandboxEnv, usesSandbox } from './lib/sandbox-env.ts';
+import { DEFAULT_WORLD, startSandboxEnv, usesSandbox } from '../sandbox/environment.ts';
 import { ensureSearchAttributes } from './lib/register-search-attributes.ts';
 import { ensureTemporalCli, startDevServer, type DevServer } from './lib/temporal-cli.ts';
 import { ensureSystemDeps } from './lib/system-deps.ts';

@@ -15,7 +15,7 @@ import type { DailyLoopResult } from '../../core/types.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
-import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { writeSandboxAccounts } from '../../sandbox/environment.ts';
 import { dailyLoop } from '../../workflows/index.ts';
 import { freePort } from '../../scripts/lib/ports.ts';
 import type { TempPostgres } from '../../scripts/lib/postgres.ts';

@@ -5,7 +5,7 @@
 import { formatFindings } from '../../ops/preflight.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { runPreflight } from '../../workers/preflight.ts';
-import { startSandboxEnv, usesSandbox } from '../../scripts/lib/sandbox-env.ts';
+import { startSandboxEnv, usesSandbox } from '../../sandbox/environment.ts';
 
 export interface CheckOptions {
   json?: boolean;

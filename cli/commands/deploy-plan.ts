@@ -10,7 +10,7 @@ import { parseIsoDate, todayUtc } from '../../core/dates.ts';
 import { openDatabase } from '../../db/database.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { activityDeps } from '../../workers/loop-worker.ts';
-import { startSandboxEnv, usesSandbox } from '../../scripts/lib/sandbox-env.ts';
+import { startSandboxEnv, usesSandbox } from '../../sandbox/environment.ts';
 
 export interface DeployPlanOptions {
   market: string;

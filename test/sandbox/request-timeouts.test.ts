@@ -1,7 +1,7 @@
 // The loop worker's platform clients take their request timeouts from the configuration
 // (META_REQUEST_TIMEOUT_MS, TIKTOK_REQUEST_TIMEOUT_MS, MMP_REQUEST_TIMEOUT_MS): against calls the
 // sandbox never answers (faults.*.timeoutRate), each fails as a transient timeout after its own.
-import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { writeSandboxAccounts } from '../../sandbox/environment.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -3,7 +3,7 @@
 // the loop (the second with Meta's reporting down, so failures and their messages are recorded
 // too); then no token appears in any workflow history (payloads decoded), in any line either
 // worker printed, in the operator CLI's output, or in the report and its CSV and JSON exports.
-import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { writeSandboxAccounts } from '../../sandbox/environment.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

@@ -1,6 +1,6 @@
 // Kill -9 the worker process in the middle of the deploy stage, right after the platform accepted
 // an ad, start a fresh worker on the same database, and the loop completes with no duplicate ad.
-import { writeSandboxAccounts } from '../../scripts/lib/sandbox-env.ts';
+import { writeSandboxAccounts } from '../../sandbox/environment.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';

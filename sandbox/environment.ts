@@ -3,10 +3,10 @@
 // loads its config as usual. Settings already present (a real Graph API, a real TikTok token, an
 // MMP) win.
 import fs from 'node:fs';
-import type { AccountsInput } from '../../core/accounts.ts';
+import type { AccountsInput } from '../core/accounts.ts';
 import path from 'node:path';
-import { sandboxAccounts } from '../../sandbox/accounts.ts';
-import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { sandboxAccounts } from './accounts.ts';
+import { startSandbox, type Sandbox } from './index.ts';
 
 export const DEFAULT_WORLD = path.resolve(import.meta.dirname, '../../sandbox/worlds/demo.json');
 const DATA = path.resolve(import.meta.dirname, '../../.data');
