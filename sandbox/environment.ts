@@ -8,8 +8,8 @@ import path from 'node:path';
 import { sandboxAccounts } from './accounts.ts';
 import { startSandbox, type Sandbox } from './index.ts';
 
-export const DEFAULT_WORLD = path.resolve(import.meta.dirname, '../../sandbox/worlds/demo.json');
-const DATA = path.resolve(import.meta.dirname, '../../.data');
+export const DEFAULT_WORLD = path.resolve(import.meta.dirname, 'worlds/demo.json');
+const DATA = path.resolve(import.meta.dirname, '../.data');
 
 /** True when the config points at no real Meta API: the sandbox stands in for the platforms. */
 export function usesSandbox(env: NodeJS.ProcessEnv = process.env): boolean {

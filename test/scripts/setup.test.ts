@@ -2,9 +2,14 @@
 // system requirements are checked and what is printed when they cannot be installed, and where
 // ffmpeg comes from.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { expectedRanker, MIN_TRAINING_ROWS } from '../../activities/rank/model-inputs.ts';
+import { expectedRanker } from '../../activities/rank/model-inputs.ts';
+import { MIN_TRAINING_ROWS } from '../../ml/training.ts';
 import { lineSplitter } from '../../core/lines.ts';
+import { DEFAULT_WORLD } from '../../sandbox/environment.ts';
+import { ROOT } from '../helpers/stack.ts';
 import {
   checkMediaTools,
   missingToolMessage,
@@ -164,5 +169,12 @@ describe('progress output', () => {
     out.push('partial');
     assert.deepEqual(lines, ['go: downloading a', 'internal/cpu', 'net/http']);
     assert.equal(out.tail, 'tp\npartial');
+  });
+});
+
+describe('the embedded default', () => {
+  it("starts the sandbox on the shipped demo world, keeping its state under the repository's .data", () => {
+    assert.ok(fs.existsSync(DEFAULT_WORLD), `${DEFAULT_WORLD} is missing`);
+    assert.equal(DEFAULT_WORLD, path.join(ROOT, 'sandbox/worlds/demo.json'));
   });
 });
