@@ -10,6 +10,10 @@ import { oraclePolicy, randomPolicy } from './policy/policies.ts';
 import { loadWorld } from '../sandbox/world.ts';
 import { lineChart } from '../reports/line-chart.ts';
 
+/** The steady state: days 15 to 28 of a run. */
+const STEADY_FROM = 15;
+const STEADY_TO = 28;
+
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1)
@@ -62,6 +66,32 @@ try {
   });
   process.stderr.write('\n');
   const rps = (p: string) => policies[p]!.registrations / Math.max(policies[p]!.spend, 1e-9);
+  const dayTotals = (p: string, from: number, to: number) =>
+    [...(daily.get(p) ?? new Map<string, { reg: number; spend: number }>()).values()].slice(
+      from - 1,
+      to,
+    );
+  /** Registrations per spend of days `from`..`to` (1-based), as a share of the oracle's. */
+  const shareOfOracle = (p: string, from: number, to: number) => {
+    const rate = (q: string) => {
+      const days = dayTotals(q, from, to);
+      const spend = days.reduce((n, d) => n + d.spend, 0);
+      return spend > 0 ? days.reduce((n, d) => n + d.reg, 0) / spend : null;
+    };
+    const mine = rate(p);
+    const oracle = rate('oracle');
+    return mine !== null && oracle ? mine / oracle : null;
+  };
+  /** Mean over days `from`..`to` of policy `p`'s daily registrations per spend over `q`'s. */
+  const meanDailyRatio = (p: string, q: string, from: number, to: number) => {
+    const a = dayTotals(p, from, to);
+    const b = dayTotals(q, from, to);
+    const ratios = a.flatMap((d, i) => {
+      const o = b[i];
+      return o && o.reg > 0 && d.spend > 0 ? [d.reg / d.spend / (o.reg / o.spend)] : [];
+    });
+    return ratios.length > 0 ? ratios.reduce((n, r) => n + r, 0) / ratios.length : null;
+  };
   const cpr = (p: string) => policies[p]!.cpr;
   const change = (p: string) => {
     const base = cpr('heuristic');
@@ -83,6 +113,13 @@ try {
       heuristic: rps('heuristic') / rps('oracle'),
       ml: rps('ml') / rps('oracle'),
     },
+    // Days 15 to 28: once every learner has had two weeks, what it settles at.
+    steady_share_of_oracle: Object.fromEntries(
+      ['random', 'heuristic', 'ml'].map((p) => [p, shareOfOracle(p, STEADY_FROM, STEADY_TO)]),
+    ),
+    // Days 1 to 7, each day's registrations per spend against the heuristic's, averaged: a learner
+    // must not pay for its first week.
+    first_week_ml_vs_heuristic: meanDailyRatio('ml', 'heuristic', 1, 7),
     seconds: (Date.now() - started) / 1000,
   };
   if (opts.plot) {

@@ -11,43 +11,17 @@ import {
   saveCandidateModel,
   setModelMetrics,
 } from '../../db/models.repository.ts';
-import {
-  DEFAULT_LOOKBACK_DAYS,
-  buildTrainingSet,
-  trainingRowsWhere,
-  type ArtistInfo,
-  type TrainingSet,
-} from '../../ml/features.ts';
-import { DEFAULT_MODEL_PARAMS, RankModel } from '../../ml/rank-model.ts';
+import { DEFAULT_LOOKBACK_DAYS, type ArtistInfo } from '../../ml/features.ts';
+import { trainChallenger, trainingWindow } from '../../ml/training.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
-import {
-  MIN_TRAINING_ROWS,
-  RANK_MODEL_NAME,
-  templateInfos,
-  toCreativeDays,
-} from '../rank/model-inputs.ts';
+import { RANK_MODEL_NAME, templateInfos, toCreativeDays } from '../rank/model-inputs.ts';
 
 /** Settings training reads: the objective, the currency and the training window. */
 export type TrainSettings = Pick<
   Config,
   'RANKING_OBJECTIVE' | 'REPORTING_CURRENCY' | 'TRAINING_WINDOW_DAYS'
 >;
-/** Most recent days held out to compare challenger and champion. */
-export const HELD_OUT_DAYS = 3;
-
-/** Weighted RMSE of a model's rate predictions on a set of rows. */
-export function heldOutRmse(model: RankModel, set: TrainingSet): number {
-  const p = model.predict(set.features, set.rows);
-  let se = 0;
-  let w = 0;
-  for (let i = 0; i < set.rows; i++) {
-    se += set.weights[i]! * (p.rate[i]! - set.relRate[i]!) ** 2;
-    w += set.weights[i]!;
-  }
-  return w > 0 ? Math.sqrt(se / w) : NaN;
-}
-
 export function createTrainingActivities({ db, config, fx, renderer }: StageDeps<TrainSettings>) {
   return {
     async trainRankingModel({ date }: { date: string }): Promise<ModelTrainingResult> {
@@ -105,67 +79,29 @@ export function createTrainingActivities({ db, config, fx, renderer }: StageDeps
           embedding: v.embedding,
         }));
       };
-      const all = buildTrainingSet(rows, {
+      const windowed = trainingWindow(rows, {
         artistsAt,
         templates: templateInfos(renderer.library),
         objective: config.RANKING_OBJECTIVE,
+        date,
+        windowDays: config.TRAINING_WINDOW_DAYS,
       });
-      const windowed = trainingRowsWhere(all, (d) => d >= from);
-      if (windowed.rows < MIN_TRAINING_ROWS) {
+      const outcome = trainChallenger(windowed, (await championModel(db, RANK_MODEL_NAME)) ?? null);
+      if (!outcome.trained)
         return {
           trained: false,
-          reason: `${windowed.rows} training rows; a model needs ${MIN_TRAINING_ROWS}`,
+          reason: outcome.reason,
           version: null,
           promoted: false,
           metrics: {},
         };
-      }
-      const days = [...new Set(windowed.dates)].sort();
-      const cut = days.length > HELD_OUT_DAYS + 2 ? days[days.length - HELD_OUT_DAYS]! : null;
-      const train = cut ? trainingRowsWhere(windowed, (d) => d < cut) : windowed;
-      const heldOut = cut ? trainingRowsWhere(windowed, (d) => d >= cut) : null;
-      const challenger = RankModel.train(train);
+      const { challenger, promote, reason, metrics } = outcome;
       try {
-        const metrics: Record<string, number> = {
-          trainRows: train.rows,
-          heldOutRows: heldOut?.rows ?? 0,
-          ...(challenger.meta.validationRmse !== null && {
-            validationRmse: challenger.meta.validationRmse,
-          }),
-        };
-        let promote = true;
-        let reason = 'no champion yet';
-        if (heldOut && heldOut.rows > 0) {
-          metrics.heldOutRmse = heldOutRmse(challenger, heldOut);
-          const champion = await championModel(db, RANK_MODEL_NAME);
-          if (champion?.artifact) {
-            let championRmse = NaN;
-            try {
-              const c = RankModel.fromJson(champion.artifact);
-              try {
-                championRmse = heldOutRmse(c, heldOut);
-              } finally {
-                c.free();
-              }
-            } catch {
-              // A champion that no longer loads is no champion: the challenger replaces it.
-            }
-            if (Number.isFinite(championRmse)) {
-              metrics.championHeldOutRmse = championRmse;
-              promote = metrics.heldOutRmse < championRmse;
-              reason = promote
-                ? `beat v${champion.version} on ${heldOut.rows} held-out rows`
-                : `did not beat v${champion.version} on ${heldOut.rows} held-out rows`;
-            } else {
-              reason = `champion v${champion.version} failed to load`;
-            }
-          }
-        }
         const saved = await saveCandidateModel(db, {
           name: RANK_MODEL_NAME,
-          params: { ...DEFAULT_MODEL_PARAMS, heldOutFrom: cut },
+          params: { ...outcome.params },
           features: challenger.meta.features,
-          trainingFrom: days[0]!,
+          trainingFrom: outcome.days.from,
           trainingTo: date,
           metrics,
           artifact: challenger.toJson(),

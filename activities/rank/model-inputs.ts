@@ -10,11 +10,10 @@ import type { Db } from '../../db/database.ts';
 import type { CreativeDayRow } from '../../db/delivery.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 import type { TemplateLibrary } from '../../render/template.ts';
+import { MIN_TRAINING_ROWS } from '../../ml/training.ts';
 
 /** Registry name of the ranking model. */
 export const RANK_MODEL_NAME = 'rank-xgb';
-/** Training rows (creative-days) needed before a first model is worth having. */
-export const MIN_TRAINING_ROWS = 60;
 
 /** Days over which an artist's popularity trend is measured. */
 const TREND_DAYS = 7;

@@ -1,76 +1,70 @@
-// The learning policy for policy evaluation: every morning it retrains the ranking model on all
-// markets' creative-days so far, then ranks each market with it, exactly as the daily loop's rank
-// and learn stages do. Until there is anything to learn from it falls back to the heuristic. It
-// sees only the PolicyContext (the loop's observations), never the simulator.
+// The learning policy for policy evaluation, on production's own training path: at the end of
+// each day (before the next morning's ranking) it trains a challenger on every market's
+// creative-days with the training activity's rules (ml/training.ts: the training window, the
+// last days held out, promotion only over a champion it beats, the minimum rows), keeps a
+// champion as the model registry does, and ranks each market with the champion the way the rank
+// stage does. Until a model is promoted it ranks with the heuristic, as the rank stage falls back.
+// It sees only the PolicyContext (the loop's observations), never the simulator.
 import { addDays } from '../../core/dates.ts';
+import { loadConfigPart } from '../../core/config.ts';
 import { keyed } from '../../core/random.ts';
-import {
-  DEFAULT_LOOKBACK_DAYS,
-  MarketFeatures,
-  concatTrainingSets,
-  dayTrainingRows,
-  type CreativeDay,
-  type TrainingSet,
-} from '../../ml/features.ts';
 import { pairKey } from '../../core/ids.ts';
 import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
 import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
-import type { Policy } from './policy-eval.ts';
-import { RankModel, type RankModelParams } from '../../ml/rank-model.ts';
+import { DEFAULT_LOOKBACK_DAYS } from '../../ml/features.ts';
+import type { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
+import { trainChallenger, trainingWindow, type Champion } from '../../ml/training.ts';
+import type { Policy } from './policy-eval.ts';
 
-export interface MlPolicyOptions {
-  name?: string;
-  /** Share of each day's slots given to exploration. Default 1/3. */
-  explorationShare?: number;
-  /** Diversity weight (0..1). Default 0.15. */
-  diversity?: number;
-  lookbackDays?: number;
-  /** Rows needed before the first model is trained. Default 30: one morning of ten markets; the monotone constraints keep so small a model sensible. */
-  minTrainingRows?: number;
-  params?: Partial<RankModelParams>;
-}
+/** The settings production's rank and train stages read, from the environment as they would. */
+const SETTINGS = [
+  'EXPLORATION_SHARE',
+  'DIVERSITY_WEIGHT',
+  'RANKING_OBJECTIVE',
+  'TRAINING_WINDOW_DAYS',
+  'HEURISTIC_WEIGHTS',
+] as const;
 
-export function mlPolicy(seed: number, o: MlPolicyOptions = {}): Policy {
-  const lookback = o.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
-  let model: RankModel | null = null;
-  // Each finished day's training rows never change, so they are built once and kept.
-  const rowsByDay: TrainingSet[] = [];
-  const builtDays = new Set<string>();
+export function mlPolicy(seed: number, name = 'ml'): Policy {
+  const config = loadConfigPart(SETTINGS);
+  let champion: (Champion & { model: RankModel }) | null = null;
 
   return {
-    name: o.name ?? 'ml',
+    name,
     prepare(day) {
-      const byMarketDay = new Map<string, CreativeDay[]>();
-      for (const r of day.history) {
-        const k = `${r.market}\u0000${r.date}`;
-        if (builtDays.has(k)) continue;
-        const list = byMarketDay.get(k) ?? [];
-        list.push(r);
-        byMarketDay.set(k, list);
+      // The end of yesterday's loop: train on everything reported through yesterday.
+      if (day.history.length === 0) return;
+      const windowed = trainingWindow(day.history, {
+        artistsAt: (market) => day.artists(market),
+        templates: day.templates,
+        objective: config.RANKING_OBJECTIVE,
+        date: addDays(day.date, -1),
+        windowDays: config.TRAINING_WINDOW_DAYS,
+      });
+      const outcome = trainChallenger(windowed, champion);
+      if (!outcome.trained) return;
+      if (!outcome.promote) {
+        outcome.challenger.free();
+        return;
       }
-      if (byMarketDay.size === 0) return;
-      for (const [k, today] of byMarketDay) {
-        const [market, date] = k.split('\u0000') as [string, string];
-        const from = addDays(date, -lookback);
-        const window = day.history.filter(
-          (r) => r.market === market && r.date >= from && r.date < date,
-        );
-        const mf = new MarketFeatures(day.artists(market), day.templates, window);
-        rowsByDay.push(dayTrainingRows(mf, date, today));
-        builtDays.add(k);
-      }
-      const set = concatTrainingSets(rowsByDay);
-      if (set.rows < (o.minTrainingRows ?? 30)) return;
-      model?.free();
-      model = RankModel.train(set, o.params);
+      champion?.model.free();
+      champion = {
+        version: (champion?.version ?? 0) + 1,
+        artifact: outcome.challenger.toJson(),
+        model: outcome.challenger,
+      };
     },
     choose(ctx) {
-      if (!model) {
+      if (!champion) {
         const shares = registrationShares(ctx.observed);
-        return rankHeuristic(buildCandidates(ctx.artists, ctx.templateIds, shares), ctx.slots);
+        return rankHeuristic(
+          buildCandidates(ctx.artists, ctx.templateIds, shares),
+          ctx.slots,
+          config.HEURISTIC_WEIGHTS,
+        );
       }
-      const from = addDays(ctx.date, -lookback);
+      const from = addDays(ctx.date, -DEFAULT_LOOKBACK_DAYS);
       const live = new Map(
         ctx.live.map((l) => [
           pairKey(l.artistId, l.templateId),
@@ -82,19 +76,20 @@ export function mlPolicy(seed: number, o: MlPolicyOptions = {}): Policy {
         templates: ctx.templates,
         lookback: ctx.history.filter((r) => r.date >= from),
         live,
-        model,
+        model: champion.model,
+        objective: config.RANKING_OBJECTIVE,
         select: {
           slots: ctx.slots,
           limit: ctx.slots,
-          explorationShare: o.explorationShare,
-          diversity: o.diversity,
+          explorationShare: config.EXPLORATION_SHARE,
+          diversity: config.DIVERSITY_WEIGHT,
           random: keyed(seed, 'ml-policy', ctx.market, ctx.date),
         },
       });
     },
     close() {
-      model?.free();
-      model = null;
+      champion?.model.free();
+      champion = null;
     },
   };
 }

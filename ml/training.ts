@@ -1,0 +1,128 @@
+// How a ranking model is trained and promoted, the one rule set both production's training
+// activity (activities/learn/train.ts, at the end of each day's loop) and the policy benchmark
+// use: a window of creative-days, the last days held out, a challenger trained on the rest and
+// promoted only when it predicts the held-out days better than the champion does.
+import { addDays } from '../core/dates.ts';
+import {
+  buildTrainingSet,
+  trainingRowsWhere,
+  type CreativeDay,
+  type TrainingOptions,
+  type TrainingSet,
+} from './features.ts';
+import { DEFAULT_MODEL_PARAMS, RankModel, type RankModelParams } from './rank-model.ts';
+
+/** Training rows (creative-days) needed before a first model is worth having. */
+export const MIN_TRAINING_ROWS = 60;
+/** Most recent days held out to compare challenger and champion. */
+export const HELD_OUT_DAYS = 3;
+
+/**
+ * The rows a model trains on at the end of `date`: every creative-day's features (each against
+ * its market's lookback before it), kept from `windowDays` before `date` on.
+ */
+export function trainingWindow(
+  history: readonly CreativeDay[],
+  o: TrainingOptions & { date: string; windowDays: number },
+): TrainingSet {
+  const from = addDays(o.date, -o.windowDays);
+  return trainingRowsWhere(buildTrainingSet(history, o), (d) => d >= from);
+}
+
+/** Weighted RMSE of a model's rate predictions on a set of rows. */
+export function heldOutRmse(model: RankModel, set: TrainingSet): number {
+  const p = model.predict(set.features, set.rows);
+  let se = 0;
+  let w = 0;
+  for (let i = 0; i < set.rows; i++) {
+    se += set.weights[i]! * (p.rate[i]! - set.relRate[i]!) ** 2;
+    w += set.weights[i]!;
+  }
+  return w > 0 ? Math.sqrt(se / w) : NaN;
+}
+
+/** The champion a challenger must beat: its registry version and its model. */
+export interface Champion {
+  version: number;
+  artifact: string | null;
+}
+
+export type TrainingOutcome =
+  | { trained: false; reason: string }
+  | {
+      trained: true;
+      /** The challenger; the caller stores it (and frees it). */
+      challenger: RankModel;
+      promote: boolean;
+      reason: string;
+      metrics: Record<string, number>;
+      params: RankModelParams & { heldOutFrom: string | null };
+      /** First and last day of the window trained on. */
+      days: { from: string; to: string };
+    };
+
+/**
+ * Trains a challenger on `windowed` (the training window's rows) and decides whether it replaces
+ * `champion`: with more than HELD_OUT_DAYS + 2 days, the last HELD_OUT_DAYS are held out and the
+ * challenger is promoted only if its held-out RMSE is lower than the champion's. No champion, or
+ * one that no longer loads, is replaced.
+ */
+export function trainChallenger(
+  windowed: TrainingSet,
+  champion: Champion | null,
+  params: Partial<RankModelParams> = {},
+): TrainingOutcome {
+  if (windowed.rows < MIN_TRAINING_ROWS)
+    return {
+      trained: false,
+      reason: `${windowed.rows} training rows; a model needs ${MIN_TRAINING_ROWS}`,
+    };
+  const days = [...new Set(windowed.dates)].sort();
+  const cut = days.length > HELD_OUT_DAYS + 2 ? days[days.length - HELD_OUT_DAYS]! : null;
+  const train = cut ? trainingRowsWhere(windowed, (d) => d < cut) : windowed;
+  const heldOut = cut ? trainingRowsWhere(windowed, (d) => d >= cut) : null;
+  const challenger = RankModel.train(train, params);
+  const metrics: Record<string, number> = {
+    trainRows: train.rows,
+    heldOutRows: heldOut?.rows ?? 0,
+    ...(challenger.meta.validationRmse !== null && {
+      validationRmse: challenger.meta.validationRmse,
+    }),
+  };
+  let promote = true;
+  let reason = 'no champion yet';
+  if (heldOut && heldOut.rows > 0) {
+    metrics.heldOutRmse = heldOutRmse(challenger, heldOut);
+    if (champion?.artifact) {
+      let championRmse = NaN;
+      try {
+        const c = RankModel.fromJson(champion.artifact);
+        try {
+          championRmse = heldOutRmse(c, heldOut);
+        } finally {
+          c.free();
+        }
+      } catch {
+        // A champion that no longer loads is no champion: the challenger replaces it.
+      }
+      if (Number.isFinite(championRmse)) {
+        metrics.championHeldOutRmse = championRmse;
+        promote = metrics.heldOutRmse < championRmse;
+        reason = promote
+          ? `beat v${champion.version} on ${heldOut.rows} held-out rows`
+          : `did not beat v${champion.version} on ${heldOut.rows} held-out rows`;
+      } else {
+        reason = `champion v${champion.version} failed to load`;
+      }
+    }
+  }
+  return {
+    trained: true,
+    challenger,
+    promote,
+    reason,
+    metrics,
+    params: { ...DEFAULT_MODEL_PARAMS, ...params, heldOutFrom: cut },
+    days: { from: days[0]!, to: days[days.length - 1]! },
+  };
+}
