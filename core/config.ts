@@ -136,6 +136,11 @@ const schema = z.object({
   /** Live ads per market and ad set: the top ranked creatives deployed. Default 3. */
   ADS_PER_MARKET: z.coerce.number().int().min(1).max(50).default(3),
   /**
+   * Most live ads one artist may have in one ad set (in different templates). Default 1: a slate
+   * of three ads is three artists, so one artist's appeal is not bet on three times.
+   */
+  ADS_PER_ARTIST: z.coerce.number().int().min(1).max(50).default(1),
+  /**
    * Ranked creatives rendered beyond ADS_PER_MARKET, to take the slot of one a platform rejects
    * or that fatigued. Default 1.
    */

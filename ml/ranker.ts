@@ -104,6 +104,7 @@ export function rankWithModel(input: ModelRankInput): ModelRankedItem[] {
       similarity: (i, j) =>
         0.75 * artistSimilarity(artistOf(i), artistOf(j)) +
         0.25 * (templateOf(i) === templateOf(j) ? 1 : 0),
+      group: (i) => Math.floor(shortlist[i]! / nt),
     },
     input.select,
   );

@@ -12,6 +12,8 @@ export interface ScoredCandidates {
   sigma: Float32Array;
   /** Similarity of candidates i and j in 0..1 (1 = the same). */
   similarity(i: number, j: number): number;
+  /** The group candidate i belongs to (its artist): a slate holds at most `perGroup` of one. */
+  group?(i: number): number;
 }
 
 export interface SelectOptions {
@@ -27,6 +29,11 @@ export interface SelectOptions {
   random: () => number;
   /** Candidates kept for selection (by optimistic score) out of all scored. Default 400. */
   pool?: number;
+  /**
+   * Most picks of one group (artist) among the first `slots` (ADS_PER_ARTIST); the reserves
+   * behind them are not limited. Default unlimited.
+   */
+  perGroup?: number;
 }
 
 export interface Selection {
@@ -195,7 +202,7 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     let bestP = -1;
     let bestV = -Infinity;
     for (let p = 0; p < pool.length; p++) {
-      if (taken[p]) continue;
+      if (taken[p] || full(p)) continue;
       const v = marginal(p, value(p));
       if (v > bestV) {
         bestV = v;
@@ -205,6 +212,14 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     return bestP;
   };
   const meanOf = (p: number) => cands.score[pool[p]!]!;
+  // Picks per group within the slate: a group at its limit sits out until the reserves.
+  const slate = Math.min(o.slots, o.limit);
+  const inSlate = new Map<number, number>();
+  const full = (p: number) =>
+    cands.group !== undefined &&
+    o.perGroup !== undefined &&
+    out.length < slate &&
+    (inSlate.get(cands.group(pool[p]!)) ?? 0) >= o.perGroup;
 
   while (out.length < Math.min(o.limit, pool.length)) {
     const exploring = out.length >= exploitSlots && out.length < exploitSlots + exploreSlots;
@@ -216,10 +231,11 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
       // this restricted draw.
       const value = (q: number, z: number) => marginal(q, meanOf(q) + z * cands.sigma[pool[q]!]!);
       let floor = -Infinity;
-      for (let q = 0; q < pool.length; q++) if (!taken[q]) floor = Math.max(floor, value(q, -4));
+      for (let q = 0; q < pool.length; q++)
+        if (!taken[q] && !full(q)) floor = Math.max(floor, value(q, -4));
       const contenders: number[] = [];
       for (let q = 0; q < pool.length; q++) {
-        if (!taken[q] && value(q, 4) >= floor) contenders.push(q);
+        if (!taken[q] && !full(q) && value(q, 4) >= floor) contenders.push(q);
       }
       // Each contender's value is base + spread × z.
       const base = Float64Array.from(contenders, (q) => value(q, 0));
@@ -243,6 +259,10 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
     }
     if (p < 0) break;
     taken[p] = 1;
+    if (cands.group) {
+      const g = cands.group(pool[p]!);
+      inSlate.set(g, (inSlate.get(g) ?? 0) + 1);
+    }
     out.push({
       index: pool[p]!,
       mode: exploring ? 'explore' : 'exploit',

@@ -47,6 +47,7 @@ import { tiktokTarget } from './tiktok-target.ts';
 export type DeploySettings = Pick<
   Config,
   | 'ADS_PER_MARKET'
+  | 'ADS_PER_ARTIST'
   | 'DEPLOY_APPROVAL_MARKETS'
   | 'DEPLOY_APPROVAL_TIMEOUT'
   | 'DEPLOY_FATIGUE_DROP'
@@ -213,6 +214,7 @@ async function planAll(
       hash: c.hash,
       rank: i + 1,
       label: `${artists.get(c.artistId) ?? c.artistId} × ${c.templateId}`,
+      artistId: c.artistId,
       // Runs from before per-platform assets had a Meta asset only.
       eligible: c.platformAssets ? Boolean(c.platformAssets[platform]) : platform === 'meta',
     }));
@@ -229,6 +231,7 @@ async function planAll(
         platform,
         date,
         slots: config.ADS_PER_MARKET,
+        perArtist: config.ADS_PER_ARTIST,
         capacity: target.capacity,
         canArchive: target.canArchive,
         adSet: current ?? { name: adSetName(market, segment), id: null, generation: 1 },

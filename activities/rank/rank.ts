@@ -40,6 +40,7 @@ import {
 export type RankSettings = Pick<
   Config,
   | 'ADS_PER_MARKET'
+  | 'ADS_PER_ARTIST'
   | 'DEPLOY_SPARES'
   | 'DIVERSITY_WEIGHT'
   | 'EXPLORATION_SHARE'
@@ -123,6 +124,7 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
           limit,
           explorationShare: config.EXPLORATION_SHARE,
           diversity: config.DIVERSITY_WEIGHT,
+          perGroup: config.ADS_PER_ARTIST,
           // Seeded by market and day: a retried or rerun stage explores the same way.
           random: keyed('ranking', market, date),
         },
@@ -195,6 +197,7 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
               platforms: marketPlatforms(deps, market).deployTo,
               slots: config.ADS_PER_MARKET,
               spares: config.DEPLOY_SPARES,
+              perArtist: config.ADS_PER_ARTIST,
             }),
           };
         },

@@ -16,6 +16,7 @@ import type { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
 import { trainChallenger, trainingWindow, type Champion } from '../../ml/training.ts';
 import type { Policy } from './policy-eval.ts';
+import { HEURISTIC_DEPTH } from './slate.ts';
 
 /** The settings production's rank and train stages read, from the environment as they would. */
 const SETTINGS = [
@@ -24,6 +25,7 @@ const SETTINGS = [
   'RANKING_OBJECTIVE',
   'TRAINING_WINDOW_DAYS',
   'HEURISTIC_WEIGHTS',
+  'ADS_PER_ARTIST',
 ] as const;
 
 export function mlPolicy(seed: number, name = 'ml'): Policy {
@@ -60,7 +62,7 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
         const shares = registrationShares(ctx.observed);
         return rankHeuristic(
           buildCandidates(ctx.artists, ctx.templateIds, shares),
-          ctx.slots,
+          ctx.slots * HEURISTIC_DEPTH,
           config.HEURISTIC_WEIGHTS,
         );
       }
@@ -83,6 +85,7 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
           limit: ctx.slots,
           explorationShare: config.EXPLORATION_SHARE,
           diversity: config.DIVERSITY_WEIGHT,
+          perGroup: config.ADS_PER_ARTIST,
           random: keyed(seed, 'ml-policy', ctx.market, ctx.date),
         },
       });

@@ -11,7 +11,8 @@ export function randomPolicy(_simulator: Simulator, seed: number): Policy {
     choose: (ctx) => {
       const r = keyed(seed, 'random-policy', ctx.market, ctx.date);
       const picks = new Map<string, { artistId: string; templateId: string }>();
-      for (let tries = 0; picks.size < ctx.slots && tries < ctx.slots * 20; tries++) {
+      // More than the slots: the slate passes over an artist's second pick (ADS_PER_ARTIST).
+      for (let tries = 0; picks.size < 2 * ctx.slots && tries < ctx.slots * 40; tries++) {
         const a = ctx.artists[Math.floor(r() * ctx.artists.length)];
         const t = ctx.templateIds[Math.floor(r() * ctx.templateIds.length)];
         if (a && t) picks.set(`${a.id}/${t}`, { artistId: a.id, templateId: t });
@@ -67,7 +68,8 @@ export function oraclePolicy(simulator: Simulator): Policy {
         }
       }
       scored.sort((x, y) => y.value - x.value || (x.artistId < y.artistId ? -1 : 1));
-      return scored.slice(0, ctx.slots);
+      // All of them, best first: the slate takes the best of each artist (ADS_PER_ARTIST).
+      return scored;
     },
   };
 }

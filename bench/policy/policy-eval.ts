@@ -7,6 +7,7 @@ import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import { addDays, daysBetween } from '../../core/dates.ts';
 import type { SimAd } from '../../sandbox/contracts.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
+import { HEURISTIC_DEPTH, slateOf } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 
@@ -61,7 +62,10 @@ export const heuristicPolicy: Policy = {
   name: 'heuristic',
   choose: (ctx) => {
     const shares = registrationShares(ctx.observed);
-    return rankHeuristic(buildCandidates(ctx.artists, ctx.templateIds, shares), ctx.slots);
+    return rankHeuristic(
+      buildCandidates(ctx.artists, ctx.templateIds, shares),
+      ctx.slots * HEURISTIC_DEPTH,
+    );
   },
 };
 
@@ -78,6 +82,8 @@ export interface EvalOptions {
   budgetMinor?: number;
   /** Days of observations a policy sees. Default 7. */
   lookbackDays?: number;
+  /** Most live ads of one artist per market (ADS_PER_ARTIST). Default 1. */
+  perArtist?: number;
   onProgress?: (done: number, total: number) => void;
   /** Each policy's totals over all markets for each simulated day (for plots and diagnostics). */
   onDay?: (day: { policy: string; seed: number; date: string } & DayTotals) => void;
@@ -124,6 +130,7 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
   const slots = o.slots ?? 3;
   const budget = o.budgetMinor ?? 50_000;
   const lookback = o.lookbackDays ?? 7;
+  const perArtist = o.perArtist ?? 1;
   const markets = o.world.catalog.markets.map((m) => m.code);
   const templates: TemplateInfo[] = o.world.templates.map((t) => ({ id: t.id, theme: t.theme }));
   const templateIds = templates.map((t) => t.id);
@@ -193,7 +200,7 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
           });
           // Deploy: keep ads that stay picked, create the new ones, pause the rest.
           const next = new Map<string, Pick & { createdDate: string; id: string }>();
-          for (const p of picks.slice(0, slots)) {
+          for (const p of slateOf(picks, slots, perArtist)) {
             next.set(
               key(p),
               st.live.get(key(p)) ?? { ...p, createdDate: date, id: `${market}-${st.nextId++}` },

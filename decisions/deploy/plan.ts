@@ -4,7 +4,9 @@
 //
 // Rules, in order:
 //   1. A creative is wanted when it is among the first `slots` candidates that passed QA for the
-//      platform, were never rejected by its review in this market, and have not fatigued.
+//      platform, were never rejected by its review in this market, and have not fatigued, and
+//      its artist does not already have `perArtist` wanted ads in the ad set (a slate of
+//      different artists, not one artist's appeal bet on several times).
 //   2. A wanted creative's existing ad is kept (or resumed when paused); otherwise an ad is created.
 //      Rejected and archived ads are never reused.
 //   3. Every other adloop ad that is active is paused: it fell out of the ranking, fatigued, or was
@@ -25,6 +27,8 @@ export interface PlanCandidate {
   rank: number;
   /** Human label, e.g. "Artist × template". */
   label: string;
+  /** The creative's artist: an ad set holds at most `perArtist` of one artist's creatives. */
+  artistId: string;
   /** Whether QA let it go to this platform. */
   eligible: boolean;
 }
@@ -80,6 +84,8 @@ export interface PlanInput {
   date: string;
   /** Live ads wanted in the ad set. */
   slots: number;
+  /** Most live ads of one artist in the ad set (ADS_PER_ARTIST). Default 1. */
+  perArtist?: number;
   /** Most ads the ad set may hold (not counting archived ones where the platform allows). */
   capacity: number;
   /** Whether the platform can archive ads (Meta) or must roll over to a new ad set (TikTok). */
@@ -109,6 +115,8 @@ export function planAdSet(input: PlanInput): AdSetPlan {
 
   const wanted: PlanCandidate[] = [];
   const skipped: AdSetPlan['skipped'] = [];
+  const perArtist = input.perArtist ?? 1;
+  const ofArtist = (artistId: string) => wanted.filter((w) => w.artistId === artistId).length;
   for (const c of input.candidates) {
     if (wanted.length >= input.slots) break;
     const reason = !c.eligible
@@ -117,7 +125,9 @@ export function planAdSet(input: PlanInput): AdSetPlan {
         ? `rejected by review: ${rejected.get(c.hash)}`
         : input.fatigued.has(c.hash)
           ? `fatigued: ${input.fatigued.get(c.hash)}`
-          : null;
+          : ofArtist(c.artistId) >= perArtist
+            ? `its artist already has ${perArtist} ad${perArtist === 1 ? '' : 's'} in this ad set (ADS_PER_ARTIST)`
+            : null;
     if (reason) skipped.push({ hash: c.hash, rank: c.rank, label: c.label, reason });
     else if (!wanted.some((w) => w.hash === c.hash)) wanted.push(c);
   }

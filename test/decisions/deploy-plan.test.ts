@@ -42,6 +42,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
       hash: h(n),
       rank: n,
       label: `artist${n}`,
+      artistId: `a${n}`,
       eligible: true,
     })),
     ads: [],
@@ -55,6 +56,21 @@ const actionsOf = (p: ReturnType<typeof planAdSet>) =>
   p.actions.map((a) => `${a.action}:${parseInt(a.hash.slice(0, 4), 16)}`).sort();
 
 describe('deploy plan', () => {
+  it('holds one ad per artist in an ad set unless ADS_PER_ARTIST allows more', () => {
+    // Ranks 1 and 2 are one artist in two templates.
+    const candidates = input().candidates.map((c) => (c.rank === 2 ? { ...c, artistId: 'a1' } : c));
+    const p = planAdSet(input({ adSet: { name: SET, id: null, generation: 1 }, candidates }));
+    assert.deepEqual(actionsOf(p), ['create:1', 'create:3', 'create:4']);
+    assert.deepEqual(
+      p.skipped.map((s) => [s.rank, s.reason]),
+      [[2, 'its artist already has 1 ad in this ad set (ADS_PER_ARTIST)']],
+    );
+    const two = planAdSet(
+      input({ adSet: { name: SET, id: null, generation: 1 }, candidates, perArtist: 2 }),
+    );
+    assert.deepEqual(actionsOf(two), ['create:1', 'create:2', 'create:3']);
+  });
+
   it('creates the top ranked creatives in an empty ad set, named by ad set, date and creative', () => {
     const p = planAdSet(input({ adSet: { name: SET, id: null, generation: 1 } }));
     assert.deepEqual(actionsOf(p), ['create:1', 'create:2', 'create:3']);

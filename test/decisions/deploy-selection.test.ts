@@ -57,4 +57,24 @@ describe('selectForDeploy', () => {
     const picked = selectForDeploy({ ...base, platforms: ['tiktok'], rejected: r, max: 5 });
     assert.deepEqual(ids(picked), ['a1', 'a2', 'a3', 'a4', 'a5']);
   });
+
+  it("passes over an artist's further creatives once it has its share of every ad set", () => {
+    // a1 ranks first in three templates: one ad set holds one of them (ADS_PER_ARTIST=1).
+    const repeated: RankedItem[] = [
+      { ...items[0]!, templateId: 'spotlight' },
+      { ...items[0]!, rank: 2, templateId: 'duotone' },
+      { ...items[0]!, rank: 3, templateId: 'playlist' },
+      ...items.slice(1).map((i) => ({ ...i, rank: i.rank + 2 })),
+    ];
+    const picked = selectForDeploy({ ...base, items: repeated, rejected: new Map() });
+    assert.deepEqual(
+      picked.map((i) => `${i.artistId}/${i.templateId}`),
+      ['a1/spotlight', 'a2/spotlight', 'a3/spotlight', 'a4/spotlight'],
+    );
+    const two = selectForDeploy({ ...base, items: repeated, rejected: new Map(), perArtist: 2 });
+    assert.deepEqual(
+      two.map((i) => `${i.artistId}/${i.templateId}`),
+      ['a1/spotlight', 'a1/duotone', 'a2/spotlight', 'a3/spotlight'],
+    );
+  });
 });

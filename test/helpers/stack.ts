@@ -124,6 +124,7 @@ export async function startTestStack(
       ...parsed,
       STATIC_FORMAT: 'jpeg',
       ADS_PER_MARKET: o.adsPerMarket ?? 3,
+      ADS_PER_ARTIST: 1,
       DEPLOY_SPARES: 0,
       DEPLOY_PLATFORMS: 'auto',
       // One store keeps ad counts per market as simple as one ad set per platform; the deploy

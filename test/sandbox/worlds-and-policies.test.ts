@@ -12,6 +12,7 @@ import {
   type PolicyContext,
 } from '../../bench/policy/policy-eval.ts';
 import { oraclePolicy, randomPolicy } from '../../bench/policy/policies.ts';
+import { slateOf } from '../../bench/policy/slate.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
 import { loadWorld } from '../../sandbox/world.ts';
 import { ROOT } from '../helpers/stack.ts';
@@ -227,14 +228,17 @@ describe('policies', () => {
             return { artistId: a.id, templateId, value };
           }),
         )
-        .sort((x, y) => y.value - x.value || (x.artistId < y.artistId ? -1 : 1))
-        .slice(0, 3);
+        .sort((x, y) => y.value - x.value || (x.artistId < y.artistId ? -1 : 1));
     const oracle = oraclePolicy(sim);
-    const fresh = ctx([]);
-    assert.deepEqual(oracle.choose(fresh), brute(fresh));
-    // Make the oracle's own favourites stale: it must look past them.
-    const stale = ctx(oracle.choose(fresh).map((p) => ({ ...p, createdDate: '2025-12-01' })));
-    assert.deepEqual(oracle.choose(stale), brute(stale));
+    // The slate deploy makes: one ad per artist (ADS_PER_ARTIST=1), or any three.
+    for (const perArtist of [1, 3]) {
+      const best = (c: PolicyContext) => slateOf(oracle.choose(c), 3, perArtist);
+      const fresh = ctx([]);
+      assert.deepEqual(best(fresh), slateOf(brute(fresh), 3, perArtist));
+      // Make the oracle's own favourites stale: it must look past them.
+      const stale = ctx(best(fresh).map((p) => ({ ...p, createdDate: '2025-12-01' })));
+      assert.deepEqual(best(stale), slateOf(brute(stale), 3, perArtist));
+    }
   });
 
   it('oracle beats heuristic beats random, deterministically', () => {
