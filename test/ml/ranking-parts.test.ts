@@ -185,6 +185,32 @@ describe('slate selection', () => {
     );
   });
 
+  it('holds each group (artist) to perGroup picks in the slots, not in the reserves', () => {
+    // Groups of four: the four best candidates are one artist in four templates.
+    const group = (i: number) => Math.floor(i / 4);
+    const exploit = {
+      slots: 3,
+      limit: 6,
+      explorationShare: 0,
+      diversity: 0,
+      random: keyed(4, 's'),
+    };
+    const free = selectSlate({ score, sigma: new Float32Array(n), similarity: () => 0 }, exploit);
+    assert.deepEqual(
+      free.slice(0, 3).map((s) => group(s.index)),
+      [group(n - 1), group(n - 1), group(n - 1)],
+    );
+    const held = selectSlate(
+      { score, sigma: new Float32Array(n).fill(0.2), similarity: () => 0, group },
+      { ...exploit, explorationShare: 1 / 3, perGroup: 1 },
+    );
+    const slate = held.slice(0, 3).map((s) => group(s.index));
+    assert.equal(new Set(slate).size, 3, `one pick per group in the slots: ${slate.join(',')}`);
+    assert.equal(held[0]!.index, n - 1);
+    // Reserves may be of a group already in the slate: they stand in for a rejected creative.
+    assert.ok(held.slice(3).some((s) => slate.includes(group(s.index))));
+  });
+
   it('picks the same slate for the same seed', () => {
     const sigma = new Float32Array(n).fill(0.3);
     const run = () =>
