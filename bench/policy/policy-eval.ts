@@ -203,7 +203,14 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
           for (const p of slateOf(picks, slots, perArtist)) {
             next.set(
               key(p),
-              st.live.get(key(p)) ?? { ...p, createdDate: date, id: `${market}-${st.nextId++}` },
+              // Only what the platform knows of an ad: a policy's own notes on its pick (its score,
+              // or the oracle's true value) do not travel into the next day's context.
+              st.live.get(key(p)) ?? {
+                artistId: p.artistId,
+                templateId: p.templateId,
+                createdDate: date,
+                id: `${market}-${st.nextId++}`,
+              },
             );
           }
           st.live = next;

@@ -1,10 +1,60 @@
 // The ranking code (heuristic, model, features, exploration, training) may only see what the loop
-// observes. This walks its value imports and fails if any reaches sandbox/, where the simulator's
-// hidden truth lives. Only the oracle and the benchmark harness may read it.
+// observes. This walks its imports (every form that loads code) and fails if any reaches sandbox/,
+// where the simulator's hidden truth lives; and it checks what the benchmark harness hands the
+// learning policy at run time. Only the oracle and the harness itself may read the truth.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { mlPolicy } from '../../bench/policy/ml-policy.ts';
+import { evaluatePolicies, type Policy } from '../../bench/policy/policy-eval.ts';
+import { Simulator } from '../../sandbox/simulator.ts';
+import { loadWorld } from '../../sandbox/world.ts';
+
+/** Fields an artist, a creative-day or a template may show a policy: what the loop observes. */
+const OBSERVED = new Set([
+  'id',
+  'genre',
+  'popularity',
+  'trend',
+  'embedding',
+  'theme',
+  'market',
+  'date',
+  'artistId',
+  'templateId',
+  'daysLive',
+  'impressions',
+  'clicks',
+  'spend',
+  'spendMinor',
+  'registrations',
+  'subscriptions',
+  'createdDate',
+  'slots',
+  'artists',
+  'templateIds',
+  'templates',
+  'observed',
+  'history',
+  'live',
+]);
+
+/** Fails when `value` holds the simulator, a world, or any field the loop could not observe. */
+function assertObservationsOnly(value: unknown, where: string, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  assert.ok(!(value instanceof Simulator), `${where} is the simulator`);
+  if (Array.isArray(value)) {
+    // Rows of one shape: the first few tell.
+    value.slice(0, 3).forEach((v, i) => assertObservationsOnly(v, `${where}[${i}]`, seen));
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    assert.ok(OBSERVED.has(k), `${where}.${k} is not something the loop observes`);
+    if (typeof v !== 'function') assertObservationsOnly(v, `${where}.${k}`, seen);
+  }
+}
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ENTRIES = [
@@ -16,14 +66,28 @@ const ENTRIES = [
   'ml/features.ts',
 ];
 
-/** Relative value imports of a file (`import type` is erased and cannot reach anything). */
-function valueImports(file: string): string[] {
-  const src = fs.readFileSync(file, 'utf8');
+/**
+ * Relative imports of a source text that load code at run time: static and re-exporting imports
+ * (`import x from`, `import { a, type B } from`, `export * from`), side-effect imports
+ * (`import './x.ts'`), dynamic `import('./x.ts')` and `require('./x.js')`, in either quote.
+ * Only `import type` and `export type` are left out: TypeScript erases them.
+ */
+export function valueSpecifiers(src: string): string[] {
   const out: string[] = [];
-  for (const m of src.matchAll(/^\s*(import|export)\s+(?!type\b)[^;]*?from\s+'(\.[^']+)'/gms)) {
-    out.push(path.resolve(path.dirname(file), m[2]!));
-  }
+  const forms = [
+    /^\s*(?:import|export)\s+(?!type\b)[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
+    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
+    /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    /\brequire\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+  ];
+  for (const form of forms) for (const m of src.matchAll(form)) out.push(m[1]!);
   return out;
+}
+
+function valueImports(file: string): string[] {
+  return valueSpecifiers(fs.readFileSync(file, 'utf8')).map((s) =>
+    path.resolve(path.dirname(file), s),
+  );
 }
 
 function reachable(entry: string): Set<string> {
@@ -49,6 +113,56 @@ describe('ranking cannot reach the hidden truth', () => {
       );
     });
   }
+
+  it('reads every import form that loads code, and no type-only one', () => {
+    const src = [
+      "import { a } from './static.ts';",
+      'import b, { type C } from "./mixed.ts";',
+      "import {\n  d,\n  e,\n} from './multiline.ts';",
+      "export * from './reexport.ts';",
+      "export { f } from './named-reexport.ts';",
+      "import './side-effect.ts';",
+      "const g = await import('./dynamic.ts');",
+      "const h = require('./required.js');",
+      "import type { T } from './type-only.ts';",
+      "export type { U } from './type-reexport.ts';",
+    ].join('\n');
+    assert.deepEqual(valueSpecifiers(src).sort(), [
+      './dynamic.ts',
+      './mixed.ts',
+      './multiline.ts',
+      './named-reexport.ts',
+      './reexport.ts',
+      './required.js',
+      './side-effect.ts',
+      './static.ts',
+    ]);
+  });
+
+  it('the harness hands the learning policy observations only, never the simulator or the truth', () => {
+    const world = loadWorld(path.join(ROOT, 'sandbox/worlds/bench.json'));
+    let checked = 0;
+    const spy = (seed: number): Policy => {
+      const inner = mlPolicy(seed);
+      return {
+        name: inner.name,
+        prepare(day) {
+          assertObservationsOnly(day, 'day');
+          for (const m of world.catalog.markets)
+            assertObservationsOnly(day.artists(m.code), 'artists');
+          inner.prepare?.(day);
+        },
+        choose(ctx) {
+          assertObservationsOnly(ctx, 'ctx');
+          checked += 1;
+          return inner.choose(ctx);
+        },
+        close: () => inner.close?.(),
+      };
+    };
+    evaluatePolicies({ world, days: 5, seeds: 1, policies: [(_sim, seed) => spy(seed)] });
+    assert.ok(checked >= 5 * world.catalog.markets.length, `${checked} contexts checked`);
+  });
 
   it('the walker does see a sandbox import where there is one', () => {
     const files = [...reachable('bench/policy/policy-eval.ts')].map((f) => path.relative(ROOT, f));
