@@ -8,7 +8,7 @@ import { issueLines, readJsonFile } from '../core/validation.ts';
 import { fileCatalog, generatedCatalogSource, type WorldCatalog } from './catalog-source.ts';
 import { COUNTRIES, COUNTRY_BY_CODE } from '../core/countries.ts';
 
-const marketEconomics = z.object({
+const marketEconomics = z.strictObject({
   /** Cost per 1000 impressions in the account currency. */
   cpm: z.number().positive(),
   /** Click-through rate of an average creative. */
@@ -25,7 +25,7 @@ const marketEconomics = z.object({
   audienceSize: z.number().int().positive().default(5_000_000),
 });
 
-const platformFaults = z.object({
+const platformFaults = z.strictObject({
   /** Sandbox dates on which every call fails (the platform is down all day). */
   downDates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]),
   /** Share of calls answered with a transient 5xx. */
@@ -86,7 +86,7 @@ export type PlatformFaults = z.infer<typeof platformFaults>;
  * The platforms' ad review, a hidden policy: each new ad is judged once, at creation, on its content
  * (media and text). Each platform server keeps a live-changeable copy (`server.review`).
  */
-export const reviewSchema = z.object({
+export const reviewSchema = z.strictObject({
   /**
    * Share of new ads rejected for a policy reason, decided by the seed and the creative's content
    * (media hash or video id plus text), so the same content is always judged the same. Default 0.02.
@@ -126,8 +126,8 @@ const SANDBOX_APP = {
   },
 };
 
-const generatedCatalog = z.object({
-  generate: z.object({
+const generatedCatalog = z.strictObject({
+  generate: z.strictObject({
     /** Number of artists. */
     artists: z.number().int().min(1).max(2_000_000),
     /** Number of genres the artists fall into. Default 12. */
@@ -140,14 +140,14 @@ const generatedCatalog = z.object({
   }),
 });
 
-const worldSchema = z.object({
+const worldSchema = z.strictObject({
   name: z.string().min(1),
   seed: z.number().int(),
   /** A catalog file (relative to the world file), or generator parameters. */
   catalog: z.union([z.string().min(1), generatedCatalog]),
   /** Templates the world knows a hidden fit for; the benchmark's candidate space. */
   templates: z
-    .array(z.object({ id: z.string().min(1), theme: z.string().min(1) }))
+    .array(z.strictObject({ id: z.string().min(1), theme: z.string().min(1) }))
     .min(1)
     .default([
       { id: 'spotlight', theme: 'portrait' },
@@ -163,7 +163,7 @@ const worldSchema = z.object({
     iosShare: 0.4,
     audienceSize: 5_000_000,
   }),
-  meta: z.object({
+  meta: z.strictObject({
     accessToken: z.string().min(8),
     /** The first ad account (the only one when `accounts` is absent). */
     adAccountId: z.string().regex(/^act_\d+$/),
@@ -179,7 +179,7 @@ const worldSchema = z.object({
      */
     accounts: z
       .array(
-        z.object({
+        z.strictObject({
           id: z.string().regex(/^act_\d+$/),
           currency: z.string().regex(/^[A-Z]{3}$/),
           timeZone: z.string().min(1).default('UTC'),
@@ -193,13 +193,13 @@ const worldSchema = z.object({
   app: z
     .object({
       name: z.string().min(1),
-      ios: z.object({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
-      android: z.object({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
+      ios: z.strictObject({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
+      android: z.strictObject({ storeUrl: z.string().url(), deepLink: z.string().min(1) }),
     })
     .default(SANDBOX_APP),
   /** Economics per market code, overriding the defaults field by field. */
   markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics.partial()).default({}),
-  truth: z.object({
+  truth: z.strictObject({
     /** How much of an artist's hidden appeal is explained by its popularity (0..1). */
     popularityWeight: z.number().min(0).max(1),
     /**

@@ -102,6 +102,15 @@ describe('worlds', () => {
     assert.throws(
       () => loadWorld(writeWorld((w) => (w.faults = { meta: { hangMs: 2.5 } }))),
       /faults\.meta\.hangMs: .*expected int/,
+    ); // A misspelt or unknown field is refused, not silently dropped.
+    assert.throws(
+      () =>
+        loadWorld(writeWorld((w) => ((w.truth as Record<string, unknown>).popularityEfect = 1))),
+      /truth: Unrecognized key: "popularityEfect"/,
+    );
+    assert.throws(
+      () => loadWorld(writeWorld((w) => (w.colour = 'blue'))),
+      /Unrecognized key: "colour"/,
     );
   });
 
@@ -287,6 +296,12 @@ describe('policies', () => {
       'ml',
       'random',
     ]);
+    assert.deepEqual(Object.keys(out.steady_share_of_oracle!).sort(), [
+      'heuristic',
+      'ml',
+      'random',
+    ]);
+    assert.ok('first_week_ml_vs_heuristic' in out);
     const bad = spawnSync(process.execPath, ['--import', 'tsx', 'bench/policy.ts', '--days', '0'], {
       cwd: ROOT,
       encoding: 'utf8',
