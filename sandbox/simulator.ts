@@ -35,11 +35,25 @@ export class Simulator implements DeliveryModel {
     if (v === undefined) {
       const pop = this.world.catalog.popularity(artistId, market);
       const own = keyed(this.world.seed, 'appeal', artistId, market)();
-      const { popularityWeight: w, tasteWeight: t } = this.world.truth;
-      v = w * pop + (1 - w) * (t * this.taste(artistId, market) + (1 - t) * own);
+      const { popularityWeight, tasteWeight: t } = this.world.truth;
+      // A negative weight: appeal falls as popularity rises.
+      const w = Math.abs(popularityWeight);
+      const p = popularityWeight >= 0 ? pop : 1 - pop;
+      v = w * p + (1 - w) * (t * this.taste(artistId, market) + (1 - t) * own);
       this.appealCache.set(key, v);
     }
     return v;
+  }
+
+  /**
+   * Hidden appeal after the click (install to registration and subscription), in [0, 1]: the
+   * click appeal, or with `funnelSplit` partly the artist's own after-click appeal.
+   */
+  afterClickAppeal(artistId: string, market: string): number {
+    const f = this.world.truth.funnelSplit;
+    const appeal = this.appeal(artistId, market);
+    if (f === 0) return appeal;
+    return (1 - f) * appeal + f * keyed(this.world.seed, 'after-click', artistId, market)();
   }
 
   /**
@@ -111,6 +125,7 @@ export class Simulator implements DeliveryModel {
     const econ = this.world.markets[ad.market];
     if (!econ) return { ctr: 0, installRate: 0, registrationRate: 0, subscriptionRate: 0 };
     const appeal = ad.artistId ? this.appeal(ad.artistId, ad.market) : 0.5;
+    const after = ad.artistId ? this.afterClickAppeal(ad.artistId, ad.market) : 0.5;
     const fit = ad.templateId ? this.templateFit(ad.templateId, ad.market, os) : 1;
     const placement = PLACEMENT_FIT[ad.platform][ad.aspectRatio ?? ''] ?? 0.9;
     const age = this.ageFactor(daysBetween(ad.createdDate, date));
@@ -119,8 +134,8 @@ export class Simulator implements DeliveryModel {
       ctr: Math.min(0.5, econ.baseCtr * (0.4 + 1.2 * appeal) * fit * placement * age),
       // iOS users install a little less readily from an ad but subscribe more often.
       installRate: Math.min(1, econ.installRate * (os === 'ios' ? 0.85 : 1.1)),
-      registrationRate: Math.min(1, econ.registrationRate * (0.5 + appeal)),
-      subscriptionRate: Math.min(1, econ.subscriptionRate * (0.6 + 0.8 * appeal) * lift),
+      registrationRate: Math.min(1, econ.registrationRate * (0.5 + after)),
+      subscriptionRate: Math.min(1, econ.subscriptionRate * (0.6 + 0.8 * after) * lift),
     };
   }
 
@@ -145,7 +160,7 @@ export class Simulator implements DeliveryModel {
     oses: readonly Os[] = OSES,
   ): Delivery[] {
     if (ads.length === 0 || budgetMinor <= 0) return [];
-    const { noise, learningNoise } = this.world.truth;
+    const { noise, learningNoise, sampling } = this.world.truth;
     const targeted = OSES.filter((os) => oses.includes(os));
     const everyOs = targeted.length === OSES.length;
     const learn = keyed(this.world.seed, 'learning', adSetId, date, ads.length);
@@ -161,6 +176,9 @@ export class Simulator implements DeliveryModel {
       const econ = this.world.markets[ad.market];
       const r = keyed(this.world.seed, 'delivery', ad.platform, ad.id, date);
       const jitter = () => Math.exp(noise * normal(r) - (noise * noise) / 2);
+      // Of n tries each succeeding with probability p: the expected count, or a drawn one.
+      const count = (n: number, p: number) =>
+        sampling === 'binomial' ? binomial(n, Math.min(1, p), r) : Math.min(n, Math.round(n * p));
       const spendMinor = Math.round((budgetMinor * weights[i]!) / total);
       const empty: Funnel = { installs: 0, registrations: 0, subscriptions: 0 };
       const out: Delivery = {
@@ -188,16 +206,10 @@ export class Simulator implements DeliveryModel {
         const share = everyOs ? natural(os) : natural(os) / reach;
         const rates = this.trueRates(ad, os, date);
         const imps = Math.round(out.impressions * share);
-        const clicks = Math.min(imps, Math.round(imps * rates.ctr * jitter()));
-        const installs = Math.min(clicks, Math.round(clicks * rates.installRate * jitter()));
-        const registrations = Math.min(
-          installs,
-          Math.round(installs * rates.registrationRate * jitter()),
-        );
-        const subscriptions = Math.min(
-          registrations,
-          Math.round(registrations * rates.subscriptionRate * jitter()),
-        );
+        const clicks = count(imps, rates.ctr * jitter());
+        const installs = count(clicks, rates.installRate * jitter());
+        const registrations = count(installs, rates.registrationRate * jitter());
+        const subscriptions = count(registrations, rates.subscriptionRate * jitter());
         out.clicks += clicks;
         out.byOs[os] = { installs, registrations, subscriptions };
         out.installs += installs;
@@ -212,4 +224,30 @@ export class Simulator implements DeliveryModel {
   get idSeed(): number {
     return hashString(`${this.world.name}/${this.world.seed}`);
   }
+}
+
+/**
+ * A binomial draw of `n` tries at probability `p`: exact by inversion for small expected counts,
+ * the normal approximation (rounded, clamped to 0..n) where it is accurate.
+ */
+export function binomial(n: number, p: number, rand: () => number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  // Counted from the rarer side, so the inversion below starts from a term that does not vanish.
+  if (p > 0.5) return n - binomial(n, 1 - p, rand);
+  const mean = n * p;
+  if (mean > 30)
+    return Math.min(n, Math.max(0, Math.round(mean + Math.sqrt(mean * (1 - p)) * normal(rand))));
+  // Inversion: walk the distribution's terms from k = 0.
+  const q = 1 - p;
+  let term = q ** n;
+  let cumulative = term;
+  const u = rand();
+  let k = 0;
+  while (cumulative < u && k < n) {
+    term *= ((n - k) / (k + 1)) * (p / q);
+    k += 1;
+    cumulative += term;
+  }
+  return k;
 }

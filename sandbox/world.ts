@@ -200,8 +200,23 @@ const worldSchema = z.strictObject({
   /** Economics per market code, overriding the defaults field by field. */
   markets: z.record(z.string().regex(/^[A-Z]{2}$/), marketEconomics.partial()).default({}),
   truth: z.strictObject({
-    /** How much of an artist's hidden appeal is explained by its popularity (0..1). */
-    popularityWeight: z.number().min(0).max(1),
+    /**
+     * How much of an artist's hidden appeal is explained by its popularity, -1..1. Negative: the
+     * more popular an artist, the less its ads appeal (an audience that knows it already).
+     */
+    popularityWeight: z.number().min(-1).max(1),
+    /**
+     * How far registering (after the click) is driven apart from clicking, 0..1. 0: one appeal
+     * drives every funnel stage; 1: an artist's after-click appeal is its own, unrelated to what
+     * makes people click (high click-through with few registrations). Default 0.
+     */
+    funnelSplit: z.number().min(0).max(1).default(0),
+    /**
+     * How counts are drawn from rates: `expected` rounds each expected count (the day-to-day
+     * noise is then all in `noise`); `binomial` draws each stage's count, so small counts carry
+     * real sampling noise. Default expected.
+     */
+    sampling: z.enum(['expected', 'binomial']).default('expected'),
     /**
      * Of the appeal popularity does not explain, the share that follows the market's taste over
      * the artist similarity space (similar artists appeal alike in a market); the rest is each
@@ -306,7 +321,15 @@ export class WorldError extends Error {
 }
 
 export function loadWorld(file: string): World {
-  const parsed = worldSchema.safeParse(readJsonFile(file, 'world', WorldError));
+  return worldFromSpec(readJsonFile(file, 'world', WorldError), file);
+}
+
+/**
+ * A world from its specification as a JSON value (what a world file holds); `file` names it in
+ * errors and anchors a catalog file path.
+ */
+export function worldFromSpec(value: unknown, file: string): World {
+  const parsed = worldSchema.safeParse(value);
   if (!parsed.success) {
     throw new WorldError(`world ${file} is invalid:\n${issueLines(parsed.error).join('\n')}`);
   }
