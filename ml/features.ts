@@ -63,12 +63,14 @@ export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 /**
  * Direction each feature may move a prediction (+1 up, -1 down, 0 free), passed to XGBoost as
- * monotone constraints: a better-performing or more popular artist never scores lower, an older
- * creative never scores higher. With a few hundred noisy rows this keeps the model from learning
- * nonsense outside what it has seen.
+ * monotone constraints: an artist that performed better never scores lower, an older creative
+ * never scores higher. With a few hundred noisy rows this keeps the model from learning nonsense
+ * outside what it has seen. Only directions no world can reverse are constrained: popularity is
+ * free, since an audience can tire of what it already knows (a world's popularity effect can be
+ * negative) and the data says which way it goes.
  */
 export const FEATURE_MONOTONE: Record<FeatureName, -1 | 0 | 1> = {
-  popularity: 1,
+  popularity: 0,
   trend: 0,
   artist_log_rel_rate: 1,
   artist_evidence: 0,
