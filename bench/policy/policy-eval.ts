@@ -7,14 +7,11 @@ import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import { addDays, daysBetween } from '../../core/dates.ts';
 import type { SimAd } from '../../sandbox/contracts.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
-import { HEURISTIC_DEPTH, slateOf } from './slate.ts';
+import { HEURISTIC_DEPTH, slateOf, type Pick } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 
-export interface Pick {
-  artistId: string;
-  templateId: string;
-}
+export type { Pick };
 
 /** What the loop has observed about one creative over the lookback window. */
 export interface Observation extends Pick {

@@ -1,6 +1,10 @@
 // The slate deploy makes of a policy's picks, as production's deploy does (no simulator here: the
 // learning policy imports this and must not reach the hidden truth).
-import type { Pick } from './policy-eval.ts';
+/** One ad a policy picks: an artist in a template. */
+export interface Pick {
+  artistId: string;
+  templateId: string;
+}
 
 /**
  * How far down its ranking the heuristic is read: deploy passes over an artist's further
