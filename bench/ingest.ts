@@ -4,7 +4,8 @@
 // in parallel), and print {"rows", "seconds", "rows_per_second"}; then write them all again to
 // check re-ingesting is idempotent. Uses DATABASE_URL or TEST_DATABASE_URL (a fresh database is
 // created in it), else starts a throwaway PostgreSQL from this machine's binaries.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './args.ts';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
@@ -18,17 +19,7 @@ import { startTempPostgres, type TempPostgres } from '../scripts/lib/postgres.ts
 
 const opts = new Command()
   .name('npm run bench:ingest --')
-  .option(
-    '--rows <n>',
-    'rows to write',
-    (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1000)
-        throw new InvalidArgumentError('--rows must be a whole number >= 1000');
-      return n;
-    },
-    1_000_000,
-  )
+  .option('--rows <n>', 'rows to write', wholeNumber('--rows', 1000), 1_000_000)
   .option('--ads <n>', 'ads per day (rows per transaction)', (v) => Number(v), 10_000)
   .option(
     '--concurrency <n>',

@@ -50,7 +50,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './args.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,25 +73,20 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /** A fixed business day, so runs compare: the sandbox simulates it whatever the wall clock says. */
 const DEFAULT_DATE = '2026-11-28';
 
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
-  return n;
-};
-
 const opts = new Command()
   .name('npm run bench:loop --')
   .description('Run the daily loop of a sandbox world and measure its orchestration overhead.')
   .option('--world <file>', 'sandbox world', path.join(ROOT, 'sandbox/worlds/scale.json'))
-  .option('--markets <n>', 'run only the first n markets of the world (default all)', (v) =>
-    positive('--markets')(v),
+  .option(
+    '--markets <n>',
+    'run only the first n markets of the world (default all)',
+    wholeNumber('--markets'),
   )
   .option('--date <YYYY-MM-DD>', 'business date the sandbox simulates', DEFAULT_DATE)
   .option(
     '--activity-slots <n>',
     'activities the loop worker runs at once',
-    (v) => positive('--activity-slots')(v),
+    wholeNumber('--activity-slots'),
     4,
   )
   .option('--json', 'print only the JSON result on stdout')

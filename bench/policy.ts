@@ -2,7 +2,8 @@
 // a world for each policy (random, heuristic, ml, oracle) and print one JSON object comparing them.
 // `--family N` instead draws N worlds from the documented ranges (bench/policy/family.ts) and
 // reports each, the median and the worst. Progress goes to stderr; stdout stays one JSON object.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './args.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { familyParameters, familyWorldSpec } from './policy/family.ts';
@@ -17,13 +18,6 @@ const STEADY_FROM = 15;
 const STEADY_TO = 28;
 const LEARNERS = ['random', 'heuristic', 'ml'] as const;
 
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
-  return n;
-};
-
 const opts = new Command()
   .name('npm run bench:policy --')
   .description('Compare ranking policies on a sandbox world, or on a family of worlds.')
@@ -31,11 +25,11 @@ const opts = new Command()
   .option(
     '--family <n>',
     'draw N worlds from the documented ranges instead',
-    positiveInt('--family'),
+    wholeNumber('--family'),
   )
-  .option('--days <n>', 'days to simulate', positiveInt('--days'), 28)
-  .option('--seeds <n>', 'hidden truths to average over', positiveInt('--seeds'))
-  .option('--slots <n>', 'ads per market per day', positiveInt('--slots'), 3)
+  .option('--days <n>', 'days to simulate', wholeNumber('--days'), 28)
+  .option('--seeds <n>', 'hidden truths to average over', wholeNumber('--seeds'))
+  .option('--slots <n>', 'ads per market per day', wholeNumber('--slots'), 3)
   .option('--json', 'print only the JSON result on stdout')
   .option('--plot <file.svg>', 'also draw each policy day by day (the worst world of a family)')
   .parse()

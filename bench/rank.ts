@@ -7,7 +7,8 @@
 //      Thompson exploration and the diversity re-rank, exactly as the rank stage does.
 // It prints {"candidates", "rank_seconds", "train_rows", "train_seconds"}; timings cover steps 2
 // and 3 only. Progress goes to stderr.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './args.ts';
 import path from 'node:path';
 import { addDays } from '../core/dates.ts';
 import { keyed, normal } from '../core/random.ts';
@@ -23,19 +24,12 @@ import { candidateFeatures, rankWithModel } from '../ml/ranker.ts';
 import { Simulator } from '../sandbox/simulator.ts';
 import { loadWorld } from '../sandbox/world.ts';
 
-const count = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
-  return n;
-};
-
 const opts = new Command()
   .name('npm run bench:rank --')
   .description('Time training and ranking of the ML ranker at scale.')
   .option('--world <file>', 'world file', 'sandbox/worlds/scale.json')
-  .option('--candidates <n>', 'candidates to rank', count('--candidates', 1000), 1_000_000)
-  .option('--train-rows <n>', 'rows to train on', count('--train-rows', 1000), 1_000_000)
+  .option('--candidates <n>', 'candidates to rank', wholeNumber('--candidates', 1000), 1_000_000)
+  .option('--train-rows <n>', 'rows to train on', wholeNumber('--train-rows', 1000), 1_000_000)
   .option('--json', 'print only the JSON result on stdout')
   .parse()
   .opts<{ world: string; candidates: number; trainRows: number; json?: boolean }>();

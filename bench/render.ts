@@ -9,7 +9,8 @@
 // Each is measured several times after a warm-up and the median is reported. It prints
 // {"video_seconds", "width", "height", "motion_seconds", "encode_only_seconds", "ratio",
 // "static_ms", "template"}; progress goes to stderr.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './args.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,21 +22,14 @@ import { createLocalStore } from '../render/storage.ts';
 import { countryName, creativeSpec } from '../activities/render/creative-jobs.ts';
 import { composeVariant, renderMotion } from '../render/variant.ts';
 
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
-  return n;
-};
-
 const opts = new Command()
   .name('npm run bench:render --')
   .description('Time motion rendering against encode-only, and static rendering of all ratios.')
   .option('--template <id>', 'template to render', 'spotlight')
   .option('--language <code>', 'language of the copy', 'en')
   .option('--image <file>', 'artist photo', 'catalog/demo/images/a01.jpg')
-  .option('--seconds <n>', 'video duration', positive('--seconds'), 10)
-  .option('--runs <n>', 'measured runs of each part', positive('--runs'), 5)
+  .option('--seconds <n>', 'video duration', wholeNumber('--seconds'), 10)
+  .option('--runs <n>', 'measured runs of each part', wholeNumber('--runs'), 5)
   .option('--json', 'print only the JSON result on stdout')
   .parse()
   .opts<{
