@@ -80,8 +80,8 @@ function merge(a: Measured | null, b: Measured): Measured {
     const s = a.policies[name]!;
     const reg = s.registrations + t.registrations;
     const spend = s.spend + t.spend;
-    // CTR is not re-weighted by impressions here: the family reports registrations per spend.
-    a.policies[name] = { registrations: reg, spend, cpr: reg > 0 ? spend / reg : null, ctr: s.ctr };
+    // Impressions are not kept per seed, so no combined CTR: a family reports per spend.
+    a.policies[name] = { registrations: reg, spend, cpr: reg > 0 ? spend / reg : null, ctr: null };
   }
   for (const [name, days] of b.daily) {
     const mine = a.daily.get(name)!;

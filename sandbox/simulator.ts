@@ -19,6 +19,7 @@ const PLACEMENT_FIT: Record<PlatformName, Record<string, number>> = {
 export class Simulator implements DeliveryModel {
   // The truth is a pure function of the seed; these caches only save re-hashing it.
   private readonly appealCache = new Map<string, number>();
+  private readonly afterClickCache = new Map<string, number>();
   private readonly fitCache = new Map<string, number>();
   private readonly tasteDirections = new Map<string, number[]>();
   private readonly genres = new Map<string, string>();
@@ -53,7 +54,13 @@ export class Simulator implements DeliveryModel {
     const f = this.world.truth.funnelSplit;
     const appeal = this.appeal(artistId, market);
     if (f === 0) return appeal;
-    return (1 - f) * appeal + f * keyed(this.world.seed, 'after-click', artistId, market)();
+    const key = `${artistId}\u0000${market}`;
+    let v = this.afterClickCache.get(key);
+    if (v === undefined) {
+      v = (1 - f) * appeal + f * keyed(this.world.seed, 'after-click', artistId, market)();
+      this.afterClickCache.set(key, v);
+    }
+    return v;
   }
 
   /**
