@@ -7,7 +7,25 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
+/**
+ * Relative imports of a source text: static and re-exporting imports (`import x from`,
+ * `import { a, type B } from`, `export * from`), side-effect imports (`import './x.ts'`), dynamic
+ * `import('./x.ts')` and `require('./x.js')`, in either quote. `import type` and `export type`
+ * count only with `types`: TypeScript erases them, so they load no code.
+ */
+export function relativeImports(src: string, o: { types: boolean }): string[] {
+  const out: string[] = [];
+  const forms = [
+    o.types
+      ? /^\s*(?:import|export)\s+[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm
+      : /^\s*(?:import|export)\s+(?!type\b)[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
+    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
+    /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    /\brequire\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+  ];
+  for (const form of forms) for (const m of src.matchAll(form)) out.push(m[1]!);
+  return out;
+}
 
 export interface ImportGraph {
   /** File -> the files it imports (paths relative to the root). */
@@ -26,8 +44,8 @@ export function importGraph(root: string): ImportGraph {
   for (const file of tracked) {
     const source = fs.readFileSync(path.join(root, file), 'utf8');
     const targets = new Set<string>();
-    for (const m of source.matchAll(SPECIFIER)) {
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!));
+    for (const specifier of relativeImports(source, { types: true })) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
       if (target.startsWith('test/') || target.endsWith('.d.ts')) continue;
       targets.add(target);
     }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { mlPolicy } from '../../bench/policy/ml-policy.ts';
+import { relativeImports } from '../../scripts/lib/import-graph.ts';
 import { evaluatePolicies, type Policy } from '../../bench/policy/policy-eval.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
 import { loadWorld } from '../../sandbox/world.ts';
@@ -66,26 +67,8 @@ const ENTRIES = [
   'ml/features.ts',
 ];
 
-/**
- * Relative imports of a source text that load code at run time: static and re-exporting imports
- * (`import x from`, `import { a, type B } from`, `export * from`), side-effect imports
- * (`import './x.ts'`), dynamic `import('./x.ts')` and `require('./x.js')`, in either quote.
- * Only `import type` and `export type` are left out: TypeScript erases them.
- */
-export function valueSpecifiers(src: string): string[] {
-  const out: string[] = [];
-  const forms = [
-    /^\s*(?:import|export)\s+(?!type\b)[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
-    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
-    /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
-    /\brequire\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
-  ];
-  for (const form of forms) for (const m of src.matchAll(form)) out.push(m[1]!);
-  return out;
-}
-
 function valueImports(file: string): string[] {
-  return valueSpecifiers(fs.readFileSync(file, 'utf8')).map((s) =>
+  return relativeImports(fs.readFileSync(file, 'utf8'), { types: false }).map((s) =>
     path.resolve(path.dirname(file), s),
   );
 }
@@ -127,7 +110,7 @@ describe('ranking cannot reach the hidden truth', () => {
       "import type { T } from './type-only.ts';",
       "export type { U } from './type-reexport.ts';",
     ].join('\n');
-    assert.deepEqual(valueSpecifiers(src).sort(), [
+    assert.deepEqual(relativeImports(src, { types: false }).sort(), [
       './dynamic.ts',
       './mixed.ts',
       './multiline.ts',
