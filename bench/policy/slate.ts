@@ -1,5 +1,7 @@
 // The slate deploy makes of a policy's picks, as production's deploy does (no simulator here: the
 // learning policy imports this and must not reach the hidden truth).
+import { selectForDeploy } from '../../decisions/rank/deploy-selection.ts';
+
 /** One ad a policy picks: an artist in a template. */
 export interface Pick {
   artistId: string;
@@ -13,18 +15,21 @@ export interface Pick {
 export const HEURISTIC_DEPTH = 4;
 
 /**
- * The slate deploy makes of a policy's picks, as the deploy plan does: the first `slots` in order,
- * passing over an artist's picks once it has `perArtist` (decisions/deploy/plan.ts).
+ * The slate deploy makes of a policy's picks, with production's selection
+ * (decisions/rank/deploy-selection.ts, one ad set, no spares): the first `slots` in order,
+ * passing over an artist's picks once it has `perArtist`.
  */
-export function slateOf(picks: readonly Pick[], slots: number, perArtist: number): Pick[] {
-  const out: Pick[] = [];
-  const count = new Map<string, number>();
-  for (const p of picks) {
-    if (out.length >= slots) break;
-    const n = count.get(p.artistId) ?? 0;
-    if (n >= perArtist) continue;
-    count.set(p.artistId, n + 1);
-    out.push(p);
-  }
-  return out;
+export function slateOf<T extends Pick>(
+  picks: readonly T[],
+  slots: number,
+  perArtist: number,
+): T[] {
+  return selectForDeploy({
+    items: picks,
+    rejected: new Map(),
+    platforms: ['sandbox'],
+    slots,
+    spares: 0,
+    perArtist,
+  });
 }

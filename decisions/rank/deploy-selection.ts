@@ -6,9 +6,12 @@
 import type { RankedItem } from '../../core/types.ts';
 import { pairKey } from '../../core/ids.ts';
 
-export interface DeploySelectionInput {
+/** What selection reads of a ranked item: its artist and template. */
+export type Selectable = Pick<RankedItem, 'artistId' | 'templateId'>;
+
+export interface DeploySelectionInput<T extends Selectable = RankedItem> {
   /** The ranking, best first. */
-  items: RankedItem[];
+  items: readonly T[];
   /** Platform -> artist x template pairs (pairKey) its review rejected in this market. */
   rejected: ReadonlyMap<string, ReadonlySet<string>>;
   /** The platforms deploy writes to. */
@@ -24,7 +27,7 @@ export interface DeploySelectionInput {
 }
 
 /** The ranked items to render, in rank order. */
-export function selectForDeploy(o: DeploySelectionInput): RankedItem[] {
+export function selectForDeploy<T extends Selectable>(o: DeploySelectionInput<T>): T[] {
   const want = o.slots + o.spares;
   const max = o.max ?? 3 * want;
   const perArtist = o.perArtist ?? 1;
@@ -33,7 +36,7 @@ export function selectForDeploy(o: DeploySelectionInput): RankedItem[] {
   // an artist's further creatives cannot go live next to the others (the plan skips them).
   const byArtist = new Map(o.platforms.map((p) => [p, new Map<string, number>()]));
   const done = () => [...have.values()].every((n) => n >= want);
-  const out: RankedItem[] = [];
+  const out: T[] = [];
   for (const item of o.items) {
     if (out.length >= max || (out.length >= want && done())) break;
     const key = pairKey(item.artistId, item.templateId);
