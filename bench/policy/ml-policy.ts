@@ -9,14 +9,12 @@ import { addDays } from '../../core/dates.ts';
 import { loadConfigPart } from '../../core/config.ts';
 import { keyed } from '../../core/random.ts';
 import { pairKey } from '../../core/ids.ts';
-import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
-import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import { DEFAULT_LOOKBACK_DAYS } from '../../ml/features.ts';
 import type { RankModel } from '../../ml/rank-model.ts';
 import { rankWithModel } from '../../ml/ranker.ts';
 import { trainChallenger, trainingWindow, type Champion } from '../../ml/training.ts';
 import type { Policy } from './policy-eval.ts';
-import { HEURISTIC_DEPTH } from './slate.ts';
+import { heuristicPicks } from './heuristic-picks.ts';
 
 /** The settings production's rank and train stages read, from the environment as they would. */
 const SETTINGS = [
@@ -59,12 +57,7 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
     },
     choose(ctx) {
       if (!champion) {
-        const shares = registrationShares(ctx.observed);
-        return rankHeuristic(
-          buildCandidates(ctx.artists, ctx.templateIds, shares),
-          ctx.slots * HEURISTIC_DEPTH,
-          config.HEURISTIC_WEIGHTS,
-        );
+        return heuristicPicks(ctx, config.HEURISTIC_WEIGHTS);
       }
       const from = addDays(ctx.date, -DEFAULT_LOOKBACK_DAYS);
       const live = new Map(

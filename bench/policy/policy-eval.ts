@@ -2,12 +2,11 @@
 // world, for each policy, and measure registrations, spend, CPR and CTR. Rendering and HTTP are
 // bypassed; ranking and learning use the same code as the daily loop (activities/rank), and the
 // policies see only what the loop would observe, except the oracle, which is the yardstick.
-import { buildCandidates, registrationShares } from '../../decisions/rank/candidates.ts';
-import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import { addDays, daysBetween } from '../../core/dates.ts';
 import type { SimAd } from '../../sandbox/contracts.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
-import { HEURISTIC_DEPTH, slateOf, type Pick } from './slate.ts';
+import { heuristicPicks } from './heuristic-picks.ts';
+import { slateOf, type Pick } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
 
@@ -57,13 +56,7 @@ export interface Policy {
 /** The daily loop's heuristic, through the loop's own ranking code. */
 export const heuristicPolicy: Policy = {
   name: 'heuristic',
-  choose: (ctx) => {
-    const shares = registrationShares(ctx.observed);
-    return rankHeuristic(
-      buildCandidates(ctx.artists, ctx.templateIds, shares),
-      ctx.slots * HEURISTIC_DEPTH,
-    );
-  },
+  choose: (ctx) => heuristicPicks(ctx),
 };
 
 export interface EvalOptions {
