@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { familyParameters, familyWorldSpec } from './policy/family.ts';
 import { mlPolicy } from './policy/ml-policy.ts';
-import { evaluatePolicies, heuristicPolicy, type PolicyTotals } from './policy/policy-eval.ts';
+import {
+  evaluatePolicies,
+  heuristicPolicy,
+  offPolicyAccuracy,
+  type PolicyTotals,
+  type ScoredEvaluation,
+} from './policy/policy-eval.ts';
 import { oraclePolicy, randomPolicy } from './policy/policies.ts';
 import { loadWorld, worldFromSpec, type World } from '../sandbox/world.ts';
 import { lineChart } from '../reports/line-chart.ts';
@@ -49,11 +55,18 @@ interface Measured {
   policies: Record<string, PolicyTotals>;
   /** Per policy and date, summed over seeds. */
   daily: Daily;
+  /** The learning policy's off-policy evaluations of its challengers, each with the true value. */
+  ope: ScoredEvaluation[];
 }
 
 /** Runs every policy on `world` over `seeds` hidden truths. */
-function measure(world: World, seeds: number, progress: (done: number, total: number) => void) {
+function measure(
+  world: World,
+  seeds: number,
+  progress: (done: number, total: number) => void,
+): Measured {
   const daily: Daily = new Map();
+  const ope: ScoredEvaluation[] = [];
   const policies = evaluatePolicies({
     world,
     days: opts.days,
@@ -68,14 +81,16 @@ function measure(world: World, seeds: number, progress: (done: number, total: nu
       byDate.set(d.date, t);
       daily.set(d.policy, byDate);
     },
+    onOffPolicy: (e) => ope.push({ truth: e.truth, estimates: e.estimates }),
     onProgress: progress,
   });
-  return { policies, daily };
+  return { policies, daily, ope };
 }
 
 /** Adds `b` into `a` (totals and days), for a world measured seed by seed. */
 function merge(a: Measured | null, b: Measured): Measured {
   if (!a) return b;
+  a.ope.push(...b.ope);
   for (const [name, t] of Object.entries(b.policies)) {
     const s = a.policies[name]!;
     const reg = s.registrations + t.registrations;
@@ -96,7 +111,7 @@ function merge(a: Measured | null, b: Measured): Measured {
 }
 
 /** The figures reported for one world (or one world over several seeds). */
-function summarize({ policies, daily }: Measured) {
+function summarize({ policies, daily, ope }: Measured) {
   const rps = (p: string) => policies[p]!.registrations / Math.max(policies[p]!.spend, 1e-9);
   const change = (p: string) => {
     const base = policies.heuristic!.cpr;
@@ -143,6 +158,8 @@ function summarize({ policies, daily }: Measured) {
     // Days 1 to 7, each day's registrations per spend against the heuristic's, averaged: a learner
     // must not pay for its first week.
     first_week_ml_vs_heuristic: meanDailyRatio('ml', 'heuristic', 1, 7),
+    // ml's challengers estimated off-policy on their held-out days, against the simulator's truth.
+    off_policy: offPolicyAccuracy(ope),
   };
 }
 
@@ -173,6 +190,8 @@ function plot({ daily }: Measured, title: string, file: string) {
 type WorldReport = { name: string; parameters: ReturnType<typeof familyParameters> } & ReturnType<
   typeof summarize
 >;
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -221,6 +240,13 @@ try {
         ml_steady_share_of_oracle: median(pick((w) => w.steady_share_of_oracle.ml)),
         first_week_ml_vs_heuristic: median(pick((w) => w.first_week_ml_vs_heuristic)),
       },
+      // Over the family's worlds, the average of each world's mean absolute error.
+      off_policy_mean_abs_relative_error: Object.fromEntries(
+        (['ips', 'snips', 'dr'] as const).map((e) => [
+          e,
+          mean(pick((w) => w.off_policy.estimators[e].mean_abs_relative_error)),
+        ]),
+      ),
       worst: worlds.find((w) => w.name === worst?.name) ?? null,
       worlds_where_ml_loses_to_heuristic: worlds
         .filter((w) => (w.cpr_change_vs_heuristic.ml ?? 0) > 0)

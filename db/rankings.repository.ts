@@ -1,6 +1,7 @@
 // All SQL touching rankings. A market has one ranking per date; saving again replaces it whole.
 import type { RankedItem, RankingResult } from '../core/types.ts';
 import type { Db } from './database.ts';
+import { pairKey } from '../core/ids.ts';
 
 export async function saveRanking(db: Db, r: RankingResult): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -92,4 +93,29 @@ export async function previousRanking(
     .limit(1)
     .executeTakeFirst();
   return prev ? load(db, market, prev.date) : null;
+}
+
+/**
+ * The logged propensity of every ranked item of every market over [from, to], by market and date
+ * then by pair key: the probability the ranking gave each creative (1 for a deterministic pick).
+ */
+export async function rankingPropensities(
+  db: Db,
+  from: string,
+  to: string,
+): Promise<Map<string, Map<string, number>>> {
+  const rows = await db
+    .selectFrom('ranking_items')
+    .select(['market', 'date', 'artist_id', 'template_id', 'propensity'])
+    .where('date', '>=', from)
+    .where('date', '<=', to)
+    .execute();
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const day = `${r.market}\u0000${r.date}`;
+    const items = out.get(day) ?? new Map<string, number>();
+    items.set(pairKey(r.artist_id, r.template_id), r.propensity);
+    out.set(day, items);
+  }
+  return out;
 }

@@ -140,3 +140,16 @@ export function staticAssets(db: Db, hashes: readonly string[]) {
     .where('kind', '=', 'static')
     .execute();
 }
+
+/** Models trained on data up to a day in [from, to], with their registry metrics, oldest first. */
+export async function modelsTrainedIn(db: Db, o: { from: string; to: string }) {
+  return db
+    .selectFrom('models')
+    .select(['name', 'version', 'training_to', 'status', 'metrics'])
+    .where('training_to', '>=', o.from)
+    .where('training_to', '<=', o.to)
+    .orderBy('training_to')
+    .orderBy('name')
+    .orderBy('version')
+    .execute();
+}

@@ -66,6 +66,44 @@ export function candidateFeatures(
 }
 
 export function rankWithModel(input: ModelRankInput): ModelRankedItem[] {
+  return rankMarket(input).items;
+}
+
+/** What a model-ranked policy would do on a market-day, for off-policy evaluation. */
+export interface PolicyView {
+  /** Every candidate the policy could put on the slate, with its probability of being there. */
+  inclusion: Array<{ artistId: string; templateId: string; probability: number }>;
+  /**
+   * The model's expected conversions per unit of spend for any candidate of the market: its
+   * predicted rate relative to the market's baseline times that baseline (NaN without one).
+   */
+  expectedRate(artistId: string, templateId: string): number;
+}
+
+/** The slate's inclusion probabilities and the model's reward predictions (ml/off-policy.ts). */
+export function policyView(input: ModelRankInput): PolicyView {
+  const inclusion = new Map<number, number>();
+  const run = rankMarket({ ...input, select: { ...input.select, inclusion } }, false);
+  const nt = input.templates.length;
+  const artistRow = new Map(input.artists.map((a, i) => [a.id, i]));
+  const templateCol = new Map(input.templates.map((t, i) => [t.id, i]));
+  return {
+    inclusion: [...inclusion].map(([k, probability]) => ({
+      artistId: run.artistOf(k).id,
+      templateId: run.templateOf(k),
+      probability,
+    })),
+    expectedRate(artistId, templateId) {
+      const a = artistRow.get(artistId);
+      const t = templateCol.get(templateId);
+      if (a === undefined || t === undefined) return NaN;
+      return Math.exp(run.rate[a * nt + t]!) * run.baseRate;
+    },
+  };
+}
+
+/** Scores every candidate and picks the slate; `explain` adds each pick's feature contributions. */
+function rankMarket(input: ModelRankInput, explain = true) {
   const objective = input.objective ?? 'registrations';
   const w = input.weights ?? DEFAULT_SCORE_WEIGHTS[objective];
   const mf = new MarketFeatures(input.artists, input.templates, input.lookback, objective);
@@ -116,8 +154,8 @@ export function rankWithModel(input: ModelRankInput): ModelRankedItem[] {
       k * FEATURE_COUNT,
     ),
   );
-  const reasons = slate.length > 0 ? input.model.explain(picked, slate.length) : [];
-  return slate.map((s, k) => ({
+  const reasons = explain && slate.length > 0 ? input.model.explain(picked, slate.length) : [];
+  const items = slate.map((s, k) => ({
     artistId: artistOf(s.index).id,
     templateId: templateOf(s.index),
     score: score[s.index]!,
@@ -126,4 +164,5 @@ export function rankWithModel(input: ModelRankInput): ModelRankedItem[] {
     probability: s.probability,
     reasons: { ...reasons[k], diversity: s.diversity },
   }));
+  return { items, artistOf, templateOf, rate: first.rate, baseRate: mf.window.baseRate };
 }

@@ -2,7 +2,7 @@
 // slots exploring by Thompson sampling over the model's uncertainty, and keep the slate diverse by
 // maximal marginal relevance over artist similarity. Every pick carries the probability with which
 // this rule would have chosen it, so other policies can be evaluated off-policy from the logs.
-import { normal, normalCdf } from '../core/random.ts';
+import { TABLED_NORMAL_MAX, normal, normalCdf, tabledNormal } from '../core/random.ts';
 
 /** Candidates as parallel arrays (a market can have a million): index i is one candidate. */
 export interface ScoredCandidates {
@@ -34,6 +34,16 @@ export interface SelectOptions {
    * behind them are not limited. Default unlimited.
    */
   perGroup?: number;
+  /**
+   * When given, filled with each pool index's probability of being on the slate (exploit picks 1,
+   * each exploration contender its chance of winning the draw, summed over exploration steps and
+   * capped at 1): the policy's inclusion probabilities, for off-policy evaluation (ml/off-policy.ts).
+   * A contender's chance is its share of INCLUSION_DRAWS Thompson draws (standard error at most
+   * 0.008); a contender that never wins counts as 0. With one exploration slot, the default for
+   * three slots, that is the whole rule; with more, a later step's chances are taken given the
+   * earlier steps' actual draws. Ranking for deploy leaves it out.
+   */
+  inclusion?: Map<number, number>;
 }
 
 export interface Selection {
@@ -45,6 +55,9 @@ export interface Selection {
   /** The diversity term: 1 minus the greatest similarity to an earlier pick. */
   diversity: number;
 }
+
+/** Draws per exploration step behind `SelectOptions.inclusion`. */
+export const INCLUSION_DRAWS = 1000;
 
 /** Indices of the `k` largest values (ties to the lower index), best first; NaN never counts. */
 export function topK(values: ArrayLike<number>, k: number): number[] {
@@ -254,8 +267,37 @@ export function selectSlate(cands: ScoredCandidates, o: SelectOptions): Selectio
       }
       p = pick < 0 ? -1 : contenders[pick]!;
       if (pick >= 0) probability = winProbability(pick, base, spread);
+      if (o.inclusion && out.length < slate) {
+        // Every contender's chance of winning this draw, as its share of INCLUSION_DRAWS draws.
+        // Contenders by their highest possible draw: a draw stops at the first that cannot win.
+        const wins = new Uint32Array(contenders.length);
+        const top = (k: number) => base[k]! + TABLED_NORMAL_MAX * spread[k]!;
+        const order = contenders.map((_, k) => k).sort((x, y) => top(y) - top(x));
+        for (let d = 0; d < INCLUSION_DRAWS; d++) {
+          let w = -1;
+          let wv = -Infinity;
+          for (const k of order) {
+            if (top(k) <= wv) break;
+            const v = base[k]! + spread[k]! * tabledNormal(o.random);
+            if (v > wv) {
+              wv = v;
+              w = k;
+            }
+          }
+          if (w >= 0) wins[w]!++;
+        }
+        wins.forEach((n, k) => {
+          if (n === 0) return;
+          const index = pool[contenders[k]!]!;
+          o.inclusion!.set(
+            index,
+            Math.min(1, (o.inclusion!.get(index) ?? 0) + n / INCLUSION_DRAWS),
+          );
+        });
+      }
     } else {
       p = argmax(meanOf);
+      if (p >= 0 && o.inclusion && out.length < slate) o.inclusion.set(pool[p]!, 1);
     }
     if (p < 0) break;
     taken[p] = 1;

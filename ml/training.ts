@@ -10,6 +10,7 @@ import {
   type TrainingOptions,
   type TrainingSet,
 } from './features.ts';
+import { confidentlyWorse, type OffPolicyEstimates } from './off-policy.ts';
 import { DEFAULT_MODEL_PARAMS, RankModel, type RankModelParams } from './rank-model.ts';
 
 /** Training rows (creative-days) needed before a first model is worth having. */
@@ -125,4 +126,41 @@ export function trainChallenger(
     params: { ...DEFAULT_MODEL_PARAMS, ...params, heldOutFrom: cut },
     days: { from: days[0]!, to: days[days.length - 1]! },
   };
+}
+
+/**
+ * The promotion decision with the off-policy evidence added (ml/off-policy.ts): a challenger
+ * whose doubly robust estimate on the held-out days is confidently below what ran is not
+ * promoted, however well it predicted. The estimates join the outcome's metrics.
+ */
+export function withOffPolicyEvidence<T extends TrainingOutcome>(
+  outcome: T,
+  estimates: OffPolicyEstimates | null,
+): T {
+  if (!outcome.trained || !estimates) return outcome;
+  const metrics = { ...outcome.metrics, ...offPolicyMetrics(estimates) };
+  if (outcome.promote && confidentlyWorse(estimates)) {
+    return {
+      ...outcome,
+      metrics,
+      promote: false,
+      reason:
+        `off-policy estimate on ${estimates.units} held-out market-days is below what ran ` +
+        `(doubly robust ${estimates.dr.value.toPrecision(3)}, at most ` +
+        `${estimates.dr.high.toPrecision(3)}, against ${estimates.logged.value.toPrecision(3)})`,
+    };
+  }
+  return { ...outcome, metrics };
+}
+
+/** Off-policy estimates as flat registry metrics (ope<Estimator><Value|Low|High>). */
+export function offPolicyMetrics(e: OffPolicyEstimates): Record<string, number> {
+  const out: Record<string, number> = { opeUnits: e.units };
+  for (const name of ['logged', 'ips', 'snips', 'dr'] as const) {
+    const label = name[0]!.toUpperCase() + name.slice(1);
+    out[`ope${label}`] = e[name].value;
+    out[`ope${label}Low`] = e[name].low;
+    out[`ope${label}High`] = e[name].high;
+  }
+  return out;
 }

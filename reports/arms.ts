@@ -116,6 +116,98 @@ export function armReport(days: readonly ArmDay[]): ArmStats[] {
   });
 }
 
+/**
+ * A trained challenger's off-policy evaluation (ml/off-policy.ts), as the training activity
+ * stored it in the model registry: what it would have earned per unit of spend on its held-out
+ * market-days by three estimators, against what ran there, and whether it was promoted.
+ */
+export interface ChallengerEvidence {
+  model: string;
+  trainingTo: string;
+  status: string;
+  marketDays: number;
+  /** Conversions per unit of spend (the mean over market-days of each slate's average). */
+  logged: Interval;
+  ips: Interval;
+  snips: Interval;
+  dr: Interval;
+}
+
+/** The evidence in a registry row's metrics, or null for a model evaluated without it. */
+export function challengerEvidence(row: {
+  name: string;
+  version: number;
+  training_to: string;
+  status: string;
+  metrics: Record<string, number>;
+}): ChallengerEvidence | null {
+  const m = row.metrics;
+  if (!(m.opeUnits! > 0)) return null;
+  const at = (label: string): Interval => ({
+    value: m[`ope${label}`]!,
+    low: m[`ope${label}Low`] ?? null,
+    high: m[`ope${label}High`] ?? null,
+  });
+  return {
+    model: `${row.name}@${row.version}`,
+    trainingTo: row.training_to,
+    status: row.status,
+    marketDays: m.opeUnits!,
+    logged: at('Logged'),
+    ips: at('Ips'),
+    snips: at('Snips'),
+    dr: at('Dr'),
+  };
+}
+
+/** Conversions per 1,000 units of spend, the scale the evidence is shown at. */
+export const PER_THOUSAND = 1000;
+
+/** A plain-text table of challengers' off-policy evidence (conversions per 1,000 spent). */
+export function formatChallengers(list: readonly ChallengerEvidence[], currency: string): string {
+  const ci = (i: Interval) => {
+    const f = (v: number) => (v * PER_THOUSAND).toFixed(2);
+    return i.low === null || i.high === null
+      ? f(i.value)
+      : `${f(i.value)} [${f(i.low)}, ${f(i.high)}]`;
+  };
+  return table(
+    [
+      'model',
+      'trained to',
+      'status',
+      'market-days',
+      `ran (per 1000 ${currency})`,
+      'IPS',
+      'SNIPS',
+      'DR (95% CI)',
+    ],
+    list.map((c) => [
+      c.model,
+      c.trainingTo,
+      c.status,
+      String(c.marketDays),
+      ci(c.logged),
+      ci(c.ips),
+      ci(c.snips),
+      ci(c.dr),
+    ]),
+  );
+}
+
+/** Columns padded to their widest cell. */
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((v, c) => v.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
 /** A plain-text table of the arms, for terminals and logs. */
 export function formatArmReport(stats: readonly ArmStats[], currency: string): string {
   const ci = (i: Interval | null, f: (v: number) => string) =>
@@ -140,13 +232,5 @@ export function formatArmReport(stats: readonly ArmStats[], currency: string): s
     'CPR (95% CI)',
     'CTR (95% CI)',
   ];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((v, c) => v.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return table(head, rows);
 }

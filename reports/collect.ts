@@ -7,10 +7,12 @@ import type { Db } from '../db/database.ts';
 import {
   deliveryByMarketDay,
   liveAds as liveAdRows,
+  modelsTrainedIn,
   rankingHeads,
   rankingItems,
   staticAssets,
 } from '../db/report.repository.ts';
+import { challengerEvidence, type ChallengerEvidence } from './arms.ts';
 import {
   addDelivery,
   emptyDelivery,
@@ -46,10 +48,11 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
   const markets = o.markets?.length ? [...o.markets] : null;
   const limit = o.rankedItems ?? 25;
 
-  const [delivery, rankingHeadRows, ads] = await Promise.all([
+  const [delivery, rankingHeadRows, ads, evaluated] = await Promise.all([
     deliveryByMarketDay(db, { from: o.from, to: o.to, markets }),
     rankingHeads(db, { to: o.to, markets }),
     liveAdRows(db, { markets }),
+    challengers(db, o),
   ]);
 
   const armOn = armLookup(rankingHeadRows);
@@ -168,6 +171,7 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
     armDays: [...armDays.values()]
       .map((a) => ({ ...a, markets: a.markets.sort() }))
       .sort((a, b) => a.date.localeCompare(b.date) || a.arm.localeCompare(b.arm)),
+    challengers: evaluated,
     rankings,
     liveAds,
   };
@@ -232,4 +236,12 @@ export async function armDays(
     out.set(key, day);
   }
   return [...out.values()];
+}
+
+/** Models trained on data up to a day in [from, to] that were evaluated off-policy, oldest first. */
+export async function challengers(
+  db: Db,
+  o: { from: string; to: string },
+): Promise<ChallengerEvidence[]> {
+  return (await modelsTrainedIn(db, o)).flatMap((m) => challengerEvidence(m) ?? []);
 }

@@ -4,7 +4,7 @@
 // Pure: the data comes from reports/collect.ts, the images from the creative store.
 import { dateRange } from '../core/dates.ts';
 import { escapeXml } from '../core/xml.ts';
-import { armReport, type ArmDay, type ArmStats, type Interval } from './arms.ts';
+import { PER_THOUSAND, armReport, type ArmDay, type ArmStats, type Interval } from './arms.ts';
 import { lineChart, type Series } from './line-chart.ts';
 import {
   conversions,
@@ -217,7 +217,7 @@ function interval(i: Interval | null, f: (v: number) => string): string {
 function armSection(data: ReportData, dates: string[]): string {
   const head = '<h2>ML against heuristic</h2>';
   if (data.armDays.length === 0)
-    return `<section id="arms" data-section="arms">${head}${empty('arms', 'No delivery under a ranking yet: nothing to compare.')}</section>`;
+    return `<section id="arms" data-section="arms">${head}${empty('arms', 'No delivery under a ranking yet: nothing to compare.')}${challengerTable(data)}</section>`;
   const objective = data.objective;
   const armDays: ArmDay[] = data.days
     .filter((d) => d.arm !== null)
@@ -285,7 +285,29 @@ function armSection(data: ReportData, dates: string[]): string {
       emptyMessage: 'No delivery yet.',
     }),
   ];
-  return `<section id="arms" data-section="arms">${head}${table}${alone}<div class="charts">${charts.join('')}</div></section>`;
+  return `<section id="arms" data-section="arms">${head}${table}${alone}<div class="charts">${charts.join('')}</div>${challengerTable(data)}</section>`;
+}
+
+/** Each challenger's off-policy evidence: what it would have earned where other policies ranked. */
+function challengerTable(data: ReportData): string {
+  if (data.challengers.length === 0) return '';
+  const unit = data.objective === 'subscriptions' ? 'Subscriptions' : 'Registrations';
+  const f = (v: number) => esc((v * PER_THOUSAND).toFixed(2));
+  const rows = data.challengers
+    .map(
+      (c) =>
+        `<tr data-model="${esc(c.model)}"><td>${esc(c.model)}</td><td>${esc(c.trainingTo)}</td>` +
+        `<td><span class="tag">${esc(c.status)}</span></td><td class="n">${c.marketDays}</td>` +
+        `<td class="n">${interval(c.logged, f)}</td><td class="n">${interval(c.ips, f)}</td>` +
+        `<td class="n">${interval(c.snips, f)}</td><td class="n" data-estimate="dr">${interval(c.dr, f)}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<h3>Challengers, estimated off-policy</h3>` +
+    `<table data-table="challengers"><thead><tr><th>Model</th><th>Trained to</th><th>Status</th><th class="n">Market-days</th>` +
+    `<th class="n">What ran</th><th class="n">IPS</th><th class="n">SNIPS</th><th class="n">Doubly robust (95% CI)</th></tr></thead><tbody>${rows}</tbody></table>` +
+    `<p class="note">${esc(unit)} per ${PER_THOUSAND.toLocaleString('en')} ${esc(data.currency)} of spend that each newly trained model would have earned on its held-out market-days, estimated from what ran there and the probabilities the rankings logged. IPS and SNIPS see only creatives the logging policy could have picked; the doubly robust estimate adds the model's own predictions and is what promotion reads: a challenger whose whole interval lies below what ran is not promoted.</p>`
+  );
 }
 
 function reasonRow(name: string, value: number, scale: number): string {

@@ -4,6 +4,7 @@
 // embedded database), so it holds no image bytes and no secrets, and stays well under 1 MB.
 import type { IsoDate, MarketCode } from '../core/types.ts';
 import type { Objective } from '../core/types.ts';
+import type { ChallengerEvidence } from './arms.ts';
 
 /** What a report is asked for. */
 export interface ReportInput {
@@ -109,6 +110,8 @@ export interface ReportData {
   days: ReportDay[];
   /** By date, then arm. */
   armDays: ReportArmDay[];
+  /** Models trained on data up to a day in the range, evaluated off-policy; oldest first. */
+  challengers: ChallengerEvidence[];
   /** Each market's latest ranking dated within the range, by market. */
   rankings: ReportRanking[];
   /** Ads live now (status active), by market, platform and name. */

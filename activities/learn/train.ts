@@ -1,6 +1,8 @@
 // Daily training, after every market has learned from its results: train a challenger ranking
 // model on all markets' creative-days, hold out the last days, and promote it only when it predicts
-// those days better than the champion does. Idempotent per day: a rerun finds its own model.
+// those days better than the champion does and the off-policy estimate of what it would have
+// earned on them (ml/off-policy.ts) is not confidently below what ran. Idempotent per day: a rerun
+// finds its own model.
 import { addDays } from '../../core/dates.ts';
 import type { ModelTrainingResult } from '../../core/types.ts';
 import { creativeDays } from '../../db/delivery.repository.ts';
@@ -12,16 +14,29 @@ import {
   setModelMetrics,
 } from '../../db/models.repository.ts';
 import { DEFAULT_LOOKBACK_DAYS, type ArtistInfo } from '../../ml/features.ts';
-import { trainChallenger, trainingWindow } from '../../ml/training.ts';
+import { evaluateModel, loggedItemsByDay } from '../../ml/off-policy.ts';
+import { trainChallenger, trainingWindow, withOffPolicyEvidence } from '../../ml/training.ts';
+import { rankingPropensities } from '../../db/rankings.repository.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
-import { RANK_MODEL_NAME, templateInfos, toCreativeDays } from '../rank/model-inputs.ts';
+import {
+  RANK_MODEL_NAME,
+  liveOn,
+  slateOptions,
+  templateInfos,
+  toCreativeDays,
+  type SelectSettings,
+} from '../rank/model-inputs.ts';
 
-/** Settings training reads: the objective, the currency and the training window. */
+/**
+ * Settings training reads: the objective, the currency and the training window, and the rank
+ * stage's slate selection (a challenger is evaluated off-policy by re-ranking past days).
+ */
 export type TrainSettings = Pick<
   Config,
   'RANKING_OBJECTIVE' | 'REPORTING_CURRENCY' | 'TRAINING_WINDOW_DAYS'
->;
+> &
+  SelectSettings;
 export function createTrainingActivities({ db, config, fx, renderer }: StageDeps<TrainSettings>) {
   return {
     async trainRankingModel({ date }: { date: string }): Promise<ModelTrainingResult> {
@@ -86,7 +101,37 @@ export function createTrainingActivities({ db, config, fx, renderer }: StageDeps
         date,
         windowDays: config.TRAINING_WINDOW_DAYS,
       });
-      const outcome = trainChallenger(windowed, (await championModel(db, RANK_MODEL_NAME)) ?? null);
+      const trained = trainChallenger(windowed, (await championModel(db, RANK_MODEL_NAME)) ?? null);
+      // Off-policy evidence: the challenger re-ranks the held-out days as the rank stage would
+      // have, and is estimated against what those days' rankings actually ran.
+      const cut = trained.trained ? trained.params.heldOutFrom : null;
+      let outcome = trained;
+      if (trained.trained && cut) {
+        const propensities = await rankingPropensities(db, cut, date);
+        const templates = templateInfos(renderer.library);
+        const days = loggedItemsByDay(rows, cut, config.RANKING_OBJECTIVE, (market, day, pair) =>
+          propensities.get(`${market}\u0000${day}`)?.get(pair),
+        ).map((d) => {
+          const lookback = rows.filter(
+            (r) =>
+              r.market === d.market &&
+              r.date < d.date &&
+              r.date >= addDays(d.date, -DEFAULT_LOOKBACK_DAYS),
+          );
+          return {
+            ...d,
+            artists: artistsAt(d.market, d.date),
+            templates,
+            lookback,
+            live: liveOn(lookback, d.date),
+            objective: config.RANKING_OBJECTIVE,
+          };
+        });
+        const { estimates } = evaluateModel(trained.challenger, days, (d) =>
+          slateOptions(config, d.market, d.date, config.ADS_PER_MARKET),
+        );
+        outcome = withOffPolicyEvidence(trained, estimates);
+      }
       if (!outcome.trained)
         return {
           trained: false,

@@ -9,6 +9,9 @@ import { popularityAsOf } from '../../db/catalog.repository.ts';
 import type { Db } from '../../db/database.ts';
 import type { CreativeDayRow } from '../../db/delivery.repository.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
+import type { SelectOptions } from '../../ml/select.ts';
+import { keyed } from '../../core/random.ts';
+import { pairKey } from '../../core/ids.ts';
 import type { TemplateLibrary } from '../../render/template.ts';
 import { MIN_TRAINING_ROWS } from '../../ml/training.ts';
 
@@ -59,6 +62,47 @@ export function toCreativeDays(
     registrations: r.registrations,
     subscriptions: r.subscriptions,
   }));
+}
+
+/** Settings the model's slate selection reads. */
+export type SelectSettings = Pick<
+  Config,
+  'ADS_PER_MARKET' | 'ADS_PER_ARTIST' | 'DIVERSITY_WEIGHT' | 'EXPLORATION_SHARE'
+>;
+
+/**
+ * How the rank stage selects a market's slate on `date` (`limit` items: the slate and its
+ * reserves). Off-policy evaluation re-ranks past days with these same options, random stream
+ * included.
+ */
+export function slateOptions(
+  config: SelectSettings,
+  market: string,
+  date: string,
+  limit: number,
+): SelectOptions {
+  return {
+    slots: config.ADS_PER_MARKET,
+    limit,
+    explorationShare: config.EXPLORATION_SHARE,
+    diversity: config.DIVERSITY_WEIGHT,
+    perGroup: config.ADS_PER_ARTIST,
+    // Seeded by market and day: a retried or rerun stage explores the same way.
+    random: keyed('ranking', market, date),
+  };
+}
+
+/**
+ * The creatives running going into `date`, by pair, with the days each will have been live:
+ * what ran the day before keeps running unless the ranking drops it, a day older.
+ */
+export function liveOn(lookback: readonly CreativeDay[], date: string): Map<string, number> {
+  const yesterday = addDays(date, -1);
+  return new Map(
+    lookback
+      .filter((r) => r.date === yesterday)
+      .map((r) => [pairKey(r.artistId, r.templateId), r.daysLive + 1]),
+  );
 }
 
 /** The policy a market ranks with: its champion/challenger arm, else the default. */

@@ -11,7 +11,6 @@ import type {
 } from '../../core/types.ts';
 import { addDays } from '../../core/dates.ts';
 import { popularityAsOf } from '../../db/catalog.repository.ts';
-import { keyed } from '../../core/random.ts';
 import { latestPerformanceBefore, creativeDays } from '../../db/delivery.repository.ts';
 import { championModel } from '../../db/models.repository.ts';
 import { previousRanking, saveRanking } from '../../db/rankings.repository.ts';
@@ -31,7 +30,9 @@ import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import {
   RANK_MODEL_NAME,
   artistsAsOf,
+  liveOn,
   policyFor,
+  slateOptions,
   templateInfos,
   toCreativeDays,
 } from './model-inputs.ts';
@@ -105,29 +106,14 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
         fx,
         config.REPORTING_CURRENCY,
       );
-      // What ran yesterday keeps running unless the ranking drops it: it will be a day older.
-      const yesterday = addDays(date, -1);
-      const live = new Map(
-        lookback
-          .filter((r) => r.date === yesterday)
-          .map((r) => [pairKey(r.artistId, r.templateId), r.daysLive + 1]),
-      );
       const ranked = rankWithModel({
         artists,
         templates: templateInfos(renderer.library),
         lookback,
-        live,
+        live: liveOn(lookback, date),
         model,
         objective: config.RANKING_OBJECTIVE,
-        select: {
-          slots: config.ADS_PER_MARKET,
-          limit,
-          explorationShare: config.EXPLORATION_SHARE,
-          diversity: config.DIVERSITY_WEIGHT,
-          perGroup: config.ADS_PER_ARTIST,
-          // Seeded by market and day: a retried or rerun stage explores the same way.
-          random: keyed('ranking', market, date),
-        },
+        select: slateOptions(config, market, date, limit),
       });
       return {
         modelVersion: `${RANK_MODEL_NAME}@${champion.version}`,

@@ -9,6 +9,8 @@ import { heuristicPicks } from './heuristic-picks.ts';
 import { slateOf, type Pick } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
 import type { ArtistInfo, CreativeDay, TemplateInfo } from '../../ml/features.ts';
+import type { OffPolicyEstimates } from '../../ml/off-policy.ts';
+import type { PolicyView } from '../../ml/ranker.ts';
 
 export type { Pick };
 
@@ -44,8 +46,26 @@ export interface DayContext {
   templates: readonly TemplateInfo[];
 }
 
+/** A challenger's off-policy evaluation, with what the harness needs to score it against truth. */
+export interface OffPolicyReport {
+  /** The last day the challenger's data reaches. */
+  trainedThrough: string;
+  estimates: OffPolicyEstimates;
+  units: Array<{
+    market: string;
+    date: string;
+    /** Creatives that ran with spend: the slate size the estimates average over. */
+    slots: number;
+    /** What was live that morning (a kept creative keeps its age). */
+    live: PolicyContext['live'];
+    inclusion: PolicyView['inclusion'];
+  }>;
+}
+
 export interface Policy {
   name: string;
+  /** Off-policy evaluations made since the last call (a learning policy's challengers). */
+  evaluations?(): OffPolicyReport[];
   /** Called once a day before any market chooses: where a learning policy retrains. */
   prepare?(day: DayContext): void;
   choose(ctx: PolicyContext): Pick[];
@@ -77,6 +97,10 @@ export interface EvalOptions {
   onProgress?: (done: number, total: number) => void;
   /** Each policy's totals over all markets for each simulated day (for plots and diagnostics). */
   onDay?: (day: { policy: string; seed: number; date: string } & DayTotals) => void;
+  /** Each off-policy evaluation a policy made, with the simulator's true value. */
+  onOffPolicy?: (
+    e: { policy: string; seed: number; report: OffPolicyReport } & ScoredEvaluation,
+  ) => void;
 }
 
 export interface DayTotals {
@@ -89,6 +113,87 @@ export interface PolicyTotals {
   spend: number;
   cpr: number | null;
   ctr: number | null;
+}
+
+const ESTIMATORS = ['ips', 'snips', 'dr'] as const;
+type Estimator = (typeof ESTIMATORS)[number];
+
+/** Estimates against truth over every challenger evaluated. */
+export interface OffPolicyAccuracy {
+  evaluations: number;
+  /** Per estimator: mean signed and mean absolute error relative to the true value, and how often
+   * the 95% interval held the true value. */
+  estimators: Record<
+    Estimator,
+    {
+      estimates: number;
+      mean_relative_error: number;
+      mean_abs_relative_error: number;
+      coverage: number;
+    }
+  >;
+}
+
+/** One evaluation scored: each estimate's value and the challenger's true value. */
+export interface ScoredEvaluation {
+  truth: number;
+  estimates: OffPolicyEstimates;
+}
+
+/**
+ * The challenger's true value on the evaluated market-days, from the hidden truth: the mean over
+ * market-days of Σ_j P(j on the slate) × the creative's expected registrations per spend, over
+ * the slate's size (the quantity ml/off-policy.ts estimates).
+ */
+export function trueValue(simulator: Simulator, report: OffPolicyReport): number {
+  let sum = 0;
+  let n = 0;
+  for (const u of report.units) {
+    if (u.slots === 0) continue;
+    const created = new Map(u.live.map((l) => [key(l), l.createdDate]));
+    let v = 0;
+    for (const j of u.inclusion) {
+      v +=
+        j.probability *
+        simulator.expectedRegistrationsPerSpend(
+          {
+            id: 'evaluated',
+            platform: 'meta',
+            market: u.market,
+            artistId: j.artistId,
+            templateId: j.templateId,
+            aspectRatio: '1:1',
+            createdDate: created.get(key(j)) ?? u.date,
+          },
+          u.date,
+        );
+    }
+    // The simulator's rate is per major unit of spend; the history's spend is in minor units.
+    sum += v / 100 / u.slots;
+    n++;
+  }
+  return n > 0 ? sum / n : NaN;
+}
+
+/** The accuracy summary of scored evaluations. */
+export function offPolicyAccuracy(scored: readonly ScoredEvaluation[]): OffPolicyAccuracy {
+  const usable = scored.filter((s) => Number.isFinite(s.truth) && s.truth > 0);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const estimators = {} as OffPolicyAccuracy['estimators'];
+  for (const e of ESTIMATORS) {
+    // An estimator without support on an evaluation (SNIPS with no weight) gives no estimate.
+    const made = usable.filter((s) => Number.isFinite(s.estimates[e].value));
+    const errors = made.map((s) => (s.estimates[e].value - s.truth) / s.truth);
+    estimators[e] = {
+      estimates: made.length,
+      mean_relative_error: mean(errors),
+      mean_abs_relative_error: mean(errors.map(Math.abs)),
+      coverage: mean(
+        made.map((s) => (s.estimates[e].low <= s.truth && s.truth <= s.estimates[e].high ? 1 : 0)),
+      ),
+    };
+  }
+  return { evaluations: usable.length, estimators };
 }
 
 const key = (p: Pick) => `${p.artistId}\u0000${p.templateId}`;
@@ -174,6 +279,16 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
           artists: (m) => artistsByMarket.get(m) ?? [],
           templates,
         });
+        for (const report of policy.evaluations?.() ?? []) {
+          const truth = trueValue(simulator, report);
+          o.onOffPolicy?.({
+            policy: policy.name,
+            seed: s,
+            report,
+            truth,
+            estimates: report.estimates,
+          });
+        }
         const today: CreativeDay[] = [];
         for (const market of markets) {
           const st = state.get(market)!;

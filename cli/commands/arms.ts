@@ -1,13 +1,14 @@
 // `adloop arms --from YYYY-MM-DD --to YYYY-MM-DD [--json]` (npm run report:arms): the champion / challenger
 // arms (RANKING_POLICY, RANKING_POLICY_BY_MARKET) compared on what the platforms reported: each
-// arm's CPR and CTR with 95% confidence intervals, from the database adloop's config points at.
+// arm's CPR and CTR with 95% confidence intervals, and each challenger model trained in the range
+// with its off-policy estimates, from the database adloop's config points at.
 // On the embedded PGlite database, run it while no worker holds the database.
 import { loadConfigPart } from '../../core/config.ts';
 import { addDays, parseIsoDate, todayUtc } from '../../core/dates.ts';
 import { loadFxTable } from '../../core/money.ts';
 import { openDatabase } from '../../db/database.ts';
-import { armDays } from '../../reports/collect.ts';
-import { armReport, formatArmReport } from '../../reports/arms.ts';
+import { armDays, challengers } from '../../reports/collect.ts';
+import { armReport, formatArmReport, formatChallengers } from '../../reports/arms.ts';
 
 export interface ArmsOptions {
   from?: string;
@@ -44,8 +45,17 @@ export async function armsCommand(opts: ArmsOptions): Promise<void> {
       throw err;
     });
     const arms = armReport(days);
+    const evaluated = await challengers(database.db, { from, to });
     if (opts.json) {
-      console.log(JSON.stringify({ from, to, currency: config.REPORTING_CURRENCY, arms }));
+      console.log(
+        JSON.stringify({
+          from,
+          to,
+          currency: config.REPORTING_CURRENCY,
+          arms,
+          challengers: evaluated,
+        }),
+      );
     } else {
       console.log(
         `Ranking arms ${from} .. ${to} (${config.REPORTING_CURRENCY}, ${config.RANKING_OBJECTIVE})`,
@@ -55,6 +65,12 @@ export async function armsCommand(opts: ArmsOptions): Promise<void> {
           ? formatArmReport(arms, config.REPORTING_CURRENCY)
           : 'no delivery under any ranking in this range',
       );
+      if (evaluated.length > 0) {
+        console.log(
+          `\nChallengers estimated off-policy on their held-out days (${config.RANKING_OBJECTIVE} per 1000 ${config.REPORTING_CURRENCY}):`,
+        );
+        console.log(formatChallengers(evaluated, config.REPORTING_CURRENCY));
+      }
     }
   } finally {
     await database.close();

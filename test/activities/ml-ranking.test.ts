@@ -10,7 +10,7 @@ import { RANK_MODEL_NAME } from '../../activities/rank/model-inputs.ts';
 import { addDays } from '../../core/dates.ts';
 import { keyed } from '../../core/random.ts';
 import { listModels } from '../../db/models.repository.ts';
-import { armDays } from '../../reports/collect.ts';
+import { armDays, challengers } from '../../reports/collect.ts';
 import { armReport } from '../../reports/arms.ts';
 import { getRun } from '../../db/runs.repository.ts';
 import { typedRun } from '../helpers/activity.ts';
@@ -176,17 +176,29 @@ describe('ML ranking: training, registry, champion and fallbacks', () => {
     assert.deepEqual(rerun.ranking.items, ranking.items);
   });
 
-  it('promotes a challenger only when it beats the champion on held-out days', async () => {
+  it('promotes a challenger only when it beats the champion on held-out days and off-policy', async () => {
     const result = await runIn('SE', rankDay)(acts.trainRankingModel, { date: rankDay });
     assert.equal(result.trained, true);
     assert.ok(Number.isFinite(result.metrics.championHeldOutRmse), JSON.stringify(result));
+    // The challenger was evaluated off-policy on every held-out market-day that ran.
+    assert.equal(result.metrics.opeUnits, 3 * MARKETS.length, JSON.stringify(result.metrics));
+    for (const e of ['Logged', 'Ips', 'Snips', 'Dr']) {
+      const [v, low, high] = ['', 'Low', 'High'].map((s) => result.metrics[`ope${e}${s}`]!);
+      assert.ok(low! <= v! && v! <= high!, `${e}: ${low} ${v} ${high}`);
+    }
+    const confidentlyWorse = result.metrics.opeDrHigh! < result.metrics.opeLogged!;
     assert.equal(
       result.promoted,
-      result.metrics.heldOutRmse! < result.metrics.championHeldOutRmse!,
+      result.metrics.heldOutRmse! < result.metrics.championHeldOutRmse! && !confidentlyWorse,
       result.reason,
     );
     const statuses = (await listModels(stack.database.db, RANK_MODEL_NAME)).map((m) => m.status);
     assert.equal(statuses.filter((s) => s === 'champion').length, 1);
+    // The report's arms section shows the evidence the decision read.
+    const shown = await challengers(stack.database.db, { from: START, to: rankDay });
+    const mine = shown.find((c) => c.model === `${RANK_MODEL_NAME}@${result.version}`);
+    assert.equal(mine?.marketDays, 3 * MARKETS.length);
+    assert.equal(mine?.dr.value, result.metrics.opeDr);
   });
 
   it('splits markets between policies by config (champion / challenger arms)', async () => {

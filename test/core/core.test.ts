@@ -7,7 +7,7 @@ import { parseCatalog, readCatalogFile } from '../../core/catalog.ts';
 import { loadConfig, loadConfigPart } from '../../core/config.ts';
 import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
 import { adName, adSetName, metaAdName, parseAdName } from '../../core/ids.ts';
-import { keyed } from '../../core/random.ts';
+import { TABLED_NORMAL_MAX, keyed, normalCdf, tabledNormal } from '../../core/random.ts';
 import { deepLink } from '../../core/tracking.ts';
 import { contentFromLink } from '../../sandbox/deep-link.ts';
 import { ROOT } from '../helpers/stack.ts';
@@ -114,6 +114,22 @@ describe('config', () => {
       () => loadConfigPart(['REPORTING_CURRENCY'], { REPORTING_CURRENCY: 'usd' }),
       /REPORTING_CURRENCY: must be an ISO 4217 code/,
     );
+  });
+});
+
+describe('tabled normal samples', () => {
+  it('follow the standard normal within the table, tails cut at its last quantile', () => {
+    const r = keyed('tabled');
+    const xs = Array.from({ length: 200_000 }, () => tabledNormal(r));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    assert.ok(Math.abs(mean) < 0.01 && Math.abs(sd - 1) < 0.01, `${mean} ${sd}`);
+    for (const z of [-1.5, 0, 1, 2]) {
+      const below = xs.filter((x) => x < z).length / xs.length;
+      assert.ok(Math.abs(below - normalCdf(z)) < 0.005, `P(x < ${z}) = ${below}`);
+    }
+    const top = xs.reduce((m, x) => Math.max(m, x), -Infinity);
+    assert.ok(top <= TABLED_NORMAL_MAX && top > 3.66, String(top));
   });
 });
 

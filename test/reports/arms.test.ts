@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keyed, normal } from '../../core/random.ts';
-import { armReport, formatArmReport, ratioInterval, type ArmDay } from '../../reports/arms.ts';
+import {
+  armReport,
+  challengerEvidence,
+  formatArmReport,
+  formatChallengers,
+  ratioInterval,
+  type ArmDay,
+} from '../../reports/arms.ts';
+import { offPolicyMetrics } from '../../ml/training.ts';
 
 describe('arms report', () => {
   // Two arms over 30 market-days each: true CPR 2.0 and 2.6, true CTR 1.5% and 1.2%.
@@ -63,5 +71,28 @@ describe('arms report', () => {
     assert.match(text, /^arm +markets +market-days +spend EUR/);
     assert.match(text, /\nheuristic +BR +30 /);
     assert.match(text, /\nml +DE,SE +30 .*\[/);
+  });
+
+  it("reads a challenger's off-policy evidence from its registry metrics and prints it", () => {
+    const at = (value: number) => ({ value, low: value - 0.001, high: value + 0.001 });
+    const metrics = offPolicyMetrics({
+      units: 12,
+      logged: at(0.005),
+      ips: at(0.004),
+      snips: at(0.0045),
+      dr: at(0.0055),
+    });
+    const row = { name: 'rank-xgb', version: 3, training_to: '2026-03-09', status: 'champion' };
+    const evidence = challengerEvidence({ ...row, metrics: { heldOutRmse: 0.4, ...metrics } })!;
+    assert.equal(evidence.model, 'rank-xgb@3');
+    assert.equal(evidence.marketDays, 12);
+    assert.deepEqual(evidence.dr, at(0.0055));
+    assert.equal(challengerEvidence({ ...row, metrics: { heldOutRmse: 0.4 } }), null);
+    const text = formatChallengers([evidence], 'EUR');
+    assert.match(text, /^model +trained to +status +market-days +ran \(per 1000 EUR\)/);
+    assert.match(
+      text,
+      /\nrank-xgb@3 +2026-03-09 +champion +12 +5\.00 \[4\.00, 6\.00\] .* 5\.50 \[4\.50, 6\.50\]$/,
+    );
   });
 });

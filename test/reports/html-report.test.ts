@@ -70,6 +70,18 @@ function crafted(): ReportData {
     markets: ['DE', 'EG', 'SE'],
     days,
     armDays,
+    challengers: [
+      {
+        model: 'rank-xgb@7',
+        trainingTo: '2026-03-02',
+        status: 'retired',
+        marketDays: 9,
+        logged: { value: 0.004, low: 0.0035, high: 0.0045 },
+        ips: { value: 0.0031, low: 0.002, high: 0.0042 },
+        snips: { value: 0.0036, low: 0.003, high: 0.0042 },
+        dr: { value: 0.0042, low: 0.0038, high: 0.0046 },
+      },
+    ],
     rankings: [
       {
         market: 'SE',
@@ -253,6 +265,19 @@ describe('HTML report', () => {
     assert.match(arms, /data-arm="ml"/);
     assert.match(arms, /<td>DE, SE<\/td><td class="n">5<\/td>/, 'ml: 5 market-days in DE and SE');
     assert.doesNotMatch(html, /data-note="one-arm"/);
+  });
+
+  it('shows each challenger off-policy, per 1,000 of spend, with intervals', () => {
+    const table = element(html, 'table', 'data-table', 'challengers');
+    assert.match(table, /data-model="rank-xgb@7"/);
+    assert.match(table, /<td class="n">9<\/td>/, 'nine market-days');
+    assert.match(
+      table,
+      /data-estimate="dr">4\.20 <span class="note">\[3\.80, 4\.60\]<\/span>/,
+      'DR per 1,000 EUR with its interval',
+    );
+    const without = reportHtml({ ...data, challengers: [] }, images);
+    assert.doesNotMatch(without, /data-table="challengers"/);
   });
 
   it("shows each market's ranking with signed contribution bars, folding long lists", () => {
