@@ -34,6 +34,8 @@ export const FAMILY_RANGES = {
   fatigueRate: { low: 0.01, high: 0.15 },
   /** How far registering is driven apart from clicking. */
   funnelSplit: { low: 0, high: 0.7 },
+  /** Days until the platforms' reports of a day are complete: 0, 1 or 2, equally likely. */
+  reportingDelayDays: { low: 0, high: 3 },
   /** Share of worlds whose counts carry binomial sampling noise. */
   binomialShare: 0.5,
   /** Market economics around which each seed's markets vary (±30%). */
@@ -72,6 +74,7 @@ export function familyParameters(index: number) {
     learningNoise: round(draw('learningNoise', R.learningNoise)),
     fatigueRate: round(draw('fatigueRate', R.fatigueRate)),
     funnelSplit: round(draw('funnelSplit', R.funnelSplit)),
+    reportingDelayDays: Math.min(2, Math.floor(draw('reportingDelayDays', R.reportingDelayDays))),
     sampling:
       stream('family', index, 'sampling')() < R.binomialShare
         ? ('binomial' as const)
@@ -129,6 +132,7 @@ export function familyWorldSpec(index: number, seed: number) {
       learningNoise: p.learningNoise,
       fatigueRate: p.fatigueRate,
       funnelSplit: p.funnelSplit,
+      reportingDelayDays: p.reportingDelayDays,
       sampling: p.sampling,
     },
   };

@@ -5,6 +5,7 @@
 import { addDays, daysBetween } from '../../core/dates.ts';
 import type { SimAd } from '../../sandbox/contracts.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
+import { completeness } from '../../sandbox/reporting.ts';
 import { heuristicPicks } from './heuristic-picks.ts';
 import { slateOf, type Pick } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
@@ -220,6 +221,34 @@ function windowTotals(history: readonly CreativeDay[], from: string): Observatio
   return [...window.values()];
 }
 
+/**
+ * Creative-days as the platforms report them on the morning of `today`: a day younger than the
+ * reporting delay is still partial (sandbox/reporting.ts, the platform servers' own rule) and
+ * grows to its complete value on later reads, as the daily ingest re-reads it. Rows in date order.
+ */
+export function asReportedOn(
+  rows: readonly CreativeDay[],
+  today: string,
+  delayDays: number,
+): readonly CreativeDay[] {
+  if (delayDays === 0) return rows;
+  let i = rows.length;
+  while (i > 0 && completeness(rows[i - 1]!.date, today, delayDays) < 1) i--;
+  if (i === rows.length) return rows;
+  const partial = rows.slice(i).map((r) => {
+    const f = (n: number) => Math.floor(n * completeness(r.date, today, delayDays));
+    return {
+      ...r,
+      impressions: f(r.impressions),
+      clicks: f(r.clicks),
+      spend: f(r.spend),
+      registrations: f(r.registrations),
+      subscriptions: f(r.subscriptions),
+    };
+  });
+  return rows.slice(0, i).concat(partial);
+}
+
 export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
   const start = o.start ?? '2026-01-01';
   const slots = o.slots ?? 3;
@@ -273,9 +302,11 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
       // market's results each morning.
       for (let d = 0; d < o.days; d++) {
         const date = addDays(start, d);
+        // What the platforms report of the days so far, read this morning (the loop's ingest).
+        const reported = asReportedOn(allHistory, date, world.truth.reportingDelayDays);
         policy.prepare?.({
           date,
-          history: allHistory,
+          history: reported,
           artists: (m) => artistsByMarket.get(m) ?? [],
           templates,
         });
@@ -292,6 +323,7 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
         const today: CreativeDay[] = [];
         for (const market of markets) {
           const st = state.get(market)!;
+          const history = asReportedOn(st.history, date, world.truth.reportingDelayDays);
           const picks = policy.choose({
             market,
             date,
@@ -299,8 +331,8 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
             artists: artistsByMarket.get(market)!,
             templateIds,
             templates,
-            observed: windowTotals(st.history, addDays(date, -lookback)),
-            history: st.history,
+            observed: windowTotals(history, addDays(date, -lookback)),
+            history,
             live: [...st.live.values()],
           });
           // Deploy: keep ads that stay picked, create the new ones, pause the rest.

@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  asReportedOn,
   evaluatePolicies,
   heuristicPolicy,
   type PolicyContext,
 } from '../../bench/policy/policy-eval.ts';
+import type { CreativeDay } from '../../ml/features.ts';
 import { oraclePolicy, randomPolicy } from '../../bench/policy/policies.ts';
 import { slateOf } from '../../bench/policy/slate.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
@@ -248,6 +250,33 @@ describe('policies', () => {
       const stale = ctx(best(fresh).map((p) => ({ ...p, createdDate: '2025-12-01' })));
       assert.deepEqual(best(stale), slateOf(brute(stale), 3, perArtist));
     }
+  });
+
+  it('policies read recent days as the platforms report them: partial until the delay passes', () => {
+    const row = (date: string): CreativeDay => ({
+      market: 'SE',
+      date,
+      artistId: 'a',
+      templateId: 't',
+      daysLive: 0,
+      impressions: 3000,
+      clicks: 300,
+      spend: 900,
+      registrations: 30,
+      subscriptions: 3,
+    });
+    const rows = ['2026-01-01', '2026-01-02', '2026-01-03'].map(row);
+    assert.equal(asReportedOn(rows, '2026-01-04', 0), rows);
+    const seen = asReportedOn(rows, '2026-01-04', 2);
+    assert.deepEqual(
+      seen.map((r) => [r.date, r.spend, r.registrations]),
+      [
+        ['2026-01-01', 900, 30],
+        ['2026-01-02', 900, 30],
+        ['2026-01-03', 600, 20], // a day old of two: two thirds there
+      ],
+    );
+    assert.equal(rows[2]!.spend, 900, 'the complete rows are left as they are');
   });
 
   it('oracle beats heuristic beats random, deterministically', () => {
