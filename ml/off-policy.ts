@@ -15,8 +15,8 @@
 //   DR     (1/K) [Σ_j π_j q_j + Σ_i w_i (r_i − q_i)]  the challenger's own predictions q, corrected
 //                                                     by what ran; holds up where IPS has no support
 //
-// q is the challenger's prediction calibrated on what ran: scaled so that, over every creative
-// that ran on the evaluated days, it predicts as many conversions as happened.
+// q is the challenger's prediction calibrated on what ran: a spend-weighted least-squares line
+// through every creative that ran on the evaluated days (see calibration()).
 //
 // (Dudík, Langford & Li, "Doubly Robust Policy Evaluation and Learning", ICML 2011; Swaminathan &
 // Joachims, "The Self-Normalized Estimator for Counterfactual Learning", NeurIPS 2015.) Intervals
@@ -85,23 +85,41 @@ function ratioInterval(a: readonly number[], b: readonly number[]): Interval {
   return { value: ratio, low: ratio - half, high: ratio + half };
 }
 
+/** Importance weight past which DR keeps the prediction instead of correcting it (SWITCH). */
+const MAX_WEIGHT = 10;
+
+/** Most a calibration line may stretch the challenger's predictions. */
+const MAX_SLOPE = 2;
+
 /**
- * The factor that makes the challenger's predictions, over everything that ran, add up to the
- * conversions that happened: a model's ordering is what it learned, its level (relative to each
- * market's baseline, with smoothing towards it) the least reliable part. 1 without evidence.
+ * The challenger's predictions calibrated on what ran: the spend-weighted least-squares line
+ * r ≈ a + b·q over every creative that ran (b in [0, MAX_SLOPE]). It goes through the weighted
+ * means, so over what ran it predicts as many conversions as happened, and it shrinks the spread
+ * of a model more confident than its record: a model's ordering is what it learned, its level and
+ * scale (relative to each market's baseline, smoothed towards it) the least reliable part.
  */
-function calibration(units: readonly LoggedUnit[]): number {
-  let happened = 0;
-  let predicted = 0;
+function calibration(units: readonly LoggedUnit[]): (q: number) => number {
+  const points: Array<[q: number, r: number, spend: number]> = [];
   for (const u of units) {
     for (const i of u.logged) {
-      const v = u.target.expectedRate(i.artistId, i.templateId);
-      if (i.spend <= 0 || !Number.isFinite(v)) continue;
-      happened += i.conversions;
-      predicted += v * i.spend;
+      const q = u.target.expectedRate(i.artistId, i.templateId);
+      if (i.spend > 0 && Number.isFinite(q)) points.push([q, i.conversions / i.spend, i.spend]);
     }
   }
-  return happened > 0 && predicted > 0 ? happened / predicted : 1;
+  const w = points.reduce((n, p) => n + p[2], 0);
+  if (w <= 0) return (q) => q;
+  const qMean = points.reduce((n, [q, , s]) => n + s * q, 0) / w;
+  const rMean = points.reduce((n, [, r, s]) => n + s * r, 0) / w;
+  let sqq = 0;
+  let sqr = 0;
+  for (const [q, r, s] of points) {
+    sqq += s * (q - qMean) ** 2;
+    sqr += s * (q - qMean) * (r - rMean);
+  }
+  // Without spread in the predictions, only their level can be matched.
+  if (sqq <= 1e-12 * w * qMean * qMean) return (q) => (qMean > 0 ? (q * rMean) / qMean : q);
+  const b = Math.min(MAX_SLOPE, Math.max(0, sqr / sqq));
+  return (q) => Math.max(0, rMean + b * (q - qMean));
 }
 
 /** The four estimates over `units`; null when no unit has a creative with spend. */
@@ -111,7 +129,7 @@ export function offPolicyEstimates(units: readonly LoggedUnit[]): OffPolicyEstim
   const weighted: number[] = [];
   const weights: number[] = [];
   const dr: number[] = [];
-  const scale = calibration(units);
+  const calibrated = calibration(units);
   for (const u of units) {
     const ran = u.logged.filter((i) => i.spend > 0 && i.propensity > 0);
     if (ran.length === 0) continue;
@@ -122,7 +140,7 @@ export function offPolicyEstimates(units: readonly LoggedUnit[]): OffPolicyEstim
     // The challenger's calibrated prediction, or what ran on average where it has none.
     const q = (artistId: string, templateId: string) => {
       const v = u.target.expectedRate(artistId, templateId);
-      return Number.isFinite(v) ? scale * v : mean;
+      return Number.isFinite(v) ? calibrated(v) : mean;
     };
     let a = 0;
     let w = 0;
@@ -131,7 +149,8 @@ export function offPolicyEstimates(units: readonly LoggedUnit[]): OffPolicyEstim
       const wi = (chance.get(pairKey(i.artistId, i.templateId))?.probability ?? 0) / i.propensity;
       a += wi * rewards[n]!;
       w += wi;
-      correction += wi * (rewards[n]! - q(i.artistId, i.templateId));
+      // SWITCH: past MAX_WEIGHT, one noisy day would swamp the estimate; the prediction stands.
+      if (wi <= MAX_WEIGHT) correction += wi * (rewards[n]! - q(i.artistId, i.templateId));
     });
     const direct = u.target.inclusion.reduce(
       (s, t) => s + t.probability * q(t.artistId, t.templateId),

@@ -35,8 +35,10 @@ export class Simulator implements DeliveryModel {
     let v = this.appealCache.get(key);
     if (v === undefined) {
       const pop = this.world.catalog.popularity(artistId, market);
-      const own = keyed(this.world.seed, 'appeal', artistId, market)();
-      const { popularityWeight, tasteWeight: t } = this.world.truth;
+      const { popularityWeight, tasteWeight: t, appealCorrelation: c } = this.world.truth;
+      // The artist's own appeal: its market's draw, with a share `c` it has in every market.
+      let own = keyed(this.world.seed, 'appeal', artistId, market)();
+      if (c > 0) own = (1 - c) * own + c * keyed(this.world.seed, 'appeal-everywhere', artistId)();
       // A negative weight: appeal falls as popularity rises.
       const w = Math.abs(popularityWeight);
       const p = popularityWeight >= 0 ? pop : 1 - pop;

@@ -223,6 +223,11 @@ const worldSchema = z.strictObject({
      * artist's own. Default 0.6.
      */
     tasteWeight: z.number().min(0).max(1).default(0.6),
+    /**
+     * How much of an artist's own appeal it carries into every market, 0..1: 0, each market's is
+     * unrelated; 1, the same everywhere (a global star appeals everywhere). Default 0.
+     */
+    appealCorrelation: z.number().min(0).max(1).default(0),
     /** Spread of the template x market fit around 1 (0.25 means 0.75..1.25). */
     templateSpread: z.number().min(0).max(0.9),
     /** Day-to-day multiplicative noise on delivery (log-normal sigma). */

@@ -24,6 +24,8 @@ export const FAMILY_RANGES = {
   popularityWeight: { low: -0.4, high: 0.8 },
   /** Of the rest, the share that follows the market's taste. */
   tasteWeight: { low: 0.2, high: 0.9 },
+  /** How much of an artist's own appeal carries into every market. */
+  appealCorrelation: { low: 0, high: 0.8 },
   /** Template fit spread around 1. */
   templateSpread: { low: 0.05, high: 0.5 },
   /** Day-to-day delivery noise (log-normal sigma). */
@@ -69,6 +71,7 @@ export function familyParameters(index: number) {
     markets: Math.round(draw('markets', R.markets)),
     popularityWeight: round(draw('popularityWeight', R.popularityWeight)),
     tasteWeight: round(draw('tasteWeight', R.tasteWeight)),
+    appealCorrelation: round(draw('appealCorrelation', R.appealCorrelation)),
     templateSpread: round(draw('templateSpread', R.templateSpread)),
     noise: round(draw('noise', R.noise)),
     learningNoise: round(draw('learningNoise', R.learningNoise)),
@@ -127,6 +130,7 @@ export function familyWorldSpec(index: number, seed: number) {
     truth: {
       popularityWeight: p.popularityWeight,
       tasteWeight: p.tasteWeight,
+      appealCorrelation: p.appealCorrelation,
       templateSpread: p.templateSpread,
       noise: p.noise,
       learningNoise: p.learningNoise,

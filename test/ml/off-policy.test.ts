@@ -105,6 +105,24 @@ describe('off-policy estimators', () => {
     assert.ok(Math.abs(e.dr.value / v - 1) < 0.03, `DR ${e.dr.value} vs ${v}`);
   });
 
+  it('DR keeps the prediction where one unlikely pick would swamp it (SWITCH)', () => {
+    const target = { 0: 1, 2: 1, 3: 0.5, 4: 0.3, 5: 0.2 };
+    const v = truth(target);
+    const many = units(3000, target, (j) => RHO[j]! * 1.2);
+    // One day explored creative 5 with probability 0.001 and it converted at 20 times its rate:
+    // weight 200 on one noisy day would move the mean by half the truth.
+    const outlier: LoggedUnit = {
+      ...many[0]!,
+      logged: [
+        ...many[0]!.logged.slice(0, 2),
+        { artistId: id(5), templateId: 't', propensity: 0.001, spend: 100, conversions: 50 },
+      ],
+    };
+    const e = offPolicyEstimates([...many, outlier])!;
+    assert.ok(Math.abs(e.dr.value / v - 1) < 0.05, `DR ${e.dr.value} vs ${v}`);
+    assert.ok(e.ips.value > 1.3 * v, `IPS ${e.ips.value} shows the raw weight (truth ${v})`);
+  });
+
   it('leave out creatives without spend and days with none', () => {
     const [u] = units(1, { 0: 1 }, () => 0.01);
     const idle = { ...u!, logged: u!.logged.map((i) => ({ ...i, spend: 0 })) };
