@@ -81,7 +81,8 @@ function ratioInterval(a: readonly number[], b: readonly number[]): Interval {
   if (mb <= 0) return { value: NaN, low: NaN, high: NaN };
   const ratio = ma / mb;
   const residuals = a.map((x, i) => (x - ratio * b[i]!) / mb);
-  const half = meanInterval(residuals).high - meanInterval(residuals).value;
+  const spread = meanInterval(residuals);
+  const half = spread.high - spread.value;
   return { value: ratio, low: ratio - half, high: ratio + half };
 }
 

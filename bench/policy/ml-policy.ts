@@ -74,15 +74,17 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
       // The challenger, re-ranking the held-out days other models (or the heuristic) ranked.
       const cut = trained.params.heldOutFrom;
       const heldOut = cut ? logs.filter((l) => l.date >= cut) : [];
-      const ran = cut
-        ? loggedItemsByDay(day.history, cut, config.RANKING_OBJECTIVE, (market, date, pair) =>
-            heldOut.find((l) => l.market === market && l.date === date)?.propensity.get(pair),
-          )
-        : [];
-      const days = heldOut.map((l) => ({
-        ...l,
-        logged: ran.find((r) => r.market === l.market && r.date === l.date)?.logged ?? [],
-      }));
+      const dayKey = (market: string, date: string) => `${market}\u0000${date}`;
+      const logOf = new Map(heldOut.map((l) => [dayKey(l.market, l.date), l]));
+      const ran = new Map(
+        (cut
+          ? loggedItemsByDay(day.history, cut, config.RANKING_OBJECTIVE, (market, date, pair) =>
+              logOf.get(dayKey(market, date))?.propensity.get(pair),
+            )
+          : []
+        ).map((r) => [dayKey(r.market, r.date), r.logged]),
+      );
+      const days = heldOut.map((l) => ({ ...l, logged: ran.get(dayKey(l.market, l.date)) ?? [] }));
       const evaluation = evaluateModel(trained.challenger, days, (d) =>
         selectFor(d.market, d.date, d.logged.length),
       );
