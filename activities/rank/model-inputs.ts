@@ -71,6 +71,13 @@ export type SelectSettings = Pick<
 >;
 
 /**
+ * How many ranked items the rank stage keeps per market and day, as a multiple of the ads
+ * deployed: the slate and the reserves deploy passes down to when review rejects or an artist has
+ * its share.
+ */
+export const STORED_RANKING_FACTOR = 3;
+
+/**
  * How the rank stage selects a market's slate on `date` (`limit` items: the slate and its
  * reserves). Off-policy evaluation re-ranks past days with these same options, random stream
  * included.

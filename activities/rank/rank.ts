@@ -29,6 +29,7 @@ import { buildCandidates, registrationShares } from '../../decisions/rank/candid
 import { rankHeuristic } from '../../decisions/rank/heuristic.ts';
 import {
   RANK_MODEL_NAME,
+  STORED_RANKING_FACTOR,
   artistsAsOf,
   liveOn,
   policyFor,
@@ -52,9 +53,6 @@ export type RankSettings = Pick<
   | 'HEURISTIC_WEIGHTS'
 > &
   PlatformSettings;
-
-/** How many ranked items are stored per market and day, as a multiple of the ads deployed. */
-const STORED_RANKING_FACTOR = 3;
 
 export interface RankInput extends MarketLoopInput {
   /** False when the platform-metrics ingest failed: fall back to the previous ranking. */

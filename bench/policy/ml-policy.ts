@@ -23,6 +23,7 @@ import {
 import type { SelectOptions } from '../../ml/select.ts';
 import type { OffPolicyReport, Policy, PolicyContext } from './policy-eval.ts';
 import { heuristicPicks } from './heuristic-picks.ts';
+import { STORED_RANKING_FACTOR } from '../../activities/rank/model-inputs.ts';
 
 /** The settings production's rank and train stages read, from the environment as they would. */
 const SETTINGS = [
@@ -46,9 +47,14 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
     }
   > = [];
   const reports: OffPolicyReport[] = [];
-  const selectFor = (market: string, date: string, slots: number): SelectOptions => ({
+  const selectFor = (
+    market: string,
+    date: string,
+    slots: number,
+    limit = slots,
+  ): SelectOptions => ({
     slots,
-    limit: slots,
+    limit,
     explorationShare: config.EXPLORATION_SHARE,
     diversity: config.DIVERSITY_WEIGHT,
     perGroup: config.ADS_PER_ARTIST,
@@ -142,7 +148,9 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
       const picks = rankWithModel({
         ...inputs,
         model: champion.model,
-        select: selectFor(ctx.market, ctx.date, ctx.slots),
+        // The slate and its reserves, as the rank stage stores them: deploy takes the next one
+        // when review rejects a new ad.
+        select: selectFor(ctx.market, ctx.date, ctx.slots, ctx.slots * STORED_RANKING_FACTOR),
       });
       logs.push({
         ...inputs,

@@ -6,6 +6,8 @@ import { addDays, daysBetween } from '../../core/dates.ts';
 import type { SimAd } from '../../sandbox/contracts.ts';
 import { Simulator } from '../../sandbox/simulator.ts';
 import { completeness } from '../../sandbox/reporting.ts';
+import { reviewAd } from '../../sandbox/review.ts';
+import { pairKey } from '../../core/ids.ts';
 import { heuristicPicks } from './heuristic-picks.ts';
 import { slateOf, type Pick } from './slate.ts';
 import type { World } from '../../sandbox/world.ts';
@@ -197,7 +199,7 @@ export function offPolicyAccuracy(scored: readonly ScoredEvaluation[]): OffPolic
   return { evaluations: usable.length, estimators };
 }
 
-const key = (p: Pick) => `${p.artistId}\u0000${p.templateId}`;
+const key = (p: Pick) => pairKey(p.artistId, p.templateId);
 
 /** Per-creative totals of the days on or after `from`: what the heuristic's lookback shows. */
 function windowTotals(history: readonly CreativeDay[], from: string): Observation[] {
@@ -249,6 +251,23 @@ export function asReportedOn(
   return rows.slice(0, i).concat(partial);
 }
 
+/** Rounds of create, read review, replace the rejected (activities/deploy/deploy.ts). */
+const REVIEW_ROUNDS = 3;
+
+/**
+ * Whether the platform's review rejects a new ad of this pick: the sandbox's own rule on the
+ * world's review policy. The ad's content stands for its rendered media (one per market, artist
+ * and template), so the same creative is always judged the same.
+ */
+export function rejectedByReview(world: World, market: string, p: Pick): boolean {
+  return (
+    reviewAd(world.seed, 'meta', world.review, {
+      media: `${market}/${p.artistId}/${p.templateId}`,
+      texts: [],
+    }).rejection !== null
+  );
+}
+
 export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
   const start = o.start ?? '2026-01-01';
   const slots = o.slots ?? 3;
@@ -294,6 +313,8 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
             live: new Map<string, Pick & { createdDate: string; id: string }>(),
             history: [] as CreativeDay[],
             nextId: 0,
+            /** Pairs the platform's review rejected in this market (production's rejections table). */
+            rejected: new Set<string>(),
           },
         ]),
       );
@@ -335,9 +356,22 @@ export function evaluatePolicies(o: EvalOptions): Record<string, PolicyTotals> {
             history,
             live: [...st.live.values()],
           });
-          // Deploy: keep ads that stay picked, create the new ones, pause the rest.
+          // Deploy: keep ads that stay picked, create the new ones, pause the rest. Each new ad is
+          // reviewed at creation under the world's review policy (sandbox/review.ts, as the
+          // platform servers judge it); a rejected one never runs and the next pick takes its
+          // place, for as many rounds as production's deploy makes (REVIEW_ROUNDS).
+          let slate: Pick[] = [];
+          for (let round = 0; round < REVIEW_ROUNDS; round++) {
+            slate = slateOf(picks, slots, perArtist, st.rejected);
+            const refused = slate.filter(
+              (p) => !st.live.has(key(p)) && rejectedByReview(world, market, p),
+            );
+            if (refused.length === 0) break;
+            for (const p of refused) st.rejected.add(key(p));
+          }
           const next = new Map<string, Pick & { createdDate: string; id: string }>();
-          for (const p of slateOf(picks, slots, perArtist)) {
+          // After the last round, a slot whose ad review rejected stays empty.
+          for (const p of slate.filter((p) => !st.rejected.has(key(p)))) {
             next.set(
               key(p),
               // Only what the platform knows of an ad: a policy's own notes on its pick (its score,

@@ -10,6 +10,8 @@ import {
   asReportedOn,
   evaluatePolicies,
   heuristicPolicy,
+  rejectedByReview,
+  type Policy,
   type PolicyContext,
 } from '../../bench/policy/policy-eval.ts';
 import type { CreativeDay } from '../../ml/features.ts';
@@ -277,6 +279,42 @@ describe('policies', () => {
       ],
     );
     assert.equal(rows[2]!.spend, 900, 'the complete rows are left as they are');
+  });
+
+  it('review rejects new ads as the platforms do: a rejected pick never runs, the next takes its slot', () => {
+    const world = loadWorld(worldFile('bench'));
+    world.review = { ...world.review, rejectionRate: 0.3 };
+    const market = world.catalog.markets[0]!.code;
+    world.catalog.markets = [world.catalog.markets[0]!];
+    // Always offers the same ten picks, best first; records what ran each day.
+    const ran: string[][] = [];
+    let offered: Array<{ artistId: string; templateId: string }> = [];
+    const fixed = (): Policy => ({
+      name: 'fixed',
+      choose: (ctx) => {
+        ran.push(ctx.live.map((l) => `${l.artistId}/${l.templateId}`));
+        offered = ctx.artists
+          .slice(0, 10)
+          .map((a) => ({ artistId: a.id, templateId: ctx.templateIds[0]! }));
+        return offered;
+      },
+    });
+    evaluatePolicies({ world, days: 3, seeds: 1, policies: [fixed] });
+    const refused = offered.filter((p) => rejectedByReview(world, market, p));
+    assert.ok(refused.length > 0, 'some of the ten picks are rejected at this rate');
+    const expected = offered
+      .filter((p) => !rejectedByReview(world, market, p))
+      .slice(0, 3)
+      .map((p) => `${p.artistId}/${p.templateId}`);
+    // Day 1 ran (seen on day 2) the first three picks review let through, and kept them.
+    assert.deepEqual(ran[1], expected);
+    assert.deepEqual(ran[2], expected);
+    for (const p of refused) assert.ok(!ran.flat().includes(`${p.artistId}/${p.templateId}`));
+    // The same content is judged the same every time.
+    assert.deepEqual(
+      offered.map((p) => rejectedByReview(world, market, p)),
+      offered.map((p) => rejectedByReview(world, market, p)),
+    );
   });
 
   it('oracle beats heuristic beats random, deterministically', () => {
