@@ -106,6 +106,8 @@ export const DEFAULT_LOOKBACK_DAYS = 28;
 interface Totals {
   /** Creative-days summed. */
   days: number;
+  /** Days live summed over those creative-days (their mean age is ageDays / days). */
+  ageDays: number;
   impressions: number;
   clicks: number;
   spend: number;
@@ -114,6 +116,7 @@ interface Totals {
 
 const emptyTotals = (): Totals => ({
   days: 0,
+  ageDays: 0,
   impressions: 0,
   clicks: 0,
   spend: 0,
@@ -122,6 +125,7 @@ const emptyTotals = (): Totals => ({
 
 function add(t: Totals, d: CreativeDay, objective: Objective) {
   t.days += 1;
+  t.ageDays += d.daysLive;
   t.impressions += d.impressions;
   t.clicks += d.clicks;
   t.spend += d.spend;
@@ -299,13 +303,67 @@ export class MarketFeatures {
   private posterior(k: number): number {
     const w = this.window;
     if (!w.usable) return NaN;
-    let prior = this.taste[k]!;
-    if (!Number.isFinite(prior)) prior = this.genreRate.get(this.artists[k]!.genre) ?? NaN;
-    if (!Number.isFinite(prior)) prior = 0;
+    const prior = this.prior(k);
     const t = this.observed[k];
     const own = w.logRelRate(t);
     if (!t || !Number.isFinite(own)) return prior;
     return (t.days * own + PRIOR_DAYS * prior) / (t.days + PRIOR_DAYS);
+  }
+
+  /** What the market's taste predicts for artist k, else its genre's rate, else the baseline. */
+  private prior(k: number): number {
+    const taste = this.taste[k]!;
+    if (Number.isFinite(taste)) return taste;
+    const genre = this.genreRate.get(this.artists[k]!.genre) ?? NaN;
+    return Number.isFinite(genre) ? genre : 0;
+  }
+
+  /** An artist's record over the window, every template together; null when it has not run. */
+  artistRecord(artistId: string): { days: number; logRelRate: number } | null {
+    const t = this.window.byArtist.get(artistId);
+    const rate = this.window.logRelRate(t);
+    if (!t || t.days === 0 || !Number.isFinite(rate)) return null;
+    return { days: t.days, logRelRate: rate };
+  }
+
+  /**
+   * A creative's own record over the window: its days, their mean age (days live) and its
+   * relative rate; null when it has not run.
+   */
+  pairRecord(
+    artistId: string,
+    templateId: string,
+  ): { days: number; meanAge: number; logRelRate: number } | null {
+    const t = this.window.byPair.get(pairKey(artistId, templateId));
+    const rate = this.window.logRelRate(t);
+    if (!t || t.days === 0 || !Number.isFinite(rate)) return null;
+    return { days: t.days, meanAge: t.ageDays / t.days, logRelRate: rate };
+  }
+
+  /**
+   * Writes the features a candidate would have if its artist had never been shown in the market
+   * (its catalog data, the market's taste and the template's record, none of its own delivery):
+   * what the model says of artists like it, the prior its own record updates.
+   */
+  fillUnseen(
+    out: Float32Array,
+    row: number,
+    artistId: string,
+    templateId: string,
+    daysLive: number,
+  ) {
+    const k = this.indexOf().get(artistId);
+    if (k === undefined) throw new Error(`artist ${artistId} is not in this market's catalog`);
+    this.fillArtist(out, row, k);
+    const o = row * FEATURE_COUNT;
+    out[o + F.artist_log_rel_rate] = NaN;
+    out[o + F.artist_evidence] = 0;
+    out[o + F.artist_log_rel_ctr] = NaN;
+    out[o + F.artist_log_rel_cvr] = NaN;
+    out[o + F.artist_posterior] = this.window.usable ? this.prior(k) : NaN;
+    this.fillPair(out, row, artistId, templateId, daysLive);
+    out[o + F.pair_log_rel_rate] = NaN;
+    out[o + F.pair_evidence] = 0;
   }
 
   /**

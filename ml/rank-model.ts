@@ -71,6 +71,12 @@ export interface RankModelMeta {
   baselineRmse: number | null;
   /** Epistemic standard deviation of the rate prediction per evidence bin. */
   sigmaByEvidence: number[];
+  /**
+   * Variance of one creative-day's relative rate around the truth that no evidence removes (the
+   * held-out residual variance of the best-known creatives): what one day of a creative's own
+   * record is worth. Absent in models saved before it existed.
+   */
+  noiseFloor?: number;
   rounds: { rate: number; share: number };
   /** The rate model's linear part; the rate booster predicts what it leaves over. */
   linear: LinearBase;
@@ -213,6 +219,7 @@ export class RankModel {
       validationRmse: validSet ? Math.sqrt(se / wsum) : null,
       baselineRmse: validSet ? Math.sqrt(seBase / wsum) : null,
       sigmaByEvidence,
+      noiseFloor: floor,
       rounds: { rate: rate.boostedRounds(), share: share.boostedRounds() },
       linear,
       importance: rate.featureImportance('gain'),

@@ -13,6 +13,7 @@ import {
   type CreativeDay,
 } from '../../ml/features.ts';
 import { RankModel } from '../../ml/rank-model.ts';
+import { policyView, rankWithModel } from '../../ml/ranker.ts';
 import { selectSlate, topK, winProbability } from '../../ml/select.ts';
 import { Booster, DMatrix } from '../../ml/xgboost.ts';
 
@@ -318,6 +319,76 @@ describe('rank model', () => {
       assert.ok(model.meta.validationRmse! < model.meta.baselineRmse!);
     } finally {
       model.free();
+    }
+  });
+
+  it('updates what it says of a shown artist by its record, as far as the measured noise allows', () => {
+    const base = RankModel.train(set, { threads: 1 });
+    // The same model with a chosen per-day noise (and none recorded, as models saved before it).
+    const withNoise = (noise: number | undefined) => {
+      const doc = JSON.parse(base.toJson()) as { meta: Record<string, unknown> };
+      doc.meta.sigmaByEvidence = [0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.05];
+      if (noise === undefined) delete doc.meta.noiseFloor;
+      else doc.meta.noiseFloor = noise;
+      return RankModel.fromJson(JSON.stringify(doc));
+    };
+    const artists: ArtistInfo[] = ['hi', 'lo', 'mid', 'new'].map((id) => ({
+      id,
+      genre: 'pop',
+      popularity: 0.5,
+      trend: 0,
+    }));
+    const templates = [
+      { id: 'a', theme: 'portrait' },
+      { id: 'b', theme: 'graphic' },
+    ];
+    // Ten days in template a: 'hi' converts three times as well as 'mid', 'lo' half as well.
+    const lookback: CreativeDay[] = [];
+    for (let d = 1; d <= 10; d++) {
+      for (const [artistId, registrations] of [
+        ['hi', 90],
+        ['lo', 15],
+        ['mid', 30],
+      ] as const) {
+        lookback.push({
+          market: 'SE',
+          date: `2026-01-${String(d).padStart(2, '0')}`,
+          artistId,
+          templateId: 'a',
+          daysLive: 0,
+          impressions: 10_000,
+          clicks: 300,
+          spend: 1_000,
+          registrations,
+          subscriptions: 0,
+        });
+      }
+    }
+    const input = { artists, templates, lookback, live: new Map<string, number>() };
+    const select = { slots: 2, limit: 4, explorationShare: 0, random: keyed(1, 'view') };
+    const gap = (model: RankModel, template: string) => {
+      const view = policyView({ ...input, model, select });
+      return view.expectedRate('hi', template) / view.expectedRate('lo', template);
+    };
+    const quiet = withNoise(0.01);
+    const noisy = withNoise(100);
+    const old = withNoise(undefined);
+    try {
+      // Little noise: the record decides, in the template it ran in and, through the artist, in
+      // the other; the unseen prior is the same for all three (same popularity and genre).
+      assert.ok(gap(quiet, 'a') > 4, `quiet a: ${gap(quiet, 'a')}`);
+      assert.ok(gap(quiet, 'b') > 4, `quiet b: ${gap(quiet, 'b')}`);
+      // So much noise that ten days say little: close to the prior, which does not tell them apart.
+      assert.ok(gap(noisy, 'a') < 1.5, `noisy a: ${gap(noisy, 'a')}`);
+      const picked = rankWithModel({ ...input, model: quiet, select });
+      assert.equal(picked[0]!.artistId, 'hi');
+      assert.ok('own_record' in picked[0]!.reasons);
+      // A model without a measured noise ranks as it did: no update, no such reason.
+      assert.ok(
+        rankWithModel({ ...input, model: old, select }).every((p) => !('own_record' in p.reasons)),
+      );
+    } finally {
+      for (const m of [base, quiet, noisy, old]) m.free();
     }
   });
 
