@@ -337,6 +337,7 @@ describe('rank model', () => {
       genre: 'pop',
       popularity: 0.5,
       trend: 0,
+      embedding: null,
     }));
     const templates = [
       { id: 'a', theme: 'portrait' },
