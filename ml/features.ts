@@ -300,11 +300,10 @@ export class MarketFeatures {
    * rate, else the market's), as in empirical Bayes: each observed day counts as much as
    * `PRIOR_DAYS` of the prior.
    */
-  private posterior(k: number): number {
+  private posterior(k: number, t: Totals | undefined): number {
     const w = this.window;
     if (!w.usable) return NaN;
     const prior = this.prior(k);
-    const t = this.observed[k];
     const own = w.logRelRate(t);
     if (!t || !Number.isFinite(own)) return prior;
     return (t.days * own + PRIOR_DAYS * prior) / (t.days + PRIOR_DAYS);
@@ -354,16 +353,8 @@ export class MarketFeatures {
   ) {
     const k = this.indexOf().get(artistId);
     if (k === undefined) throw new Error(`artist ${artistId} is not in this market's catalog`);
-    this.fillArtist(out, row, k);
-    const o = row * FEATURE_COUNT;
-    out[o + F.artist_log_rel_rate] = NaN;
-    out[o + F.artist_evidence] = 0;
-    out[o + F.artist_log_rel_ctr] = NaN;
-    out[o + F.artist_log_rel_cvr] = NaN;
-    out[o + F.artist_posterior] = this.window.usable ? this.prior(k) : NaN;
-    this.fillPair(out, row, artistId, templateId, daysLive);
-    out[o + F.pair_log_rel_rate] = NaN;
-    out[o + F.pair_evidence] = 0;
+    this.fillArtist(out, row, k, false);
+    this.fillPair(out, row, artistId, templateId, daysLive, false);
   }
 
   /**
@@ -429,11 +420,12 @@ export class MarketFeatures {
     }
   }
 
-  private fillArtist(out: Float32Array, row: number, k: number) {
+  /** The artist's part of a row; `seen` false writes it as for an artist never shown. */
+  private fillArtist(out: Float32Array, row: number, k: number, seen = true) {
     const w = this.window;
     const o = row * FEATURE_COUNT;
     const artist = this.artists[k]!;
-    const at = this.observed[k];
+    const at = seen ? this.observed[k] : undefined;
     out[o + F.popularity] = artist.popularity;
     out[o + F.trend] = artist.trend;
     out[o + F.artist_log_rel_rate] = w.logRelRate(at);
@@ -442,7 +434,7 @@ export class MarketFeatures {
     out[o + F.artist_log_rel_cvr] = w.logRelCvr(at);
     out[o + F.genre_log_rel_rate] = this.genreRate.get(artist.genre) ?? NaN;
     out[o + F.market_evidence] = this.marketEvidence;
-    out[o + F.artist_posterior] = this.posterior(k);
+    out[o + F.artist_posterior] = this.posterior(k, at);
     out[o + F.taste_fit] = this.taste[k]!;
   }
 
@@ -461,12 +453,14 @@ export class MarketFeatures {
     return t;
   }
 
+  /** The creative's part of a row; `seen` false writes it as for a creative that never ran. */
   private fillPair(
     out: Float32Array,
     row: number,
     artistId: string,
     templateId: string,
     daysLive: number,
+    seen = true,
   ) {
     const w = this.window;
     const o = row * FEATURE_COUNT;
@@ -474,7 +468,7 @@ export class MarketFeatures {
     out[o + F.template_log_rel_rate] = t[0];
     out[o + F.template_evidence] = t[1];
     out[o + F.theme] = t[2];
-    const pt = w.byPair.get(pairKey(artistId, templateId));
+    const pt = seen ? w.byPair.get(pairKey(artistId, templateId)) : undefined;
     out[o + F.pair_log_rel_rate] = w.logRelRate(pt);
     out[o + F.pair_evidence] = w.evidence(pt);
     out[o + F.days_live] = daysLive;

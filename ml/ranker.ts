@@ -123,7 +123,6 @@ function updateWithOwnRecord(
   if (noise === undefined || !(noise > 0) || unseen === undefined) return changed;
   const priorVariance = Math.max(unseen * unseen, 1e-4);
   const nt = input.templates.length;
-  const shown = new Set(input.lookback.map((r) => r.artistId));
   // Every template of every artist that ran: its record (the creative's own, else the artist's),
   // with a row for the unseen prior at the candidate's age and, for a creative that ran, one at
   // the mean age it ran at.
@@ -131,7 +130,6 @@ function updateWithOwnRecord(
     [];
   const ages: Array<[artist: string, template: string, age: number]> = [];
   input.artists.forEach((a, k) => {
-    if (!shown.has(a.id)) return;
     const artist = mf.artistRecord(a.id);
     if (!artist) return;
     input.templates.forEach((t, j) => {

@@ -30,7 +30,7 @@ export function slateOf<T extends Pick>(
   return selectForDeploy({
     // Production's deploy plan skips a rejected creative; selection alone would still render it.
     items: picks.filter((p) => !rejected.has(pairKey(p.artistId, p.templateId))),
-    rejected: new Map([['sandbox', rejected]]),
+    rejected: new Map(),
     platforms: ['sandbox'],
     slots,
     spares: 0,
