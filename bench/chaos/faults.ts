@@ -65,22 +65,26 @@ async function activityRunning(
 ): Promise<string | null> {
   const types: readonly string[] = STAGE_ACTIVITIES[stage];
   const runs = ctx.markets.map((m) => marketLoopWorkflowId(m, ctx.day));
-  while (!over.aborted) {
-    for (const run of runs) {
-      try {
-        const d = await ctx.stack.client.workflow.getHandle(run).describe();
-        const running = (d.raw.pendingActivities ?? []).find(
-          (a) =>
-            types.includes(a.activityType?.name ?? '') &&
-            a.state ===
-              proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
-        );
-        if (running) return `${run}'s ${running.activityType!.name}`;
-      } catch {
-        // not started yet, or Temporal is away for a moment: look again
-      }
+  // Every run asked at once, and asked again soon: a rank stage can last well under 100 ms, and
+  // asking the runs one after another with a pause between rounds could miss it.
+  const startedIn = async (run: string): Promise<string | null> => {
+    try {
+      const d = await ctx.stack.client.workflow.getHandle(run).describe();
+      const running = (d.raw.pendingActivities ?? []).find(
+        (a) =>
+          types.includes(a.activityType?.name ?? '') &&
+          a.state ===
+            proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      );
+      return running ? `${run}'s ${running.activityType!.name}` : null;
+    } catch {
+      return null; // not started yet, or Temporal is away for a moment: look again
     }
-    await sleep(50);
+  };
+  while (!over.aborted) {
+    const found = (await Promise.all(runs.map(startedIn))).find((r) => r !== null);
+    if (found) return found;
+    await sleep(10);
   }
   return null;
 }
