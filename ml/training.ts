@@ -153,6 +153,25 @@ export function withOffPolicyEvidence<T extends TrainingOutcome>(
   return { ...outcome, metrics };
 }
 
+/**
+ * The model a promoted challenger goes live as: refit on the whole window, held-out days included.
+ * The held-out days decide whether the challenger's way of learning beats the champion; they are
+ * also the freshest evidence there is, and a model that never saw them would rank tomorrow with
+ * the last HELD_OUT_DAYS missing (early on, half of all there is). Same rows, parameters and code,
+ * so what was measured is what runs, with more data. Not promoted, or nothing held out: the
+ * challenger as it is. Frees the replaced model.
+ */
+export function refitOnWindow<T extends TrainingOutcome>(outcome: T, windowed: TrainingSet): T {
+  if (!outcome.trained || !outcome.promote || !outcome.params.heldOutFrom) return outcome;
+  const refit = RankModel.train(windowed, outcome.params);
+  outcome.challenger.free();
+  return {
+    ...outcome,
+    challenger: refit,
+    metrics: { ...outcome.metrics, refitRows: windowed.rows },
+  };
+}
+
 /** Off-policy estimates as flat registry metrics (ope<Estimator><Value|Low|High>). */
 export function offPolicyMetrics(e: OffPolicyEstimates): Record<string, number> {
   const out: Record<string, number> = { opeUnits: e.units };

@@ -1,8 +1,9 @@
 // Daily training, after every market has learned from its results: train a challenger ranking
 // model on all markets' creative-days, hold out the last days, and promote it only when it predicts
 // those days better than the champion does and the off-policy estimate of what it would have
-// earned on them (ml/off-policy.ts) is not confidently below what ran. Idempotent per day: a rerun
-// finds its own model.
+// earned on them (ml/off-policy.ts) is not confidently below what ran; a promoted model goes live
+// refit on the whole window, held-out days included. Idempotent per day: a rerun finds its own
+// model.
 import { addDays } from '../../core/dates.ts';
 import type { ModelTrainingResult } from '../../core/types.ts';
 import { creativeDays } from '../../db/delivery.repository.ts';
@@ -15,7 +16,12 @@ import {
 } from '../../db/models.repository.ts';
 import { DEFAULT_LOOKBACK_DAYS, type ArtistInfo } from '../../ml/features.ts';
 import { evaluateModel, loggedItemsByDay } from '../../ml/off-policy.ts';
-import { trainChallenger, trainingWindow, withOffPolicyEvidence } from '../../ml/training.ts';
+import {
+  refitOnWindow,
+  trainChallenger,
+  trainingWindow,
+  withOffPolicyEvidence,
+} from '../../ml/training.ts';
 import { rankingPropensities } from '../../db/rankings.repository.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
@@ -132,6 +138,7 @@ export function createTrainingActivities({ db, config, fx, renderer }: StageDeps
         );
         outcome = withOffPolicyEvidence(trained, estimates);
       }
+      outcome = refitOnWindow(outcome, windowed);
       if (!outcome.trained)
         return {
           trained: false,

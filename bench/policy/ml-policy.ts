@@ -1,7 +1,8 @@
 // The learning policy for policy evaluation, on production's own training path: at the end of
 // each day (before the next morning's ranking) it trains a challenger on every market's
 // creative-days with the training activity's rules (ml/training.ts: the training window, the
-// last days held out, promotion only over a champion it beats, the minimum rows), keeps a
+// last days held out, promotion only over a champion it beats, the refit of a promoted model on
+// the whole window, the minimum rows), keeps a
 // champion as the model registry does, and ranks each market with the champion the way the rank
 // stage does. Until a model is promoted it ranks with the heuristic, as the rank stage falls back.
 // It sees only the PolicyContext (the loop's observations), never the simulator.
@@ -17,6 +18,7 @@ import {
   HELD_OUT_DAYS,
   trainChallenger,
   trainingWindow,
+  refitOnWindow,
   withOffPolicyEvidence,
   type Champion,
 } from '../../ml/training.ts';
@@ -94,7 +96,7 @@ export function mlPolicy(seed: number, name = 'ml'): Policy {
       const evaluation = evaluateModel(trained.challenger, days, (d) =>
         selectFor(d.market, d.date, d.logged.length),
       );
-      const outcome = withOffPolicyEvidence(trained, evaluation.estimates);
+      const outcome = refitOnWindow(withOffPolicyEvidence(trained, evaluation.estimates), windowed);
       if (evaluation.estimates) {
         reports.push({
           trainedThrough: addDays(day.date, -1),

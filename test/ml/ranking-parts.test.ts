@@ -13,6 +13,7 @@ import {
   type CreativeDay,
 } from '../../ml/features.ts';
 import { RankModel } from '../../ml/rank-model.ts';
+import { refitOnWindow, trainChallenger } from '../../ml/training.ts';
 import { policyView, rankWithModel } from '../../ml/ranker.ts';
 import { selectSlate, topK, winProbability } from '../../ml/select.ts';
 import { Booster, DMatrix } from '../../ml/xgboost.ts';
@@ -390,6 +391,43 @@ describe('rank model', () => {
       );
     } finally {
       for (const m of [base, quiet, noisy, old]) m.free();
+    }
+  });
+
+  it('goes live refit on the whole window once promoted: the held-out days decide, then teach', () => {
+    // Nine days: the last three are held out to decide on promotion (no champion: promoted).
+    const trained = trainChallenger(set, null, { threads: 1 });
+    assert.ok(trained.trained && trained.promote);
+    assert.equal(trained.params.heldOutFrom, '2026-01-07');
+    const sawBefore = trained.challenger.meta.trainRows + trained.challenger.meta.validationRows;
+    assert.ok(sawBefore < rows, 'the decision was taken on a model without the held-out days');
+    const live = refitOnWindow(trained, set);
+    assert.ok(live.trained && live.promote);
+    try {
+      assert.equal(live.challenger.meta.trainRows + live.challenger.meta.validationRows, rows);
+      assert.equal(live.metrics.refitRows, rows);
+      assert.equal(live.metrics.heldOutRmse, trained.metrics.heldOutRmse, 'the decision kept');
+      // The same training, on every row of the window.
+      const direct = RankModel.train(set, { threads: 1 });
+      try {
+        assert.deepEqual(
+          live.challenger.predictRate(features, rows).rate,
+          direct.predictRate(features, rows).rate,
+        );
+      } finally {
+        direct.free();
+      }
+    } finally {
+      live.challenger.free();
+    }
+    // A challenger that is not promoted is kept as it was measured.
+    const measured = trainChallenger(set, null, { threads: 1 });
+    assert.ok(measured.trained);
+    const refused = { ...measured, promote: false };
+    try {
+      assert.equal(refitOnWindow(refused, set), refused);
+    } finally {
+      measured.challenger.free();
     }
   });
 
