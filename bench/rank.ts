@@ -110,6 +110,8 @@ try {
   const relShare = new Float32Array(opts.trainRows);
   const weights = new Float32Array(opts.trainRows).fill(1);
   const dates: string[] = new Array<string>(opts.trainRows);
+  // Every row a candidate of its own: labels are drawn per row, not per creative and day.
+  const creatives: string[] = new Array<string>(opts.trainRows);
   const noise = keyed(world.seed, 'bench-rank-labels');
   let filled = 0;
   for (let pass = 0; filled < opts.trainRows; pass++) {
@@ -139,6 +141,7 @@ try {
         relShare[filled + r] = Math.exp(relRate[filled + r]!);
         // Spread rows over days so early stopping has held-out days, as in daily training.
         dates[filled + r] = addDays(START, (pass * 7 + r) % HISTORY_DAYS);
+        creatives[filled + r] = `${m.code}/${pass}/${r}`;
       }
       filled += n;
     }
@@ -152,6 +155,7 @@ try {
     relShare,
     weights,
     dates,
+    creatives,
   });
   const trainSeconds = (performance.now() - t0) / 1000;
   log(

@@ -531,6 +531,8 @@ export interface TrainingSet {
   weights: Float32Array;
   /** Day of each row (for held-out splits by day). */
   dates: string[];
+  /** Which creative each row is (market, artist and template): its days together form its record. */
+  creatives: string[];
 }
 
 export interface TrainingOptions {
@@ -565,7 +567,15 @@ export function dayTrainingRows(
     relShare[i] = dayConversions > 0 ? (conv(r, objective) / dayConversions) * today.length : 1;
     weights[i] = Math.log1p(expected);
   });
-  return { features, rows: rows.length, relRate, relShare, weights, dates: rows.map(() => date) };
+  return {
+    features,
+    rows: rows.length,
+    relRate,
+    relShare,
+    weights,
+    dates: rows.map(() => date),
+    creatives: rows.map((r) => `${r.market}\u0000${pairKey(r.artistId, r.templateId)}`),
+  };
 }
 
 /** The rows of `set` whose day passes `keep` (a split by day, e.g. held-out days). */
@@ -586,6 +596,7 @@ export function trainingRowsWhere(set: TrainingSet, keep: (date: string) => bool
     relShare: pick(set.relShare),
     weights: pick(set.weights),
     dates: idx.map((i) => set.dates[i]!),
+    creatives: idx.map((i) => set.creatives[i]!),
   };
 }
 
@@ -598,6 +609,7 @@ export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
     relShare: new Float32Array(rows),
     weights: new Float32Array(rows),
     dates: [],
+    creatives: [],
   };
   let at = 0;
   for (const t of sets) {
@@ -606,6 +618,7 @@ export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
     out.relShare.set(t.relShare, at);
     out.weights.set(t.weights, at);
     out.dates.push(...t.dates);
+    out.creatives.push(...t.creatives);
     at += t.rows;
   }
   return out;

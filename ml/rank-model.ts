@@ -73,14 +73,51 @@ export interface RankModelMeta {
   sigmaByEvidence: number[];
   /**
    * Variance of one creative-day's relative rate around the truth that no evidence removes (the
-   * held-out residual variance of the best-known creatives): what one day of a creative's own
-   * record is worth. Absent in models saved before it existed.
+   * creatives' own day-to-day spread, withinCreativeVariance; the best-known creatives' held-out
+   * error without enough repeat days): what one day of a creative's own record is worth. Absent in
+   * models saved before it existed.
    */
   noiseFloor?: number;
   rounds: { rate: number; share: number };
   /** The rate model's linear part; the rate booster predicts what it leaves over. */
   linear: LinearBase;
   importance: Record<string, number>;
+}
+
+/** Repeat days (degrees of freedom) the within-creative noise estimate needs. */
+export const MIN_NOISE_DF = 10;
+
+/**
+ * The variance of one creative-day's relative rate around its creative's own level: pooled over
+ * every creative that ran on several days, each day weighted by its evidence as the held-out
+ * errors are, one degree of freedom per creative spent on its mean. This is the day-to-day
+ * delivery and counting noise no model removes and one day of a record cannot average away (a
+ * creative's slow drift, such as fatigue, adds a little). Null with fewer than MIN_NOISE_DF
+ * repeat days.
+ */
+export function withinCreativeVariance(set: TrainingSet): number | null {
+  const groups = new Map<string, { w: number; wy: number; n: number }>();
+  set.creatives.forEach((c, i) => {
+    const g = groups.get(c) ?? { w: 0, wy: 0, n: 0 };
+    g.w += set.weights[i]!;
+    g.wy += set.weights[i]! * set.relRate[i]!;
+    g.n += 1;
+    groups.set(c, g);
+  });
+  let ss = 0;
+  set.creatives.forEach((c, i) => {
+    const g = groups.get(c)!;
+    if (g.n > 1 && g.w > 0) ss += set.weights[i]! * (set.relRate[i]! - g.wy / g.w) ** 2;
+  });
+  // Weighted degrees of freedom: each creative's weight times (n - 1) / n.
+  let dof = 0;
+  let repeats = 0;
+  for (const g of groups.values()) {
+    if (g.n < 2 || !(g.w > 0)) continue;
+    dof += (g.w * (g.n - 1)) / g.n;
+    repeats += g.n - 1;
+  }
+  return repeats >= MIN_NOISE_DF && dof > 0 ? ss / dof : null;
 }
 
 export interface Predictions {
@@ -203,7 +240,10 @@ export class RankModel {
     }
     const variance = sums.map((b) => (b.w > 0 ? b.se / b.w : NaN));
     const known = variance.filter(Number.isFinite);
-    const floor = known.length > 0 ? Math.min(...known) : 0;
+    // The noise floor from the creatives' own day-to-day spread, over every row of the window;
+    // without enough repeat days, the best-known bin's held-out error (which a few dozen noisy
+    // held-out rows can put near zero by chance, and a record is then trusted as if exact).
+    const floor = withinCreativeVariance(set) ?? (known.length > 0 ? Math.min(...known) : 0);
     const overall = wsum > 0 ? se / wsum : 0.25;
     const sigmaByEvidence = variance.map((v) =>
       Math.sqrt(Math.max(0, (Number.isFinite(v) ? v : overall) - floor)),

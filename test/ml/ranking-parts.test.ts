@@ -12,7 +12,7 @@ import {
   type ArtistInfo,
   type CreativeDay,
 } from '../../ml/features.ts';
-import { RankModel } from '../../ml/rank-model.ts';
+import { RankModel, withinCreativeVariance } from '../../ml/rank-model.ts';
 import { refitOnWindow, trainChallenger } from '../../ml/training.ts';
 import { policyView, rankWithModel } from '../../ml/ranker.ts';
 import { selectSlate, topK, winProbability } from '../../ml/select.ts';
@@ -298,6 +298,8 @@ describe('rank model', () => {
       { length: rows },
       (_, i) => `2026-01-${String(1 + (i % 9)).padStart(2, '0')}`,
     ),
+    // Every row its own creative: no repeat days, so no within-creative noise estimate.
+    creatives: Array.from({ length: rows }, (_, i) => `row-${i}`),
   };
 
   it('learns the signs, predicts the same compiled as through libxgboost, and explains itself', () => {
@@ -318,6 +320,42 @@ describe('rank model', () => {
       const total = Object.values(why!).reduce((s, x) => s + x, 0);
       assert.ok(Math.abs(total - fast[0]!) < 1e-3, `${total} vs ${fast[0]}`);
       assert.ok(model.meta.validationRmse! < model.meta.baselineRmse!);
+    } finally {
+      model.free();
+    }
+  });
+
+  it('measures the noise floor as creatives’ own day-to-day spread, not by a lucky held-out bin', () => {
+    // 40 creatives, each a level of its own plus daily noise of known variance 0.36, 4 days each.
+    const noise = keyed(7, 'within');
+    const n = 160;
+    const level = Array.from({ length: 40 }, () => 2 * normal(noise));
+    const noisy = {
+      ...set,
+      features: features.slice(0, n * FEATURE_COUNT),
+      rows: n,
+      relRate: Float32Array.from({ length: n }, (_, i) => level[i % 40]! + 0.6 * normal(noise)),
+      relShare: new Float32Array(n).fill(1),
+      weights: new Float32Array(n).fill(1),
+      dates: Array.from({ length: n }, (_, i) => `2026-01-0${1 + Math.floor(i / 40)}`),
+      creatives: Array.from({ length: n }, (_, i) => `c${i % 40}`),
+    };
+    const within = withinCreativeVariance(noisy)!;
+    // The levels (variance 4) do not count; the noise does, within sampling error (120 df).
+    assert.ok(Math.abs(within - 0.36) < 0.1, `${within}`);
+    // Weighted as the held-out errors are: a day's weight scales its contribution, not the level.
+    const weighted = withinCreativeVariance({
+      ...noisy,
+      weights: noisy.weights.map((_, i) => 1 + (i % 3)),
+    })!;
+    assert.ok(Math.abs(weighted - 0.36) < 0.12, `${weighted}`);
+    // Too few repeat days to say: null, and the model falls back to its held-out bins.
+    const once = { ...noisy, creatives: noisy.creatives.map((c, i) => (i < 45 ? c : `solo${i}`)) };
+    assert.equal(withinCreativeVariance(once), null);
+    assert.equal(withinCreativeVariance(set), null);
+    const model = RankModel.train(noisy, { threads: 1 });
+    try {
+      assert.equal(model.meta.noiseFloor, within);
     } finally {
       model.free();
     }
