@@ -1,9 +1,11 @@
 // `npm run bench:policy -- --json --world FILE --days N --seeds K`: simulate N days of the loop on
 // a world for each policy (random, heuristic, ml, oracle) and print one JSON object comparing them.
 // `--family N` instead draws N worlds from the documented ranges (bench/policy/family.ts) and
-// reports each, the median and the worst. Progress goes to stderr; stdout stays one JSON object.
+// reports each, the median and the worst; `--only 4,11` measures just those worlds of the family
+// (the same worlds, by index, as in the whole run). Progress goes to stderr; stdout stays one JSON
+// object.
 import { Command } from 'commander';
-import { wholeNumber } from './args.ts';
+import { indexList, wholeNumber } from './args.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { familyParameters, familyWorldSpec } from './policy/family.ts';
@@ -33,6 +35,11 @@ const opts = new Command()
     'draw N worlds from the documented ranges instead',
     wholeNumber('--family'),
   )
+  .option(
+    '--only <i,j,...>',
+    'with --family, measure only these worlds (0-based indices below N)',
+    indexList('--only'),
+  )
   .option('--days <n>', 'days to simulate', wholeNumber('--days'), 28)
   .option('--seeds <n>', 'hidden truths to average over', wholeNumber('--seeds'))
   .option('--slots <n>', 'ads per market per day', wholeNumber('--slots'), 3)
@@ -42,6 +49,7 @@ const opts = new Command()
   .opts<{
     world: string;
     family?: number;
+    only?: number[];
     days: number;
     seeds?: number;
     slots: number;
@@ -202,11 +210,19 @@ const median = (values: number[]) => {
 try {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (opts.only && !opts.family)
+    throw new Error('--only picks worlds of a family: give --family N');
   if (opts.family) {
     const seeds = opts.seeds ?? 3;
     const worlds: WorldReport[] = [];
     let worst: { name: string; measured: Measured; change: number } | null = null;
-    for (let i = 0; i < opts.family; i++) {
+    const indices = opts.only ?? Array.from({ length: opts.family }, (_, i) => i);
+    const outside = indices.find((i) => i >= opts.family!);
+    if (outside !== undefined)
+      throw new Error(
+        `--only ${outside}: a family of ${opts.family} has worlds 0 to ${opts.family - 1}`,
+      );
+    for (const [n, i] of indices.entries()) {
       let measured: Measured | null = null;
       for (let s = 0; s < seeds; s++) {
         // Each seed generates its own catalogue and economics, not only its own hidden truth.
@@ -215,7 +231,7 @@ try {
           measured,
           measure(world, 1, (done, total) =>
             process.stderr.write(
-              `\rbench:policy family: world ${i + 1}/${opts.family}, seed ${s + 1}/${seeds}, ${done}/${total} policies, ${elapsed()}`,
+              `\rbench:policy family: world ${n + 1}/${indices.length} (family-${i}), seed ${s + 1}/${seeds}, ${done}/${total} policies, ${elapsed()}`,
             ),
           ),
         );
@@ -231,6 +247,7 @@ try {
       worlds.map(f).filter((v): v is number => typeof v === 'number');
     const result = {
       family: opts.family,
+      ...(opts.only && { only: opts.only }),
       seeds,
       days: opts.days,
       worlds,

@@ -376,4 +376,31 @@ describe('policies', () => {
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--days must be a whole number/);
   });
+
+  it('bench:policy --only measures chosen worlds of a family, each as in the whole run', () => {
+    const bench = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/policy.ts', '--seeds', '1', '--days', '3', ...args],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+    type Family = { only?: number[]; worlds: Array<{ name: string } & Record<string, unknown>> };
+    const whole = bench('--json', '--family', '2');
+    const one = bench('--json', '--family', '2', '--only', '1');
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(one.status, 0, one.stderr);
+    const all = JSON.parse(whole.stdout) as Family;
+    const picked = JSON.parse(one.stdout) as Family;
+    assert.deepEqual(picked.only, [1]);
+    assert.deepEqual(
+      picked.worlds.map((w) => w.name),
+      ['family-1'],
+    );
+    assert.deepEqual(picked.worlds[0], all.worlds[1]);
+    const outside = bench('--family', '2', '--only', '2');
+    assert.notEqual(outside.status, 0);
+    assert.match(outside.stderr, /--only 2: a family of 2 has worlds 0 to 1/);
+    assert.match(bench('--only', '0').stderr, /give --family N/);
+    assert.match(bench('--family', '2', '--only', '1,a').stderr, /got "a"/);
+  });
 });
