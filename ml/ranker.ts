@@ -103,14 +103,38 @@ export function policyView(input: ModelRankInput): PolicyView {
   };
 }
 
+/** Artists with a record a market needs before its prior's variance is measured from them. */
+export const MIN_PRIOR_ARTISTS = 8;
+
+/**
+ * The variance of artists' true relative rates around the model's prior for them, by the
+ * (unweighted) method of moments: the mean squared gap between each artist's record and its
+ * prior, less the part its record's own noise explains (`noise` per day over its days). The gap
+ * is measured on the artists the policy chose to run, so it includes the optimism of having
+ * chosen them. Null below MIN_PRIOR_ARTISTS artists.
+ */
+export function priorVarianceFromRecords(
+  artists: ReadonlyArray<{ record: { days: number; logRelRate: number }; prior: number }>,
+  noise: number,
+): number | null {
+  const usable = artists.filter((a) => a.record.days > 0 && Number.isFinite(a.prior));
+  if (usable.length < MIN_PRIOR_ARTISTS) return null;
+  let excess = 0;
+  for (const { record, prior } of usable) {
+    excess += (record.logRelRate - prior) ** 2 - noise / record.days;
+  }
+  return Math.max(1e-4, excess / usable.length);
+}
+
 /**
  * Candidates whose artist has run are scored from that record too, by empirical Bayes. The prior
- * is what the model says of the same candidate had its artist never been shown (variance: the
- * model's uncertainty about unseen artists). The evidence is the creative's own relative rate over
- * the window, or for a template the artist has not run in, the artist's; either is moved to the
- * candidate's template and age by the model's own template and age effects, and is worth its days
- * over the per-day noise the model measured on held-out days. Low-noise worlds then trust a
- * record, noisy ones the model. Rewrites `first` in place; returns each updated row's change.
+ * is what the model says of the same candidate had its artist never been shown; its variance is
+ * measured from the market's own records where enough artists ran (priorVarianceFromRecords),
+ * else the model's held-out uncertainty about unseen artists. The evidence is the creative's own
+ * relative rate over the window, or for a template the artist has not run in, the artist's; either
+ * is moved to the candidate's template and age by the model's own template and age effects, and
+ * is worth its days over the model's per-day noise floor. Low-noise worlds then trust a record,
+ * noisy ones the model. Rewrites `first` in place; returns each updated row's change.
  */
 function updateWithOwnRecord(
   input: ModelRankInput,
@@ -121,7 +145,7 @@ function updateWithOwnRecord(
   const noise = input.model.meta.noiseFloor;
   const unseen = input.model.meta.sigmaByEvidence[0];
   if (noise === undefined || !(noise > 0) || unseen === undefined) return changed;
-  const priorVariance = Math.max(unseen * unseen, 1e-4);
+  const modelVariance = Math.max(unseen * unseen, 1e-4);
   const nt = input.templates.length;
   // Every template of every artist that ran: its record (the creative's own, else the artist's),
   // with a row for the unseen prior at the candidate's age and, for a creative that ran, one at
@@ -154,6 +178,18 @@ function updateWithOwnRecord(
     acc.days += r.days;
     ranPrior.set(k, acc);
   }
+  // How far artists' records stand from what the model said of them, beyond their records' own
+  // noise: the prior's variance, measured in this market today. Artists that never ran are that
+  // uncertain; those that ran get their posterior's below.
+  const measured = priorVarianceFromRecords(
+    [...ranPrior].map(([k, p]) => ({
+      record: mf.artistRecord(input.artists[k]!.id)!,
+      prior: p.sum / p.days,
+    })),
+    noise,
+  );
+  if (measured !== null) first.sigma.fill(Math.sqrt(measured));
+  const priorVariance = measured ?? modelVariance;
   for (const r of rows) {
     const atAge = prior[r.at]!;
     const ranAll = ranPrior.get(Math.floor(r.row / nt));

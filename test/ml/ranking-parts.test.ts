@@ -14,7 +14,12 @@ import {
 } from '../../ml/features.ts';
 import { RankModel, withinCreativeVariance } from '../../ml/rank-model.ts';
 import { refitOnWindow, trainChallenger } from '../../ml/training.ts';
-import { policyView, rankWithModel } from '../../ml/ranker.ts';
+import {
+  MIN_PRIOR_ARTISTS,
+  policyView,
+  priorVarianceFromRecords,
+  rankWithModel,
+} from '../../ml/ranker.ts';
 import { selectSlate, topK, winProbability } from '../../ml/select.ts';
 import { Booster, DMatrix } from '../../ml/xgboost.ts';
 
@@ -429,6 +434,83 @@ describe('rank model', () => {
       );
     } finally {
       for (const m of [base, quiet, noisy, old]) m.free();
+    }
+  });
+
+  it('measures the prior variance from how far artists ran from it, beyond the records own noise', () => {
+    // 400 artists whose true rates sit around the prior with variance 0.25, each record carrying
+    // noise 0.5 per day over 1 to 10 days.
+    const random = keyed(7, 'prior-variance');
+    const artists = Array.from({ length: 400 }, () => {
+      const days = 1 + Math.floor(random() * 10);
+      const truth = 0.5 * normal(random);
+      const logRelRate = -0.2 + truth + Math.sqrt(0.5 / days) * normal(random);
+      return { record: { days, logRelRate }, prior: -0.2 };
+    });
+    const measured = priorVarianceFromRecords(artists, 0.5)!;
+    assert.ok(Math.abs(measured - 0.25) < 0.07, `${measured}`);
+    // The records' noise is not the prior's: counted as noise, it is taken out.
+    assert.ok(priorVarianceFromRecords(artists, 0)! > measured + 0.1);
+    // Records exactly at their priors: as certain as allowed, never negative.
+    const exact = artists.map((a) => ({ ...a, record: { ...a.record, logRelRate: a.prior } }));
+    assert.equal(priorVarianceFromRecords(exact, 0.5), 1e-4);
+    // Too few artists to say.
+    assert.equal(priorVarianceFromRecords(artists.slice(0, MIN_PRIOR_ARTISTS - 1), 0.5), null);
+    assert.notEqual(priorVarianceFromRecords(artists.slice(0, MIN_PRIOR_ARTISTS), 0.5), null);
+  });
+
+  it('is as unsure of an unseen artist as the market records say the model is', () => {
+    const doc = JSON.parse(RankModel.train(set, { threads: 1 }).toJson()) as {
+      meta: Record<string, unknown>;
+    };
+    doc.meta.sigmaByEvidence = [0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.05];
+    doc.meta.noiseFloor = 0.01;
+    const model = RankModel.fromJson(JSON.stringify(doc));
+    const ids = Array.from({ length: 12 }, (_, i) => `ran${i}`);
+    const artists: ArtistInfo[] = [...ids, 'new'].map((id) => ({
+      id,
+      genre: 'pop',
+      popularity: 0.5,
+      trend: 0,
+      embedding: null,
+    }));
+    const templates = [{ id: 'a', theme: 'portrait' }];
+    // Twelve artists alike in everything the model reads, ten days each: in one market they
+    // convert alike, in the other a third of them three times as well and a third a third as well.
+    const market = (spread: boolean): CreativeDay[] =>
+      ids.flatMap((artistId, i) =>
+        Array.from({ length: 10 }, (_, d) => ({
+          market: 'SE',
+          date: `2026-01-${String(d + 1).padStart(2, '0')}`,
+          artistId,
+          templateId: 'a',
+          daysLive: d,
+          impressions: 10_000,
+          clicks: 300,
+          spend: 1_000,
+          registrations: spread ? [90, 30, 10][i % 3]! : 30,
+          subscriptions: 0,
+        })),
+      );
+    const sigmaOfNew = (spread: boolean) => {
+      const items = rankWithModel({
+        artists,
+        templates,
+        lookback: market(spread),
+        live: new Map(),
+        model,
+        select: { slots: 13, limit: 13, explorationShare: 0, random: keyed(1, 'unseen') },
+      });
+      const item = items.find((i) => i.artistId === 'new')!;
+      return item.sigma / item.score;
+    };
+    try {
+      assert.ok(
+        sigmaOfNew(true) > 2 * sigmaOfNew(false),
+        `${sigmaOfNew(true)} ${sigmaOfNew(false)}`,
+      );
+    } finally {
+      model.free();
     }
   });
 
