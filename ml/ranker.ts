@@ -110,8 +110,10 @@ export const MIN_PRIOR_ARTISTS = 8;
  * The variance of artists' true relative rates around the model's prior for them, by the
  * (unweighted) method of moments: the mean squared gap between each artist's record and its
  * prior, less the part its record's own noise explains (`noise` per day over its days). The gap
- * is measured on the artists the policy chose to run, so it includes the optimism of having
- * chosen them. Null below MIN_PRIOR_ARTISTS artists.
+ * is measured on the artists the policy chose to run (so it includes the optimism of having chosen
+ * them) with a model that trained on their days (so it is how far the model still is from their
+ * records, and understates its uncertainty about an artist it never saw: often nothing is left
+ * over the noise, and the result is the floor). Null below MIN_PRIOR_ARTISTS artists.
  */
 export function priorVarianceFromRecords(
   artists: ReadonlyArray<{ record: { days: number; logRelRate: number }; prior: number }>,
@@ -178,9 +180,10 @@ function updateWithOwnRecord(
     acc.days += r.days;
     ranPrior.set(k, acc);
   }
-  // How far artists' records stand from what the model said of them, beyond their records' own
-  // noise: the prior's variance, measured in this market today. Artists that never ran are that
-  // uncertain; those that ran get their posterior's below.
+  // How far artists' records stand from what the model says of them, beyond their records' own
+  // noise: the prior's variance, measured in this market today. Artists that never ran explore
+  // with that spread (the model's held-out spread for them explored more and earned less; see
+  // docs/ranking.md); those that ran get their posterior's below.
   const measured = priorVarianceFromRecords(
     [...ranPrior].map(([k, p]) => ({
       record: mf.artistRecord(input.artists[k]!.id)!,
