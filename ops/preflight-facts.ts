@@ -2,6 +2,7 @@
 // read that fails is kept as the platform's own words (never a token), so the judgement
 // (preflight.ts) can say which account, page or app is wrong instead of stopping at the first.
 import type { AccountsFile } from '../core/accounts.ts';
+import { redact } from '../core/redact.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
@@ -13,8 +14,9 @@ export interface PreflightClients {
   tiktok: ((advertiserId: string) => TikTokAds) | null;
 }
 
+// Platform errors come redacted already; anything else (an SDK's own error) may quote a URL.
 const asUnreadable = (err: unknown): Unreadable => ({
-  error: err instanceof Error ? err.message : String(err),
+  error: redact(err instanceof Error ? err.message : String(err)),
 });
 
 async function read<T>(f: () => Promise<T>): Promise<T | Unreadable> {

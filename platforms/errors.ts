@@ -3,7 +3,8 @@
 //   invalid   - the request itself is wrong: retrying will not help;
 //   throttled - the platform asked us to slow down: retry later;
 //   transient - outage, 5xx, network: retry.
-// Messages never include URLs or tokens, so they are safe to put in workflow histories and logs.
+// Messages never include URLs or tokens (core/redact.ts takes them out), so they are safe to put in
+// workflow histories and logs.
 
 export type PlatformErrorKind = 'auth' | 'invalid' | 'throttled' | 'transient';
 
@@ -24,13 +25,6 @@ export class PlatformError extends Error {
   get retryable(): boolean {
     return this.kind === 'throttled' || this.kind === 'transient';
   }
-}
-
-/** Removes anything that looks like a credential from a string. */
-export function redact(text: string): string {
-  return text
-    .replace(/(access_token=)[^&\s"]+/gi, '$1[redacted]')
-    .replace(/(Bearer\s+)[^\s"]+/gi, '$1[redacted]');
 }
 
 /** Tries of one request before its error goes up to the activity (and its retry policy). */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { redactUrl } from '../core/redact.ts';
 import { createClient } from '@nexrender/api';
 import type { Client } from '@nexrender/api';
 import { create, validate } from '@nexrender/types/job.js';
@@ -281,10 +282,7 @@ export class NexrenderClient {
 
   /** The host without any credentials, for messages. */
   get #where(): string {
-    const url = new URL(this.host);
-    url.username = '';
-    url.password = '';
-    return url.href.replace(/\/+$/, '');
+    return redactUrl(this.host);
   }
 
   /** Queues the job on the server and returns its uid. */

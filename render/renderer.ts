@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/config.ts';
+import { REDACTED, redactUrl } from '../core/redact.ts';
 import {
   colorValues,
   CreativeInputError,
@@ -566,21 +567,10 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** Nexrender settings as logs and JSON show them: no secret, no credentials in the URL. */
 function redactedNexrender(this: NexrenderDeps) {
-  let host = this.host;
-  try {
-    const url = new URL(host);
-    if (url.username || url.password) {
-      url.username = '';
-      url.password = '';
-      host = url.href;
-    }
-  } catch {
-    host = '[not a URL]';
-  }
   return {
-    host,
+    host: redactUrl(this.host),
     outputDir: this.outputDir,
-    ...(this.secret ? { secret: '[redacted]' } : {}),
+    ...(this.secret ? { secret: REDACTED } : {}),
     ...(this.pollMs !== undefined ? { pollMs: this.pollMs } : {}),
     ...(this.timeoutMs !== undefined ? { timeoutMs: this.timeoutMs } : {}),
   };

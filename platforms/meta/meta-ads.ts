@@ -8,7 +8,8 @@
 import type { ReviewState } from '../../core/types.ts';
 import bizSdk from 'facebook-nodejs-business-sdk';
 import type { DeliveryCounts } from '../../core/types.ts';
-import { PlatformError, REQUEST_TRIES, redact, withRequestRetry } from '../errors.ts';
+import { redact } from '../../core/redact.ts';
+import { PlatformError, REQUEST_TRIES, withRequestRetry } from '../errors.ts';
 import { noteRequest } from '../request-log.ts';
 import { toMetaAmount } from './currency.ts';
 import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';

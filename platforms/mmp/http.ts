@@ -1,16 +1,10 @@
 // What the Adjust and Branch clients share: one HTTP call with errors classified as PlatformError
 // (never with a URL, token or secret in the message), and the row helpers behind `Mmp`.
-import { PlatformError, REQUEST_TRIES, redact, type PlatformErrorKind } from '../errors.ts';
+import { redact } from '../../core/redact.ts';
+import { PlatformError, REQUEST_TRIES, type PlatformErrorKind } from '../errors.ts';
 import type { AttributionRow, MmpProvider } from './mmp.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
-
-/** Removes the given secrets, and anything that looks like a credential, from a text. */
-export function scrub(text: string, secrets: string[]): string {
-  let out = redact(text);
-  for (const s of secrets) if (s) out = out.split(s).join('[redacted]');
-  return out;
-}
 
 function kindOf(status: number): PlatformErrorKind {
   if (status === 401 || status === 403) return 'auth';
@@ -99,13 +93,13 @@ async function requestOnce(
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const why = e.name === 'TimeoutError' ? 'timed out' : (e.cause?.code ?? e.message);
-    throw new PlatformError(provider, 'transient', `request failed: ${scrub(why, secrets)}`);
+    throw new PlatformError(provider, 'transient', `request failed: ${redact(why, secrets)}`);
   }
   if (!res.ok) {
     throw new PlatformError(
       provider,
       kindOf(res.status),
-      scrub(messageOf(text), secrets),
+      redact(messageOf(text), secrets),
       null,
       res.status,
       res.status === 429 ? retryAfterMsOf(res.headers, text) : null,

@@ -24,7 +24,8 @@ import type {
   TikTokEnvelope,
   TikTokHttpResponse,
 } from 'tiktok-business-api-sdk-official';
-import { PlatformError, redact, withRequestRetry } from '../errors.ts';
+import { redact } from '../../core/redact.ts';
+import { PlatformError, withRequestRetry } from '../errors.ts';
 import type { ReviewState } from '../../core/types.ts';
 import { noteRequest } from '../request-log.ts';
 import { countryOfLocationId, locationIdOf } from './locations.ts';
@@ -228,12 +229,11 @@ export function toPlatformError(
   if (err instanceof PlatformError) return err;
   const e = (err ?? {}) as SdkError;
   const code = typeof envelope?.code === 'number' ? envelope.code : null;
-  const scrub = (s: string) => redact(secret ? s.split(secret).join('[redacted]') : s);
   // superagent's own timeout error says "Timeout of N ms exceeded"; say it as Meta's client does.
   const message =
     !envelope && typeof e.timeout === 'number'
       ? `request timed out after ${e.timeout} ms`
-      : scrub(envelope?.message ?? e.message ?? String(err));
+      : redact(envelope?.message ?? e.message ?? String(err), [secret]);
   let kind: PlatformError['kind'];
   if (code !== null && AUTH_CODES.has(code)) kind = 'auth';
   else if (code !== null && THROTTLE_CODES.has(code)) kind = 'throttled';
@@ -349,9 +349,7 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
       } catch (err) {
         // The SDK throws synchronously when a required argument is missing.
         const message = err instanceof Error ? err.message : String(err);
-        reject(
-          new PlatformError('tiktok', 'invalid', redact(message.split(token).join('[redacted]'))),
-        );
+        reject(new PlatformError('tiktok', 'invalid', redact(message, [token])));
       }
     });
   }
