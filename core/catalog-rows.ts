@@ -11,10 +11,12 @@ import {
   ENTITY_ID,
   ENTITY_ID_RULE,
   readCatalogFile,
+  resolveImage,
   type CatalogItem,
   type CatalogMarket,
 } from './catalog.ts';
 import { COUNTRY_BY_CODE } from './countries.ts';
+import { redact, redactUrl } from './redact.ts';
 
 export interface CatalogRow {
   /** Line of the source the row came from (1-based; CSV counts the header as line 1). */
@@ -151,8 +153,9 @@ function validate(
         reason: 'image must be a local file path (adloop never fetches images at run time)',
       };
     }
-    image = path.resolve(baseDir, d.image);
-    if (!fs.existsSync(image)) return { line, reason: `image file not found: ${image}` };
+    const resolved = resolveImage(baseDir, d.image);
+    if ('reason' in resolved) return { line, reason: `image ${resolved.reason}` };
+    image = resolved.path;
   }
   return {
     line,
@@ -261,26 +264,40 @@ function jsonCatalogRows(file: string): CatalogRows {
 }
 
 /**
- * Reads catalog rows from a `.json` catalog, a `.csv` or `.jsonl` file, or an http(s) URL serving
- * CSV or JSONL (by content type, else by the URL's extension).
+ * Longest a catalog URL may take to answer and send its whole body, in ms. Default 60000, as the
+ * platform requests (the ingest activity passes CATALOG_FETCH_TIMEOUT_MS); a source that never
+ * answers must not hold the ingest activity until its own timeout.
  */
-export async function loadCatalogRows(location: string): Promise<CatalogRows> {
+export const DEFAULT_CATALOG_FETCH_TIMEOUT_MS = 60_000;
+/**
+ * Largest body a catalog URL may send, in bytes: 256 MiB. A source that sends without end must not
+ * fill the worker's memory.
+ */
+export const DEFAULT_CATALOG_MAX_BYTES = 256 * 1024 * 1024;
+
+export interface LoadCatalogOptions {
+  /** Timeout of a catalog URL's fetch, body included, in ms. Default DEFAULT_CATALOG_FETCH_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Largest body a catalog URL may send, in bytes. Default DEFAULT_CATALOG_MAX_BYTES. */
+  maxBytes?: number;
+}
+
+/**
+ * Reads catalog rows from a `.json` catalog, a `.csv` or `.jsonl` file, or an http(s) URL serving
+ * CSV or JSONL (by content type, else by the URL's extension). A URL's errors name it redacted
+ * (core/redact.ts): it may carry a token.
+ */
+export async function loadCatalogRows(
+  location: string,
+  options: LoadCatalogOptions = {},
+): Promise<CatalogRows> {
   if (/^https?:\/\//.test(location)) {
-    let res: Response;
-    try {
-      res = await fetch(location);
-    } catch (err) {
-      throw new Error(`catalog source ${location} is unreachable: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    if (!res.ok) throw new Error(`catalog source ${location} answered HTTP ${res.status}`);
-    const type = res.headers.get('content-type') ?? '';
-    const text = await res.text();
+    const { body, type } = await fetchCatalog(location, options);
+    const source = redactUrl(location);
     const csv =
       type.includes('csv') ||
       (!type.includes('json') && new URL(location).pathname.endsWith('.csv'));
-    return csv ? parseCsvRows(text, location, null) : parseJsonlRows(text, location, null);
+    return csv ? parseCsvRows(body, source, null) : parseJsonlRows(body, source, null);
   }
   const ext = path.extname(location).toLowerCase();
   if (ext === '.json') return jsonCatalogRows(location);
@@ -297,3 +314,71 @@ export async function loadCatalogRows(location: string): Promise<CatalogRows> {
     `catalog ${location}: unknown format ${ext || '(no extension)'}; use .json, .csv or .jsonl`,
   );
 }
+
+/** A catalog URL's body and content type, within the timeout and the size bound. */
+async function fetchCatalog(
+  location: string,
+  options: LoadCatalogOptions,
+): Promise<{ body: string; type: string }> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CATALOG_FETCH_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? DEFAULT_CATALOG_MAX_BYTES;
+  // redact, not just redactUrl: a URL fetch cannot parse may still hold user info.
+  const source = `catalog source ${redact(location)}`;
+  const signal = AbortSignal.timeout(timeoutMs);
+  // Timeouts and network failures are plain Errors (transient: the activity retries them). They
+  // carry no `cause`, and fetch's own message is redacted: it may quote the whole URL.
+  const failed = (err: unknown, waitingFor: string) => {
+    if (signal.aborted)
+      return new Error(
+        `${source} timed out after ${timeoutMs} ms waiting for ${waitingFor} (CATALOG_FETCH_TIMEOUT_MS)`,
+      );
+    const e = err as Error & { cause?: Error };
+    const detail = e.cause?.message ? `${e.message}: ${e.cause.message}` : e.message;
+    return new Error(`${source} is unreachable: ${redact(detail)}`);
+  };
+  let res: Response;
+  try {
+    res = await fetch(location, { signal });
+  } catch (err) {
+    throw failed(err, 'an answer');
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`${source} answered HTTP ${res.status}`);
+  }
+  // A catalog too big will not shrink on retry: a CatalogError, for a person to look at.
+  const tooBig = () =>
+    new CatalogError(`${source} sends more than ${sizeOf(maxBytes)}, the most a catalog may have`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooBig();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body) {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw tooBig();
+        }
+        chunks.push(value);
+      }
+    } catch (err) {
+      if (err instanceof CatalogError) throw err;
+      throw failed(err, 'the whole body');
+    }
+  }
+  return {
+    // TextDecoder drops a leading byte order mark, as res.text() does.
+    body: new TextDecoder().decode(Buffer.concat(chunks)),
+    type: res.headers.get('content-type') ?? '',
+  };
+}
+
+const MIB = 1024 * 1024;
+const sizeOf = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`);

@@ -124,20 +124,53 @@ export class CatalogError extends Error {
   override name = 'CatalogError';
 }
 
-/** Parses and validates a catalog; image paths are resolved against `baseDir` and must exist. */
+/**
+ * A catalog's image path resolved against the catalog's folder, or why it is refused. The image
+ * must be a file inside that folder, also once symlinks are followed: a catalog comes from outside
+ * (a data team, a URL), and its image is read and rendered into a public ad, so `../../etc/passwd`
+ * or `/home/me/.ssh/id_ed25519` must not be. Where a path leads outside is refused before it is
+ * looked at, so the errors do not tell what exists elsewhere on the disk.
+ */
+export function resolveImage(
+  baseDir: string,
+  image: string,
+): { path: string } | { reason: string } {
+  const outside = { reason: `outside the catalog's folder: ${image}` };
+  const dir = path.resolve(baseDir);
+  const resolved = path.resolve(dir, image);
+  if (!isInside(dir, resolved)) return outside;
+  if (!fs.existsSync(resolved)) return { reason: `file not found: ${resolved}` };
+  if (!isInside(fs.realpathSync(dir), fs.realpathSync(resolved))) return outside;
+  if (!fs.statSync(resolved).isFile()) return { reason: `not a file: ${resolved}` };
+  return { path: resolved };
+}
+
+/** Whether `file` lies strictly inside the folder `dir` (both absolute). */
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/**
+ * Parses and validates a catalog; image paths are resolved against `baseDir` and must be files
+ * inside it (see resolveImage).
+ */
 export function parseCatalog(raw: unknown, baseDir: string, source = 'catalog'): Catalog {
   const parsed = catalogSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = issueLines(parsed.error);
     throw new CatalogError(`${source} is invalid:\n${lines.join('\n')}`);
   }
-  const missing: string[] = [];
+  const refused: string[] = [];
   const artists = parsed.data.artists.map((a, i) => {
-    const image = path.resolve(baseDir, a.image);
-    if (!fs.existsSync(image)) missing.push(`  artists[${i}].image: file not found: ${image}`);
-    return { ...a, image };
+    const image = resolveImage(baseDir, a.image);
+    if ('reason' in image) {
+      refused.push(`  artists[${i}].image: ${image.reason} (artist ${a.id})`);
+      return { ...a, image: a.image };
+    }
+    return { ...a, image: image.path };
   });
-  if (missing.length > 0) throw new CatalogError(`${source} is invalid:\n${missing.join('\n')}`);
+  if (refused.length > 0) throw new CatalogError(`${source} is invalid:\n${refused.join('\n')}`);
   const { markets, tracks, playlists, podcasts } = parsed.data;
   return {
     markets: markets.map((m) => ({ ...m, languages: m.languages ?? [m.language] })),

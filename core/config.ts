@@ -56,6 +56,8 @@ const schema = z.object({
   RENDER_KINDS: z
     .string()
     .regex(/^(static|motion)(,(static|motion))?$/, 'must be static, motion or static,motion')
+  /** Longest fetching a catalog URL may take, body included, in ms (100..600000). Default 60000. */
+  CATALOG_FETCH_TIMEOUT_MS: requestTimeout,
     .default('static,motion')
     .transform((v) => inOrder(CREATIVE_KINDS, v)),
   /** Aspect ratios rendered. Default all four: `1:1,4:5,9:16,16:9`. */

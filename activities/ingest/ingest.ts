@@ -20,11 +20,15 @@ import type { Config } from '../../core/config.ts';
 import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { withStage } from '../stage.ts';
 
-/** Settings ingest reads: the catalog, which app events count, and how far back delivery is re-read. */
+/**
+ * Settings ingest reads: the catalog (and how long fetching its URL may take; unset: the default
+ * of core/catalog-rows.ts), which app events count, and how far back delivery is re-read.
+ */
 export type IngestSettings = Pick<
   Config,
   'CATALOG_PATH' | 'DEPLOY_OBJECTIVE' | 'DEPLOY_OS' | 'METRICS_LOOKBACK_DAYS'
 > &
+  Partial<Pick<Config, 'CATALOG_FETCH_TIMEOUT_MS'>> &
   PlatformSettings;
 
 /** Stores insight rows of one platform and market, keyed by ad and day (idempotent). */
@@ -57,6 +61,7 @@ export const MARKET_PLACEHOLDER = '{market}';
 
 export function createIngestActivities(deps: StageDeps<IngestSettings>) {
   const { db, delivery, config } = deps;
+  const catalogFetch = { timeoutMs: config.CATALOG_FETCH_TIMEOUT_MS };
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
     const listed = catalog.markets?.find((m) => m.code === market);
@@ -93,7 +98,7 @@ export function createIngestActivities(deps: StageDeps<IngestSettings>) {
           nonRetryable: true,
         });
       }
-      const catalog = await loadCatalogRows(config.CATALOG_PATH);
+      const catalog = await loadCatalogRows(config.CATALOG_PATH, catalogFetch);
       return [...new Set(catalog.rows.map((r) => r.market))].sort();
     },
 
@@ -110,6 +115,7 @@ export function createIngestActivities(deps: StageDeps<IngestSettings>) {
           // A large catalog source can serve one market at a time: `…?market={market}`.
           const catalog = await loadCatalogRows(
             config.CATALOG_PATH.replaceAll(MARKET_PLACEHOLDER, market),
+            catalogFetch,
           );
           const rows = catalog.rows.filter((r) => r.market === market);
           if (rows.length === 0) {

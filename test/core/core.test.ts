@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCatalog, readCatalogFile } from '../../core/catalog.ts';
+import { DEFAULT_CATALOG_FETCH_TIMEOUT_MS } from '../../core/catalog-rows.ts';
 import { loadConfig, loadConfigPart } from '../../core/config.ts';
 import { addDays, dateRange, parseIsoDate } from '../../core/dates.ts';
 import { adName, adSetName, metaAdName, parseAdName } from '../../core/ids.ts';
@@ -41,16 +42,17 @@ describe('config', () => {
     );
   });
 
-  it('bounds the platform request timeouts, naming a bad one', () => {
+  it('bounds the platform request and catalog fetch timeouts, naming a bad one', () => {
     const keys = [
       'META_REQUEST_TIMEOUT_MS',
       'TIKTOK_REQUEST_TIMEOUT_MS',
       'MMP_REQUEST_TIMEOUT_MS',
+      'CATALOG_FETCH_TIMEOUT_MS',
     ] as const;
     const defaults = loadConfig(META);
     assert.deepEqual(
       keys.map((k) => defaults[k]),
-      [60_000, 60_000, 60_000],
+      [60_000, 60_000, 60_000, DEFAULT_CATALOG_FETCH_TIMEOUT_MS],
     );
     assert.equal(
       loadConfig({ ...META, TIKTOK_REQUEST_TIMEOUT_MS: '2500' }).TIKTOK_REQUEST_TIMEOUT_MS,
