@@ -327,6 +327,13 @@ export const STORE_KEYS = [
 
 /** Settings that are paths: resolved against the working directory when loaded (URLs are kept). */
 const PATH_KEYS = [
+  /**
+   * Token the sandbox's control endpoints (/__sandbox/ on the Meta port) require as
+   * `Authorization: Bearer <token>` (secret: env only), at least 32 characters (`openssl rand -hex
+   * 32`). Required when the sandbox binds beyond loopback (`npm run sandbox -- --host 0.0.0.0`),
+   * which it refuses to do without one; enforced on loopback too when set. Default none.
+   */
+  SANDBOX_CONTROL_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   'PGLITE_DIR',
   'CREATIVES_DIR',
   'CATALOG_PATH',

@@ -4,6 +4,7 @@
 // MMP) win.
 import fs from 'node:fs';
 import type { AccountsInput } from '../core/accounts.ts';
+import { loadConfigPart } from '../core/config.ts';
 import path from 'node:path';
 import { sandboxAccounts } from './accounts.ts';
 import { startSandbox, type Sandbox } from './index.ts';
@@ -26,6 +27,7 @@ export async function startSandboxEnv(o: {
   const world = path.resolve(o.world ?? DEFAULT_WORLD);
   const port = o.port ?? 0;
   const stateDir = path.join(DATA, 'sandbox', path.basename(world, '.json'));
+  const { SANDBOX_CONTROL_TOKEN } = loadConfigPart(['SANDBOX_CONTROL_TOKEN']);
   const sandbox = await startSandbox({
     world,
     metaPort: port,
@@ -33,6 +35,7 @@ export async function startSandboxEnv(o: {
     adjustPort: port && port + 2,
     branchPort: port && port + 3,
     stateDir,
+    controlToken: SANDBOX_CONTROL_TOKEN ?? null,
     // A given date is simulated (npm start --date, deploy:plan); otherwise the wall clock's day.
     ...(o.date ? { date: o.date } : {}),
   });

@@ -1,5 +1,35 @@
 // Small HTTP helpers shared by the sandbox's platform servers.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+
+/**
+ * Longest a client may take to send one whole request, headers and body, to a sandbox server:
+ * past it Node answers 408 and closes the connection, so a body sent slowly forever cannot hold
+ * a connection (or the buffer behind it) open. Two minutes is far more than any upload the
+ * servers accept takes even off loopback. Answering is not counted: a long report or a request
+ * held by the timeoutRate fault is not cut.
+ */
+export const REQUEST_TIMEOUT_MS = 120_000;
+/** Longest a client may take to send a request's headers (a slow-headers client). */
+const HEADERS_TIMEOUT_MS = 30_000;
+
+/**
+ * An HTTP server for one sandbox API, with the request and headers timeouts above (`requestTimeoutMs`
+ * shortens both, for tests). Node checks them every `connectionsCheckingInterval`: a quarter of
+ * the timeout, at most its default 30 s.
+ */
+export function sandboxHttpServer(
+  handler: http.RequestListener,
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
+): http.Server {
+  return http.createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(10, Math.floor(requestTimeoutMs / 4))),
+    },
+    handler,
+  );
+}
 
 /** One documented rate limit: at most `limit` requests per `windowMs`. */
 export interface RateLimitRule {

@@ -1,11 +1,20 @@
 // Starts the sandbox: the simulated market behind local, wire-faithful servers for Meta's Graph
 // API, TikTok's Business API, Adjust's Report Service and Branch's Query API, each on its own
 // loopback port. Used by `npm start`, `npm run sandbox` and every test that needs a platform.
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { todayUtc } from '../core/dates.ts';
 import type { SandboxClock } from './contracts.ts';
+import {
+  CONTROL_UNAUTHORIZED,
+  controlHeaders,
+  controlTokenRequired,
+  hasControlToken,
+  missingControlTokenMessage,
+} from './control-access.ts';
+import { REQUEST_TIMEOUT_MS, sandboxHttpServer } from './http.ts';
+import { BodyTooLarge, readBody } from './platform-server/index.ts';
 import { MetaGraphSandbox } from './meta/graph-server.ts';
 import { GraphStore } from './meta/graph-store.ts';
 import { createMmpSandbox, type MmpSandbox } from './mmp/index.ts';
@@ -23,8 +32,21 @@ export interface SandboxOptions {
   tiktokPort?: number;
   adjustPort?: number;
   branchPort?: number;
-  /** Interface to bind. Default 127.0.0.1 (loopback only). */
+  /**
+   * Interface to bind. Default 127.0.0.1 (loopback only). Any other (0.0.0.0, a LAN address)
+   * needs `controlToken`: without one the sandbox refuses to start.
+   */
   host?: string;
+  /**
+   * Token the control endpoints (/__sandbox/) require as `Authorization: Bearer <token>`
+   * (SANDBOX_CONTROL_TOKEN). Required off loopback; on loopback enforced when given. Default none.
+   */
+  controlToken?: string | null;
+  /**
+   * Longest a client may take to send a whole request; past it the server answers 408 and closes
+   * the connection. Default REQUEST_TIMEOUT_MS (2 minutes).
+   */
+  requestTimeoutMs?: number;
   /** Directory to persist platform state in; null keeps it in memory. Default null. */
   stateDir?: string | null;
   /** Fixed business date; default follows the UTC wall clock. */
@@ -46,8 +68,13 @@ export interface Sandbox {
   credentials: { accessToken: string; adAccountId: string; pageId: string };
   tiktokCredentials: { accessToken: string; advertiserId: string };
   clock: SandboxClock & { set(date: string | null): void };
+  /** Headers a control request needs: the control token's Authorization, or none. */
+  controlHeaders(): Record<string, string>;
   close(): Promise<void>;
 }
+
+/** Largest body a control request may carry: a clock, faults or review change is a few hundred bytes. */
+export const CONTROL_MAX_BODY = 64 * 1024;
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -73,8 +100,8 @@ export const faultsChangeSchema = z
   .partial()
   .strict();
 
-async function listen(handler: Handler, port: number, host: string) {
-  const server = http.createServer(handler);
+async function listen(handler: Handler, port: number, host: string, requestTimeoutMs: number) {
+  const server = sandboxHttpServer(handler, requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -90,6 +117,11 @@ async function listen(handler: Handler, port: number, host: string) {
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const controlToken = options.controlToken || null;
+  // Checked before anything is loaded or bound.
+  if (controlToken === null && controlTokenRequired(host))
+    throw new Error(missingControlTokenMessage(host));
   const world = loadWorld(options.world);
   const simulator = new Simulator(world);
   let fixed: string | null = options.date ?? null;
@@ -109,71 +141,84 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const tiktok = createTikTokSandbox({ world, simulator, clock, statePath: state('tiktok.json') });
   const mmp = createMmpSandbox({ world, sources: [meta, tiktok], clock });
 
-  // Loopback-only control endpoints on the Graph port, so an out-of-process test or operator can
-  // move the clock and inject faults. They are not part of any platform's API.
+  const answer = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+  // Control endpoints on the Graph port, so an out-of-process test or operator can move the clock
+  // and inject faults. They are not part of any platform's API. With a control token (required
+  // off loopback) a request without it is refused before its body is read.
   const control: Handler = (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        const body = chunks.length
-          ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<
-              string,
-              Record<string, unknown> | string | null
-            >)
-          : {};
-        const [route, query] = (req.url ?? '').split('?');
-        if (route === '/__sandbox/catalog.jsonl' && req.method === 'GET') {
-          serveCatalog(res, new URLSearchParams(query).get('market'));
-          return;
-        }
-        if (route === '/__sandbox/clock' && req.method === 'POST') {
-          clock.set(typeof body.date === 'string' ? body.date : null);
-        } else if (route === '/__sandbox/faults' && req.method === 'POST') {
-          const parsed = faultsChangeSchema.safeParse(body);
-          if (!parsed.success)
-            throw new Error(`invalid faults:\n${issueLines(parsed.error).join('\n')}`);
-          const change = parsed.data;
-          Object.assign(meta.faults, change.meta);
-          Object.assign(tiktok.faults, change.tiktok);
-          Object.assign(mmp.faults.adjust, change.adjust);
-          Object.assign(mmp.faults.branch, change.branch);
-        } else if (route === '/__sandbox/review' && req.method === 'POST') {
-          // {"meta": {...}, "tiktok": {...}} changes one platform's review; fields given at the
-          // top level change both.
-          const { meta: forMeta, tiktok: forTikTok, ...both } = body;
-          const changes = (v: unknown, at: string) => {
-            const parsed = reviewChangeSchema.safeParse(v ?? {});
-            if (!parsed.success)
-              throw new Error(
-                `invalid review:\n${issueLines(parsed.error)
-                  .map((l) => l.replace(/^ {2}/, `  ${at}`))
-                  .join('\n')}`,
-              );
-            return parsed.data;
-          };
-          const common = changes(both, '');
-          const metaChanges = { ...common, ...changes(forMeta, 'meta.') };
-          const tiktokChanges = { ...common, ...changes(forTikTok, 'tiktok.') };
-          Object.assign(meta.review, metaChanges);
-          Object.assign(tiktok.review, tiktokChanges);
-        } else if (route !== '/__sandbox/status') {
-          throw new Error(`unknown control path ${route}`);
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            world: world.name,
-            today: clock.today(),
-            faults: { meta: meta.faults, tiktok: tiktok.faults, ...mmp.faults },
-            review: { meta: meta.review, tiktok: tiktok.review },
-          }),
-        );
-      } catch (err) {
-        res
-          .writeHead(400, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: (err as Error).message }));
+    if (controlToken !== null && !hasControlToken(req, controlToken)) {
+      res.setHeader('www-authenticate', 'Bearer realm="adloop sandbox control"');
+      // Closing the connection after the answer spares reading a body nobody will use.
+      res.setHeader('connection', 'close');
+      answer(res, 401, CONTROL_UNAUTHORIZED);
+      return;
+    }
+    void readBody(req, CONTROL_MAX_BODY).then(
+      (raw) => controlRequest(req, res, raw),
+      (err: unknown) =>
+        err instanceof BodyTooLarge
+          ? answer(res, err.status, {
+              error: `a control request body may hold at most ${err.maxBytes} bytes`,
+            })
+          : answer(res, 400, { error: (err as Error).message }),
+    );
+  };
+  const controlRequest = (req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) => {
+    try {
+      const body = raw.length
+        ? (JSON.parse(raw.toString()) as Record<string, Record<string, unknown> | string | null>)
+        : {};
+      const [route, query] = (req.url ?? '').split('?');
+      if (route === '/__sandbox/catalog.jsonl' && req.method === 'GET') {
+        serveCatalog(res, new URLSearchParams(query).get('market'));
+        return;
       }
-    });
+      if (route === '/__sandbox/clock' && req.method === 'POST') {
+        clock.set(typeof body.date === 'string' ? body.date : null);
+      } else if (route === '/__sandbox/faults' && req.method === 'POST') {
+        const parsed = faultsChangeSchema.safeParse(body);
+        if (!parsed.success)
+          throw new Error(`invalid faults:\n${issueLines(parsed.error).join('\n')}`);
+        const change = parsed.data;
+        Object.assign(meta.faults, change.meta);
+        Object.assign(tiktok.faults, change.tiktok);
+        Object.assign(mmp.faults.adjust, change.adjust);
+        Object.assign(mmp.faults.branch, change.branch);
+      } else if (route === '/__sandbox/review' && req.method === 'POST') {
+        // {"meta": {...}, "tiktok": {...}} changes one platform's review; fields given at the
+        // top level change both.
+        const { meta: forMeta, tiktok: forTikTok, ...both } = body;
+        const changes = (v: unknown, at: string) => {
+          const parsed = reviewChangeSchema.safeParse(v ?? {});
+          if (!parsed.success)
+            throw new Error(
+              `invalid review:\n${issueLines(parsed.error)
+                .map((l) => l.replace(/^ {2}/, `  ${at}`))
+                .join('\n')}`,
+            );
+          return parsed.data;
+        };
+        const common = changes(both, '');
+        const metaChanges = { ...common, ...changes(forMeta, 'meta.') };
+        const tiktokChanges = { ...common, ...changes(forTikTok, 'tiktok.') };
+        Object.assign(meta.review, metaChanges);
+        Object.assign(tiktok.review, tiktokChanges);
+      } else if (route !== '/__sandbox/status') {
+        throw new Error(`unknown control path ${route}`);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          world: world.name,
+          today: clock.today(),
+          faults: { meta: meta.faults, tiktok: tiktok.faults, ...mmp.faults },
+          review: { meta: meta.review, tiktok: tiktok.review },
+        }),
+      );
+    } catch (err) {
+      answer(res, 400, { error: (err as Error).message });
+    }
   };
 
   /**
@@ -226,7 +271,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     pump();
   }
 
-  const host = options.host ?? '127.0.0.1';
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const servers: Array<{ url: string; close(): Promise<void> }> = [];
   try {
     servers.push(
@@ -235,10 +280,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           req.url?.startsWith('/__sandbox/') ? control(req, res) : meta.handle(req, res),
         options.metaPort ?? 0,
         host,
+        requestTimeoutMs,
       ),
-      await listen(tiktok.handle, options.tiktokPort ?? 0, host),
-      await listen(mmp.adjust.handle, options.adjustPort ?? 0, host),
-      await listen(mmp.branch.handle, options.branchPort ?? 0, host),
+      await listen(tiktok.handle, options.tiktokPort ?? 0, host, requestTimeoutMs),
+      await listen(mmp.adjust.handle, options.adjustPort ?? 0, host, requestTimeoutMs),
+      await listen(mmp.branch.handle, options.branchPort ?? 0, host, requestTimeoutMs),
     );
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
@@ -271,6 +317,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       advertiserId: world.tiktok.advertiserId,
     },
     clock,
+    controlHeaders: () => controlHeaders(controlToken),
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
     },

@@ -2,6 +2,7 @@
 // platform code (or your own) against a simulated market.
 import { Command } from 'commander';
 import path from 'node:path';
+import { loadConfigPart } from '../core/config.ts';
 import { parseIsoDate } from '../core/dates.ts';
 import { startSandbox } from '../sandbox/index.ts';
 
@@ -14,6 +15,11 @@ const opts = new Command()
   .option('--tiktok-port <port>', 'TikTok Business API port', '4011')
   .option('--adjust-port <port>', 'Adjust Report Service port', '4012')
   .option('--branch-port <port>', 'Branch Query API port', '4013')
+  .option(
+    '--host <address>',
+    'interface to bind; beyond loopback (e.g. 0.0.0.0) the control endpoints need SANDBOX_CONTROL_TOKEN',
+    '127.0.0.1',
+  )
   .option('--date <YYYY-MM-DD>', 'fix the simulated date (default: follows the UTC clock)')
   .option('--state <dir>', 'persist platform state in this directory')
   .parse()
@@ -23,17 +29,22 @@ const opts = new Command()
     tiktokPort: string;
     adjustPort: string;
     branchPort: string;
+    host: string;
     date?: string;
     state?: string;
   }>();
 
 try {
+  // The control token comes from the environment only: a flag would show it in the process list.
+  const { SANDBOX_CONTROL_TOKEN } = loadConfigPart(['SANDBOX_CONTROL_TOKEN']);
   const sandbox = await startSandbox({
     world: path.resolve(opts.world),
     metaPort: Number(opts.metaPort),
     tiktokPort: Number(opts.tiktokPort),
     adjustPort: Number(opts.adjustPort),
     branchPort: Number(opts.branchPort),
+    host: opts.host,
+    controlToken: SANDBOX_CONTROL_TOKEN ?? null,
     stateDir: opts.state ? path.resolve(opts.state) : null,
     ...(opts.date ? { date: parseIsoDate(opts.date, '--date') } : {}),
   });
@@ -55,7 +66,7 @@ try {
     `  Branch          ${sandbox.branchUrl}/v1/query/analytics  key ${w.mmp.branch.branchKey}  secret ${w.mmp.branch.branchSecret}`,
   );
   console.log(
-    `  control    POST ${sandbox.metaUrl}/__sandbox/clock {"date":"YYYY-MM-DD"}, /__sandbox/faults {"meta":{"down":true}}`,
+    `  control    POST ${sandbox.metaUrl}/__sandbox/clock {"date":"YYYY-MM-DD"}, /__sandbox/faults {"meta":{"down":true}}${SANDBOX_CONTROL_TOKEN ? '  (Authorization: Bearer $SANDBOX_CONTROL_TOKEN)' : ''}`,
   );
   console.log('Press Ctrl-C to stop.');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -26,6 +26,7 @@ import type { ReportData, ReportInput } from '../../reports/report-data.ts';
 import { reportCsv, reportJson } from '../../reports/report-export.ts';
 import type { reportData } from '../../workflows/index.ts';
 import { CLI_CONFIG_KEYS, connectCli } from '../temporal-client.ts';
+import { loopbackHostHeaders } from '../../core/access.ts';
 
 /** `adloop report` options, named as commander gives them (`--from` -> from, ...). */
 export interface ReportCommandOptions {
@@ -240,9 +241,29 @@ async function serve(
     '/report.csv': { type: 'text/csv; charset=utf-8', body: files.csv },
     '/report.json': { type: 'application/json; charset=utf-8', body: files.json },
   };
-  const server = http.createServer((req, res) => {
+  // A request is a few headers: ten seconds to send them, or the connection is closed.
+  const timeouts = { requestTimeout: 10_000, headersTimeout: 10_000 };
+  const server = http.createServer(timeouts, (req, res) => {
+    // Refusals close the connection: nothing of the request (a body included) is read further.
+    const refuse = (status: number, text: string, headers: Record<string, string> = {}) =>
+      res
+        .writeHead(status, { 'content-type': 'text/plain', connection: 'close', ...headers })
+        .end(`${text}\n`);
+    const port = (server.address() as AddressInfo).port;
+    if (!loopbackHostHeaders(port).has((req.headers.host ?? '').toLowerCase())) {
+      refuse(421, `misdirected request: this report is served only as http://127.0.0.1:${port}/`);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      refuse(405, 'only GET and HEAD', { allow: 'GET, HEAD' });
+      return;
+    }
+    if (req.headers['transfer-encoding'] || Number(req.headers['content-length'] ?? 0) > 0) {
+      refuse(413, 'the report server takes no request body');
+      return;
+    }
     const route = routes[new URL(req.url ?? '/', 'http://localhost').pathname];
-    if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -257,7 +278,8 @@ async function serve(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // Loopback only: the report shows spend and ad ids.
+    // Loopback only, and only under its loopback names (loopbackHostHeaders): the report shows spend and
+    // ad ids.
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;

@@ -54,6 +54,12 @@ export const graphErrors = {
   missingParam: (name: string) =>
     new GraphError(400, 100, `(#100) The parameter ${name} is required`),
   invalidParam: (message: string) => new GraphError(400, 100, `(#100) ${message}`),
+  /**
+   * A body over the sandbox's limit (graph-rules.ts). Meta documents no error for it: HTTP 413, as
+   * a front end sends, with a Graph error object naming the limit.
+   */
+  bodyTooLarge: (e: { status: number; maxBytes: number }) =>
+    new GraphError(e.status, 100, `(#100) Request body is larger than ${e.maxBytes} bytes`),
   /** A fields= name the node type does not have (spec: api_specs/specs/<Node>.json fields). */
   nonexistingField: (field: string, node: string) =>
     new GraphError(

@@ -1,8 +1,34 @@
 // Rules of the Marketing API that its specs (graph-spec.ts) do not carry: they are found only in
 // Meta's documentation, cited next to each. Pure functions over params and the world.
 import { addDays, isCalendarDate } from '../../core/dates.ts';
+import { MiB } from '../platform-server/index.ts';
 import { graphErrors } from './graph-errors.ts';
 import { scalarParam } from './graph-spec.ts';
+
+/** Largest JSON, form or batch body the sandbox reads: no Marketing API call is near it. */
+export const MAX_BODY_BYTES = 8 * MiB;
+/**
+ * Largest body of POST act_<id>/adimages: Meta takes images of up to 30 MB (the Meta Ads Guide, as
+ * render/platform-specs.ts cites it), which the `bytes` field carries base64-encoded: 40 MB.
+ */
+export const MAX_IMAGE_UPLOAD_BYTES = 64 * MiB;
+/**
+ * Largest body of POST act_<id>/advideos: "Non-Resumable upload supports video uploads that are up
+ * to 1GB" in one request's `source` (https://developers.facebook.com/docs/graph-api/video-uploads),
+ * read as 2^30 bytes, plus room for the form around it. A resumable upload sends chunks of the
+ * size the server names (4 MB), far below it.
+ */
+export const MAX_VIDEO_UPLOAD_BYTES = 1024 * MiB + MiB;
+
+/** The body limit of a request to `pathname`: uploads have their own, every other call the default. */
+export function maxBodyBytes(pathname: string): number {
+  const edge = /^\/v\d+\.\d+\/act_[^/]+\/(adimages|advideos)\/?$/.exec(pathname)?.[1];
+  return edge === 'adimages'
+    ? MAX_IMAGE_UPLOAD_BYTES
+    : edge === 'advideos'
+      ? MAX_VIDEO_UPLOAD_BYTES
+      : MAX_BODY_BYTES;
+}
 
 /**
  * Currencies Meta bills without a minor unit: amounts (daily_budget, spend caps) are sent in whole

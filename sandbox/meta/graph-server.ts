@@ -26,6 +26,7 @@ import {
 import type { Simulator } from '../simulator.ts';
 import type { PlatformFaults, World } from '../world.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
+import { maxBodyBytes } from './graph-rules.ts';
 import {
   DEFAULT_VIDEO_CHUNK,
   GraphObjects,
@@ -53,8 +54,6 @@ export interface MetaFaults extends PlatformFaults {
  * (https://developers.facebook.com/docs/graph-api/batch-requests: "up to 50 calls").
  */
 export const MAX_BATCH = 50;
-/** Largest request body the server reads (a video chunk is 4 MB). */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 const EDGE_TYPES: Record<string, ObjectType> = {
   campaigns: 'campaign',
@@ -65,8 +64,8 @@ const EDGE_TYPES: Record<string, ObjectType> = {
   advideos: 'advideo',
 };
 
-async function readParams(req: IncomingMessage): Promise<Params> {
-  const raw = await readBody(req, MAX_BODY_BYTES);
+async function readParams(req: IncomingMessage, pathname: string): Promise<Params> {
+  const raw = await readBody(req, maxBodyBytes(pathname));
   const type = req.headers['content-type'] ?? '';
   if (type.includes('multipart/form-data')) {
     // Files stay Buffers; text fields become strings.
@@ -202,7 +201,7 @@ export class MetaGraphSandbox
     let malformed = false;
     try {
       const params: Params = Object.fromEntries(url.searchParams);
-      if (method === 'POST') Object.assign(params, await readParams(req));
+      if (method === 'POST') Object.assign(params, await readParams(req, url.pathname));
       for (const k of Object.keys(params)) params[k] = parseMaybeJson(params[k]);
       const m = /^\/(v\d+\.\d+)(?:\/(.*?))?\/?$/.exec(url.pathname);
       if (!m) throw graphErrors.unknownPath(url.pathname.slice(1));
@@ -221,7 +220,7 @@ export class MetaGraphSandbox
         err instanceof GraphError
           ? err
           : err instanceof BodyTooLarge
-            ? graphErrors.invalidParam(err.message)
+            ? graphErrors.bodyTooLarge(err)
             : graphErrors.invalidParam((err as Error).message);
       status = e.status;
       body = e.toBody();

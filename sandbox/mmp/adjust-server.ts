@@ -29,6 +29,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addDays } from '../../core/dates.ts';
 import type { DeliveryLog, PlatformName, SandboxClock } from '../contracts.ts';
 import { RateLimiter, type RateLimitRule } from '../http.ts';
+import { BodyTooLarge, readBody } from '../platform-server/index.ts';
 import {
   ADJUST_EVENT_SLUGS,
   AdjustError,
@@ -63,6 +64,12 @@ export const ADJUST_CSV_PATHS = [
  * request per market and at most ADJUST_MAX_IN_FLIGHT at once, well within it, so it is on.
  */
 export const ADJUST_RATE_LIMITS: RateLimitRule[] = [{ limit: 100, windowMs: 2_000 }];
+
+/**
+ * No page gives a body size limit, and every request is a GET whose body is ignored; the sandbox
+ * refuses bodies over 64 KiB with 413, so one huge upload cannot tie up the server.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 /** How Adjust names each platform's partner and network; the ids are the sandbox's own. */
 const PARTNER: Record<PlatformName, { name: string; slug: string; id: string; network: string }> = {
@@ -189,16 +196,25 @@ export class AdjustReportSandbox {
 
   /** Node http handler. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.serve(req, res);
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname.replace(/\/$/, '');
     const format = (ADJUST_CSV_PATHS as readonly string[]).includes(path) ? 'csv' : 'json';
-    // Nothing is read from a GET's body: drain it, so the connection stays usable.
-    req.resume();
     let status = 200;
     let headers: Record<string, string> = { 'content-type': 'application/json' };
     let text = '';
     try {
+      // Nothing is read from a GET's body, but it is read (bounded) before anything else, so the
+      // connection stays usable and a huge one is refused with 413.
+      await readBody(req, MAX_BODY_BYTES).catch((err: unknown) => {
+        if (err instanceof BodyTooLarge)
+          throw new AdjustError(err.status, `Request body must be at most ${err.maxBytes} bytes.`);
+        throw err;
+      });
       if (format === 'json' && !(ADJUST_REPORT_PATHS as readonly string[]).includes(path))
         throw new AdjustError(404, 'Not found.');
       if (method !== 'GET') throw new AdjustError(405, `Method "${method}" not allowed.`);
@@ -220,7 +236,7 @@ export class AdjustReportSandbox {
     this.requests.push({ method, path: url.pathname, status });
     if (status === 204) res.writeHead(204).end();
     else res.writeHead(status, headers).end(text);
-  };
+  }
 
   /**
    * 429 once the caller's source IP is over ADJUST_RATE_LIMITS. The rate-limits page gives no

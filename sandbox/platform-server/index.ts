@@ -6,15 +6,27 @@
 import type { IncomingMessage } from 'node:http';
 import { keyed } from '../../core/random.ts';
 
+export const MiB = 1024 * 1024;
+
+/**
+ * A request body over its server's limit. Every sandbox server answers it with HTTP 413 (Payload
+ * Too Large) in its platform's own error envelope, naming the limit: no platform documents a
+ * body for it, and 413 is what an HTTP front end sends.
+ */
 export class BodyTooLarge extends Error {
+  readonly status = 413;
+
   constructor(readonly maxBytes: number) {
     super(`request body is larger than ${maxBytes} bytes`);
   }
 }
 
 /**
- * The whole request body, refused (BodyTooLarge) as soon as it passes `maxBytes`: a server never
- * buffers more than that, whatever a client sends. The rest of the body is drained, not kept.
+ * The whole request body, refused (BodyTooLarge) as soon as it passes `maxBytes`, or at once when
+ * its Content-Length says it will: a server never buffers more than that, whatever a client sends.
+ * The rest of the body is drained, not kept, so the connection stays usable after the 413; a body
+ * that never ends is cut by the server's request timeout (../http.ts). Every server of the sandbox
+ * reads bodies through this, and only through this.
  */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);

@@ -31,6 +31,12 @@ export const tiktokErrors = {
   wrongMethod: (method: string) =>
     new TikTokError(40002, `Request method ${method} is not supported by this endpoint`, 405),
   systemError: () => new TikTokError(50000, 'System error, please try again later.'),
+  /**
+   * A body over the sandbox's limit (tiktok-rules.ts). TikTok documents no error for it: HTTP 413,
+   * as a front end sends, in the usual envelope with the parameter-error code, naming the limit.
+   */
+  bodyTooLarge: (e: { status: number; maxBytes: number }) =>
+    new TikTokError(40002, `body: Request body larger than ${e.maxBytes} bytes.`, e.status),
   /** A gateway outage: the platform is down (HTTP 503), not just one call failing. */
   unavailable: () =>
     new TikTokError(50002, 'Service is temporarily unavailable, please try again later.', 503),

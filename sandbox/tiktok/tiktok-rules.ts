@@ -3,6 +3,7 @@
 //             docs/tiktok_api/pages/API Reference/ (e.g. "Ad Groups/Create_an_ad_group__b8cab04e.json")
 //   [sdk X]   tiktok-business-api-sdk-official (node_modules), docs/X
 //   [spec X]  github.com/tiktok/tiktok-business-api-sdk, yml_files/X
+import { MiB } from '../platform-server/index.ts';
 
 /** [page Ads/Create_ads__66f9a37f.json] creatives: "Max size: 20 ... a maximum of 20 ads in a single request". */
 export const MAX_CREATIVES_PER_CREATE = 20;
@@ -46,12 +47,25 @@ export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 export const MAX_IMAGE_PIXELS = 3_686_400;
 /** [page Images/Upload_an_image] file_name: "Length limit: 1-100 characters". */
 export const MAX_FILE_NAME = 100;
+/** Bound of one request body other than an upload: no JSON request of this API is near 1 MB. */
+export const MAX_JSON_BODY = MiB;
+/** Bound of a file/image/ad/upload body: one image of at most 50 MB (MAX_IMAGE_BYTES) and its form. */
+export const MAX_IMAGE_UPLOAD_BODY = 64 * MiB;
 /**
- * Bounds of one request body: no JSON request of this API is near 1 MB; uploads by file carry
- * one image (50 MB) or one video (the sandbox's bound, well under TikTok's 500 MB).
+ * Bound of a file/video/ad/upload body: one video of at most 500 MB ("File Size within 500MB",
+ * https://ads.tiktok.com/help/article/video-ads-specifications, as render/platform-specs.ts cites
+ * it, read either way, 10^6 or 2^20) and its form.
  */
-export const MAX_JSON_BODY = 1024 * 1024;
-export const MAX_MULTIPART_BODY = 64 * 1024 * 1024;
+export const MAX_VIDEO_UPLOAD_BODY = 512 * MiB;
+
+/** The body limit of a request to `endpoint` (`file/image/ad/upload`...). */
+export function maxBodyBytes(endpoint: string | undefined): number {
+  return endpoint === 'file/image/ad/upload'
+    ? MAX_IMAGE_UPLOAD_BODY
+    : endpoint === 'file/video/ad/upload'
+      ? MAX_VIDEO_UPLOAD_BODY
+      : MAX_JSON_BODY;
+}
 
 /** [page Campaign/Create_a_campaign] objective_type: see "Objectives". */
 export const OBJECTIVES = new Set([

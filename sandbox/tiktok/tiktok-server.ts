@@ -8,16 +8,16 @@
 //   POST /open_api/v1.3/ad/create/                 GET  /open_api/v1.3/ad/get/
 //   POST /open_api/v1.3/{campaign,adgroup,ad}/status/update/
 //   GET  /open_api/v1.3/ad/review_info/            GET  /open_api/v1.3/report/integrated/get/
-// This file is the wire: routing, body limits, auth, quotas, faults and TikTok's envelope
+// This file is the wire: routing, body limits (413), auth, quotas, faults and TikTok's envelope
 // {code, message, request_id, data}, HTTP 200 even for errors (code != 0). The advertiser's
 // objects are in tiktok-objects.ts, delivery and reports in tiktok-reporting.ts, and every
 // validation rule cites its source in tiktok-rules.ts.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AttributedDelivery, DeliveryLog, DeliveryModel, SandboxClock } from '../contracts.ts';
-import { holdWithoutAnswer, parseMaybeJson } from '../http.ts';
+import { holdWithoutAnswer, parseMaybeJson, sandboxHttpServer } from '../http.ts';
 import { parseMultipart, type FormPart } from '../media.ts';
 import { BodyTooLarge, CallQuotas, faultDraw, readBody } from '../platform-server/index.ts';
 import type { Simulator } from '../simulator.ts';
@@ -27,7 +27,7 @@ import { TikTokAccount } from './tiktok-objects.ts';
 import * as P from './tiktok-params.ts';
 import type { Params } from './tiktok-params.ts';
 import { TikTokReporting } from './tiktok-reporting.ts';
-import { MAX_JSON_BODY, MAX_MULTIPART_BODY } from './tiktok-rules.ts';
+import { maxBodyBytes } from './tiktok-rules.ts';
 import { TikTokStore } from './tiktok-store.ts';
 
 export { MAX_ADS_PER_ADGROUP, MIN_ADGROUP_DAILY_BUDGET } from './tiktok-objects.ts';
@@ -200,19 +200,13 @@ export class TikTokSandbox
     let malformed = false;
     try {
       const type = req.headers['content-type'] ?? '';
-      // Read the whole body first (bounded), so an early error never leaves an upload half-sent.
-      const raw = await readBody(
-        req,
-        type.includes('multipart/form-data') ? MAX_MULTIPART_BODY : MAX_JSON_BODY,
-      ).catch((err: unknown) => {
-        if (err instanceof BodyTooLarge)
-          throw tiktokErrors.invalidField(
-            'body',
-            `Request body larger than ${err.maxBytes} bytes.`,
-          );
+      const endpoint = /^\/open_api\/v1\.3\/(.+?)\/?$/.exec(url.pathname)?.[1];
+      // Read the whole body first (bounded: uploads by their own limits), so an early error never
+      // leaves an upload half-sent.
+      const raw = await readBody(req, maxBodyBytes(endpoint)).catch((err: unknown) => {
+        if (err instanceof BodyTooLarge) throw tiktokErrors.bodyTooLarge(err);
         throw err;
       });
-      const endpoint = /^\/open_api\/v1\.3\/(.+?)\/?$/.exec(url.pathname)?.[1];
       const route = endpoint ? this.routes[endpoint] : undefined;
       if (!endpoint || !route) throw tiktokErrors.unknownPath(url.pathname);
       if (route.method !== method) throw tiktokErrors.wrongMethod(method);
@@ -371,7 +365,7 @@ export async function listenTikTokSandbox(
   o: { port?: number; host?: string } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const host = o.host ?? '127.0.0.1';
-  const server = http.createServer(tiktok.handle);
+  const server = sandboxHttpServer(tiktok.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, host, () => resolve());

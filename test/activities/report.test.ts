@@ -8,6 +8,7 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import type { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -283,6 +284,41 @@ describe('report data from the real stages', () => {
       const csv = await fetch(`${url}report.csv`);
       assert.match(await csv.text(), /^date,market,arm,/);
       assert.equal((await fetch(`${url}nothing`)).status, 404);
+      // Only under its loopback names: a DNS-rebinding page (evil.example resolving to
+      // 127.0.0.1) is refused, and so is any request body.
+      const port = new URL(url).port;
+      const get = (host: string, o: { method?: string; body?: string } = {}) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const headers = {
+            host,
+            ...(o.body === undefined ? {} : { 'content-length': Buffer.byteLength(o.body) }),
+          };
+          const req = http.request(url, { method: o.method ?? 'GET', headers }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on('error', reject);
+          req.end(o.body);
+        });
+      for (const host of [
+        `evil.example:${port}`,
+        'evil.example',
+        `127.0.0.1:${Number(port) + 1}`,
+      ]) {
+        const refused = await get(host);
+        assert.equal(refused.status, 421, host);
+        assert.doesNotMatch(refused.text, /data-section/, 'nothing of the report');
+      }
+      for (const host of [
+        `127.0.0.1:${port}`,
+        `localhost:${port}`,
+        `LOCALHOST:${port}`,
+        `[::1]:${port}`,
+      ])
+        assert.equal((await get(host)).status, 200, host);
+      assert.equal((await get(`localhost:${port}`, { method: 'POST', body: 'x' })).status, 405);
+      assert.equal((await get(`localhost:${port}`, { body: 'x'.repeat(1000) })).status, 413);
       stop.abort();
       assert.equal((await done).html, null, 'serving writes no file unless asked');
       await assert.rejects(fetch(url), 'closed: the port no longer answers');

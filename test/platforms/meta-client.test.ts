@@ -344,6 +344,7 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
     const post = async (body: unknown) => {
       const res = await fetch(`${sandbox.metaUrl}/__sandbox/faults`, {
         method: 'POST',
+        headers: sandbox.controlHeaders(),
         body: JSON.stringify(body),
       });
       return {
@@ -1180,6 +1181,7 @@ describe('sandbox Graph API: ad review, ad limits, usage and lost responses', ()
     const post = (body: unknown) =>
       fetch(`${sandbox.metaUrl}/__sandbox/review`, {
         method: 'POST',
+        headers: sandbox.controlHeaders(),
         body: JSON.stringify(body),
       });
     const ok = await post({ meta: { delaySeconds: 5 }, bannedTerms: ['free'] });
