@@ -287,6 +287,27 @@ const schema = z.object({
   ADLOOP_LOG_LEVEL: z.enum(['warn', 'info', 'debug']).default('warn'),
   /**
    * The libxgboost to load (a file path). Unset: the system's (Debian's libxgboost0). An explicit
+  /**
+   * Bearer tokens the codec server accepts (secret: env only), comma-separated, each at least 32
+   * characters (`openssl rand -hex 32`): for `temporal --codec-auth 'Bearer …'` and scripts.
+   */
+  CODEC_TOKENS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((t) => t.trim().length >= 32),
+      'each token must be at least 32 characters',
+    )
+    .optional(),
+  /**
+   * OpenID Connect issuer whose access tokens the codec server accepts: the Temporal UI behind
+   * single sign-on passes its user's (`TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true`). With the audience.
+   */
+  CODEC_OIDC_ISSUER: z.string().url().optional(),
+  CODEC_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The issuer's signing keys (JWKS); default: the jwks_uri its discovery document names. */
+  CODEC_OIDC_JWKS_URL: z.string().url().optional(),
+  /** Host headers the codec server answers to besides localhost:<port>, comma-separated host:port. */
+  CODEC_ALLOWED_HOSTS: z.string().optional(),
    * path never falls back to another copy: that would hide a misconfiguration.
    */
   XGBOOST_LIBRARY_PATH: z.string().min(1).optional(),

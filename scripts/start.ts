@@ -14,7 +14,7 @@ import { readCatalogFile } from '../core/catalog.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { startLoopWorker, type LoopWorker } from '../workers/loop-worker.ts';
 import { installRuntime } from '../workers/runtime.ts';
-import { startCodecServer } from '../ops/codec-server.ts';
+import { codecAccessFrom, startCodecServer } from '../ops/codec-server.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { startRenderWorker } from '../workers/render-worker.ts';
 import { formatResult, startDailyLoop, watchMarkets } from '../cli/daily-loop-client.ts';
@@ -151,6 +151,7 @@ try {
       port: config.CODEC_SERVER_PORT,
       origins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
     });
+      access: codecAccessFrom(config),
     stack.push({ name: 'codec server', stop: () => codecServer.close() });
     step(
       `Payloads: encrypted (AES-GCM, key ${config.PAYLOAD_KEY_ID}); the UI decodes them through ${codecServer.url}`,
