@@ -68,6 +68,7 @@ import { writeSandboxAccounts } from '../sandbox/environment.ts';
 import { startSandboxThread } from '../scripts/lib/sandbox-thread.ts';
 import { ensureSearchAttributes } from '../scripts/lib/register-search-attributes.ts';
 import { ensureTemporalCli, startDevServer } from '../scripts/lib/temporal-cli.ts';
+import { temporalConnectionOptions } from '../core/temporal-connection.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** A fixed business day, so runs compare: the sandbox simulates it whatever the wall clock says. */
@@ -443,7 +444,7 @@ try {
     `workers up: loop (database ${worker.database.kind === 'pglite' ? 'PGlite, temporary' : worker.database.where}), render (${render.concurrency} at once, ${config.RENDER_KINDS.join(',')} in ${config.RENDER_RATIOS.join(',')})`,
   );
 
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   stack.push({ name: 'client', stop: () => connection.close() });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);

@@ -3,10 +3,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigPart, type Config } from '../core/config.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
+import {
+  TEMPORAL_CONNECTION_SETTINGS,
+  temporalConnectionOptions,
+} from '../core/temporal-connection.ts';
 
 /** The settings every CLI command that talks to Temporal reads. */
 export const CLI_CONFIG_KEYS = [
-  'TEMPORAL_ADDRESS',
+  ...TEMPORAL_CONNECTION_SETTINGS,
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
   'RENDER_TASK_QUEUE',
@@ -30,7 +34,7 @@ export interface CliClient {
 }
 
 export async function connectCli(config: CliConfig = cliConfig()): Promise<CliClient> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
+  const connection = await Connection.connect(temporalConnectionOptions(config)).catch(
     (err: Error) => {
       throw new Error(
         `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${err.message}): is \`npm start\` (or your Temporal server) running?`,

@@ -29,6 +29,18 @@ const inOrder = <T extends string>(all: readonly T[], list: string): T[] => {
 const schema = z.object({
   /** Temporal frontend (gRPC) address. Default `127.0.0.1:7233`. */
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  /**
+   * TLS to Temporal (mTLS with a client certificate), with the names Temporal's own clients read
+   * (the temporal CLI, the SDKs' envconfig): `true` for TLS with the system's roots; any of the
+   * paths below turns it on too. The client certificate and key go together.
+   */
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  /** CA that signed the Temporal frontend's certificate; unset: the system's roots. */
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  /** Name to check the frontend's certificate against (SNI), when it is not the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal namespace. Default `default`. */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Task queue of the loop worker. Default `adloop-loop`. */
@@ -44,6 +56,8 @@ const schema = z.object({
    * `{market}` in it is replaced by the market being ingested. Default the shipped demo catalog.
    */
   CATALOG_PATH: z.string().default('catalog/demo/catalog.json'),
+  /** Longest fetching a catalog URL may take, body included, in ms (100..600000). Default 60000. */
+  CATALOG_FETCH_TIMEOUT_MS: requestTimeout,
   /** Directory of creative templates. Default `templates`. */
   TEMPLATES_DIR: z.string().default('templates'),
   /** The fonts templates may use (families -> files). Default `templates/fonts.json`. */
@@ -56,8 +70,6 @@ const schema = z.object({
   RENDER_KINDS: z
     .string()
     .regex(/^(static|motion)(,(static|motion))?$/, 'must be static, motion or static,motion')
-  /** Longest fetching a catalog URL may take, body included, in ms (100..600000). Default 60000. */
-  CATALOG_FETCH_TIMEOUT_MS: requestTimeout,
     .default('static,motion')
     .transform((v) => inOrder(CREATIVE_KINDS, v)),
   /** Aspect ratios rendered. Default all four: `1:1,4:5,9:16,16:9`. */
@@ -276,18 +288,6 @@ const schema = z.object({
   /** Port of the codec server npm start runs for the Temporal UI when PAYLOAD_KEY is set. Default 8888. */
   CODEC_SERVER_PORT: port.default(8888),
   /**
-   * Where a worker process serves Prometheus metrics (Temporal's runtime metrics and adloop's own
-   * counters) under /metrics, as host:port; off turns it off. Default 127.0.0.1:9464.
-   */
-  METRICS_ADDRESS: z
-    .string()
-    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port or off')
-    .default('127.0.0.1:9464'),
-  /** Temporal SDK log level of worker processes: warn, info or debug. Default warn. */
-  ADLOOP_LOG_LEVEL: z.enum(['warn', 'info', 'debug']).default('warn'),
-  /**
-   * The libxgboost to load (a file path). Unset: the system's (Debian's libxgboost0). An explicit
-  /**
    * Bearer tokens the codec server accepts (secret: env only), comma-separated, each at least 32
    * characters (`openssl rand -hex 32`): for `temporal --codec-auth 'Bearer …'` and scripts.
    */
@@ -308,6 +308,18 @@ const schema = z.object({
   CODEC_OIDC_JWKS_URL: z.string().url().optional(),
   /** Host headers the codec server answers to besides localhost:<port>, comma-separated host:port. */
   CODEC_ALLOWED_HOSTS: z.string().optional(),
+  /**
+   * Where a worker process serves Prometheus metrics (Temporal's runtime metrics and adloop's own
+   * counters) under /metrics, as host:port; off turns it off. Default 127.0.0.1:9464.
+   */
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port or off')
+    .default('127.0.0.1:9464'),
+  /** Temporal SDK log level of worker processes: warn, info or debug. Default warn. */
+  ADLOOP_LOG_LEVEL: z.enum(['warn', 'info', 'debug']).default('warn'),
+  /**
+   * The libxgboost to load (a file path). Unset: the system's (Debian's libxgboost0). An explicit
    * path never falls back to another copy: that would hide a misconfiguration.
    */
   XGBOOST_LIBRARY_PATH: z.string().min(1).optional(),
@@ -315,6 +327,13 @@ const schema = z.object({
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   SANDBOX_META_PORT: port.default(4010),
+  /**
+   * Token the sandbox's control endpoints (/__sandbox/ on the Meta port) require as
+   * `Authorization: Bearer <token>` (secret: env only), at least 32 characters (`openssl rand -hex
+   * 32`). Required when the sandbox binds beyond loopback (`npm run sandbox -- --host 0.0.0.0`),
+   * which it refuses to do without one; enforced on loopback too when set. Default none.
+   */
+  SANDBOX_CONTROL_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Web UI port of the Temporal dev server `npm start` runs. Default 8233. */
   TEMPORAL_UI_PORT: port.default(8233),
 });
@@ -348,13 +367,9 @@ export const STORE_KEYS = [
 
 /** Settings that are paths: resolved against the working directory when loaded (URLs are kept). */
 const PATH_KEYS = [
-  /**
-   * Token the sandbox's control endpoints (/__sandbox/ on the Meta port) require as
-   * `Authorization: Bearer <token>` (secret: env only), at least 32 characters (`openssl rand -hex
-   * 32`). Required when the sandbox binds beyond loopback (`npm run sandbox -- --host 0.0.0.0`),
-   * which it refuses to do without one; enforced on loopback too when set. Default none.
-   */
-  SANDBOX_CONTROL_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
   'PGLITE_DIR',
   'CREATIVES_DIR',
   'CATALOG_PATH',

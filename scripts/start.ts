@@ -26,6 +26,7 @@ import { ensureSystemDeps } from './lib/system-deps.ts';
 import { expectedRanker, policyFor, RANK_MODEL_NAME } from '../activities/rank/model-inputs.ts';
 import { championModel } from '../db/models.repository.ts';
 import { useXgboostLibrary, xgboostVersion } from '../ml/xgboost.ts';
+import { temporalConnectionOptions } from '../core/temporal-connection.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DATA = path.join(ROOT, '.data');
@@ -150,8 +151,8 @@ try {
     const codecServer = await startCodecServer(codec, {
       port: config.CODEC_SERVER_PORT,
       origins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
-    });
       access: codecAccessFrom(config),
+    });
     stack.push({ name: 'codec server', stop: () => codecServer.close() });
     step(
       `Payloads: encrypted (AES-GCM, key ${config.PAYLOAD_KEY_ID}); the UI decodes them through ${codecServer.url}`,
@@ -191,7 +192,7 @@ try {
     });
     step(`Ranking ${market}: ${outlook.ranker}; ${outlook.why}`);
   }
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   stack.push({ name: 'client', stop: () => connection.close() });
   const client = new Client({
     connection,

@@ -16,6 +16,7 @@ import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
 import { loadRenderer } from '../render/renderer.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { schedulePause } from '../ops/schedules.ts';
+import { temporalConnectionOptions } from '../core/temporal-connection.ts';
 
 /** The configured MMP client, or null with MMP_PROVIDER=none (loadConfig checked the secrets). */
 export function mmpFromConfig(config: Config): Mmp | null {
@@ -125,11 +126,11 @@ export async function startLoopWorker(
   let clientConnection: Connection | null = null;
   try {
     await migrateToLatest(database.db);
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    connection = await NativeConnection.connect(temporalConnectionOptions(config));
     // Encrypts every payload when PAYLOAD_KEY is set.
     const converter = dataConverterOptions(payloadCodecFrom(config));
     // Market loops read an operator's pause from the market's schedule.
-    clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    clientConnection = await Connection.connect(temporalConnectionOptions(config));
     const client = new Client({
       connection: clientConnection,
       namespace: config.TEMPORAL_NAMESPACE,

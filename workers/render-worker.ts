@@ -10,6 +10,7 @@ import { createRenderWorkerActivities } from '../activities/render/render.ts';
 import { STORE_KEYS, type Config } from '../core/config.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { loadRenderer } from '../render/renderer.ts';
+import { temporalConnectionOptions } from '../core/temporal-connection.ts';
 
 export const RENDER_WORKER_KEYS = [
   'TEMPORAL_ADDRESS',
@@ -52,7 +53,7 @@ export async function startRenderWorker(
   // without NEXRENDER_OUTPUT_DIR fails at start rather than on the first motion render.
   useMediaTools(config);
   const renderer = loadRenderer(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
     const concurrency = renderConcurrency(config);
     const worker = await Worker.create({
