@@ -22,11 +22,22 @@ export function currentRun(): { runId: string; attempt: number } {
   return { runId, attempt: info.attempt };
 }
 
+/** Secrets out of an error and its causes, in place: their messages and stacks go into histories. */
+function redactError(err: unknown, depth = 0): void {
+  if (!(err instanceof Error) || depth > 5) return;
+  err.message = redact(err.message);
+  if (err.stack) err.stack = redact(err.stack);
+  redactError(err.cause, depth + 1);
+}
+
 /**
  * Converts errors that retrying cannot fix into non-retryable Temporal failures with an ERR_ type;
- * everything else is rethrown as is and retried by the activity's retry policy.
+ * everything else is rethrown as is and retried by the activity's retry policy. Either way with
+ * any secret in a URL, an access_token or a bearer token taken out of messages and stacks: they
+ * are stored in the workflow's history.
  */
 export function toFailure(err: unknown): unknown {
+  redactError(err);
   if (err instanceof TemplateError || err instanceof CreativeInputError) {
     // A broken template or an unreadable image renders no better on retry.
     return ApplicationFailure.create({

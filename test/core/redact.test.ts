@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redact, redactUrl } from '../../core/redact.ts';
+import { toFailure } from '../../activities/stage.ts';
+import { CatalogError } from '../../core/catalog.ts';
 
 describe('redactUrl', () => {
   it('replaces user info', () => {
@@ -71,5 +73,19 @@ describe('redact', () => {
   it('leaves a text without secrets as it is', () => {
     const text = 'catalog source http://127.0.0.1:9/catalog.jsonl answered HTTP 500';
     assert.equal(redact(text), text);
+  });
+});
+
+describe('errors leaving an activity', () => {
+  it('carry no secret in their message, stack or causes, whatever kind they are', () => {
+    const url = 'https://graph.example/v24.0/act_1/ads?access_token=EAAsecret1&fields=id';
+    const cause = new Error(`socket hang up calling ${url}`);
+    const plain = new Error(`request to ${url} failed`, { cause });
+    const out = toFailure(plain) as Error;
+    for (const text of [out.message, out.stack ?? '', (out.cause as Error).message])
+      assert.ok(!text.includes('EAAsecret1'), text);
+    assert.match(out.message, /access_token=\[redacted\]/);
+    const catalog = toFailure(new CatalogError('catalog https://u:pw@cdn.example/c.csv: bad row'));
+    assert.ok(!(catalog as Error).message.includes('pw'), (catalog as Error).message);
   });
 });
