@@ -17,6 +17,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { bearerToken, isLoopbackHost, loopbackHostHeaders, tokenMatches } from '../core/access.ts';
 import type { Config } from '../core/config.ts';
+import { BodyTooLarge, readBody } from '../core/http-body.ts';
 
 interface JsonPayload {
   metadata?: Record<string, string>;
@@ -155,31 +156,6 @@ class Refusal extends Error {
   }
 }
 
-/** The request's body, refused (413) past `limit` bytes without reading the rest. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      reject(new Refusal(413, `the body is over ${limit} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new Refusal(413, `the body is over ${limit} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export async function startCodecServer(
   codec: PayloadCodec,
   o: {
@@ -257,7 +233,11 @@ export async function startCodecServer(
     void (async () => {
       try {
         await authenticate(req);
-        const raw = await readBody(req, limit);
+        const raw = await readBody(req, limit).catch((err: unknown) => {
+          throw err instanceof BodyTooLarge
+            ? new Refusal(413, `the body is over ${limit} bytes`)
+            : err;
+        });
         let body: { payloads?: JsonPayload[] };
         try {
           body = JSON.parse(raw.toString('utf8')) as typeof body;
