@@ -103,6 +103,7 @@ program
   .description('run a market for a date again; every stage is idempotent, nothing is duplicated')
   .option('--date <YYYY-MM-DD>', 'the business date (default: today, UTC)')
   .option('--no-wait', 'start it and return')
+  .option('--rerank', "rank the day again instead of reusing the day's stored ranking")
   .action((market: string, o: Parameters<typeof rerunCommand>[1]) => rerunCommand(market, o));
 program
   .command('status [markets...]')

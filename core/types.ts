@@ -35,6 +35,12 @@ export interface MarketLoopInput {
   date: IsoDate;
   /** Task queue the render stage runs on. Default DEFAULT_RENDER_TASK_QUEUE. */
   renderTaskQueue?: string;
+  /**
+   * Rank again although the day has a computed ranking stored. Without it a run of a day that was
+   * ranked already (a rerun, a retried or restarted run) reuses that ranking, so it recovers the
+   * day rather than reshuffling it.
+   */
+  rerank?: boolean;
 }
 
 export interface DailyLoopInput {
@@ -76,6 +82,8 @@ export interface RankStageResult {
   ranking: RankingResult;
   /** The top of the ranking that gets rendered and deployed today. */
   selected: RankedItem[];
+  /** True when the day's stored ranking was reused rather than ranked again. */
+  reused?: boolean;
 }
 
 export interface RenderedCreative {
@@ -159,7 +167,7 @@ export interface MarketLoopResult {
   /** `skipped`: the market was paused when the run started, so nothing ran. */
   status: 'completed' | 'failed' | 'skipped';
   fallbackUsed: boolean;
-  ranking: { source: RankingSource; items: number };
+  ranking: { source: RankingSource; items: number; reused?: boolean };
   deploy: DeployResult | null;
   learn: LearnResult | null;
   /** Why the run is degraded (empty when nothing was): e.g. the MMP down past its retries. */

@@ -76,6 +76,7 @@ async function load(db: Db, market: string, date: string): Promise<RankingResult
   };
 }
 
+/** The ranking stored for a market and day, or null. */
 export const getRanking = load;
 
 /** The latest ranking of `market` strictly before `date`, or null when there is none. */

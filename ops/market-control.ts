@@ -124,12 +124,20 @@ export const resumeMarketRuns = (
 
 /**
  * Runs the market's loop for `date` again, as a new run of `market/<code>/<date>`. Every stage is
- * idempotent (ads are found by name, metrics and rankings replaced), so a rerun writes only what
- * is missing or changed. Refused while that day is still running or the market is paused.
+ * idempotent (ads are found by name, metrics replaced), and the day's ranking is reused unless
+ * `rerank`, so a rerun recovers what the day missed and writes only that. Refused while that day
+ * is still running or the market is paused.
  */
 export async function rerunMarket(
   client: Client,
-  o: { market: MarketCode; date: IsoDate; taskQueue: string; renderTaskQueue: string },
+  o: {
+    market: MarketCode;
+    date: IsoDate;
+    taskQueue: string;
+    renderTaskQueue: string;
+    /** Rank the day again instead of reusing its stored ranking. */
+    rerank?: boolean;
+  },
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof marketLoop>> {
   const schedule = await describeMarketSchedule(client, o.market);
   // Two runs of one market, of any days, would each put their own ads live on the same ad sets.
@@ -147,7 +155,14 @@ export async function rerunMarket(
     return await client.workflow.start<typeof marketLoop>('marketLoop', {
       workflowId,
       taskQueue: o.taskQueue,
-      args: [{ market: o.market, date: o.date, renderTaskQueue: o.renderTaskQueue }],
+      args: [
+        {
+          market: o.market,
+          date: o.date,
+          renderTaskQueue: o.renderTaskQueue,
+          ...(o.rerank && { rerank: true }),
+        },
+      ],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       // Two runs of one market-day would race on the same ad sets.
       workflowIdConflictPolicy: 'FAIL',

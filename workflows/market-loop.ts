@@ -74,7 +74,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
     }
 
     enter('rank');
-    const { ranking, selected } = await compute.rankMarket({ ...input, metricsAvailable });
+    const { ranking, selected, reused } = await compute.rankMarket({ ...input, metricsAvailable });
     status.fallbackUsed = ranking.source !== 'computed';
     deprecatePatch('search-attributes-policy-degraded');
     upsertSearchAttributes([{ key: POLICY, value: ranking.policy }]);
@@ -108,7 +108,7 @@ export async function marketLoop(input: MarketLoopInput): Promise<MarketLoopResu
       date,
       status: 'completed',
       fallbackUsed: status.fallbackUsed,
-      ranking: { source: ranking.source, items: ranking.items.length },
+      ranking: { source: ranking.source, items: ranking.items.length, ...(reused && { reused }) },
       deploy,
       learn,
       degraded,

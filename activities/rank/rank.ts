@@ -13,7 +13,7 @@ import { addDays } from '../../core/dates.ts';
 import { popularityAsOf } from '../../db/catalog.repository.ts';
 import { latestPerformanceBefore, creativeDays } from '../../db/delivery.repository.ts';
 import { championModel } from '../../db/models.repository.ts';
-import { previousRanking, saveRanking } from '../../db/rankings.repository.ts';
+import { getRanking, previousRanking, saveRanking } from '../../db/rankings.repository.ts';
 import { markFallback } from '../../db/runs.repository.ts';
 import { pairKey } from '../../core/ids.ts';
 import { DEFAULT_LOOKBACK_DAYS } from '../../ml/features.ts';
@@ -141,13 +141,25 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
   }
 
   return {
-    async rankMarket({ market, date, metricsAvailable }: RankInput): Promise<RankStageResult> {
+    async rankMarket({
+      market,
+      date,
+      metricsAvailable,
+      rerank,
+    }: RankInput): Promise<RankStageResult> {
       return withStage(
         db,
         'rank',
         async () => {
+          // A day already ranked from its metrics keeps that ranking (a rerun recovers the day,
+          // it does not reshuffle it) unless the operator asks to rank again. A fallback ranking
+          // is not kept: a rerun once the metrics are back ranks properly.
+          const stored = rerank ? null : await getRanking(db, market, date);
+          const reused = stored?.source === 'computed';
           let ranking: RankingResult;
-          if (metricsAvailable) {
+          if (stored && reused) {
+            ranking = stored;
+          } else if (metricsAvailable) {
             ranking = await computed(market, date);
           } else {
             const prev = await previousRanking(db, market, date);
@@ -169,7 +181,7 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
                   items: await heuristic(market, date, false),
                 };
           }
-          await saveRanking(db, ranking);
+          if (!reused) await saveRanking(db, ranking);
           if (ranking.source !== 'computed') count('adloop_ranking_fallbacks', 1, { market });
           // Spares are rendered too: deploy gives one the slot of a creative review rejects,
           // and each platform gets enough that it has not rejected already.
@@ -183,9 +195,11 @@ export function createRankActivities(deps: StageDeps<RankSettings>) {
               spares: config.DEPLOY_SPARES,
               perArtist: config.ADS_PER_ARTIST,
             }),
+            ...(reused && { reused }),
           };
         },
-        ({ ranking: r }) => ({
+        ({ ranking: r, reused }) => ({
+          reused: reused ?? false,
           source: r.source,
           policy: r.policy,
           model: r.modelVersion ?? null,

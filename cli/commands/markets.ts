@@ -79,7 +79,10 @@ export async function resumeCommand(market: string, o: { by?: string }) {
   }
 }
 
-export async function rerunCommand(market: string, o: { date?: string; wait?: boolean }) {
+export async function rerunCommand(
+  market: string,
+  o: { date?: string; wait?: boolean; rerank?: boolean },
+) {
   const code = parseMarketCode(market);
   const cli = await connectCli();
   try {
@@ -92,9 +95,13 @@ export async function rerunCommand(market: string, o: { date?: string; wait?: bo
       date,
       taskQueue: cli.config.TEMPORAL_TASK_QUEUE,
       renderTaskQueue: cli.config.RENDER_TASK_QUEUE,
+      rerank: o.rerank ?? false,
     });
     console.log(
-      `▸ ${marketLoopWorkflowId(code, date)}: rerun started (run ${handle.firstExecutionRunId})`,
+      `▸ ${marketLoopWorkflowId(code, date)}: rerun started (run ${handle.firstExecutionRunId}); ` +
+        (o.rerank
+          ? 'ranking the day again (--rerank)'
+          : "reusing the day's ranking if it was ranked from its metrics (--rerank ranks again)"),
     );
     if (o.wait === false) return;
     const result = handle.result();
@@ -104,6 +111,11 @@ export async function rerunCommand(market: string, o: { date?: string; wait?: bo
       ),
     );
     const r = await result;
+    console.log(
+      r.ranking.reused
+        ? `  ranking: reused the ${r.ranking.items} items ranked for ${date} before; nothing reshuffled`
+        : `  ranking: ranked ${date} ${o.rerank ? 'again, as asked' : 'anew (none was stored from its metrics)'} (${r.ranking.source})`,
+    );
     for (const line of formatResult({ date, markets: [r] })) console.log(line);
     if (r.status !== 'completed') process.exitCode = 1;
   } finally {

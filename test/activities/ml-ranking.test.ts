@@ -15,6 +15,7 @@ import { armReport } from '../../reports/arms.ts';
 import { getRun } from '../../db/runs.repository.ts';
 import { typedRun } from '../helpers/activity.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { getRanking } from '../../db/rankings.repository.ts';
 
 const START = '2026-03-01';
 const DAYS = 10;
@@ -167,13 +168,23 @@ describe('ML ranking: training, registry, champion and fallbacks', () => {
       rows.map((r) => r.selection),
       ranking.items.map((i) => i.selection),
     );
-    // A rerun of the day ranks identically (exploration is seeded by market and day).
+    // A rerun of the day reuses its ranking; asked to rank again, it ranks identically
+    // (exploration is seeded by market and day).
     const rerun = await run(acts.rankMarket, {
       market: 'SE',
       date: rankDay,
       metricsAvailable: true,
     });
+    assert.equal(rerun.reused, true);
     assert.deepEqual(rerun.ranking.items, ranking.items);
+    const again = await run(acts.rankMarket, {
+      market: 'SE',
+      date: rankDay,
+      metricsAvailable: true,
+      rerank: true,
+    });
+    assert.equal(again.reused, undefined);
+    assert.deepEqual(again.ranking.items, ranking.items);
   });
 
   it('promotes a challenger only when it beats the champion on held-out days and off-policy', async () => {
@@ -282,5 +293,34 @@ describe('ML ranking: training, registry, champion and fallbacks', () => {
     assert.equal(ranking.policy, 'heuristic');
     const stored = await getRun(stack.database.db, `market/EG/${rankDay}`);
     assert.match(stored!.fallback_reasons[0]!, /failed to load: not an adloop ranking model/);
+  });
+
+  it('recovers a day on rerun: a fallback ranking is replaced, a computed one is kept', async () => {
+    const day = addDays(rankDay, 1);
+    const run = runIn('SE', day);
+    await run(acts.startMarketRun, { market: 'SE', date: day });
+    const rank = (o: { metricsAvailable: boolean; rerank?: boolean }) =>
+      run(acts.rankMarket, { market: 'SE', date: day, ...o });
+    // The day ran with its metrics down: yesterday's ranking stood in.
+    const down = await rank({ metricsAvailable: false });
+    assert.equal(down.ranking.source, 'fallback-previous');
+    // Rerun once they are back: ranked from them, not the stand-in kept.
+    const recovered = await rank({ metricsAvailable: true });
+    assert.equal(recovered.ranking.source, 'computed');
+    assert.equal(recovered.reused, undefined);
+    // Another rerun keeps that ranking, whatever has moved since (here: the metrics are down
+    // again, which would otherwise bring yesterday's back).
+    const kept = await rank({ metricsAvailable: false });
+    assert.equal(kept.reused, true);
+    assert.equal(kept.ranking.source, 'computed');
+    const pairs = (items: Array<{ artistId: string; templateId: string }>) =>
+      items.map((i) => `${i.artistId}/${i.templateId}`);
+    assert.deepEqual(pairs(kept.ranking.items), pairs(recovered.ranking.items));
+    assert.deepEqual(pairs(kept.selected), pairs(recovered.selected));
+    // --rerank ranks again and stores what it ranked.
+    const reranked = await rank({ metricsAvailable: true, rerank: true });
+    assert.equal(reranked.reused, undefined);
+    const stored = await getRanking(stack.database.db, 'SE', day);
+    assert.deepEqual(pairs(stored!.items), pairs(reranked.ranking.items));
   });
 });

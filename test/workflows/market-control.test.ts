@@ -266,6 +266,7 @@ describe('pause, resume and rerun a market', () => {
     );
     const result = await handle.result();
     assert.equal(result.status, 'completed');
+    assert.equal(result.ranking.reused, true, 'the day keeps the ranking it went live with');
     assert.equal(result.deploy?.created, 0);
     assert.equal(result.deploy?.reused, 6);
 
