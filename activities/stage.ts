@@ -14,6 +14,7 @@ import { PlatformError } from '../platforms/errors.ts';
 import { CreativeInputError } from '../render/compose.ts';
 import { TemplateError } from '../render/template.ts';
 import { count } from './counters.ts';
+import { withCancellation } from '../core/cancellation.ts';
 
 export function currentRun(): { runId: string; attempt: number } {
   const info = Context.current().info;
@@ -137,10 +138,13 @@ export async function withStage<T>(
     return await attemptStage(
       db,
       { runId, stage, attempt },
+      // Every wait of the platform clients ends when this attempt is cancelled (core/cancellation.ts).
       () =>
-        work((d) => {
-          details = d;
-        }),
+        withCancellation(ctx.cancellationSignal, () =>
+          work((d) => {
+            details = d;
+          }),
+        ),
       summarize,
     );
   } finally {

@@ -5,6 +5,7 @@
 //   transient - outage, 5xx, network: retry.
 // Messages never include URLs or tokens (core/redact.ts takes them out), so they are safe to put in
 // workflow histories and logs.
+import { pause, throwIfCancelled } from '../core/cancellation.ts';
 
 export type PlatformErrorKind = 'auth' | 'invalid' | 'throttled' | 'transient';
 
@@ -50,8 +51,10 @@ export async function withRequestRetry<T>(
   },
 ): Promise<T> {
   const tries = o.tries ?? REQUEST_TRIES;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = o.sleep ?? ((ms: number) => pause(ms));
   for (let attempt = 1; ; attempt++) {
+    // A cancelled attempt (superseded, paused) sends nothing more.
+    throwIfCancelled();
     try {
       return await request();
     } catch (err) {

@@ -13,6 +13,7 @@ import { PlatformError, REQUEST_TRIES, withRequestRetry } from '../errors.ts';
 import { noteRequest } from '../request-log.ts';
 import { toMetaAmount } from './currency.ts';
 import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';
+import { pause, requestSignal } from '../../core/cancellation.ts';
 
 const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun } = bizSdk;
 
@@ -451,7 +452,7 @@ async function postVideoPhase(config: MetaAdsConfig, fields: Record<string, stri
   form.append('access_token', config.accessToken);
   const base = config.graphUrl.replace(/\/+$/, '');
   const timeoutMs = config.requestTimeoutMs ?? DEFAULT_META_REQUEST_TIMEOUT_MS;
-  const signal = AbortSignal.timeout(timeoutMs);
+  const signal = requestSignal(timeoutMs);
   let res: Response;
   let body: Record<string, unknown> | null;
   try {
@@ -572,7 +573,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       }
       if (Date.now() > deadline)
         throw new PlatformError('meta', 'transient', 'async insights report timed out');
-      await new Promise((r) => setTimeout(r, wait));
+      await pause(wait);
     }
     return collect(run.getInsights(fields, { limit: 500 }) as Promise<unknown>);
   }

@@ -11,7 +11,8 @@
 //   - after a throttling error, nothing goes out until the time Meta named has passed.
 // The share one call adds is learnt from consecutive readings, so the governor needs neither the
 // account's limit nor the window's length.
-import { setTimeout as sleep } from 'node:timers/promises';
+
+import { pause } from '../../core/cancellation.ts';
 
 /** First pause after a throttle that names no time to regain access. */
 const UNNAMED_THROTTLE_MS = 2000;
@@ -79,7 +80,7 @@ export class UsageGovernor {
     this.firstPauseMs = options.firstPauseMs ?? 1000;
     this.maxPauseMs = options.maxPauseMs ?? 300_000;
     this.now = options.now ?? (() => Date.now());
-    this.sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.sleep = options.sleep ?? ((ms) => pause(ms));
     this.pauseMs = this.firstPauseMs;
     if (!(this.slowAt < this.pauseAt && this.pauseAt <= 100))
       throw new Error('usage governor needs slowAt < pauseAt <= 100');

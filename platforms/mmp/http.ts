@@ -3,6 +3,7 @@
 import { redact } from '../../core/redact.ts';
 import { PlatformError, REQUEST_TRIES, type PlatformErrorKind } from '../errors.ts';
 import type { AttributionRow, MmpProvider } from './mmp.ts';
+import { pause, requestSignal } from '../../core/cancellation.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -62,7 +63,7 @@ export async function requestJson(
   init: RequestInit,
   secrets: string[],
   timeoutMs = DEFAULT_TIMEOUT_MS,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms: number) => Promise<void> = (ms) => pause(ms),
 ): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -88,7 +89,7 @@ async function requestOnce(
   let res: Response;
   let text: string;
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { ...init, signal: requestSignal(timeoutMs) });
     text = await res.text();
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };

@@ -2,7 +2,8 @@
 // app goes over its per-second or per-minute quota (and may then suspend it for minutes), so the
 // client paces itself instead of reacting. Over any interval of t seconds the bucket lets at most
 // `burst + perSecond * t` calls through: keep that under the platform's limit.
-import { setTimeout as sleep } from 'node:timers/promises';
+
+import { pause } from '../../core/cancellation.ts';
 
 export interface RateLimit {
   /** Sustained calls per second. */
@@ -37,6 +38,6 @@ export class TokenBucket {
     );
     this.last = now;
     this.tokens -= 1;
-    if (this.tokens < 0) await sleep((-this.tokens / this.limit.perSecond) * 1000);
+    if (this.tokens < 0) await pause((-this.tokens / this.limit.perSecond) * 1000);
   }
 }
