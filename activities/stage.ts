@@ -171,7 +171,9 @@ async function attemptStage<T>(
   } catch (err) {
     if (err instanceof PlatformError)
       count('adloop_platform_errors', 1, { platform: err.platform, kind: err.kind, stage });
-    const message = redact(err instanceof Error ? err.message : String(err));
+    // toFailure redacts the error in place, so the audit event records what the history gets.
+    const failure = toFailure(err);
+    const message = err instanceof Error ? err.message : redact(String(err));
     await recordStageEvent(db, {
       runId,
       stage,
@@ -181,6 +183,6 @@ async function attemptStage<T>(
     }).catch(
       () => undefined, // the original error matters more than a failed audit write
     );
-    throw toFailure(err);
+    throw failure;
   }
 }

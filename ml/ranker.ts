@@ -155,9 +155,11 @@ function updateWithOwnRecord(
   const rows: Array<{ row: number; days: number; rate: number; at: number; ran: number | null }> =
     [];
   const ages: Array<[artist: string, template: string, age: number]> = [];
+  const artistRecords = new Map<number, { days: number; logRelRate: number }>();
   input.artists.forEach((a, k) => {
     const artist = mf.artistRecord(a.id);
     if (!artist) return;
+    artistRecords.set(k, artist);
     input.templates.forEach((t, j) => {
       const pair = mf.pairRecord(a.id, t.id);
       const at = ages.push([a.id, t.id, input.live.get(pairKey(a.id, t.id)) ?? 0]) - 1;
@@ -185,10 +187,7 @@ function updateWithOwnRecord(
   // with that spread (the model's held-out spread for them explored more and earned less; see
   // docs/ranking.md); those that ran get their posterior's below.
   const measured = priorVarianceFromRecords(
-    [...ranPrior].map(([k, p]) => ({
-      record: mf.artistRecord(input.artists[k]!.id)!,
-      prior: p.sum / p.days,
-    })),
+    [...ranPrior].map(([k, p]) => ({ record: artistRecords.get(k)!, prior: p.sum / p.days })),
     noise,
   );
   if (measured !== null) first.sigma.fill(Math.sqrt(measured));
