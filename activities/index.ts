@@ -4,6 +4,7 @@ import type { StageDeps } from './deps.ts';
 import { createControlActivities } from './market-pause.ts';
 import { createDeployActivities, type DeploySettings } from './deploy/deploy.ts';
 import { createAttributionActivities, type AttributionSettings } from './ingest/attribution.ts';
+import { createBackfillActivities, type BackfillSettings } from './ingest/backfill.ts';
 import { createIngestActivities, type IngestSettings } from './ingest/ingest.ts';
 import { createLearnActivities, type LearnSettings } from './learn/learn.ts';
 import { createTrainingActivities, type TrainSettings } from './learn/train.ts';
@@ -15,6 +16,7 @@ import { createRunActivities } from './runs.ts';
 /** Every setting some activity reads: what the worker passes (each stage sees its own part). */
 export type ActivitySettings = IngestSettings &
   AttributionSettings &
+  BackfillSettings &
   RankSettings &
   RenderSettings &
   DeploySettings &
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createControlActivities(deps),
     ...createIngestActivities(deps),
     ...createAttributionActivities(deps),
+    ...createBackfillActivities(deps),
     ...createRankActivities(deps),
     ...createRenderActivities(deps),
     ...createDeployActivities(deps),

@@ -5,6 +5,7 @@
 //   adloop pause|resume <market>                          hold a market / let it continue
 //   adloop rerun <market> [--date]                        run a market-day again, no duplicates
 //   adloop status [market...]                             stage, last success, degraded, fallbacks
+//   adloop backfill --from --to [--markets] [--sources]   re-read a range of metrics, say what changed
 //   adloop report [--out] [--csv] [--json] [--serve]      one self-contained HTML report
 //   adloop check [--json]                                 preflight of every ad account, one line each
 //   adloop deploy plan|approve --market <code>            a market's deploy as a diff / answer its approval
@@ -13,6 +14,7 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
 import { armsCommand, type ArmsOptions } from './commands/arms.ts';
+import { backfillCommand, type BackfillOptions } from './commands/backfill.ts';
 import { codecServerCommand, type CodecServerOptions } from './commands/serve-codec.ts';
 import { deployApproveCommand, type DeployApproveOptions } from './commands/deploy-approve.ts';
 import { deployPlanCommand, type DeployPlanOptions } from './commands/deploy-plan.ts';
@@ -32,7 +34,7 @@ if (fs.existsSync('.env')) process.loadEnvFile('.env');
 const program = new Command()
   .name('adloop')
   .description(
-    'Operate adloop: schedules, per-market pause / resume / rerun / status, deploy plans and approvals, reports, policy arms, the payload codec server.',
+    'Operate adloop: schedules, per-market pause / resume / rerun / status, metrics backfills, deploy plans and approvals, reports, policy arms, the payload codec server.',
   )
   .showHelpAfterError();
 
@@ -111,6 +113,21 @@ program
   .option('--json', 'print one JSON array')
   .option('--recent <n>', 'closed runs to look back over', '7')
   .action((markets: string[], o: Parameters<typeof statusCommand>[1]) => statusCommand(markets, o));
+
+program
+  .command('backfill')
+  .description(
+    "after an outage longer than the ingest's lookback: re-read a range of the platforms' delivery and the MMP's attribution, store it as the daily ingest does, and say what changed",
+  )
+  .requiredOption('--from <YYYY-MM-DD>', 'first day')
+  .requiredOption('--to <YYYY-MM-DD>', 'last day (before today)')
+  .option('--markets <codes>', 'SE,DE (default: every market of the accounts file)')
+  .option(
+    '--sources <list>',
+    'delivery, attribution or both (default: both; attribution when an MMP is configured)',
+  )
+  .option('--json', 'print the result as one JSON object')
+  .action((o: BackfillOptions) => backfillCommand(o));
 
 program
   .command('report')

@@ -34,6 +34,8 @@ export const FAILURE = {
   reportFx: 'ERR_REPORT_FX',
   /** A report would exceed the payload limit (non-retryable). */
   reportTooLarge: 'ERR_REPORT_TOO_LARGE',
+  /** A backfill names a bad range, source or market (non-retryable). */
+  backfillInput: 'ERR_BACKFILL_INPUT',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

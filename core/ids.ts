@@ -28,6 +28,12 @@ export const dailyLoopWorkflowId = (date: IsoDate) => `loop/${date}`;
 export const marketLoopWorkflowId = (market: MarketCode, date: IsoDate) =>
   `market/${market}/${date}`;
 
+/** `adloop backfill`'s workflow: one id per range, so a second run of a range attaches or re-reads. */
+export const backfillWorkflowId = (from: IsoDate, to: IsoDate) => `backfill/${from}/${to}`;
+/** One market's part of the backfill `backfillId`. */
+export const backfillMarketWorkflowId = (backfillId: string, market: MarketCode) =>
+  `${backfillId}/${market}`;
+
 /** Who an ad set delivers to and what the platform optimises it for. */
 export interface AdSetSegment {
   os: 'all' | 'ios' | 'android';

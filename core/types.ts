@@ -259,3 +259,137 @@ export interface ArmDay {
   clicks: number;
   conversions: number;
 }
+
+/** What `adloop backfill` re-reads: the ad platforms' delivery, the MMP's attribution. */
+export const BACKFILL_SOURCES = ['delivery', 'attribution'] as const;
+export type BackfillSource = (typeof BACKFILL_SOURCES)[number];
+
+/** An operator's backfill: re-read [from, to] of the sources for the markets, and say what changed. */
+export interface BackfillInput {
+  from: IsoDate;
+  to: IsoDate;
+  /** Default: every market an account of the accounts file runs. */
+  markets?: MarketCode[];
+  /** Default: both (attribution only when an MMP is configured). */
+  sources?: BackfillSource[];
+}
+
+/** Consecutive days read in one activity. */
+export interface DateWindow {
+  since: IsoDate;
+  until: IsoDate;
+}
+
+/** A backfill as the worker accepted it: markets resolved, the range cut into windows. */
+export interface BackfillPlan {
+  from: IsoDate;
+  to: IsoDate;
+  markets: MarketCode[];
+  sources: BackfillSource[];
+  /** [from, to] in consecutive windows, oldest first: each source of each market reads one at a time. */
+  windows: DateWindow[];
+  /** What will not be read, and why (no MMP configured...). */
+  notes: string[];
+}
+
+/** A stored value as a backfill shows it. */
+export type BackfillValue = string | number | boolean | null;
+
+/** One stored row a re-read changed: which, and each changed field's old and new value. */
+export interface BackfillExample {
+  date: IsoDate;
+  /** The row's key in words, e.g. `meta ad 120000001`. */
+  row: string;
+  changes: Record<string, { old: BackfillValue; new: BackfillValue }>;
+}
+
+/** What re-reading one source of one market did to the stored rows. */
+export interface BackfillTally {
+  source: BackfillSource;
+  market: MarketCode;
+  /** Rows the source returned, each stored through the daily ingest's own path. */
+  read: number;
+  /** Rows that were not stored before. */
+  added: number;
+  /** Rows stored before whose values the re-read changed. */
+  changed: number;
+  /** Rows re-read and found as stored (a re-read with less spend than stored keeps the stored row). */
+  unchanged: number;
+  /** The first few changed rows, old -> new. */
+  examples: BackfillExample[];
+  /** Days of the window with an added or changed row, ascending. */
+  changedDates: IsoDate[];
+  /** What was not read, and why (a day an account has not finished, no campaign yet...). */
+  notes: string[];
+}
+
+/** A source of a market over the whole range: the windows' tallies summed, changed days as runs. */
+export type BackfillSourceResult = Omit<BackfillTally, 'changedDates'> & {
+  /** Runs of consecutive days with an added or changed row, ascending. */
+  changedDays: DateWindow[];
+};
+
+/** One market's part of a backfill (the child workflow `backfill/<from>/<to>/<market>`). */
+export interface BackfillMarketInput {
+  market: MarketCode;
+  from: IsoDate;
+  to: IsoDate;
+  sources: BackfillSource[];
+  windows: DateWindow[];
+}
+
+/** The learn snapshots (creative_performance as of a day) a backfill recomputed. */
+export interface BackfillLearn {
+  /** Days whose snapshot covered a changed day and was computed again from the new rows. */
+  recomputed: IsoDate[];
+  /** Snapshots that could not be recomputed, and why (still stale: rerun the backfill). */
+  failed: Array<{ date: IsoDate; error: string }>;
+}
+
+export interface BackfillMarketResult {
+  market: MarketCode;
+  /** One per source read, summed over the windows. */
+  tallies: BackfillSourceResult[];
+  learn: BackfillLearn;
+}
+
+/** Where one market's backfill is: what `adloop backfill` prints as progress. */
+export interface BackfillMarketProgress {
+  market: MarketCode;
+  stage: 'starting' | BackfillSource | 'learn' | 'done' | 'failed';
+  /** The window being read. */
+  window: DateWindow | null;
+  windowsDone: number;
+  windows: number;
+  learnDone: number;
+  learnTotal: number;
+}
+
+/** Where a backfill is: its plan once accepted, and the markets finished so far. */
+export interface BackfillStatus {
+  plan: BackfillPlan | null;
+  done: MarketCode[];
+  failed: MarketCode[];
+}
+
+export interface BackfillTotals {
+  read: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+}
+
+export interface BackfillResult {
+  from: IsoDate;
+  to: IsoDate;
+  markets: MarketCode[];
+  sources: BackfillSource[];
+  /** Per source and market. */
+  tallies: BackfillSourceResult[];
+  totals: BackfillTotals;
+  /** Per market, the learn snapshots recomputed over the changed days. */
+  learn: Array<{ market: MarketCode } & BackfillLearn>;
+  /** Markets whose backfill failed, and why (rerun the same range: it re-reads idempotently). */
+  failed: Array<{ market: MarketCode; error: string }>;
+  notes: string[];
+}

@@ -33,6 +33,42 @@ export async function upsertAttribution(db: Db, rows: readonly NewAttribution[])
   return rows.length;
 }
 
+/** The key of an attribution row (the table's unique key, nulls equal). */
+export type AttributionKey = Pick<
+  NewAttribution,
+  'source' | 'date' | 'campaign_id' | 'ad_group_id' | 'creative_id' | 'os'
+>;
+
+export const attributionKey = (r: AttributionKey) =>
+  [r.source, r.date, r.campaign_id, r.ad_group_id ?? '', r.creative_id ?? '', r.os].join('\u0000');
+
+/** The stored rows of these keys (those that exist), by attributionKey. */
+export async function storedAttribution(
+  db: Db,
+  keys: readonly AttributionKey[],
+): Promise<Map<string, NewAttribution>> {
+  const out = new Map<string, NewAttribution>();
+  if (keys.length === 0) return out;
+  const wanted = new Set(keys.map(attributionKey));
+  const dates = keys.map((k) => k.date).sort();
+  const sources = [...new Set(keys.map((k) => k.source))];
+  const campaigns = [...new Set(keys.map((k) => k.campaign_id))];
+  for (let i = 0; i < campaigns.length; i += 1000) {
+    const rows = await db
+      .selectFrom('mmp_attribution')
+      .selectAll()
+      .where('source', 'in', sources)
+      .where('campaign_id', 'in', campaigns.slice(i, i + 1000))
+      .where('date', '>=', dates[0]!)
+      .where('date', '<=', dates.at(-1)!)
+      .execute();
+    // ingested_at changes on every upsert: not part of what a row says.
+    for (const r of rows.map(({ ingested_at: _, ...rest }) => rest))
+      if (wanted.has(attributionKey(r))) out.set(attributionKey(r), r);
+  }
+  return out;
+}
+
 export interface AttributionTotals {
   installs: number;
   registrations: number;

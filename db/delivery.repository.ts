@@ -42,6 +42,37 @@ export async function upsertAdMetrics(db: Db, rows: AdMetricsDailyTable[]): Prom
   return rows.length;
 }
 
+/** The key of a delivery row: one ad's day on one platform. */
+export type AdMetricsKey = Pick<AdMetricsDailyTable, 'platform' | 'ad_id' | 'date'>;
+
+export const adMetricsKey = (r: AdMetricsKey) => `${r.platform}\u0000${r.ad_id}\u0000${r.date}`;
+
+/** The stored rows of these keys (those that exist), by adMetricsKey. */
+export async function storedAdMetrics(
+  db: Db,
+  keys: readonly AdMetricsKey[],
+): Promise<Map<string, AdMetricsDailyTable>> {
+  const out = new Map<string, AdMetricsDailyTable>();
+  if (keys.length === 0) return out;
+  const wanted = new Set(keys.map(adMetricsKey));
+  const dates = keys.map((k) => k.date).sort();
+  const platforms = [...new Set(keys.map((k) => k.platform))];
+  const ads = [...new Set(keys.map((k) => k.ad_id))];
+  // Along the key (platform, ad, date range), then exactly: one query per thousand ads.
+  for (let i = 0; i < ads.length; i += 1000) {
+    const rows = await db
+      .selectFrom('ad_metrics_daily')
+      .selectAll()
+      .where('platform', 'in', platforms)
+      .where('ad_id', 'in', ads.slice(i, i + 1000))
+      .where('date', '>=', dates[0]!)
+      .where('date', '<=', dates.at(-1)!)
+      .execute();
+    for (const r of rows) if (wanted.has(adMetricsKey(r))) out.set(adMetricsKey(r), r);
+  }
+  return out;
+}
+
 export interface CreativeTotals extends DeliveryCounts {
   creativeHash: string;
   /** The ads that showed the creative (one per platform ad). */
@@ -103,6 +134,25 @@ export async function replaceCreativePerformance(
       .execute();
     if (rows.length > 0) await trx.insertInto('creative_performance').values(rows).execute();
   });
+}
+
+/** The days of `market` that have a learn snapshot, within [from, to], ascending. */
+export async function performanceSnapshotDates(
+  db: Db,
+  market: string,
+  from: string,
+  to: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('creative_performance')
+    .select('as_of')
+    .distinct()
+    .where('market', '=', market)
+    .where('as_of', '>=', from)
+    .where('as_of', '<=', to)
+    .orderBy('as_of')
+    .execute();
+  return rows.map((r) => r.as_of);
 }
 
 /** The most recent performance snapshot for `market` strictly before `date` (no leakage). */

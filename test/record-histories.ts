@@ -14,6 +14,7 @@ import {
   pauseMarket,
   resumeMarket,
 } from '../workflows/messages.ts';
+import { runRecordedBackfill } from './helpers/outage.ts';
 import { startTestStack } from './helpers/stack.ts';
 import {
   createRenderTestWorker,
@@ -49,7 +50,9 @@ const OUT = path.resolve(import.meta.dirname, 'histories');
  *     market-control.ts, render-stage.ts and deploy-stage.ts with the same commands. v1..v6
  *     were removed: they were recorded before `market-control` (and the earlier patches), so they
  *     took branches that no longer exist; a run of that code lasted one day and none can still be
- *     open. v7..v10 replay unchanged.
+ *     open. v7..v10 replay unchanged. Recorded after it, on its own stack: the metrics
+ *     backfill (`metricsBackfill` and its market's `backfillMarket`) after an MMP outage longer
+ *     than the lookback (test/helpers/outage.ts).
  */
 const VERSION = 'v11';
 const env = await testEnvironment();
@@ -130,6 +133,7 @@ try {
       args: [{ from: '2026-01-01', to: '2026-01-06', currency: 'EUR' }],
     });
   });
+  const backfill = await runRecordedBackfill(env);
   const save = async (file: string, workflowId: string) => {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     fs.writeFileSync(path.join(OUT, file), historyToJSON(history) + '\n');
@@ -144,6 +148,8 @@ try {
   await save(`scheduled-market-loop-${VERSION}.json`, 'scheduled/SE-recorded');
   await save(`scheduled-training-${VERSION}.json`, 'scheduled/training-recorded');
   await save(`report-data-${VERSION}.json`, 'report/recorded');
+  await save(`metrics-backfill-${VERSION}.json`, backfill.backfill);
+  await save(`backfill-market-${VERSION}.json`, backfill.market);
 } finally {
   renderWorker.shutdown();
   await rendering;

@@ -3,3 +3,4 @@ export { dailyLoop } from './daily-loop.ts';
 export { marketLoop } from './market-loop.ts';
 export { scheduledMarketLoop, scheduledTraining } from './scheduled.ts';
 export { reportData } from './report-reader.ts';
+export { backfillMarket, metricsBackfill } from './backfill.ts';

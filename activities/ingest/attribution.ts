@@ -2,8 +2,8 @@
 // subscriptions per campaign, creative, OS and day, re-read over a lookback window because MMP
 // data arrives late (iOS postbacks days late). iOS rows stay campaign-level aggregates.
 import { addDays } from '../../core/dates.ts';
-import type { MarketLoopInput } from '../../core/types.ts';
-import { upsertAttribution } from '../../db/attribution.repository.ts';
+import type { DateWindow, MarketLoopInput } from '../../core/types.ts';
+import { upsertAttribution, type NewAttribution } from '../../db/attribution.repository.ts';
 import { listPlatformObjects } from '../../db/creatives.repository.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
@@ -18,48 +18,68 @@ export interface IngestAttributionResult {
   rows: number;
 }
 
-export function createAttributionActivities({ db, mmp, config }: StageDeps<AttributionSettings>) {
+/** Where attribution rows go: the daily ingest upserts them; a backfill also compares. */
+export type AttributionStore = (rows: readonly NewAttribution[]) => Promise<number>;
+
+/**
+ * Reads what the MMP attributed over [since, until] to the market's campaigns (adloop's own, as
+ * deploy recorded them) and stores it through `store` (default the idempotent upsert). The one
+ * implementation behind the daily ingest and backfill.
+ */
+export function createAttributionReader({ db, mmp }: Pick<StageDeps<unknown>, 'db' | 'mmp'>) {
+  return async function readAttribution(
+    market: string,
+    range: DateWindow,
+    store: AttributionStore = (rows) => upsertAttribution(db, rows),
+  ): Promise<IngestAttributionResult> {
+    if (!mmp) return { source: null, rows: 0 };
+    const campaigns = new Set(
+      (await listPlatformObjects(db, { platform: 'meta', kind: 'campaign', market })).map(
+        (c) => c.name,
+      ),
+    );
+    if (campaigns.size === 0) return { source: mmp.provider, rows: 0 };
+    const rows = (await mmp.attribution(range)).filter((r) => campaigns.has(r.campaign));
+    const stored = await store(
+      rows.map((r) => ({
+        source: mmp.provider,
+        date: r.date,
+        platform: r.platform,
+        network: r.network,
+        campaign_id: r.campaignId,
+        campaign: r.campaign,
+        // Aggregated (iOS) rows keep null ad group and creative: never spread onto creatives.
+        ad_group_id: r.aggregated ? null : r.adGroupId,
+        creative_id: r.aggregated ? null : r.creativeId,
+        creative: r.aggregated ? null : r.creative,
+        os: r.os,
+        aggregated: r.aggregated,
+        installs: r.installs,
+        registrations: r.registrations,
+        subscriptions: r.subscriptions,
+      })),
+    );
+    return { source: mmp.provider, rows: stored };
+  };
+}
+
+export function createAttributionActivities(deps: StageDeps<AttributionSettings>) {
+  const { db, config } = deps;
+  const readAttribution = createAttributionReader(deps);
   return {
+    /**
+     * The last ATTRIBUTION_LOOKBACK_DAYS days up to yesterday. An MMP down longer than that is
+     * recovered with `adloop backfill` (activities/ingest/backfill.ts), through the same reader.
+     */
     async ingestAttribution({ market, date }: MarketLoopInput): Promise<IngestAttributionResult> {
       return withStage(
         db,
         'ingest',
-        async () => {
-          if (!mmp) return { source: null, rows: 0 };
-          const campaigns = new Set(
-            (await listPlatformObjects(db, { platform: 'meta', kind: 'campaign', market })).map(
-              (c) => c.name,
-            ),
-          );
-          if (campaigns.size === 0) return { source: mmp.provider, rows: 0 };
-          const rows = (
-            await mmp.attribution({
-              since: addDays(date, -config.ATTRIBUTION_LOOKBACK_DAYS),
-              until: addDays(date, -1),
-            })
-          ).filter((r) => campaigns.has(r.campaign));
-          const stored = await upsertAttribution(
-            db,
-            rows.map((r) => ({
-              source: mmp.provider,
-              date: r.date,
-              platform: r.platform,
-              network: r.network,
-              campaign_id: r.campaignId,
-              campaign: r.campaign,
-              // Aggregated (iOS) rows keep null ad group and creative: never spread onto creatives.
-              ad_group_id: r.aggregated ? null : r.adGroupId,
-              creative_id: r.aggregated ? null : r.creativeId,
-              creative: r.aggregated ? null : r.creative,
-              os: r.os,
-              aggregated: r.aggregated,
-              installs: r.installs,
-              registrations: r.registrations,
-              subscriptions: r.subscriptions,
-            })),
-          );
-          return { source: mmp.provider, rows: stored };
-        },
+        () =>
+          readAttribution(market, {
+            since: addDays(date, -config.ATTRIBUTION_LOOKBACK_DAYS),
+            until: addDays(date, -1),
+          }),
         (r) => ({ attributionSource: r.source, attributionRows: r.rows }),
       );
     },

@@ -1,4 +1,4 @@
-// Ingest stage: the content catalog from its file, and yesterday's delivery from the ad platform.
+// Ingest stage: the content catalog from its file, and yesterday's delivery from the ad platforms.
 import { FAILURE } from '../../core/failures.ts';
 import { addDays, earlierDate, lastCompleteDay } from '../../core/dates.ts';
 import { ApplicationFailure } from '@temporalio/common';
@@ -6,8 +6,10 @@ import { loadCatalogRows, type CatalogRows } from '../../core/catalog-rows.ts';
 import { COUNTRY_BY_CODE } from '../../core/countries.ts';
 import { adSetName, parseAdName } from '../../core/ids.ts';
 import type {
+  DateWindow,
   IngestCatalogResult,
   IngestMetricsResult,
+  IsoDate,
   MarketLoopInput,
 } from '../../core/types.ts';
 import { getMarket, upsertCatalog } from '../../db/catalog.repository.ts';
@@ -56,11 +58,98 @@ export async function storeInsights(
   );
 }
 
+/** What one read of a market's delivery stored. */
+export interface DeliveryRead {
+  /** Rows the platforms returned and were written. */
+  rows: number;
+  /** Days not read, and why: an account that has not finished them in its own time zone. */
+  notes: string[];
+}
+
+/**
+ * Reads the per-ad delivery of a market's Meta ad sets and TikTok ad groups over [since, until]
+ * (each platform's paging and report jobs do the rest) and stores it through `writer` (default the
+ * bulk, idempotent DeliveryWriter). The one implementation behind the daily ingest and backfill.
+ */
+export function createDeliveryReader(deps: StageDeps<IngestSettings>) {
+  const { db, config } = deps;
+  return async function readDelivery(
+    market: string,
+    range: DateWindow,
+    writer: DeliveryWriter = deps.delivery,
+  ): Promise<DeliveryRead> {
+    const now = (deps.clock ?? (() => new Date()))();
+    const notes: string[] = [];
+    // Report days are each account's calendar days: read up to `until`, but never a day the
+    // account's own time zone has not finished (an account far west of its market is still
+    // spending its yesterday when the market's morning run starts). Null: nothing to read.
+    const untilIn = (account: string, timeZone: string): IsoDate | null => {
+      const until = earlierDate(range.until, lastCompleteDay(timeZone, now));
+      if (until < range.until)
+        notes.push(
+          `${account} (${timeZone}) has not finished ${addDays(until, 1)}: read up to ${until}`,
+        );
+      return until < range.since ? null : until;
+    };
+    let stored = 0;
+    const { accounts, meta, tiktok } = marketPlatforms(deps, market);
+    // Every ad set deploy made for the market (one per segment).
+    const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
+    if (meta && adsets.length > 0) {
+      // Report days are the account's calendar days: keep its time zone and currency on record.
+      const account = await meta.describeAccount();
+      await upsertAdAccount(db, { platform: 'meta', ...account });
+      const until = untilIn(`Meta account ${account.accountId}`, account.timeZone);
+      if (until)
+        for (const adset of adsets) {
+          const rows = await meta.insights({
+            since: range.since,
+            until,
+            adsetId: adset.external_id,
+          });
+          stored += await storeInsights(writer, 'meta', market, rows);
+        }
+    }
+    if (tiktok && accounts.tiktok) {
+      // The market's TikTok ad groups deploy recorded (rolled-over ones too); else (a database
+      // that never saw the deploy) those adloop's naming gives each store of DEPLOY_OS, and the
+      // single default group of the time before stores had their own.
+      const groups = (
+        await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market })
+      ).map((g) => g.external_id);
+      if (groups.length === 0) {
+        const names = [
+          ...config.DEPLOY_OS.map((os) =>
+            adSetName(market, { os, objective: config.DEPLOY_OBJECTIVE }),
+          ),
+          adSetName(market),
+        ];
+        for (const name of names) {
+          const found = await tiktok.findByName('adgroup', name);
+          if (found) groups.push(found.id);
+        }
+      }
+      // Rows carry the advertiser's currency as TikTok reports it (advertiser/info).
+      const until = untilIn(
+        `TikTok advertiser ${accounts.tiktok.advertiserId}`,
+        (await tiktok.advertiser()).timeZone,
+      );
+      if (until)
+        for (const groupId of groups) {
+          const rows = await tiktok.insights({ since: range.since, until, adGroupId: groupId });
+          stored += await storeInsights(writer, 'tiktok', market, rows);
+        }
+    }
+    return { rows: stored, notes };
+  };
+}
+
 /** In CATALOG_PATH, stands for the market being ingested. */
 export const MARKET_PLACEHOLDER = '{market}';
 
 export function createIngestActivities(deps: StageDeps<IngestSettings>) {
-  const { db, delivery, config } = deps;
+  const { db, config } = deps;
+  const readDelivery = createDeliveryReader(deps);
   const catalogFetch = { timeoutMs: config.CATALOG_FETCH_TIMEOUT_MS };
   /** A market's metadata: from the catalog file, else as stored, else the country's defaults. */
   async function marketInfo(market: string, catalog: CatalogRows): Promise<NewMarket> {
@@ -153,63 +242,22 @@ export function createIngestActivities(deps: StageDeps<IngestSettings>) {
     },
 
     /**
-     * Per-ad delivery of the market's Meta ad set and TikTok ad group up to yesterday, re-reading the last
-     * METRICS_LOOKBACK_DAYS days: platforms keep correcting recent days, and the upsert makes a
-     * re-read day replace what was stored (ingesting a day twice changes nothing).
+     * Per-ad delivery of the market's Meta ad sets and TikTok ad groups up to yesterday, re-reading
+     * the last METRICS_LOOKBACK_DAYS days: platforms keep correcting recent days, and the upsert
+     * makes a re-read day replace what was stored (ingesting a day twice changes nothing). A fault
+     * longer than the lookback is recovered with `adloop backfill` (activities/ingest/backfill.ts),
+     * which reads through the same `readDelivery`.
      */
     async ingestPlatformMetrics({ market, date }: MarketLoopInput): Promise<IngestMetricsResult> {
       return withStage(
         db,
         'ingest',
         async () => {
-          const since = addDays(date, -config.METRICS_LOOKBACK_DAYS);
-          const now = (deps.clock ?? (() => new Date()))();
-          // Report days are each account's calendar days: read up to the run's yesterday, but
-          // never a day the account's own time zone has not finished (an account far west of its
-          // market is still spending its yesterday when the market's morning run starts).
-          const untilIn = (timeZone: string) =>
-            earlierDate(addDays(date, -1), lastCompleteDay(timeZone, now));
-          let stored = 0;
-          const { meta, tiktok } = marketPlatforms(deps, market);
-          // Every ad set deploy made for the market (one per segment).
-          const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
-          if (meta && adsets.length > 0) {
-            // Report days are the account's calendar days: keep its time zone and currency on record.
-            const account = await meta.describeAccount();
-            await upsertAdAccount(db, { platform: 'meta', ...account });
-            const until = untilIn(account.timeZone);
-            for (const adset of adsets) {
-              const rows = await meta.insights({ since, until, adsetId: adset.external_id });
-              stored += await storeInsights(delivery, 'meta', market, rows);
-            }
-          }
-          if (tiktok) {
-            // The market's TikTok ad groups deploy recorded (rolled-over ones too); else (a
-            // database that never saw the deploy) those adloop's naming gives each store of
-            // DEPLOY_OS, and the single default group of the time before stores had their own.
-            const groups = (
-              await listPlatformObjects(db, { platform: 'tiktok', kind: 'adset', market })
-            ).map((g) => g.external_id);
-            if (groups.length === 0) {
-              const names = [
-                ...config.DEPLOY_OS.map((os) =>
-                  adSetName(market, { os, objective: config.DEPLOY_OBJECTIVE }),
-                ),
-                adSetName(market),
-              ];
-              for (const name of names) {
-                const found = await tiktok.findByName('adgroup', name);
-                if (found) groups.push(found.id);
-              }
-            }
-            // Rows carry the advertiser's currency as TikTok reports it (advertiser/info).
-            const until = untilIn((await tiktok.advertiser()).timeZone);
-            for (const groupId of groups) {
-              const rows = await tiktok.insights({ since, until, adGroupId: groupId });
-              stored += await storeInsights(delivery, 'tiktok', market, rows);
-            }
-          }
-          return { rows: stored };
+          const { rows } = await readDelivery(market, {
+            since: addDays(date, -config.METRICS_LOOKBACK_DAYS),
+            until: addDays(date, -1),
+          });
+          return { rows };
         },
         (r) => ({ metricRows: r.rows }),
       );
