@@ -123,6 +123,11 @@ export interface DeployResult {
   archived?: number;
   /** Platform writes made (each audited). */
   writes?: number;
+  /**
+   * Twins deleted and statuses set again once writes sent without an answer had time to land
+   * (activities/deploy/deploy.ts, reconcile); absent when none.
+   */
+  reconciled?: number;
   /** Creatives the platforms' review rejected today; their slots went to the next ranked. */
   rejected?: Array<{ platform: string; hash: string; reason: string }>;
   /** Per platform: live ad ids. */

@@ -94,6 +94,19 @@ export function holdWithoutAnswer(
 }
 
 /**
+ * Holds a write drawn by the `lateWriteRate` fault for `ms` before it is carried out: the client
+ * may give up meanwhile, and the write lands all the same. Resolves after `ms` whatever the client
+ * does; the timer never keeps the process alive.
+ */
+export function holdLateWrite(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Whether the client is still there to read an answer (it may have given up on a late write). */
+export const clientWaiting = (res: ServerResponse): boolean =>
+  !res.destroyed && !res.socket?.destroyed;
+
+/**
  * Form and query values that hold JSON (`targeting={"geo_locations":…}`) as the platforms accept
  * them; anything else, including JSON that does not parse, stays as sent.
  */

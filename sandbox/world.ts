@@ -55,6 +55,16 @@ const platformFaults = z.strictObject({
    * client whose own timeout is shorter gives up first. Default 30000.
    */
   hangMs: z.number().int().min(0).max(600_000).default(30_000),
+  /**
+   * Share of write calls (Meta: POST requests, a batch counting once; TikTok: POST endpoints)
+   * carried out late: the request is received and held for `lateWriteMs`, then carried out. Its
+   * answer goes back only if the client is still waiting; one that gave up (its timeout is
+   * shorter) never hears of the write, which has landed all the same. Drawn after `timeoutRate`.
+   * Default 0.
+   */
+  lateWriteRate: z.number().min(0).max(1).default(0),
+  /** How long a call drawn by `lateWriteRate` is held before it is carried out, in ms. */
+  lateWriteMs: z.number().int().min(0).max(600_000).default(30_000),
 });
 /** A live change of a platform's faults (the control endpoint): any of its fields, no defaults. */
 export const platformFaultsChangeSchema = z
@@ -79,6 +89,8 @@ const NO_FAULTS = {
   lostResponseRate: 0,
   timeoutRate: 0,
   hangMs: 30_000,
+  lateWriteRate: 0,
+  lateWriteMs: 30_000,
 };
 export type PlatformFaults = z.infer<typeof platformFaults>;
 

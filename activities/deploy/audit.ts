@@ -45,6 +45,8 @@ function stopIfCancelled() {
 export class WriteAudit {
   /** Writes recorded so far (all results). */
   count = 0;
+  /** Of them, writes sent without an answer: they may have happened, or may still (late). */
+  lost = 0;
 
   constructor(
     private readonly db: Db,
@@ -68,7 +70,7 @@ export class WriteAudit {
   async many<T>(
     entries: WriteEntry[],
     fn: () => Promise<T>,
-    itemsOf: (r: T) => Array<{ externalId: string | null; error?: string }>,
+    itemsOf: (r: T) => Array<{ externalId: string | null; error?: string; lost?: boolean }>,
   ): Promise<T> {
     stopIfCancelled();
     const log = { requestIds: [] as string[] };
@@ -90,7 +92,7 @@ export class WriteAudit {
         const item = items[i];
         return this.row(
           entry,
-          item?.error ? 'failed' : 'ok',
+          item?.lost ? 'lost' : item?.error ? 'failed' : 'ok',
           item?.externalId ?? null,
           item?.error ?? null,
           log,
@@ -127,6 +129,7 @@ export class WriteAudit {
 
   private async record(rows: NewPlatformWrite[]) {
     this.count += rows.length;
+    this.lost += rows.filter((r) => r.result === 'lost').length;
     for (const r of rows)
       count('adloop_platform_writes', 1, { platform: r.platform, result: r.result });
     await recordPlatformWrites(this.db, rows);

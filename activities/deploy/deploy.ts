@@ -16,7 +16,7 @@ import { runMarkets } from '../../core/accounts.ts';
 import { deepLink } from '../../core/tracking.ts';
 import type { DeployResult, MarketLoopInput, RenderedCreative } from '../../core/types.ts';
 import { getArtists } from '../../db/catalog.repository.ts';
-import { savePlatformObject } from '../../db/creatives.repository.ts';
+import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
 import {
   dailyCreativeDelivery,
   laterAppliedPlan,
@@ -37,8 +37,12 @@ import {
   planAdSet,
   planFingerprint,
   type AdSetPlan,
+  type CurrentAd,
+  type DeployPlatform,
   type PlanCounts,
 } from '../../decisions/deploy/plan.ts';
+import { splitTwins } from '../../decisions/deploy/twins.ts';
+import { pause } from '../../core/cancellation.ts';
 import { spendCapProblems, type BudgetLine } from './spend.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
@@ -55,6 +59,8 @@ export type DeploySettings = Pick<
   | 'DEPLOY_OBJECTIVE'
   | 'DEPLOY_OS'
   | 'REPORTING_CURRENCY'
+  | 'META_REQUEST_TIMEOUT_MS'
+  | 'TIKTOK_REQUEST_TIMEOUT_MS'
 > &
   PlatformSettings;
 
@@ -66,6 +72,11 @@ export interface DeployInput extends MarketLoopInput {
    * longer that one (ERR_PLAN_CHANGED). Replacing creatives the review rejects is part of it.
    */
   approvedPlan?: string;
+  /**
+   * Only these of the market's platforms (each deployed alone after a deploy to all of them
+   * failed: one platform down must not keep the others from today's ads). Default: all.
+   */
+  platforms?: DeployPlatform[];
 }
 
 export interface DeployPlanResult {
@@ -100,31 +111,49 @@ interface SegmentPlan {
 const misconfigured = (message: string) =>
   ApplicationFailure.create({ type: FAILURE.deployConfig, message, nonRetryable: true });
 
-/** The market's deploy targets: every configured platform whose accounts run the market. */
+/**
+ * How long a write sent without an answer may still land, from the client's request timeout: it
+ * is assumed to land, if at all, within twice the timeout after the client gave up. One landing
+ * later than that can make a twin; deploy deletes twin ads (decisions/deploy/twins.ts), while a
+ * twin campaign or ad set stays, paused and empty.
+ */
+const settle = (requestTimeoutMs: number) => 2 * requestTimeoutMs;
+
+/**
+ * The market's deploy targets: every configured platform whose accounts run the market (or only
+ * `only` of them).
+ */
 function targets(
   deps: StageDeps<DeploySettings>,
   audit: WriteAudit,
   market: string,
+  only?: readonly DeployPlatform[],
 ): DeployTarget[] {
-  const { db, renderer } = deps;
+  const { db, renderer, config } = deps;
   const { accounts, meta, tiktok, deployTo } = marketPlatforms(deps, market);
   const common = { db, audit, store: renderer.store, accounts };
-  return deployTo.map((p) => {
-    if (p === 'meta') {
-      if (!meta)
+  return deployTo
+    .flatMap((p) => (!only || only.includes(p) ? [p] : []))
+    .map((p) => {
+      if (p === 'meta') {
+        if (!meta)
+          throw misconfigured(
+            `DEPLOY_PLATFORMS names meta, but no Meta ad account in ACCOUNTS_PATH runs ${market}`,
+          );
+        return metaTarget({ ...common, meta, settleMs: settle(config.META_REQUEST_TIMEOUT_MS) });
+      }
+      if (!tiktok)
         throw misconfigured(
-          `DEPLOY_PLATFORMS names meta, but no Meta ad account in ACCOUNTS_PATH runs ${market}`,
+          deps.tiktok
+            ? `DEPLOY_PLATFORMS names tiktok, but no TikTok advertiser in ACCOUNTS_PATH runs ${market}`
+            : 'DEPLOY_PLATFORMS names tiktok, but TikTok is not configured (TIKTOK_ACCESS_TOKEN)',
         );
-      return metaTarget({ ...common, meta });
-    }
-    if (!tiktok)
-      throw misconfigured(
-        deps.tiktok
-          ? `DEPLOY_PLATFORMS names tiktok, but no TikTok advertiser in ACCOUNTS_PATH runs ${market}`
-          : 'DEPLOY_PLATFORMS names tiktok, but TikTok is not configured (TIKTOK_ACCESS_TOKEN)',
-      );
-    return tiktokTarget({ ...common, tiktok });
-  });
+      return tiktokTarget({
+        ...common,
+        tiktok,
+        settleMs: settle(config.TIKTOK_REQUEST_TIMEOUT_MS),
+      });
+    });
 }
 
 /**
@@ -182,10 +211,17 @@ async function checkSpendCaps(deps: StageDeps<DeploySettings>, market: string): 
     });
 }
 
+/** Ids of the ads adloop recorded in the market (the twin it keeps: decisions/deploy/twins.ts). */
+async function recordedAds(db: StageDeps<DeploySettings>['db'], platform: string, market: string) {
+  return new Set(
+    (await listPlatformObjects(db, { platform, kind: 'ad', market })).map((o) => o.external_id),
+  );
+}
+
 /** Reads each platform's ad sets and computes their plans; writes nothing to any platform. */
 async function planAll(
   deps: StageDeps<DeploySettings>,
-  { market, date, creatives }: DeployInput,
+  { market, date, creatives, platforms }: DeployInput,
   audit: WriteAudit,
 ): Promise<SegmentPlan[]> {
   const { db, config } = deps;
@@ -196,8 +232,9 @@ async function planAll(
     ]),
   );
   const out: SegmentPlan[] = [];
-  for (const target of targets(deps, audit, market)) {
+  for (const target of targets(deps, audit, market, platforms)) {
     const platform = target.platform;
+    const recorded = await recordedAds(db, platform, market);
     const rejected = new Map(
       (await listRejections(db, { platform, market })).map((r) => [r.creative_hash, r.reason]),
     );
@@ -237,7 +274,8 @@ async function planAll(
         adSet: current ?? { name: adSetName(market, segment), id: null, generation: 1 },
         nextAdSetName: adSetName(market, segment, generation + 1),
         candidates,
-        ads: current ? await target.listAds(current) : [],
+        // One of each name: twins (a write that landed late) are removed when deploy applies.
+        ads: current ? splitTwins(await target.listAds(current), recorded).ads : [],
         rejected,
         fatigued,
       });
@@ -279,6 +317,81 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
     };
   }
 
+  /** Statuses this deploy set, by platform and ad id: what reconcile makes sure of. */
+  type Status = 'active' | 'paused' | 'archived' | 'deleted';
+  function statusKeeper() {
+    const intended = new Map<string, Status>();
+    return {
+      intended,
+      async set(target: DeployTarget, ads: Array<{ id: string; name: string }>, status: Status) {
+        for (const a of ads) intended.set(`${target.platform}|${a.id}`, status);
+        await target.setStatus(ads, status);
+      },
+    };
+  }
+  type Statuses = ReturnType<typeof statusKeeper>;
+
+  /**
+   * The ad set's adloop ads, one of each name: twins (a create that landed after its look-up) are
+   * deleted before anything is switched on (decisions/deploy/twins.ts), and each kept ad recorded.
+   */
+  async function readAds(
+    market: string,
+    target: DeployTarget,
+    adSet: AdSetRef,
+    statuses: Statuses,
+  ): Promise<CurrentAd[]> {
+    const { ads, twins } = splitTwins(
+      await target.listAds(adSet),
+      await recordedAds(db, target.platform, market),
+    );
+    if (twins.length > 0) {
+      await statuses.set(target, twins, 'deleted');
+      count('adloop_ad_twins_deleted', twins.length, { platform: target.platform });
+    }
+    for (const ad of ads)
+      await savePlatformObject(db, {
+        platform: target.platform,
+        kind: 'ad',
+        name: ad.name,
+        externalId: ad.id,
+        market,
+        creativeHash: ad.creativeHash,
+        status: ad.status,
+        reviewStatus: ad.review,
+        reviewReason: ad.reviewReason,
+      });
+    return ads;
+  }
+
+  /**
+   * After writes that got no answer (they may land late): waits for them to settle, then reads
+   * every ad set the deploy touched again, deletes twins a late create made and sets again each
+   * status a late write undid. Returns the number of fixes.
+   */
+  async function reconcile(
+    market: string,
+    applied: Array<{ target: DeployTarget; adSet: AdSetRef }>,
+    statuses: Statuses,
+    settleMs: number,
+  ): Promise<number> {
+    await pause(settleMs);
+    let fixes = 0;
+    for (const { target, adSet } of applied) {
+      const before = statuses.intended.size;
+      const ads = await readAds(market, target, adSet, statuses);
+      fixes += statuses.intended.size - before;
+      for (const want of ['active', 'paused', 'archived'] as const) {
+        const off = ads.filter(
+          (a) => statuses.intended.get(`${target.platform}|${a.id}`) === want && a.status !== want,
+        );
+        await statuses.set(target, off, want);
+        fixes += off.length;
+      }
+    }
+    return fixes;
+  }
+
   /**
    * Applies one ad set's plan: pauses and archives first, then creates, then resumes. Returns the
    * creatives the platform refused to create (they are treated like review rejections).
@@ -286,6 +399,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   async function apply(
     input: DeployInput,
     { target, segment, plan }: SegmentPlan,
+    statuses: Statuses,
   ): Promise<{ adSet: AdSetRef; refused: Array<{ hash: string; reason: string }> }> {
     const adSet = plan.adSet.id
       ? { id: plan.adSet.id, name: plan.adSet.name, generation: plan.adSet.generation }
@@ -293,14 +407,14 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
     const of = (kind: 'resume' | 'pause' | 'archive') =>
       plan.actions.flatMap((a) => (a.action === kind ? [{ id: a.adId, name: a.name }] : []));
     // Pause first: an ad set never holds more live ads than it should, even for a moment.
-    await target.setStatus(of('pause'), 'paused');
-    await target.setStatus(of('archive'), 'archived');
+    await statuses.set(target, of('pause'), 'paused');
+    await statuses.set(target, of('archive'), 'archived');
     const creates = plan.actions.flatMap((a) =>
       a.action === 'create' ? [adOf(input, a.hash, a.name, target.platform)] : [],
     );
     const created =
       creates.length > 0 ? await target.createAds(adSet, input.market, creates) : null;
-    await target.setStatus(of('resume'), 'active');
+    await statuses.set(target, of('resume'), 'active');
     await target.disableAdSets(input.market, plan.disableAdSets);
     const refused = creates.flatMap((c) => {
       const why = created?.refused.get(c.name);
@@ -319,6 +433,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   async function switchOn(
     market: string,
     applied: Array<{ target: DeployTarget; plan: AdSetPlan; adSet: AdSetRef }>,
+    statuses: Statuses,
   ): Promise<Array<{ platform: string; adSet: string; ids: string[] }>> {
     const live = [];
     for (const { target, plan, adSet } of applied) {
@@ -327,11 +442,11 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
           a.action === 'create' || a.action === 'keep' || a.action === 'resume' ? [a.name] : [],
         ),
       );
-      const ads = (await target.listAds(adSet)).filter(
+      const ads = (await readAds(market, target, adSet, statuses)).filter(
         (a) => wanted.has(a.name) && a.review !== 'rejected',
       );
       const paused = ads.filter((a) => a.status === 'paused');
-      await target.setStatus(paused, 'active');
+      await statuses.set(target, paused, 'active');
       for (const ad of paused)
         await savePlatformObject(db, {
           platform: target.platform,
@@ -351,6 +466,11 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   }
 
   return {
+    /** The platforms the market deploys to (DEPLOY_PLATFORMS and its accounts); reads nothing. */
+    async deployPlatforms({ market }: { market: string }): Promise<DeployPlatform[]> {
+      return marketPlatforms(deps, market).deployTo;
+    },
+
     /** Computes today's plan without writing to any platform, stores it, and says what it needs. */
     async planDeployment(input: DeployInput): Promise<DeployPlanResult> {
       return withStage(
@@ -394,6 +514,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
         'deploy',
         async (progress) => {
           const audit = new WriteAudit(db, input);
+          const statuses = statusKeeper();
           progress(() => ({ writes: audit.count }));
           await checkSpendCaps(deps, input.market);
           const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
@@ -440,31 +561,24 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             applied = [];
             refusedLastRound = 0;
             for (const p of plans) {
-              const { adSet, refused } = await apply(input, p);
+              const { adSet, refused } = await apply(input, p, statuses);
               for (const r of refused) {
                 refusedLastRound++;
                 await reject(p.target.platform, r.hash, r.reason);
               }
               // Read back: review outcomes of what was just created, and today's live set.
-              const ads = await p.target.listAds(adSet);
-              for (const ad of ads)
-                await savePlatformObject(db, {
-                  platform: p.target.platform,
-                  kind: 'ad',
-                  name: ad.name,
-                  externalId: ad.id,
-                  market: input.market,
-                  creativeHash: ad.creativeHash,
-                  status: ad.status,
-                  reviewStatus: ad.review,
-                  reviewReason: ad.reviewReason,
-                });
+              await readAds(input.market, p.target, adSet, statuses);
               applied.push({ target: p.target, plan: p.plan, adSet });
             }
             // Nothing new for review to reject, and nothing refused to replace: done.
             if (counts.create === 0 && refusedLastRound === 0) break;
           }
-          const live = await switchOn(input.market, applied);
+          const live = await switchOn(input.market, applied, statuses);
+          // Writes sent without an answer may still land: once they have had time to, read back
+          // and put right what they did.
+          const settleMs = Math.max(0, ...applied.map((a) => a.target.settleMs));
+          const reconciled =
+            audit.lost > 0 ? await reconcile(input.market, applied, statuses, settleMs) : 0;
           await setDeployPlanStatus(db, {
             market: input.market,
             date: input.date,
@@ -484,6 +598,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             archived: totals.archived,
             adIds: live.flatMap((l) => l.ids).sort(),
             writes: audit.count,
+            ...(reconciled > 0 ? { reconciled } : {}),
             rejected,
             platforms,
           };

@@ -14,7 +14,7 @@ import {
 import { savePlatformObject } from '../../db/creatives.repository.ts';
 import { PlatformError, REQUEST_TRIES } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
-import type { WriteEntry } from './audit.ts';
+import { writeOutcome, type WriteEntry } from './audit.ts';
 import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import {
   assetBytes,
@@ -35,12 +35,20 @@ export const META_ADS_PER_ADSET = 50;
 const osOfAdSet = (name: string): 'ios' | 'android' | null =>
   (/\/(ios|android)\//.exec(name)?.[1] as 'ios' | 'android' | undefined) ?? null;
 
-const STATUS = { active: 'ACTIVE', paused: 'PAUSED', archived: 'ARCHIVED' } as const;
+const STATUS = {
+  active: 'ACTIVE',
+  paused: 'PAUSED',
+  archived: 'ARCHIVED',
+  deleted: 'DELETED',
+} as const;
+const VERB = { active: 'resume', paused: 'pause', archived: 'archive', deleted: 'delete' } as const;
 
 function batchItems(results: BatchResult[]) {
   return results.map((r) => ({
     externalId: r.id ?? null,
-    ...(r.error ? { error: r.error.message } : {}),
+    ...(r.error
+      ? { error: r.error.message, ...(writeOutcome(r.error) === 'lost' ? { lost: true } : {}) }
+      : {}),
   }));
 }
 
@@ -176,7 +184,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     status: keyof typeof STATUS,
     kind = 'ad',
   ) {
-    const verb = status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'archive';
+    const verb = VERB[status];
     let pending = objects;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const results = await auditedBatches(
@@ -210,6 +218,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     platform: 'meta',
     capacity: META_ADS_PER_ADSET,
     canArchive: true,
+    settleMs: deps.settleMs,
 
     findAdSets(market, segment) {
       const base = adSetName(market, segment);
@@ -327,6 +336,7 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
           }
           return batchCreate('adcreatives', 'create_creative', 'creative', items);
         },
+        deps,
       );
       for (const [name, id] of creatives.ids)
         await savePlatformObject(db, {
@@ -352,24 +362,28 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
             .filter((a) => byName.has(a.name))
             .map((a) => [a.name, a.id]),
         );
-      const created = await createMissing([...byName.keys()], listAds, (missing) =>
-        batchCreate(
-          'ads',
-          'create_ad',
-          'ad',
-          missing.map((name) => {
-            const ad = byName.get(name)!;
-            return {
-              name,
-              params: meta.adParams({
+      const created = await createMissing(
+        [...byName.keys()],
+        listAds,
+        (missing) =>
+          batchCreate(
+            'ads',
+            'create_ad',
+            'ad',
+            missing.map((name) => {
+              const ad = byName.get(name)!;
+              return {
                 name,
-                adsetId: adSet.id,
-                creativeId: creatives.ids.get(creativeOf(ad))!,
-              }),
-              detail: { adSet: adSet.name, creative: ad.creative.hash },
-            };
-          }),
-        ),
+                params: meta.adParams({
+                  name,
+                  adsetId: adSet.id,
+                  creativeId: creatives.ids.get(creativeOf(ad))!,
+                }),
+                detail: { adSet: adSet.name, creative: ad.creative.hash },
+              };
+            }),
+          ),
+        deps,
       );
       return { ids: created.ids, refused: new Map([...refused, ...created.refused]) };
     },

@@ -2,7 +2,9 @@
 // the platform clients to it; every write they make goes through the audit, and every create is
 // made idempotent the same way: look up by name, create what is missing, and after any failure look
 // up again before retrying, so a write the platform accepted but whose answer was lost is found
-// instead of made twice.
+// instead of made twice. A write that got no answer at all may still be in the platform's queue:
+// the look-up waits for it to settle first (TargetDeps.settleMs), and deploy's last read-back
+// removes any twin a write landing later still made (reconcile in deploy.ts).
 import fs from 'node:fs';
 import type { MarketAccounts } from '../../core/accounts.ts';
 import type { AdSetSegment } from '../../core/ids.ts';
@@ -11,7 +13,8 @@ import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repo
 import type { Db } from '../../db/database.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import type { CreativeStore } from '../../render/storage.ts';
-import type { WriteAudit } from './audit.ts';
+import { pause } from '../../core/cancellation.ts';
+import { writeOutcome, type WriteAudit } from './audit.ts';
 import type { CurrentAd, DeployPlatform } from '../../decisions/deploy/plan.ts';
 
 /** What a target needs besides its platform's client. */
@@ -26,6 +29,12 @@ export interface TargetDeps {
    * ad set in major units of the account's currency (which the target reads from the platform).
    */
   accounts: MarketAccounts;
+  /**
+   * How long a write that got no answer (timed out, connection dropped) may still land: a create
+   * that went unanswered is looked up again only after this, so a late write is found, not made
+   * twice. The platform client's request timeout.
+   */
+  settleMs: number;
 }
 
 export interface AdSetRef {
@@ -50,6 +59,8 @@ export interface DeployTarget {
   /** Ads an ad set may hold (not counting archived ones where `canArchive`). */
   capacity: number;
   canArchive: boolean;
+  /** How long a write that got no answer may still land (TargetDeps.settleMs). */
+  settleMs: number;
   /** The segment's ad sets adloop knows, oldest generation first (none before the first deploy). */
   findAdSets(market: string, segment: AdSetSegment): Promise<AdSetRef[]>;
   /**
@@ -62,9 +73,10 @@ export interface DeployTarget {
   listAds(adSet: AdSetRef): Promise<CurrentAd[]>;
   /** Creates the ads (and whatever they need: media, creatives); ids, and what was refused. */
   createAds(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<Created>;
+  /** Sets ads' status; `deleted` removes them for good (twins: see decisions/deploy/twins.ts). */
   setStatus(
     ads: Array<{ id: string; name: string }>,
-    status: 'active' | 'paused' | 'archived',
+    status: 'active' | 'paused' | 'archived' | 'deleted',
   ): Promise<void>;
   /**
    * The daily budget of each ad set it creates for the market, in minor units of the account's
@@ -80,9 +92,11 @@ export interface DeployTarget {
   disableAdSets(market: string, adSets: Array<{ id: string; name: string }>): Promise<void>;
 }
 
-/** The pause before try `attempt + 1` of writes that failed transiently: 250 ms, 500 ms, 1 s… */
-export const backOff = (attempt: number) =>
-  new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+/**
+ * The pause before try `attempt + 1` of writes that failed transiently: 250 ms, 500 ms, 1 s…
+ * Cut short (and thrown) when the activity is cancelled.
+ */
+export const backOff = (attempt: number) => pause(250 * 2 ** (attempt - 1));
 
 const retryable = (err: unknown) => !(err instanceof PlatformError) || err.retryable;
 /** The platform refused this object itself (bad content, policy at creation): not the request. */
@@ -99,16 +113,23 @@ export interface Created {
 /**
  * Creates every named object that `list` does not show yet. After a failed attempt (including an
  * answer lost in transit) it lists again, so what the platform did accept is found, and retries
- * only what is still missing. An object the platform refuses is reported, not retried; when a
- * request that carried several is refused as a whole, each is tried alone to find which. Other
- * permanent failures (auth) are thrown.
+ * only what is still missing. After a write that got no answer at all it first waits `settleMs`:
+ * the write may still be queued on the platform and land late, and a look-up before it lands
+ * would create it twice. An object the platform refuses is reported, not retried; when a request
+ * that carried several is refused as a whole, each is tried alone to find which. Other permanent
+ * failures (auth) are thrown.
  */
 export async function createMissing(
   names: string[],
   list: () => Promise<Map<string, string>>,
   create: (missing: string[]) => Promise<Map<string, string | PlatformError>>,
-  attempts = 4,
+  o: { settleMs: number; attempts?: number },
 ): Promise<Created> {
+  const attempts = o.attempts ?? 4;
+  let unanswered = false;
+  const failedWith = (err: unknown) => {
+    if (writeOutcome(err) === 'lost') unanswered = true;
+  };
   let known = await list();
   const refused = new Map<string, string>();
   const pending = () => names.filter((n) => !known.has(n) && !refused.has(n));
@@ -126,6 +147,7 @@ export async function createMissing(
         else {
           failed = true;
           last = r;
+          failedWith(r);
         }
       }
     } catch (err) {
@@ -144,6 +166,7 @@ export async function createMissing(
             else {
               failed = true;
               last = one;
+              failedWith(one);
             }
           }
         }
@@ -152,10 +175,12 @@ export async function createMissing(
       else {
         failed = true;
         last = err;
+        failedWith(err);
       }
     }
     if (!failed && pending().length === 0) return { ids: known, refused };
-    await backOff(attempt);
+    await (unanswered ? pause(o.settleMs) : backOff(attempt));
+    unanswered = false;
     known = new Map([...known, ...(await list())]);
   }
   if (pending().length === 0) return { ids: known, refused };
@@ -169,7 +194,7 @@ export async function createMissing(
  * audited, and records it. `operation` names the write in the audit (create_adgroup on TikTok).
  */
 export async function ensureObject(
-  deps: { db: Db; audit: WriteAudit },
+  deps: { db: Db; audit: WriteAudit; settleMs: number },
   o: {
     platform: DeployPlatform;
     kind: 'campaign' | 'adset';
@@ -203,6 +228,7 @@ export async function ensureObject(
           ),
         ],
       ]),
+    { settleMs: deps.settleMs },
   );
   const id = created.ids.get(name);
   if (!id)

@@ -94,6 +94,7 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     platform: 'tiktok',
     capacity: TIKTOK_ADS_PER_ADGROUP,
     canArchive: false,
+    settleMs: deps.settleMs,
 
     findAdSets(market, segment) {
       const base = adSetName(market, segment);
@@ -195,91 +196,98 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
             .filter((a) => byName.has(a.name))
             .map((a) => [a.name, a.id]),
         );
-      return createMissing([...byName.keys()], listAds, async (missing) => {
-        const creatives: TikTokAdCreative[] = [];
-        for (const name of missing) {
-          const ad = byName.get(name)!;
-          const hash = ad.creative.hash;
-          let m = media.get(hash);
-          if (!m) {
-            const { bytes, format, kind } = await assetBytes(deps.store, ad.creative, 'tiktok');
-            const file = `${hash}.${kind === 'motion' ? 'mp4' : format === 'jpeg' ? 'jpg' : format}`;
-            let uploaded: Media;
-            if (kind === 'motion') {
-              const videoId = await audit.write(
-                {
-                  platform: 'tiktok',
-                  operation: 'upload_video',
-                  kind: 'video',
-                  name: hash,
-                  detail: { bytes: bytes.length },
-                },
-                async () => (await tiktok.uploadVideo(bytes, file)).videoId,
-                (id) => id,
+      return createMissing(
+        [...byName.keys()],
+        listAds,
+        async (missing) => {
+          const creatives: TikTokAdCreative[] = [];
+          for (const name of missing) {
+            const ad = byName.get(name)!;
+            const hash = ad.creative.hash;
+            let m = media.get(hash);
+            if (!m) {
+              const { bytes, format, kind } = await assetBytes(deps.store, ad.creative, 'tiktok');
+              const file = `${hash}.${kind === 'motion' ? 'mp4' : format === 'jpeg' ? 'jpg' : format}`;
+              let uploaded: Media;
+              if (kind === 'motion') {
+                const videoId = await audit.write(
+                  {
+                    platform: 'tiktok',
+                    operation: 'upload_video',
+                    kind: 'video',
+                    name: hash,
+                    detail: { bytes: bytes.length },
+                  },
+                  async () => (await tiktok.uploadVideo(bytes, file)).videoId,
+                  (id) => id,
+                );
+                // The cover: the video's last frame (its still), at the video's own ratio.
+                const cover = await videoCover(bytes);
+                const coverImageId = await uploadImage(`${hash}/cover`, cover, `${hash}-cover.jpg`);
+                uploaded = { videoId, coverImageId };
+              } else uploaded = { imageId: await uploadImage(hash, bytes, file) };
+              media.set(hash, uploaded);
+              m = uploaded;
+            }
+            creatives.push({
+              name,
+              // An app ad opens the store (the ad group's app_id) or, installed, the deep link: no web
+              // landing page (Ads/Create_ads requires one only outside app ad groups).
+              text: tiktokAdText(ad.message),
+              identity,
+              ...(app ? { deepLink: artistDeepLink(app, ad.creative.artistId) } : {}),
+              ...(accounts.trackingLinks[os] ? { trackingUrl: accounts.trackingLinks[os] } : {}),
+              callToAction: 'INSTALL_NOW',
+              ...m,
+            });
+          }
+          // Up to 20 ads per ad/create call, each call audited on its own; a call that fails in
+          // transit fails only its own ads (createMissing looks them up before retrying).
+          const out = new Map<string, string | PlatformError>();
+          for (let i = 0; i < missing.length; i += TIKTOK_MAX_ADS_PER_CREATE) {
+            const names = missing.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE);
+            try {
+              const ids = await audit.many(
+                names.map((name) => ({
+                  platform: 'tiktok' as const,
+                  operation: 'create_ad',
+                  kind: 'ad',
+                  name,
+                  detail: { adGroup: adSet.name, creative: byName.get(name)!.creative.hash },
+                })),
+                () => tiktok.createAds(adSet.id, creatives.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE)),
+                (r) => r.map((id) => ({ externalId: id })),
               );
-              // The cover: the video's last frame (its still), at the video's own ratio.
-              const cover = await videoCover(bytes);
-              const coverImageId = await uploadImage(`${hash}/cover`, cover, `${hash}-cover.jpg`);
-              uploaded = { videoId, coverImageId };
-            } else uploaded = { imageId: await uploadImage(hash, bytes, file) };
-            media.set(hash, uploaded);
-            m = uploaded;
+              names.forEach((name, j) => out.set(name, ids[j]!));
+            } catch (err) {
+              if (!(err instanceof PlatformError) || !err.retryable) throw err;
+              for (const name of names) out.set(name, err);
+            }
           }
-          creatives.push({
-            name,
-            // An app ad opens the store (the ad group's app_id) or, installed, the deep link: no web
-            // landing page (Ads/Create_ads requires one only outside app ad groups).
-            text: tiktokAdText(ad.message),
-            identity,
-            ...(app ? { deepLink: artistDeepLink(app, ad.creative.artistId) } : {}),
-            ...(accounts.trackingLinks[os] ? { trackingUrl: accounts.trackingLinks[os] } : {}),
-            callToAction: 'INSTALL_NOW',
-            ...m,
-          });
-        }
-        // Up to 20 ads per ad/create call, each call audited on its own; a call that fails in
-        // transit fails only its own ads (createMissing looks them up before retrying).
-        const out = new Map<string, string | PlatformError>();
-        for (let i = 0; i < missing.length; i += TIKTOK_MAX_ADS_PER_CREATE) {
-          const names = missing.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE);
-          try {
-            const ids = await audit.many(
-              names.map((name) => ({
-                platform: 'tiktok' as const,
-                operation: 'create_ad',
-                kind: 'ad',
-                name,
-                detail: { adGroup: adSet.name, creative: byName.get(name)!.creative.hash },
-              })),
-              () => tiktok.createAds(adSet.id, creatives.slice(i, i + TIKTOK_MAX_ADS_PER_CREATE)),
-              (r) => r.map((id) => ({ externalId: id })),
-            );
-            names.forEach((name, j) => out.set(name, ids[j]!));
-          } catch (err) {
-            if (!(err instanceof PlatformError) || !err.retryable) throw err;
-            for (const name of names) out.set(name, err);
-          }
-        }
-        return out;
-      });
+          return out;
+        },
+        deps,
+      );
     },
 
     async setStatus(ads, status) {
       if (ads.length === 0) return;
       if (status === 'archived')
         throw new Error('TikTok ads cannot be archived; ad groups roll over instead');
+      const to = ({ active: 'ENABLE', paused: 'DISABLE', deleted: 'DELETE' } as const)[status];
+      const verb = ({ active: 'resume', paused: 'pause', deleted: 'delete' } as const)[status];
       await audit.many(
         ads.map((a) => ({
           platform: 'tiktok' as const,
-          operation: status === 'active' ? 'resume_ad' : 'pause_ad',
+          operation: `${verb}_ad`,
           kind: 'ad',
           name: a.name,
-          detail: { status: status === 'active' ? 'ENABLE' : 'DISABLE' },
+          detail: { status: to },
         })),
         () =>
           tiktok.setAdStatuses(
             ads.map((a) => a.id),
-            status === 'active' ? 'ENABLE' : 'DISABLE',
+            to,
           ),
         () => ads.map((a) => ({ externalId: a.id })),
       );

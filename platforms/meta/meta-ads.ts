@@ -164,7 +164,10 @@ export interface MetaAds {
     items: Array<Record<string, unknown>>,
   ): Promise<BatchResult[]>;
   /** Sets the status of many ads in batch requests, like createMany. */
-  setStatuses(ids: string[], status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<BatchResult[]>;
+  setStatuses(
+    ids: string[],
+    status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED' | 'DELETED',
+  ): Promise<BatchResult[]>;
   /** Params of an ad creative for createMany (what createCreative sends). */
   creativeParams(p: MetaCreativeSpec): Record<string, unknown>;
   /** Params of an ad for createMany (what createAd sends): created PAUSED. */
@@ -224,6 +227,7 @@ function instrument(
     const batch = (params as { batch?: unknown } | undefined)?.batch;
     const calls = Array.isArray(batch) ? batch.length : 1;
     if (!Array.isArray(batch)) await governor?.reserve(1);
+    const sentAt = governor?.stamp();
     try {
       const res = await withTimeout(
         original(method, path, params, files, multipart, urlOverride || base),
@@ -239,7 +243,7 @@ function instrument(
     } catch (err) {
       observe((err as SdkError).headers, calls);
       const e = toPlatformError(err);
-      if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs);
+      if (e.kind === 'throttled') governor?.throttled(e.retryAfterMs, sentAt);
       throw err;
     }
   };
@@ -505,6 +509,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         error: new PlatformError('meta', 'transient', 'batch call got no answer'),
       }));
       const batch = new FacebookAdsApiBatch(api);
+      const sentAt = governor?.stamp();
       chunk.forEach((c, j) =>
         batch.add(
           c.method,
@@ -517,7 +522,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           },
           (res: { body?: unknown; status?: unknown; headers?: unknown }) => {
             const error = batchError(res);
-            if (error.kind === 'throttled') governor?.throttled(error.retryAfterMs);
+            if (error.kind === 'throttled') governor?.throttled(error.retryAfterMs, sentAt);
             results[j] = { error };
           },
         ),

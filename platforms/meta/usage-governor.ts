@@ -66,8 +66,10 @@ export class UsageGovernor {
    */
   private perCall = 1;
   private blockedUntil = 0;
-  /** Throttles in a row without a named time to regain access. */
+  /** Throttles in a row without a named time to regain access (one per request sent). */
   private unnamedThrottles = 0;
+  /** When the last throttle was recorded: requests sent before it belong to the same episode. */
+  private lastThrottleAt = Number.NEGATIVE_INFINITY;
   private pauseMs: number;
   private hasReading = false;
   /** Total time spent waiting, for progress output. */
@@ -153,16 +155,26 @@ export class UsageGovernor {
     if (pct + this.perCall < this.pauseAt) this.pauseMs = this.firstPauseMs;
   }
 
+  /** The governor's clock: pass it back to `throttled` as the time a request was sent. */
+  stamp(): number {
+    return this.now();
+  }
+
   /**
    * Meta throttled the account: nothing goes out for `ms`, its estimated time to regain access.
    * When it named none (a per-user limit, code 17), the pause backs off: 2 s, doubling on each
-   * throttle in a row up to a minute, and starting short again once a call gets through.
+   * throttle in a row up to a minute, and starting short again once a call gets through. The
+   * back-off doubles once per request that was sent after the last throttle: the calls of one
+   * batch, or requests already in flight, throttled together, are one throttle, not fifty.
    */
-  throttled(ms: number | null): void {
+  throttled(ms: number | null, sentAt: number = this.now()): void {
+    const again = sentAt > this.lastThrottleAt;
     if (ms === null) {
-      ms = Math.min(60_000, UNNAMED_THROTTLE_MS * 2 ** this.unnamedThrottles);
-      this.unnamedThrottles += 1;
+      const step = again ? this.unnamedThrottles : Math.max(0, this.unnamedThrottles - 1);
+      ms = Math.min(60_000, UNNAMED_THROTTLE_MS * 2 ** step);
+      if (again) this.unnamedThrottles += 1;
     }
+    if (again) this.lastThrottleAt = this.now();
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + Math.min(ms, this.maxPauseMs));
   }
 

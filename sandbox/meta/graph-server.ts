@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AttributedDelivery, DeliveryLog, SandboxClock } from '../contracts.ts';
-import { holdWithoutAnswer, parseMaybeJson } from '../http.ts';
+import { clientWaiting, holdLateWrite, holdWithoutAnswer, parseMaybeJson } from '../http.ts';
 import { parseMultipart } from '../media.ts';
 import {
   BodyTooLarge,
@@ -91,10 +91,19 @@ export interface GraphRequestEvent {
   path: string;
   /** HTTP status; 0 when no response was sent (lost after the write, or timed out). */
   status: number;
+  /** The Graph error's code when the call was refused (17: rate limited; 1: unknown, transient). */
+  code?: number;
   /** The write was carried out but its response never sent (faults.lostResponseRate). */
   lost?: boolean;
   /** The request was held unanswered and not carried out (faults.timeoutRate). */
   timedOut?: boolean;
+  /**
+   * The write was held and carried out late (faults.lateWriteRate); `status` is 0 when the client
+   * had given up by then and so never heard of it.
+   */
+  late?: boolean;
+  /** The answer was sent truncated (faults.malformedRate). */
+  malformed?: boolean;
 }
 
 /** Emits `request` (GraphRequestEvent) after each response is written. */
@@ -117,6 +126,8 @@ export class MetaGraphSandbox
   readonly objects: GraphObjects;
   readonly reporting: GraphReporting;
   private callNumber = 0;
+  /** Write requests drawn for the lateWriteRate fault so far. */
+  private lateDraws = 0;
   private readonly draws: FaultDraws;
   private readonly usageByAccount = new Map<string, UsageWindow>();
 
@@ -199,9 +210,16 @@ export class MetaGraphSandbox
     let status = 200;
     let body: unknown;
     let malformed = false;
+    let errorCode: number | undefined;
+    const late =
+      method === 'POST' &&
+      this.faults.lateWriteRate > 0 &&
+      this.draws.draw('late', ++this.lateDraws) < this.faults.lateWriteRate;
     try {
       const params: Params = Object.fromEntries(url.searchParams);
       if (method === 'POST') Object.assign(params, await readParams(req, url.pathname));
+      // Received in full, then held: the client may give up before it is carried out.
+      if (late) await holdLateWrite(this.faults.lateWriteMs);
       for (const k of Object.keys(params)) params[k] = parseMaybeJson(params[k]);
       const m = /^\/(v\d+\.\d+)(?:\/(.*?))?\/?$/.exec(url.pathname);
       if (!m) throw graphErrors.unknownPath(url.pathname.slice(1));
@@ -223,6 +241,7 @@ export class MetaGraphSandbox
             ? graphErrors.bodyTooLarge(err)
             : graphErrors.invalidParam((err as Error).message);
       status = e.status;
+      errorCode = e.code;
       body = e.toBody();
       headers['www-authenticate'] = 'OAuth "Facebook Platform" "invalid_request"';
     }
@@ -239,7 +258,21 @@ export class MetaGraphSandbox
       this.emit('request', lost);
       return;
     }
-    const event = { method, path: url.pathname, status };
+    if (late && !clientWaiting(res)) {
+      // Carried out after the client gave up: nobody hears of it.
+      const unheard: GraphRequestEvent = { method, path: url.pathname, status: 0, late: true };
+      this.requests.push(unheard);
+      this.emit('request', unheard);
+      return;
+    }
+    const event: GraphRequestEvent = {
+      method,
+      path: url.pathname,
+      status,
+      ...(errorCode !== undefined ? { code: errorCode } : {}),
+      ...(late ? { late: true } : {}),
+      ...(malformed ? { malformed: true } : {}),
+    };
     this.requests.push(event);
     const text = JSON.stringify(body);
     // A malformed page: the connection was cut mid-body, as a flaky proxy would.

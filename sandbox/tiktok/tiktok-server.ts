@@ -17,7 +17,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AttributedDelivery, DeliveryLog, DeliveryModel, SandboxClock } from '../contracts.ts';
-import { holdWithoutAnswer, parseMaybeJson, sandboxHttpServer } from '../http.ts';
+import {
+  clientWaiting,
+  holdLateWrite,
+  holdWithoutAnswer,
+  parseMaybeJson,
+  sandboxHttpServer,
+} from '../http.ts';
 import { parseMultipart, type FormPart } from '../media.ts';
 import { BodyTooLarge, CallQuotas, faultDraw, readBody } from '../platform-server/index.ts';
 import type { Simulator } from '../simulator.ts';
@@ -66,6 +72,13 @@ export interface TikTokRequestEvent {
   lost?: boolean;
   /** The request was held unanswered and not carried out (faults.timeoutRate). */
   timedOut?: boolean;
+  /**
+   * The write was held and carried out late (faults.lateWriteRate); `status` is 0 when the client
+   * had given up by then and so never heard of it.
+   */
+  late?: boolean;
+  /** The answer was sent truncated (faults.malformedRate). */
+  malformed?: boolean;
 }
 
 interface Call {
@@ -198,6 +211,10 @@ export class TikTokSandbox
     let status = 200;
     let body: { code: number; message: string; request_id: string; data: unknown };
     let malformed = false;
+    const late =
+      method === 'POST' &&
+      this.faults.lateWriteRate > 0 &&
+      this.draw('late', this.requestNumber) < this.faults.lateWriteRate;
     try {
       const type = req.headers['content-type'] ?? '';
       const endpoint = /^\/open_api\/v1\.3\/(.+?)\/?$/.exec(url.pathname)?.[1];
@@ -209,6 +226,8 @@ export class TikTokSandbox
       });
       const route = endpoint ? this.routes[endpoint] : undefined;
       if (!endpoint || !route) throw tiktokErrors.unknownPath(url.pathname);
+      // Received in full, then held: the client may give up before it is carried out.
+      if (late) await holdLateWrite(this.faults.lateWriteMs);
       if (route.method !== method) throw tiktokErrors.wrongMethod(method);
       this.authenticate(req);
       this.throttle(endpoint);
@@ -238,11 +257,23 @@ export class TikTokSandbox
       this.log({ method, path: url.pathname, status: 0, code: 0, lost: true });
       return;
     }
+    if (late && !clientWaiting(res)) {
+      // Carried out after the client gave up: nobody hears of it.
+      this.log({ method, path: url.pathname, status: 0, code: body.code, late: true });
+      return;
+    }
     res
       .writeHead(status, { 'content-type': 'application/json', 'x-tt-logid': id })
       // A malformed page: the body cut mid-way, as a flaky proxy would.
       .end(malformed ? JSON.stringify(body).slice(0, 40) : JSON.stringify(body));
-    this.log({ method, path: url.pathname, status, code: body.code });
+    this.log({
+      method,
+      path: url.pathname,
+      status,
+      code: body.code,
+      ...(late ? { late } : {}),
+      ...(malformed ? { malformed } : {}),
+    });
   }
 
   /** A deterministic draw: the n-th call of a world always draws the same. */

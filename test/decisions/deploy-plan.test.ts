@@ -282,4 +282,17 @@ describe('Meta usage governor', () => {
     await g.reserve();
     assert.equal(waits.at(-1), 2000);
   });
+
+  it('counts the calls of one batch, or requests in flight together, as one throttle', async () => {
+    const { g, waits } = governorOnFakeClock();
+    // A batch of 50 sent at once, every call throttled: one back-off step, not fifty.
+    const sentAt = g.stamp();
+    for (let i = 0; i < 50; i++) g.throttled(null, sentAt);
+    await g.reserve();
+    assert.deepEqual(waits, [2000]);
+    // The next request, sent after that throttle, is throttled too: the back-off doubles once.
+    g.throttled(null, g.stamp());
+    await g.reserve();
+    assert.deepEqual(waits, [2000, 4000]);
+  });
 });

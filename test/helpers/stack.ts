@@ -33,6 +33,12 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/**
+ * The platform clients' request timeout in tests, and so how long deploy lets an unanswered write
+ * settle before it looks it up again (production: 60 s).
+ */
+export const REQUEST_TIMEOUT_MS = 5000;
+
 export async function startTestStack(
   o: {
     db?: DbKind;
@@ -50,11 +56,14 @@ export async function startTestStack(
     renderRatios?: string;
     /** Keep the world's random ad review rejections (default: off, so ad counts are exact). */
     worldReview?: boolean;
+    /** The platform clients' request timeout (and deploy's settle time). Default 5 s. */
+    requestTimeoutMs?: number;
     /** Deploy (or any other) settings over the defaults: both platforms, no spares, live, no approval. */
     deploy?: Partial<ActivityDeps['config']>;
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
+  const timeoutMs = o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // The world's review rejects a few ads at random; tests that count ads turn that off, and the
   // review tests turn it on explicitly.
   if (!o.worldReview) {
@@ -68,6 +77,7 @@ export async function startTestStack(
     createMetaAds({
       graphUrl: sandbox.metaUrl,
       ...sandbox.credentials,
+      requestTimeoutMs: timeoutMs,
       adAccountId,
       ...(o.accessToken ? { accessToken: o.accessToken } : {}),
     }),
@@ -75,6 +85,7 @@ export async function startTestStack(
   const tiktokClient = createTikTokAds({
     baseUrl: sandbox.tiktokUrl,
     ...sandbox.tiktokCredentials,
+    timeoutMs,
   });
   const tiktok = (advertiserId: string) => {
     if (advertiserId !== sandbox.tiktokCredentials.advertiserId)
@@ -145,6 +156,8 @@ export async function startTestStack(
       EXPLORATION_SHARE: 0.34,
       DIVERSITY_WEIGHT: 0.15,
       TRAINING_WINDOW_DAYS: 90,
+      META_REQUEST_TIMEOUT_MS: timeoutMs,
+      TIKTOK_REQUEST_TIMEOUT_MS: timeoutMs,
     },
   };
   return {
