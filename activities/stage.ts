@@ -9,6 +9,7 @@ import { CatalogError } from '../core/catalog.ts';
 import { redact } from '../core/redact.ts';
 import type { Stage } from '../core/types.ts';
 import type { Db } from '../db/database.ts';
+import { databaseUnavailable } from '../db/outage.ts';
 import { recordStageEvent } from '../db/runs.repository.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { CreativeInputError } from '../render/compose.ts';
@@ -85,6 +86,23 @@ export function toFailure(err: unknown): unknown {
       nonRetryable: true,
     });
   }
+  if (databaseUnavailable(err)) {
+    return ApplicationFailure.create({
+      type: FAILURE.databaseUnavailable,
+      message: err instanceof Error ? err.message : String(err),
+      cause: err instanceof Error ? err : undefined,
+    });
+  }
+  if (err instanceof PlatformError) {
+    // Retried by the policy; once retries run out, the workflow knows which platform was down
+    // (a deploy to several then goes on with the others).
+    return ApplicationFailure.create({
+      type: FAILURE.platformTransient,
+      message: err.message,
+      details: [{ platform: err.platform }],
+      cause: err,
+    });
+  }
   return err;
 }
 
@@ -134,7 +152,11 @@ export async function withStage<T>(
     }
   }, HEARTBEAT_MS);
   try {
-    await recordStageEvent(db, { runId, stage, event: 'started', attempt });
+    await recordStageEvent(db, { runId, stage, event: 'started', attempt }).catch(
+      (err: unknown) => {
+        throw toFailure(err); // the database down already: said as such
+      },
+    );
     return await attemptStage(
       db,
       { runId, stage, attempt },

@@ -18,10 +18,16 @@ export const FAILURE = {
   /** The platform refused the request itself (non-retryable). */
   platformRequest: 'ERR_PLATFORM_REQUEST',
   /**
-   * A transient platform failure (5xx, timeout, lost answer) thrown as it is: Temporal names the
-   * failure after the error's class, and the activity's retry policy retries it.
+   * A transient platform failure (5xx, timeout, lost answer), retried by the activity's retry
+   * policy; its details name the platform. The type is the error class's name, as Temporal named
+   * such failures before they carried details.
    */
   platformTransient: 'PlatformError',
+  /**
+   * The database could not be reached (down, restarting): retried, and once the retries are spent
+   * the workflow waits for it before it gives a stage up.
+   */
+  databaseUnavailable: 'ERR_DATABASE_UNAVAILABLE',
   /** DEPLOY_* settings or the accounts leave a market nothing to deploy to (non-retryable). */
   deployConfig: 'ERR_DEPLOY_CONFIG',
   /** A write would take spend past a configured cap (non-retryable). */

@@ -31,6 +31,23 @@ export function platformOutage(err: ActivityFailure): boolean {
   return spent && fromPlatform;
 }
 
+/** The database could not be reached through every retry: it is down or restarting. */
+export function databaseDown(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FAILURE.databaseUnavailable
+  );
+}
+
+/** The platform a platform failure came from, when the activity said (see toFailure). */
+export function failedPlatform(err: ActivityFailure): string | null {
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure)) return null;
+  const detail = cause.details?.[0] as { platform?: unknown } | undefined;
+  return typeof detail?.platform === 'string' ? detail.platform : null;
+}
+
 /** A platform refused the token (expired, revoked, permission gone): a person must rotate it. */
 export function tokenRefused(err: ActivityFailure): boolean {
   return err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.platformAuth;
