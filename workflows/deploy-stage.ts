@@ -213,8 +213,16 @@ export async function deployStage(s: DeployStage): Promise<DeployResult | null> 
     const platforms = patched('deploy-each-platform-alone')
       ? await bookkeeping.deployPlatforms({ market: s.input.market })
       : [];
-    if (platforms.length > 1) deploy = await eachPlatformAlone(s, platforms, deployFailureDegrades);
-    else s.degraded.push(`deploy failed: ${message(err)}; the ads already live keep running`);
+    // The platform that failed, when known, has spent its retries already: it is not tried again.
+    const down = failedPlatform(err);
+    const others = platforms.filter((p) => p !== down);
+    if (platforms.length > 1 && others.length > 0) {
+      if (down)
+        s.degraded.push(
+          `deploy to ${down} failed: ${message(err)}; its ads already live keep running`,
+        );
+      deploy = await eachPlatformAlone(s, others, deployFailureDegrades);
+    } else s.degraded.push(`deploy failed: ${message(err)}; the ads already live keep running`);
   }
   for (const r of deploy?.rejected ?? [])
     s.degraded.push(`${r.platform} review rejected creative ${r.hash.slice(0, 12)}: ${r.reason}`);

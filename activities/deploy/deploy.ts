@@ -467,8 +467,8 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
 
   return {
     /** The platforms the market deploys to (DEPLOY_PLATFORMS and its accounts); reads nothing. */
-    async deployPlatforms({ market }: { market: string }): Promise<DeployPlatform[]> {
-      return marketPlatforms(deps, market).deployTo;
+    deployPlatforms({ market }: { market: string }): Promise<DeployPlatform[]> {
+      return Promise.resolve(marketPlatforms(deps, market).deployTo);
     },
 
     /** Computes today's plan without writing to any platform, stores it, and says what it needs. */

@@ -111,7 +111,7 @@ describe('deploy when writes land after the client gave up', () => {
           `${platform}: a late twin never runs`,
         );
     }
-    assert.equal(result!.adIds.length, 6);
+    assert.equal(result?.adIds.length, 6);
 
     // A create of a live ad that lands only now (after deploy's last read-back): a paused twin.
     const meta = stack.metaOf('BR');
