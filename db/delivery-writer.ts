@@ -31,7 +31,11 @@ const COLUMNS = [
   'subscriptions',
 ] as const satisfies ReadonlyArray<keyof AdMetricsDailyTable>;
 
-const UPDATED = COLUMNS.filter((c) => c !== 'platform' && c !== 'ad_id' && c !== 'date');
+/** The values of a delivery row an upsert (or a re-read) can change: its key is platform, ad, day. */
+export const DELIVERY_VALUE_COLUMNS = COLUMNS.filter(
+  (c) => c !== 'platform' && c !== 'ad_id' && c !== 'date',
+);
+const UPDATED = DELIVERY_VALUE_COLUMNS;
 
 /** Later rows for the same key win, as a later report of the same day would. */
 function lastPerKey(rows: readonly AdMetricsDailyTable[]): AdMetricsDailyTable[] {

@@ -331,6 +331,21 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   }
   type Statuses = ReturnType<typeof statusKeeper>;
 
+  /** Records an ad as the platform showed it, with `status`. */
+  function recordAd(platform: string, market: string, ad: CurrentAd, status: string) {
+    return savePlatformObject(db, {
+      platform,
+      kind: 'ad',
+      name: ad.name,
+      externalId: ad.id,
+      market,
+      creativeHash: ad.creativeHash,
+      status,
+      reviewStatus: ad.review,
+      reviewReason: ad.reviewReason,
+    });
+  }
+
   /**
    * The ad set's adloop ads, one of each name: twins (a create that landed after its look-up) are
    * deleted before anything is switched on (decisions/deploy/twins.ts), and each kept ad recorded.
@@ -349,18 +364,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
       await statuses.set(target, twins, 'deleted');
       count('adloop_ad_twins_deleted', twins.length, { platform: target.platform });
     }
-    for (const ad of ads)
-      await savePlatformObject(db, {
-        platform: target.platform,
-        kind: 'ad',
-        name: ad.name,
-        externalId: ad.id,
-        market,
-        creativeHash: ad.creativeHash,
-        status: ad.status,
-        reviewStatus: ad.review,
-        reviewReason: ad.reviewReason,
-      });
+    for (const ad of ads) await recordAd(target.platform, market, ad, ad.status);
     return ads;
   }
 
@@ -447,18 +451,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
       );
       const paused = ads.filter((a) => a.status === 'paused');
       await statuses.set(target, paused, 'active');
-      for (const ad of paused)
-        await savePlatformObject(db, {
-          platform: target.platform,
-          kind: 'ad',
-          name: ad.name,
-          externalId: ad.id,
-          market,
-          creativeHash: ad.creativeHash,
-          status: 'active',
-          reviewStatus: ad.review,
-          reviewReason: ad.reviewReason,
-        });
+      for (const ad of paused) await recordAd(target.platform, market, ad, 'active');
       if (ads.length > 0) await target.activateAdSet(market, adSet);
       live.push({ platform: target.platform, adSet: adSet.name, ids: ads.map((a) => a.id) });
     }

@@ -27,7 +27,7 @@ import {
   upsertAttribution,
   type NewAttribution,
 } from '../../db/attribution.repository.ts';
-import type { DeliveryWriter } from '../../db/delivery-writer.ts';
+import { DELIVERY_VALUE_COLUMNS, type DeliveryWriter } from '../../db/delivery-writer.ts';
 import {
   adMetricsKey,
   performanceSnapshotDates,
@@ -54,17 +54,7 @@ export type BackfillSettings = IngestSettings &
 export const BACKFILL_EXAMPLES = 5;
 
 /** The values of a delivery row a re-read can change (its key is platform, ad and day). */
-const DELIVERY_FIELDS = [
-  'market',
-  'creative_hash',
-  'impressions',
-  'clicks',
-  'spend_micros',
-  'currency',
-  'installs',
-  'registrations',
-  'subscriptions',
-] as const satisfies ReadonlyArray<keyof AdMetricsDailyTable>;
+const DELIVERY_FIELDS = DELIVERY_VALUE_COLUMNS;
 
 /** The values of an attribution row a re-read can change (its key: mmp_attribution_key). */
 const ATTRIBUTION_FIELDS = [
