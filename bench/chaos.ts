@@ -1,9 +1,10 @@
-// `npm run chaos -- --json`: the fault matrix. For each fault (bench/chaos/faults.ts) it runs
-// three days of the daily loop for the markets on a fresh, production-like stack (Temporal dev
-// server, PostgreSQL, the sandbox platforms, the loop worker as its own process), with the fault on
-// day 2, and checks against the platforms' own records that every market's day completed, that
-// no ad was created twice and that no metric row was lost. One JSON object: a summary and a line
-// per fault. Exit status 1 when any fault broke a promise.
+// `npm run chaos -- --json`: the fault matrix. For each fault (bench/chaos/faults.ts) it runs the
+// daily loop for the markets on a fresh, production-like stack (Temporal dev server, PostgreSQL,
+// the sandbox platforms, the loop worker as its own process): a clean day, the fault's day (or
+// days), the operator's recovery where the fault calls for one, and a clean day. It checks against
+// the sandbox's own records that every market's day completed, that no ad, campaign, ad set or
+// creative was made twice, that no metric row was lost, and that the fault struck. One JSON
+// object: a summary and a line per fault. Exit status 1 when any fault broke a promise.
 //   npm run chaos -- --json
 //   npm run chaos -- --faults platform-5xx,worker-killed-in-deploy --keep
 //   npm run chaos -- --list
@@ -95,8 +96,10 @@ try {
     } catch (err) {
       report = {
         fault: fault.name,
+        days: 0,
         completed: false,
         duplicate_ads: 0,
+        twins_removed: 0,
         lost_metric_rows: 0,
         fallback_used: false,
         seconds: 0,
@@ -122,7 +125,6 @@ try {
     summary: {
       world: world.name,
       markets,
-      days: 3,
       faults: reports.length,
       completed: reports.filter((r) => r.completed).length,
       duplicate_ads: reports.reduce((n, r) => n + r.duplicate_ads, 0),

@@ -1,60 +1,90 @@
-// What a chaos scenario checks once the dust has settled, against the platforms' own truth:
+// What a chaos scenario checks once the dust has settled, against the sandbox's own truth:
 // - duplicate ads: an ad name created twice, or two live ads of one creative in one ad set;
 // - lost metric rows: delivery rows the platforms report (Meta and TikTok insights) and rows the
 //   MMP attributes that are not in the database, or are there with other numbers, over the days
 //   the last loop re-read.
-// The comparisons are pure functions; `readPlatformTruth` asks the sandbox through the same wire
-// clients the loop uses (with every fault off), so a row the loop could have read and did not
-// store shows up here.
+// The audit trusts nothing of adloop's: no client of platforms/ is used. Its truth comes straight
+// from the sandbox, computed by the same code its servers answer with:
+// - delivery: each platform server's DeliveryLog (the Meta account's reporting, TikTok's
+//   deliveriesOn) as its insights endpoint reports it on the sandbox's today (reporting.ts
+//   asReported), in the account currency;
+// - attribution: the MMP view the Adjust server renders (mmp/attribution.ts attributedRange), with
+//   the Adjust server's live delay fault, keyed as Adjust names rows (campaign, ad group and
+//   creative ids; iOS postbacks campaign-level).
+// A parsing or paging bug in adloop's clients therefore shows up here as a lost row instead of
+// hiding itself. The comparisons are pure functions.
 import { sql } from 'kysely';
-import { addDays } from '../../core/dates.ts';
+import { addDays, dateRange } from '../../core/dates.ts';
 import { metaCampaignName, parseAdName } from '../../core/ids.ts';
-import type { DeliveryCounts } from '../../core/types.ts';
+import { minorDigits } from '../../core/money.ts';
 import type { Db } from '../../db/database.ts';
-import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
-import { createMmp } from '../../platforms/mmp/index.ts';
-import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import type { AttributedDelivery } from '../../sandbox/contracts.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
+import { attributedRange, type MmpAttribution } from '../../sandbox/mmp/attribution.ts';
+import { asReported } from '../../sandbox/reporting.ts';
 
 export interface PlatformAd {
   platform: 'meta' | 'tiktok';
+  id: string;
   name: string;
   /** Delivering (ACTIVE on Meta, ENABLE on TikTok). */
   live: boolean;
+  /** Deleted (DELETED on Meta, DELETE on TikTok): what deploy does to a twin. */
+  deleted: boolean;
 }
 
 /** Every ad adloop manages in the sandbox accounts, both platforms, from the platforms' stores. */
 export function platformAds(sandbox: Sandbox): PlatformAd[] {
-  const meta = sandbox.meta.store
-    .list('ad', sandbox.credentials.adAccountId.slice('act_'.length))
-    .map((a) => ({
+  const meta = sandbox.world.metaAccounts.flatMap((account) =>
+    sandbox.meta.store.list('ad', account.id.slice('act_'.length)).map((a) => ({
       platform: 'meta' as const,
+      id: a.id,
       name: String(a.fields.name),
       live: a.fields.status === 'ACTIVE',
-    }));
+      deleted: a.fields.status === 'DELETED',
+    })),
+  );
   const tiktok = sandbox.tiktok.store
     .list('ad', sandbox.tiktokCredentials.advertiserId)
     .map((a) => ({
       platform: 'tiktok' as const,
+      id: a.id,
       name: String(a.fields.ad_name),
       live: a.fields.operation_status === 'ENABLE',
+      deleted: a.fields.operation_status === 'DELETE',
     }));
   return [...meta, ...tiktok].filter((a) => parseAdName(a.name) !== null);
 }
 
+/** Ids of the ads the platforms delivered anything for on `dates` (their own delivery records). */
+export function deliveredAds(sandbox: Sandbox, dates: readonly string[]): Set<string> {
+  return new Set(
+    dates.flatMap((d) => [
+      ...sandbox.meta.deliveriesOn(d).map((x) => x.adId),
+      ...sandbox.tiktok.deliveriesOn(d).map((x) => x.adId),
+    ]),
+  );
+}
+
+/** Twins adloop deleted before they delivered anything (a write that landed late): no harm done. */
+function harmlessTwin(ad: PlatformAd, delivered: ReadonlySet<string>): boolean {
+  return ad.deleted && !ad.live && !delivered.has(ad.id);
+}
+
 /**
  * Ads that should not exist: every extra ad under a name already used (a create that was retried
- * after it had succeeded), plus every extra live ad showing a creative that another live ad of the
- * same ad set already shows.
+ * after it had succeeded), unless adloop deleted it before it delivered anything, plus every extra
+ * live ad showing a creative that another live ad of the same ad set already shows.
  */
-export function duplicateAds(ads: readonly PlatformAd[]): number {
+export function duplicateAds(ads: readonly PlatformAd[], delivered: ReadonlySet<string>): number {
+  const counted = ads.filter((a) => !harmlessTwin(a, delivered));
   const byName = new Map<string, PlatformAd>();
-  for (const ad of ads) {
+  for (const ad of counted) {
     const key = `${ad.platform}|${ad.name}`;
     const seen = byName.get(key);
     if (!seen || (ad.live && !seen.live)) byName.set(key, ad);
   }
-  const sameName = ads.length - byName.size;
+  const sameName = counted.length - byName.size;
   const live = [...byName.values()].filter((a) => a.live);
   const shown = new Set(
     live.map((a) => {
@@ -65,16 +95,28 @@ export function duplicateAds(ads: readonly PlatformAd[]): number {
   return sameName + (live.length - shown.size);
 }
 
+/** Twins made (a name used twice) that adloop deleted before they delivered: reported, not lost. */
+export function removedTwins(ads: readonly PlatformAd[], delivered: ReadonlySet<string>): number {
+  const names = new Set(
+    ads.filter((a) => !harmlessTwin(a, delivered)).map((a) => `${a.platform}|${a.name}`),
+  );
+  return ads.filter((a) => harmlessTwin(a, delivered) && names.has(`${a.platform}|${a.name}`))
+    .length;
+}
+
 /**
  * Objects adloop names uniquely that exist more than once under one name: campaigns, ad sets and
  * ad groups, Meta ad creatives (a create retried after it had in fact succeeded).
  */
 export function duplicateObjects(sandbox: Sandbox): number {
-  const account = sandbox.credentials.adAccountId.slice('act_'.length);
   const advertiser = sandbox.tiktokCredentials.advertiserId;
   const names = [
-    ...(['campaign', 'adset', 'adcreative'] as const).flatMap((type) =>
-      sandbox.meta.store.list(type, account).map((o) => `meta ${type} ${String(o.fields.name)}`),
+    ...sandbox.world.metaAccounts.flatMap((a) =>
+      (['campaign', 'adset', 'adcreative'] as const).flatMap((type) =>
+        sandbox.meta.store
+          .list(type, a.id.slice('act_'.length))
+          .map((o) => `meta ${a.id} ${type} ${String(o.fields.name)}`),
+      ),
     ),
     ...sandbox.tiktok.store
       .list('campaign', advertiser)
@@ -100,7 +142,7 @@ export function diffRows<T>(
   truth: readonly T[],
   stored: readonly T[],
   key: (row: T) => string,
-  values: (row: T) => readonly number[],
+  values: (row: T) => ReadonlyArray<number | string>,
 ): RowDiff {
   const have = new Map(stored.map((r) => [key(r), values(r)]));
   const out: RowDiff = { missing: 0, differing: 0, examples: [] };
@@ -120,16 +162,108 @@ export function diffRows<T>(
   return out;
 }
 
-interface DeliveryRow {
-  platform: string;
-  adId: string;
-  date: string;
-  numbers: number[];
+/** A row of a source or of the database: its key and the numbers compared. */
+export interface AuditRow {
+  key: string;
+  values: ReadonlyArray<number | string>;
 }
 
-interface AttributionRowKey {
-  key: string;
-  numbers: number[];
+/** ad_metrics_daily's key: one ad's day on one platform. */
+const deliveryKey = (platform: string, adId: string, date: string) => `${platform}|${adId}|${date}`;
+
+/** mmp_attribution's key (without the source): iOS postbacks have no ad group or creative. */
+const attributionKey = (
+  date: string,
+  campaignId: string,
+  adGroupId: string | null,
+  creativeId: string | null,
+  os: string,
+) => [date, campaignId, adGroupId ?? '', creativeId ?? '', os].join('|');
+
+/**
+ * One ad's day as its platform's insights endpoint reports it when read on `today`, in the columns
+ * adloop stores: impressions, clicks, spend_micros, installs, registrations, subscriptions and the
+ * currency of the spend.
+ *
+ * - Counts: both servers report the day scaled by its completeness (sandbox/reporting.ts
+ *   asReported over the world's reportingDelayDays), and both report the Delivery's own totals as
+ *   the ad's conversions: Meta's `actions` mobile_app_install, fb_mobile_complete_registration and
+ *   Subscribe (meta/graph-reporting.ts), TikTok's app_install, registration and subscribe
+ *   (tiktok/tiktok-reporting.ts). These are the platform's numbers, not the MMP's.
+ * - Spend: the servers send the minor units as a major-unit decimal of the account's currency,
+ *   and adloop stores micros of that same currency, unconverted, next to its code (the ingest
+ *   readers: `spend` x 10^6). So the expected micros are spendMinor x 10^(6 - the currency's
+ *   minor digits). The digits come from core/money.ts's ISO 4217 table, which is not adloop's
+ *   reading path but the sandbox's own currency handling: both reporting modules write `spend`
+ *   with that very table (fromMinorUnits, minorDigits), so it gives exactly the digits the wire
+ *   carried. Whether the table matches ISO 4217 is core's own tests' business; a wrong entry would
+ *   move the wire and this truth alike, and lose no row.
+ */
+export function reportedDelivery(
+  row: AttributedDelivery,
+  currency: string,
+  today: string,
+  reportingDelayDays: number,
+): AuditRow {
+  const d = asReported(row.delivery, today, reportingDelayDays);
+  return {
+    key: deliveryKey(row.platform, row.adId, d.date),
+    values: [
+      d.impressions,
+      d.clicks,
+      d.spendMinor * 10 ** (6 - minorDigits(currency)),
+      d.installs,
+      d.registrations,
+      d.subscriptions,
+      currency,
+    ],
+  };
+}
+
+/**
+ * An attributed row as the Adjust server reports it (mmp/adjust-server.ts), keyed as adloop
+ * stores it in mmp_attribution: campaign_id_network is the platform's campaign id, and on Android
+ * rows adgroup_id_network and creative_id_network are the ad set / ad group id and the platform's
+ * ad id, with the device-level metrics (installs, registration_events, subscription_events). iOS
+ * rows are SKAdNetwork postbacks per campaign and day, ad group and creative `unknown` (stored as
+ * null), with skad_installs and the `_events_est` counts. The keys are unique: Android rows are
+ * per ad and day, iOS rows per campaign and day, and Meta's and TikTok's ids never collide.
+ */
+export function reportedAttribution(r: MmpAttribution): AuditRow {
+  return {
+    key: attributionKey(
+      r.date,
+      r.campaignId,
+      r.aggregated ? null : r.adGroupId,
+      r.aggregated ? null : r.adId,
+      r.os,
+    ),
+    values: [r.installs, r.registrations, r.subscriptions],
+  };
+}
+
+/**
+ * What the platform servers delivered on each day of [since, until] (capped at the sandbox's
+ * today, as their reports are), with the currency it was spent in: every Meta ad account's
+ * reporting and the TikTok advertiser's.
+ */
+export function platformDeliveries(
+  sandbox: Sandbox,
+  since: string,
+  until: string,
+): Array<{ row: AttributedDelivery; currency: string }> {
+  const today = sandbox.clock.today();
+  const last = until < today ? until : today;
+  if (since > last) return [];
+  const out: Array<{ row: AttributedDelivery; currency: string }> = [];
+  for (const date of dateRange(since, last)) {
+    for (const account of sandbox.meta.accounts.values())
+      for (const row of sandbox.meta.reporting.deliveriesOn(account, date))
+        out.push({ row, currency: account.currency });
+    for (const row of sandbox.tiktok.deliveriesOn(date))
+      out.push({ row, currency: sandbox.world.tiktok.currency });
+  }
+  return out;
 }
 
 export interface MetricsAudit {
@@ -143,8 +277,9 @@ export interface MetricsAudit {
 /**
  * Compares what the platforms and the MMP report now for the days the loop of `lastRunDate`
  * re-read (its metrics and attribution lookbacks) with what the database holds. Call it with the
- * sandbox clock still on `lastRunDate` and every fault off: then the sources answer as they did
- * to that run, so any difference was lost on the way.
+ * sandbox clock still on `lastRunDate` and every fault off, or on when the fault is what the
+ * sources report that day (the Adjust delay is honoured as its server honours it): then the
+ * sources answer as they did to that run, so any difference was lost on the way.
  */
 export async function auditMetrics(
   sandbox: Sandbox,
@@ -158,75 +293,69 @@ export async function auditMetrics(
     excused?: Map<string, { delivery: boolean; attribution: boolean }>;
   },
 ): Promise<MetricsAudit> {
+  const today = sandbox.clock.today();
   const until = addDays(o.lastRunDate, -1);
-  const metaSince = addDays(o.lastRunDate, -o.metricsLookbackDays);
-  const meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, governor: null });
-  const tiktok = createTikTokAds({ baseUrl: sandbox.tiktokUrl, ...sandbox.tiktokCredentials });
-  const marketOf = (name: string) => parseAdName(name)?.market ?? '';
-  const ours = (name: string) =>
-    o.markets.includes(marketOf(name)) && !o.excused?.get(marketOf(name))?.delivery;
-  const delivery: DeliveryRow[] = [];
-  const counts = (r: DeliveryCounts) => [
-    r.impressions,
-    r.clicks,
-    r.spendMicros,
-    r.installs,
-    r.registrations,
-    r.subscriptions,
-  ];
-  for (const adset of sandbox.meta.store.list('adset', sandbox.credentials.adAccountId.slice(4))) {
-    const rows = await meta.insights({ since: metaSince, until, adsetId: adset.id });
-    for (const r of rows.filter((x) => ours(x.adName)))
-      delivery.push({ platform: 'meta', adId: r.adId, date: r.date, numbers: counts(r) });
-  }
-  for (const group of sandbox.tiktok.store.list(
-    'adgroup',
-    sandbox.tiktokCredentials.advertiserId,
-  )) {
-    const rows = await tiktok.insights({ since: metaSince, until, adGroupId: group.id });
-    for (const r of rows.filter((x) => ours(x.adName)))
-      delivery.push({ platform: 'tiktok', adId: r.adId, date: r.date, numbers: counts(r) });
-  }
-  const storedDelivery = await db
-    .selectFrom('ad_metrics_daily')
-    .select([
-      'platform',
-      'ad_id',
-      sql<string>`date::text`.as('date'),
-      'impressions',
-      'clicks',
-      'spend_micros',
-      'installs',
-      'registrations',
-      'subscriptions',
-    ])
-    .where('date', '>=', metaSince)
-    .where('date', '<=', until)
-    .execute();
 
-  const mmp = createMmp({
-    provider: 'adjust',
-    baseUrl: sandbox.adjustUrl,
-    ...sandbox.world.mmp.adjust,
-  });
-  const campaigns = new Set(
-    o.markets.filter((m) => !o.excused?.get(m)?.attribution).map((m) => metaCampaignName(m)),
-  );
+  // Delivery: adloop's ads (by the naming contract) of the audited markets.
+  const metricsSince = addDays(o.lastRunDate, -o.metricsLookbackDays);
+  const audited = (market: string | undefined, source: 'delivery' | 'attribution') =>
+    market !== undefined && o.markets.includes(market) && !o.excused?.get(market)?.[source];
+  const delivery = platformDeliveries(sandbox, metricsSince, until)
+    .filter(({ row }) => audited(parseAdName(row.adName)?.market, 'delivery'))
+    .map(({ row, currency }) =>
+      reportedDelivery(row, currency, today, sandbox.world.truth.reportingDelayDays),
+    );
+  const storedDelivery = (
+    await db
+      .selectFrom('ad_metrics_daily')
+      .select([
+        'platform',
+        'ad_id',
+        sql<string>`date::text`.as('date'),
+        'impressions',
+        'clicks',
+        'spend_micros',
+        'installs',
+        'registrations',
+        'subscriptions',
+        'currency',
+      ])
+      .where('date', '>=', metricsSince)
+      .where('date', '<=', until)
+      .execute()
+  ).map((r): AuditRow => ({
+    key: deliveryKey(r.platform, r.ad_id, r.date),
+    values: [
+      ...[
+        r.impressions,
+        r.clicks,
+        r.spend_micros,
+        r.installs,
+        r.registrations,
+        r.subscriptions,
+      ].map(Number),
+      r.currency,
+    ],
+  }));
+
+  // Attribution: what the Adjust server answers for the range now, from the same view and
+  // sources it was built with (startSandbox: Meta then TikTok), with its live delay fault, for
+  // adloop's campaigns of the audited markets (one per market and platform, named by the
+  // naming contract).
   const attributionSince = addDays(o.lastRunDate, -o.attributionLookbackDays);
-  const attributed: AttributionRowKey[] = (
-    await mmp.attribution({ since: attributionSince, until })
+  const campaigns = new Set(
+    o.markets.filter((m) => audited(m, 'attribution')).map((m) => metaCampaignName(m)),
+  );
+  const attributed = attributedRange(
+    sandbox.world,
+    [sandbox.meta, sandbox.tiktok],
+    attributionSince,
+    until,
+    today,
+    { extraDelayDays: sandbox.mmp.faults.adjust.delayDays },
   )
-    .filter((r) => campaigns.has(r.campaign))
-    .map((r) => ({
-      key: [
-        r.date,
-        r.campaignId,
-        r.aggregated ? '' : r.adGroupId,
-        r.aggregated ? '' : r.creativeId,
-        r.os,
-      ].join('|'),
-      numbers: [r.installs, r.registrations, r.subscriptions],
-    }));
+    .filter((r) => campaigns.has(r.campaignName))
+    .map(reportedAttribution);
   const storedAttribution = (
     await db
       .selectFrom('mmp_attribution')
@@ -244,36 +373,16 @@ export async function auditMetrics(
       .where('date', '>=', attributionSince)
       .where('date', '<=', until)
       .execute()
-  ).map((r) => ({
-    key: [r.date, r.campaign_id, r.ad_group_id ?? '', r.creative_id ?? '', r.os].join('|'),
-    numbers: [r.installs, r.registrations, r.subscriptions].map(Number),
+  ).map((r): AuditRow => ({
+    key: attributionKey(r.date, r.campaign_id, r.ad_group_id, r.creative_id, r.os),
+    values: [r.installs, r.registrations, r.subscriptions].map(Number),
   }));
 
+  const byKey = (r: AuditRow) => r.key;
+  const values = (r: AuditRow) => r.values;
   return {
-    delivery: diffRows(
-      delivery,
-      storedDelivery.map((r) => ({
-        platform: r.platform,
-        adId: r.ad_id,
-        date: r.date,
-        numbers: [
-          r.impressions,
-          r.clicks,
-          r.spend_micros,
-          r.installs,
-          r.registrations,
-          r.subscriptions,
-        ].map(Number),
-      })),
-      (r) => `${r.platform}|${r.adId}|${r.date}`,
-      (r) => r.numbers,
-    ),
-    attribution: diffRows(
-      attributed,
-      storedAttribution,
-      (r) => r.key,
-      (r) => r.numbers,
-    ),
+    delivery: diffRows(delivery, storedDelivery, byKey, values),
+    attribution: diffRows(attributed, storedAttribution, byKey, values),
     deliveryRows: delivery.length,
     attributionRows: attributed.length,
   };

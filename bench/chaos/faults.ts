@@ -1,16 +1,20 @@
 // The fault matrix: what `npm run chaos` breaks, one scenario each. A fault is switched on for the
-// whole faulted day (`inject` / `clear`: the platforms and the MMP misbehave), or strikes once in
-// the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
+// whole faulted day, or days (`inject` / `clear`: the platforms and the MMP misbehave), or strikes
+// once in the middle of that day's run (`strike`: a process dies or restarts at a chosen moment).
+// Every fault proves it struck: a strike says what it did, a fault that is on all day counts in
+// the sandbox's own request logs what it refused, dropped, held or withheld (`proof`).
 import proto from '@temporalio/proto';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import type { Stage } from '../../core/types.ts';
+import { addDays } from '../../core/dates.ts';
+import { attributedRange } from '../../sandbox/mmp/attribution.ts';
 import type { TempPostgres } from '../../scripts/lib/postgres.ts';
-import type { ChaosStack } from './stack.ts';
+import { ATTRIBUTION_LOOKBACK_DAYS, REQUEST_TIMEOUT_MS, type ChaosStack } from './stack.ts';
 
 export interface FaultContext {
   stack: ChaosStack;
   postgres: TempPostgres;
-  /** The faulted day. */
+  /** The faulted day (the first, when the fault lasts several). */
   day: string;
   markets: string[];
   log: (line: string) => void;
@@ -35,6 +39,23 @@ export interface Fault {
    */
   deploySkipAllowed?: boolean;
   /**
+   * The platform the fault takes down: only its deploy may be skipped; the market's other
+   * platform must still get today's ads.
+   */
+  platformDown?: 'meta' | 'tiktok';
+  /** Days the fault lasts, from the faulted day on (default 1). */
+  days?: number;
+  /**
+   * What an operator does once the fault is over and before the next clean day (a backfill of
+   * what a long outage kept from the lookback); resolves with what it reported.
+   */
+  recover?(ctx: FaultContext): Promise<string>;
+  /**
+   * For a fault on all day: what the sandbox's logs show it did over the faulted days (requests
+   * refused, dropped, held or rows withheld), or null when it did nothing (never exercised).
+   */
+  proof?(tally: Tally, ctx: FaultContext): string | null;
+  /**
    * The fault changes what a source reports, not whether it answers (an MMP running late): the
    * faulted day is audited against the source as it answered that day, fault still on.
    */
@@ -43,12 +64,106 @@ export interface Fault {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Rate-limit codes the sandbox answers with: Meta 4, 17, 80004; TikTok 40100. */
+const THROTTLE_CODES = new Set([4, 17, 80004, 40100]);
+
+/** What one platform's server logged over the faulted days. */
+export interface PlatformTally {
+  requests: number;
+  /** Answered with an error: HTTP 4xx/5xx, or TikTok's envelope code. */
+  refused: number;
+  /** Of them, answered 5xx or TikTok 5xxxx (transient). */
+  failed: number;
+  /** Refused as rate limited (HTTP 429, Meta codes 4, 17 and 80004, TikTok 40100). */
+  throttled: number;
+  /** Carried out, answer dropped. */
+  lost: number;
+  /** Held unanswered, not carried out. */
+  timedOut: number;
+  /** Carried out late; of them, after the client had given up. */
+  late: number;
+  lateUnheard: number;
+  /** Answered truncated. */
+  malformed: number;
+}
+
+/** The sandbox's own records of the faulted days, read from its request logs. */
+export interface Tally {
+  meta: PlatformTally;
+  tiktok: PlatformTally;
+  /** Adjust: requests, and of them refused (503 while down). */
+  adjust: { requests: number; refused: number };
+}
+
+interface LoggedRequest {
+  status: number;
+  code?: number;
+  lost?: boolean;
+  timedOut?: boolean;
+  late?: boolean;
+  malformed?: boolean;
+}
+
+function tallyOf(events: readonly LoggedRequest[]): PlatformTally {
+  const t: PlatformTally = {
+    requests: events.length,
+    refused: 0,
+    failed: 0,
+    throttled: 0,
+    lost: 0,
+    timedOut: 0,
+    late: 0,
+    lateUnheard: 0,
+    malformed: 0,
+  };
+  for (const e of events) {
+    const code = e.code ?? 0;
+    if (e.status >= 400 || code !== 0) t.refused++;
+    if (e.status >= 500 || code >= 50000) t.failed++;
+    if (e.status === 429 || THROTTLE_CODES.has(code)) t.throttled++;
+    if (e.lost) t.lost++;
+    if (e.timedOut) t.timedOut++;
+    if (e.late) t.late++;
+    if (e.late && e.status === 0) t.lateUnheard++;
+    if (e.malformed) t.malformed++;
+  }
+  return t;
+}
+
+/**
+ * Marks the sandbox's request logs now; the returned function tallies what they recorded since.
+ */
+export function markLogs(stack: ChaosStack): () => Tally {
+  const { meta, tiktok, mmp } = stack.sandbox;
+  const from = {
+    meta: meta.requests.length,
+    tiktok: tiktok.requests.length,
+    adjust: mmp.adjust.requests.length,
+  };
+  return () => {
+    const adjust = mmp.adjust.requests.slice(from.adjust);
+    return {
+      meta: tallyOf(meta.requests.slice(from.meta)),
+      tiktok: tallyOf(tiktok.requests.slice(from.tiktok)),
+      adjust: { requests: adjust.length, refused: adjust.filter((e) => e.status >= 400).length },
+    };
+  };
+}
+
+/** A proof over both platforms: each must show `what` at least once. */
+function onBoth(what: keyof PlatformTally, label: string) {
+  return (t: Tally) =>
+    t.meta[what] > 0 && t.tiktok[what] > 0
+      ? `${label}: Meta ${t.meta[what]} of ${t.meta.requests} requests, TikTok ${t.tiktok[what]} of ${t.tiktok.requests}`
+      : null;
+}
+
 /** The activities that do each stage's work. */
 const STAGE_ACTIVITIES = {
   ingest: ['ingestCatalog', 'ingestPlatformMetrics', 'ingestAttribution'],
   rank: ['rankMarket'],
   render: ['renderCreative'],
-  deploy: ['deployCreatives'],
+  deploy: ['planDeployment', 'deployCreatives'],
   learn: ['learnFromResults'],
 } as const satisfies Partial<Record<Stage, readonly string[]>>;
 type WorkStage = keyof typeof STAGE_ACTIVITIES;
@@ -62,8 +177,8 @@ async function activityRunning(
   ctx: FaultContext,
   stage: WorkStage,
   over: AbortSignal,
+  types: readonly string[] = STAGE_ACTIVITIES[stage],
 ): Promise<string | null> {
-  const types: readonly string[] = STAGE_ACTIVITIES[stage];
   const runs = ctx.markets.map((m) => marketLoopWorkflowId(m, ctx.day));
   // Every run asked at once, and asked again soon: a rank stage can last well under 100 ms, and
   // asking the runs one after another with a pause between rounds could miss it.
@@ -128,10 +243,22 @@ function killWorkerIn(stage: WorkStage): Fault {
   };
 }
 
-type RateFault = 'errorRate' | 'throttleRate' | 'timeoutRate' | 'malformedRate';
+type RateFault =
+  | 'errorRate'
+  | 'throttleRate'
+  | 'timeoutRate'
+  | 'malformedRate'
+  | 'lostResponseRate'
+  | 'lateWriteRate';
 
 /** A share of Meta's and TikTok's calls misbehaving all day (a sandbox fault rate). */
-function platformRate(name: string, what: string, field: RateFault, rate: number): Fault {
+function platformRate(
+  name: string,
+  what: string,
+  field: RateFault,
+  rate: number,
+  proof: (t: Tally) => string | null,
+): Fault {
   const set = (stack: ChaosStack, value: number) => {
     stack.sandbox.meta.faults[field] = value;
     stack.sandbox.tiktok.faults[field] = value;
@@ -141,8 +268,50 @@ function platformRate(name: string, what: string, field: RateFault, rate: number
     what,
     inject: ({ stack }) => set(stack, rate),
     clear: ({ stack }) => set(stack, 0),
+    proof,
   };
 }
+
+/** A platform down all day: every call it got was refused, and the other platform deployed. */
+function platformDown(platform: 'meta' | 'tiktok'): Fault {
+  const label = platform === 'meta' ? 'Meta' : 'TikTok';
+  return {
+    name: `${platform}-down-all-day`,
+    what: `every ${label} call fails for the whole day; the market's other platform still deploys`,
+    deploySkipAllowed: true,
+    platformDown: platform,
+    inject: ({ stack, day }) => {
+      stack.sandbox[platform].faults.downDates = [day];
+    },
+    clear: ({ stack }) => {
+      stack.sandbox[platform].faults.downDates = [];
+    },
+    proof: (t) => {
+      const p = t[platform];
+      return p.requests > 0 && p.refused === p.requests
+        ? `${label} refused all ${p.requests} requests of the day`
+        : null;
+    },
+  };
+}
+
+/**
+ * How many of the conversions the MMP would report for the faulted day's attribution lookback it
+ * withholds with `delayDays` more delay: the sandbox's own attribution, with and without it.
+ */
+function withheldConversions(ctx: FaultContext, delayDays: number): number {
+  const { sandbox } = ctx.stack;
+  const since = addDays(ctx.day, -ATTRIBUTION_LOOKBACK_DAYS);
+  const until = addDays(ctx.day, -1);
+  const sum = (extraDelayDays: number) =>
+    attributedRange(sandbox.world, [sandbox.meta, sandbox.tiktok], since, until, ctx.day, {
+      extraDelayDays,
+    }).reduce((n, r) => n + r.installs + r.registrations + r.subscriptions, 0);
+  return sum(0) - sum(delayDays);
+}
+
+/** Days of the MMP outage longer than the attribution lookback. */
+const LONG_OUTAGE_DAYS = 5;
 
 export const FAULTS: readonly Fault[] = [
   platformRate(
@@ -150,12 +319,14 @@ export const FAULTS: readonly Fault[] = [
     '30% of Meta and TikTok calls answer with a transient 5xx',
     'errorRate',
     0.3,
+    onBoth('failed', 'answered 5xx'),
   ),
   platformRate(
     'throttling',
     '30% of calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100)',
     'throttleRate',
     0.3,
+    onBoth('throttled', 'rate limited'),
   ),
   {
     ...platformRate(
@@ -163,6 +334,7 @@ export const FAULTS: readonly Fault[] = [
       '20% of Meta and TikTok calls hang without an answer until the client times out',
       'timeoutRate',
       0.2,
+      onBoth('timedOut', 'held without an answer'),
     ),
     inject: ({ stack }) => {
       for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
@@ -176,29 +348,34 @@ export const FAULTS: readonly Fault[] = [
     '30% of list and report pages come back truncated (malformed JSON)',
     'malformedRate',
     0.3,
+    onBoth('malformed', 'answered truncated'),
+  ),
+  platformRate(
+    'lost-answers',
+    "30% of Meta's and TikTok's writes (creates and status updates) are carried out and their answer lost",
+    'lostResponseRate',
+    0.3,
+    onBoth('lost', 'carried out, answer dropped'),
   ),
   {
-    name: 'meta-down-all-day',
-    what: 'every Meta call fails for the whole day',
-    deploySkipAllowed: true,
-    inject: ({ stack, day }) => {
-      stack.sandbox.meta.faults.downDates = [day];
+    name: 'late-writes',
+    what: "30% of Meta's and TikTok's writes land late, after the client gave up on them",
+    inject: ({ stack }) => {
+      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
+        f.lateWriteRate = 0.3;
+        // Past both clients' patience (Meta waits twice the timeout for a write's answer).
+        f.lateWriteMs = Math.round(2.4 * REQUEST_TIMEOUT_MS);
+      }
     },
     clear: ({ stack }) => {
-      stack.sandbox.meta.faults.downDates = [];
+      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) f.lateWriteRate = 0;
     },
+    // Meta's SDK cannot abort a request, so its socket stays open and hears the late answer,
+    // which the client no longer waits for; TikTok's hangs up, and never hears of it.
+    proof: onBoth('late', 'carried out after the client had given up'),
   },
-  {
-    name: 'tiktok-down-all-day',
-    what: 'every TikTok call fails for the whole day',
-    deploySkipAllowed: true,
-    inject: ({ stack, day }) => {
-      stack.sandbox.tiktok.faults.downDates = [day];
-    },
-    clear: ({ stack }) => {
-      stack.sandbox.tiktok.faults.downDates = [];
-    },
-  },
+  platformDown('meta'),
+  platformDown('tiktok'),
   {
     name: 'mmp-down',
     what: 'the MMP (Adjust) answers 503 all day',
@@ -208,6 +385,32 @@ export const FAULTS: readonly Fault[] = [
     clear: ({ stack }) => {
       stack.sandbox.mmp.faults.adjust.down = false;
     },
+    proof: (t) =>
+      t.adjust.refused > 0 && t.adjust.refused === t.adjust.requests
+        ? `Adjust refused all ${t.adjust.requests} requests`
+        : null,
+  },
+  {
+    name: 'mmp-down-five-days',
+    what: `the MMP (Adjust) answers 503 for ${LONG_OUTAGE_DAYS} days, longer than the ${ATTRIBUTION_LOOKBACK_DAYS}-day lookback; the operator backfills the outage`,
+    days: LONG_OUTAGE_DAYS,
+    inject: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.down = true;
+    },
+    clear: ({ stack }) => {
+      stack.sandbox.mmp.faults.adjust.down = false;
+    },
+    // What the outage's runs could not read: the lookback before its first day to the day before
+    // its last (the clean day after re-reads the last three).
+    recover: (ctx) =>
+      ctx.stack.backfill(
+        addDays(ctx.day, -ATTRIBUTION_LOOKBACK_DAYS),
+        addDays(ctx.day, LONG_OUTAGE_DAYS - 2),
+      ),
+    proof: (t) =>
+      t.adjust.refused > 0 && t.adjust.refused === t.adjust.requests
+        ? `Adjust refused all ${t.adjust.requests} requests over ${LONG_OUTAGE_DAYS} days`
+        : null,
   },
   {
     name: 'mmp-late',
@@ -218,6 +421,10 @@ export const FAULTS: readonly Fault[] = [
     },
     clear: ({ stack }) => {
       stack.sandbox.mmp.faults.adjust.delayDays = 0;
+    },
+    proof: (_t, ctx) => {
+      const withheld = withheldConversions(ctx, 3);
+      return withheld > 0 ? `${withheld} conversions of the lookback withheld` : null;
     },
   },
   ...(['ingest', 'rank', 'render', 'deploy', 'learn'] as const).map(killWorkerIn),
@@ -230,6 +437,17 @@ export const FAULTS: readonly Fault[] = [
       await ctx.stack.restartTemporal(3000);
       ctx.log(`    restarted Temporal while ${running} was running`);
       return `Temporal killed and restarted while ${running} was running`;
+    },
+  },
+  {
+    name: 'database-down-in-deploy',
+    what: 'PostgreSQL is down for 45 s from the moment a market plans its deploy: longer than planning retries (about 20 s)',
+    async strike(ctx, over) {
+      const running = await activityRunning(ctx, 'deploy', over, ['planDeployment']);
+      if (!running) return null;
+      await ctx.postgres.restart({ downMs: 45_000 });
+      ctx.log(`    PostgreSQL down for 45 s from when ${running} was running`);
+      return `PostgreSQL down for 45 s from when ${running} was running`;
     },
   },
   {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { CONFIG_KEYS } from '../../core/config.ts';
 import { dailyLoopWorkflowId } from '../../core/ids.ts';
-import type { DailyLoopResult } from '../../core/types.ts';
+import type { BackfillResult, DailyLoopResult } from '../../core/types.ts';
 import { openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -59,6 +59,11 @@ export interface ChaosStack {
   killWorker(): Promise<void>;
   /** Kills the Temporal dev server (SIGKILL) and starts it again on the same port and file. */
   restartTemporal(downMs: number): Promise<void>;
+  /**
+   * Runs `adloop backfill --from --to` for the stack's markets as an operator would (the CLI, on
+   * the stack's Temporal and worker); resolves with its summary line, rejects when it fails.
+   */
+  backfill(from: string, to: string): Promise<string>;
   /** Runs the daily loop for `date`; waits through outages of the Temporal server. */
   runDay(date: string, timeoutMs: number): Promise<DailyLoopResult>;
   close(): Promise<void>;
@@ -146,6 +151,34 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
     };
     parts.push(stopWorker);
 
+    /** The settings every adloop process of the stack runs with (the worker, the CLI). */
+    const processEnv = (): NodeJS.ProcessEnv => ({
+      ...inherited,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATABASE_URL: databaseUrl,
+      CREATIVES_DIR: path.join(o.dir, 'creatives'),
+      // A large catalog is served one market at a time.
+      CATALOG_PATH: `${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`,
+      RENDER_KINDS: 'static',
+      RENDER_RATIOS: '1:1',
+      ADS_PER_MARKET: '3',
+      META_GRAPH_URL: sandbox.metaUrl,
+      META_ACCESS_TOKEN: sandbox.credentials.accessToken,
+      ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), o.dir),
+      META_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      TIKTOK_BASE_URL: sandbox.tiktokUrl,
+      TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
+      TIKTOK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      MMP_PROVIDER: 'adjust',
+      ADJUST_BASE_URL: sandbox.adjustUrl,
+      ADJUST_API_TOKEN: sandbox.world.mmp.adjust.apiToken,
+      ADJUST_APP_TOKEN: sandbox.world.mmp.adjust.appToken,
+      METRICS_LOOKBACK_DAYS: String(METRICS_LOOKBACK_DAYS),
+      ATTRIBUTION_LOOKBACK_DAYS: String(ATTRIBUTION_LOOKBACK_DAYS),
+      METRICS_ADDRESS: 'off',
+    });
     const stack: ChaosStack = {
       sandbox,
       client,
@@ -163,33 +196,7 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
           ['--import', 'tsx', path.join(ROOT, 'workers/loop.ts')],
           {
             cwd: ROOT,
-            env: {
-              ...inherited,
-              TEMPORAL_ADDRESS: temporal.address,
-              TEMPORAL_NAMESPACE: 'default',
-              TEMPORAL_TASK_QUEUE: taskQueue,
-              DATABASE_URL: databaseUrl,
-              CREATIVES_DIR: path.join(o.dir, 'creatives'),
-              // A large catalog is served one market at a time.
-              CATALOG_PATH: `${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`,
-              RENDER_KINDS: 'static',
-              RENDER_RATIOS: '1:1',
-              ADS_PER_MARKET: '3',
-              META_GRAPH_URL: sandbox.metaUrl,
-              META_ACCESS_TOKEN: sandbox.credentials.accessToken,
-              ACCOUNTS_PATH: writeSandboxAccounts(sandboxAccounts(sandbox.world), o.dir),
-              META_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-              TIKTOK_BASE_URL: sandbox.tiktokUrl,
-              TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
-              TIKTOK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-              MMP_PROVIDER: 'adjust',
-              ADJUST_BASE_URL: sandbox.adjustUrl,
-              ADJUST_API_TOKEN: sandbox.world.mmp.adjust.apiToken,
-              ADJUST_APP_TOKEN: sandbox.world.mmp.adjust.appToken,
-              METRICS_LOOKBACK_DAYS: String(METRICS_LOOKBACK_DAYS),
-              ATTRIBUTION_LOOKBACK_DAYS: String(ATTRIBUTION_LOOKBACK_DAYS),
-              METRICS_ADDRESS: 'off',
-            },
+            env: processEnv(),
             stdio: ['ignore', log, log],
           },
         );
@@ -209,6 +216,26 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
         return child;
       },
       killWorker: stopWorker,
+      async backfill(from, to) {
+        const args = ['backfill', '--from', from, '--to', to, '--markets', o.markets.join(',')];
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', path.join(ROOT, 'cli/adloop.ts'), ...args, '--json'],
+          { cwd: ROOT, env: processEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const code = await new Promise<number | null>((r) => child.once('exit', r));
+        fs.writeFileSync(path.join(o.dir, 'backfill.log'), `${err}\n${out}`);
+        if (code !== 0)
+          throw new Error(
+            `adloop ${args.join(' ')} exited ${code}: ${err.trim().split('\n').at(-1)}`,
+          );
+        const { totals: t } = JSON.parse(out) as BackfillResult;
+        return `adloop ${args.join(' ')}: ${t.added} rows added, ${t.changed} changed, ${t.unchanged} unchanged`;
+      },
       async restartTemporal(downMs) {
         temporal.process.kill('SIGKILL');
         await temporal.stop();
