@@ -50,11 +50,16 @@ const OUT = path.resolve(import.meta.dirname, 'histories');
  *     market-control.ts, render-stage.ts and deploy-stage.ts with the same commands. v1..v6
  *     were removed: they were recorded before `market-control` (and the earlier patches), so they
  *     took branches that no longer exist; a run of that code lasted one day and none can still be
- *     open. v7..v10 replay unchanged. Recorded after it, on its own stack: the metrics
- *     backfill (`metricsBackfill` and its market's `backfillMarket`) after an MMP outage longer
- *     than the lookback (test/helpers/outage.ts).
+ *     open. v7..v10 replay unchanged.
+ * v12: one platform down no longer skips the other's deploy (patch `deploy-each-platform-alone`):
+ *     on the fallback day Meta is down all day and TikTok is deployed alone; a database that stays
+ *     down through deploy's retries is waited for (patch `deploy-waits-for-database`, on no
+ *     recorded path). Retryable platform failures carry their platform in their details. New
+ *     workflows, recorded after the loop on a stack of their own: the metrics backfill
+ *     (`metricsBackfill` and its market's `backfillMarket`) after an MMP outage longer than the
+ *     lookback (test/helpers/outage.ts).
  */
-const VERSION = 'v11';
+const VERSION = 'v12';
 const env = await testEnvironment();
 const stack = await startTestStack({
   date: '2026-01-05',

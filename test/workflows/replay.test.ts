@@ -19,7 +19,7 @@ describe('replay of committed histories', () => {
     // v1..v6 were retired at the v11 cut-over (docs/reliability.md): they predate the patches
     // deprecated then. Every version since replays.
     assert.ok(!files.some((f) => /-v[1-6]\.json$/.test(f)), 'histories from before the cut-over');
-    for (const version of ['v7', 'v8', 'v9', 'v10', 'v11'])
+    for (const version of ['v7', 'v8', 'v9', 'v10', 'v11', 'v12'])
       for (const kind of [
         'daily-loop',
         'market-loop',
@@ -29,12 +29,15 @@ describe('replay of committed histories', () => {
       ])
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
     // Since v8: every other workflow type too.
-    for (const version of ['v8', 'v9', 'v10', 'v11'])
+    for (const version of ['v8', 'v9', 'v10', 'v11', 'v12'])
       for (const kind of ['scheduled-training', 'report-data'])
         assert.ok(files.includes(`${kind}-${version}.json`), `${kind}-${version}.json`);
     // Since v10: a token the platform refuses degrades the market (auth-failure-degrades).
-    for (const version of ['v10', 'v11'])
+    for (const version of ['v10', 'v11', 'v12'])
       assert.ok(files.includes(`market-loop-token-refused-${version}.json`));
+    // Since v12: the metrics backfill.
+    for (const kind of ['metrics-backfill', 'backfill-market'])
+      assert.ok(files.includes(`${kind}-v12.json`), `${kind}-v12.json`);
   });
 
   it('covers every workflow the worker registers', async () => {
