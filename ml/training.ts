@@ -92,7 +92,11 @@ export function trainChallenger(
   };
   let promote = true;
   let reason = 'no champion yet';
-  if (heldOut && heldOut.rows > 0) {
+  const measurable = heldOut !== null && heldOut.rows > 0;
+  // Too few days to hold any out: nothing to compare on, and the challenger has seen more days.
+  if (champion && !measurable)
+    reason = `replaces v${champion.version} unmeasured: ${days.length} days of rows, too few to hold the last ${HELD_OUT_DAYS} out`;
+  if (heldOut && measurable) {
     metrics.heldOutRmse = heldOutRmse(challenger, heldOut);
     if (champion?.artifact) {
       let championRmse = NaN;

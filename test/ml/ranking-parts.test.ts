@@ -9,11 +9,12 @@ import {
   FEATURE_NAMES,
   MarketFeatures,
   solveSymmetric,
+  trainingRowsWhere,
   type ArtistInfo,
   type CreativeDay,
 } from '../../ml/features.ts';
 import { RankModel, withinCreativeVariance } from '../../ml/rank-model.ts';
-import { refitOnWindow, trainChallenger } from '../../ml/training.ts';
+import { MIN_TRAINING_ROWS, refitOnWindow, trainChallenger } from '../../ml/training.ts';
 import {
   MIN_PRIOR_ARTISTS,
   policyView,
@@ -511,6 +512,19 @@ describe('rank model', () => {
       );
     } finally {
       model.free();
+    }
+  });
+
+  it('says a challenger replaces the champion unmeasured when too few days can be held out', () => {
+    const early = trainingRowsWhere(set, (d) => d < '2026-01-04');
+    assert.ok(early.rows >= MIN_TRAINING_ROWS, `${early.rows} rows`);
+    const outcome = trainChallenger(early, { version: 1, artifact: null }, { threads: 1 });
+    assert.ok(outcome.trained);
+    try {
+      assert.equal(outcome.promote, true);
+      assert.match(outcome.reason, /^replaces v1 unmeasured: 3 days of rows, too few to hold/);
+    } finally {
+      outcome.challenger.free();
     }
   });
 
