@@ -164,6 +164,8 @@ export interface IngestCatalogResult {
 
 export interface IngestMetricsResult {
   rows: number;
+  /** The first day read: the lookback, or further back after days that could not be read. */
+  since?: IsoDate;
 }
 
 export interface MarketLoopResult {

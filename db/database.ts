@@ -33,6 +33,7 @@ import { PGliteDialect } from './pglite-dialect.ts';
 import { startPGliteThread } from './pglite-thread.ts';
 import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
 import type { RunsTable, StageEventsTable } from './runs.table.ts';
+import type { IngestWatermarksTable } from './watermarks.table.ts';
 
 export interface Database {
   markets: MarketsTable;
@@ -56,6 +57,7 @@ export interface Database {
   deploy_plans: DeployPlansTable;
   runs: RunsTable;
   stage_events: StageEventsTable;
+  ingest_watermarks: IngestWatermarksTable;
 }
 
 export type Db = Kysely<Database>;

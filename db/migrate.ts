@@ -12,6 +12,7 @@ import * as creativeAssets from './migrations/2026-11-28T0700-creative-assets.ts
 import * as deploy from './migrations/2026-11-28T0800-deploy.ts';
 import * as catalogAtScale from './migrations/2026-11-29T0000-catalog-at-scale.ts';
 import * as performancePerMarket from './migrations/2026-11-29T0100-creative-performance-per-market.ts';
+import * as ingestWatermarks from './migrations/2026-12-06T0000-ingest-watermarks.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28T0800-deploy': deploy,
   '2026-11-29T0000-catalog-at-scale': catalogAtScale,
   '2026-11-29T0100-creative-performance-per-market': performancePerMarket,
+  '2026-12-06T0000-ingest-watermarks': ingestWatermarks,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

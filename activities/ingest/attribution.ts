@@ -8,6 +8,8 @@ import { listPlatformObjects } from '../../db/creatives.repository.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
+import { catchUpSince } from '../../decisions/ingest/catch-up.ts';
+import { lastReadOn, recordRead } from '../../db/watermarks.repository.ts';
 
 /** Settings attribution reads: how far back the MMP is re-read. */
 export type AttributionSettings = Pick<Config, 'ATTRIBUTION_LOOKBACK_DAYS'>;
@@ -16,6 +18,8 @@ export interface IngestAttributionResult {
   /** The MMP read, or null when none is configured. */
   source: string | null;
   rows: number;
+  /** The daily ingest's first day read: the lookback, or further back to catch up. */
+  since?: string;
 }
 
 /** Where attribution rows go: the daily ingest upserts them; a backfill also compares. */
@@ -68,19 +72,26 @@ export function createAttributionActivities(deps: StageDeps<AttributionSettings>
   const readAttribution = createAttributionReader(deps);
   return {
     /**
-     * The last ATTRIBUTION_LOOKBACK_DAYS days up to yesterday. An MMP down longer than that is
-     * recovered with `adloop backfill` (activities/ingest/backfill.ts), through the same reader.
+     * The last ATTRIBUTION_LOOKBACK_DAYS days up to yesterday, or further back after days it could
+     * not read, to where its last successful read started (decisions/ingest/catch-up.ts). An MMP
+     * down longer than that reach is recovered with `adloop backfill`
+     * (activities/ingest/backfill.ts), through the same reader.
      */
     async ingestAttribution({ market, date }: MarketLoopInput): Promise<IngestAttributionResult> {
       return withStage(
         db,
         'ingest',
-        () =>
-          readAttribution(market, {
-            since: addDays(date, -config.ATTRIBUTION_LOOKBACK_DAYS),
-            until: addDays(date, -1),
-          }),
-        (r) => ({ attributionSource: r.source, attributionRows: r.rows }),
+        async () => {
+          const since = catchUpSince(
+            date,
+            config.ATTRIBUTION_LOOKBACK_DAYS,
+            await lastReadOn(db, market, 'attribution'),
+          );
+          const read = await readAttribution(market, { since, until: addDays(date, -1) });
+          await recordRead(db, market, 'attribution', date);
+          return { ...read, since };
+        },
+        (r) => ({ attributionSource: r.source, attributionRows: r.rows, since: r.since }),
       );
     },
   };

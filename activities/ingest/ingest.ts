@@ -21,6 +21,8 @@ import type { MetaInsightRow } from '../../platforms/meta/meta-ads.ts';
 import type { Config } from '../../core/config.ts';
 import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { withStage } from '../stage.ts';
+import { catchUpSince } from '../../decisions/ingest/catch-up.ts';
+import { lastReadOn, recordRead } from '../../db/watermarks.repository.ts';
 
 /**
  * Settings ingest reads: the catalog (and how long fetching its URL may take; unset: the default
@@ -244,22 +246,27 @@ export function createIngestActivities(deps: StageDeps<IngestSettings>) {
     /**
      * Per-ad delivery of the market's Meta ad sets and TikTok ad groups up to yesterday, re-reading
      * the last METRICS_LOOKBACK_DAYS days: platforms keep correcting recent days, and the upsert
-     * makes a re-read day replace what was stored (ingesting a day twice changes nothing). A fault
-     * longer than the lookback is recovered with `adloop backfill` (activities/ingest/backfill.ts),
-     * which reads through the same `readDelivery`.
+     * makes a re-read day replace what was stored (ingesting a day twice changes nothing). After
+     * days it could not read, it goes back further, to where its last successful read started
+     * (decisions/ingest/catch-up.ts); a fault longer than that reach is recovered with
+     * `adloop backfill` (activities/ingest/backfill.ts), which reads through the same
+     * `readDelivery`.
      */
     async ingestPlatformMetrics({ market, date }: MarketLoopInput): Promise<IngestMetricsResult> {
       return withStage(
         db,
         'ingest',
         async () => {
-          const { rows } = await readDelivery(market, {
-            since: addDays(date, -config.METRICS_LOOKBACK_DAYS),
-            until: addDays(date, -1),
-          });
-          return { rows };
+          const since = catchUpSince(
+            date,
+            config.METRICS_LOOKBACK_DAYS,
+            await lastReadOn(db, market, 'delivery'),
+          );
+          const { rows } = await readDelivery(market, { since, until: addDays(date, -1) });
+          await recordRead(db, market, 'delivery', date);
+          return { rows, since };
         },
-        (r) => ({ metricRows: r.rows }),
+        (r) => ({ metricRows: r.rows, since: r.since }),
       );
     },
   };

@@ -5,6 +5,7 @@ import { renderAll, typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.ts';
+import { sql } from 'kysely';
 import { attributionTotals } from '../../db/attribution.repository.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -108,10 +109,45 @@ describe('attribution ingest', () => {
     assert.deepEqual(await runNone(acts.ingestAttribution, { market: 'SE', date: '2026-03-01' }), {
       source: null,
       rows: 0,
+      since: '2026-02-26',
     });
     assert.deepEqual(
       await adjust.run(adjust.acts.ingestAttribution, { market: 'DE', date: '2026-03-07' }),
-      { source: 'adjust', rows: 0 },
+      { source: 'adjust', rows: 0, since: '2026-03-04' },
     );
+  });
+});
+
+describe('attribution ingest after days it could not read', () => {
+  it('goes back to where its last successful read started, without an operator', async () => {
+    const s = await deployedStack('adjust');
+    const ingest = async (date: string) => {
+      s.stack.sandbox.clock.set(date);
+      return s.run(s.acts.ingestAttribution, { market: 'SE', date });
+    };
+    try {
+      assert.equal((await ingest('2026-03-02')).since, '2026-02-27');
+      // Adjust down four days, longer than the three-day lookback.
+      s.stack.sandbox.mmp.faults.adjust.down = true;
+      for (const date of ['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'])
+        await assert.rejects(ingest(date), /adjust/i);
+      s.stack.sandbox.mmp.faults.adjust.down = false;
+      // The next read starts where 03-02's did, not at its own lookback (03-04).
+      assert.equal((await ingest('2026-03-07')).since, '2026-02-27');
+      const days = await s.stack.database.db
+        .selectFrom('mmp_attribution')
+        .select(sql<string>`date::text`.as('date'))
+        .where('os', '=', 'android')
+        .distinct()
+        .orderBy('date')
+        .execute();
+      // Every day since the deploy, 03-02 and 03-03 included: no daily lookback reached them.
+      assert.deepEqual(
+        days.map((d) => d.date),
+        ['2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'],
+      );
+    } finally {
+      await s.stack.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { FAILURE } from '../../core/failures.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { renderAll, typedRun } from '../helpers/activity.ts';
 import assert from 'node:assert/strict';
+import { addDays } from '../../core/dates.ts';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -35,7 +36,10 @@ describe('stage activities', () => {
 
   it('ingests the catalog and ranks on popularity before any delivery', async () => {
     assert.ok((await run(acts.ingestCatalog, input)).artists > 10);
-    assert.deepEqual(await run(acts.ingestPlatformMetrics, input), { rows: 0 });
+    assert.deepEqual(await run(acts.ingestPlatformMetrics, input), {
+      rows: 0,
+      since: addDays(input.date, -3), // the lookback: nothing read before
+    });
     const { ranking, selected } = await run(acts.rankMarket, {
       ...input,
       metricsAvailable: true,
