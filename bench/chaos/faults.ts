@@ -163,7 +163,7 @@ const STAGE_ACTIVITIES = {
   ingest: ['ingestCatalog', 'ingestPlatformMetrics', 'ingestAttribution'],
   rank: ['rankMarket'],
   render: ['renderCreative'],
-  deploy: ['planDeployment', 'deployCreatives'],
+  deploy: ['deployCreatives'],
   learn: ['learnFromResults'],
 } as const satisfies Partial<Record<Stage, readonly string[]>>;
 type WorkStage = keyof typeof STAGE_ACTIVITIES;
