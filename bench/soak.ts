@@ -5,8 +5,8 @@
 // nothing duplicated or lost day after day, the worker's memory flat after the first week, and
 // workflow histories bounded. One JSON object on stdout; progress on stderr; exit status 1 when a
 // promise broke. See docs/reliability.md, "The soak".
-//   npm run soak -- --json
-//   npm run soak -- --days 3 --markets 2 --seed 7 --keep
+//   npm run -s soak -- --json          (-s: npm prints no banner, so stdout is the JSON alone)
+//   npm run -s soak -- --days 3 --markets 2 --seed 7 --keep
 import { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,6 +57,8 @@ const opts = new Command()
   )
   .option('--keep', 'keep the soak’s folder (worker logs, Temporal history) and print where')
   .option('--json', 'print only the JSON result on stdout')
+  // A wrong argument exits 2 like any other setup error: 1 means a promise broke.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .parse()
   .opts<{
     world: string;

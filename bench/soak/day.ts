@@ -172,8 +172,6 @@ export interface SoakDays {
   run(plan: SoakDayPlan, date: string, starting: readonly Fault[]): Promise<SoakDayOutcome>;
   /** The first day whose excused audit has not been re-checked yet, if any. */
   readonly pendingReaudit: string | null;
-  /** Switches off whatever is still on (after a failure). */
-  clearAll(): void;
 }
 
 export function soakDays(o: SoakDayOptions): SoakDays {
@@ -405,9 +403,6 @@ export function soakDays(o: SoakDayOptions): SoakDays {
     },
     get pendingReaudit() {
       return pendingFrom;
-    },
-    clearAll() {
-      for (const a of active.splice(0)) a.fault.clear?.(a.ctx);
     },
   };
 }
