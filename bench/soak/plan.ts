@@ -1,17 +1,10 @@
 // The soak's schedule: which faults strike on which day and when the worker is restarted, drawn
 // from a seed so a run can be repeated exactly. Pure: no clock, no I/O.
 
-/** A seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../core/random.ts';
+
+/** The soak's seeded PRNG: core's mulberry32, the same sequence for the same seed. */
+export const seededRandom = prng;
 
 /**
  * Faults that replace the loop worker process (by the chaos matrix's naming: `worker-killed-in-*`
