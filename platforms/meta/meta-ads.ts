@@ -218,7 +218,13 @@ function instrument(
   const target = api as { call: ApiCall };
   const original = target.call.bind(api);
   const observe = (headers: Headers, calls: number) => {
-    if (!headers) return;
+    // Every request ends its reservation, answered or not: one that timed out or lost its
+    // connection has no headers, and leaving its calls reserved would shrink the room for good
+    // (a long-lived worker then waits minutes before every call).
+    if (!headers) {
+      governor?.observe(undefined, calls);
+      return;
+    }
     governor?.observe(headers['x-business-use-case-usage'], calls);
     noteRequest(headers['x-fb-request-id'] as string | undefined);
   };

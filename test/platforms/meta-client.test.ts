@@ -247,6 +247,30 @@ describe('sandbox Graph API: timeouts (faults.meta.timeoutRate)', () => {
     }
   });
 
+  it('ends the pacing reservation of a call that got no answer, so timeouts never stall the client', async () => {
+    // The usage governor reserves room for each call and frees it when the answer comes; a call
+    // that timed out has no answer. 100 of them must not leave the room used up: the governor
+    // allows 90% of the account's usage, one point per call until readings say otherwise.
+    const meta = createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      requestTries: 1,
+      requestTimeoutMs: 100,
+    });
+    sandbox.meta.faults.timeoutRate = 1;
+    sandbox.meta.faults.hangMs = 200;
+    try {
+      for (let i = 0; i < 100; i++)
+        await assert.rejects(meta.findByName('campaigns', `nothing ${i}`), /timed out/);
+    } finally {
+      sandbox.meta.faults.timeoutRate = 0;
+    }
+    // Its own outcome does not matter here (a loaded machine may be slow): only that it did not
+    // wait for room first.
+    await meta.findByName('campaigns', 'after the timeouts').catch(() => null);
+    assert.equal(meta.throttleWaitMs, 0, 'no call waited on the governor');
+  });
+
   it('fails a call that gets no answer as a transient timeout, and never carries it out', async () => {
     const meta = client(150);
     const creativesBefore = sandbox.meta.store.list('adcreative', account().slice(4)).length;
