@@ -12,6 +12,7 @@ export type AdloopCounter =
   | 'adloop_ads_paused'
   /** Twin ads deleted: a create that landed after its look-up made a second (tags: platform). */
   | 'adloop_ad_twins_deleted'
+  | 'adloop_object_twins_deleted'
   /** Platform writes made (tags: platform, result). */
   | 'adloop_platform_writes'
   /** Creatives a platform's review rejected or refused (tags: platform). */

@@ -369,9 +369,27 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
   }
 
   /**
+   * Deletes twins of the campaigns and ad sets the deploy touched, per platform: a create of one
+   * that landed after its look-up (on this deploy or an earlier one). Returns how many.
+   */
+  async function removeObjectTwins(
+    market: string,
+    applied: Array<{ target: DeployTarget; adSet: AdSetRef }>,
+  ): Promise<number> {
+    let removed = 0;
+    for (const target of new Set(applied.map((a) => a.target))) {
+      const adSets = applied.filter((a) => a.target === target).map((a) => a.adSet);
+      const n = await target.removeObjectTwins(market, adSets);
+      if (n > 0) count('adloop_object_twins_deleted', n, { platform: target.platform });
+      removed += n;
+    }
+    return removed;
+  }
+
+  /**
    * After writes that got no answer (they may land late): waits for them to settle, then reads
-   * every ad set the deploy touched again, deletes twins a late create made and sets again each
-   * status a late write undid. Returns the number of fixes.
+   * every ad set the deploy touched again, deletes twins a late create made (of ads, ad sets and
+   * campaigns) and sets again each status a late write undid. Returns the number of fixes.
    */
   async function reconcile(
     market: string,
@@ -380,7 +398,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
     settleMs: number,
   ): Promise<number> {
     await pause(settleMs);
-    let fixes = 0;
+    let fixes = await removeObjectTwins(market, applied);
     for (const { target, adSet } of applied) {
       const before = statuses.intended.size;
       const ads = await readAds(market, target, adSet, statuses);
@@ -566,12 +584,15 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             // Nothing new for review to reject, and nothing refused to replace: done.
             if (counts.create === 0 && refusedLastRound === 0) break;
           }
+          // Before anything is switched on, so only adloop's own campaign and ad sets go live.
+          const twinsRemoved = await removeObjectTwins(input.market, applied);
           const live = await switchOn(input.market, applied, statuses);
           // Writes sent without an answer may still land: once they have had time to, read back
           // and put right what they did.
           const settleMs = Math.max(0, ...applied.map((a) => a.target.settleMs));
           const reconciled =
-            audit.lost > 0 ? await reconcile(input.market, applied, statuses, settleMs) : 0;
+            twinsRemoved +
+            (audit.lost > 0 ? await reconcile(input.market, applied, statuses, settleMs) : 0);
           await setDeployPlanStatus(db, {
             market: input.market,
             date: input.date,

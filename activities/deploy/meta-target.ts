@@ -11,11 +11,12 @@ import {
   parseAdName,
   type AdSetSegment,
 } from '../../core/ids.ts';
-import { savePlatformObject } from '../../db/creatives.repository.ts';
+import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
 import { PlatformError, REQUEST_TRIES } from '../../platforms/errors.ts';
 import { META_MAX_BATCH, type BatchResult, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { writeOutcome, type WriteEntry } from './audit.ts';
 import type { CurrentAd } from '../../decisions/deploy/plan.ts';
+import { objectTwins } from '../../decisions/deploy/twins.ts';
 import {
   assetBytes,
   backOff,
@@ -256,11 +257,14 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     },
 
     async activateAdSet(market, adSet) {
-      const campaign = await meta.findByName('campaigns', metaCampaignName(market));
-      if (!campaign)
-        throw new PlatformError('meta', 'invalid', `no campaign ${metaCampaignName(market)}`);
+      // The campaign the ad set belongs to, not whichever one answers to the campaign's name.
+      const campaignId = (await meta.findAllByName('adsets', adSet.name)).find(
+        (a) => a.id === adSet.id,
+      )?.campaignId;
+      if (!campaignId)
+        throw new PlatformError('meta', 'invalid', `ad set ${adSet.name} (${adSet.id}) not found`);
       const objects = [
-        { id: campaign.id, name: metaCampaignName(market), kind: 'campaign' },
+        { id: campaignId, name: metaCampaignName(market), kind: 'campaign' },
         { id: adSet.id, name: adSet.name, kind: 'adset' },
       ];
       // Idempotent: what is already on is left alone (and not written).
@@ -275,6 +279,34 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
         market,
         status: 'ACTIVE',
       });
+    },
+
+    async removeObjectTwins(market, adSets) {
+      const twins: Array<{ id: string; name: string; kind: 'campaign' | 'adset' }> = [];
+      for (const adSet of adSets)
+        for (const t of objectTwins(await meta.findAllByName('adsets', adSet.name), adSet.id))
+          if ((await meta.listAds(t.id)).length === 0)
+            twins.push({ id: t.id, name: adSet.name, kind: 'adset' });
+      const campaignName = metaCampaignName(market);
+      const recorded = (
+        await listPlatformObjects(db, { platform: 'meta', kind: 'campaign', market })
+      ).find((c) => c.name === campaignName)?.external_id;
+      const campaigns = objectTwins(await meta.findAllByName('campaigns', campaignName), recorded);
+      if (campaigns.length > 0) {
+        const parents = new Set(
+          (await meta.listByName('adsets', `${campaignName}/`))
+            .filter((a) => a.status !== 'DELETED' && !twins.some((t) => t.id === a.id))
+            .map((a) => a.campaignId),
+        );
+        for (const c of campaigns)
+          if (!parents.has(c.id)) twins.push({ id: c.id, name: campaignName, kind: 'campaign' });
+      }
+      // Ad sets first: a campaign is deleted once nothing of adloop's is in it.
+      for (const kind of ['adset', 'campaign'] as const) {
+        const of = twins.filter((t) => t.kind === kind);
+        if (of.length > 0) await setStatuses(of, 'deleted', kind);
+      }
+      return twins.length;
     },
 
     async listAds(adSet) {

@@ -88,6 +88,12 @@ export interface DeployTarget {
    * last, once the ad set holds ads that passed review, and only in live mode.
    */
   activateAdSet(market: string, adSet: AdSetRef): Promise<void>;
+  /**
+   * Deletes twins of the market's campaign and of these ad sets: objects under the same name that
+   * a create landing after its look-up made (decisions/deploy/twins.ts objectTwins). A twin that
+   * holds anything (ads, ad sets) is left alone. Returns how many it deleted.
+   */
+  removeObjectTwins(market: string, adSets: AdSetRef[]): Promise<number>;
   /** Stops older ad sets of a segment (TikTok rollover), recording them as stopped. */
   disableAdSets(market: string, adSets: Array<{ id: string; name: string }>): Promise<void>;
 }

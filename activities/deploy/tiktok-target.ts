@@ -293,6 +293,11 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
       );
     },
 
+    // TikTok has no twins of these: adloop creates each with a request_id derived from its name,
+    // and TikTok refuses a second create of a name under the same request_id ("Campaign name
+    // already exists", [page Campaign/Create_a_campaign] request_id; sandbox checkUniqueName).
+    removeObjectTwins: () => Promise.resolve(0),
+
     async activateAdSet(market, adSet) {
       const group = await tiktok.getAdGroup(adSet.id);
       if (!group) throw new PlatformError('tiktok', 'invalid', `ad group ${adSet.name} not found`);

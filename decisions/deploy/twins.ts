@@ -39,3 +39,17 @@ export function splitTwins<T extends NamedAd>(
     twins: ads.filter((a) => !kept.has(a.id)),
   };
 }
+
+/**
+ * Campaigns or ad sets under one adloop name on a platform that allows duplicate names (Meta
+ * does; TikTok refuses a second create of a name under the same request_id): the one adloop
+ * recorded and builds on is kept, every other one is a twin. Without the recorded one among them
+ * nothing is a twin: which one is adloop's is not known.
+ */
+export function objectTwins<T extends { id: string }>(
+  found: readonly T[],
+  recordedId: string | undefined,
+): T[] {
+  if (recordedId === undefined || !found.some((o) => o.id === recordedId)) return [];
+  return found.filter((o) => o.id !== recordedId);
+}

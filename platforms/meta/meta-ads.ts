@@ -123,10 +123,19 @@ export interface MetaAds {
   uploadImage(bytes: Buffer, name: string): Promise<{ hash: string }>;
   /** Resumable (chunked) video upload; resolves once the platform has the whole file. */
   uploadVideo(bytes: Buffer, name: string): Promise<{ videoId: string }>;
+  /** The first object of that exact name that is not deleted, or null. */
   findByName(
     kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
     name: string,
   ): Promise<{ id: string; status?: string } | null>;
+  /**
+   * Every campaign or ad set of that exact name that is not deleted (Meta allows duplicate names,
+   * so a create that landed after its look-up leaves two), with an ad set's campaign.
+   */
+  findAllByName(
+    kind: 'campaigns' | 'adsets',
+    name: string,
+  ): Promise<Array<{ id: string; status?: string; campaignId?: string }>>;
   /** An OUTCOME_APP_PROMOTION campaign, created PAUSED. */
   createCampaign(p: { name: string }): Promise<string>;
   /** An app-install ad set, created PAUSED. */
@@ -149,11 +158,11 @@ export interface MetaAds {
   appEvents(appId: string): Promise<string[]>;
   /** Every ad of an ad set (archived ones included), with its review outcome. */
   listAds(adsetId: string): Promise<MetaAdRow[]>;
-  /** Objects of the account whose name contains `text`, all pages. */
+  /** Objects of the account whose name contains `text`, all pages (with an ad set's campaign). */
   listByName(
     kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
     text: string,
-  ): Promise<Array<{ id: string; name: string; status?: string }>>;
+  ): Promise<Array<{ id: string; name: string; status?: string; campaignId?: string }>>;
   /**
    * Creates ad creatives or ads in batch requests of at most 50 calls (fewer when the account's
    * usage leaves less room). Results are in the order of `items`; a failed call does not stop the
@@ -595,9 +604,14 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
     operator: 'EQUAL' | 'CONTAIN',
     value: string,
-  ): Promise<Array<{ id: string; name: string; status?: string }>> {
+  ): Promise<Array<{ id: string; name: string; status?: string; campaignId?: string }>> {
     return call(async () => {
-      const fields = ['id', 'name', ...(kind === 'adcreatives' ? [] : ['status'])];
+      const fields = [
+        'id',
+        'name',
+        ...(kind === 'adcreatives' ? [] : ['status']),
+        ...(kind === 'adsets' ? ['campaign_id'] : []),
+      ];
       const params = { filtering: [{ field: 'name', operator, value }], limit: 200 };
       const edge = {
         campaigns: () => account.getCampaigns(fields, params),
@@ -609,6 +623,9 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         id: String(r.id),
         name: typeof r.name === 'string' ? r.name : '',
         ...(typeof r.status === 'string' ? { status: r.status } : {}),
+        ...(typeof r.campaign_id === 'string' || typeof r.campaign_id === 'number'
+          ? { campaignId: String(r.campaign_id) }
+          : {}),
       }));
     });
   }
@@ -719,9 +736,20 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       }),
 
     findByName: async (kind, name) => {
-      const match = (await byName(kind, 'EQUAL', name)).find((r) => r.name === name);
+      const match = (await byName(kind, 'EQUAL', name)).find(
+        (r) => r.name === name && r.status !== 'DELETED',
+      );
       return match ? { id: match.id, status: match.status } : null;
     },
+
+    findAllByName: async (kind, name) =>
+      (await byName(kind, 'EQUAL', name))
+        .filter((r) => r.name === name && r.status !== 'DELETED')
+        .map((r) => ({
+          id: r.id,
+          ...(r.status ? { status: r.status } : {}),
+          ...(r.campaignId ? { campaignId: r.campaignId } : {}),
+        })),
 
     createCampaign: ({ name }) =>
       call(async () => {

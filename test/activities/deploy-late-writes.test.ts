@@ -6,9 +6,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../activities/index.ts';
+import { marketAccounts } from '../../core/accounts.ts';
 import { parseAdName } from '../../core/ids.ts';
 import { listPlatformWrites } from '../../db/deploy.repository.ts';
-import { splitTwins } from '../../decisions/deploy/twins.ts';
+import { objectTwins, splitTwins } from '../../decisions/deploy/twins.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
 import { renderAll, typedRun } from '../helpers/activity.ts';
 import { sandboxMetaAccount, startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -144,6 +145,66 @@ describe('deploy when writes land after the client gave up', () => {
         `${platform}: no twin left after the next deploy`,
       );
     }
+
+    // Creates of the campaign and of an ad set that land only now: Meta takes a name twice.
+    const liveSet = stack.sandbox.meta.store.get(String(liveAd.fields.adset_id))!;
+    const campaignId = String(liveSet.fields.campaign_id);
+    const setName = String(liveSet.fields.name);
+    const [, , os, objective] = setName.split('/') as [
+      string,
+      string,
+      'ios' | 'android',
+      'installs',
+    ];
+    const brAccounts = marketAccounts(stack.deps.accounts, 'BR');
+    const spec = {
+      name: setName,
+      campaignId,
+      country: 'BR',
+      dailyBudgetMinor: 5000,
+      os,
+      objective,
+      app: {
+        applicationId: brAccounts.meta!.applicationId,
+        storeUrl: brAccounts.apps[os]!.storeUrl,
+      },
+    };
+    const campaignTwin = await meta.createCampaign({ name: 'adloop/BR' });
+    const adSetTwin = await meta.createAdSet(spec);
+    // A twin holding an ad is in use (not a late create of adloop's): it is left alone.
+    const busyTwin = await meta.createAdSet(spec);
+    await meta.createAd({
+      name: 'made by hand',
+      adsetId: busyTwin,
+      creativeId: String((liveAd.fields.creative as { id: string }).id),
+    });
+    await r(acts.deployCreatives, { ...input, creatives: ranked });
+    const statusOf = (id: string) => stack.sandbox.meta.store.get(id)?.fields.status;
+    assert.equal(statusOf(campaignTwin), 'DELETED', 'the empty twin campaign is deleted');
+    assert.equal(statusOf(adSetTwin), 'DELETED', 'the empty twin ad set is deleted');
+    assert.notEqual(statusOf(busyTwin), 'DELETED', 'a twin holding an ad is left alone');
+    assert.equal(statusOf(campaignId), 'ACTIVE', "adloop's campaign runs");
+    assert.equal(statusOf(liveSet.id), 'ACTIVE', "adloop's ad set runs");
+    assert.equal(statusOf(liveAd.id), 'ACTIVE');
+    const objectDeletes = (await listPlatformWrites(stack.database.db, { market: 'BR' }))
+      .filter((w) => w.result === 'ok' && /^delete_(campaign|adset)$/.test(w.operation))
+      .map((w) => w.operation)
+      .sort();
+    assert.deepEqual(objectDeletes, ['delete_adset', 'delete_campaign'], 'both are audited');
+  });
+});
+
+describe('objectTwins', () => {
+  const found = [{ id: '7' }, { id: '3' }, { id: '9' }];
+
+  it('names every object but the recorded one', () => {
+    assert.deepEqual(objectTwins(found, '3'), [{ id: '7' }, { id: '9' }]);
+  });
+
+  it('names none when the recorded one is not among them, or nothing is recorded', () => {
+    assert.deepEqual(objectTwins(found, '4'), []);
+    assert.deepEqual(objectTwins(found, undefined), []);
+    assert.deepEqual(objectTwins([{ id: '3' }], '3'), []);
   });
 });
 
