@@ -109,6 +109,30 @@ export async function attributionTotals(
   return out;
 }
 
+/**
+ * Each day's attributed total (installs + registrations + subscriptions, every OS) over the
+ * campaigns named, over [from, to], from one source; days without rows are absent.
+ */
+export async function attributionTotalsByDay(
+  db: Db,
+  q: { source: string; campaigns: string[]; from: string; to: string },
+): Promise<Map<string, number>> {
+  if (q.campaigns.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('mmp_attribution')
+    .select((eb) => [
+      sql<string>`date::text`.as('day'),
+      eb.fn.sum<number>(sql`installs + registrations + subscriptions`).as('total'),
+    ])
+    .where('source', '=', q.source)
+    .where('campaign', 'in', q.campaigns)
+    .where('date', '>=', q.from)
+    .where('date', '<=', q.to)
+    .groupBy('date')
+    .execute();
+  return new Map(rows.map((r) => [r.day, Number(r.total)]));
+}
+
 /** Android registrations the MMP attributed to each ad (creative id) over [from, to]. */
 export async function mmpRegistrationsByAd(
   db: Db,

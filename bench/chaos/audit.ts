@@ -137,12 +137,17 @@ export interface RowDiff {
   examples: string[];
 }
 
-/** Compares the source's rows with the stored ones by key; extra stored rows are not losses. */
+/**
+ * Compares the source's rows with the stored ones by key; extra stored rows are not losses. With
+ * `atLeast` (a source known to be behind), a stored number above the source's is no loss either:
+ * adloop keeps what a fuller, earlier read stored (decisions/ingest/mmp-behind.ts).
+ */
 export function diffRows<T>(
   truth: readonly T[],
   stored: readonly T[],
   key: (row: T) => string,
   values: (row: T) => ReadonlyArray<number | string>,
+  o: { atLeast?: boolean } = {},
 ): RowDiff {
   const have = new Map(stored.map((r) => [key(r), values(r)]));
   const out: RowDiff = { missing: 0, differing: 0, examples: [] };
@@ -153,7 +158,13 @@ export function diffRows<T>(
     if (!got) {
       out.missing++;
       if (out.examples.length < 5) out.examples.push(`missing ${k}`);
-    } else if (got.some((v, i) => v !== want[i])) {
+    } else if (
+      got.some((v, i) =>
+        o.atLeast && typeof v === 'number' && typeof want[i] === 'number'
+          ? v < want[i]
+          : v !== want[i],
+      )
+    ) {
       out.differing++;
       if (out.examples.length < 5)
         out.examples.push(`${k}: stored ${got.join('/')}, source ${want.join('/')}`);
@@ -291,6 +302,11 @@ export async function auditMetrics(
     attributionLookbackDays: number;
     /** Markets whose run reported a source unreadable: its rows there are not counted lost. */
     excused?: Map<string, { delivery: boolean; attribution: boolean }>;
+    /**
+     * The MMP is behind today (a fault that changes what it reports): stored attribution must be
+     * at least what it answers, not equal (adloop keeps fuller rows of an earlier read).
+     */
+    mmpBehind?: boolean;
   },
 ): Promise<MetricsAudit> {
   const today = sandbox.clock.today();
@@ -382,7 +398,9 @@ export async function auditMetrics(
   const values = (r: AuditRow) => r.values;
   return {
     delivery: diffRows(delivery, storedDelivery, byKey, values),
-    attribution: diffRows(attributed, storedAttribution, byKey, values),
+    attribution: diffRows(attributed, storedAttribution, byKey, values, {
+      atLeast: o.mmpBehind ?? false,
+    }),
     deliveryRows: delivery.length,
     attributionRows: attributed.length,
   };

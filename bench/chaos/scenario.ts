@@ -178,6 +178,7 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
       metricsLookbackDays: METRICS_LOOKBACK_DAYS,
       attributionLookbackDays: ATTRIBUTION_LOOKBACK_DAYS,
       excused: excusedMarkets(lastFaulted),
+      mmpBehind: fault.changesReports ?? false,
     });
     if (fault.changesReports) fault.clear?.(ctx);
 

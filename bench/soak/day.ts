@@ -193,6 +193,7 @@ export function soakDays(o: SoakDayOptions): SoakDays {
     lastRunDate: string,
     excused?: ReturnType<typeof excusedMarkets>,
     since?: string,
+    mmpBehind = false,
   ) => {
     // From `since`'s lookback on, when re-checking an excused day.
     const extra = since ? daysBetween(since, lastRunDate) : 0;
@@ -202,6 +203,7 @@ export function soakDays(o: SoakDayOptions): SoakDays {
       metricsLookbackDays: METRICS_LOOKBACK_DAYS + extra,
       attributionLookbackDays: ATTRIBUTION_LOOKBACK_DAYS + extra,
       ...(excused ? { excused } : {}),
+      mmpBehind,
     });
   };
 
@@ -325,7 +327,12 @@ export function soakDays(o: SoakDayOptions): SoakDays {
       for (const m of o.markets)
         if (!partial?.markets.some((r) => r.market === m))
           excused.set(m, { delivery: true, attribution: true });
-    const daily = await audit(date, excused);
+    const daily = await audit(
+      date,
+      excused,
+      undefined,
+      today.some((a) => a.fault.changesReports),
+    );
     for (const a of ending) if (a.fault.changesReports) a.fault.clear?.(a.ctx);
     for (const a of ending)
       if (a.fault.recover)

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.ts';
 import { sql } from 'kysely';
 import { attributionTotals } from '../../db/attribution.repository.ts';
+import { attributedRange } from '../../sandbox/mmp/attribution.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const RUN = 'market/SE/2026-03-01';
@@ -146,6 +147,63 @@ describe('attribution ingest after days it could not read', () => {
         days.map((d) => d.date),
         ['2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'],
       );
+    } finally {
+      await s.stack.close();
+    }
+  });
+});
+
+describe('attribution ingest while the MMP is behind', () => {
+  it('keeps what a fuller read stored, and reads the days again once the MMP caught up', async () => {
+    const s = await deployedStack('adjust');
+    const ingest = async (date: string) => {
+      s.stack.sandbox.clock.set(date);
+      return s.run(s.acts.ingestAttribution, { market: 'SE', date });
+    };
+    const byDay = async () =>
+      new Map(
+        (
+          await s.stack.database.db
+            .selectFrom('mmp_attribution')
+            .select((eb) => [
+              sql<string>`date::text`.as('day'),
+              eb.fn.sum<number>(sql`installs + registrations + subscriptions`).as('total'),
+            ])
+            .groupBy('date')
+            .execute()
+        ).map((r) => [r.day, Number(r.total)]),
+      );
+    try {
+      // 03-05 reads 03-02..03-04, complete (the world's MMP delay is one day).
+      assert.equal((await ingest('2026-03-05')).behind, undefined);
+      const complete = await byDay();
+      assert.ok((complete.get('2026-03-02') ?? 0) > 0, 'there is something to keep');
+      // Adjust's pipeline falls three days behind: 03-06 reads 03-03..03-05 partial.
+      s.stack.sandbox.mmp.faults.adjust.delayDays = 3;
+      const late = await ingest('2026-03-06');
+      assert.deepEqual(late.behind, ['2026-03-03', '2026-03-04']);
+      const kept = await byDay();
+      for (const day of ['2026-03-03', '2026-03-04'])
+        assert.equal(kept.get(day), complete.get(day), `${day} keeps its complete rows`);
+      // Caught up: 03-07 reads from where 03-05's read started, 03-03 and 03-04 included.
+      s.stack.sandbox.mmp.faults.adjust.delayDays = 0;
+      const next = await ingest('2026-03-07');
+      assert.equal(next.since, '2026-03-02');
+      assert.equal(next.behind, undefined);
+      // And what it stored is what the MMP now reports for each day.
+      const sandboxTotals = (day: string) =>
+        attributedRange(
+          s.stack.sandbox.world,
+          [s.stack.sandbox.meta, s.stack.sandbox.tiktok],
+          day,
+          day,
+          '2026-03-07',
+        )
+          .filter((r) => r.campaignName === 'adloop/SE')
+          .reduce((n, r) => n + r.installs + r.registrations + r.subscriptions, 0);
+      const after = await byDay();
+      for (const day of ['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'])
+        assert.equal(after.get(day) ?? 0, sandboxTotals(day), `${day} as the MMP reports it`);
     } finally {
       await s.stack.close();
     }

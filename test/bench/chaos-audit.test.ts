@@ -100,6 +100,22 @@ describe('diffRows', () => {
     const rows = [{ id: 'a', n: 1 }];
     assert.deepEqual(diffRows(rows, rows, key, values), { missing: 0, differing: 0, examples: [] });
   });
+
+  it('against a source that is behind, counts only rows stored with less (or not at all)', () => {
+    const late = [
+      { id: 'a', n: 3 },
+      { id: 'b', n: 4 },
+      { id: 'c', n: 1 },
+    ];
+    const stored = [
+      { id: 'a', n: 5 },
+      { id: 'b', n: 2 },
+    ];
+    const d = diffRows(late, stored, key, values, { atLeast: true });
+    assert.equal(d.missing, 1);
+    assert.equal(d.differing, 1);
+    assert.deepEqual(d.examples.sort(), ['b: stored 2, source 4', 'missing c']);
+  });
 });
 
 describe('the sandbox’s rows as adloop stores them', () => {
