@@ -432,10 +432,12 @@ describe('auditMetrics', () => {
     assert.equal(repaired.attribution.missing + repaired.attribution.differing, 0);
   });
 
-  it('honours the Adjust delay fault as the Adjust server does', async () => {
+  it('honours the Adjust delay fault as the Adjust server does, as a floor', async () => {
     const { db } = stack.database;
     const faults = stack.sandbox.mmp.faults.adjust;
     try {
+      // Nothing stored yet: what Adjust says while three days behind is all there is.
+      await db.deleteFrom('mmp_attribution').execute();
       faults.delayDays = 3;
       await ingest(stack.deps, 'attribution');
       // Audited with the fault still on (a scenario whose fault is what the MMP reports that
@@ -443,12 +445,24 @@ describe('auditMetrics', () => {
       const on = await auditMetrics(stack.sandbox, db, audit);
       assert.equal(on.attribution.missing + on.attribution.differing, 0);
       faults.delayDays = 0;
-      // With it off, Adjust now says more than was stored.
+      // With it off, Adjust now says more than was stored, and the next read stores it.
       const off = await auditMetrics(stack.sandbox, db, audit);
       assert.ok(off.attribution.differing > 0);
       await ingest(stack.deps, 'attribution');
       const repaired = await auditMetrics(stack.sandbox, db, audit);
       assert.equal(repaired.attribution.missing + repaired.attribution.differing, 0);
+
+      // Behind again, over days stored in full: adloop keeps the fuller rows. Told the MMP is
+      // behind, the audit takes its answer as a floor; compared exactly, the rows differ.
+      faults.delayDays = 3;
+      await ingest(stack.deps, 'attribution');
+      const floor = await auditMetrics(stack.sandbox, db, { ...audit, mmpBehind: true });
+      assert.equal(floor.attribution.missing + floor.attribution.differing, 0);
+      const exact = await auditMetrics(stack.sandbox, db, audit);
+      assert.ok(exact.attribution.differing > 0, 'more stored than the late Adjust says');
+      faults.delayDays = 0;
+      const caughtUp = await auditMetrics(stack.sandbox, db, audit);
+      assert.equal(caughtUp.attribution.missing + caughtUp.attribution.differing, 0);
     } finally {
       faults.delayDays = 0;
     }
