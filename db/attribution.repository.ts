@@ -75,28 +75,39 @@ export interface AttributionTotals {
   subscriptions: number;
 }
 
+/** The campaigns named (non-empty), over [from, to], from one source. */
+export interface AttributionScope {
+  source: string;
+  campaigns: string[];
+  from: string;
+  to: string;
+}
+
+const scoped = (db: Db, q: AttributionScope) =>
+  db
+    .selectFrom('mmp_attribution')
+    .where('source', '=', q.source)
+    .where('campaign', 'in', q.campaigns)
+    .where('date', '>=', q.from)
+    .where('date', '<=', q.to);
+
 /** Totals per OS for the campaigns named, over [from, to], from one source. */
 export async function attributionTotals(
   db: Db,
-  q: { source: string; campaigns: string[]; from: string; to: string },
+  q: AttributionScope,
 ): Promise<Record<'ios' | 'android', AttributionTotals>> {
   const out = {
     ios: { installs: 0, registrations: 0, subscriptions: 0 },
     android: { installs: 0, registrations: 0, subscriptions: 0 },
   };
   if (q.campaigns.length === 0) return out;
-  const rows = await db
-    .selectFrom('mmp_attribution')
+  const rows = await scoped(db, q)
     .select((eb) => [
       'os',
       eb.fn.sum<number>('installs').as('installs'),
       eb.fn.sum<number>('registrations').as('registrations'),
       eb.fn.sum<number>('subscriptions').as('subscriptions'),
     ])
-    .where('source', '=', q.source)
-    .where('campaign', 'in', q.campaigns)
-    .where('date', '>=', q.from)
-    .where('date', '<=', q.to)
     .groupBy('os')
     .execute();
   for (const r of rows) {
@@ -115,19 +126,14 @@ export async function attributionTotals(
  */
 export async function attributionTotalsByDay(
   db: Db,
-  q: { source: string; campaigns: string[]; from: string; to: string },
+  q: AttributionScope,
 ): Promise<Map<string, number>> {
   if (q.campaigns.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('mmp_attribution')
+  const rows = await scoped(db, q)
     .select((eb) => [
       sql<string>`date::text`.as('day'),
       eb.fn.sum<number>(sql`installs + registrations + subscriptions`).as('total'),
     ])
-    .where('source', '=', q.source)
-    .where('campaign', 'in', q.campaigns)
-    .where('date', '>=', q.from)
-    .where('date', '<=', q.to)
     .groupBy('date')
     .execute();
   return new Map(rows.map((r) => [r.day, Number(r.total)]));
