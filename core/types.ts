@@ -124,8 +124,9 @@ export interface DeployResult {
   /** Platform writes made (each audited). */
   writes?: number;
   /**
-   * Twins deleted and statuses set again once writes sent without an answer had time to land
-   * (activities/deploy/deploy.ts, reconcile); absent when none.
+   * Twins deleted (campaigns and ad sets before switching on; ads, ad sets and campaigns again once
+   * writes sent without an answer had time to land) and statuses set again then
+   * (activities/deploy/deploy.ts, removeObjectTwins and reconcile); absent when none.
    */
   reconciled?: number;
   /** Creatives the platforms' review rejected today; their slots went to the next ranked. */

@@ -191,9 +191,11 @@ export function soakDays(o: SoakDayOptions): SoakDays {
   });
   const audit = (
     lastRunDate: string,
-    excused?: ReturnType<typeof excusedMarkets>,
-    since?: string,
-    mmpBehind = false,
+    {
+      excused,
+      since,
+      mmpBehind = false,
+    }: { excused?: ReturnType<typeof excusedMarkets>; since?: string; mmpBehind?: boolean } = {},
   ) => {
     // From `since`'s lookback on, when re-checking an excused day.
     const extra = since ? daysBetween(since, lastRunDate) : 0;
@@ -327,12 +329,10 @@ export function soakDays(o: SoakDayOptions): SoakDays {
       for (const m of o.markets)
         if (!partial?.markets.some((r) => r.market === m))
           excused.set(m, { delivery: true, attribution: true });
-    const daily = await audit(
-      date,
+    const daily = await audit(date, {
       excused,
-      undefined,
-      today.some((a) => a.fault.changesReports),
-    );
+      mmpBehind: today.some((a) => a.fault.changesReports),
+    });
     for (const a of ending) if (a.fault.changesReports) a.fault.clear?.(a.ctx);
     for (const a of ending)
       if (a.fault.recover)
@@ -353,7 +353,7 @@ export function soakDays(o: SoakDayOptions): SoakDays {
       pendingFrom ??= date;
     } else if (pendingFrom && result) {
       reaudited = pendingFrom;
-      reaudit = await audit(date, undefined, pendingFrom);
+      reaudit = await audit(date, { since: pendingFrom });
       pendingFrom = null;
     }
 

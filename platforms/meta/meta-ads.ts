@@ -630,6 +630,13 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     });
   }
 
+  /** Objects of exactly that name that are not deleted (Graph's EQUAL filter, then checked). */
+  async function named(kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads', name: string) {
+    return (await byName(kind, 'EQUAL', name)).filter(
+      (r) => r.name === name && r.status !== 'DELETED',
+    );
+  }
+
   /**
    * An app install ad links to the promoted store listing with an install call to action, and
    * opens the app at `appLink` when it is installed (Meta: "The ad creative must link to the
@@ -736,20 +743,16 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       }),
 
     findByName: async (kind, name) => {
-      const match = (await byName(kind, 'EQUAL', name)).find(
-        (r) => r.name === name && r.status !== 'DELETED',
-      );
+      const [match] = await named(kind, name);
       return match ? { id: match.id, status: match.status } : null;
     },
 
     findAllByName: async (kind, name) =>
-      (await byName(kind, 'EQUAL', name))
-        .filter((r) => r.name === name && r.status !== 'DELETED')
-        .map((r) => ({
-          id: r.id,
-          ...(r.status ? { status: r.status } : {}),
-          ...(r.campaignId ? { campaignId: r.campaignId } : {}),
-        })),
+      (await named(kind, name)).map((r) => ({
+        id: r.id,
+        ...(r.status ? { status: r.status } : {}),
+        ...(r.campaignId ? { campaignId: r.campaignId } : {}),
+      })),
 
     createCampaign: ({ name }) =>
       call(async () => {
