@@ -1,9 +1,9 @@
 // The seams inside the sandbox: what the market simulator offers the platform servers (Meta,
-// TikTok), and what the platform servers offer the MMP servers (Adjust, Branch). Each server is
+// TikTok, Google), and what the platform servers offer the MMP servers (Adjust, Branch). Each server is
 // written against these interfaces only, never against the simulator's hidden truth.
 
 export type Os = 'ios' | 'android';
-export type PlatformName = 'meta' | 'tiktok';
+export type PlatformName = 'meta' | 'tiktok' | 'google';
 
 /** What the simulator needs to know about one ad to deliver it. */
 export interface SimAd {

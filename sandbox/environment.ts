@@ -1,7 +1,7 @@
 // The embedded default's ad platforms: the sandbox, started from its state in .data/sandbox/<world>
 // and named in process.env the way a real deployment's settings would be, so the rest of a script
-// loads its config as usual. Settings already present (a real Graph API, a real TikTok token, an
-// MMP) win.
+// loads its config as usual. Settings already present (a real Graph API, a real TikTok token, a
+// real Google developer token, an MMP) win.
 import fs from 'node:fs';
 import type { AccountsInput } from '../core/accounts.ts';
 import { loadConfigPart } from '../core/config.ts';
@@ -34,6 +34,8 @@ export async function startSandboxEnv(o: {
     tiktokPort: port && port + 1,
     adjustPort: port && port + 2,
     branchPort: port && port + 3,
+    googlePort: port && port + 4,
+    googleGrpcPort: port && port + 5,
     stateDir,
     controlToken: SANDBOX_CONTROL_TOKEN ?? null,
     // A given date is simulated (npm start --date, deploy:plan); otherwise the wall clock's day.
@@ -46,6 +48,17 @@ export async function startSandboxEnv(o: {
   if (!env.TIKTOK_ACCESS_TOKEN) {
     env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
     env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;
+  }
+  if (!env.GOOGLE_ADS_DEVELOPER_TOKEN) {
+    const g = sandbox.googleCredentials;
+    env.GOOGLE_ADS_DEVELOPER_TOKEN = g.developerToken;
+    env.GOOGLE_ADS_CLIENT_ID = g.clientId;
+    env.GOOGLE_ADS_CLIENT_SECRET = g.clientSecret;
+    env.GOOGLE_ADS_REFRESH_TOKEN = g.refreshToken;
+    env.GOOGLE_ADS_REST_URL = sandbox.googleUrls.rest;
+    env.GOOGLE_ADS_GRPC_URL = sandbox.googleUrls.grpc;
+    env.GOOGLE_OAUTH_TOKEN_URL = sandbox.googleUrls.token;
+    env.GOOGLE_YOUTUBE_URL = sandbox.googleUrls.youtube;
   }
   if (!env.MMP_PROVIDER) {
     env.MMP_PROVIDER = 'adjust';

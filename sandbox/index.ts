@@ -1,6 +1,6 @@
 // Starts the sandbox: the simulated market behind local, wire-faithful servers for Meta's Graph
-// API, TikTok's Business API, Adjust's Report Service and Branch's Query API, each on its own
-// loopback port. Used by `npm start`, `npm run sandbox` and every test that needs a platform.
+// API, TikTok's Business API, Google Ads (REST and gRPC, with OAuth and YouTube uploads), Adjust's
+// Report Service and Branch's Query API, each on its own loopback port. Used by `npm start`, `npm run sandbox` and every test that needs a platform.
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { REQUEST_TIMEOUT_MS, sandboxHttpServer } from './http.ts';
 import { BodyTooLarge, readBody } from './platform-server/index.ts';
 import { MetaGraphSandbox } from './meta/graph-server.ts';
 import { GraphStore } from './meta/graph-store.ts';
+import { bindGrpc, createGoogleSandbox, type GoogleAdsSandbox } from './google/google-server.ts';
 import { createMmpSandbox, type MmpSandbox } from './mmp/index.ts';
 import { Simulator } from './simulator.ts';
 import { createTikTokSandbox, type TikTokSandbox } from './tiktok/tiktok-server.ts';
@@ -32,6 +33,9 @@ export interface SandboxOptions {
   tiktokPort?: number;
   adjustPort?: number;
   branchPort?: number;
+  /** Google Ads REST (token, queries, YouTube) and gRPC (mutates) ports; 0 (the default) picks one. */
+  googlePort?: number;
+  googleGrpcPort?: number;
   /**
    * Interface to bind. Default 127.0.0.1 (loopback only). Any other (0.0.0.0, a LAN address)
    * needs `controlToken`: without one the sandbox refuses to start.
@@ -57,6 +61,8 @@ export interface Sandbox {
   world: World;
   meta: MetaGraphSandbox;
   tiktok: TikTokSandbox;
+  /** The Google Ads sandbox: its faults, review, request log, objects and YouTube. */
+  google: GoogleAdsSandbox;
   mmp: MmpSandbox;
   /** Base URL of the Graph API (without version), e.g. http://127.0.0.1:4010. */
   metaUrl: string;
@@ -67,6 +73,19 @@ export interface Sandbox {
   /** Meta credentials. */
   credentials: { accessToken: string; adAccountId: string; pageId: string };
   tiktokCredentials: { accessToken: string; advertiserId: string };
+  /**
+   * Google endpoints: `rest` (queries, http://host:port), `grpc` (mutates, http://host:grpcPort),
+   * `token` (OAuth, rest + /token) and `youtube` (rest + /, the googleapis rootUrl).
+   */
+  googleUrls: { rest: string; grpc: string; token: string; youtube: string };
+  googleCredentials: {
+    developerToken: string;
+    clientId: string;
+    clientSecret: string;
+    refreshToken: string;
+    customerId: string;
+    loginCustomerId: string | null;
+  };
   clock: SandboxClock & { set(date: string | null): void };
   /** Headers a control request needs: the control token's Authorization, or none. */
   controlHeaders(): Record<string, string>;
@@ -93,6 +112,9 @@ export const faultsChangeSchema = z
       .partial(),
     tiktok: platformFaultsChangeSchema
       .extend({ down: z.boolean(), reportDown: z.boolean(), tokenRevoked: z.boolean() })
+      .partial(),
+    google: platformFaultsChangeSchema
+      .extend({ down: z.boolean(), tokenRevoked: z.boolean() })
       .partial(),
     adjust: mmpFaultsChange,
     branch: mmpFaultsChange,
@@ -139,7 +161,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     clock,
   );
   const tiktok = createTikTokSandbox({ world, simulator, clock, statePath: state('tiktok.json') });
-  const mmp = createMmpSandbox({ world, sources: [meta, tiktok], clock });
+  const google = createGoogleSandbox({ world, simulator, clock, statePath: state('google.json') });
+  const mmp = createMmpSandbox({ world, sources: [meta, tiktok, google], clock });
 
   const answer = (res: http.ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -184,12 +207,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const change = parsed.data;
         Object.assign(meta.faults, change.meta);
         Object.assign(tiktok.faults, change.tiktok);
+        Object.assign(google.faults, change.google);
         Object.assign(mmp.faults.adjust, change.adjust);
         Object.assign(mmp.faults.branch, change.branch);
       } else if (route === '/__sandbox/review' && req.method === 'POST') {
-        // {"meta": {...}, "tiktok": {...}} changes one platform's review; fields given at the
-        // top level change both.
-        const { meta: forMeta, tiktok: forTikTok, ...both } = body;
+        // {"meta": {...}, "tiktok": {...}, "google": {...}} changes one platform's review; fields
+        // given at the top level change all.
+        const { meta: forMeta, tiktok: forTikTok, google: forGoogle, ...both } = body;
         const changes = (v: unknown, at: string) => {
           const parsed = reviewChangeSchema.safeParse(v ?? {});
           if (!parsed.success)
@@ -203,8 +227,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const common = changes(both, '');
         const metaChanges = { ...common, ...changes(forMeta, 'meta.') };
         const tiktokChanges = { ...common, ...changes(forTikTok, 'tiktok.') };
+        const googleChanges = { ...common, ...changes(forGoogle, 'google.') };
         Object.assign(meta.review, metaChanges);
         Object.assign(tiktok.review, tiktokChanges);
+        Object.assign(google.review, googleChanges);
       } else if (route !== '/__sandbox/status') {
         throw new Error(`unknown control path ${route}`);
       }
@@ -212,8 +238,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         JSON.stringify({
           world: world.name,
           today: clock.today(),
-          faults: { meta: meta.faults, tiktok: tiktok.faults, ...mmp.faults },
-          review: { meta: meta.review, tiktok: tiktok.review },
+          faults: {
+            meta: meta.faults,
+            tiktok: tiktok.faults,
+            google: google.faults,
+            ...mmp.faults,
+          },
+          review: { meta: meta.review, tiktok: tiktok.review, google: google.review },
         }),
       );
     } catch (err) {
@@ -285,23 +316,40 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await listen(tiktok.handle, options.tiktokPort ?? 0, host, requestTimeoutMs),
       await listen(mmp.adjust.handle, options.adjustPort ?? 0, host, requestTimeoutMs),
       await listen(mmp.branch.handle, options.branchPort ?? 0, host, requestTimeoutMs),
+      await listen(google.handle, options.googlePort ?? 0, host, requestTimeoutMs),
     );
+    const grpcServer = google.grpcServer();
+    const grpcPort = await bindGrpc(grpcServer, host, options.googleGrpcPort ?? 0);
+    servers.push({
+      url: `http://${host}:${grpcPort}`,
+      // In-flight calls are cut, as the HTTP servers close their connections.
+      close: () => {
+        grpcServer.forceShutdown();
+        return Promise.resolve();
+      },
+    });
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
     throw err;
   }
-  const [metaServer, tiktokServer, adjustServer, branchServer] = servers as [
-    (typeof servers)[0],
-    (typeof servers)[0],
-    (typeof servers)[0],
-    (typeof servers)[0],
-  ];
+  const [metaServer, tiktokServer, adjustServer, branchServer, googleServer, grpcServer] =
+    servers as [
+      (typeof servers)[0],
+      (typeof servers)[0],
+      (typeof servers)[0],
+      (typeof servers)[0],
+      (typeof servers)[0],
+      (typeof servers)[0],
+    ];
   meta.setBaseUrl(metaServer.url);
   tiktok.setBaseUrl(tiktokServer.url);
+  google.setBaseUrl(googleServer.url);
+  const g = world.google;
   return {
     world,
     meta,
     tiktok,
+    google,
     mmp,
     metaUrl: metaServer.url,
     tiktokUrl: tiktokServer.url,
@@ -315,6 +363,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     tiktokCredentials: {
       accessToken: world.tiktok.accessToken,
       advertiserId: world.tiktok.advertiserId,
+    },
+    googleUrls: {
+      rest: googleServer.url,
+      grpc: grpcServer.url,
+      token: `${googleServer.url}/token`,
+      youtube: `${googleServer.url}/`,
+    },
+    googleCredentials: {
+      developerToken: g.developerToken,
+      clientId: g.oauth.clientId,
+      clientSecret: g.oauth.clientSecret,
+      refreshToken: g.oauth.refreshToken,
+      customerId: g.customerId,
+      loginCustomerId: g.managerId ?? null,
     },
     clock,
     controlHeaders: () => controlHeaders(controlToken),

@@ -14,6 +14,9 @@ const OSES: Os[] = ['ios', 'android'];
 const PLACEMENT_FIT: Record<PlatformName, Record<string, number>> = {
   meta: { '1:1': 1, '4:5': 1.05, '9:16': 0.97, '16:9': 0.85 },
   tiktok: { '9:16': 1, '1:1': 0.72, '4:5': 0.78, '16:9': 0.6 },
+  // Google's App campaign inventory (YouTube, Play, Discover, AdMob) takes every shape: square
+  // and portrait images and vertical video fit best, landscape a little less.
+  google: { '1:1': 1, '4:5': 0.97, '1.91:1': 0.95, '16:9': 0.95, '9:16': 1 },
 };
 
 export class Simulator implements DeliveryModel {

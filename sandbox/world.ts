@@ -138,6 +138,67 @@ const SANDBOX_APP = {
   },
 };
 
+/**
+ * Conversion action types an app's actions take
+ * (google/ads/googleads/v24/enums/conversion_action_type.proto): Play installs, and the app
+ * events an MMP (third-party app analytics) or Firebase imports.
+ */
+const GOOGLE_CONVERSION_ACTION_TYPES = [
+  'GOOGLE_PLAY_DOWNLOAD',
+  'GOOGLE_PLAY_IN_APP_PURCHASE',
+  'FIREBASE_ANDROID_FIRST_OPEN',
+  'FIREBASE_ANDROID_CUSTOM',
+  'FIREBASE_IOS_FIRST_OPEN',
+  'FIREBASE_IOS_CUSTOM',
+  'THIRD_PARTY_APP_ANALYTICS_ANDROID_FIRST_OPEN',
+  'THIRD_PARTY_APP_ANALYTICS_ANDROID_IN_APP_PURCHASE',
+  'THIRD_PARTY_APP_ANALYTICS_ANDROID_CUSTOM',
+  'THIRD_PARTY_APP_ANALYTICS_IOS_FIRST_OPEN',
+  'THIRD_PARTY_APP_ANALYTICS_IOS_IN_APP_PURCHASE',
+  'THIRD_PARTY_APP_ANALYTICS_IOS_CUSTOM',
+] as const;
+const DEFAULT_GOOGLE_CONVERSIONS = [
+  {
+    name: 'Install',
+    type: 'GOOGLE_PLAY_DOWNLOAD' as const,
+    category: 'DOWNLOAD' as const,
+    counts: 'installs' as const,
+  },
+  {
+    name: 'sign_up',
+    type: 'THIRD_PARTY_APP_ANALYTICS_ANDROID_CUSTOM' as const,
+    category: 'SIGNUP' as const,
+    counts: 'registrations' as const,
+  },
+  {
+    name: 'subscribe',
+    type: 'THIRD_PARTY_APP_ANALYTICS_ANDROID_IN_APP_PURCHASE' as const,
+    category: 'PURCHASE' as const,
+    counts: 'subscriptions' as const,
+  },
+];
+/** The sandbox's Google Ads customer: the demo app's ids (SANDBOX_APP's store URLs). */
+const DEFAULT_GOOGLE = {
+  customerId: '1234567890',
+  managerId: '9876543210',
+  developerToken: 'sandbox-google-developer-token',
+  accessLevel: 'BASIC' as const,
+  testAccount: false,
+  currency: 'USD',
+  timeZone: 'UTC',
+  oauth: {
+    clientId: 'sandbox-client.apps.googleusercontent.com',
+    clientSecret: 'sandbox-google-client-secret',
+    refreshToken: 'sandbox-google-refresh-token',
+  },
+  appIds: { ios: '1500000001', android: 'com.adloop.music' },
+  conversionActions: DEFAULT_GOOGLE_CONVERSIONS,
+  // The sandbox's project has had its YouTube quota extended, as a project that uploads every
+  // day must (YouTube API Services audit and quota extension form): 6 uploads a day fit in the
+  // default 10,000 units, a few markets' daily creatives do not.
+  youtubeDailyQuota: 1_000_000,
+};
+
 const generatedCatalog = z.strictObject({
   generate: z.strictObject({
     /** Number of artists. */
@@ -279,6 +340,68 @@ const worldSchema = z.strictObject({
       identityId: '7300000000000000001',
       appIds: { ios: '7200000000000000001', android: '7200000000000000002' },
     }),
+  /**
+   * The Google Ads customer adloop's App campaigns run in, the OAuth client and developer token
+   * that reach it, and the YouTube channel videos are uploaded to (the same OAuth user).
+   */
+  google: z
+    .object({
+      /** The customer's ten-digit id (123-456-7890 without dashes). */
+      customerId: z.string().regex(/^\d{10}$/),
+      /** A manager account (MCC) the OAuth user reaches the customer through, when one. */
+      managerId: z
+        .string()
+        .regex(/^\d{10}$/)
+        .optional(),
+      developerToken: z.string().min(8),
+      /**
+       * The developer token's access level
+       * (https://developers.google.com/google-ads/api/docs/api-policy/access-levels). Default BASIC.
+       */
+      accessLevel: z.enum(['TEST_ACCOUNT', 'EXPLORER', 'BASIC', 'STANDARD']).default('BASIC'),
+      /**
+       * Operations per day the token may make on production accounts; absent: the access level's
+       * (EXPLORER 2,880, BASIC 15,000, STANDARD unlimited). Tests lower it to provoke the limit.
+       */
+      dailyOperationLimit: z.number().int().min(1).optional(),
+      /** Whether the customer is a test account (what a TEST_ACCOUNT token may touch). Default false. */
+      testAccount: z.boolean().default(false),
+      currency: z.string().regex(/^[A-Z]{3}$/),
+      /** The customer's time zone: its reports' days. Default UTC. */
+      timeZone: z.string().min(1).default('UTC'),
+      oauth: z.strictObject({
+        clientId: z.string().min(8),
+        clientSecret: z.string().min(8),
+        refreshToken: z.string().min(8),
+      }),
+      /**
+       * The app's ids as App campaigns name them (app_campaign_setting.app_id): the App Store's
+       * numeric id and the Play package name, as in the world's store URLs.
+       */
+      appIds: z.strictObject({
+        ios: z.string().regex(/^\d+$/),
+        android: z.string().regex(/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$/),
+      }),
+      /**
+       * The Google Cloud project's YouTube Data API quota, units a day: "10,000 units per day" by
+       * default (https://developers.google.com/youtube/v3/determine_quota_cost); an upload costs
+       * 1,600, a search 100. Default 10,000.
+       */
+      youtubeDailyQuota: z.number().int().min(1).default(10_000),
+      /** The customer's conversion actions and the funnel stage each counts. */
+      conversionActions: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            type: z.enum(GOOGLE_CONVERSION_ACTION_TYPES),
+            category: z.enum(['DOWNLOAD', 'SIGNUP', 'PURCHASE', 'SUBSCRIBE_PAID', 'DEFAULT']),
+            counts: z.enum(['installs', 'registrations', 'subscriptions']),
+          }),
+        )
+        .min(1)
+        .default(DEFAULT_GOOGLE_CONVERSIONS),
+    })
+    .default(DEFAULT_GOOGLE),
   /** Ad review (rejection share, banned terms, review delay); see reviewSchema. */
   review: reviewSchema.default(DEFAULT_REVIEW),
   /** Faults to inject; all off by default. Each can also be changed live through the sandbox. */
@@ -286,8 +409,9 @@ const worldSchema = z.strictObject({
     .object({
       meta: platformFaults.default(NO_FAULTS),
       tiktok: platformFaults.default(NO_FAULTS),
+      google: platformFaults.default(NO_FAULTS),
     })
-    .default({ meta: NO_FAULTS, tiktok: NO_FAULTS }),
+    .default({ meta: NO_FAULTS, tiktok: NO_FAULTS, google: NO_FAULTS }),
   mmp: z
     .object({
       adjust: z

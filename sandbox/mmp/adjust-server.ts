@@ -75,6 +75,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const PARTNER: Record<PlatformName, { name: string; slug: string; id: string; network: string }> = {
   meta: { name: 'Facebook', slug: 'facebook', id: '34', network: 'Facebook Installs' },
   tiktok: { name: 'TikTok', slug: 'tiktok', id: '2360', network: 'TikTok for Business' },
+  google: { name: 'Google Ads', slug: 'google', id: '1', network: 'Google Ads ACI' },
 };
 
 const APP_NAME = 'adloop';

@@ -65,6 +65,7 @@ export const BRANCH_EVENTS = { registration: 'registration', subscription: 'subs
 const PARTNER: Record<PlatformName, string> = {
   meta: 'Facebook',
   tiktok: 'TikTok For Business',
+  google: 'Google AdWords',
 };
 
 const TOUCH = 'last_attributed_touch_data_tilde_';

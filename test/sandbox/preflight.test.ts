@@ -8,6 +8,7 @@ import { gatherPreflightFacts, type PreflightClients } from '../../ops/preflight
 import { judgePreflight, type Finding } from '../../ops/preflight.ts';
 import { createMetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createTikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { createGoogleAds } from '../../platforms/google/google-ads.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { DEMO_WORLD } from '../helpers/stack.ts';
@@ -33,6 +34,15 @@ describe('adloop check against the sandbox', () => {
         baseUrl: sandbox.tiktokUrl,
         accessToken: sandbox.tiktokCredentials.accessToken,
         advertiserId,
+      }),
+    google: (customerId) =>
+      createGoogleAds({
+        restUrl: sandbox.googleUrls.rest,
+        grpcUrl: sandbox.googleUrls.grpc,
+        tokenUrl: sandbox.googleUrls.token,
+        ...sandbox.googleCredentials,
+        customerId,
+        loginCustomerId: file.google?.customers.find((c) => c.id === customerId)?.loginCustomerId,
       }),
   });
   async function check(
@@ -66,6 +76,39 @@ describe('adloop check against the sandbox', () => {
         'meta act_1000000002 (BR, EG): active, USD, America/Sao_Paulo (report days are its calendar days)',
       ),
     );
+  });
+
+  it('checks the Google Ads customer and what the developer token’s access level reaches', async () => {
+    const ok = (await check()).map((f) => `${f.subject}: ${f.message}`);
+    const cid = sandbox.googleCredentials.customerId.replace(/(\d{3})(\d{3})(\d{4})/, '$1-$2-$3');
+    assert.ok(
+      ok.some((l) => l.startsWith(`google ${cid} `) && l.includes('reaches production accounts')),
+      ok.join('\n'),
+    );
+    assert.ok(
+      ok.some((l) => l.includes('counts installs from Install')),
+      ok.join('\n'),
+    );
+    const level = sandbox.world.google.accessLevel;
+    sandbox.world.google.accessLevel = 'TEST_ACCOUNT';
+    try {
+      const failed = failures(await check());
+      assert.equal(failed.length, 1, failed.join('\n'));
+      assert.match(
+        failed[0]!,
+        /Test Account access only: it cannot reach this production customer/,
+      );
+    } finally {
+      sandbox.world.google.accessLevel = level;
+    }
+    const missing = failures(
+      await check((a) => {
+        a.google!.customers[0]!.conversions.installs = ['Firebase first_open'];
+      }),
+    );
+    assert.deepEqual(missing, [
+      `google ${cid} (SE, DE, BR, EG): has no enabled conversion action named Firebase first_open for installs`,
+    ]);
   });
 
   it('names a TikTok app id the advertiser does not have', async () => {
