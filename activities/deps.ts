@@ -8,6 +8,7 @@ import type { DeliveryWriter } from '../db/delivery-writer.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { Mmp } from '../platforms/mmp/mmp.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import type { GoogleAds, YouTubeUploads } from '../platforms/google/google-ads.ts';
 import type { RendererDeps } from '../render/renderer.ts';
 
 /** What an activity factory needs: the shared parts, and the settings `S` it reads. */
@@ -21,6 +22,13 @@ export interface StageDeps<S> {
   meta: (adAccountId: string) => MetaAds;
   /** The TikTok client of an advertiser, or null when TikTok is not configured. */
   tiktok: ((advertiserId: string) => TikTokAds) | null;
+  /** The Google Ads client of a customer; null or absent when Google is not configured. */
+  google?: ((customerId: string) => GoogleAds) | null;
+  /**
+   * YouTube uploads for Google's video assets; null or absent when Google is not configured or
+   * GOOGLE_VIDEO=off (App ads then carry images only).
+   */
+  youtube?: YouTubeUploads | null;
   /**
    * The wall clock (what time it is now, not the business date being run). Default the system
    * clock; tests fix it.
@@ -48,25 +56,32 @@ export interface StageDeps<S> {
 export type PlatformSettings = Pick<Config, 'DEPLOY_PLATFORMS'>;
 
 /**
- * A market's accounts (core/accounts.ts) and the clients that reach them: `meta` or `tiktok` is
- * null when no account of that platform runs the market (or TikTok is not configured).
+ * A market's accounts (core/accounts.ts) and the clients that reach them: `meta`, `tiktok` or
+ * `google` is null when no account of that platform runs the market (or the platform is not
+ * configured).
  */
 export function marketPlatforms(
-  deps: Pick<StageDeps<PlatformSettings>, 'accounts' | 'meta' | 'tiktok' | 'config'>,
+  deps: Pick<StageDeps<PlatformSettings>, 'accounts' | 'meta' | 'tiktok' | 'google' | 'config'>,
   market: string,
 ) {
   const accounts = marketAccounts(deps.accounts, market);
   const meta = accounts.meta ? deps.meta(accounts.meta.adAccountId) : null;
   const tiktok = accounts.tiktok && deps.tiktok ? deps.tiktok(accounts.tiktok.advertiserId) : null;
+  const google = accounts.google && deps.google ? deps.google(accounts.google.customerId) : null;
   const configured = deps.config.DEPLOY_PLATFORMS;
   return {
     accounts,
     meta,
     tiktok,
+    google,
     /** The platforms deploy writes to: DEPLOY_PLATFORMS, or (auto) every one whose accounts run the market. */
     deployTo:
       configured === 'auto'
-        ? [...(meta ? ['meta' as const] : []), ...(tiktok ? ['tiktok' as const] : [])]
+        ? [
+            ...(meta ? ['meta' as const] : []),
+            ...(tiktok ? ['tiktok' as const] : []),
+            ...(google ? ['google' as const] : []),
+          ]
         : configured,
   };
 }

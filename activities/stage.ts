@@ -64,6 +64,21 @@ export function toFailure(err: unknown): unknown {
       nonRetryable: true,
     });
   }
+  if (
+    err instanceof PlatformError &&
+    err.retryAfterMs !== null &&
+    err.retryAfterMs > QUOTA_OUTLASTS_DAY_MS
+  ) {
+    // Access returns only after the day's run could wait (a daily quota spent): give the platform
+    // up for today, as a platform down all day, instead of an activity asleep for hours.
+    const hours = (err.retryAfterMs / 3_600_000).toFixed(1);
+    return ApplicationFailure.create({
+      type: FAILURE.platformQuota,
+      message: `${err.message}; access returns in ${hours} h, so ${err.platform} is not retried today`,
+      details: [{ platform: err.platform }],
+      nonRetryable: true,
+    });
+  }
   if (err instanceof PlatformError && err.retryAfterMs !== null) {
     // The platform said when access returns: retry then, not on the policy's schedule.
     return ApplicationFailure.create({
@@ -106,10 +121,17 @@ export function toFailure(err: unknown): unknown {
   return err;
 }
 
+/**
+ * A platform's "retry after" longer than this is a quota spent for the day: the activity is not
+ * retried (a market's whole run takes minutes; Meta's throttling returns within about an hour).
+ */
+export const QUOTA_OUTLASTS_DAY_MS = 2 * 3_600_000;
+
 /** The credential each platform's client authenticates with: what an operator rotates. */
 const CREDENTIAL: Readonly<Record<string, string>> = {
   meta: 'META_ACCESS_TOKEN',
   tiktok: 'TIKTOK_ACCESS_TOKEN',
+  google: 'GOOGLE_ADS_REFRESH_TOKEN (or GOOGLE_ADS_DEVELOPER_TOKEN)',
   adjust: 'ADJUST_API_TOKEN',
   branch: 'BRANCH_KEY and BRANCH_SECRET',
 };

@@ -69,9 +69,49 @@ const tiktokAdvertiser = z.object({
   markets: z.array(marketCode).min(1),
 });
 
+/**
+ * A Google Ads customer (account) and what its App campaigns promote. The customer id is the ten
+ * digits Google Ads shows as 123-456-7890 (dashes allowed here, removed); `loginCustomerId` is the
+ * manager account the OAuth user reaches it through, when one (the API's login-customer-id header).
+ */
+const googleCustomer = z.object({
+  id: z
+    .string()
+    .transform((v) => v.replaceAll('-', ''))
+    .refine((v) => /^\d{10}$/.test(v), 'must be a customer id like 123-456-7890'),
+  loginCustomerId: z
+    .string()
+    .transform((v) => v.replaceAll('-', ''))
+    .refine((v) => /^\d{10}$/.test(v), 'must be a customer id like 123-456-7890')
+    .optional(),
+  /**
+   * The app's id per store as App campaigns name it (app_campaign_setting.app_id): the App
+   * Store's numeric id for iOS, the Play package name for Android.
+   */
+  appIds: z
+    .object({
+      ios: digits('appIds.ios'),
+      android: z
+        .string()
+        .regex(/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$/, 'must be a package name like com.example.app'),
+    })
+    .partial(),
+  /**
+   * The customer's conversion actions, by name, that count as each funnel stage (the MMP's
+   * imported app events, or Firebase's). Registrations also name what an in-app campaign
+   * optimises for.
+   */
+  conversions: z.object({
+    installs: z.array(z.string().min(1)).min(1),
+    registrations: z.array(z.string().min(1)).min(1),
+    subscriptions: z.array(z.string().min(1)).default([]),
+  }),
+  markets: z.array(marketCode).min(1),
+});
+
 const marketSettings = z.object({
-  /** Daily budget of each ad set / ad group, per platform, in the account's currency. */
-  dailyBudget: z.object({ meta: amount, tiktok: amount }).partial().default({}),
+  /** Daily budget of each ad set / ad group / campaign, per platform, in the account's currency. */
+  dailyBudget: z.object({ meta: amount, tiktok: amount, google: amount }).partial().default({}),
   /** Most the market may spend in a day over every platform, in the reporting currency. */
   spendCap: amount.optional(),
   /**
@@ -94,6 +134,7 @@ const accountsSchema = z
       .refine((a) => a.ios || a.android, 'must name the app in at least one store (ios, android)'),
     meta: z.object({ accounts: z.array(metaAccount).min(1) }).optional(),
     tiktok: z.object({ advertisers: z.array(tiktokAdvertiser).min(1) }).optional(),
+    google: z.object({ customers: z.array(googleCustomer).min(1) }).optional(),
     /**
      * Per market; `*` gives defaults, field by field: a market's entry overrides only what it
      * names (`"SE": {"spendCap": "900"}` keeps the `*` budgets and links).
@@ -123,7 +164,8 @@ const accountsSchema = z
         message: 'required when Meta accounts are configured (Meta promotes an app by its id)',
       });
     // A market is run by one account per platform: two would bid against each other.
-    const once = (platform: 'meta' | 'tiktok', lists: Array<{ markets: string[] }>) => {
+    const listName = { meta: 'accounts', tiktok: 'advertisers', google: 'customers' } as const;
+    const once = (platform: 'meta' | 'tiktok' | 'google', lists: Array<{ markets: string[] }>) => {
       const seen = new Map<string, number>();
       lists.forEach((a, i) =>
         a.markets.forEach((m, j) => {
@@ -131,8 +173,8 @@ const accountsSchema = z
           if (first !== undefined)
             ctx.addIssue({
               code: 'custom',
-              path: [platform, platform === 'meta' ? 'accounts' : 'advertisers', i, 'markets', j],
-              message: `${m} is already run by ${platform === 'meta' ? 'accounts' : 'advertisers'}[${first}]`,
+              path: [platform, listName[platform], i, 'markets', j],
+              message: `${m} is already run by ${listName[platform]}[${first}]`,
             });
           else seen.set(m, i);
         }),
@@ -140,14 +182,20 @@ const accountsSchema = z
     };
     once('meta', f.meta?.accounts ?? []);
     once('tiktok', f.tiktok?.advertisers ?? []);
-    for (const [i, a] of (f.tiktok?.advertisers ?? []).entries())
+    once('google', f.google?.customers ?? []);
+    const appIdsNeeded = (path: Array<string | number>, ids: Partial<Record<AppOs, string>>) => {
       for (const os of ['ios', 'android'] as const)
-        if (f.app[os] && !a.appIds[os])
+        if (f.app[os] && !ids[os])
           ctx.addIssue({
             code: 'custom',
-            path: ['tiktok', 'advertisers', i, 'appIds', os],
+            path: [...path, 'appIds', os],
             message: `required: the app is in the ${os === 'ios' ? 'App Store' : 'Play Store'} (app.${os})`,
           });
+    };
+    for (const [i, a] of (f.tiktok?.advertisers ?? []).entries())
+      appIdsNeeded(['tiktok', 'advertisers', i], a.appIds);
+    for (const [i, c] of (f.google?.customers ?? []).entries())
+      appIdsNeeded(['google', 'customers', i], c.appIds);
   });
 
 export type AccountsFile = z.infer<typeof accountsSchema>;
@@ -196,12 +244,24 @@ export interface TikTokMarketAdvertiser {
   dailyBudget: string | null;
 }
 
+export interface GoogleMarketCustomer {
+  customerId: string;
+  loginCustomerId: string | null;
+  appIds: Partial<Record<AppOs, string>>;
+  conversions: { installs: string[]; registrations: string[]; subscriptions: string[] };
+  /** Budget of each campaign in major units of the customer's currency. */
+  dailyBudget: string | null;
+}
+
 /** Everything about one market's accounts that deploy and ingest need. */
 export interface MarketAccounts {
   market: string;
+  /** The app's name (accounts app.name): Google's app ads use it as a headline. */
+  appName: string;
   apps: Partial<Record<AppOs, PromotedApp>>;
   meta: MetaMarketAccount | null;
   tiktok: TikTokMarketAdvertiser | null;
+  google: GoogleMarketCustomer | null;
   trackingLinks: Partial<Record<AppOs, string>>;
   /** The market's daily spend cap in the reporting currency (major units), or null. */
   spendCap: string | null;
@@ -218,6 +278,7 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
   };
   const meta = file.meta?.accounts.find((a) => a.markets.includes(market));
   const tiktok = file.tiktok?.advertisers.find((a) => a.markets.includes(market));
+  const google = file.google?.customers.find((a) => a.markets.includes(market));
   const apps: Partial<Record<AppOs, PromotedApp>> = {};
   for (const os of APP_OSES) {
     const app = file.app[os];
@@ -225,6 +286,7 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
   }
   return {
     market,
+    appName: file.app.name,
     apps,
     meta: meta
       ? {
@@ -240,6 +302,15 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
           identity: tiktok.identity,
           appIds: tiktok.appIds,
           dailyBudget: settings.dailyBudget.tiktok ?? null,
+        }
+      : null,
+    google: google
+      ? {
+          customerId: google.id,
+          loginCustomerId: google.loginCustomerId ?? null,
+          appIds: google.appIds,
+          conversions: google.conversions,
+          dailyBudget: settings.dailyBudget.google ?? null,
         }
       : null,
     trackingLinks: settings.trackingLinks,
@@ -266,11 +337,16 @@ export function budgetMinor(budget: string | null, currency: string, where: stri
   }
 }
 
-/** Every Meta ad account and TikTok advertiser the file names, each once. */
-export function accountIds(file: AccountsFile): { meta: string[]; tiktok: string[] } {
+/** Every Meta ad account, TikTok advertiser and Google Ads customer the file names, each once. */
+export function accountIds(file: AccountsFile): {
+  meta: string[];
+  tiktok: string[];
+  google: string[];
+} {
   return {
     meta: (file.meta?.accounts ?? []).map((a) => a.id),
     tiktok: (file.tiktok?.advertisers ?? []).map((a) => a.id),
+    google: (file.google?.customers ?? []).map((a) => a.id),
   };
 }
 
@@ -279,8 +355,14 @@ export function runMarkets(file: AccountsFile): string[] {
   const all = [
     ...(file.meta?.accounts ?? []).flatMap((a) => a.markets),
     ...(file.tiktok?.advertisers ?? []).flatMap((a) => a.markets),
+    ...(file.google?.customers ?? []).flatMap((a) => a.markets),
   ];
   return [...new Set(all)];
+}
+
+/** The manager account a Google Ads customer is reached through, or null. */
+export function googleLoginCustomerOf(file: AccountsFile, customerId: string): string | null {
+  return file.google?.customers.find((c) => c.id === customerId)?.loginCustomerId ?? null;
 }
 
 /** The page a Meta ad account's ads run as. */

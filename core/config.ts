@@ -122,6 +122,36 @@ const schema = z.object({
   TIKTOK_ACCESS_TOKEN: z.string().min(1).optional(),
   /** Longest one TikTok API request waits for its answer, in ms (100..600000). Default 60000. */
   TIKTOK_REQUEST_TIMEOUT_MS: requestTimeout,
+  /**
+   * Google Ads API developer token (secret); Google is used when it is set. Its access level
+   * (test, explorer, basic, standard) decides which customers and how many operations a day it
+   * may use; `adloop check` says which it has.
+   */
+  GOOGLE_ADS_DEVELOPER_TOKEN: z.string().min(1).optional(),
+  /** OAuth client of the Google Cloud project (the secret and the refresh token are secrets). */
+  GOOGLE_ADS_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_ADS_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Refresh token of a user with access to the customers (scopes adwords and youtube.upload). */
+  GOOGLE_ADS_REFRESH_TOKEN: z.string().min(1).optional(),
+  /** Google Ads API REST base (queries). Default the sandbox's. */
+  GOOGLE_ADS_REST_URL: z.string().url().default('http://127.0.0.1:4014'),
+  /**
+   * Google Ads API gRPC endpoint (mutates), as a URL: https://googleads.googleapis.com:443, or
+   * http:// for a plaintext sandbox on this machine (refused for any other host). Default the
+   * sandbox's.
+   */
+  GOOGLE_ADS_GRPC_URL: z.string().url().default('http://127.0.0.1:4015'),
+  /** Google's OAuth token endpoint. Default the sandbox's (https://oauth2.googleapis.com/token). */
+  GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('http://127.0.0.1:4014/token'),
+  /** YouTube Data API root (uploads go to {root}upload/youtube/v3/videos). Default the sandbox's. */
+  GOOGLE_YOUTUBE_URL: z.string().url().default('http://127.0.0.1:4014/'),
+  /**
+   * Whether Google App ads carry the motion creatives as YouTube videos (uploaded to the
+   * channel of the OAuth user) besides the images. on or off. Default on.
+   */
+  GOOGLE_VIDEO: z.enum(['on', 'off']).default('on'),
+  /** Longest one Google Ads or YouTube request waits for its answer, in ms. Default 60000. */
+  GOOGLE_REQUEST_TIMEOUT_MS: requestTimeout,
   /** Mobile measurement partner to read attribution from: adjust, branch or none. Default none. */
   MMP_PROVIDER: z.enum(['adjust', 'branch', 'none']).default('none'),
   /** Longest one Adjust or Branch request waits, in ms (100..600000). Default 60000. */
@@ -159,20 +189,20 @@ const schema = z.object({
    * or that fatigued. Default 1.
    */
   DEPLOY_SPARES: z.coerce.number().int().min(0).max(20).default(1),
-  /** Platforms deploy writes to: auto (Meta, and TikTok when configured) or a list. Default auto. */
+  /** Platforms deploy writes to: auto (Meta, and TikTok and Google when configured) or a list. Default auto. */
   DEPLOY_PLATFORMS: z
     .string()
     .default('auto')
     .transform((v, ctx) => {
       if (v === 'auto') return 'auto' as const;
       const list = v.split(',').map((s) => s.trim());
-      const bad = list.filter((p) => p !== 'meta' && p !== 'tiktok');
+      const bad = list.filter((p) => p !== 'meta' && p !== 'tiktok' && p !== 'google');
       if (bad.length > 0 || list.length === 0)
         ctx.addIssue({
           code: 'custom',
-          message: `must be auto or a list of meta, tiktok (got ${bad.join(', ')})`,
+          message: `must be auto or a list of meta, tiktok, google (got ${bad.join(', ')})`,
         });
-      return list as Array<'meta' | 'tiktok'>;
+      return list as Array<'meta' | 'tiktok' | 'google'>;
     }),
   /**
    * The stores each market's ads promote: one ad set per OS, since an app-install ad set promotes
@@ -411,7 +441,11 @@ export const isLoopbackUrl = (url: string) =>
  * run against real accounts spends nothing unless DEPLOY_MODE=live says so.
  */
 function defaultDeployMode(c: Parsed): 'live' | 'dry-run' {
-  const endpoints = [c.META_GRAPH_URL, ...(c.TIKTOK_ACCESS_TOKEN ? [c.TIKTOK_BASE_URL] : [])];
+  const endpoints = [
+    c.META_GRAPH_URL,
+    ...(c.TIKTOK_ACCESS_TOKEN ? [c.TIKTOK_BASE_URL] : []),
+    ...(c.GOOGLE_ADS_DEVELOPER_TOKEN ? [c.GOOGLE_ADS_REST_URL, c.GOOGLE_ADS_GRPC_URL] : []),
+  ];
   return endpoints.every(isLoopbackUrl) ? 'live' : 'dry-run';
 }
 
@@ -426,10 +460,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const missing = [
     ...(c.MMP_PROVIDER === 'adjust' ? (['ADJUST_API_TOKEN', 'ADJUST_APP_TOKEN'] as const) : []),
     ...(c.MMP_PROVIDER === 'branch' ? (['BRANCH_KEY', 'BRANCH_SECRET'] as const) : []),
+    ...(c.GOOGLE_ADS_DEVELOPER_TOKEN
+      ? (['GOOGLE_ADS_CLIENT_ID', 'GOOGLE_ADS_CLIENT_SECRET', 'GOOGLE_ADS_REFRESH_TOKEN'] as const)
+      : []),
   ].filter((k) => !c[k]);
   if (missing.length > 0) {
     throw new ConfigError(
-      `invalid configuration:\n${missing.map((k) => `  ${k}: required when MMP_PROVIDER=${c.MMP_PROVIDER}`).join('\n')}`,
+      `invalid configuration:\n${missing.map((k) => `  ${k}: required when ${k.startsWith('GOOGLE_') ? 'GOOGLE_ADS_DEVELOPER_TOKEN is set' : `MMP_PROVIDER=${c.MMP_PROVIDER}`}`).join('\n')}`,
     );
   }
   return Object.freeze({

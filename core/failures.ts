@@ -13,6 +13,12 @@ export const FAILURE = {
   catalog: 'ERR_CATALOG',
   /** The platform said when access returns: retried then. */
   platformThrottled: 'ERR_PLATFORM_THROTTLED',
+  /**
+   * The platform's quota is spent for longer than a day's run can wait (Google's daily operations
+   * of a developer token's access level): not retried today; its details name the platform, and a
+   * deploy to several goes on with the others.
+   */
+  platformQuota: 'ERR_PLATFORM_QUOTA',
   /** The platform refused the credential: a person must rotate it (non-retryable). */
   platformAuth: 'ERR_PLATFORM_AUTH',
   /** The platform refused the request itself (non-retryable). */

@@ -80,10 +80,13 @@ export interface ParsedAdName {
   date: string | null;
 }
 
-/** Parses an ad name adloop wrote; null for ads adloop does not manage. */
+/**
+ * Parses an ad name adloop wrote (or the name of a Google ad's video asset, the ad's name and
+ * `/video`); null for ads adloop does not manage.
+ */
 export function parseAdName(name: string): ParsedAdName | null {
   const current =
-    /^(adloop\/([A-Z]{2})\/[a-z]+(?:\/[a-z]+)?(?:#\d+)?)\/ad\/(\d{4}-\d{2}-\d{2})\/([0-9a-f]{16,64})$/.exec(
+    /^(adloop\/([A-Z]{2})\/[a-z]+(?:\/[a-z]+)?(?:#\d+)?)\/ad\/(\d{4}-\d{2}-\d{2})\/([0-9a-f]{16,64})(?:\/video)?$/.exec(
       name,
     );
   if (current)

@@ -98,11 +98,16 @@ export interface RenderedCreative {
   /** The ad's text fields: primary text and headline. */
   adText?: { message: string; headline: string };
   /**
-   * The asset each platform gets (QA passed there), by platform; absent for runs from before
-   * TikTok deploy, which deploy `assetKey` to Meta.
+   * The asset each deploy slot gets (QA passed on its platform): one per platform, and Google's
+   * video (`google-video`, a YouTube video beside the `google` image); absent for runs from
+   * before TikTok deploy, which deploy `assetKey` to Meta.
    */
-  platformAssets?: Partial<Record<'meta' | 'tiktok', DeployAsset>>;
+  platformAssets?: Partial<Record<DeploySlot, DeployAsset>>;
 }
+
+/** Where a rendered asset goes: a platform's ad, or Google's video beside its image. */
+export type DeploySlot = 'meta' | 'tiktok' | 'google' | 'google-video';
+export const DEPLOY_SLOTS: readonly DeploySlot[] = ['meta', 'tiktok', 'google', 'google-video'];
 
 /** One rendered file a platform receives. */
 export interface DeployAsset {
@@ -153,6 +158,8 @@ export interface LearnResult {
   /** Spend over the window, in micros of the reporting currency. */
   spendMicros: number;
   reportingCurrency: string;
+  /** What the evidence cannot tell, said where it applies (Google's own asset combinations). */
+  caveats?: string[];
 }
 
 export interface IngestCatalogResult {

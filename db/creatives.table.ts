@@ -71,10 +71,10 @@ export interface QaFindingRow {
   message: string;
 }
 
-/** An object adloop created on an ad platform (campaign, ad set, creative, ad). */
+/** An object adloop created on an ad platform (campaign, budget, ad set, creative, ad). */
 export interface PlatformObjectsTable {
   platform: string;
-  kind: 'campaign' | 'adset' | 'image' | 'creative' | 'ad';
+  kind: 'campaign' | 'adset' | 'budget' | 'image' | 'video' | 'creative' | 'ad';
   name: string;
   external_id: string;
   market: string;

@@ -6,12 +6,14 @@ import { redact } from '../core/redact.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import type { MetaAds } from '../platforms/meta/meta-ads.ts';
 import type { TikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import type { GoogleAds } from '../platforms/google/google-ads.ts';
 import type { PreflightFacts, Unreadable } from './preflight.ts';
 
 /** Clients of each account, made the way the worker makes them. */
 export interface PreflightClients {
   meta: (adAccountId: string) => MetaAds;
   tiktok: ((advertiserId: string) => TikTokAds) | null;
+  google?: ((customerId: string) => GoogleAds) | null;
 }
 
 // Platform errors come redacted already; anything else (an SDK's own error) may quote a URL.
@@ -36,6 +38,8 @@ export async function gatherPreflightFacts(
     meta: null,
     tiktok: null,
     tiktokConfigured: Boolean(clients.tiktok),
+    google: null,
+    googleConfigured: Boolean(clients.google),
   };
   const metaAccounts = file.meta?.accounts ?? [];
   if (metaAccounts.length > 0) {
@@ -88,6 +92,24 @@ export async function gatherPreflightFacts(
       });
     }
     facts.tiktok = tiktok;
+  }
+  const customers = file.google?.customers ?? [];
+  if (clients.google && customers.length > 0) {
+    const google: NonNullable<PreflightFacts['google']> = { customers: {} };
+    for (const c of customers) {
+      const client = clients.google(c.id);
+      google.customers[c.id] = await read(async () => {
+        const info = await client.customer();
+        return {
+          ...info,
+          conversionActions: (await client.conversionActions()).map((a) => ({
+            name: a.name,
+            status: a.status,
+          })),
+        };
+      });
+    }
+    facts.google = google;
   }
   return facts;
 }

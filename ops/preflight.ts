@@ -68,6 +68,18 @@ export interface TikTokAdvertiserFacts {
   apps: Array<{ id: string; platform: string }>;
 }
 
+/** A Google Ads customer as the API describes it, with its conversion actions. */
+export interface GoogleCustomerFacts {
+  id: string;
+  name: string;
+  status: string;
+  currency: string;
+  timeZone: string;
+  testAccount: boolean;
+  manager: boolean;
+  conversionActions: Array<{ name: string; status: string }>;
+}
+
 export interface PreflightFacts {
   meta: {
     token: MetaTokenFacts | Unreadable;
@@ -78,7 +90,20 @@ export interface PreflightFacts {
   tiktok: { advertisers: Record<string, TikTokAdvertiserFacts | Unreadable> } | null;
   /** Whether TikTok is configured (TIKTOK_ACCESS_TOKEN). */
   tiktokConfigured: boolean;
+  google?: { customers: Record<string, GoogleCustomerFacts | Unreadable> } | null;
+  /** Whether Google is configured (GOOGLE_ADS_DEVELOPER_TOKEN and its OAuth client). */
+  googleConfigured?: boolean;
 }
+
+/**
+ * What a developer token may do, by access level ("Access levels and permissible use",
+ * https://developers.google.com/google-ads/api/docs/api-policy/access-levels): Test Account access
+ * reaches test accounts only and a production customer answers
+ * AuthorizationError.DEVELOPER_TOKEN_NOT_APPROVED; Explorer allows 2,880 operations a day on
+ * production accounts, Basic 15,000, Standard has no daily limit. The API does not say which level
+ * a token has (the API Center does): adloop tells test-only from production access by that error.
+ */
+export const GOOGLE_TEST_ONLY_ERROR = 'DEVELOPER_TOKEN_NOT_APPROVED';
 
 /** Permissions adloop's Meta calls need (https://developers.facebook.com/docs/permissions). */
 export const META_SCOPES = [
@@ -306,6 +331,91 @@ export function judgePreflight(
         out.push(appFinding(subject, os, id, app));
       }
     }
+  out.push(...googleFindings(file, facts, objective));
+  return out;
+}
+
+/** Each Google Ads customer: reachable with the developer token's access, ready for App campaigns. */
+function googleFindings(
+  file: AccountsFile,
+  facts: PreflightFacts,
+  objective: 'installs' | 'registrations',
+): Finding[] {
+  const out: Finding[] = [];
+  if (!file.google) return out;
+  if (!facts.googleConfigured) {
+    out.push({
+      level: 'warn',
+      subject: 'google',
+      message:
+        'the accounts file names customers, but GOOGLE_ADS_DEVELOPER_TOKEN is not set: Google is not deployed to',
+      fix: 'set GOOGLE_ADS_DEVELOPER_TOKEN, GOOGLE_ADS_CLIENT_ID, GOOGLE_ADS_CLIENT_SECRET and GOOGLE_ADS_REFRESH_TOKEN (docs/deploy.md, "Google Ads"), or remove google from the accounts file',
+    });
+    return out;
+  }
+  for (const c of file.google.customers) {
+    const subject = `google ${c.id.replace(/(\d{3})(\d{3})(\d{4})/, '$1-$2-$3')} (${c.markets.join(', ')})`;
+    const f = facts.google?.customers[c.id];
+    if (!f || unreadable(f)) {
+      const testOnly = f?.error.includes(GOOGLE_TEST_ONLY_ERROR);
+      out.push({
+        level: 'fail',
+        subject,
+        message: testOnly
+          ? 'the developer token has Test Account access only: it cannot reach this production customer'
+          : `cannot be read: ${f ? f.error : 'not checked'}`,
+        fix: testOnly
+          ? 'apply for Basic access in the Google Ads API Center of the manager account (docs/deploy.md, "Google Ads"), or use a test account'
+          : 'give the OAuth user access to the customer (or set loginCustomerId to the manager it is reached through) and check GOOGLE_ADS_REFRESH_TOKEN',
+      });
+      continue;
+    }
+    if (f.manager)
+      out.push({
+        level: 'fail',
+        subject,
+        message: 'is a manager account: it cannot hold campaigns',
+        fix: 'name the client account under it, and the manager as loginCustomerId',
+      });
+    else if (f.status !== 'ENABLED')
+      out.push({
+        level: 'fail',
+        subject,
+        message: `is ${f.status}`,
+        fix: "resolve the customer's status (billing, policy) in Google Ads before adloop writes to it",
+      });
+    else
+      out.push({
+        level: f.testAccount ? 'warn' : 'ok',
+        subject,
+        message: f.testAccount
+          ? `a test account (${f.currency}, ${f.timeZone}): the token reaches it, but test accounts serve no ads`
+          : `enabled, ${f.currency}, ${f.timeZone}; the developer token reaches production accounts (Explorer, Basic or Standard access: the API Center says which and its daily operations)`,
+        ...(f.testAccount ? { fix: 'name a production customer to run real ads' } : {}),
+      });
+    out.push(...budgetFindings(file, c.markets, 'google', f.currency, subject));
+    const enabled = new Set(
+      f.conversionActions.filter((a) => a.status === 'ENABLED').map((a) => a.name),
+    );
+    const stages =
+      objective === 'registrations'
+        ? (['installs', 'registrations'] as const)
+        : (['installs'] as const);
+    for (const stage of stages) {
+      const names = c.conversions[stage];
+      const found = names.filter((n) => enabled.has(n));
+      out.push(
+        found.length > 0
+          ? { level: 'ok', subject, message: `counts ${stage} from ${found.join(', ')}` }
+          : {
+              level: 'fail',
+              subject,
+              message: `has no enabled conversion action named ${names.join(' or ')} for ${stage}`,
+              fix: `link the app and import its ${stage === 'installs' ? 'first opens' : 'registration event'} from the MMP (Tools, Conversions), or fix conversions.${stage} in the accounts file`,
+            },
+      );
+    }
+  }
   return out;
 }
 
@@ -337,7 +447,7 @@ function appFinding(
 function budgetFindings(
   file: AccountsFile,
   markets: string[],
-  platform: 'meta' | 'tiktok',
+  platform: 'meta' | 'tiktok' | 'google',
   currency: string,
   subject: string,
 ): Finding[] {

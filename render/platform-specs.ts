@@ -9,7 +9,7 @@
 // sources when a figure looks off, and keep the date next to the number.
 import type { AspectRatio, CreativeKind, StaticFormat } from './spec.ts';
 
-export const PLATFORMS = ['meta', 'tiktok'] as const;
+export const PLATFORMS = ['meta', 'tiktok', 'google'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** A rectangle in canvas pixels. */
@@ -214,6 +214,55 @@ export const PLATFORM_SPECS: Readonly<Record<Platform, PlatformSpec>> = Object.f
       '4:5': letterboxedMargins(tiktokPlayer, '4:5'),
       '16:9': letterboxedMargins(tiktokPlayer, '16:9'),
     },
+  },
+  google: {
+    ratios: {
+      // App campaign image assets: landscape 1.91:1 (1200x628), square 1:1 (1200x1200) and
+      // portrait 4:5 (1200x1500) ("About asset specifications for App campaigns",
+      // https://support.google.com/google-ads/answer/9247199, read 2026-12-06). Of adloop's ratios
+      // that is 1:1 and 4:5.
+      static: ['1:1', '4:5'],
+      // Videos are YouTube videos, "landscape, portrait and square" all serve (same page).
+      motion: ['9:16', '1:1', '16:9', '4:5'],
+    },
+    image: {
+      // JPG, PNG or GIF, "Max file size: 5,120 KB" (same page), read as 5,120,000 bytes (the
+      // smaller reading is safe); the smallest listed size is the portrait 320x400 (square 200x200
+      // is smaller, but a 1:1 over 320 px is adloop's floor so one limit holds for both ratios).
+      formats: ['jpeg', 'png'],
+      maxBytes: 5_120_000,
+      minWidth: 320,
+      minHeight: 320,
+    },
+    video: {
+      // YouTube takes 256 GB or 12 hours (https://support.google.com/youtube/answer/71673, read
+      // 2026-12-06); App campaigns recommend 10 s and longer but refuse nothing shorter, so the
+      // floor is the same 3 s as Meta's (adloop's choice: shorter clips carry no message).
+      minDurationSeconds: 3,
+      maxDurationSeconds: 60,
+      maxBytes: 256 * GB,
+      // YouTube re-encodes everything; it recommends far higher rates than adloop's floor
+      // (https://support.google.com/youtube/answer/1722171): adloop's floor as for the others.
+      minBitrate: 500_000,
+      maxBitrate: 20_000_000,
+      codec: 'h264',
+      pixelFormat: 'yuv420p',
+      // YouTube's smallest standard resolution is 426x240 (same page); adloop's renders are far
+      // above it in every ratio.
+      minResolution: {
+        '16:9': { width: 426, height: 240 },
+        '1:1': { width: 240, height: 240 },
+        '9:16': { width: 240, height: 426 },
+        '4:5': { width: 240, height: 300 },
+      },
+    },
+    encoderMaxBitrate: 8_000_000,
+    // Google's inventory (YouTube, Play, Discover, AdMob) places images in cards with nothing drawn
+    // over them: the same 5% feed margin as Meta's (adloop's choice). Vertical video plays in
+    // YouTube Shorts, whose channel name, caption and CTA cover the bottom and the action rail the
+    // right: Meta's Reels figures are the stricter comparable ones (adloop's choice; Google
+    // publishes a Shorts overlay template, not numbers).
+    safeZones: { '1:1': metaFeed, '4:5': metaFeed, '9:16': metaVertical, '16:9': metaFeed },
   },
 });
 

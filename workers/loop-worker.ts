@@ -4,7 +4,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
-import { loadAccounts, metaPageOf, type AccountsFile } from '../core/accounts.ts';
+import {
+  googleLoginCustomerOf,
+  loadAccounts,
+  metaPageOf,
+  type AccountsFile,
+} from '../core/accounts.ts';
 import type { Config } from '../core/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -13,6 +18,8 @@ import { loadFxTable } from '../core/money.ts';
 import { createMetaAds } from '../platforms/meta/meta-ads.ts';
 import { createMmp, type Mmp } from '../platforms/mmp/index.ts';
 import { createTikTokAds } from '../platforms/tiktok/tiktok-ads.ts';
+import { createGoogleAds } from '../platforms/google/google-ads.ts';
+import { createYouTubeUploads } from '../platforms/google/youtube.ts';
 import { loadRenderer } from '../render/renderer.ts';
 import { dataConverterOptions, payloadCodecFrom } from '../core/payload-codec.ts';
 import { schedulePause } from '../ops/schedules.ts';
@@ -61,7 +68,8 @@ export function perAccount<T>(make: (id: string) => T): (id: string) => T {
 export function platformClients(
   config: Config,
   accounts: AccountsFile,
-): Pick<ActivityDeps, 'meta' | 'tiktok'> {
+): Pick<ActivityDeps, 'meta' | 'tiktok' | 'google' | 'youtube'> {
+  const google = googleSettings(config);
   return {
     meta: perAccount((adAccountId) =>
       createMetaAds({
@@ -83,6 +91,42 @@ export function platformClients(
           }),
         )
       : null,
+    google: google
+      ? perAccount((customerId) =>
+          createGoogleAds({
+            ...google,
+            customerId,
+            loginCustomerId: googleLoginCustomerOf(accounts, customerId),
+            timeoutMs: config.GOOGLE_REQUEST_TIMEOUT_MS,
+          }),
+        )
+      : null,
+    youtube:
+      google && config.GOOGLE_VIDEO === 'on'
+        ? createYouTubeUploads({
+            rootUrl: config.GOOGLE_YOUTUBE_URL,
+            tokenUrl: google.tokenUrl,
+            clientId: google.clientId,
+            clientSecret: google.clientSecret,
+            refreshToken: google.refreshToken,
+            timeoutMs: config.GOOGLE_REQUEST_TIMEOUT_MS,
+          })
+        : null,
+  };
+}
+
+/** Google's endpoints and credentials, when Google is configured (GOOGLE_ADS_DEVELOPER_TOKEN). */
+function googleSettings(config: Config) {
+  if (!config.GOOGLE_ADS_DEVELOPER_TOKEN) return null;
+  return {
+    restUrl: config.GOOGLE_ADS_REST_URL,
+    grpcUrl: config.GOOGLE_ADS_GRPC_URL,
+    tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
+    developerToken: config.GOOGLE_ADS_DEVELOPER_TOKEN,
+    // loadConfig requires these three once the developer token is set.
+    clientId: config.GOOGLE_ADS_CLIENT_ID!,
+    clientSecret: config.GOOGLE_ADS_CLIENT_SECRET!,
+    refreshToken: config.GOOGLE_ADS_REFRESH_TOKEN!,
   };
 }
 

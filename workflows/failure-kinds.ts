@@ -16,10 +16,13 @@ export function isPlanChanged(err: ActivityFailure): boolean {
 
 /**
  * A deploy that failed because its platform stayed unreachable: every retry spent (or timed out)
- * on platform errors or timeouts. Anything else (auth, a refused request, a bug, a cancellation)
+ * on platform errors or timeouts, or its quota spent for the day. Anything else (auth, a refused request, a bug, a cancellation)
  * is not a platform outage and still fails the market, where a person sees it.
  */
 export function platformOutage(err: ActivityFailure): boolean {
+  // A quota spent for the day is an outage of that platform until tomorrow, not retried.
+  if (err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.platformQuota)
+    return true;
   const spent =
     err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT;
   const cause = err.cause;

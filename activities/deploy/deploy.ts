@@ -46,6 +46,7 @@ import { pause } from '../../core/cancellation.ts';
 import { spendCapProblems, type BudgetLine } from './spend.ts';
 import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
+import { googleTarget } from './google-target.ts';
 
 /** Settings deploy reads: slots, stores, objective, mode, approval and fatigue. */
 export type DeploySettings = Pick<
@@ -61,6 +62,7 @@ export type DeploySettings = Pick<
   | 'REPORTING_CURRENCY'
   | 'META_REQUEST_TIMEOUT_MS'
   | 'TIKTOK_REQUEST_TIMEOUT_MS'
+  | 'GOOGLE_REQUEST_TIMEOUT_MS'
 > &
   PlatformSettings;
 
@@ -130,7 +132,7 @@ function targets(
   only?: readonly DeployPlatform[],
 ): DeployTarget[] {
   const { db, renderer, config } = deps;
-  const { accounts, meta, tiktok, deployTo } = marketPlatforms(deps, market);
+  const { accounts, meta, tiktok, google, deployTo } = marketPlatforms(deps, market);
   const common = { db, audit, store: renderer.store, accounts };
   return deployTo
     .flatMap((p) => (!only || only.includes(p) ? [p] : []))
@@ -141,6 +143,20 @@ function targets(
             `DEPLOY_PLATFORMS names meta, but no Meta ad account in ACCOUNTS_PATH runs ${market}`,
           );
         return metaTarget({ ...common, meta, settleMs: settle(config.META_REQUEST_TIMEOUT_MS) });
+      }
+      if (p === 'google') {
+        if (!google)
+          throw misconfigured(
+            deps.google
+              ? `DEPLOY_PLATFORMS names google, but no Google Ads customer in ACCOUNTS_PATH runs ${market}`
+              : 'DEPLOY_PLATFORMS names google, but Google Ads is not configured (GOOGLE_ADS_DEVELOPER_TOKEN)',
+          );
+        return googleTarget({
+          ...common,
+          google,
+          youtube: deps.youtube ?? null,
+          settleMs: settle(config.GOOGLE_REQUEST_TIMEOUT_MS),
+        });
       }
       if (!tiktok)
         throw misconfigured(
@@ -271,6 +287,7 @@ async function planAll(
         perArtist: config.ADS_PER_ARTIST,
         capacity: target.capacity,
         canArchive: target.canArchive,
+        liveCap: target.liveCap ?? false,
         adSet: current ?? { name: adSetName(market, segment), id: null, generation: 1 },
         nextAdSetName: adSetName(market, segment, generation + 1),
         candidates,
@@ -437,6 +454,15 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
     const created =
       creates.length > 0 ? await target.createAds(adSet, input.market, creates) : null;
     await statuses.set(target, of('resume'), 'active');
+    if (target.completeAds) {
+      const live = plan.actions.flatMap((a) =>
+        a.action === 'keep' || a.action === 'resume'
+          ? [adOf(input, a.hash, a.name, target.platform)]
+          : [],
+      );
+      const made = creates.filter((c) => created?.ids.has(c.name));
+      await target.completeAds(adSet, input.market, [...live, ...made]);
+    }
     await target.disableAdSets(input.market, plan.disableAdSets);
     const refused = creates.flatMap((c) => {
       const why = created?.refused.get(c.name);

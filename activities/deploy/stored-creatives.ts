@@ -3,7 +3,7 @@
 import type { RenderedCreative } from '../../core/types.ts';
 import { getCreativeAssets, listRunCreatives } from '../../db/creatives.repository.ts';
 import type { Db } from '../../db/database.ts';
-import { pickDeployAsset } from '../render/render.ts';
+import { deployAssets } from '../render/render.ts';
 
 export async function storedRunCreatives(
   db: Db,
@@ -22,16 +22,15 @@ export async function storedRunCreatives(
         asset: { key: a.storage_key, format: a.format, kind: a.kind, ratio: a.ratio },
         platforms: a.qa_platforms,
       }));
-    const meta = pickDeployAsset(mine, 'meta');
-    const tiktok = pickDeployAsset(mine, 'tiktok');
-    const first = meta ?? tiktok;
+    const slots = deployAssets(mine);
+    const first = slots.meta ?? slots.tiktok ?? slots.google ?? slots['google-video'];
     return {
       hash: r.hash,
       artistId: r.artist_id,
       templateId: r.template_id,
       path: r.path,
       ...(first ? { assetKey: first.key, format: first.format } : {}),
-      platformAssets: { ...(meta ? { meta } : {}), ...(tiktok ? { tiktok } : {}) },
+      platformAssets: slots,
     };
   });
 }

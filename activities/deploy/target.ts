@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import type { MarketAccounts } from '../../core/accounts.ts';
 import type { AdSetSegment } from '../../core/ids.ts';
-import type { RenderedCreative } from '../../core/types.ts';
+import type { DeploySlot, RenderedCreative } from '../../core/types.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
 import type { Db } from '../../db/database.ts';
 import { PlatformError } from '../../platforms/errors.ts';
@@ -59,6 +59,11 @@ export interface DeployTarget {
   /** Ads an ad set may hold (not counting archived ones where `canArchive`). */
   capacity: number;
   canArchive: boolean;
+  /**
+   * The cap counts live ads only: paused ones hold no place (Google: an unlinked asset is not in
+   * the app ad). Default false.
+   */
+  liveCap?: boolean;
   /** How long a write that got no answer may still land (TargetDeps.settleMs). */
   settleMs: number;
   /** The segment's ad sets adloop knows, oldest generation first (none before the first deploy). */
@@ -73,6 +78,12 @@ export interface DeployTarget {
   listAds(adSet: AdSetRef): Promise<CurrentAd[]>;
   /** Creates the ads (and whatever they need: media, creatives); ids, and what was refused. */
   createAds(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<Created>;
+  /**
+   * Brings the ad set's live ads up to date with what they should carry besides themselves, for
+   * every ad the plan keeps, resumes or creates (Google: the creative's YouTube video beside its
+   * image). Optional: Meta's and TikTok's ads are whole once created.
+   */
+  completeAds?(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<void>;
   /** Sets ads' status; `deleted` removes them for good (twins: see decisions/deploy/twins.ts). */
   setStatus(
     ads: Array<{ id: string; name: string }>,
@@ -203,7 +214,7 @@ export async function ensureObject(
   deps: { db: Db; audit: WriteAudit; settleMs: number },
   o: {
     platform: DeployPlatform;
-    kind: 'campaign' | 'adset';
+    kind: 'campaign' | 'adset' | 'budget';
     operation: string;
     name: string;
     market: string;
@@ -298,7 +309,7 @@ export async function knownAdSets(
 export async function assetBytes(
   store: CreativeStore,
   c: RenderedCreative,
-  platform: 'meta' | 'tiktok',
+  platform: DeploySlot,
 ): Promise<{ bytes: Buffer; format: string; kind: 'static' | 'motion' }> {
   const asset = c.platformAssets?.[platform];
   if (asset) return { bytes: await store.get(asset.key), format: asset.format, kind: asset.kind };

@@ -9,6 +9,7 @@ import {
   type NewAttribution,
 } from '../../db/attribution.repository.ts';
 import { listPlatformObjects } from '../../db/creatives.repository.ts';
+import { DEPLOY_PLATFORMS } from '../../decisions/deploy/plan.ts';
 import type { Config } from '../../core/config.ts';
 import type { StageDeps } from '../deps.ts';
 import { withStage } from '../stage.ts';
@@ -58,11 +59,12 @@ export function createAttributionReader({ db, mmp }: Pick<StageDeps<unknown>, 'd
     store: AttributionStore = (rows) => upsertAttribution(db, rows),
   ): Promise<IngestAttributionResult> {
     if (!mmp) return { source: null, rows: 0 };
-    const campaigns = new Set(
-      (await listPlatformObjects(db, { platform: 'meta', kind: 'campaign', market })).map(
-        (c) => c.name,
-      ),
-    );
+    // Every platform's campaigns of the market: Meta's and TikTok's share the market's name,
+    // Google's App campaigns are one per store (adloop/<market>/<os>/<objective>).
+    const campaigns = new Set<string>();
+    for (const platform of DEPLOY_PLATFORMS)
+      for (const c of await listPlatformObjects(db, { platform, kind: 'campaign', market }))
+        campaigns.add(c.name);
     if (campaigns.size === 0) return { source: mmp.provider, rows: 0 };
     const rows = (await mmp.attribution(range)).filter((r) => campaigns.has(r.campaign));
     const stored = await store(

@@ -38,7 +38,7 @@ export type IngestSettings = Pick<
 /** Stores insight rows of one platform and market, keyed by ad and day (idempotent). */
 export async function storeInsights(
   delivery: DeliveryWriter,
-  platform: 'meta' | 'tiktok',
+  platform: 'meta' | 'tiktok' | 'google',
   market: string,
   rows: MetaInsightRow[],
 ) {
@@ -69,7 +69,8 @@ export interface DeliveryRead {
 }
 
 /**
- * Reads the per-ad delivery of a market's Meta ad sets and TikTok ad groups over [since, until]
+ * Reads the per-ad delivery of a market's Meta ad sets, TikTok ad groups and Google App campaigns'
+ * ad groups (per asset) over [since, until]
  * (each platform's paging and report jobs do the rest) and stores it through `writer` (default the
  * bulk, idempotent DeliveryWriter). The one implementation behind the daily ingest and backfill.
  */
@@ -94,7 +95,7 @@ export function createDeliveryReader(deps: StageDeps<IngestSettings>) {
       return until < range.since ? null : until;
     };
     let stored = 0;
-    const { accounts, meta, tiktok } = marketPlatforms(deps, market);
+    const { accounts, meta, tiktok, google } = marketPlatforms(deps, market);
     // Every ad set deploy made for the market (one per segment).
     const adsets = await listPlatformObjects(db, { platform: 'meta', kind: 'adset', market });
     if (meta && adsets.length > 0) {
@@ -141,6 +142,42 @@ export function createDeliveryReader(deps: StageDeps<IngestSettings>) {
           const rows = await tiktok.insights({ since: range.since, until, adGroupId: groupId });
           stored += await storeInsights(writer, 'tiktok', market, rows);
         }
+    }
+    if (google && accounts.google) {
+      // Google reports per asset of each App campaign's ad group (ad_group_ad_asset_view): one
+      // row per creative's image or video and day, which learn adds up per creative.
+      const groups = (
+        await listPlatformObjects(db, { platform: 'google', kind: 'adset', market })
+      ).map((g) => g.external_id);
+      if (groups.length === 0)
+        for (const os of config.DEPLOY_OS) {
+          const found = await google.findByName(
+            'ad_group',
+            adSetName(market, { os, objective: config.DEPLOY_OBJECTIVE }),
+          );
+          if (found) groups.push(found.id);
+        }
+      if (groups.length > 0) {
+        // segments.date is a day of the customer's time zone; cost is in its currency.
+        const customer = await google.customer();
+        await upsertAdAccount(db, {
+          platform: 'google',
+          accountId: customer.id,
+          currency: customer.currency,
+          timeZone: customer.timeZone,
+        });
+        const until = untilIn(`Google Ads customer ${customer.id}`, customer.timeZone);
+        if (until)
+          for (const adGroupId of groups) {
+            const rows = await google.insights({
+              since: range.since,
+              until,
+              adGroupId,
+              conversions: accounts.google.conversions,
+            });
+            stored += await storeInsights(writer, 'google', market, rows);
+          }
+      }
     }
     return { rows: stored, notes };
   };

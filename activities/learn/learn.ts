@@ -17,6 +17,15 @@ import { mmpRegistrationsByAd } from '../../db/attribution.repository.ts';
 export type LearnSettings = Pick<Config, 'LEARN_LOOKBACK_DAYS' | 'REPORTING_CURRENCY'> &
   PlatformSettings;
 
+/**
+ * What learn cannot know about Google: an App ad's images, videos, headlines and descriptions are
+ * combined by Google, which reports per asset (ad_group_ad_asset_view), not per combination with
+ * spend. A creative's Google evidence is its image's and video's own rows; which headline each
+ * served beside, and how Google chose to favour it, is Google's choice and not in the evidence.
+ */
+export const GOOGLE_COMBINATIONS_CAVEAT =
+  "Google: per-asset results; Google chose which headlines and descriptions served beside each creative's image and video, so a creative's Google results include its choice of pairing and delivery, which adloop cannot see";
+
 export function createLearnActivities(deps: StageDeps<LearnSettings>) {
   const { db, delivery, fx, config } = deps;
   return {
@@ -108,6 +117,10 @@ export function createLearnActivities(deps: StageDeps<LearnSettings>) {
               0,
             ),
             reportingCurrency: config.REPORTING_CURRENCY,
+            ...((await listPlatformObjects(db, { platform: 'google', kind: 'adset', market }))
+              .length > 0
+              ? { caveats: [GOOGLE_COMBINATIONS_CAVEAT] }
+              : {}),
           };
         },
         (r) => ({ ...r }),

@@ -8,7 +8,13 @@
 import { Context } from '@temporalio/activity';
 import { count } from '../counters.ts';
 import { fileURLToPath } from 'node:url';
-import type { MarketLoopInput, RankedItem, RenderedCreative } from '../../core/types.ts';
+import {
+  DEPLOY_SLOTS,
+  type DeploySlot,
+  type MarketLoopInput,
+  type RankedItem,
+  type RenderedCreative,
+} from '../../core/types.ts';
 import { getArtists, getMarket } from '../../db/catalog.repository.ts';
 import {
   recordTemplate,
@@ -58,10 +64,12 @@ export interface RecordResult {
 type Ratio = (typeof ASPECT_RATIOS)[number];
 
 /**
- * The asset each platform gets, best first: Meta's feed takes a square static first; TikTok is a
- * full-screen vertical video app, so a 9:16 motion first, then a 9:16 still.
+ * The asset each deploy slot gets, best first: Meta's feed takes a square static first; TikTok is
+ * a full-screen vertical video app, so a 9:16 motion first, then a 9:16 still. Google's App ads
+ * take images (square first) and, separately, videos (YouTube: vertical first, for Shorts and
+ * mobile placements).
  */
-const DEPLOY_PREFERENCE: Record<'meta' | 'tiktok', Array<[CreativeAsset['kind'], Ratio]>> = {
+const DEPLOY_PREFERENCE: Record<DeploySlot, Array<[CreativeAsset['kind'], Ratio]>> = {
   meta: [
     ['static', '1:1'],
     ['static', '4:5'],
@@ -74,20 +82,45 @@ const DEPLOY_PREFERENCE: Record<'meta' | 'tiktok', Array<[CreativeAsset['kind'],
     ['motion', '1:1'],
     ['static', '1:1'],
   ],
+  google: [
+    ['static', '1:1'],
+    ['static', '4:5'],
+  ],
+  'google-video': [
+    ['motion', '9:16'],
+    ['motion', '16:9'],
+    ['motion', '1:1'],
+  ],
 };
 
-/** The asset a platform gets: the first of its preferences that passed QA there. */
+/** The platform whose QA a slot's asset must pass. */
+const slotPlatform = (slot: DeploySlot) => (slot === 'google-video' ? 'google' : slot);
+
+/** The asset a deploy slot gets: the first of its preferences that passed QA on its platform. */
 export function pickDeployAsset<T extends { kind: string; ratio: string }>(
   assets: ReadonlyArray<{ asset: T; platforms: Readonly<Record<string, boolean>> }>,
-  platform: 'meta' | 'tiktok',
+  slot: DeploySlot,
 ): T | null {
-  for (const [kind, ratio] of DEPLOY_PREFERENCE[platform]) {
+  const platform = slotPlatform(slot);
+  for (const [kind, ratio] of DEPLOY_PREFERENCE[slot]) {
     const r = assets.find(
       (a) => a.asset.ratio === ratio && a.asset.kind === kind && a.platforms[platform],
     );
     if (r) return r.asset;
   }
   return null;
+}
+
+/** Every slot's asset of a creative (slots with none are absent). */
+export function deployAssets<T extends { kind: string; ratio: string }>(
+  assets: ReadonlyArray<{ asset: T; platforms: Readonly<Record<string, boolean>> }>,
+): Partial<Record<DeploySlot, T>> {
+  const out: Partial<Record<DeploySlot, T>> = {};
+  for (const slot of DEPLOY_SLOTS) {
+    const a = pickDeployAsset(assets, slot);
+    if (a) out[slot] = a;
+  }
+  return out;
 }
 
 const deployAsset = (a: CreativeAsset) => ({
@@ -179,8 +212,9 @@ export function createRenderActivities(deps: StageDeps<RenderSettings>) {
         sourceHash: template.sourceHash,
       });
       const qaByAsset = result.assets.map((a) => ({ asset: a.asset, platforms: a.qa.platforms }));
-      const chosen = pickDeployAsset(qaByAsset, 'meta');
-      const forTikTok = pickDeployAsset(qaByAsset, 'tiktok');
+      const slots = deployAssets(qaByAsset);
+      const chosen = slots.meta ?? null;
+      const forTikTok = slots.tiktok ?? null;
       const primary = chosen ?? result.assets[0]?.asset;
       const platforms = Object.fromEntries(
         PLATFORMS.map((p) => [p, result.assets.some((a) => a.qa.platforms[p])]),
@@ -219,8 +253,9 @@ export function createRenderActivities(deps: StageDeps<RenderSettings>) {
           renderMs,
         })),
       );
-      run.push({ hash: result.hash, deployable: chosen !== null || forTikTok !== null });
-      if (!chosen && !forTikTok) {
+      const deployable = Object.keys(slots).length > 0;
+      run.push({ hash: result.hash, deployable });
+      if (!deployable) {
         rejected.push({
           artistId: job.artistId,
           templateId: job.templateId,
@@ -231,7 +266,7 @@ export function createRenderActivities(deps: StageDeps<RenderSettings>) {
         });
         continue;
       }
-      const first = (chosen ?? forTikTok)!;
+      const first = (chosen ?? forTikTok ?? slots.google ?? slots['google-video'])!;
       creatives.push({
         hash: result.hash,
         artistId: job.artistId,
@@ -240,10 +275,9 @@ export function createRenderActivities(deps: StageDeps<RenderSettings>) {
         assetKey: first.key,
         format: first.format,
         adText: job.adText,
-        platformAssets: {
-          ...(chosen ? { meta: deployAsset(chosen) } : {}),
-          ...(forTikTok ? { tiktok: deployAsset(forTikTok) } : {}),
-        },
+        platformAssets: Object.fromEntries(
+          Object.entries(slots).map(([slot, a]) => [slot, deployAsset(a)]),
+        ),
       });
     }
     await setRunCreatives(db, market, date, run);

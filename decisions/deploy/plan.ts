@@ -19,7 +19,9 @@ import { createHash } from 'node:crypto';
 import { adName } from '../../core/ids.ts';
 import type { ReviewState } from '../../core/types.ts';
 
-export type DeployPlatform = 'meta' | 'tiktok';
+export type DeployPlatform = 'meta' | 'tiktok' | 'google';
+/** Every platform deploy can write to. */
+export const DEPLOY_PLATFORMS: readonly DeployPlatform[] = ['meta', 'tiktok', 'google'];
 
 export interface PlanCandidate {
   hash: string;
@@ -88,6 +90,8 @@ export interface PlanInput {
   perArtist?: number;
   /** Most ads the ad set may hold (not counting archived ones where the platform allows). */
   capacity: number;
+  /** The cap counts live ads only (Google); paused ones hold no place. */
+  liveCap?: boolean;
   /** Whether the platform can archive ads (Meta) or must roll over to a new ad set (TikTok). */
   canArchive: boolean;
   adSet: { name: string; id: string | null; generation: number };
@@ -142,7 +146,10 @@ export function planAdSet(input: PlanInput): AdSetPlan {
   }
 
   const creates = wanted.filter((c) => !usable.has(c.hash));
-  const held = input.ads.filter((a) => a.status !== 'archived').length;
+  // Where only live ads count (Google), what is held after the plan is what it wants live.
+  const held = input.liveCap
+    ? wanted.length - creates.length
+    : input.ads.filter((a) => a.status !== 'archived').length;
   if (!input.canArchive && held + creates.length > input.capacity)
     return rollover(input, wanted, skipped, newlyRejected);
 
@@ -185,6 +192,8 @@ export function planAdSet(input: PlanInput): AdSetPlan {
 
   // Meta: archive the oldest ads that will not run to stay within the cap.
   let over = held + creates.length - input.capacity;
+  if (over > 0 && input.liveCap)
+    throw new Error(`${input.slots} live ads exceed ${input.platform}'s cap of ${input.capacity}`);
   if (over > 0) {
     const idle = input.ads
       .filter((a) => a.status !== 'archived' && !using.has(a.id))

@@ -106,6 +106,40 @@ describe('accounts file', () => {
     assert.throws(() => parseAccounts(noApp), /app\.metaApplicationId: required when Meta/);
   });
 
+  it('reads a Google Ads customer as Google Ads writes its id, and names what is wrong in it', () => {
+    const file = parseAccounts(example());
+    const se = marketAccounts(file, 'SE');
+    assert.deepEqual(se.google, {
+      customerId: '1234567890',
+      loginCustomerId: '1112223333',
+      appIds: { ios: '1234567890', android: 'com.example.music' },
+      conversions: {
+        installs: ['Adjust install'],
+        registrations: ['Adjust sign_up'],
+        subscriptions: ['Adjust subscribe'],
+      },
+      dailyBudget: '50',
+    });
+    assert.equal(se.appName, 'Your Music App');
+    assert.equal(marketAccounts(file, 'JP').google, null);
+    const bad = example() as AccountsInput & {
+      google: { customers: Array<Record<string, unknown>> };
+    };
+    const c = bad.google.customers[0]!;
+    c.id = '123-456-789';
+    c.appIds = { ios: '1234567890', android: 'music app' };
+    c.conversions = { installs: [], registrations: ['x'] };
+    bad.google.customers.push({ ...c, id: '9999999999', markets: ['SE'] });
+    assert.throws(
+      () => parseAccounts(bad, 'accounts.json'),
+      (e: Error) =>
+        /google\.customers\[0\]\.id: must be a customer id like 123-456-7890/.test(e.message) &&
+        /google\.customers\[0\]\.appIds\.android: must be a package name/.test(e.message) &&
+        /google\.customers\[0\]\.conversions\.installs: /.test(e.message) &&
+        /google\.customers\[1\]\.markets\[0\]: SE is already run by customers\[0\]/.test(e.message),
+    );
+  });
+
   it('turns a budget into the account currency’s minor units, or says where it does not fit', () => {
     assert.equal(budgetMinor('450', 'EUR', 'markets.SE'), 45_000);
     assert.equal(budgetMinor('450', 'JPY', 'markets.SE'), 450);

@@ -56,6 +56,38 @@ const actionsOf = (p: ReturnType<typeof planAdSet>) =>
   p.actions.map((a) => `${a.action}:${parseInt(a.hash.slice(0, 4), 16)}`).sort();
 
 describe('deploy plan', () => {
+  it('counts only live ads against a cap on live ads (Google), never archiving or rolling over', () => {
+    // 20 paused (unlinked) ads and 2 live ones: Google's 20-image cap counts the linked ones.
+    const ads = [
+      ...Array.from({ length: 20 }, (_, i) => ad(100 + i, { status: 'paused' })),
+      ad(1),
+      ad(2),
+    ];
+    const plan = planAdSet(
+      input({ platform: 'google', capacity: 20, liveCap: true, ads, slots: 3 }),
+    );
+    assert.deepEqual(actionsOf(plan), ['create:3', 'keep:1', 'keep:2']);
+    assert.equal(plan.adSet.generation, 1);
+    assert.throws(
+      () =>
+        planAdSet(
+          input({
+            platform: 'google',
+            capacity: 2,
+            liveCap: true,
+            slots: 3,
+          }),
+        ),
+      /3 live ads exceed google's cap of 2/,
+    );
+  });
+
+  it("parses the name of a Google ad's video asset as its ad", () => {
+    const name = adName(SET, '2026-03-01', h(7));
+    assert.deepEqual(parseAdName(`${name}/video`), parseAdName(name));
+    assert.equal(parseAdName(`${name}/audio`), null);
+  });
+
   it('holds one ad per artist in an ad set unless ADS_PER_ARTIST allows more', () => {
     // Ranks 1 and 2 are one artist in two templates.
     const candidates = input().candidates.map((c) => (c.rank === 2 ? { ...c, artistId: 'a1' } : c));

@@ -13,6 +13,8 @@ import { marketAccounts, parseAccounts } from '../../core/accounts.ts';
 import { createMetaAds, type MetaAds } from '../../platforms/meta/meta-ads.ts';
 import { createMmp } from '../../platforms/mmp/index.ts';
 import { createTikTokAds, type TikTokAds } from '../../platforms/tiktok/tiktok-ads.ts';
+import { createGoogleAds } from '../../platforms/google/google-ads.ts';
+import { createYouTubeUploads } from '../../platforms/google/youtube.ts';
 import { sandboxAccounts } from '../../sandbox/accounts.ts';
 import { loadRenderer } from '../../render/renderer.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -60,6 +62,11 @@ export async function startTestStack(
     requestTimeoutMs?: number;
     /** Deploy (or any other) settings over the defaults: both platforms, no spares, live, no approval. */
     deploy?: Partial<ActivityDeps['config']>;
+    /**
+     * Deploy to and ingest from Google Ads too (the sandbox's customer), with YouTube videos
+     * unless `images`. Default off: the other tests count Meta's and TikTok's ads.
+     */
+    google?: boolean | 'images';
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
@@ -69,6 +76,7 @@ export async function startTestStack(
   if (!o.worldReview) {
     sandbox.meta.review.rejectionRate = 0;
     sandbox.tiktok.review.rejectionRate = 0;
+    sandbox.google.review.rejectionRate = 0;
   }
   const database = await freshDatabase(o.db ?? 'pglite');
   const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
@@ -92,6 +100,30 @@ export async function startTestStack(
       throw new Error(`the sandbox has no TikTok advertiser ${advertiserId}`);
     return tiktokClient;
   };
+  const g = sandbox.googleCredentials;
+  const googleAuth = {
+    tokenUrl: sandbox.googleUrls.token,
+    clientId: g.clientId,
+    clientSecret: g.clientSecret,
+    refreshToken: g.refreshToken,
+  };
+  const google = o.google
+    ? perAccount((customerId) =>
+        createGoogleAds({
+          ...googleAuth,
+          restUrl: sandbox.googleUrls.rest,
+          grpcUrl: sandbox.googleUrls.grpc,
+          developerToken: g.developerToken,
+          customerId,
+          loginCustomerId: g.loginCustomerId,
+          timeoutMs,
+        }),
+      )
+    : null;
+  const youtube =
+    o.google === true
+      ? createYouTubeUploads({ ...googleAuth, rootUrl: sandbox.googleUrls.youtube, timeoutMs })
+      : null;
   // Settings written as an operator writes them, parsed by the configuration's own rules.
   const parsed = loadConfigPart(
     ['RENDER_KINDS', 'RENDER_RATIOS', 'RANKING_POLICY_BY_MARKET', 'HEURISTIC_WEIGHTS'],
@@ -108,6 +140,8 @@ export async function startTestStack(
     accounts,
     meta,
     tiktok,
+    google,
+    youtube,
     fx: loadFxTable(path.join(ROOT, 'config/fx-rates.json')),
     mmp:
       o.mmp === 'none'
@@ -158,6 +192,7 @@ export async function startTestStack(
       TRAINING_WINDOW_DAYS: 90,
       META_REQUEST_TIMEOUT_MS: timeoutMs,
       TIKTOK_REQUEST_TIMEOUT_MS: timeoutMs,
+      GOOGLE_REQUEST_TIMEOUT_MS: timeoutMs,
     },
   };
   return {

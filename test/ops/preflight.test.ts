@@ -59,6 +59,24 @@ function healthy(): PreflightFacts {
       },
     },
     tiktokConfigured: true,
+    google: {
+      customers: {
+        '1234567890': {
+          id: '1234567890',
+          name: 'Your Music',
+          status: 'ENABLED',
+          currency: 'EUR',
+          timeZone: 'Europe/Stockholm',
+          testAccount: false,
+          manager: false,
+          conversionActions: [
+            { name: 'Adjust install', status: 'ENABLED' },
+            { name: 'Adjust sign_up', status: 'ENABLED' },
+          ],
+        },
+      },
+    },
+    googleConfigured: true,
   };
 }
 
@@ -75,6 +93,53 @@ describe('adloop check (preflight judgement)', () => {
     const lines = formatFindings(findings);
     assert.ok(lines.some((l) => /meta act_111111111111111 \(SE, DE\): active, EUR/.test(l)));
     assert.ok(lines.some((l) => /tiktok 7000000000000000000 .*promotes ios app/.test(l)));
+    assert.ok(
+      lines.some((l) =>
+        /google 123-456-7890 \(SE, DE, BR, EG\): enabled, EUR, .*reaches production accounts/.test(
+          l,
+        ),
+      ),
+    );
+    assert.ok(
+      lines.some((l) => /google 123-456-7890 .*counts installs from Adjust install/.test(l)),
+    );
+  });
+
+  it('names a developer token with Test Account access only, and a manager or test customer', () => {
+    const facts = healthy();
+    facts.google!.customers['1234567890'] = {
+      error:
+        'google auth error: AuthorizationError.DEVELOPER_TOKEN_NOT_APPROVED: The developer token is only approved for use with test accounts (request id r1)',
+    };
+    const [testOnly] = failing(facts);
+    assert.equal(testOnly!.subject, 'google 123-456-7890 (SE, DE, BR, EG)');
+    assert.match(testOnly!.message, /Test Account access only/);
+    assert.match(testOnly!.fix!, /apply for Basic access/);
+
+    const manager = healthy();
+    (manager.google!.customers['1234567890'] as { manager: boolean }).manager = true;
+    assert.match(failing(manager)[0]!.message, /is a manager account/);
+
+    const test = healthy();
+    (test.google!.customers['1234567890'] as { testAccount: boolean }).testAccount = true;
+    const warn = judgePreflight(file, test, NOW).filter((f) => f.level === 'warn');
+    assert.match(warn[0]!.message, /test accounts serve no ads/);
+  });
+
+  it('names a missing Google conversion action, and Google credentials not set', () => {
+    const facts = healthy();
+    (facts.google!.customers['1234567890'] as { conversionActions: unknown[] }).conversionActions =
+      [{ name: 'Adjust install', status: 'ENABLED' }];
+    assert.deepEqual(failing(facts), [], 'installs need only the install action');
+    assert.deepEqual(
+      judgePreflight(file, facts, NOW, 'registrations')
+        .filter((f) => f.level === 'fail')
+        .map((f) => f.message),
+      ['has no enabled conversion action named Adjust sign_up for registrations'],
+    );
+    const unset = { ...healthy(), google: null, googleConfigured: false };
+    const warn = judgePreflight(file, unset, NOW).find((f) => f.subject === 'google');
+    assert.match(warn!.message, /GOOGLE_ADS_DEVELOPER_TOKEN is not set/);
   });
 
   it('names an expired token, and one about to expire', () => {

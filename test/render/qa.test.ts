@@ -12,6 +12,8 @@ import {
   pangoFontDescription,
   type FontManifest,
 } from '../../render/fonts.ts';
+import { deployAssets, pickDeployAsset } from '../../activities/render/render.ts';
+import type { DeploySlot } from '../../core/types.ts';
 import { safeArea, strictestSafeArea, type Platform } from '../../render/platform-specs.ts';
 import {
   checkCreative,
@@ -24,7 +26,8 @@ import {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FONTS_JSON = path.join(ROOT, 'templates/fonts.json');
-const BOTH: Platform[] = ['meta', 'tiktok'];
+/** Every platform adloop deploys to. */
+const ALL: Platform[] = ['meta', 'tiktok', 'google'];
 
 type Background = NonNullable<QaSubject['background']>;
 
@@ -130,31 +133,32 @@ function only(report: QaReport, check: QaCheck) {
 }
 
 describe('QA checks', () => {
-  it('passes good motion and static creatives on both platforms', () => {
+  it('passes good motion and static creatives on every platform', () => {
+    // 9:16 motion and 1:1 static are placed by all three, within every limit.
     for (const subject of [goodMotion(), goodStatic()]) {
-      const r = checkCreative(subject, BOTH);
+      const r = checkCreative(subject, ALL);
       assert.deepEqual(r.findings, []);
       assert.equal(r.passed, true);
-      assert.deepEqual(r.platforms, { meta: true, tiktok: true });
+      assert.deepEqual(r.platforms, { meta: true, tiktok: true, google: true });
     }
   });
 
   it('text-overflow: text that does not fit, or ink outside its box', () => {
-    const notFit = checkCreative(goodMotion({ texts: [headline({ fits: false })] }), BOTH);
+    const notFit = checkCreative(goodMotion({ texts: [headline({ fits: false })] }), ALL);
     const [f] = only(notFit, 'text-overflow');
     assert.equal(f!.platform, null);
     assert.equal(f!.slot, 'headline');
     assert.match(f!.message, /headline.*720×240.*minimum size 32 px/);
-    assert.deepEqual(notFit.platforms, { meta: false, tiktok: false });
+    assert.deepEqual(notFit.platforms, { meta: false, tiktok: false, google: false });
 
     const spill = { x: 200, y: 400, width: 720, height: 200 }; // right edge 920 > box's 900
-    const out = checkCreative(goodMotion({ texts: [headline({ ink: spill })] }), BOTH);
+    const out = checkCreative(goodMotion({ texts: [headline({ ink: spill })] }), ALL);
     assert.match(only(out, 'text-overflow')[0]!.message, /by 20 px at the right/);
 
     // One pixel of anti-aliased fringe is tolerated.
     const fringe = { x: 179, y: 379, width: 722, height: 242 };
     assert.equal(
-      checkCreative(goodMotion({ texts: [headline({ ink: fringe })] }), BOTH).passed,
+      checkCreative(goodMotion({ texts: [headline({ ink: fringe })] }), ALL).passed,
       true,
     );
   });
@@ -162,7 +166,7 @@ describe('QA checks', () => {
   it('missing-glyphs: lists the code points and characters no font has', () => {
     const r = checkCreative(
       goodMotion({ texts: [headline({ text: '你 😀', missingCodepoints: [0x4f60, 0x1f600] })] }),
-      BOTH,
+      ALL,
     );
     const [f] = only(r, 'missing-glyphs');
     assert.equal(f!.platform, null);
@@ -177,37 +181,34 @@ describe('QA checks', () => {
         texts: [headline({ color: '#777777', minFontSizePx: 12, ...over })],
       });
     // #777 on white is 4.48:1: fails as normal text...
-    const small = checkCreative(grey({ fontSizePx: 16, bold: false }), BOTH);
+    const small = checkCreative(grey({ fontSizePx: 16, bold: false }), ALL);
     assert.match(only(small, 'text-contrast')[0]!.message, /4\.48:1.*below the 4\.5:1.*normal/);
-    assert.equal(checkCreative(grey({ fontSizePx: 18, bold: true }), BOTH).passed, false);
+    assert.equal(checkCreative(grey({ fontSizePx: 18, bold: true }), ALL).passed, false);
     // ...and passes as large text (24 px, or 18.66 px bold).
-    assert.equal(checkCreative(grey({ fontSizePx: 24, bold: false }), BOTH).passed, true);
-    assert.equal(checkCreative(grey({ fontSizePx: 19, bold: true }), BOTH).passed, true);
+    assert.equal(checkCreative(grey({ fontSizePx: 24, bold: false }), ALL).passed, true);
+    assert.equal(checkCreative(grey({ fontSizePx: 19, bold: true }), ALL).passed, true);
 
     // White on black and white stripes: a mean colour would be a passing grey; half the text
     // sits on white, so it fails.
     const striped = await stripes(1080, 1920, 6);
-    const r = checkCreative(goodMotion({ background: striped }), BOTH);
+    const r = checkCreative(goodMotion({ background: striped }), ALL);
     assert.match(only(r, 'text-contrast')[0]!.message, /1\.00:1/);
 
     // A few stray dark pixels (about 1% of the area) under black text do not fail it.
     const dots = await speckled(1080, 1920, 0.01);
     const black = headline({ color: '#000000' });
-    assert.equal(
-      checkCreative(goodMotion({ background: dots, texts: [black] }), BOTH).passed,
-      true,
-    );
+    assert.equal(checkCreative(goodMotion({ background: dots, texts: [black] }), ALL).passed, true);
     // A dot screen covering 11% is more than stray pixels. Its 3 px period would alias with a
     // fixed sampling grid of stride 6 and be missed entirely.
     const screen = await speckled(1080, 1920, 1 / 9);
-    const dense = checkCreative(goodMotion({ background: screen, texts: [black] }), BOTH);
+    const dense = checkCreative(goodMotion({ background: screen, texts: [black] }), ALL);
     assert.match(only(dense, 'text-contrast')[0]!.message, /1\.00:1/);
 
     // A background at half the canvas size is measured at the scaled position.
     const half = await raw(
       sharp({ create: { width: 540, height: 960, channels: 3, background: '#ffffff' } }),
     );
-    const scaled = checkCreative(goodMotion({ background: half, texts: [headline()] }), BOTH);
+    const scaled = checkCreative(goodMotion({ background: half, texts: [headline()] }), ALL);
     assert.match(only(scaled, 'text-contrast')[0]!.message, /1\.00:1/);
   });
 
@@ -238,31 +239,33 @@ describe('QA checks', () => {
         goodMotion({
           texts: [headline({ box: { x: 0, y: 0, width: 1080, height: 1920 }, ink })],
         }),
-        BOTH,
+        ALL,
       );
 
-    // Bottom third: under Reels' caption (35%) and TikTok's caption and CTA.
+    // Google's 9:16 (YouTube Shorts) margins are Meta's Reels figures, so Google fails exactly
+    // where Meta does.
+    // Bottom third: under Reels' (and Shorts') caption (35%) and TikTok's caption and CTA.
     const bottom = at({ x: 200, y: 1500, width: 600, height: 100 });
     const f = only(bottom, 'safe-zone');
-    assert.deepEqual(f.map((x) => x.platform).sort(), ['meta', 'tiktok']);
+    assert.deepEqual(f.map((x) => x.platform).sort(), ['google', 'meta', 'tiktok']);
     assert.match(f[0]!.message, /headline.*safe area.*at the bottom/);
-    assert.deepEqual(bottom.platforms, { meta: false, tiktok: false });
+    assert.deepEqual(bottom.platforms, { meta: false, tiktok: false, google: false });
 
-    // Right edge: under TikTok's like/share rail (15%), clear of Meta's 6% side margin.
+    // Right edge: under TikTok's like/share rail (15%), clear of Meta's and Google's 6% side margin.
     const right = at({ x: 700, y: 800, width: 300, height: 100 });
     assert.deepEqual(
       only(right, 'safe-zone').map((x) => x.platform),
       ['tiktok'],
     );
-    assert.deepEqual(right.platforms, { meta: true, tiktok: false });
+    assert.deepEqual(right.platforms, { meta: true, tiktok: false, google: true });
 
-    // Between TikTok's top bar (12.5% = 240 px) and Meta's 14% (269 px).
+    // Between TikTok's top bar (12.5% = 240 px) and Meta's and Google's 14% (269 px).
     const top = at({ x: 200, y: 250, width: 600, height: 100 });
     assert.deepEqual(
       only(top, 'safe-zone').map((x) => x.platform),
-      ['meta'],
+      ['meta', 'google'],
     );
-    assert.deepEqual(top.platforms, { meta: false, tiktok: true });
+    assert.deepEqual(top.platforms, { meta: false, tiktok: true, google: false });
   });
 
   it('safe areas: published margins in pixels, TikTok letterboxing, intersection', () => {
@@ -280,7 +283,7 @@ describe('QA checks', () => {
       width: 799,
       height: 1008,
     });
-    assert.deepEqual(strictestSafeArea(BOTH, '9:16', 1080, 1920), {
+    assert.deepEqual(strictestSafeArea(ALL, '9:16', 1080, 1920), {
       x: 119,
       y: 269,
       width: 799,
@@ -304,14 +307,22 @@ describe('QA checks', () => {
       width: 972,
       height: 1214,
     });
+    // Google: the same 5% card margin on its image ratios, Meta's Reels margins on 9:16.
+    assert.deepEqual(safeArea('google', '1:1', 1080, 1080), {
+      x: 54,
+      y: 54,
+      width: 972,
+      height: 972,
+    });
+    assert.deepEqual(safeArea('google', '9:16', 1080, 1920), safeArea('meta', '9:16', 1080, 1920));
   });
 
   it('a platform that does not place the ratio is not checked and not deployable', () => {
-    // TikTok takes no 4:5 video: no TikTok finding, Meta deployable, TikTok not.
+    // TikTok takes no 4:5 video: no TikTok finding, Meta and Google (YouTube) deployable, TikTok not.
     const subject = goodMotion({ ratio: '4:5', width: 1080, height: 1350 });
-    const r = checkCreative(subject, BOTH);
+    const r = checkCreative(subject, ALL);
     assert.deepEqual(r.findings, []);
-    assert.deepEqual(r.platforms, { meta: true, tiktok: false });
+    assert.deepEqual(r.platforms, { meta: true, tiktok: false, google: true });
     // Asked only for TikTok, the creative goes nowhere: that is a failure with a reason.
     const tiktokOnly = checkCreative(subject, ['tiktok']);
     assert.match(only(tiktokOnly, 'dimensions')[0]!.message, /4:5 motion.*tiktok takes 9:16/);
@@ -319,7 +330,24 @@ describe('QA checks', () => {
     assert.deepEqual(checkCreative(goodMotion(), ['meta']).platforms, {
       meta: true,
       tiktok: false,
+      google: false,
     });
+  });
+
+  it('google places 9:16 video but no 9:16 image (App campaign images are 1:1 and 4:5)', () => {
+    const tall = goodStatic({ ratio: '9:16', width: 1080, height: 1920, background: dark });
+    const still = checkCreative(tall, ALL);
+    assert.deepEqual(still.findings, [], 'not placed is not a defect: no google finding');
+    assert.deepEqual(still.platforms, { meta: true, tiktok: true, google: false });
+    const googleOnly = checkCreative(tall, ['google']);
+    assert.match(
+      only(googleOnly, 'dimensions')[0]!.message,
+      /no requested platform places 9:16 static.*google takes 1:1, 4:5/,
+    );
+    // The same ratio as a video goes to YouTube.
+    const video = checkCreative(goodMotion(), ['google']);
+    assert.deepEqual(video.findings, []);
+    assert.deepEqual(video.platforms, { meta: false, tiktok: false, google: true });
   });
 
   it('image-resolution: a source upscaled more than 10% is pixelated', () => {
@@ -330,90 +358,112 @@ describe('QA checks', () => {
       drawnWidth: 1080,
       drawnHeight: 1080,
     };
-    const r = checkCreative(goodMotion({ images: [small] }), BOTH);
+    const r = checkCreative(goodMotion({ images: [small] }), ALL);
     const [f] = only(r, 'image-resolution');
     assert.equal(f!.platform, null);
     assert.match(f!.message, /artist.*500×500.*1080×1080.*2\.16×/);
     const slight = { ...small, sourceWidth: 1000, sourceHeight: 1000 }; // 1.08x
-    assert.equal(checkCreative(goodMotion({ images: [slight] }), BOTH).passed, true);
+    assert.equal(checkCreative(goodMotion({ images: [slight] }), ALL).passed, true);
   });
 
   it('file-size: per platform limits for images and videos', () => {
-    // 35 MB image: over Meta's 30 MB, within TikTok's 100 MB.
-    const image = checkCreative(goodStatic({ bytes: 35_000_000 }), BOTH);
+    // 35 MB image: over Meta's 30 MB and Google's 5,120 KB, within TikTok's 100 MB.
+    const image = checkCreative(goodStatic({ bytes: 35_000_000 }), ALL);
     assert.deepEqual(
       only(image, 'file-size').map((f) => f.platform),
-      ['meta'],
+      ['meta', 'google'],
     );
-    assert.deepEqual(image.platforms, { meta: false, tiktok: true });
-    // 600 MB video: over TikTok's 500 MB, within Meta's 2.3 GB.
-    const video = checkCreative(goodMotion({ bytes: 600_000_000, bitrate: 6_000_000 }), BOTH);
+    assert.deepEqual(image.platforms, { meta: false, tiktok: true, google: false });
+    // 600 MB video: over TikTok's 500 MB, within Meta's 2.3 GB and YouTube's 256 GB.
+    const video = checkCreative(goodMotion({ bytes: 600_000_000, bitrate: 6_000_000 }), ALL);
     assert.deepEqual(
       only(video, 'file-size').map((f) => f.platform),
       ['tiktok'],
     );
     assert.match(
-      only(checkCreative(goodStatic({ bytes: 0 }), BOTH), 'file-size')[0]!.message,
+      only(checkCreative(goodStatic({ bytes: 0 }), ALL), 'file-size')[0]!.message,
       /empty/,
     );
   });
 
+  it('file-size: a square JPEG over 5,120 KB fails Google only', () => {
+    // Google says 5,120 KB; adloop reads it as 5,120,000 bytes (the smaller reading is safe).
+    const limit = 5_120_000;
+    assert.equal(checkCreative(goodStatic({ bytes: limit }), ALL).passed, true);
+    const over = checkCreative(goodStatic({ bytes: limit + 1 }), ALL);
+    const f = only(over, 'file-size');
+    assert.deepEqual(
+      f.map((x) => x.platform),
+      ['google'],
+    );
+    assert.match(f[0]!.message, /over google's image limit of 5\.12 MB/);
+    assert.deepEqual(over.platforms, { meta: true, tiktok: true, google: false });
+    // The limit is for images: a video that size is far within YouTube's 256 GB.
+    assert.equal(checkCreative(goodMotion({ bytes: limit + 1 }), ALL).passed, true);
+  });
+
   it('duration: per platform ranges, unknown fails everywhere', () => {
-    // 4 s: TikTok wants at least 5, Meta 3.
-    const short = checkCreative(goodMotion({ durationSeconds: 4 }), BOTH);
+    // 4 s: TikTok wants at least 5, Meta and Google 3.
+    const short = checkCreative(goodMotion({ durationSeconds: 4 }), ALL);
     assert.deepEqual(
       only(short, 'duration').map((f) => f.platform),
       ['tiktok'],
     );
     assert.match(only(short, 'duration')[0]!.message, /4 s is outside tiktok's 5–60 s/);
-    const long = checkCreative(goodMotion({ durationSeconds: 61 }), BOTH);
+    // 61 s: over every platform's 60 s.
+    const long = checkCreative(goodMotion({ durationSeconds: 61 }), ALL);
     assert.deepEqual(
       only(long, 'duration').map((f) => f.platform),
-      ['meta', 'tiktok'],
+      ['meta', 'tiktok', 'google'],
     );
-    const unknown = checkCreative(goodMotion({ durationSeconds: undefined }), BOTH);
+    const unknown = checkCreative(goodMotion({ durationSeconds: undefined }), ALL);
     assert.equal(only(unknown, 'duration')[0]!.platform, null);
   });
 
   it('video-format: H.264, yuv420p, bitrate range, mp4 for motion', () => {
-    const hevc = checkCreative(goodMotion({ videoCodec: 'hevc' }), BOTH);
+    const hevc = checkCreative(goodMotion({ videoCodec: 'hevc' }), ALL);
     assert.match(only(hevc, 'video-format')[0]!.message, /hevc is not h264/);
-    assert.equal(checkCreative(goodMotion({ videoCodec: 'avc1' }), BOTH).passed, true);
-    const yuv444 = checkCreative(goodMotion({ pixelFormat: 'yuv444p' }), BOTH);
+    assert.equal(checkCreative(goodMotion({ videoCodec: 'avc1' }), ALL).passed, true);
+    const yuv444 = checkCreative(goodMotion({ pixelFormat: 'yuv444p' }), ALL);
     assert.match(only(yuv444, 'video-format')[0]!.message, /yuv444p is not yuv420p/);
-    // 510 kbps: below TikTok's 516 kbps floor, above adloop's 500 kbps floor for Meta.
-    const low = checkCreative(goodMotion({ bitrate: 510_000 }), BOTH);
+    // 510 kbps: below TikTok's 516 kbps floor, above adloop's 500 kbps floor for Meta and Google.
+    const low = checkCreative(goodMotion({ bitrate: 510_000 }), ALL);
     assert.deepEqual(
       only(low, 'video-format').map((f) => f.platform),
       ['tiktok'],
     );
-    const high = checkCreative(goodMotion({ bitrate: 40_000_000 }), BOTH);
-    assert.equal(only(high, 'video-format').length, 2);
-    const jpegVideo = checkCreative(goodMotion({ format: 'jpeg' }), BOTH);
+    // 40 Mbps: above the 20 Mbps ceiling adloop sets for every platform.
+    const high = checkCreative(goodMotion({ bitrate: 40_000_000 }), ALL);
+    assert.deepEqual(
+      only(high, 'video-format').map((f) => f.platform),
+      ['meta', 'tiktok', 'google'],
+    );
+    const jpegVideo = checkCreative(goodMotion({ format: 'jpeg' }), ALL);
     assert.equal(only(jpegVideo, 'video-format')[0]!.platform, null);
-    const unprobed = checkCreative(goodMotion({ videoCodec: undefined }), BOTH);
+    const unprobed = checkCreative(goodMotion({ videoCodec: undefined }), ALL);
     assert.match(only(unprobed, 'video-format')[0]!.message, /codec is unknown/);
-    const mp4Static = checkCreative(goodStatic({ format: 'mp4' }), BOTH);
+    const mp4Static = checkCreative(goodStatic({ format: 'mp4' }), ALL);
     assert.match(only(mp4Static, 'video-format')[0]!.message, /static creative is encoded as mp4/);
   });
 
   it('dimensions: exact ratio within 1% and per platform minimum resolution', () => {
-    const off = checkCreative(goodMotion({ width: 1080, height: 1850 }), BOTH);
+    const off = checkCreative(goodMotion({ width: 1080, height: 1850 }), ALL);
     const [f] = only(off, 'dimensions');
     assert.equal(f!.platform, null);
     assert.match(f!.message, /1080×1850 is not 9:16/);
     // 0.5% off is tolerated.
-    assert.equal(checkCreative(goodMotion({ width: 1080, height: 1911 }), BOTH).passed, true);
+    assert.equal(checkCreative(goodMotion({ width: 1080, height: 1911 }), ALL).passed, true);
 
-    // 500x889: under Meta's 600 px width and TikTok's 540x960.
-    const tiny = checkCreative(goodMotion({ width: 500, height: 889, texts: [] }), BOTH);
+    // 500x889: under Meta's 600 px width and TikTok's 540x960, above YouTube's 240x426.
+    const tiny = checkCreative(goodMotion({ width: 500, height: 889, texts: [] }), ALL);
     assert.deepEqual(
       only(tiny, 'dimensions').map((x) => x.platform),
       ['meta', 'tiktok'],
     );
-    // A 620x620 image: Meta's 600 px minimum is met, TikTok's 640 px is not.
-    const image = checkCreative(goodStatic({ width: 620, height: 620, texts: [] }), BOTH);
-    assert.deepEqual(image.platforms, { meta: true, tiktok: false });
+    assert.deepEqual(tiny.platforms, { meta: false, tiktok: false, google: true });
+    // A 620x620 image: Meta's 600 px and Google's 320 px minimums are met, TikTok's 640 px is not.
+    const image = checkCreative(goodStatic({ width: 620, height: 620, texts: [] }), ALL);
+    assert.deepEqual(image.platforms, { meta: true, tiktok: false, google: true });
     assert.match(
       only(image, 'dimensions')[0]!.message,
       /620×620 is below tiktok's minimum image size 640×640/,
@@ -429,6 +479,74 @@ describe('QA checks', () => {
     // #767676 is the lightest grey that passes AA on white.
     assert.ok(contrastRatio('#767676', '#ffffff') >= 4.5);
     assert.throws(() => contrastRatio('red', '#fff'), /not a colour: "red"/);
+  });
+});
+
+describe('deploy asset per slot, from the QA verdicts', () => {
+  // One creative rendered in every kind and ratio Google could take, each checked on every platform.
+  const squareBg = goodStatic().background!;
+  const rendered = (over: { static1x1?: Partial<QaSubject> } = {}) => {
+    const subjects: QaSubject[] = [
+      goodStatic(over.static1x1),
+      goodStatic({ ratio: '4:5', width: 1080, height: 1350, background: dark }),
+      goodStatic({ ratio: '9:16', width: 1080, height: 1920, background: dark }),
+      goodMotion(),
+      goodMotion({ ratio: '1:1', width: 1080, height: 1080, background: squareBg }),
+    ];
+    return subjects.map((s) => ({
+      asset: { kind: s.kind, ratio: s.ratio },
+      platforms: checkCreative(s, ALL).platforms,
+    }));
+  };
+  const pick = (assets: ReturnType<typeof rendered>, slot: DeploySlot) => {
+    const a = pickDeployAsset(assets, slot);
+    return a && `${a.kind} ${a.ratio}`;
+  };
+
+  it('google takes the 1:1 still, google-video the 9:16 video', () => {
+    const assets = rendered();
+    // Each passes every check; where it may go is only a matter of which ratios are placed.
+    assert.deepEqual(
+      assets.map((a) => [`${a.asset.kind} ${a.asset.ratio}`, a.platforms]),
+      [
+        ['static 1:1', { meta: true, tiktok: true, google: true }],
+        ['static 4:5', { meta: true, tiktok: false, google: true }],
+        ['static 9:16', { meta: true, tiktok: true, google: false }],
+        ['motion 9:16', { meta: true, tiktok: true, google: true }],
+        ['motion 1:1', { meta: true, tiktok: true, google: true }],
+      ],
+    );
+    assert.equal(pick(assets, 'google'), 'static 1:1');
+    assert.equal(pick(assets, 'google-video'), 'motion 9:16');
+    // Meta and TikTok keep their own choices.
+    assert.equal(pick(assets, 'meta'), 'static 1:1');
+    assert.equal(pick(assets, 'tiktok'), 'motion 9:16');
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(deployAssets(assets)).map(([slot, a]) => [slot, `${a.kind} ${a.ratio}`]),
+      ),
+      {
+        meta: 'static 1:1',
+        tiktok: 'motion 9:16',
+        google: 'static 1:1',
+        'google-video': 'motion 9:16',
+      },
+    );
+  });
+
+  it('google falls back to the 4:5 still when the square is over its 5,120 KB', () => {
+    const assets = rendered({ static1x1: { bytes: 6_000_000 } });
+    assert.equal(pick(assets, 'google'), 'static 4:5');
+    assert.equal(pick(assets, 'meta'), 'static 1:1', 'Meta takes 6 MB');
+  });
+
+  it('google never gets a 9:16 still, and google-video never a still', () => {
+    const assets = rendered().filter((a) => a.asset.ratio === '9:16');
+    assert.equal(pick(assets, 'google'), null);
+    assert.equal(pick(assets, 'google-video'), 'motion 9:16');
+    const stills = rendered().filter((a) => a.asset.kind === 'static');
+    assert.equal(pick(stills, 'google-video'), null);
+    assert.equal(pick(stills, 'google'), 'static 1:1');
   });
 });
 

@@ -249,7 +249,9 @@ describe('QA on crafted bad creatives', () => {
     );
     assert.ok(checks.has('safe-zone/tiktok'), [...checks].join(' '));
     assert.ok(checks.has('safe-zone/meta'), [...checks].join(' '));
-    assert.equal(out.assets[0]!.qa.platforms.tiktok, false);
+    // A 9:16 still is not placed on Google at all (its images are 1:1 and 4:5): not checked there.
+    assert.ok(!checks.has('safe-zone/google'), [...checks].join(' '));
+    assert.deepEqual(out.assets[0]!.qa.platforms, { meta: false, tiktok: false, google: false });
   });
 
   it('a photo drawn far larger than it is: image resolution', async () => {
@@ -269,6 +271,8 @@ describe('QA on crafted bad creatives', () => {
     );
     assert.ok(checks.has('dimensions/meta'), [...checks].join(' '));
     assert.ok(checks.has('dimensions/tiktok'), [...checks].join(' '));
+    // 500 px is above Google's 320 px image minimum.
+    assert.ok(!checks.has('dimensions/google'), [...checks].join(' '));
   });
 
   it('a video shorter than the platforms accept: duration', async () => {
@@ -276,9 +280,11 @@ describe('QA on crafted bad creatives', () => {
       probeRenderer('duration', { duration: 2 }),
       spec({ ratios: ['9:16'], kinds: ['motion'] }),
     );
+    // 2 s: under Meta's and Google's 3 s and TikTok's 5 s.
     assert.ok(checks.has('duration/meta'), [...checks].join(' '));
     assert.ok(checks.has('duration/tiktok'), [...checks].join(' '));
-    assert.deepEqual(out.assets[0]!.qa.platforms, { meta: false, tiktok: false });
+    assert.ok(checks.has('duration/google'), [...checks].join(' '));
+    assert.deepEqual(out.assets[0]!.qa.platforms, { meta: false, tiktok: false, google: false });
   });
 });
 
