@@ -1,12 +1,15 @@
 // What a chaos scenario checks once the dust has settled, against the sandbox's own truth:
-// - duplicate ads: an ad name created twice, or two live ads of one creative in one ad set;
-// - lost metric rows: delivery rows the platforms report (Meta and TikTok insights) and rows the
-//   MMP attributes that are not in the database, or are there with other numbers, over the days
-//   the last loop re-read.
+// - duplicate ads: an ad name created twice, or two live ads of one creative in one ad set (on
+//   Google an ad is a creative's image asset linked to its ad group's app ad);
+// - duplicate objects: campaigns, ad sets and ad groups, creatives, and on Google campaign
+//   budgets, assets and YouTube videos, made twice under one name;
+// - lost metric rows: delivery rows the platforms report (Meta and TikTok insights, Google's
+//   per-asset reporting) and rows the MMP attributes that are not in the database, or are there
+//   with other numbers, over the days the last loop re-read.
 // The audit trusts nothing of adloop's: no client of platforms/ is used. Its truth comes straight
 // from the sandbox, computed by the same code its servers answer with:
-// - delivery: each platform server's DeliveryLog (the Meta account's reporting, TikTok's
-//   deliveriesOn) as its insights endpoint reports it on the sandbox's today (reporting.ts
+// - delivery: each platform server's DeliveryLog (the Meta account's reporting, TikTok's and
+//   Google's deliveriesOn) as its insights endpoint reports it on the sandbox's today (reporting.ts
 //   asReported), in the account currency;
 // - attribution: the MMP view the Adjust server renders (mmp/attribution.ts attributedRange), with
 //   the Adjust server's live delay fault, keyed as Adjust names rows (campaign, ad group and
@@ -15,25 +18,64 @@
 // hiding itself. The comparisons are pure functions.
 import { sql } from 'kysely';
 import { addDays, dateRange } from '../../core/dates.ts';
-import { metaCampaignName, parseAdName } from '../../core/ids.ts';
+import { parseAdName } from '../../core/ids.ts';
 import { minorDigits } from '../../core/money.ts';
 import type { Db } from '../../db/database.ts';
 import type { AttributedDelivery } from '../../sandbox/contracts.ts';
 import type { Sandbox } from '../../sandbox/index.ts';
+import type { World } from '../../sandbox/world.ts';
 import { attributedRange, type MmpAttribution } from '../../sandbox/mmp/attribution.ts';
 import { asReported } from '../../sandbox/reporting.ts';
 
 export interface PlatformAd {
-  platform: 'meta' | 'tiktok';
+  platform: 'meta' | 'tiktok' | 'google';
   id: string;
   name: string;
-  /** Delivering (ACTIVE on Meta, ENABLE on TikTok). */
+  /**
+   * Delivering (ACTIVE on Meta, ENABLE on TikTok; on Google linked to an ENABLED app ad).
+   */
   live: boolean;
-  /** Deleted (DELETED on Meta, DELETE on TikTok): what deploy does to a twin. */
+  /**
+   * Deleted (DELETED on Meta, DELETE on TikTok): what deploy does to a twin. Google's assets
+   * cannot be removed: never.
+   */
   deleted: boolean;
 }
 
-/** Every ad adloop manages in the sandbox accounts, both platforms, from the platforms' stores. */
+/** The parts of an app ad (ad_group_ad.ad.app_ad) the audit reads, in the sandbox's stored form. */
+interface StoredAppAd {
+  app_ad?: { images?: Array<{ asset?: unknown }> };
+}
+
+/**
+ * adloop's ads on Google: each creative's image asset (named like an ad, core/ids.ts), live when
+ * an ENABLED, not removed app ad links it (pausing an ad unlinks it: google-target.ts).
+ */
+function googleAds(sandbox: Sandbox): PlatformAd[] {
+  const { store } = sandbox.google;
+  const customer = sandbox.world.google.customerId;
+  const linked = new Set(
+    store
+      .list(
+        'ad_group_ad',
+        customer,
+        (a) => a.fields._removed !== true && a.fields.status === 'ENABLED',
+      )
+      .flatMap((a) => (a.fields.ad as StoredAppAd | undefined)?.app_ad?.images ?? [])
+      .map((l) => String(l.asset)),
+  );
+  return store
+    .list('asset', customer, (a) => a.fields.type === 'IMAGE')
+    .map((a) => ({
+      platform: 'google' as const,
+      id: a.id,
+      name: typeof a.fields.name === 'string' ? a.fields.name : '',
+      live: linked.has(String(a.fields.resource_name)),
+      deleted: false,
+    }));
+}
+
+/** Every ad adloop manages in the sandbox accounts, every platform, from the platforms' stores. */
 export function platformAds(sandbox: Sandbox): PlatformAd[] {
   const meta = sandbox.world.metaAccounts.flatMap((account) =>
     sandbox.meta.store.list('ad', account.id.slice('act_'.length)).map((a) => ({
@@ -53,7 +95,7 @@ export function platformAds(sandbox: Sandbox): PlatformAd[] {
       live: a.fields.operation_status === 'ENABLE',
       deleted: a.fields.operation_status === 'DELETE',
     }));
-  return [...meta, ...tiktok].filter((a) => parseAdName(a.name) !== null);
+  return [...meta, ...tiktok, ...googleAds(sandbox)].filter((a) => parseAdName(a.name) !== null);
 }
 
 /** Ids of the ads the platforms delivered anything for on `dates` (their own delivery records). */
@@ -62,6 +104,7 @@ export function deliveredAds(sandbox: Sandbox, dates: readonly string[]): Set<st
     dates.flatMap((d) => [
       ...sandbox.meta.deliveriesOn(d).map((x) => x.adId),
       ...sandbox.tiktok.deliveriesOn(d).map((x) => x.adId),
+      ...sandbox.google.deliveriesOn(d).map((x) => x.adId),
     ]),
   );
 }
@@ -104,9 +147,42 @@ export function removedTwins(ads: readonly PlatformAd[], delivered: ReadonlySet<
     .length;
 }
 
+/** The YouTube channel of the sandbox's Google OAuth user (sandbox/google/google-server.ts). */
+const youtubeChannel = (sandbox: Sandbox) => `UC${sandbox.world.google.customerId}`;
+
+/**
+ * Google objects adloop names uniquely, one entry per object: live (not removed) campaign
+ * budgets, campaigns and ad groups (a campaign, its budget and its ad group share the segment's
+ * name), every asset (assets cannot be removed), every video uploaded to the channel (by title).
+ */
+export function googleObjectNames(sandbox: Sandbox): string[] {
+  const { store } = sandbox.google;
+  const customer = sandbox.world.google.customerId;
+  const live = (o: { fields: Record<string, unknown> }) =>
+    o.fields._removed !== true && o.fields.status !== 'REMOVED';
+  return [
+    ...(['campaign_budget', 'campaign', 'ad_group'] as const).flatMap((type) =>
+      store.list(type, customer, live).map((o) => `google ${type} ${String(o.fields.name)}`),
+    ),
+    ...store
+      .list('asset', customer)
+      .map((o) => `google asset ${typeof o.fields.name === 'string' ? o.fields.name : ''}`),
+    ...store
+      .list('youtube_video', youtubeChannel(sandbox))
+      .map((o) => `google youtube_video ${String(o.fields.title)}`),
+  ];
+}
+
+/** How many names of a list are there more than once (each extra one counts). */
+export function extraNames(names: readonly string[]): number {
+  const ours = names.filter((n) => n.includes('adloop/'));
+  return ours.length - new Set(ours).size;
+}
+
 /**
  * Objects adloop names uniquely that exist more than once under one name: campaigns, ad sets and
- * ad groups, Meta ad creatives (a create retried after it had in fact succeeded).
+ * ad groups, Meta ad creatives, Google campaign budgets, assets and YouTube videos (a create
+ * retried after it had in fact succeeded).
  */
 export function duplicateObjects(sandbox: Sandbox): number {
   const advertiser = sandbox.tiktokCredentials.advertiserId;
@@ -124,8 +200,9 @@ export function duplicateObjects(sandbox: Sandbox): number {
     ...sandbox.tiktok.store
       .list('adgroup', advertiser)
       .map((o) => `tiktok adgroup ${String(o.fields.adgroup_name)}`),
-  ].filter((n) => n.includes('adloop/'));
-  return names.length - new Set(names).size;
+    ...googleObjectNames(sandbox),
+  ];
+  return extraNames(names);
 }
 
 export interface RowDiff {
@@ -231,6 +308,44 @@ export function reportedDelivery(
   };
 }
 
+/** What Google's reporting needs to know of the customer: its currency and conversion actions. */
+export interface GoogleReportingSettings {
+  currency: string;
+  conversionActions: ReadonlyArray<Pick<World['google']['conversionActions'][number], 'counts'>>;
+}
+
+/**
+ * One asset's day as Google's own reporting states it when read on `today`, in adloop's columns,
+ * or null when Google leaves it out. Google reports per asset of an App ad
+ * (sandbox/google/google-reporting.ts, ad_group_ad_asset_view): metrics.cost_micros in the
+ * customer's currency (the same micros reportedDelivery expects), and conversions per conversion
+ * action, each action counting its funnel stage; adloop adds up the actions its accounts file
+ * names for each stage (sandbox/accounts.ts names them all), so a stage counted by two actions is
+ * counted twice, as Google reports it. A day whose impressions round to 0 and with no conversion
+ * has no row in Google's reports (the sandbox omits all-zero rows, as Google does).
+ */
+export function reportedGoogleDelivery(
+  row: AttributedDelivery,
+  google: GoogleReportingSettings,
+  today: string,
+  reportingDelayDays: number,
+): AuditRow | null {
+  const base = reportedDelivery(row, google.currency, today, reportingDelayDays);
+  const d = asReported(row.delivery, today, reportingDelayDays);
+  const counted = (stage: 'installs' | 'registrations' | 'subscriptions') =>
+    d[stage] * google.conversionActions.filter((a) => a.counts === stage).length;
+  const conversions = [counted('installs'), counted('registrations'), counted('subscriptions')];
+  if (d.impressions === 0 && conversions.every((n) => n === 0)) return null;
+  const [impressions, clicks, spend] = base.values;
+  return {
+    key: base.key,
+    values: [impressions!, clicks!, spend!, ...conversions, google.currency],
+  };
+}
+
+/** Campaign names adloop writes, `adloop/<market>` (Meta, TikTok) or a segment's (Google). */
+const campaignMarket = (name: string) => /^adloop\/([A-Z]{2})(?:\/|$)/.exec(name)?.[1];
+
 /**
  * An attributed row as the Adjust server reports it (mmp/adjust-server.ts), keyed as adloop
  * stores it in mmp_attribution: campaign_id_network is the platform's campaign id, and on Android
@@ -238,7 +353,8 @@ export function reportedDelivery(
  * ad id, with the device-level metrics (installs, registration_events, subscription_events). iOS
  * rows are SKAdNetwork postbacks per campaign and day, ad group and creative `unknown` (stored as
  * null), with skad_installs and the `_events_est` counts. The keys are unique: Android rows are
- * per ad and day, iOS rows per campaign and day, and Meta's and TikTok's ids never collide.
+ * per ad and day, iOS rows per campaign and day, and Meta's, TikTok's and Google's ids never
+ * collide.
  */
 export function reportedAttribution(r: MmpAttribution): AuditRow {
   return {
@@ -256,7 +372,7 @@ export function reportedAttribution(r: MmpAttribution): AuditRow {
 /**
  * What the platform servers delivered on each day of [since, until] (capped at the sandbox's
  * today, as their reports are), with the currency it was spent in: every Meta ad account's
- * reporting and the TikTok advertiser's.
+ * reporting, the TikTok advertiser's and the Google customer's (per asset).
  */
 export function platformDeliveries(
   sandbox: Sandbox,
@@ -273,6 +389,8 @@ export function platformDeliveries(
         out.push({ row, currency: account.currency });
     for (const row of sandbox.tiktok.deliveriesOn(date))
       out.push({ row, currency: sandbox.world.tiktok.currency });
+    for (const row of sandbox.google.deliveriesOn(date))
+      out.push({ row, currency: sandbox.world.google.currency });
   }
   return out;
 }
@@ -316,11 +434,16 @@ export async function auditMetrics(
   const metricsSince = addDays(o.lastRunDate, -o.metricsLookbackDays);
   const audited = (market: string | undefined, source: 'delivery' | 'attribution') =>
     market !== undefined && o.markets.includes(market) && !o.excused?.get(market)?.[source];
+  const delay = sandbox.world.truth.reportingDelayDays;
   const delivery = platformDeliveries(sandbox, metricsSince, until)
     .filter(({ row }) => audited(parseAdName(row.adName)?.market, 'delivery'))
-    .map(({ row, currency }) =>
-      reportedDelivery(row, currency, today, sandbox.world.truth.reportingDelayDays),
-    );
+    .flatMap(({ row, currency }) => {
+      const r =
+        row.platform === 'google'
+          ? reportedGoogleDelivery(row, sandbox.world.google, today, delay)
+          : reportedDelivery(row, currency, today, delay);
+      return r ? [r] : [];
+    });
   const storedDelivery = (
     await db
       .selectFrom('ad_metrics_daily')
@@ -355,22 +478,19 @@ export async function auditMetrics(
   }));
 
   // Attribution: what the Adjust server answers for the range now, from the same view and
-  // sources it was built with (startSandbox: Meta then TikTok), with its live delay fault, for
-  // adloop's campaigns of the audited markets (one per market and platform, named by the
-  // naming contract).
+  // sources it was built with (startSandbox: Meta, TikTok, Google), with its live delay fault, for
+  // adloop's campaigns of the audited markets (on Meta and TikTok one per market, `adloop/<m>`;
+  // on Google one per segment, named as its ad group: the naming contract, core/ids.ts).
   const attributionSince = addDays(o.lastRunDate, -o.attributionLookbackDays);
-  const campaigns = new Set(
-    o.markets.filter((m) => audited(m, 'attribution')).map((m) => metaCampaignName(m)),
-  );
   const attributed = attributedRange(
     sandbox.world,
-    [sandbox.meta, sandbox.tiktok],
+    [sandbox.meta, sandbox.tiktok, sandbox.google],
     attributionSince,
     until,
     today,
     { extraDelayDays: sandbox.mmp.faults.adjust.delayDays },
   )
-    .filter((r) => campaigns.has(r.campaignName))
+    .filter((r) => audited(campaignMarket(r.campaignName), 'attribution'))
     .map(reportedAttribution);
   const storedAttribution = (
     await db

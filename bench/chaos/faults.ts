@@ -7,6 +7,7 @@ import proto from '@temporalio/proto';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import type { Stage } from '../../core/types.ts';
 import { addDays } from '../../core/dates.ts';
+import type { GoogleRequestEvent } from '../../sandbox/google/google-server.ts';
 import { attributedRange } from '../../sandbox/mmp/attribution.ts';
 import type { TempPostgres } from '../../scripts/lib/postgres.ts';
 import { ATTRIBUTION_LOOKBACK_DAYS, REQUEST_TIMEOUT_MS, type ChaosStack } from './stack.ts';
@@ -39,10 +40,10 @@ export interface Fault {
    */
   deploySkipAllowed?: boolean;
   /**
-   * The platform the fault takes down: only its deploy may be skipped; the market's other
-   * platform must still get today's ads.
+   * The platform the fault takes down (an outage, or its daily quota spent): only its deploy may
+   * be skipped; the market's other platforms must still get today's ads.
    */
-  platformDown?: 'meta' | 'tiktok';
+  platformDown?: Platform;
   /** Days the fault lasts, from the faulted day on (default 1). */
   days?: number;
   /**
@@ -64,17 +65,25 @@ export interface Fault {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The ad platforms adloop deploys to in the chaos stack, every one of them faulted. */
+export const PLATFORMS = ['meta', 'tiktok', 'google'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+const LABEL: Record<Platform, string> = { meta: 'Meta', tiktok: 'TikTok', google: 'Google' };
+
 /** Rate-limit codes the sandbox answers with: Meta 4, 17, 80004; TikTok 40100. */
 const THROTTLE_CODES = new Set([4, 17, 80004, 40100]);
 
 /** What one platform's server logged over the faulted days. */
 export interface PlatformTally {
   requests: number;
-  /** Answered with an error: HTTP 4xx/5xx, or TikTok's envelope code. */
+  /** Answered with an error: HTTP 4xx/5xx, TikTok's envelope code, a gRPC status other than OK. */
   refused: number;
-  /** Of them, answered 5xx or TikTok 5xxxx (transient). */
+  /** Of them, answered 5xx, TikTok 5xxxx or gRPC INTERNAL / UNAVAILABLE (transient). */
   failed: number;
-  /** Refused as rate limited (HTTP 429, Meta codes 4, 17 and 80004, TikTok 40100). */
+  /**
+   * Refused as rate limited: HTTP 429, Meta codes 4, 17 and 80004, TikTok 40100, gRPC
+   * RESOURCE_EXHAUSTED (Google's short-term limit and its daily operations alike).
+   */
   throttled: number;
   /** Carried out, answer dropped. */
   lost: number;
@@ -91,6 +100,7 @@ export interface PlatformTally {
 export interface Tally {
   meta: PlatformTally;
   tiktok: PlatformTally;
+  google: PlatformTally;
   /** Adjust: requests, and of them refused (503 while down). */
   adjust: { requests: number; refused: number };
 }
@@ -130,14 +140,45 @@ function tallyOf(events: readonly LoggedRequest[]): PlatformTally {
   return t;
 }
 
+/** gRPC status codes (grpc/status.h) the Google sandbox answers with. */
+const GRPC = { OK: 0, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
+
+/**
+ * Google's log as the other platforms' (sandbox/google/google-server.ts GoogleRequestEvent): a REST
+ * call's status is HTTP (a refusal 4xx/5xx, rate limits 429), a gRPC call's is its gRPC code
+ * (OK 0, RESOURCE_EXHAUSTED 8, INTERNAL 13, UNAVAILABLE 14; see google-errors.ts STATUS_TEXT for
+ * the pairs). Status 0 is also what the log says of a call that got no answer (lost, timed out,
+ * late and unheard): those carry their flag, and an unanswered call is never counted refused.
+ */
+export function googleTallyOf(events: readonly GoogleRequestEvent[]): PlatformTally {
+  const t = tallyOf([]);
+  t.requests = events.length;
+  for (const e of events) {
+    const rest = e.transport === 'rest';
+    if (rest ? e.status >= 400 : e.status !== GRPC.OK) t.refused++;
+    if (rest ? e.status >= 500 : e.status === GRPC.INTERNAL || e.status === GRPC.UNAVAILABLE)
+      t.failed++;
+    if (rest ? e.status === 429 : e.status === GRPC.RESOURCE_EXHAUSTED) t.throttled++;
+    if (e.lost) t.lost++;
+    if (e.timedOut) t.timedOut++;
+    if (e.late) t.late++;
+    // A late gRPC write the client still heard is logged OK, which is 0 too: only REST's unheard
+    // ones can be told apart (the log has no flag for it).
+    if (e.late && rest && e.status === 0) t.lateUnheard++;
+    if (e.malformed) t.malformed++;
+  }
+  return t;
+}
+
 /**
  * Marks the sandbox's request logs now; the returned function tallies what they recorded since.
  */
 export function markLogs(stack: ChaosStack): () => Tally {
-  const { meta, tiktok, mmp } = stack.sandbox;
+  const { meta, tiktok, google, mmp } = stack.sandbox;
   const from = {
     meta: meta.requests.length,
     tiktok: tiktok.requests.length,
+    google: google.requests.length,
     adjust: mmp.adjust.requests.length,
   };
   return () => {
@@ -145,16 +186,17 @@ export function markLogs(stack: ChaosStack): () => Tally {
     return {
       meta: tallyOf(meta.requests.slice(from.meta)),
       tiktok: tallyOf(tiktok.requests.slice(from.tiktok)),
+      google: googleTallyOf(google.requests.slice(from.google)),
       adjust: { requests: adjust.length, refused: adjust.filter((e) => e.status >= 400).length },
     };
   };
 }
 
-/** A proof over both platforms: each must show `what` at least once. */
-function onBoth(what: keyof PlatformTally, label: string) {
+/** A proof over every platform (Meta, TikTok and Google): each must show `what` at least once. */
+export function onAll(what: keyof PlatformTally, label: string) {
   return (t: Tally) =>
-    t.meta[what] > 0 && t.tiktok[what] > 0
-      ? `${label}: Meta ${t.meta[what]} of ${t.meta.requests} requests, TikTok ${t.tiktok[what]} of ${t.tiktok.requests}`
+    PLATFORMS.every((p) => t[p][what] > 0)
+      ? `${label}: ${PLATFORMS.map((p) => `${LABEL[p]} ${t[p][what]} of ${t[p].requests} requests`).join(', ')}`
       : null;
 }
 
@@ -204,21 +246,37 @@ async function activityRunning(
   return null;
 }
 
-/** Resolves when the sandbox has accepted a write (a POST answered 200) on either platform. */
+/**
+ * Resolves when the sandbox has accepted a write on any platform: a POST answered 200 (Meta,
+ * TikTok), a gRPC mutate answered OK (Google).
+ */
 function nextAcceptedWrite(ctx: FaultContext, over: AbortSignal, withinMs: number): Promise<void> {
-  const { meta, tiktok } = ctx.stack.sandbox;
+  const { meta, tiktok, google } = ctx.stack.sandbox;
   return new Promise((resolve) => {
     const done = () => {
       meta.off('request', onRequest);
       tiktok.off('request', onRequest);
+      google.off('request', onGoogle);
       clearTimeout(timer);
       resolve();
     };
     const onRequest = (e: { method: string; status: number }) => {
       if (e.method === 'POST' && e.status === 200) done();
     };
+    const onGoogle = (e: GoogleRequestEvent) => {
+      if (
+        e.transport === 'grpc' &&
+        /\/Mutate/.test(e.method) &&
+        e.status === GRPC.OK &&
+        !e.lost &&
+        !e.timedOut &&
+        !e.late
+      )
+        done();
+    };
     meta.on('request', onRequest);
     tiktok.on('request', onRequest);
+    google.on('request', onGoogle);
     const timer = setTimeout(done, withinMs);
     over.addEventListener('abort', done, { once: true });
   });
@@ -251,7 +309,10 @@ type RateFault =
   | 'lostResponseRate'
   | 'lateWriteRate';
 
-/** A share of Meta's and TikTok's calls misbehaving all day (a sandbox fault rate). */
+/** Every platform's live faults (Meta, TikTok, Google). */
+const platformFaults = (stack: ChaosStack) => PLATFORMS.map((p) => stack.sandbox[p].faults);
+
+/** A share of every platform's calls misbehaving all day (a sandbox fault rate). */
 function platformRate(
   name: string,
   what: string,
@@ -260,8 +321,7 @@ function platformRate(
   proof: (t: Tally) => string | null,
 ): Fault {
   const set = (stack: ChaosStack, value: number) => {
-    stack.sandbox.meta.faults[field] = value;
-    stack.sandbox.tiktok.faults[field] = value;
+    for (const f of platformFaults(stack)) f[field] = value;
   };
   return {
     name,
@@ -272,12 +332,12 @@ function platformRate(
   };
 }
 
-/** A platform down all day: every call it got was refused, and the other platform deployed. */
-function platformDown(platform: 'meta' | 'tiktok'): Fault {
-  const label = platform === 'meta' ? 'Meta' : 'TikTok';
+/** A platform down all day: every call it got was refused, and the other platforms deployed. */
+function platformDown(platform: Platform): Fault {
+  const label = LABEL[platform];
   return {
     name: `${platform}-down-all-day`,
-    what: `every ${label} call fails for the whole day; the market's other platform still deploys`,
+    what: `every ${label} call fails for the whole day; the market's other platforms still deploy`,
     deploySkipAllowed: true,
     platformDown: platform,
     inject: ({ stack, day }) => {
@@ -295,6 +355,58 @@ function platformDown(platform: 'meta' | 'tiktok'): Fault {
   };
 }
 
+/** Operations Google still grants once the fault strikes: a write or two, then nothing. */
+const QUOTA_LEFT = 3;
+/** How the Google sandbox logs a call refused for the developer token's daily operations. */
+const QUOTA_EXHAUSTED = 'quota_error.RESOURCE_EXHAUSTED';
+
+/**
+ * Google's developer token runs out of its daily operations partway through the day: once a
+ * market starts deploying, the day's limit becomes what was used so far plus QUOTA_LEFT, and
+ * Google answers every call after that QuotaError.RESOURCE_EXHAUSTED (gRPC RESOURCE_EXHAUSTED,
+ * REST 429) until the day is over, asking to retry tomorrow. The sandbox reads the limit
+ * (world.google.dailyOperationLimit, else the access level's) on every call, against the
+ * operations it counted for the sandbox day (operationsByDay), so it is switched live. Google's
+ * deploy may be skipped; the market's other platforms must deploy.
+ */
+function googleQuota(): Fault {
+  let before: number | undefined;
+  let changed = false;
+  return {
+    name: 'google-quota',
+    what: `Google's developer token spends its daily operations partway through the day (QuotaError.RESOURCE_EXHAUSTED until tomorrow); Meta and TikTok still deploy`,
+    deploySkipAllowed: true,
+    platformDown: 'google',
+    async strike(ctx, over) {
+      const running = await activityRunning(ctx, 'deploy', over);
+      if (!running) return null;
+      const { google, world } = ctx.stack.sandbox;
+      const used = google.operationsByDay.get(ctx.day) ?? 0;
+      before = world.google.dailyOperationLimit;
+      changed = true;
+      world.google.dailyOperationLimit = used + QUOTA_LEFT;
+      const from = google.requests.length;
+      ctx.log(
+        `    Google's daily operations limited to ${used + QUOTA_LEFT} (${used} used) while ${running} was running`,
+      );
+      // The proof is what the rest of the day was refused: wait for the day's end.
+      await new Promise<void>((resolve) =>
+        over.aborted ? resolve() : over.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      const refused = google.requests.slice(from).filter((e) => e.error === QUOTA_EXHAUSTED);
+      if (refused.length === 0) return null;
+      const grpc = refused.filter((e) => e.transport === 'grpc').length;
+      return `Google's daily operations capped at ${used + QUOTA_LEFT} from when ${running} was running (${used} used): ${refused.length} calls refused as RESOURCE_EXHAUSTED (${grpc} gRPC, ${refused.length - grpc} REST 429)`;
+    },
+    clear: ({ stack }) => {
+      if (!changed) return;
+      changed = false;
+      if (before === undefined) delete stack.sandbox.world.google.dailyOperationLimit;
+      else stack.sandbox.world.google.dailyOperationLimit = before;
+    },
+  };
+}
+
 /**
  * How many of the conversions the MMP would report for the faulted day's attribution lookback it
  * withholds with `delayDays` more delay: the sandbox's own attribution, with and without it.
@@ -304,9 +416,16 @@ function withheldConversions(ctx: FaultContext, delayDays: number): number {
   const since = addDays(ctx.day, -ATTRIBUTION_LOOKBACK_DAYS);
   const until = addDays(ctx.day, -1);
   const sum = (extraDelayDays: number) =>
-    attributedRange(sandbox.world, [sandbox.meta, sandbox.tiktok], since, until, ctx.day, {
-      extraDelayDays,
-    }).reduce((n, r) => n + r.installs + r.registrations + r.subscriptions, 0);
+    attributedRange(
+      sandbox.world,
+      [sandbox.meta, sandbox.tiktok, sandbox.google],
+      since,
+      until,
+      ctx.day,
+      {
+        extraDelayDays,
+      },
+    ).reduce((n, r) => n + r.installs + r.registrations + r.subscriptions, 0);
   return sum(0) - sum(delayDays);
 }
 
@@ -316,28 +435,28 @@ const LONG_OUTAGE_DAYS = 5;
 export const FAULTS: readonly Fault[] = [
   platformRate(
     'platform-5xx',
-    '30% of Meta and TikTok calls answer with a transient 5xx',
+    '30% of Meta, TikTok and Google calls answer with a transient 5xx (Google: gRPC INTERNAL, REST 500)',
     'errorRate',
     0.3,
-    onBoth('failed', 'answered 5xx'),
+    onAll('failed', 'answered 5xx'),
   ),
   platformRate(
     'throttling',
-    '30% of calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100)',
+    '30% of Meta, TikTok and Google calls are rate limited (HTTP 429 / Meta code 17 / TikTok 40100 / Google RESOURCE_TEMPORARILY_EXHAUSTED)',
     'throttleRate',
     0.3,
-    onBoth('throttled', 'rate limited'),
+    onAll('throttled', 'rate limited'),
   ),
   {
     ...platformRate(
       'timeouts',
-      '20% of Meta and TikTok calls hang without an answer until the client times out',
+      '20% of Meta, TikTok and Google calls hang without an answer until the client times out',
       'timeoutRate',
       0.2,
-      onBoth('timedOut', 'held without an answer'),
+      onAll('timedOut', 'held without an answer'),
     ),
     inject: ({ stack }) => {
-      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
+      for (const f of platformFaults(stack)) {
         f.timeoutRate = 0.2;
         f.hangMs = 20_000;
       }
@@ -345,37 +464,41 @@ export const FAULTS: readonly Fault[] = [
   },
   platformRate(
     'malformed-responses',
-    '30% of list and report pages come back truncated (malformed JSON)',
+    // Google's gRPC answers are never truncated: its REST queries (reports, look-ups) are.
+    '30% of list and report pages come back truncated (malformed JSON; on Google its REST queries only)',
     'malformedRate',
     0.3,
-    onBoth('malformed', 'answered truncated'),
+    onAll('malformed', 'answered truncated'),
   ),
   platformRate(
     'lost-answers',
-    "30% of Meta's and TikTok's writes (creates and status updates) are carried out and their answer lost",
+    "30% of Meta's, TikTok's and Google's writes (creates, links and status updates) are carried out and their answer lost",
     'lostResponseRate',
     0.3,
-    onBoth('lost', 'carried out, answer dropped'),
+    onAll('lost', 'carried out, answer dropped'),
   ),
   {
     name: 'late-writes',
-    what: "30% of Meta's and TikTok's writes land late, after the client gave up on them",
+    what: "30% of Meta's, TikTok's and Google's writes land late, after the client gave up on them",
     inject: ({ stack }) => {
-      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) {
+      for (const f of platformFaults(stack)) {
         f.lateWriteRate = 0.3;
-        // Past both clients' patience (Meta waits twice the timeout for a write's answer).
+        // Past every client's patience (Meta waits twice the timeout for a write's answer).
         f.lateWriteMs = Math.round(2.4 * REQUEST_TIMEOUT_MS);
       }
     },
     clear: ({ stack }) => {
-      for (const f of [stack.sandbox.meta.faults, stack.sandbox.tiktok.faults]) f.lateWriteRate = 0;
+      for (const f of platformFaults(stack)) f.lateWriteRate = 0;
     },
     // Meta's SDK cannot abort a request, so its socket stays open and hears the late answer,
-    // which the client no longer waits for; TikTok's hangs up, and never hears of it.
-    proof: onBoth('late', 'carried out after the client had given up'),
+    // which the client no longer waits for; TikTok's hangs up, and never hears of it; Google's
+    // gRPC call is cancelled at its deadline.
+    proof: onAll('late', 'carried out after the client had given up'),
   },
   platformDown('meta'),
   platformDown('tiktok'),
+  platformDown('google'),
+  googleQuota(),
   {
     name: 'mmp-down',
     what: 'the MMP (Adjust) answers 503 all day',

@@ -15,7 +15,7 @@ import {
   removedTwins,
   type MetricsAudit,
 } from './audit.ts';
-import { markLogs, type Fault, type FaultContext } from './faults.ts';
+import { markLogs, PLATFORMS, type Fault, type FaultContext } from './faults.ts';
 import {
   ATTRIBUTION_LOOKBACK_DAYS,
   METRICS_LOOKBACK_DAYS,
@@ -29,7 +29,11 @@ export interface FaultReport {
   days: number;
   /** Every market's loop completed on all three days, and the fault really struck. */
   completed: boolean;
-  /** Ads made twice (or live twice), plus campaigns, ad sets and creatives made twice. */
+  /**
+   * Ads made twice (or live twice), plus campaigns, ad sets and creatives made twice; on Google,
+   * image assets linked twice, and budgets, campaigns, ad groups, assets and YouTube videos made
+   * twice.
+   */
   duplicate_ads: number;
   /** Twin ads a late write made that adloop deleted before they delivered (not duplicates). */
   twins_removed: number;
@@ -47,7 +51,7 @@ export interface FaultReport {
   degraded: number;
   /** Markets that did not complete, with the day and why. */
   failures: string[];
-  /** Rows the audit compared: delivery (Meta + TikTok) and attribution. */
+  /** Rows the audit compared: delivery (Meta, TikTok and Google) and attribution. */
   rows_checked: { delivery: number; attribution: number };
   /** A few lost rows, when there are any. */
   lost_examples?: string[];
@@ -117,17 +121,22 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
       return null;
     }
   };
-  /** Checks a faulted day's deploys: each market deployed, but for the platform the fault took down. */
+  /**
+   * Checks a faulted day's deploys: each market deployed, on every platform but the one the fault
+   * took down.
+   */
   const checkDeploys = (day: string, r: DailyLoopResult | null) => {
     for (const m of r?.markets ?? []) {
       if (m.status !== 'completed') continue;
       if (!m.deploy && !fault.deploySkipAllowed)
         failures.push(`${m.market} ${day}: deploy skipped: ${(m.degraded ?? []).join('; ')}`);
-      const other = fault.platformDown === 'meta' ? 'tiktok' : 'meta';
-      if (fault.platformDown && !m.deploy?.platforms?.[other])
-        failures.push(
-          `${m.market} ${day}: ${other} not deployed while only ${fault.platformDown} was down: ${(m.degraded ?? []).join('; ')}`,
-        );
+      // Every platform the fault left up must have deployed (with three, both others).
+      if (fault.platformDown)
+        for (const other of PLATFORMS.filter((p) => p !== fault.platformDown))
+          if (!m.deploy?.platforms?.[other])
+            failures.push(
+              `${m.market} ${day}: ${other} not deployed while only ${fault.platformDown} was down: ${(m.degraded ?? []).join('; ')}`,
+            );
     }
   };
   try {
@@ -195,7 +204,8 @@ export async function runScenario(fault: Fault, o: ScenarioOptions): Promise<Fau
     await runDay(lastDay);
 
     // The audit reads the platforms as the last run did: clock on the clean day, every fault off.
-    // Ads, and everything else adloop creates by name (campaigns, ad sets, creatives).
+    // Ads, and everything else adloop creates by name (campaigns, ad sets, creatives; Google's
+    // budgets, assets and YouTube videos).
     const ads = platformAds(stack.sandbox);
     const delivered = deliveredAds(stack.sandbox, days);
     const duplicates = duplicateAds(ads, delivered) + duplicateObjects(stack.sandbox);

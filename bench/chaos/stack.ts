@@ -161,6 +161,7 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
       CREATIVES_DIR: path.join(o.dir, 'creatives'),
       // A large catalog is served one market at a time.
       CATALOG_PATH: `${sandbox.metaUrl}/__sandbox/catalog.jsonl?market={market}`,
+      // Stills only: Google's ads carry images, no YouTube videos (GOOGLE_VIDEO has no motion).
       RENDER_KINDS: 'static',
       RENDER_RATIOS: '1:1',
       ADS_PER_MARKET: '3',
@@ -171,6 +172,17 @@ export async function startChaosStack(o: ChaosStackOptions): Promise<ChaosStack>
       TIKTOK_BASE_URL: sandbox.tiktokUrl,
       TIKTOK_ACCESS_TOKEN: sandbox.tiktokCredentials.accessToken,
       TIKTOK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      // Google Ads (App campaigns) and YouTube: the sandbox's customer, reached through its
+      // manager as the accounts file says (sandbox/accounts.ts).
+      GOOGLE_ADS_DEVELOPER_TOKEN: sandbox.googleCredentials.developerToken,
+      GOOGLE_ADS_CLIENT_ID: sandbox.googleCredentials.clientId,
+      GOOGLE_ADS_CLIENT_SECRET: sandbox.googleCredentials.clientSecret,
+      GOOGLE_ADS_REFRESH_TOKEN: sandbox.googleCredentials.refreshToken,
+      GOOGLE_ADS_REST_URL: sandbox.googleUrls.rest,
+      GOOGLE_ADS_GRPC_URL: sandbox.googleUrls.grpc,
+      GOOGLE_OAUTH_TOKEN_URL: sandbox.googleUrls.token,
+      GOOGLE_YOUTUBE_URL: sandbox.googleUrls.youtube,
+      GOOGLE_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       MMP_PROVIDER: 'adjust',
       ADJUST_BASE_URL: sandbox.adjustUrl,
       ADJUST_API_TOKEN: sandbox.world.mmp.adjust.apiToken,

@@ -13,6 +13,7 @@
 import { daysBetween } from '../../core/dates.ts';
 import { marketLoopWorkflowId } from '../../core/ids.ts';
 import type { DailyLoopResult, MarketLoopResult } from '../../core/types.ts';
+import { DEPLOY_PLATFORMS } from '../../decisions/deploy/plan.ts';
 import type { TempPostgres } from '../../scripts/lib/postgres.ts';
 import {
   auditMetrics,
@@ -146,7 +147,7 @@ export function deployFailures(
       if (!m.deploy) out.push({ market: m.market, date: m.date, reason: `deploy skipped: ${why}` });
       continue;
     }
-    for (const p of (['meta', 'tiktok'] as const).filter((x) => !down.has(x)))
+    for (const p of DEPLOY_PLATFORMS.filter((x) => !down.has(x)))
       if (!m.deploy?.platforms?.[p])
         out.push({
           market: m.market,

@@ -9,12 +9,18 @@ import {
   auditMetrics,
   diffRows,
   duplicateAds,
+  duplicateObjects,
+  extraNames,
+  platformAds,
   platformDeliveries,
   removedTwins,
   reportedAttribution,
   reportedDelivery,
+  reportedGoogleDelivery,
   type PlatformAd,
 } from '../../bench/chaos/audit.ts';
+import { googleTallyOf, onAll, type PlatformTally, type Tally } from '../../bench/chaos/faults.ts';
+import type { GoogleRequestEvent } from '../../sandbox/google/google-server.ts';
 import type { AttributedDelivery } from '../../sandbox/contracts.ts';
 import { asReported } from '../../sandbox/reporting.ts';
 import { renderAll, typedRun } from '../helpers/activity.ts';
@@ -73,6 +79,104 @@ describe('duplicateAds', () => {
       ad(`adloop/SE/ios/installs/ad/2026-06-02/${H1}`),
     ];
     assert.equal(duplicateAds(ads, none), 1);
+  });
+
+  it('counts Google image assets as ads: one made twice, or one creative linked twice in a group', () => {
+    const name = `adloop/SE/ios/installs/ad/2026-06-02/${H1}`;
+    // The same name on Meta and TikTok is their own ad.
+    const clean = [
+      ad(name, true, 'google'),
+      ad(name, true, 'meta'),
+      ad(`adloop/SE/android/installs/ad/2026-06-02/${H1}`, true, 'google'),
+      // Paused: unlinked from the app ad.
+      ad(`adloop/SE/ios/installs/ad/2026-06-01/${H2}`, false, 'google'),
+    ];
+    assert.equal(duplicateAds(clean, none), 0);
+    assert.equal(duplicateAds([...clean, ad(name, false, 'google')], none), 1);
+    // Two dated assets of one creative both linked in the ios group's app ad.
+    assert.equal(
+      duplicateAds(
+        [...clean, ad(`adloop/SE/ios/installs/ad/2026-06-01/${H1}`, true, 'google')],
+        none,
+      ),
+      1,
+    );
+  });
+});
+
+describe('extraNames', () => {
+  it("counts every extra object under one of adloop's names, and ignores others'", () => {
+    assert.equal(
+      extraNames([
+        'google asset adloop/SE/ios/installs/ad/2026-06-02/x',
+        'google asset adloop/SE/ios/installs/ad/2026-06-02/x',
+        'google asset adloop/SE/ios/installs/ad/2026-06-02/x',
+        'google campaign adloop/SE/ios/installs',
+        'google asset Brand logo',
+        'google asset Brand logo',
+      ]),
+      2,
+    );
+  });
+});
+
+describe("the chaos faults' proof from Google's log", () => {
+  const event = (e: Partial<GoogleRequestEvent>): GoogleRequestEvent => ({
+    transport: 'grpc',
+    method: 'CampaignService/MutateCampaigns',
+    path: 'CampaignService/MutateCampaigns',
+    status: 0,
+    requestId: 'r',
+    operations: 1,
+    ...e,
+  });
+
+  it('reads gRPC codes as gRPC codes and REST statuses as HTTP', () => {
+    const t = googleTallyOf([
+      event({}), // OK
+      event({ status: 13, fault: 'error', error: 'internal_error.TRANSIENT_ERROR' }),
+      event({ status: 14, fault: 'down', error: 'internal_error.TRANSIENT_ERROR' }),
+      event({ status: 8, error: 'quota_error.RESOURCE_EXHAUSTED' }),
+      event({ status: 3, error: 'campaign_error.DUPLICATE_CAMPAIGN_NAME' }),
+      event({ status: 0, lost: true }),
+      event({ status: 0, late: true }),
+      event({ transport: 'rest', method: 'POST', status: 200 }),
+      event({ transport: 'rest', method: 'POST', status: 200, malformed: true }),
+      event({ transport: 'rest', method: 'POST', status: 500, fault: 'error' }),
+      event({ transport: 'rest', method: 'POST', status: 429, fault: 'throttle' }),
+      event({ transport: 'rest', method: 'POST', status: 0, timedOut: true }),
+    ]);
+    assert.deepEqual(t, {
+      requests: 12,
+      refused: 6,
+      failed: 3,
+      throttled: 2,
+      lost: 1,
+      timedOut: 1,
+      late: 1,
+      lateUnheard: 0,
+      malformed: 1,
+    });
+  });
+
+  it('proves a rate fault only when every platform, Google too, shows it', () => {
+    const some = (failed: number): PlatformTally => ({
+      ...googleTallyOf([]),
+      requests: 10,
+      failed,
+    });
+    const tally = (google: number): Tally => ({
+      meta: some(3),
+      tiktok: some(2),
+      google: some(google),
+      adjust: { requests: 0, refused: 0 },
+    });
+    const proof = onAll('failed', 'answered 5xx');
+    assert.equal(proof(tally(0)), null);
+    assert.equal(
+      proof(tally(4)),
+      'answered 5xx: Meta 3 of 10 requests, TikTok 2 of 10 requests, Google 4 of 10 requests',
+    );
   });
 });
 
@@ -157,6 +261,46 @@ describe('the sandbox’s rows as adloop stores them', () => {
     );
   });
 
+  it('expects a Google asset’s day as Google reports it: conversions per action, no all-zero rows', () => {
+    const google = {
+      currency: 'USD',
+      conversionActions: [
+        { name: 'Install', type: 'GOOGLE_PLAY_DOWNLOAD', category: 'DOWNLOAD', counts: 'installs' },
+        // Two actions count registrations: Google reports both, adloop adds them up.
+        {
+          name: 'sign_up',
+          type: 'FIREBASE_ANDROID_CUSTOM',
+          category: 'SIGNUP',
+          counts: 'registrations',
+        },
+        {
+          name: 'sign_up_web',
+          type: 'FIREBASE_IOS_CUSTOM',
+          category: 'SIGNUP',
+          counts: 'registrations',
+        },
+      ],
+    } as const;
+    const row = { ...delivery(1234), platform: 'google' as const, adId: 'x1' };
+    assert.deepEqual(reportedGoogleDelivery(row, google, '2026-03-10', 0), {
+      key: 'google|x1|2026-03-03',
+      values: [1000, 20, 12_340_000, 6, 6, 0, 'USD'],
+    });
+    const idle = {
+      ...row,
+      delivery: {
+        ...row.delivery,
+        impressions: 0,
+        clicks: 0,
+        spendMinor: 0,
+        installs: 0,
+        registrations: 0,
+        subscriptions: 0,
+      },
+    };
+    assert.equal(reportedGoogleDelivery(idle, google, '2026-03-10', 0), null);
+  });
+
   it('expects a recent day as the platform reports it then: partial', () => {
     // Read a day later with a two-day reporting delay: two thirds there, rounded down.
     assert.deepEqual(reportedDelivery(delivery(1234), 'USD', '2026-03-04', 2).values, [
@@ -200,7 +344,8 @@ describe('the sandbox’s rows as adloop stores them', () => {
 // The metrics audit on real parts: adloop's activities deploy and ingest against the sandbox,
 // then the audit compares the database with the sandbox's own records (never adloop's clients).
 describe('auditMetrics', () => {
-  const MARKETS = ['SE', 'BR']; // an EUR and a USD Meta account (demo.json), TikTok in USD
+  // An EUR and a USD Meta account (demo.json); TikTok and the Google customer in USD.
+  const MARKETS = ['SE', 'BR'];
   const DEPLOYED = '2026-03-01';
   const RUN_DATE = '2026-03-04';
   // The wall clock of the runs: late enough that every account (São Paulo too) has finished 03-03.
@@ -240,7 +385,12 @@ describe('auditMetrics', () => {
 
   before(async () => {
     // Both stores: iOS attribution arrives aggregated per campaign, Android per creative.
-    stack = await startTestStack({ date: DEPLOYED, deploy: { DEPLOY_OS: ['ios', 'android'] } });
+    // Google too (App campaigns, images only): one per store and market.
+    stack = await startTestStack({
+      date: DEPLOYED,
+      deploy: { DEPLOY_OS: ['ios', 'android'] },
+      google: 'images',
+    });
     const acts = createActivities({ ...stack.deps, clock });
     for (const market of MARKETS) {
       const run = runFor(market, DEPLOYED);
@@ -278,7 +428,7 @@ describe('auditMetrics', () => {
       .execute();
     assert.deepEqual(
       currencies.map((c) => `${c.platform} ${c.currency}`),
-      ['meta EUR', 'meta USD', 'tiktok USD'],
+      ['google USD', 'meta EUR', 'meta USD', 'tiktok USD'],
       'spend in each account’s own currency',
     );
   });
@@ -365,6 +515,82 @@ describe('auditMetrics', () => {
     const repaired = await auditMetrics(stack.sandbox, db, audit);
     assert.equal(repaired.delivery.missing + repaired.delivery.differing, 0);
     assert.equal(repaired.attribution.missing + repaired.attribution.differing, 0);
+  });
+
+  it('counts a Google asset’s day lost or stored with other numbers', async () => {
+    const { db } = stack.database;
+    const rows = await db
+      .selectFrom('ad_metrics_daily')
+      .selectAll()
+      .where('platform', '=', 'google')
+      .orderBy('date')
+      .orderBy('ad_id')
+      .execute();
+    assert.ok(rows.length >= 2, 'Google delivered and adloop stored it');
+    const [lost, changed] = [rows[0]!, rows.at(-1)!];
+    await db
+      .deleteFrom('ad_metrics_daily')
+      .where('platform', '=', 'google')
+      .where('ad_id', '=', lost.ad_id)
+      .where('date', '=', lost.date)
+      .execute();
+    await db
+      .updateTable('ad_metrics_daily')
+      .set({ clicks: Number(changed.clicks) + 1 })
+      .where('platform', '=', 'google')
+      .where('ad_id', '=', changed.ad_id)
+      .where('date', '=', changed.date)
+      .execute();
+    const a = await auditMetrics(stack.sandbox, db, audit);
+    assert.equal(a.delivery.missing, 1);
+    assert.equal(a.delivery.differing, 1);
+    assert.ok(
+      a.delivery.examples.includes(`missing google|${lost.ad_id}|${lost.date}`),
+      a.delivery.examples.join('; '),
+    );
+    await ingest();
+    const repaired = await auditMetrics(stack.sandbox, db, audit);
+    assert.equal(repaired.delivery.missing + repaired.delivery.differing, 0);
+  });
+
+  it('finds Google’s objects once each, and counts an asset or a video made twice', () => {
+    const { sandbox } = stack;
+    const google = platformAds(sandbox).filter((a) => a.platform === 'google');
+    assert.ok(
+      google.some((a) => a.live),
+      'the deployed image assets, linked to their app ads',
+    );
+    assert.equal(duplicateObjects(sandbox), 0);
+    assert.equal(duplicateAds(platformAds(sandbox), none), 0);
+    const customer = sandbox.world.google.customerId;
+    const asset = sandbox.google.store.list('asset', customer)[0]!;
+    const twin = sandbox.google.store.create(
+      'asset',
+      customer,
+      { ...asset.fields, resource_name: `customers/${customer}/assets/twin` },
+      DEPLOYED,
+    );
+    try {
+      assert.equal(duplicateObjects(sandbox), 1, 'the asset made twice');
+      // Linked nowhere, it still counts as an ad made twice.
+      assert.equal(duplicateAds(platformAds(sandbox), none), 1);
+      const channel = `UC${customer}`;
+      sandbox.google.store.create(
+        'youtube_video',
+        channel,
+        { title: `adloop/SE/creative/${H1}` },
+        DEPLOYED,
+      );
+      sandbox.google.store.create(
+        'youtube_video',
+        channel,
+        { title: `adloop/SE/creative/${H1}` },
+        DEPLOYED,
+      );
+      assert.equal(duplicateObjects(sandbox), 2, 'and a video uploaded twice');
+    } finally {
+      twin.fields.name = 'removed from the audit';
+    }
   });
 
   it('(c) counts rows adloop’s own clients mis-read, which reading through them would hide', async () => {

@@ -283,7 +283,7 @@ const deployed = (...platforms: string[]) =>
 describe('deployFailures', () => {
   it('wants every completed market deployed when no fault allows a skip', () => {
     const r = day(
-      market({ market: 'SE', deploy: deployed('meta', 'tiktok') }),
+      market({ market: 'SE', deploy: deployed('meta', 'tiktok', 'google') }),
       market({ market: 'DE', degraded: ['deploy skipped: gave up'] }),
       market({ market: 'EG', status: 'failed' }),
     );
@@ -295,17 +295,22 @@ describe('deployFailures', () => {
 
   it('wants the platforms that were up deployed when others were down', () => {
     const r = day(
-      market({ market: 'SE', deploy: deployed('tiktok') }),
-      market({ market: 'DE', deploy: deployed('meta') }),
+      market({ market: 'SE', deploy: deployed('tiktok', 'google') }),
+      market({ market: 'DE', deploy: deployed('meta', 'google') }),
+      market({ market: 'BR', deploy: deployed('tiktok') }),
     );
     const metaDown = { deploySkipAllowed: true, platformDown: 'meta' as const };
     assert.deepEqual(
-      deployFailures(r, [metaDown]).map((f) => f.market),
-      ['DE'],
+      deployFailures(r, [metaDown]).map((f) => `${f.market}: ${f.reason.split(' while')[0]}`),
+      ['DE: tiktok not deployed', 'BR: google not deployed'],
     );
-    // Both down: nothing to deploy to.
-    const both = [metaDown, { deploySkipAllowed: true, platformDown: 'tiktok' as const }];
-    assert.deepEqual(deployFailures(r, both), []);
+    // All down: nothing to deploy to.
+    const all = [
+      metaDown,
+      { deploySkipAllowed: true, platformDown: 'tiktok' as const },
+      { deploySkipAllowed: true, platformDown: 'google' as const },
+    ];
+    assert.deepEqual(deployFailures(r, all), []);
     // A fault allowing any skip allows this one.
     assert.deepEqual(deployFailures(r, [{ deploySkipAllowed: true }]), []);
   });
