@@ -15,6 +15,8 @@ const opts = new Command()
   .option('--tiktok-port <port>', 'TikTok Business API port', '4011')
   .option('--adjust-port <port>', 'Adjust Report Service port', '4012')
   .option('--branch-port <port>', 'Branch Query API port', '4013')
+  .option('--google-port <port>', 'Google Ads REST, OAuth and YouTube port', '4014')
+  .option('--google-grpc-port <port>', 'Google Ads gRPC port', '4015')
   .option(
     '--host <address>',
     'interface to bind; beyond loopback (e.g. 0.0.0.0) the control endpoints need SANDBOX_CONTROL_TOKEN',
@@ -29,6 +31,8 @@ const opts = new Command()
     tiktokPort: string;
     adjustPort: string;
     branchPort: string;
+    googlePort: string;
+    googleGrpcPort: string;
     host: string;
     date?: string;
     state?: string;
@@ -43,6 +47,8 @@ try {
     tiktokPort: Number(opts.tiktokPort),
     adjustPort: Number(opts.adjustPort),
     branchPort: Number(opts.branchPort),
+    googlePort: Number(opts.googlePort),
+    googleGrpcPort: Number(opts.googleGrpcPort),
     host: opts.host,
     controlToken: SANDBOX_CONTROL_TOKEN ?? null,
     stateDir: opts.state ? path.resolve(opts.state) : null,
@@ -58,6 +64,13 @@ try {
   );
   console.log(
     `  TikTok API      ${sandbox.tiktokUrl}/open_api/v1.3/  Access-Token ${w.tiktok.accessToken}  advertiser ${w.tiktok.advertiserId}`,
+  );
+  const g = sandbox.googleCredentials;
+  console.log(
+    `  Google Ads      ${sandbox.googleUrls.rest}/v24/ (queries), ${sandbox.googleUrls.grpc} (gRPC mutates)  developer-token ${g.developerToken}  customer ${g.customerId}${g.loginCustomerId ? `  login-customer-id ${g.loginCustomerId}` : ''}`,
+  );
+  console.log(
+    `  Google OAuth    ${sandbox.googleUrls.token}  client ${g.clientId} / ${g.clientSecret}  refresh token ${g.refreshToken}  (YouTube uploads: ${sandbox.googleUrls.youtube}upload/youtube/v3/videos)`,
   );
   console.log(
     `  Adjust          ${sandbox.adjustUrl}/control-center/reports-service/report  Bearer ${w.mmp.adjust.apiToken}  app ${w.mmp.adjust.appToken}`,

@@ -126,7 +126,7 @@ try {
     const sb = sandbox;
     stack.push({ name: 'sandbox', stop: () => sb.close() });
     step(
-      `Sandbox: world "${sandbox.world.name}": Meta ${sandbox.metaUrl}, TikTok ${sandbox.tiktokUrl}, Adjust ${sandbox.adjustUrl}, Branch ${sandbox.branchUrl}`,
+      `Sandbox: world "${sandbox.world.name}": Meta ${sandbox.metaUrl}, TikTok ${sandbox.tiktokUrl}, Google Ads ${sandbox.googleUrls.rest} (gRPC ${sandbox.googleUrls.grpc}), Adjust ${sandbox.adjustUrl}, Branch ${sandbox.branchUrl}`,
     );
   }
 
