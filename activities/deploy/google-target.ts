@@ -41,6 +41,7 @@ import {
   type AdSetRef,
   type DeployTarget,
   type NewAd,
+  setRecordedStatus,
   type TargetDeps,
 } from './target.ts';
 
@@ -561,65 +562,45 @@ export function googleTarget(
           () => google.setAppAdStatus(adSet.id, ad.adId, 'ENABLED'),
           () => ad.adId,
         );
-      if (group.status !== 'ENABLED')
-        await audit.write(
-          { platform: 'google', operation: 'enable_ad_group', kind: 'adset', name: adSet.name },
-          () => google.setStatus('ad_group', [adSet.id], 'ENABLED'),
-          () => adSet.id,
-        );
-      await savePlatformObject(db, {
+      await setRecordedStatus(deps, {
         platform: 'google',
         kind: 'adset',
-        name: adSet.name,
-        externalId: adSet.id,
+        operation: 'enable_ad_group',
         market: m,
+        objects: [adSet],
         status: 'ENABLED',
+        write: () => google.setStatus('ad_group', [adSet.id], 'ENABLED'),
+        already: group.status === 'ENABLED',
       });
       const campaign = await google.findByName('campaign', adSet.name);
       if (!campaign || campaign.id !== group.campaignId)
         throw new PlatformError('google', 'invalid', `campaign ${adSet.name} not found`);
-      if (campaign.status !== 'ENABLED')
-        await audit.write(
-          { platform: 'google', operation: 'enable_campaign', kind: 'campaign', name: adSet.name },
-          () => google.setStatus('campaign', [campaign.id], 'ENABLED'),
-          () => campaign.id,
-        );
-      await savePlatformObject(db, {
+      await setRecordedStatus(deps, {
         platform: 'google',
         kind: 'campaign',
-        name: adSet.name,
-        externalId: campaign.id,
+        operation: 'enable_campaign',
         market: m,
+        objects: [{ id: campaign.id, name: adSet.name }],
         status: 'ENABLED',
+        write: () => google.setStatus('campaign', [campaign.id], 'ENABLED'),
+        already: campaign.status === 'ENABLED',
       });
     },
 
-    async disableAdSets(m, adSets) {
-      if (adSets.length === 0) return;
-      await audit.many(
-        adSets.map((g) => ({
-          platform: 'google' as const,
-          operation: 'pause_ad_group',
-          kind: 'adset',
-          name: g.name,
-        })),
-        () =>
+    disableAdSets: (m, adSets) =>
+      setRecordedStatus(deps, {
+        platform: 'google',
+        kind: 'adset',
+        operation: 'pause_ad_group',
+        market: m,
+        objects: adSets,
+        status: 'PAUSED',
+        write: () =>
           google.setStatus(
             'ad_group',
             adSets.map((g) => g.id),
             'PAUSED',
           ),
-        () => adSets.map((g) => ({ externalId: g.id })),
-      );
-      for (const g of adSets)
-        await savePlatformObject(db, {
-          platform: 'google',
-          kind: 'adset',
-          name: g.name,
-          externalId: g.id,
-          market: m,
-          status: 'PAUSED',
-        });
-    },
+      }),
   };
 }

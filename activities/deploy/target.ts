@@ -265,6 +265,46 @@ export async function ensureObject(
   return id;
 }
 
+/**
+ * Sets campaigns' or ad sets' status in one audited request (`write`; skipped when `already`:
+ * the platform shows them so) and records each with that status. Empty `objects`: nothing.
+ */
+export async function setRecordedStatus(
+  deps: { db: Db; audit: WriteAudit },
+  o: {
+    platform: DeployPlatform;
+    kind: 'campaign' | 'adset';
+    operation: string;
+    market: string;
+    objects: Array<{ id: string; name: string }>;
+    status: string;
+    write: () => Promise<unknown>;
+    already?: boolean;
+  },
+): Promise<void> {
+  if (o.objects.length === 0) return;
+  if (!o.already)
+    await deps.audit.many(
+      o.objects.map((x) => ({
+        platform: o.platform,
+        operation: o.operation,
+        kind: o.kind,
+        name: x.name,
+      })),
+      o.write,
+      () => o.objects.map((x) => ({ externalId: x.id })),
+    );
+  for (const x of o.objects)
+    await savePlatformObject(deps.db, {
+      platform: o.platform,
+      kind: o.kind,
+      name: x.name,
+      externalId: x.id,
+      market: o.market,
+      status: o.status,
+    });
+}
+
 const generationOf = (name: string) => Number(/#(\d+)$/.exec(name)?.[1] ?? 1);
 
 /**

@@ -9,7 +9,6 @@
 // activateAdSet switches the ad group and campaign on once deploy is done.
 import { artistDeepLink, budgetMinor, type AppOs } from '../../core/accounts.ts';
 import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
-import { savePlatformObject } from '../../db/creatives.repository.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import {
   TIKTOK_MAX_ADS_PER_CREATE,
@@ -25,6 +24,7 @@ import {
   knownAdSets,
   type AdSetRef,
   type DeployTarget,
+  setRecordedStatus,
   type TargetDeps,
 } from './target.ts';
 
@@ -301,70 +301,45 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     async activateAdSet(market, adSet) {
       const group = await tiktok.getAdGroup(adSet.id);
       if (!group) throw new PlatformError('tiktok', 'invalid', `ad group ${adSet.name} not found`);
-      if (group.status !== 'ENABLE')
-        await audit.write(
-          { platform: 'tiktok', operation: 'enable_adgroup', kind: 'adset', name: adSet.name },
-          () => tiktok.setAdGroupStatus([adSet.id], 'ENABLE'),
-          () => adSet.id,
-        );
-      await savePlatformObject(db, {
+      await setRecordedStatus(deps, {
         platform: 'tiktok',
         kind: 'adset',
-        name: adSet.name,
-        externalId: adSet.id,
+        operation: 'enable_adgroup',
         market,
+        objects: [adSet],
         status: 'ENABLE',
+        write: () => tiktok.setAdGroupStatus([adSet.id], 'ENABLE'),
+        already: group.status === 'ENABLE',
       });
       const campaignName = metaCampaignName(market);
       const campaign = await tiktok.findByName('campaign', campaignName);
       if (!campaign || campaign.id !== group.campaignId)
         throw new PlatformError('tiktok', 'invalid', `campaign ${campaignName} not found`);
-      if (campaign.status !== 'ENABLE')
-        await audit.write(
-          {
-            platform: 'tiktok',
-            operation: 'enable_campaign',
-            kind: 'campaign',
-            name: campaignName,
-          },
-          () => tiktok.setCampaignStatus([campaign.id], 'ENABLE'),
-          () => campaign.id,
-        );
-      await savePlatformObject(db, {
+      await setRecordedStatus(deps, {
         platform: 'tiktok',
         kind: 'campaign',
-        name: campaignName,
-        externalId: campaign.id,
+        operation: 'enable_campaign',
         market,
+        objects: [{ id: campaign.id, name: campaignName }],
         status: 'ENABLE',
+        write: () => tiktok.setCampaignStatus([campaign.id], 'ENABLE'),
+        already: campaign.status === 'ENABLE',
       });
     },
 
-    async disableAdSets(market, adSets) {
-      if (adSets.length === 0) return;
-      await audit.many(
-        adSets.map((g) => ({
-          platform: 'tiktok' as const,
-          operation: 'disable_adgroup',
-          kind: 'adset',
-          name: g.name,
-        })),
-        () =>
+    disableAdSets: (market, adSets) =>
+      setRecordedStatus(deps, {
+        platform: 'tiktok',
+        kind: 'adset',
+        operation: 'disable_adgroup',
+        market,
+        objects: adSets,
+        status: 'DISABLE',
+        write: () =>
           tiktok.setAdGroupStatus(
             adSets.map((g) => g.id),
             'DISABLE',
           ),
-        () => adSets.map((g) => ({ externalId: g.id })),
-      );
-      for (const g of adSets)
-        await savePlatformObject(db, {
-          platform: 'tiktok',
-          kind: 'adset',
-          name: g.name,
-          externalId: g.id,
-          market,
-          status: 'DISABLE',
-        });
-    },
+      }),
   };
 }
