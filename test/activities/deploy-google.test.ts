@@ -253,6 +253,30 @@ describe('deploy to Google Ads (App campaigns)', () => {
     assert.equal(new Set(titles).size, titles.length, 'each creative uploaded to YouTube once');
   });
 
+  it('runs the images alone while YouTube’s quota is spent, and links the videos once it is back', async () => {
+    const ranked = await prepare('EG');
+    const g = stack.sandbox.world.google;
+    const quota = g.youtubeDailyQuota;
+    // The project's YouTube quota is spent for the day (an upload costs 1,600 units).
+    g.youtubeDailyQuota = 1;
+    try {
+      const result = await run('EG')(acts.deployCreatives, {
+        market: 'EG',
+        date: DATE,
+        creatives: ranked,
+      });
+      assert.equal(result.platforms?.google?.adIds.length, 3, 'the images went live');
+      const { images, videos } = await appAdOf('EG');
+      assert.equal(images.length, 3);
+      assert.deepEqual(videos, []);
+    } finally {
+      g.youtubeDailyQuota = quota;
+    }
+    await run('EG')(acts.deployCreatives, { market: 'EG', date: DATE, creatives: ranked });
+    const { images, videos } = await appAdOf('EG');
+    assert.deepEqual(videos, images.map(videoAssetName).sort());
+  });
+
   it('ingests per-asset delivery in the customer’s days, and learn says what it cannot know', async () => {
     // Three days of delivery of SE's App campaign.
     stack.sandbox.clock.set('2026-03-05');
