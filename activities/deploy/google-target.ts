@@ -467,6 +467,13 @@ export function googleTarget(
         new Set(linked.filter((a) => a.enabled && a.fieldType === type).map((a) => a.name));
       const images = live('MARKETING_IMAGE');
       const videos = live('YOUTUBE_VIDEO');
+      // A video Google's review disapproved serves nowhere: it is unlinked, and not offered again
+      // (its creative runs as its image).
+      const disapproved = linked.filter(
+        (a) => a.fieldType === 'YOUTUBE_VIDEO' && a.review === 'rejected',
+      );
+      for (const v of disapproved) videos.add(v.name);
+      const refused = new Set(disapproved.filter((v) => v.enabled).map((v) => v.assetId));
       const uploaded = new Map<string, string>();
       for (const ad of ads) {
         if (!images.has(ad.name) || videos.has(videoAssetName(ad.name))) continue;
@@ -481,31 +488,34 @@ export function googleTarget(
         }
       }
       const ready = await processedVideos(uploaded);
-      if (ready.size === 0) return;
-      const made = await createMissing(
-        [...ready.keys()],
-        () => google.findAssetsByName([...ready.keys()]),
-        (missing) =>
-          audit.many(
-            missing.map((name) => ({
-              platform: 'google' as const,
-              operation: 'create_video_asset',
-              kind: 'asset',
-              name,
-            })),
-            () =>
-              google.createVideoAssets(
-                missing.map((name) => ({ name, youtubeVideoId: ready.get(name)! })),
-              ),
-            (r) => missing.map((n) => itemOf(r.get(n))),
-          ),
-        deps,
-      );
+      if (ready.size === 0 && refused.size === 0) return;
+      const made =
+        ready.size === 0
+          ? { ids: new Map<string, string>() }
+          : await createMissing(
+              [...ready.keys()],
+              () => google.findAssetsByName([...ready.keys()]),
+              (missing) =>
+                audit.many(
+                  missing.map((name) => ({
+                    platform: 'google' as const,
+                    operation: 'create_video_asset',
+                    kind: 'asset',
+                    name,
+                  })),
+                  () =>
+                    google.createVideoAssets(
+                      missing.map((name) => ({ name, youtubeVideoId: ready.get(name)! })),
+                    ),
+                  (r) => missing.map((n) => itemOf(r.get(n))),
+                ),
+              deps,
+            );
       await relink(
         { id: adSet.id, name: adSet.name },
         {
           add: { images: [], videos: [...ready.keys()].flatMap((n) => made.ids.get(n) ?? []) },
-          remove: new Set(),
+          remove: refused,
         },
         () => appAdText(accounts.appName, ads),
         'link_videos',
