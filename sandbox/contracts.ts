@@ -49,7 +49,15 @@ export interface DeliveryModel {
     date: string,
     adSetId: string,
     oses?: readonly Os[],
+    /** The ad set's daily budget by the date it was set, in order (learning-phase effects). */
+    history?: ReadonlyArray<BudgetChange>,
   ): Delivery[];
+}
+
+/** An ad set's daily budget from `date` on, in the account currency's minor units. */
+export interface BudgetChange {
+  date: string;
+  budgetMinor: number;
 }
 
 export interface SandboxClock {

@@ -3,7 +3,15 @@
 // policies) reads the truth directly, as the yardstick.
 import { daysBetween } from '../core/dates.ts';
 import { hashString, keyed, normal } from '../core/random.ts';
-import type { Delivery, DeliveryModel, Funnel, Os, PlatformName, SimAd } from './contracts.ts';
+import type {
+  BudgetChange,
+  Delivery,
+  DeliveryModel,
+  Funnel,
+  Os,
+  PlatformName,
+  SimAd,
+} from './contracts.ts';
 import type { World } from './world.ts';
 
 export type { Delivery, SimAd } from './contracts.ts';
@@ -164,18 +172,72 @@ export class Simulator implements DeliveryModel {
     return (total * 1000) / econ.cpm;
   }
 
+  /**
+   * Share of its results an ad set keeps on `date` given its budget history (dated changes, in
+   * order): 1 - penalty while it relearns after a change larger than the learning threshold, else
+   * 1. A new ad set's first budget is not a change.
+   */
+  learningFactor(history: ReadonlyArray<BudgetChange> | undefined, date: string): number {
+    const { threshold, days, penalty } = this.world.truth.learningPhase;
+    if (!history || days === 0 || penalty === 0) return 1;
+    let prev: BudgetChange | undefined;
+    let lastReset: string | null = null;
+    for (const h of history) {
+      if (h.date > date) break;
+      if (
+        prev &&
+        prev.budgetMinor > 0 &&
+        Math.abs(h.budgetMinor / prev.budgetMinor - 1) > threshold
+      )
+        lastReset = h.date;
+      prev = h;
+    }
+    return lastReset !== null && daysBetween(lastReset, date) < days ? 1 - penalty : 1;
+  }
+
   deliverAdSet(
     budgetMinor: number,
     ads: SimAd[],
     date: string,
     adSetId: string,
     oses: readonly Os[] = OSES,
+    history?: ReadonlyArray<BudgetChange>,
+  ): Delivery[] {
+    return this.deliver(budgetMinor, ads, date, adSetId, oses, history, false);
+  }
+
+  /**
+   * What an ad set is expected to deliver at `budgetMinor`, without the day's noise and with
+   * fractional counts: the hidden truth an oracle allocator plans with. The platform's split of
+   * the budget over the ads is the day's own (it is the platform's choice, not noise).
+   */
+  expectedAdSet(
+    budgetMinor: number,
+    ads: SimAd[],
+    date: string,
+    adSetId: string,
+    oses: readonly Os[] = OSES,
+    history?: ReadonlyArray<BudgetChange>,
+  ): Delivery[] {
+    return this.deliver(budgetMinor, ads, date, adSetId, oses, history, true);
+  }
+
+  private deliver(
+    budgetMinor: number,
+    ads: SimAd[],
+    date: string,
+    adSetId: string,
+    oses: readonly Os[],
+    history: ReadonlyArray<BudgetChange> | undefined,
+    expected: boolean,
   ): Delivery[] {
     if (ads.length === 0 || budgetMinor <= 0) return [];
     const { noise, learningNoise, sampling } = this.world.truth;
     const targeted = OSES.filter((os) => oses.includes(os));
     const everyOs = targeted.length === OSES.length;
     const learn = keyed(this.world.seed, 'learning', adSetId, date, ads.length);
+    // Relearning after a large budget change converts fewer of the clicks it buys.
+    const relearning = this.learningFactor(history, date);
     const quality = ads.map(
       (ad) =>
         targeted.reduce((s, os) => s + this.trueRates(ad, os, date).ctr, 0) /
@@ -187,10 +249,14 @@ export class Simulator implements DeliveryModel {
     return ads.map((ad, i) => {
       const econ = this.world.markets[ad.market];
       const r = keyed(this.world.seed, 'delivery', ad.platform, ad.id, date);
-      const jitter = () => Math.exp(noise * normal(r) - (noise * noise) / 2);
+      const jitter = () => (expected ? 1 : Math.exp(noise * normal(r) - (noise * noise) / 2));
       // Of n tries each succeeding with probability p: the expected count, or a drawn one.
       const count = (n: number, p: number) =>
-        sampling === 'binomial' ? binomial(n, Math.min(1, p), r) : Math.min(n, Math.round(n * p));
+        expected
+          ? n * Math.min(1, p)
+          : sampling === 'binomial'
+            ? binomial(n, Math.min(1, p), r)
+            : Math.min(n, Math.round(n * p));
       const spendMinor = Math.round((budgetMinor * weights[i]!) / total);
       const empty: Funnel = { installs: 0, registrations: 0, subscriptions: 0 };
       const out: Delivery = {
@@ -210,16 +276,18 @@ export class Simulator implements DeliveryModel {
       const reach = everyOs ? 1 : targeted.reduce((s, os) => s + natural(os), 0);
       if (reach <= 0) return out;
       const audience = econ.audienceSize * reach;
-      // Spend buys impressions at the market's CPM, with diminishing reach near the audience size.
+      // Spend buys impressions at the market's CPM, with diminishing reach near the audience size:
+      // the more an ad set spends on its audience, the more each further result costs.
       const bought = (spendMinor / 100 / econ.cpm) * 1000;
-      out.impressions = Math.floor(audience * (1 - Math.exp(-bought / audience)));
+      const reached = audience * (1 - Math.exp(-bought / audience));
+      out.impressions = expected ? reached : Math.floor(reached);
       out.spendMinor = spendMinor;
       for (const os of targeted) {
         const share = everyOs ? natural(os) : natural(os) / reach;
         const rates = this.trueRates(ad, os, date);
-        const imps = Math.round(out.impressions * share);
+        const imps = expected ? out.impressions * share : Math.round(out.impressions * share);
         const clicks = count(imps, rates.ctr * jitter());
-        const installs = count(clicks, rates.installRate * jitter());
+        const installs = count(clicks, rates.installRate * relearning * jitter());
         const registrations = count(installs, rates.registrationRate * jitter());
         const subscriptions = count(registrations, rates.subscriptionRate * jitter());
         out.clicks += clicks;

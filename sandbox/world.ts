@@ -317,6 +317,21 @@ const worldSchema = z.strictObject({
     reportingDelayDays: z.number().int().min(0).max(14).default(0),
     /** How much likelier an iOS registration is to subscribe than an Android one. Default 1.5. */
     iosSubscriptionLift: z.number().positive().max(5).default(1.5),
+    /**
+     * The platforms' learning phase after a large budget change: an ad set whose daily budget moves
+     * by more than `threshold` (0.5: by half, up or down) relearns for `days` days, converting a
+     * `penalty` share fewer of its clicks meanwhile. Meta names a budget change among the
+     * "significant edits" that restart learning, with less stable, costlier delivery until it ends
+     * (https://www.facebook.com/business/help/112167992830700); how large a change counts is
+     * Meta's secret, so it is hidden truth here. Default 0.5, 3 days, 0.3.
+     */
+    learningPhase: z
+      .strictObject({
+        threshold: z.number().positive().max(10).default(0.5),
+        days: z.number().int().min(0).max(14).default(3),
+        penalty: z.number().min(0).max(0.9).default(0.3),
+      })
+      .default({ threshold: 0.5, days: 3, penalty: 0.3 }),
   }),
   tiktok: z
     .object({
