@@ -1,6 +1,9 @@
 // What activities need from the outside world, injected by the worker (or a test).
 import { marketAccounts, type AccountsFile } from '../core/accounts.ts';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../core/config.ts';
+import { FAILURE } from '../core/failures.ts';
+import type { AdSetSegment } from '../core/ids.ts';
 import type { MarketCode, MarketPause } from '../core/types.ts';
 import type { FxTable } from '../core/money.ts';
 import type { Db } from '../db/database.ts';
@@ -84,4 +87,23 @@ export function marketPlatforms(
           ]
         : configured,
   };
+}
+
+/**
+ * One ad set per store the market's ads promote: DEPLOY_OS, of the stores the app is in (an
+ * app-install ad set promotes one store). Refused for good (nothing written) when there is none.
+ */
+export function marketSegments(
+  deps: Pick<StageDeps<Pick<Config, 'DEPLOY_OS' | 'DEPLOY_OBJECTIVE'>>, 'accounts' | 'config'>,
+  market: string,
+): AdSetSegment[] {
+  const accounts = marketAccounts(deps.accounts, market);
+  const oses = deps.config.DEPLOY_OS.filter((os) => accounts.apps[os]);
+  if (oses.length === 0)
+    throw ApplicationFailure.create({
+      type: FAILURE.deployConfig,
+      message: `DEPLOY_OS is ${deps.config.DEPLOY_OS.join(',')}, but ACCOUNTS_PATH names the app in no such store (app.ios, app.android)`,
+      nonRetryable: true,
+    });
+  return oses.map((os) => ({ os, objective: deps.config.DEPLOY_OBJECTIVE }));
 }

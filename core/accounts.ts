@@ -115,6 +115,11 @@ const marketSettings = z.object({
   /** Most the market may spend in a day over every platform, in the reporting currency. */
   spendCap: amount.optional(),
   /**
+   * Least the budget allocator gives the market in a day over every platform, in the reporting
+   * currency (only with a top-level `dailyBudget`). Default none.
+   */
+  minDaily: amount.optional(),
+  /**
    * The MMP's click tracking link per OS (e.g. an Adjust tracker URL), sent to TikTok as the
    * ad's tracking_url; Meta attributes through the MMP's own integration and needs none.
    */
@@ -142,6 +147,12 @@ const accountsSchema = z
     markets: z.record(z.union([marketCode, z.literal('*')]), marketSettings).default({}),
     /** Most every market together may spend in a day, in the reporting currency. */
     spendCap: amount.optional(),
+    /**
+     * The daily budget adloop allocates over every market, platform and ad set by expected
+     * marginal results (decisions/budget), in the reporting currency. Without it, every ad set
+     * runs on its market's fixed `dailyBudget`. Held under `spendCap` when both are given.
+     */
+    dailyBudget: amount.optional(),
   })
   .superRefine((f, ctx) => {
     if (f.app.ios && !IOS_STORE.test(f.app.ios.storeUrl))
@@ -265,6 +276,8 @@ export interface MarketAccounts {
   trackingLinks: Partial<Record<AppOs, string>>;
   /** The market's daily spend cap in the reporting currency (major units), or null. */
   spendCap: string | null;
+  /** The least the allocator gives the market a day, in the reporting currency, or null. */
+  minDaily: string | null;
 }
 
 /** Resolves one market's accounts; a market no account runs has `meta`/`tiktok` null. */
@@ -275,6 +288,7 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
     dailyBudget: { ...d?.dailyBudget, ...m?.dailyBudget },
     trackingLinks: { ...d?.trackingLinks, ...m?.trackingLinks },
     spendCap: m?.spendCap ?? d?.spendCap,
+    minDaily: m?.minDaily ?? d?.minDaily,
   };
   const meta = file.meta?.accounts.find((a) => a.markets.includes(market));
   const tiktok = file.tiktok?.advertisers.find((a) => a.markets.includes(market));
@@ -315,6 +329,7 @@ export function marketAccounts(file: AccountsFile, market: string): MarketAccoun
       : null,
     trackingLinks: settings.trackingLinks,
     spendCap: settings.spendCap ?? null,
+    minDaily: settings.minDaily ?? null,
   };
 }
 

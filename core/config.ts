@@ -226,6 +226,23 @@ const schema = z.object({
   /** What ad sets optimise for: installs or registrations. Default installs. */
   DEPLOY_OBJECTIVE: z.enum(['installs', 'registrations']).default('installs'),
   /**
+   * What the budget allocator maximises (with a `dailyBudget` in ACCOUNTS_PATH): registrations or
+   * subscriptions, as the platforms report them. Default registrations.
+   */
+  BUDGET_OBJECTIVE: z.enum(['registrations', 'subscriptions']).default('registrations'),
+  /** Days of delivery each unit's spend-response model learns from. Default 28. */
+  BUDGET_LOOKBACK_DAYS: z.coerce.number().int().min(3).max(120).default(28),
+  /**
+   * Most a unit's budget may move in a day, as a share of the day before: large changes restart
+   * the platforms' learning phase. Default 0.2.
+   */
+  BUDGET_MAX_DAILY_CHANGE: z.coerce.number().min(0.01).max(1).default(0.2),
+  /**
+   * How strongly allocation explores units it is unsure of, in standard deviations of their rate
+   * (0: none). Default 1.
+   */
+  BUDGET_EXPLORE: z.coerce.number().min(0).max(5).default(1),
+  /**
    * live writes to the platforms; dry-run only computes and prints the plan. Default live against
    * the sandbox (loopback endpoints) and dry-run against real platforms: spending real money is
    * asked for explicitly, with DEPLOY_MODE=live.

@@ -106,6 +106,10 @@ export function toMinorUnits(amount: string | number, currency: string): number 
   return minor;
 }
 
+/** Micros of a currency in its minor units, rounded down (never more than the amount). */
+export const microsToMinor = (micros: number, currency: string): number =>
+  Math.floor(micros / 10 ** (6 - minorDigits(currency)));
+
 /** Whole minor units of `currency` as micros (millionths of its major unit), as money is stored. */
 export const minorToMicros = (minor: number, currency: string): number =>
   minor * 10 ** (6 - minorDigits(currency));

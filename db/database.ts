@@ -34,6 +34,7 @@ import { startPGliteThread } from './pglite-thread.ts';
 import type { RankingItemsTable, RankingsTable } from './rankings.table.ts';
 import type { RunsTable, StageEventsTable } from './runs.table.ts';
 import type { IngestWatermarksTable } from './watermarks.table.ts';
+import type { BudgetAllocationsTable } from './budgets.table.ts';
 
 export interface Database {
   markets: MarketsTable;
@@ -58,6 +59,7 @@ export interface Database {
   runs: RunsTable;
   stage_events: StageEventsTable;
   ingest_watermarks: IngestWatermarksTable;
+  budget_allocations: BudgetAllocationsTable;
 }
 
 export type Db = Kysely<Database>;

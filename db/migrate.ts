@@ -13,6 +13,7 @@ import * as deploy from './migrations/2026-11-28T0800-deploy.ts';
 import * as catalogAtScale from './migrations/2026-11-29T0000-catalog-at-scale.ts';
 import * as performancePerMarket from './migrations/2026-11-29T0100-creative-performance-per-market.ts';
 import * as ingestWatermarks from './migrations/2026-12-06T0000-ingest-watermarks.ts';
+import * as budgetAllocations from './migrations/2026-12-06T0100-budget-allocations.ts';
 
 const migrations: Record<string, Migration> = {
   '2026-11-28T0000-initial': initial,
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T0000-catalog-at-scale': catalogAtScale,
   '2026-11-29T0100-creative-performance-per-market': performancePerMarket,
   '2026-12-06T0000-ingest-watermarks': ingestWatermarks,
+  '2026-12-06T0100-budget-allocations': budgetAllocations,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -3,6 +3,7 @@
 // still of their creative. Returns plain JSON (reports/report-data.ts); reads only.
 import { convertMicros, type FxTable } from '../core/money.ts';
 import type { ArmDay, Objective } from '../core/types.ts';
+import { allocationsBetween } from '../db/budgets.repository.ts';
 import type { Db } from '../db/database.ts';
 import {
   deliveryByMarketDay,
@@ -18,6 +19,7 @@ import {
   emptyDelivery,
   withRates,
   type ReportArmDay,
+  type ReportBudget,
   type ReportData,
   type ReportDay,
   type ReportLiveAd,
@@ -152,6 +154,25 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
     updatedAt: new Date(a.updated_at).toISOString(),
   }));
 
+  const money = (micros: number, currency: string) =>
+    convertMicros(micros, currency, o.currency, o.fx) / 1e6;
+  const budgets: ReportBudget[] = (await allocationsBetween(db, { from: o.from, to: o.to }))
+    .filter((b) => !markets || markets.includes(b.market))
+    .map((b) => ({
+      date: b.date,
+      market: b.market,
+      platform: b.platform,
+      budget: money(b.budget_micros, b.currency),
+      previous: b.previous_micros === null ? null : money(b.previous_micros, b.currency),
+      expectedResults: b.expected_results,
+      marginalCost:
+        b.marginal_cost_micros === null ? null : money(b.marginal_cost_micros, b.currency),
+      uncertainty: b.uncertainty,
+      exploring: b.exploring,
+      bound: b.bound,
+      reason: b.reason,
+    }));
+
   const dayRows = [...days.values()].map(withRates);
   return {
     version: 1,
@@ -174,6 +195,7 @@ export async function collectReportData(db: Db, o: CollectReportOptions): Promis
     challengers: evaluated,
     rankings,
     liveAds,
+    budgets,
   };
 }
 

@@ -207,6 +207,59 @@ function marketCharts(data: ReportData, dates: string[]): string {
   return `<section id="charts" data-section="charts"><h2>Per day and market</h2><div class="charts">${charts.join('')}</div></section>`;
 }
 
+/**
+ * Budgets the allocator set: each market's daily budget over its platforms, per day, and the
+ * latest day's budget per market and platform with the reason for each change.
+ */
+function budgetSection(data: ReportData): string {
+  const head = '<h2>Budgets</h2>';
+  const budgets = data.budgets ?? [];
+  if (budgets.length === 0)
+    return `<section id="budgets" data-section="budgets">${head}${empty('budgets', 'No budget allocation in this range: every ad set runs on its fixed budget (set dailyBudget in the accounts file to allocate).')}</section>`;
+  const dates = dateRange(budgets[0]!.date, budgets.at(-1)!.date);
+  const markets = [...new Set(budgets.map((b) => b.market))].sort();
+  const totals = new Map<string, number>();
+  for (const b of budgets)
+    totals.set(`${b.date}/${b.market}`, (totals.get(`${b.date}/${b.market}`) ?? 0) + b.budget);
+  const plot = chart({
+    id: 'budget-by-market',
+    title: 'Daily budget by market',
+    yLabel: `budget (${data.currency})`,
+    caption:
+      'What the allocator gave each market per day over every platform: money moves toward the markets where the next registration is cheapest, at most the daily change limit at a time.',
+    x: dates,
+    series: markets.map((m) => ({
+      name: m,
+      values: dates.map((d) => totals.get(`${d}/${m}`) ?? null),
+    })),
+    emptyMessage: 'No budgets to plot.',
+  });
+  const f = (v: number) => fmtMoney(v, data.currency);
+  const change = (b: (typeof budgets)[number]) =>
+    b.previous === null || b.previous === 0
+      ? 'new'
+      : `${b.budget >= b.previous ? '+' : ''}${(((b.budget - b.previous) / b.previous) * 100).toFixed(0)}%`;
+  // Every change of every day, newest first; unchanged budgets are left out past the last day.
+  const last = budgets.at(-1)!.date;
+  const rows = budgets
+    .filter(
+      (b) => b.date === last || b.previous === null || Math.abs(b.budget - b.previous) >= 0.005,
+    )
+    .sort(
+      (a, b) =>
+        b.date.localeCompare(a.date) ||
+        a.market.localeCompare(b.market) ||
+        a.platform.localeCompare(b.platform),
+    )
+    .map(
+      (b) =>
+        `<tr data-budget="${esc(`${b.date}/${b.market}/${b.platform}`)}"><td>${esc(b.date)}</td><td>${esc(b.market)}</td><td>${esc(b.platform)}</td><td class="n">${esc(f(b.budget))}</td><td class="n">${esc(change(b))}</td><td class="n">${esc(b.marginalCost === null ? '–' : f(b.marginalCost))}</td><td>${b.exploring ? 'exploring' : ''}</td><td>${esc(b.reason)}</td></tr>`,
+    )
+    .join('');
+  const table = `<table class="budgets"><thead><tr><th>day</th><th>market</th><th>platform</th><th>budget</th><th>change</th><th>next result costs</th><th></th><th>why</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<section id="budgets" data-section="budgets">${head}<p class="note">Budget per market and day from the allocator, with the reason for each change (the latest day's every budget, earlier days' changes only).</p><div class="charts">${plot}</div>${table}</section>`;
+}
+
 function interval(i: Interval | null, f: (v: number) => string): string {
   if (!i) return '–';
   return i.low === null || i.high === null
@@ -439,10 +492,11 @@ export function reportHtml(data: ReportData, images: ReadonlyMap<string, string>
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
     `<header><h1>adloop report</h1><p class="sub">${esc(
       `${data.from} – ${data.to} · money in ${data.currency} · arms compared on ${objective} · read ${data.generatedAt}`,
-    )}</p><nav><a href="#summary">Summary</a><a href="#charts">Per market</a><a href="#arms">ML vs heuristic</a><a href="#rankings">Ranked lists</a><a href="#gallery">Live creatives</a></nav></header>`,
+    )}</p><nav><a href="#summary">Summary</a><a href="#charts">Per market</a><a href="#budgets">Budgets</a><a href="#arms">ML vs heuristic</a><a href="#rankings">Ranked lists</a><a href="#gallery">Live creatives</a></nav></header>`,
     '<main>',
     summary(data),
     marketCharts(data, dates),
+    budgetSection(data),
     armSection(data, dates),
     rankings(data),
     gallery(data, images),

@@ -96,6 +96,28 @@ export interface ReportLiveAd {
   updatedAt: string;
 }
 
+/** One market's budget on one platform for one day, as the allocator set it (decisions/budget). */
+export interface ReportBudget {
+  date: IsoDate;
+  market: MarketCode;
+  platform: string;
+  /** Daily budget of the market's ad sets on the platform, in the report's currency. */
+  budget: number;
+  /** The day before's, or null when the unit was new. */
+  previous: number | null;
+  /** Results the allocator expected at that budget (its model's mean). */
+  expectedResults: number;
+  /** What the next result was expected to cost there, in the report's currency; null if unknown. */
+  marginalCost: number | null;
+  /** Relative uncertainty of the unit's rate. */
+  uncertainty: number;
+  exploring: boolean;
+  /** What bounded it: change-up, market-max, platform-min…; null when nothing did. */
+  bound: string | null;
+  /** Why, in one sentence. */
+  reason: string;
+}
+
 export interface ReportData {
   version: 1;
   from: IsoDate;
@@ -116,6 +138,8 @@ export interface ReportData {
   rankings: ReportRanking[];
   /** Ads live now (status active), by market, platform and name. */
   liveAds: ReportLiveAd[];
+  /** Budget allocations in the range, by date, market and platform (absent in older exports). */
+  budgets?: ReportBudget[];
 }
 
 /** Adds two deliveries' counts (rates are recomputed by `withRates`). */

@@ -18,7 +18,13 @@ function googleActions(world: World, stage: 'installs' | 'registrations' | 'subs
   return world.google.conversionActions.filter((a) => a.counts === stage).map((a) => a.name);
 }
 
-export function sandboxAccounts(world: World): AccountsInput {
+/**
+ * The accounts file of `world`. With `allocate`, it also gives a daily budget to allocate over
+ * every market's ad sets (what the fixed budgets add up to: six ad sets per market), so budgets
+ * follow results; without, every ad set keeps its fixed budget.
+ */
+export function sandboxAccounts(world: World, o: { allocate?: boolean } = {}): AccountsInput {
+  const markets = Object.keys(world.markets).length;
   return {
     app: {
       name: world.app.name,
@@ -69,6 +75,7 @@ export function sandboxAccounts(world: World): AccountsInput {
       },
     },
     // Generous enough for every market of a large world, so the caps are held, never hit.
-    spendCap: String(Number(SANDBOX_MARKET_CAP) * Object.keys(world.markets).length),
+    spendCap: String(Number(SANDBOX_MARKET_CAP) * markets),
+    ...(o.allocate ? { dailyBudget: String(Number(SANDBOX_DAILY_BUDGET) * 6 * markets) } : {}),
   };
 }

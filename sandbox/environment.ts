@@ -44,7 +44,11 @@ export async function startSandboxEnv(o: {
   const env = process.env;
   env.META_GRAPH_URL = sandbox.metaUrl;
   env.META_ACCESS_TOKEN ??= sandbox.credentials.accessToken;
-  env.ACCOUNTS_PATH ??= writeSandboxAccounts(sandboxAccounts(sandbox.world), stateDir);
+  // Budgets follow results on the sandbox by default, as an operator would set it up.
+  env.ACCOUNTS_PATH ??= writeSandboxAccounts(
+    sandboxAccounts(sandbox.world, { allocate: true }),
+    stateDir,
+  );
   if (!env.TIKTOK_ACCESS_TOKEN) {
     env.TIKTOK_BASE_URL = sandbox.tiktokUrl;
     env.TIKTOK_ACCESS_TOKEN = sandbox.tiktokCredentials.accessToken;

@@ -1,11 +1,42 @@
 // The state of one sandbox ad account: its objects (campaigns, ad sets or ad groups, ads, media),
-// each with its status history per sandbox date so delivery can be replayed for any past day.
+// each with its status history per sandbox date and the dated history of chosen fields (an ad
+// set's daily budget), so delivery can be replayed for any past day as things stood then.
 // Optionally persisted to a JSON file, written atomically, so a restarted sandbox still knows what
-// was created. The Meta and TikTok stores differ only in their id shapes and status fields.
+// was created. The platforms' stores differ only in their id shapes, status and dated fields.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ReviewDecision } from './review.ts';
+
+/**
+ * A dated history: an entry for each change, stamped with the sandbox date it was made on, in the
+ * order made. A day counts with its state at the end of the day: when a value changed several
+ * times on one date, the last change made that day counts for the whole day (the earlier ones are
+ * kept, so every value it ever had stays known; see `datedOn`).
+ */
+export type Dated<T> = Array<{ date: string } & T>;
+
+/** The entry in force at the end of `date` (the last one made on or before it), if any. */
+export function datedOn<T>(log: Dated<T>, date: string): ({ date: string } & T) | undefined {
+  let found: ({ date: string } & T) | undefined;
+  for (const entry of log) if (entry.date <= date) found = entry;
+  return found;
+}
+
+/**
+ * A new history with `entry` added, unless it only repeats the last entry's value. The stored
+ * history is never changed in place, so a rollback that puts the previous array back (see
+ * GoogleStore.rollback) restores it.
+ */
+export function withDated<T>(log: Dated<T>, entry: { date: string } & T): Dated<T> {
+  const value = (e: { date: string }) =>
+    JSON.stringify(Object.entries(e).filter(([k]) => k !== 'date'));
+  const last = log.at(-1);
+  return last && value(last) === value(entry) ? log : [...log, entry];
+}
+
+/** Date of the entry standing for an object's whole life when its history was never kept. */
+export const BEFORE_HISTORY = '0000-00-00';
 
 export interface StoredObject<T extends string> {
   id: string;
@@ -18,6 +49,12 @@ export interface StoredObject<T extends string> {
   seq: number;
   /** For objects with a status: their status at each sandbox date it changed, in order. */
   statusLog?: Array<{ date: string; status: string }>;
+  /**
+   * For the fields the store dates (ObjectStoreOptions.datedFields): each value the field took,
+   * by the sandbox date it was set on (see `Dated`). Absent in state files written before it was
+   * kept: the current value then stands for the object's whole life (ObjectStore.fieldHistory).
+   */
+  fieldLog?: Record<string, Dated<{ value: unknown }>>;
   /** For ads: the platform's review, decided once at creation (see ../review.ts). */
   review?: ReviewDecision;
 }
@@ -31,6 +68,11 @@ export interface ObjectStoreOptions<T extends string> {
   defaultStatus: string;
   /** Types whose status history is kept. */
   statusTypes: readonly T[];
+  /**
+   * Fields whose values are kept by date, per type (e.g. `{ adset: ['daily_budget'] }`), so a past
+   * day can be replayed with the value it had then. Default none.
+   */
+  datedFields?: Partial<Record<T, readonly string[]>>;
   /** JSON file to persist to; null keeps the state in memory. */
   file: string | null;
 }
@@ -63,7 +105,8 @@ export class ObjectStore<T extends string> {
         // Version 1 named the owner per platform (accountId, advertiserId).
         const v1 = o as Partial<StoredObject<T>> & { accountId?: string; advertiserId?: string };
         const owner = v1.owner ?? v1.accountId ?? v1.advertiserId ?? '';
-        const { id, type, fields, seq, statusLog, review } = o;
+        // fieldLog is newer than version 2 itself: files written before it have none.
+        const { id, type, fields, seq, statusLog, fieldLog, review } = o;
         this.objects.set(id, {
           id,
           type,
@@ -71,6 +114,7 @@ export class ObjectStore<T extends string> {
           fields,
           seq,
           ...(statusLog ? { statusLog } : {}),
+          ...(fieldLog ? { fieldLog } : {}),
           ...(review ? { review } : {}),
         });
       }
@@ -93,12 +137,22 @@ export class ObjectStore<T extends string> {
       const s = fields[this.options.statusField];
       obj.statusLog = [{ date, status: typeof s === 'string' ? s : this.options.defaultStatus }];
     }
+    for (const field of this.options.datedFields?.[type] ?? [])
+      if (fields[field] !== undefined)
+        obj.fieldLog = { ...obj.fieldLog, [field]: [{ date, value: fields[field] }] };
     this.objects.set(objectId, obj);
     this.save();
     return obj;
   }
 
   update(obj: StoredObject<T>, fields: Record<string, unknown>, date: string) {
+    // The dated fields' histories first: one kept from before has the previous value for its past.
+    for (const field of this.options.datedFields?.[obj.type] ?? []) {
+      if (fields[field] === undefined) continue;
+      const log = withDated(this.fieldHistory(obj, field), { date, value: fields[field] });
+      // A new record and array, never changed in place: a rollback puts the previous one back.
+      obj.fieldLog = { ...obj.fieldLog, [field]: log };
+    }
     Object.assign(obj.fields, fields);
     const s = fields[this.options.statusField];
     if (obj.statusLog && typeof s === 'string') obj.statusLog.push({ date, status: s });
@@ -131,6 +185,37 @@ export class ObjectStore<T extends string> {
     let status: string | null = null;
     for (const entry of obj.statusLog ?? []) if (entry.date <= date) status = entry.status;
     return status;
+  }
+
+  /**
+   * Every value a dated field took, in the order set. An object stored before its history was
+   * kept has its current value for its whole life (one entry dated BEFORE_HISTORY).
+   */
+  fieldHistory(obj: StoredObject<T>, field: string): Dated<{ value: unknown }> {
+    return obj.fieldLog?.[field] ?? [{ date: BEFORE_HISTORY, value: obj.fields[field] }];
+  }
+
+  /**
+   * A dated field's value at the end of `date`; before the object existed, its first value (a day
+   * it did not exist on delivers nothing anyway).
+   */
+  fieldOn(obj: StoredObject<T>, field: string, date: string): unknown {
+    const log = this.fieldHistory(obj, field);
+    return (datedOn(log, date) ?? log[0])?.value;
+  }
+
+  /**
+   * A dated field's value at the end of each date it changed on, in date order: one entry a day,
+   * the day's last change (what the day is replayed with). A day whose changes end where they
+   * began repeats the day before's value: consumers compare neighbouring entries themselves.
+   */
+  dailyValues(obj: StoredObject<T>, field: string): Dated<{ value: unknown }> {
+    const out: Dated<{ value: unknown }> = [];
+    for (const entry of this.fieldHistory(obj, field)) {
+      if (out.at(-1)?.date === entry.date) out[out.length - 1] = entry;
+      else out.push(entry);
+    }
+    return out;
   }
 
   static md5(bytes: Buffer): string {

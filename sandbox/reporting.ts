@@ -1,6 +1,9 @@
-// Reporting delays: a platform's or an MMP's numbers for a recent day are still coming in.
+// Reporting delays: a platform's or an MMP's numbers for a recent day are still coming in. And
+// what the platform servers' reports share: report-row tallies, and the budget histories the
+// simulator's learning phase reads.
 import { daysBetween } from '../core/dates.ts';
-import type { Delivery } from './contracts.ts';
+import type { BudgetChange, Delivery } from './contracts.ts';
+import type { Dated } from './object-store.ts';
 
 /**
  * Share of a day's final numbers visible when read on `today`:
@@ -57,4 +60,15 @@ export function addDelivery(t: Tally, d: Delivery): void {
   t.inst += d.installs;
   t.reg += d.registrations;
   t.sub += d.subscriptions;
+}
+
+/**
+ * A daily budget's history as the simulator takes it (DeliveryModel.deliverAdSet `history`): the
+ * budget at the end of each day it changed on (ObjectStore.dailyValues), in minor units.
+ */
+export function budgetChanges(
+  days: Dated<{ value: unknown }>,
+  toMinor: (value: unknown) => number,
+): BudgetChange[] {
+  return days.map(({ date, value }) => ({ date, budgetMinor: toMinor(value) }));
 }

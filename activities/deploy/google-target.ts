@@ -19,8 +19,8 @@
 // Content: Google's assets carry no link, so each image carries the ad's landing link in its XMP
 // metadata (dc:source: where the picture comes from), and each video in its YouTube description.
 import sharp from 'sharp';
-import { budgetMinor, type AppOs } from '../../core/accounts.ts';
-import { minorToMicros } from '../../core/money.ts';
+import { type AppOs } from '../../core/accounts.ts';
+import { microsToMinor, minorToMicros } from '../../core/money.ts';
 import { pause } from '../../core/cancellation.ts';
 import { adSetName, metaCreativeName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
 import { getMarket } from '../../db/catalog.repository.ts';
@@ -34,6 +34,7 @@ import {
 } from '../../platforms/google/google-ads.ts';
 import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import {
+  adSetBudgetMinor,
   assetBytes,
   createMissing,
   ensureObject,
@@ -166,7 +167,10 @@ export function googleTarget(
   async function budget(m: string): Promise<{ minor: number; currency: string }> {
     const { currency } = await google.customer();
     const where = `markets.${m}.dailyBudget.google`;
-    return { minor: budgetMinor(customer().dailyBudget, currency, where), currency };
+    return {
+      minor: adSetBudgetMinor(deps.allocated, customer().dailyBudget, currency, where),
+      currency,
+    };
   }
 
   /** The ad group of an ad set adloop recorded (by the ad's ad set name). */
@@ -311,6 +315,36 @@ export function googleTarget(
     },
 
     dailyBudget: (m) => budget(m),
+
+    // The ad group's campaign and budget share its name (one budget per campaign, not shared).
+    async readBudget(adSet) {
+      const campaign = await google.findByName('campaign', adSet.name);
+      if (!campaign)
+        throw new PlatformError('google', 'invalid', `campaign ${adSet.name} not found`);
+      const { currency } = await google.customer();
+      return microsToMinor(await google.campaignBudgetMicros(campaign.id), currency);
+    },
+
+    async setBudget(m, adSet, minor) {
+      const found = await google.findByName('campaign_budget', adSet.name);
+      if (!found)
+        throw new PlatformError('google', 'invalid', `campaign budget ${adSet.name} not found`);
+      const { currency } = await google.customer();
+      await deps.audit.write(
+        {
+          platform: 'google',
+          operation: 'update_campaign_budget',
+          kind: 'budget',
+          name: adSet.name,
+          detail: {
+            dailyBudgetMinor: minor,
+            ...(deps.allocated && { reason: deps.allocated.reason }),
+          },
+        },
+        () => google.setBudgetAmount(found.id, minorToMicros(minor, currency)),
+        () => found.id,
+      );
+    },
 
     async ensureAdSet(m: string, segment: AdSetSegment, generation: number): Promise<AdSetRef> {
       if (segment.os === 'all')

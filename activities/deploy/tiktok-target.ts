@@ -7,7 +7,7 @@
 // its ads carry the advertiser's identity, the artist's deep link and the MMP's tracking link, and
 // a video ad a cover image made from the video. Campaign, ad groups and ads are created paused;
 // activateAdSet switches the ad group and campaign on once deploy is done.
-import { artistDeepLink, budgetMinor, type AppOs } from '../../core/accounts.ts';
+import { artistDeepLink, type AppOs } from '../../core/accounts.ts';
 import { adSetName, metaCampaignName, parseAdName, type AdSetSegment } from '../../core/ids.ts';
 import { PlatformError } from '../../platforms/errors.ts';
 import {
@@ -18,6 +18,7 @@ import {
 import type { CurrentAd } from '../../decisions/deploy/plan.ts';
 import { videoCover } from './video-cover.ts';
 import {
+  adSetBudgetMinor,
   assetBytes,
   createMissing,
   ensureObject,
@@ -87,7 +88,10 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
   async function budget(market: string): Promise<{ minor: number; currency: string }> {
     const { currency } = await tiktok.advertiser();
     const where = `markets.${market}.dailyBudget.tiktok`;
-    return { minor: budgetMinor(advertiser().dailyBudget, currency, where), currency };
+    return {
+      minor: adSetBudgetMinor(deps.allocated, advertiser().dailyBudget, currency, where),
+      currency,
+    };
   }
 
   return {
@@ -107,6 +111,33 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     },
 
     dailyBudget: (market) => budget(market),
+
+    async readBudget(adSet) {
+      const group = await tiktok.getAdGroup(adSet.id);
+      if (!group)
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `ad group ${adSet.name} (${adSet.id}) not found`,
+        );
+      return group.dailyBudget;
+    },
+
+    setBudget: (_market, adSet, minor) =>
+      deps.audit.write(
+        {
+          platform: 'tiktok',
+          operation: 'update_adgroup_budget',
+          kind: 'adset',
+          name: adSet.name,
+          detail: {
+            dailyBudgetMinor: minor,
+            ...(deps.allocated && { reason: deps.allocated.reason }),
+          },
+        },
+        () => tiktok.updateAdGroupBudget(adSet.id, minor),
+        () => adSet.id,
+      ),
 
     async ensureAdSet(
       market: string,

@@ -171,6 +171,13 @@ export interface GoogleAds {
   createBudget(p: { name: string; amountMicros: number }): Promise<string>;
   /** The budget of a campaign in micros, from campaign_budget.amount_micros. */
   campaignBudgetMicros(campaignId: string): Promise<number>;
+  /** A campaign's budget: its id (for setBudgetAmount) and its daily amount in micros. */
+  campaignBudget(campaignId: string): Promise<{ budgetId: string; amountMicros: number }>;
+  /**
+   * Sets a budget's daily amount, in micros of the customer's currency, from now on
+   * (CampaignBudgetService update, mask amount_micros). Sending it again sets the same amount.
+   */
+  setBudgetAmount(budgetId: string, amountMicros: number): Promise<void>;
   /** An App campaign, created PAUSED, with its location and language criteria. */
   createAppCampaign(p: GoogleAppCampaignSpec): Promise<string>;
   /** An ad group of the campaign, created PAUSED. */
@@ -589,12 +596,37 @@ export function createGoogleAds(c: GoogleAdsConfig): GoogleAds {
     },
 
     async campaignBudgetMicros(campaignId) {
+      return (await client.campaignBudget(campaignId)).amountMicros;
+    },
+
+    async campaignBudget(campaignId) {
       const rows = await query(
-        `SELECT campaign.id, campaign_budget.amount_micros FROM campaign WHERE campaign.id = ${googleId(campaignId)}`,
+        'SELECT campaign.id, campaign_budget.id, campaign_budget.amount_micros FROM campaign ' +
+          `WHERE campaign.id = ${googleId(campaignId)}`,
       );
       if (!rows[0])
         throw new PlatformError('google', 'invalid', `campaign ${campaignId} not found`);
-      return num(rows[0], 'campaign_budget.amount_micros');
+      return {
+        budgetId: text(rows[0], 'campaign_budget.id'),
+        amountMicros: num(rows[0], 'campaign_budget.amount_micros'),
+      };
+    },
+
+    async setBudgetAmount(budgetId, amountMicros) {
+      // Google checks the amount (above 0, whole cents); int64 micros cannot carry a fraction.
+      if (!Number.isSafeInteger(amountMicros))
+        throw new PlatformError(
+          'google',
+          'invalid',
+          `budget ${budgetId}: an amount is a whole number of micros, not ${amountMicros}`,
+        );
+      // An explicit mask: only the amount changes, whatever else the resource would carry.
+      await updateWithMask(
+        'CampaignBudgetServiceClient',
+        'mutateCampaignBudgets',
+        { resource_name: rn('campaignBudgets', budgetId), amount_micros: amountMicros },
+        ['amount_micros'],
+      );
     },
 
     async createAppCampaign(p) {

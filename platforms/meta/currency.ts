@@ -37,3 +37,12 @@ export function toMetaAmount(minor: number, currency: string): number {
     );
   return scaled;
 }
+
+/**
+ * An amount in Meta's units of `currency` (a read `daily_budget`) in ISO minor units. Exact for
+ * every currency whose minor unit Meta's unit divides; otherwise (a currency with fewer ISO digits
+ * than Meta's offset implies) rounded to the nearest minor unit.
+ */
+export function fromMetaAmount(amount: number, currency: string): number {
+  return Math.round((amount * 10 ** minorDigits(currency)) / metaOffset(currency));
+}

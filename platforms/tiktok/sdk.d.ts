@@ -78,6 +78,7 @@ declare module 'tiktok-business-api-sdk-official' {
       opts: { body: Opts },
       callback: TikTokCallback,
     ): unknown;
+    adgroupUpdate(accessToken: string, opts: { body: Opts }, callback: TikTokCallback): unknown;
     adgroupGet(
       advertiserId: string,
       accessToken: string,

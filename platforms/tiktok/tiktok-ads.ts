@@ -181,6 +181,11 @@ export interface TikTokAds {
   /** Sets the status of many ads, in calls of at most 20 ids. */
   setAdStatuses(adIds: string[], status: TikTokAdStatus): Promise<void>;
   setAdGroupStatus(adGroupIds: string[], status: 'ENABLE' | 'DISABLE'): Promise<void>;
+  /**
+   * Sets an ad group's daily budget, in minor units of the advertiser's currency, from now on
+   * (adgroup/update `budget`). Sending it again sets the same budget.
+   */
+  updateAdGroupBudget(adGroupId: string, dailyBudgetMinor: number): Promise<void>;
   /** Why TikTok's review rejected ads: ad id -> reasons (ads not rejected are absent). */
   rejectReasons(adIds: string[]): Promise<Map<string, string>>;
   getAdGroup(adGroupId: string): Promise<TikTokAdGroup | null>;
@@ -628,6 +633,37 @@ export function createTikTokAds(config: TikTokAdsConfig): TikTokAds {
         ),
       );
       return String(data.adgroup_id);
+    },
+
+    updateAdGroupBudget: async (adGroupId, dailyBudgetMinor) => {
+      // TikTok checks the amount (its minimum); a fraction of a minor unit cannot be sent at all.
+      if (!Number.isSafeInteger(dailyBudgetMinor))
+        throw new PlatformError(
+          'tiktok',
+          'invalid',
+          `ad group ${adGroupId}: a daily budget is a whole number of minor units, not ${dailyBudgetMinor}`,
+        );
+      const { currency } = await advertiser();
+      // adgroup/update changes a daily budget at once (Ad Groups/Update_an_ad_group: `budget`);
+      // adgroup/budget/update would change it only from the next day (`scheduled_budget`, "from
+      // 00:00 a.m. the following day"), and the SDK has no method for it.
+      await send(
+        (cb) =>
+          adGroups.adgroupUpdate(
+            token,
+            {
+              body: {
+                advertiser_id: advertiserId,
+                adgroup_id: adGroupId,
+                // Major units of the advertiser's currency, as createAdGroup sends it.
+                budget: Number(fromMinorUnits(dailyBudgetMinor, currency)),
+              },
+            },
+            cb,
+          ),
+        // Setting a budget twice leaves the same budget.
+        'repeatable',
+      );
     },
 
     getAdGroup: async (adGroupId) => {

@@ -15,7 +15,6 @@ import type { ReviewPolicy, World } from '../world.ts';
 import { adsError, GoogleAdsFault, text, type PathElement } from './google-errors.ts';
 import * as R from './google-rules.ts';
 import {
-  amountHistory,
   appAdLinks,
   linkHistory,
   withDated,
@@ -409,26 +408,18 @@ export class GoogleAdsAccount {
       explicitly_shared: shared,
       delivery_method: c.delivery_method ?? 'STANDARD',
     };
-    // The amount's dated history (`_amounts`): delivery on a past day spends that day's amount.
-    return {
-      commit: () =>
-        this.created('campaign_budget', {
-          ...fields,
-          _amounts: [{ date: this.date(), amount_micros: fields.amount_micros }],
-        }),
-    };
+    // The store dates the amount (GoogleStore datedFields): a past day spends that day's amount.
+    return { commit: () => this.created('campaign_budget', fields) };
   }
 
   private updateBudget(op: Operation): Plan {
     const u = op.update!;
     const budget = this.find('campaign_budget', u.resource_name, 'update.resource_name');
     const change: Resource = {};
-    let amount: string | undefined;
     for (const p of op.update_mask!.paths!) {
       if (p === 'amount_micros') {
         this.checkAmount(u.amount_micros, 'update.amount_micros');
-        amount = String(u.amount_micros);
-        change.amount_micros = amount;
+        change.amount_micros = String(u.amount_micros);
       } else if (p === 'name') {
         this.checkName(u.name, R.MAX_CAMPAIGN_NAME, 'update.name');
         if (
@@ -444,16 +435,7 @@ export class GoogleAdsAccount {
         change.name = u.name;
       } else throw this.maskError(p);
     }
-    return {
-      commit: () => {
-        if (amount !== undefined)
-          change._amounts = withDated(amountHistory(budget), {
-            date: this.date(),
-            amount_micros: amount,
-          });
-        return this.updated(budget, change);
-      },
-    };
+    return { commit: () => this.updated(budget, change) };
   }
 
   private removeBudget(name: string): Plan {

@@ -18,7 +18,7 @@ import type {
 } from '../contracts.ts';
 import { contentFromLink } from '../deep-link.ts';
 import { aspectRatio } from '../media.ts';
-import { asReported } from '../reporting.ts';
+import { asReported, budgetChanges } from '../reporting.ts';
 import { reviewState, type ReviewDecision } from '../review.ts';
 import type { World } from '../world.ts';
 import { flatten, type CheckedQuery, type FlatRow } from './gaql.ts';
@@ -30,7 +30,6 @@ import {
 } from './google-objects.ts';
 import * as R from './google-rules.ts';
 import {
-  amountHistory,
   appAdLinks,
   datedOn,
   linkHistory,
@@ -186,10 +185,11 @@ export class GoogleReporting {
         .find((b) => b.fields.resource_name === campaign.fields.campaign_budget);
       if (!budget) continue;
       // The amount at the end of the day (a budget created later than its history's first entry
-      // cannot serve a campaign before it, so the first entry stands for earlier days).
-      const history = amountHistory(budget);
-      const amount = (datedOn(history, date) ?? history[0]!).amount_micros;
-      const budgetMinor = Math.floor(Number(amount) / this.microsPerMinor);
+      // cannot serve a campaign before it, so the first entry stands for earlier days), and the
+      // amount's history, whose large changes make the campaign's ad groups relearn.
+      const toMinor = (micros: unknown) => Math.floor(Number(micros) / this.microsPerMinor);
+      const budgetMinor = toMinor(this.store.fieldOn(budget, 'amount_micros', date));
+      const history = budgetChanges(this.store.dailyValues(budget, 'amount_micros'), toMinor);
       const setting = campaign.fields.app_campaign_setting as Resource;
       const os = STORE_OS[String(setting.app_store)];
       const market = this.account.marketOf(String(campaign.fields.resource_name));
@@ -216,6 +216,7 @@ export class GoogleReporting {
             date,
             group.id,
             os ? [os] : undefined,
+            history,
           );
           ds.forEach((delivery, i) =>
             out.push({ campaign, adGroup: group, adGroupAd: ad, asset: live[i]!.asset, delivery }),

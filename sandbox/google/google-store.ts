@@ -1,10 +1,12 @@
 // The sandbox Google Ads customer's objects (budgets, campaigns, criteria, ad groups, ad group ads,
 // assets) and the YouTube channel's videos, with the status history of campaigns, ad groups and
-// ads (see ../object-store.ts), and the dated history of each budget's amount (`_amounts`) and each
-// app ad's asset links (`_links`), so delivery can be replayed for any past day as things were
+// ads and the dated history of each budget's amount (see ../object-store.ts), and each app ad's
+// dated asset links (`_links`), so delivery can be replayed for any past day as things were
 // then. Fields are kept in the resources' proto form (snake_case, int64 as strings, enums by
 // name); fields whose names start with `_` are the sandbox's own and never sent.
-import { ObjectStore, type StoredObject } from '../object-store.ts';
+import { BEFORE_HISTORY, ObjectStore, type Dated, type StoredObject } from '../object-store.ts';
+
+export { datedOn, withDated, type Dated } from '../object-store.ts';
 
 export type GoogleObjectType =
   | 'campaign_budget'
@@ -15,33 +17,6 @@ export type GoogleObjectType =
   | 'asset'
   | 'youtube_video';
 export type GoogleObject = StoredObject<GoogleObjectType>;
-
-/**
- * A dated history: an entry for each change, stamped with the sandbox date it was made on, in the
- * order made. Like the status history, a day counts with its state at the end of the day: when a
- * value changed several times on one date, the last change made that day counts for the whole day
- * (the earlier ones are kept, so every value it ever had stays known; see `datedOn`).
- */
-export type Dated<T> = Array<{ date: string } & T>;
-
-/** The entry in force at the end of `date` (the last one made on or before it), if any. */
-export function datedOn<T>(log: Dated<T>, date: string): ({ date: string } & T) | undefined {
-  let found: ({ date: string } & T) | undefined;
-  for (const entry of log) if (entry.date <= date) found = entry;
-  return found;
-}
-
-/**
- * A new history with `entry` added, unless it only repeats the last entry's value. The stored
- * history is never changed in place, so rolling back the update that stores the new one (see
- * GoogleStore.rollback) restores the previous array.
- */
-export function withDated<T>(log: Dated<T>, entry: { date: string } & T): Dated<T> {
-  const value = (e: { date: string }) =>
-    JSON.stringify(Object.entries(e).filter(([k]) => k !== 'date'));
-  const last = log.at(-1);
-  return last && value(last) === value(entry) ? log : [...log, entry];
-}
 
 /** One day's asset links of an app ad: the asset resource names in app_ad.images and .youtube_videos. */
 export interface AppAdLinks {
@@ -65,13 +40,7 @@ export function linkHistory(ad: GoogleObject): Dated<AppAdLinks> {
   if (log) return log;
   const appAd = (ad.fields.ad as Record<string, unknown> | undefined)?.app_ad as
     Record<string, unknown> | undefined;
-  return [{ date: ad.statusLog?.[0]?.date ?? '0000-00-00', ...appAdLinks(appAd) }];
-}
-
-/** A budget's dated amount history (`_amounts`); one stored without it has its amount always. */
-export function amountHistory(budget: GoogleObject): Dated<{ amount_micros: string }> {
-  const log = budget.fields._amounts as Dated<{ amount_micros: string }> | undefined;
-  return log ?? [{ date: '0000-00-00', amount_micros: String(budget.fields.amount_micros) }];
+  return [{ date: ad.statusLog?.[0]?.date ?? BEFORE_HISTORY, ...appAdLinks(appAd) }];
 }
 
 /** A value a field did not have before an update (the key is deleted again on rollback). */
@@ -84,7 +53,13 @@ const ABSENT = Symbol('absent');
  */
 export type UndoLog = Array<
   | { created: string }
-  | { obj: GoogleObject; previous: Record<string, unknown>; statusEntries: number | undefined }
+  | {
+      obj: GoogleObject;
+      previous: Record<string, unknown>;
+      statusEntries: number | undefined;
+      /** The dated fields' histories before (replaced whole on update, never changed in place). */
+      fieldLog: GoogleObject['fieldLog'];
+    }
 >;
 
 export class GoogleStore extends ObjectStore<GoogleObjectType> {
@@ -98,8 +73,21 @@ export class GoogleStore extends ObjectStore<GoogleObjectType> {
       statusField: 'status',
       defaultStatus: 'ENABLED',
       statusTypes: ['campaign', 'ad_group', 'ad_group_ad'],
+      // A past day spends the amount its budget had that day.
+      datedFields: { campaign_budget: ['amount_micros'] },
       file,
     });
+  }
+
+  /**
+   * A budget stored before the store kept dated fields has its amounts' history in `_amounts` (the
+   * sandbox's own field then), which stands for it.
+   */
+  override fieldHistory(obj: GoogleObject, field: string): Dated<{ value: unknown }> {
+    const legacy = obj.fields._amounts as Dated<{ amount_micros: string }> | undefined;
+    if (!obj.fieldLog?.[field] && field === 'amount_micros' && legacy)
+      return legacy.map(({ date, amount_micros }) => ({ date, value: amount_micros }));
+    return super.fieldHistory(obj, field);
   }
 
   /** ObjectStore's own state, which rollback takes back (it keeps it private). */
@@ -127,6 +115,7 @@ export class GoogleStore extends ObjectStore<GoogleObjectType> {
         Object.keys(fields).map((k) => [k, k in obj.fields ? obj.fields[k] : ABSENT]),
       ),
       statusEntries: obj.statusLog?.length,
+      fieldLog: obj.fieldLog,
     });
     super.update(obj, fields, date);
   }
@@ -160,6 +149,8 @@ export class GoogleStore extends ObjectStore<GoogleObjectType> {
       }
       if (entry.obj.statusLog && entry.statusEntries !== undefined)
         entry.obj.statusLog.length = entry.statusEntries;
+      if (entry.fieldLog) entry.obj.fieldLog = entry.fieldLog;
+      else delete entry.obj.fieldLog;
     }
     log.length = 0;
     this.internals.save();

@@ -1,5 +1,5 @@
 // The sandbox Meta ad account's objects: campaigns, ad sets, images, videos, creatives and ads,
-// with each ad's status history (see ../object-store.ts).
+// with each ad's status history and each ad set's dated daily budget (see ../object-store.ts).
 import { ObjectStore, type StoredObject } from '../object-store.ts';
 
 export type ObjectType =
@@ -14,6 +14,8 @@ export class GraphStore extends ObjectStore<ObjectType> {
       statusField: 'status',
       defaultStatus: 'ACTIVE',
       statusTypes: ['ad'],
+      // A past day spends the budget its ad set had that day.
+      datedFields: { adset: ['daily_budget'] },
       file,
     });
   }

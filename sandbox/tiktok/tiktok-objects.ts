@@ -625,6 +625,45 @@ export class TikTokAccount {
     return { ...fields, secondary_status: secondary };
   }
 
+  /**
+   * adgroup/update ([page Ad Groups/Update_an_ad_group__ea6618b0.json]): the ad group's new daily
+   * budget (tiktok-rules.ts ADGROUP_UPDATE_FIELDS), within the minimum an ad group is created
+   * with. It counts from the sandbox's current day (the store keeps each budget by date, so days
+   * already past keep theirs). Answers the ad group, as the page's example does.
+   */
+  updateAdGroup(p: Params): unknown {
+    const adGroupId = P.id(p, 'adgroup_id');
+    for (const k of Object.keys(p))
+      if (!R.ADGROUP_UPDATE_FIELDS.has(k))
+        throw tiktokErrors.invalidField(k, 'The sandbox changes only the budget of an ad group.');
+    const g = this.store.get(adGroupId, 'adgroup');
+    if (!g || g.owner !== this.advertiserId)
+      throw tiktokErrors.invalidField('adgroup_id', `Ad group ${adGroupId} does not exist.`);
+    const campaign = this.store.get(String(g.fields.campaign_id), 'campaign');
+    if (g.fields.operation_status === 'DELETE' || campaign?.fields.operation_status === 'DELETE')
+      throw tiktokErrors.invalidField(
+        'adgroup_id',
+        `Ad group ${adGroupId} is deleted and cannot be changed.`,
+      );
+    const today = this.clock.today();
+    if (p.budget !== undefined && p.budget !== null && p.budget !== '') {
+      // budget: "It cannot be updated when Campaign Budget Optimization (budget_optimize_on) is on."
+      if (campaign?.fields.budget_optimize_on === true)
+        throw tiktokErrors.invalidField(
+          'budget',
+          'It cannot be updated when Campaign Budget Optimization (budget_optimize_on) is on.',
+        );
+      const budget = P.num(p, 'budget');
+      if (budget < MIN_ADGROUP_DAILY_BUDGET)
+        throw tiktokErrors.invalidField(
+          'budget',
+          `The daily budget must be at least ${MIN_ADGROUP_DAILY_BUDGET} ${this.world.tiktok.currency}.`,
+        );
+      this.store.update(g, { budget, modify_time: timestamp(today) }, today);
+    }
+    return this.adGroupView(g);
+  }
+
   getAdGroups(p: Params): unknown {
     const f = P.obj(p, 'filtering');
     const ids = P.strings(f, 'adgroup_ids', { ids: true, max: 100 });

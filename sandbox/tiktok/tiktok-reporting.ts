@@ -1,4 +1,5 @@
-// What the advertiser's ads delivered, day by day, as the simulator decides it, and
+// What the advertiser's ads delivered, day by day, as the simulator decides it (each day with the
+// statuses and ad group budgets it had, so a later change never rewrites a reported day), and
 // report/integrated/get over it. The work of a report is bounded before any of it is done: dates
 // must exist, the range is at most 365 days (30 with stat_time_day), and only days between the
 // first ad and today are simulated.
@@ -16,7 +17,7 @@ import type {
 import { contentFromLink } from '../deep-link.ts';
 import { parseMaybeJson } from '../http.ts';
 import { aspectRatio } from '../media.ts';
-import { addDelivery, asReported, emptyTally } from '../reporting.ts';
+import { addDelivery, asReported, budgetChanges, emptyTally } from '../reporting.ts';
 import { reviewState } from '../review.ts';
 import type { World } from '../world.ts';
 import { tiktokErrors } from './tiktok-errors.ts';
@@ -148,15 +149,17 @@ export class TikTokReporting {
       );
       if (live.length === 0) continue;
       // Budgets are in the advertiser currency's major units on the wire; the simulator spends
-      // its minor units (cents; yen, which have none).
-      const budgetMinor = Math.round(Number(group.fields.budget) * scale);
+      // its minor units (cents; yen, which have none). A day spends the budget the ad group had
+      // at its end, and large changes before it make the ad group relearn.
+      const toMinor = (budget: unknown) => Math.round(Number(budget) * scale);
       const systems = (group.fields.operating_systems as string[] | undefined) ?? [];
       const deliveries = this.simulator.deliverAdSet(
-        budgetMinor,
+        toMinor(this.store.fieldOn(group, 'budget', date)),
         live.map((a) => this.simAd(a)),
         date,
         group.id,
         systems.length > 0 ? systems.map((os) => OS_SEGMENT[os]!) : undefined,
+        budgetChanges(this.store.dailyValues(group, 'budget'), toMinor),
       );
       deliveries.forEach((delivery, i) => out.push({ ad: live[i]!, delivery }));
     }

@@ -99,6 +99,20 @@ export const ADGROUP_BUDGET_MODES = new Set([
   'BUDGET_MODE_DAY',
   'BUDGET_MODE_DYNAMIC_DAILY_BUDGET',
 ]);
+/**
+ * [page Ad Groups/Update_an_ad_group__ea6618b0.json] adgroup/update: adgroup_id and advertiser_id
+ * are required, every other field optional. The sandbox changes `budget` only (what adloop
+ * changes; [sdk AdgroupUpdateBody.md] lists the rest) and refuses the others rather than ignore
+ * them. Of `budget` the page says "It cannot be updated when Campaign Budget Optimization
+ * (budget_optimize_on) is on" (enforced) and "The new budget should be at least 105% of the
+ * current spend", which never binds here: the sandbox has no time of day, a change made on a day
+ * counts for the whole day (its delivery is decided by the budget at the day's end), so no spend
+ * of the day precedes it. TikTok's other budget endpoint, adgroup/budget/update ([page Ad
+ * Groups/Update_the_budgets_of_ad_groups__c95e6784.json]), changes a daily budget only as
+ * `scheduled_budget`, "from 00:00 a.m. the following day", and is not in the SDK: the sandbox
+ * does not serve it.
+ */
+export const ADGROUP_UPDATE_FIELDS = new Set(['advertiser_id', 'adgroup_id', 'budget']);
 /** [page Ad Groups/Create_an_ad_group] placement_type, default PLACEMENT_TYPE_NORMAL. */
 export const PLACEMENT_TYPES = new Set(['PLACEMENT_TYPE_AUTOMATIC', 'PLACEMENT_TYPE_NORMAL']);
 /** [page Ad Groups/Create_an_ad_group] placements currently supported. */

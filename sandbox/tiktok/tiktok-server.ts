@@ -5,6 +5,7 @@
 //   POST /open_api/v1.3/file/video/ad/upload/      GET  /open_api/v1.3/file/video/ad/info/
 //   POST /open_api/v1.3/campaign/create/           GET  /open_api/v1.3/campaign/get/
 //   POST /open_api/v1.3/adgroup/create/            GET  /open_api/v1.3/adgroup/get/
+//   POST /open_api/v1.3/adgroup/update/            (an ad group's daily budget)
 //   POST /open_api/v1.3/ad/create/                 GET  /open_api/v1.3/ad/get/
 //   POST /open_api/v1.3/{campaign,adgroup,ad}/status/update/
 //   GET  /open_api/v1.3/ad/review_info/            GET  /open_api/v1.3/report/integrated/get/
@@ -149,6 +150,7 @@ export class TikTokSandbox
       'campaign/get': { method: 'GET', handler: (c) => a.getCampaigns(c.params) },
       'adgroup/create': { method: 'POST', handler: (c) => a.createAdGroup(c.params) },
       'adgroup/get': { method: 'GET', handler: (c) => a.getAdGroups(c.params) },
+      'adgroup/update': { method: 'POST', handler: (c) => a.updateAdGroup(c.params) },
       'ad/create': { method: 'POST', handler: (c) => a.createAds(c.params) },
       'ad/get': { method: 'GET', handler: (c) => a.getAds(c.params) },
       'ad/review_info': { method: 'GET', handler: (c) => a.reviewInfo(c.params) },

@@ -1,5 +1,6 @@
 // The sandbox TikTok advertiser's objects: campaigns, ad groups, ads, images and videos, with the
-// status history of campaigns, ad groups and ads (see ../object-store.ts).
+// status history of campaigns, ad groups and ads and the dated history of each ad group's budget
+// (see ../object-store.ts).
 import { ObjectStore, type StoredObject } from '../object-store.ts';
 
 export type TikTokObjectType = 'campaign' | 'adgroup' | 'ad' | 'image' | 'video';
@@ -15,6 +16,8 @@ export class TikTokStore extends ObjectStore<TikTokObjectType> {
       statusField: 'operation_status',
       defaultStatus: 'ENABLE',
       statusTypes: ['campaign', 'adgroup', 'ad'],
+      // A past day spends the budget its ad group had that day.
+      datedFields: { adgroup: ['budget'] },
       file,
     });
   }

@@ -141,7 +141,14 @@ describe('deploy to Google Ads (App campaigns)', () => {
       creatives: ranked.slice(1),
     });
     assert.equal(plan.dryRun, true);
-    assert.deepEqual(plan.counts, { create: 1, keep: 2, resume: 0, pause: 1, archive: 0 });
+    assert.deepEqual(plan.counts, {
+      create: 1,
+      keep: 2,
+      resume: 0,
+      pause: 1,
+      archive: 0,
+      budget: 0,
+    });
     const text = plan.lines.join('\n');
     assert.match(text, /google adloop\/SE\/android\/installs\n/);
     assert.match(text, new RegExp(`- pause +${ranked[0]!.hash.slice(0, 12)} +dropped`));

@@ -178,7 +178,14 @@ describe('deploy to Meta and TikTok', () => {
       creatives: ranked.slice(1),
     });
     assert.equal(plan.dryRun, true);
-    assert.deepEqual(plan.counts, { create: 2, keep: 4, resume: 0, pause: 2, archive: 0 });
+    assert.deepEqual(plan.counts, {
+      create: 2,
+      keep: 4,
+      resume: 0,
+      pause: 2,
+      archive: 0,
+      budget: 0,
+    });
     const text = plan.lines.join('\n');
     assert.match(text, /^deploy plan SE 2026-03-01: 2 create, 4 keep, 0 resume, 2 pause/);
     assert.match(text, /meta adloop\/SE\/android\/installs\n/);

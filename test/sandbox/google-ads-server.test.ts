@@ -1103,7 +1103,12 @@ describe('Google Ads sandbox', () => {
 
     // The histories are persisted with the rest of the state.
     const state = JSON.parse(fs.readFileSync(path.join(dir, 'google.json'), 'utf8')) as {
-      objects: Array<{ id: string; type: string; fields: Res }>;
+      objects: Array<{
+        id: string;
+        type: string;
+        fields: Res;
+        fieldLog?: Record<string, Array<{ date: string; value: unknown }>>;
+      }>;
     };
     const saved = state.objects.find((o) => o.type === 'ad_group_ad' && o.id === adId)!;
     assert.deepEqual(
@@ -1120,9 +1125,9 @@ describe('Google Ads sandbox', () => {
       "every change is kept, the day's last one counting for it",
     );
     const savedBudget = state.objects.find((o) => o.fields.resource_name === budgetName)!;
-    assert.deepEqual(savedBudget.fields._amounts, [
-      { date: day1, amount_micros: '30000000' },
-      { date: day4, amount_micros: '90000000' },
+    assert.deepEqual(savedBudget.fieldLog?.amount_micros, [
+      { date: day1, value: '30000000' },
+      { date: day4, value: '90000000' },
     ]);
   });
 });

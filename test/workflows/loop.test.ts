@@ -13,6 +13,7 @@ import { getRanking } from '../../db/rankings.repository.ts';
 import { getRun, listStageEvents } from '../../db/runs.repository.ts';
 import { dailyLoop } from '../../workflows/index.ts';
 import { startLoopWorkers, testEnvironment } from '../helpers/temporal.ts';
+import { allocationOn } from '../../db/budgets.repository.ts';
 import { sandboxAds, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const MARKETS = ['SE', 'DE', 'EG'];
@@ -36,7 +37,8 @@ describe('daily loop on a real Temporal server', () => {
 
   before(async () => {
     env = await testEnvironment();
-    stack = await startTestStack({ date: '2026-03-01' });
+    // Budgets follow results: the day's allocation runs before the markets.
+    stack = await startTestStack({ date: '2026-03-01', allocate: true });
     workers = await startLoopWorkers(env, stack.deps, 'loop');
   });
   after(async () => {
@@ -51,6 +53,11 @@ describe('daily loop on a real Temporal server', () => {
       r.markets.map((m) => [m.market, m.status]),
       MARKETS.map((m) => [m, 'completed']),
     );
+    // One allocation for the day, over every market the accounts run on Meta and TikTok, that
+    // each market's deploy applied.
+    for (const m of r.markets) assert.ok(m.deploy!.budgets?.enabled, JSON.stringify(m.deploy));
+    const day1 = await allocationOn(stack.database.db, '2026-03-01');
+    assert.equal(day1.length, 2 * 4);
     for (const m of r.markets) {
       assert.equal(m.fallbackUsed, false);
       // Three ads on each of Meta and TikTok.
@@ -99,6 +106,10 @@ describe('daily loop on a real Temporal server', () => {
   it('ranks the next day on what it learned, without duplicating ads', async () => {
     const r = await runDay('2026-03-02');
     assert.ok(r.markets.every((m) => m.status === 'completed' && !m.fallbackUsed));
+    // The second day's budgets moved on the first day's delivery, and deploy applied them.
+    const budgets = r.markets[0]!.deploy!.budgets;
+    assert.ok(budgets?.enabled && budgets.changed > 0, JSON.stringify(budgets));
+    assert.ok(r.markets.some((m) => (m.deploy!.budgetChanges ?? 0) > 0));
     const ranking = await getRanking(stack.database.db, 'SE', '2026-03-02');
     const shares = new Set(ranking!.items.map((i) => i.reasons.registrationShare));
     assert.ok(shares.size > 1, 'registration share differs between artists once there is delivery');
