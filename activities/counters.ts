@@ -17,6 +17,8 @@ export type AdloopCounter =
   | 'adloop_platform_writes'
   /** Creatives a platform's review rejected or refused (tags: platform). */
   | 'adloop_creatives_rejected'
+  /** Meta video ads that run as their still instead (tags: platform, why). */
+  | 'adloop_video_fallbacks'
   /** Creatives rendered, cache hits excluded (tags: kind). */
   | 'adloop_renders'
   /** Markets that fell back to a previous or catalog-only ranking. */

@@ -102,21 +102,40 @@ export async function watchMarkets(
 }
 
 export function formatResult(result: DailyLoopResult): string[] {
-  return result.markets.map((m) => {
-    if (m.status === 'failed') return `  ${m.market}  FAILED  ${m.error ?? ''}`;
-    const d = m.deploy;
-    const l = m.learn;
-    const parts = [
-      `ranking ${m.ranking.source}${m.fallbackUsed ? ' (fallback)' : ''}`,
-      d
-        ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live` +
-          (d.writes !== undefined ? ` (${d.writes} platform writes)` : '')
-        : 'no deploy',
-      l
-        ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations, spend ${(l.spendMicros / 1e6).toFixed(2)} ${l.reportingCurrency}`
-        : 'learn skipped (platform unavailable)',
-    ];
-    if (m.degraded?.length) parts.push(`DEGRADED: ${m.degraded.join('; ')}`);
-    return `  ${m.market}  ${parts.join('; ')}`;
-  });
+  // The day's allocation is one for every market: said once, from the first deploy that has it.
+  const budgets = result.markets.find((m) => m.deploy?.budgets?.enabled)?.deploy?.budgets;
+  const head =
+    budgets?.enabled === true
+      ? [
+          `  budgets: ${budgets.total} ${budgets.currency} a day over ${budgets.units} market-platforms, ${budgets.changed} changed, ${budgets.exploring} exploring (why: npm run adloop -- report)`,
+        ]
+      : [];
+  return [
+    ...head,
+    ...result.markets.map((m) => {
+      if (m.status === 'failed') return `  ${m.market}  FAILED  ${m.error ?? ''}`;
+      const d = m.deploy;
+      const l = m.learn;
+      const parts = [
+        `ranking ${m.ranking.source}${m.fallbackUsed ? ' (fallback)' : ''}`,
+        d
+          ? `ads: ${d.created} new, ${d.reused} kept, ${d.paused} paused, ${d.adIds.length} live` +
+            (d.writes !== undefined ? ` (${d.writes} platform writes)` : '')
+          : 'no deploy',
+        l
+          ? `learned ${l.creatives} creatives: ${l.impressions} impressions, ${l.clicks} clicks, ${l.registrations} registrations, spend ${(l.spendMicros / 1e6).toFixed(2)} ${l.reportingCurrency}`
+          : 'learn skipped (platform unavailable)',
+      ];
+      if (d?.budgetChanges) parts.push(`${d.budgetChanges} ad set budgets moved`);
+      // Meta's live ads in motion and as stills, and the stills that stand in for a video.
+      const meta = d?.platforms?.meta;
+      if (meta?.videoAds !== undefined)
+        parts.push(
+          `Meta: ${meta.videoAds} video, ${meta.stillAds ?? 0} still` +
+            (d?.fallbacks?.length ? ` (${d.fallbacks.length} fell back from video)` : ''),
+        );
+      if (m.degraded?.length) parts.push(`DEGRADED: ${m.degraded.join('; ')}`);
+      return `  ${m.market}  ${parts.join('; ')}`;
+    }),
+  ];
 }

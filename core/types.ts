@@ -98,16 +98,28 @@ export interface RenderedCreative {
   /** The ad's text fields: primary text and headline. */
   adText?: { message: string; headline: string };
   /**
-   * The asset each deploy slot gets (QA passed on its platform): one per platform, and Google's
-   * video (`google-video`, a YouTube video beside the `google` image); absent for runs from
-   * before TikTok deploy, which deploy `assetKey` to Meta.
+   * The asset each deploy slot gets (QA passed on its platform): one per platform, Google's video
+   * (`google-video`, a YouTube video beside the `google` image) and Meta's two video cuts
+   * (`meta-video-vertical` for stories and reels, `meta-video-feed` for feeds); absent for runs
+   * from before TikTok deploy, which deploy `assetKey` to Meta.
    */
   platformAssets?: Partial<Record<DeploySlot, DeployAsset>>;
 }
 
-/** Where a rendered asset goes: a platform's ad, or Google's video beside its image. */
-export type DeploySlot = 'meta' | 'tiktok' | 'google' | 'google-video';
-export const DEPLOY_SLOTS: readonly DeploySlot[] = ['meta', 'tiktok', 'google', 'google-video'];
+/**
+ * Where a rendered asset goes: a platform's ad, Google's video beside its image, or one of the two
+ * cuts of a Meta video ad (the still in `meta` stays its fallback).
+ */
+export type DeploySlot =
+  'meta' | 'tiktok' | 'google' | 'google-video' | 'meta-video-vertical' | 'meta-video-feed';
+export const DEPLOY_SLOTS: readonly DeploySlot[] = [
+  'meta',
+  'tiktok',
+  'google',
+  'google-video',
+  'meta-video-vertical',
+  'meta-video-feed',
+];
 
 /** One rendered file a platform receives. */
 export interface DeployAsset {
@@ -136,8 +148,24 @@ export interface DeployResult {
   reconciled?: number;
   /** Creatives the platforms' review rejected today; their slots went to the next ranked. */
   rejected?: Array<{ platform: string; hash: string; reason: string }>;
-  /** Per platform: live ad ids. */
-  platforms?: Record<string, { adIds: string[]; adSets: string[] }>;
+  /** The day's budget allocation the ad sets were set to (absent without one). */
+  budgets?: BudgetPlanResult;
+  /** Ad sets whose daily budget this deploy changed. */
+  budgetChanges?: number;
+  /**
+   * Per platform: live ad ids, and where the platform tells ads in motion from stills (Meta), how
+   * many of the live ads are each.
+   */
+  platforms?: Record<
+    string,
+    { adIds: string[]; adSets: string[]; videoAds?: number; stillAds?: number }
+  >;
+  /**
+   * Creatives that run as their still where a video ad was meant (Meta: a video that failed or
+   * did not finish processing, a video creative refused, a video ad the review disapproved), each
+   * once per platform, with why; absent when none.
+   */
+  fallbacks?: Array<{ platform: string; hash: string; reason: string }>;
 }
 
 /** Delivery and conversions of an ad or creative over some days. Money in micros. */
@@ -206,6 +234,24 @@ export interface DailyLoopResult {
   /** The day's ranking-model training; absent in runs recorded before it existed. */
   training?: ModelTrainingResult | { error: string };
 }
+
+/** What the day's budget allocation came to (activities/budget); no amounts per unit. */
+export type BudgetPlanResult =
+  | { enabled: false; date: IsoDate; reason: string }
+  | {
+      enabled: true;
+      date: IsoDate;
+      /** The day's allocation existed already (a rerun): returned unchanged. */
+      reused: boolean;
+      currency: string;
+      /** Allocated in total, in major units of `currency`. */
+      total: string;
+      units: number;
+      /** Units whose budget moved from the day before. */
+      changed: number;
+      /** Units given more because the model is unsure of them. */
+      exploring: number;
+    };
 
 export interface MarketStatus {
   market: MarketCode;

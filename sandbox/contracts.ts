@@ -15,6 +15,14 @@ export interface SimAd {
   templateId: string | null;
   /** `9:16`, `1:1`… when known; placement fit depends on it. */
   aspectRatio?: string | null;
+  /** The ad plays a video (truth.motionLift applies). Default false: a still. */
+  motion?: boolean;
+  /**
+   * With placement asset customisation, the aspect ratio each placement group shows (`feed`,
+   * `story`, `reels`); a group not named shows `aspectRatio`. Absent: every placement shows
+   * `aspectRatio`.
+   */
+  placementRatios?: Partial<Record<'feed' | 'story' | 'reels', string>>;
   /** Sandbox date the ad was created: fatigue grows with days live. */
   createdDate: string;
 }

@@ -13,6 +13,7 @@ import type {
   SimAd,
 } from './contracts.ts';
 import type { World } from './world.ts';
+import { customisedPlacementFit } from './placement-fit.ts';
 
 export type { Delivery, SimAd } from './contracts.ts';
 
@@ -147,7 +148,11 @@ export class Simulator implements DeliveryModel {
     const appeal = ad.artistId ? this.appeal(ad.artistId, ad.market) : 0.5;
     const after = ad.artistId ? this.afterClickAppeal(ad.artistId, ad.market) : 0.5;
     const fit = ad.templateId ? this.templateFit(ad.templateId, ad.market, os) : 1;
-    const placement = PLACEMENT_FIT[ad.platform][ad.aspectRatio ?? ''] ?? 0.9;
+    // A video ad plays in motion (truth.motionLift); with placement asset customisation each
+    // placement group shows the ratio it was given, so each sees its best fit.
+    const placement =
+      (customisedPlacementFit(ad) ?? PLACEMENT_FIT[ad.platform][ad.aspectRatio ?? ''] ?? 0.9) *
+      (ad.motion ? this.world.truth.motionLift : 1);
     const age = this.ageFactor(daysBetween(ad.createdDate, date));
     const lift = os === 'ios' ? this.world.truth.iosSubscriptionLift : 1;
     return {

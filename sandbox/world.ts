@@ -199,6 +199,27 @@ const DEFAULT_GOOGLE = {
   youtubeDailyQuota: 1_000_000,
 };
 
+/**
+ * How the sandbox's Meta ad accounts process uploaded videos. After its upload's finish phase a
+ * video is `processing` (status.processing_phase in_progress) for `statusReads` reads of its
+ * status, then `ready`, or, for a seeded share `failShare` of video files (drawn from the world's
+ * seed and the file's bytes, so the same file fails alike on every run), `error` with the
+ * processing phase's error. Meta: "Due to video processing wait till the video status is ready. It
+ * may take several seconds, or even minutes" (https://developers.facebook.com/docs/marketing-api/advideo/).
+ */
+export const videoProcessingSchema = z.strictObject({
+  /** Share of uploaded video files whose processing fails (video_status error). Default 0. */
+  failShare: z.number().min(0).max(1).default(0),
+  /**
+   * Reads of a video's status that still answer `processing` after its upload finished, before
+   * it is ready (or has failed). Counting reads rather than seconds keeps runs deterministic and
+   * fast. Default 2.
+   */
+  statusReads: z.number().int().min(0).max(1000).default(2),
+});
+export type VideoProcessing = z.infer<typeof videoProcessingSchema>;
+const DEFAULT_VIDEO_PROCESSING: VideoProcessing = { failShare: 0, statusReads: 2 };
+
 const generatedCatalog = z.strictObject({
   generate: z.strictObject({
     /** Number of artists. */
@@ -261,6 +282,8 @@ const worldSchema = z.strictObject({
       )
       .min(1)
       .optional(),
+    /** How uploaded ad videos process (videoProcessingSchema): failShare 0, statusReads 2. */
+    videoProcessing: videoProcessingSchema.default(DEFAULT_VIDEO_PROCESSING),
   }),
   /** The app being promoted, in each store (what the accounts config must name). */
   app: z
@@ -317,6 +340,12 @@ const worldSchema = z.strictObject({
     reportingDelayDays: z.number().int().min(0).max(14).default(0),
     /** How much likelier an iOS registration is to subscribe than an Android one. Default 1.5. */
     iosSubscriptionLift: z.number().positive().max(5).default(1.5),
+    /**
+     * CTR multiplier of an ad that plays in motion (a video ad) over the same creative as a still:
+     * moving pictures stop the scroll more often. Applies to ads a platform server reports as
+     * motion (today Meta's video ads); 1 turns it off. Default 1.15.
+     */
+    motionLift: z.number().min(0.5).max(3).default(1.15),
     /**
      * The platforms' learning phase after a large budget change: an ad set whose daily budget moves
      * by more than `threshold` (0.5: by half, up or down) relearns for `days` days, converting a

@@ -103,6 +103,24 @@ export class WriteAudit {
     return result;
   }
 
+  /**
+   * Records a decision that changes what a platform gets without being a write of its own (a video
+   * ad that runs as its still: `fallback_to_still`), beside the writes, with `reason` in its
+   * detail. Not counted among the writes.
+   */
+  async decision(entry: WriteEntry & { reason: string }): Promise<void> {
+    stopIfCancelled();
+    const row = this.row(
+      { ...entry, detail: { ...entry.detail, reason: entry.reason } },
+      'ok',
+      null,
+      null,
+      { requestIds: [] },
+      performance.now(),
+    );
+    await recordPlatformWrites(this.db, [row]);
+  }
+
   private row(
     entry: WriteEntry,
     result: 'ok' | 'failed' | 'lost',

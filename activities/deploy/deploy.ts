@@ -17,16 +17,19 @@ import { deepLink } from '../../core/tracking.ts';
 import type { DeployResult, MarketLoopInput, RenderedCreative } from '../../core/types.ts';
 import { getArtists } from '../../db/catalog.repository.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
+import { latestAllocation } from '../../db/budgets.repository.ts';
+import { ensureAllocation, type BudgetSettings } from './allocation.ts';
 import {
   dailyCreativeDelivery,
   laterAppliedPlan,
+  listPlatformWrites,
   listRejections,
   recordRejection,
   saveDeployPlan,
   setDeployPlanStatus,
 } from '../../db/deploy.repository.ts';
 import type { Config } from '../../core/config.ts';
-import { marketPlatforms, type StageDeps, type PlatformSettings } from '../deps.ts';
+import { marketPlatforms, marketSegments, type StageDeps, type PlatformSettings } from '../deps.ts';
 import { withStage } from '../stage.ts';
 import { WriteAudit } from './audit.ts';
 import { fatiguedCreatives } from '../../decisions/deploy/fatigue.ts';
@@ -44,7 +47,7 @@ import {
 import { splitTwins } from '../../decisions/deploy/twins.ts';
 import { pause } from '../../core/cancellation.ts';
 import { spendCapProblems, type BudgetLine } from './spend.ts';
-import type { AdSetRef, DeployTarget, NewAd } from './target.ts';
+import type { AdSetRef, AllocatedBudget, DeployTarget, NewAd } from './target.ts';
 import { tiktokTarget } from './tiktok-target.ts';
 import { googleTarget } from './google-target.ts';
 
@@ -64,6 +67,7 @@ export type DeploySettings = Pick<
   | 'TIKTOK_REQUEST_TIMEOUT_MS'
   | 'GOOGLE_REQUEST_TIMEOUT_MS'
 > &
+  BudgetSettings &
   PlatformSettings;
 
 export interface DeployInput extends MarketLoopInput {
@@ -129,14 +133,21 @@ function targets(
   deps: StageDeps<DeploySettings>,
   audit: WriteAudit,
   market: string,
+  budgets: MarketBudgets,
   only?: readonly DeployPlatform[],
 ): DeployTarget[] {
   const { db, renderer, config } = deps;
   const { accounts, meta, tiktok, google, deployTo } = marketPlatforms(deps, market);
-  const common = { db, audit, store: renderer.store, accounts };
   return deployTo
     .flatMap((p) => (!only || only.includes(p) ? [p] : []))
     .map((p) => {
+      const common = {
+        db,
+        audit,
+        store: renderer.store,
+        accounts,
+        allocated: budgets.get(p) ?? null,
+      };
       if (p === 'meta') {
         if (!meta)
           throw misconfigured(
@@ -172,25 +183,49 @@ function targets(
     });
 }
 
+/** The market's ad set segments: one per store it promotes (activities/deps.ts). */
+const segments = (deps: StageDeps<DeploySettings>, market: string): AdSetSegment[] =>
+  marketSegments(deps, market);
+
+/** Each platform's allocated budget per ad set in the market on `date`, by platform. */
+type MarketBudgets = ReadonlyMap<string, AllocatedBudget>;
+
 /**
- * One ad set per store the market's ads promote: DEPLOY_OS, of the stores the app is in (an
- * app-install ad set promotes one store).
+ * The market's budgets from the allocation in force on `date` (the day's, else the last one made):
+ * none without a `dailyBudget` in the accounts file, when every ad set keeps its fixed budget.
  */
-function segments(deps: StageDeps<DeploySettings>, market: string): AdSetSegment[] {
-  const { accounts } = marketPlatforms(deps, market);
-  const oses = deps.config.DEPLOY_OS.filter((os) => accounts.apps[os]);
-  if (oses.length === 0)
-    throw misconfigured(
-      `DEPLOY_OS is ${deps.config.DEPLOY_OS.join(',')}, but ACCOUNTS_PATH names the app in no such store (app.ios, app.android)`,
-    );
-  return oses.map((os) => ({ os, objective: deps.config.DEPLOY_OBJECTIVE }));
+async function marketBudgets(
+  deps: StageDeps<DeploySettings>,
+  market: string,
+  date: string,
+): Promise<MarketBudgets> {
+  if (!deps.accounts.dailyBudget) return new Map();
+  // The day's first market to plan makes the day's allocation; the others read it.
+  await ensureAllocation(deps, date);
+  const rows = await latestAllocation(deps.db, { date, market });
+  return new Map(
+    rows.map((r) => [
+      r.platform,
+      {
+        perAdSetMicros: Math.floor(r.budget_micros / Math.max(1, r.ad_sets)),
+        currency: r.currency,
+        fx: deps.fx,
+        reason: r.reason,
+      },
+    ]),
+  );
 }
 
 /** What the market's ad sets commit to spend per day, per platform, in each account's currency. */
-async function budgetLines(deps: StageDeps<DeploySettings>, market: string): Promise<BudgetLine[]> {
+async function budgetLines(
+  deps: StageDeps<DeploySettings>,
+  market: string,
+  date: string,
+): Promise<BudgetLine[]> {
   const adSets = segments(deps, market).length;
   const lines: BudgetLine[] = [];
-  for (const t of targets(deps, new WriteAudit(deps.db, { market, date: '' }), market)) {
+  const budgets = await marketBudgets(deps, market, date);
+  for (const t of targets(deps, new WriteAudit(deps.db, { market, date: '' }), market, budgets)) {
     const { minor, currency } = await t.dailyBudget(market);
     lines.push({ market, platform: t.platform, adSets, dailyMinor: minor, currency });
   }
@@ -201,15 +236,19 @@ async function budgetLines(deps: StageDeps<DeploySettings>, market: string): Pro
  * Throws ERR_SPEND_CAP when the market's budgets, or every market's together, break a daily cap
  * of the accounts file: before any write, so nothing is half-made.
  */
-async function checkSpendCaps(deps: StageDeps<DeploySettings>, market: string): Promise<void> {
+async function checkSpendCaps(
+  deps: StageDeps<DeploySettings>,
+  market: string,
+  date: string,
+): Promise<void> {
   const file = deps.accounts;
   const { accounts } = marketPlatforms(deps, market);
   if (accounts.spendCap === null && !file.spendCap) return;
-  const mine = await budgetLines(deps, market);
+  const mine = await budgetLines(deps, market, date);
   const all: BudgetLine[] = [];
   if (file.spendCap)
     for (const m of runMarkets(file))
-      all.push(...(m === market ? mine : await budgetLines(deps, m)));
+      all.push(...(m === market ? mine : await budgetLines(deps, m, date)));
   const problems = spendCapProblems(
     { market, lines: mine, all },
     {
@@ -248,7 +287,8 @@ async function planAll(
     ]),
   );
   const out: SegmentPlan[] = [];
-  for (const target of targets(deps, audit, market, platforms)) {
+  const budgets = await marketBudgets(deps, market, date);
+  for (const target of targets(deps, audit, market, budgets, platforms)) {
     const platform = target.platform;
     const recorded = await recordedAds(db, platform, market);
     const rejected = new Map(
@@ -263,14 +303,21 @@ async function planAll(
       }),
       { drop: config.DEPLOY_FATIGUE_DROP },
     );
-    const candidates = creatives.map((c, i) => ({
-      hash: c.hash,
-      rank: i + 1,
-      label: `${artists.get(c.artistId) ?? c.artistId} × ${c.templateId}`,
-      artistId: c.artistId,
+    const candidates = [];
+    for (const [i, c] of creatives.entries()) {
       // Runs from before per-platform assets had a Meta asset only.
-      eligible: c.platformAssets ? Boolean(c.platformAssets[platform]) : platform === 'meta',
-    }));
+      const eligible = c.platformAssets ? Boolean(c.platformAssets[platform]) : platform === 'meta';
+      // What creating its ad would make besides (Meta's video ad), for the dry-run diff.
+      const media = eligible && target.mediaPlan ? await target.mediaPlan(market, c) : null;
+      candidates.push({
+        hash: c.hash,
+        rank: i + 1,
+        label: `${artists.get(c.artistId) ?? c.artistId} × ${c.templateId}`,
+        artistId: c.artistId,
+        eligible,
+        ...(media ? { media } : {}),
+      });
+    }
     for (const segment of segments(deps, market)) {
       const known = await target.findAdSets(market, segment);
       const current = known.at(-1) ?? null;
@@ -298,6 +345,15 @@ async function planAll(
       });
       for (const a of stale)
         if (!plan.disableAdSets.some((d) => d.id === a.id)) plan.disableAdSets.push(a);
+      // Today's allocated budget: set on an existing ad set whose budget differs, given to a new one.
+      const allocated = budgets.get(platform);
+      if (allocated) {
+        const { minor, currency } = await target.dailyBudget(market);
+        const existing = plan.adSet.id && current ? current : null;
+        const fromMinor = existing ? await target.readBudget(existing) : null;
+        if (fromMinor === null || fromMinor !== minor)
+          plan.budget = { fromMinor, toMinor: minor, currency, reason: allocated.reason };
+      }
       out.push({ target, segment, plan });
     }
   }
@@ -445,6 +501,9 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
       : await target.ensureAdSet(input.market, segment, plan.adSet.generation);
     const of = (kind: 'resume' | 'pause' | 'archive') =>
       plan.actions.flatMap((a) => (a.action === kind ? [{ id: a.adId, name: a.name }] : []));
+    // Today's budget on an ad set that exists (a new one was created with it).
+    if (plan.budget && plan.adSet.id && plan.budget.fromMinor !== plan.budget.toMinor)
+      await target.setBudget(input.market, adSet, plan.budget.toMinor);
     // Pause first: an ad set never holds more live ads than it should, even for a moment.
     await statuses.set(target, of('pause'), 'paused');
     await statuses.set(target, of('archive'), 'archived');
@@ -482,7 +541,16 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
     market: string,
     applied: Array<{ target: DeployTarget; plan: AdSetPlan; adSet: AdSetRef }>,
     statuses: Statuses,
-  ): Promise<Array<{ platform: string; adSet: string; ids: string[] }>> {
+  ): Promise<
+    Array<{
+      platform: string;
+      adSet: string;
+      ids: string[];
+      video: number;
+      still: number;
+      stillHashes: string[];
+    }>
+  > {
     const live = [];
     for (const { target, plan, adSet } of applied) {
       const wanted = new Set(
@@ -497,7 +565,15 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
       await statuses.set(target, paused, 'active');
       for (const ad of paused) await recordAd(target.platform, market, ad, 'active');
       if (ads.length > 0) await target.activateAdSet(market, adSet);
-      live.push({ platform: target.platform, adSet: adSet.name, ids: ads.map((a) => a.id) });
+      live.push({
+        platform: target.platform,
+        adSet: adSet.name,
+        ids: ads.map((a) => a.id),
+        // Where the platform tells them apart (Meta): ads in motion and stills.
+        video: ads.filter((a) => a.media === 'video').length,
+        still: ads.filter((a) => a.media === 'still').length,
+        stillHashes: ads.filter((a) => a.media === 'still').map((a) => a.creativeHash),
+      });
     }
     return live;
   }
@@ -515,7 +591,8 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
         'deploy',
         async () => {
           const { plans, counts, lines, fingerprint } = await planMarket(deps, input);
-          const changes = counts.create + counts.pause + counts.resume + counts.archive;
+          const changes =
+            counts.create + counts.pause + counts.resume + counts.archive + counts.budget;
           const supersededBy = await laterAppliedPlan(db, input);
           const dryRun = config.DEPLOY_MODE === 'dry-run' || supersededBy !== null;
           const approvalMarkets = config.DEPLOY_APPROVAL_MARKETS;
@@ -553,8 +630,19 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
           const audit = new WriteAudit(db, input);
           const statuses = statusKeeper();
           progress(() => ({ writes: audit.count }));
-          await checkSpendCaps(deps, input.market);
-          const totals = { created: 0, reused: 0, resumed: 0, paused: 0, archived: 0 };
+          // The day's allocation (made here if this market is the day's first to deploy).
+          const budgets = deps.accounts.dailyBudget
+            ? await ensureAllocation(deps, input.date)
+            : null;
+          await checkSpendCaps(deps, input.market, input.date);
+          const totals = {
+            created: 0,
+            reused: 0,
+            resumed: 0,
+            paused: 0,
+            archived: 0,
+            budgets: 0,
+          };
           const rejected: NonNullable<DeployResult['rejected']> = [];
           let applied: Array<{ target: DeployTarget; plan: AdSetPlan; adSet: AdSetRef }> = [];
           /** Records a rejected (or refused) creative once per platform. */
@@ -595,6 +683,7 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             totals.resumed += counts.resume;
             totals.paused += counts.pause;
             totals.archived += counts.archive;
+            totals.budgets += counts.budget;
             applied = [];
             refusedLastRound = 0;
             for (const p of plans) {
@@ -629,7 +718,29 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             const p = (platforms[l.platform] ??= { adIds: [], adSets: [] });
             p.adIds.push(...l.ids);
             p.adSets.push(l.adSet);
+            if (l.video + l.still > 0) {
+              p.videoAds = (p.videoAds ?? 0) + l.video;
+              p.stillAds = (p.stillAds ?? 0) + l.still;
+            }
           }
+          // Creatives that run as their still where a video ad was meant, as the audit has them
+          // (each once per platform, whichever attempt of the day recorded it), of the ads live
+          // now as stills.
+          const fallbacks: NonNullable<DeployResult['fallbacks']> = [];
+          const stills = new Set(
+            live.flatMap((l) => l.stillHashes.map((h) => `${l.platform}|${h}`)),
+          );
+          for (const w of await listPlatformWrites(db, { market: input.market, date: input.date }))
+            if (w.operation === 'fallback_to_still') {
+              const hash = typeof w.detail.creative === 'string' ? w.detail.creative : '';
+              if (!stills.has(`${w.platform}|${hash}`)) continue;
+              if (!fallbacks.some((f) => f.platform === w.platform && f.hash === hash))
+                fallbacks.push({
+                  platform: w.platform,
+                  hash,
+                  reason: typeof w.detail.reason === 'string' ? w.detail.reason : '',
+                });
+            }
           return {
             created: totals.created,
             reused: totals.reused + totals.resumed,
@@ -639,8 +750,10 @@ export function createDeployActivities(deps: StageDeps<DeploySettings>) {
             adIds: live.flatMap((l) => l.ids).sort(),
             writes: audit.count,
             ...(reconciled > 0 ? { reconciled } : {}),
+            ...(budgets?.enabled ? { budgets, budgetChanges: totals.budgets } : {}),
             rejected,
             platforms,
+            ...(fallbacks.length > 0 ? { fallbacks } : {}),
           };
         },
         (r) => ({

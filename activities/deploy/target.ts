@@ -6,7 +6,8 @@
 // the look-up waits for it to settle first (TargetDeps.settleMs), and deploy's last read-back
 // removes any twin a write landing later still made (reconcile in deploy.ts).
 import fs from 'node:fs';
-import type { MarketAccounts } from '../../core/accounts.ts';
+import { budgetMinor, type MarketAccounts } from '../../core/accounts.ts';
+import { convertMicros, microsToMinor, type FxTable } from '../../core/money.ts';
 import type { AdSetSegment } from '../../core/ids.ts';
 import type { DeploySlot, RenderedCreative } from '../../core/types.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
@@ -35,6 +36,36 @@ export interface TargetDeps {
    * twice. The platform client's request timeout.
    */
   settleMs: number;
+  /** Today's allocated budget of each of the platform's ad sets in the market; null: fixed. */
+  allocated?: AllocatedBudget | null;
+}
+
+/** One platform's allocated budget per ad set in a market (activities/budget). */
+export interface AllocatedBudget {
+  /** Each ad set's daily budget in micros of `currency` (the reporting currency). */
+  perAdSetMicros: number;
+  currency: string;
+  fx: FxTable;
+  /** Why the market got this budget on the platform (the allocator's reason). */
+  reason: string;
+}
+
+/**
+ * Each ad set's daily budget in minor units of the account's `currency`: the allocated one,
+ * converted at the day's rates and rounded down (never above what was allocated), else the fixed
+ * one from the accounts file (`where` names it in errors).
+ */
+export function adSetBudgetMinor(
+  allocated: AllocatedBudget | null | undefined,
+  configured: string | null,
+  currency: string,
+  where: string,
+): number {
+  if (!allocated) return budgetMinor(configured, currency, where);
+  return microsToMinor(
+    convertMicros(allocated.perAdSetMicros, allocated.currency, currency, allocated.fx),
+    currency,
+  );
 }
 
 export interface AdSetRef {
@@ -79,9 +110,16 @@ export interface DeployTarget {
   /** Creates the ads (and whatever they need: media, creatives); ids, and what was refused. */
   createAds(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<Created>;
   /**
+   * What creating an ad of `creative` would make besides the ad, for the dry-run diff (Meta: the
+   * video uploads and the video creative, the still as fallback); null when only the usual.
+   * Reads only. Optional: the other platforms' ads carry their one asset.
+   */
+  mediaPlan?(market: string, creative: RenderedCreative): Promise<string | null>;
+  /**
    * Brings the ad set's live ads up to date with what they should carry besides themselves, for
    * every ad the plan keeps, resumes or creates (Google: the creative's YouTube video beside its
-   * image). Optional: Meta's and TikTok's ads are whole once created.
+   * image; Meta: a video ad the review disapproved switched to its still). Optional: TikTok's ads
+   * are whole once created.
    */
   completeAds?(adSet: AdSetRef, market: string, ads: NewAd[]): Promise<void>;
   /** Sets ads' status; `deleted` removes them for good (twins: see decisions/deploy/twins.ts). */
@@ -94,6 +132,10 @@ export interface DeployTarget {
    * currency as the platform reports it (what the spend caps are checked against).
    */
   dailyBudget(market: string): Promise<{ minor: number; currency: string }>;
+  /** The ad set's daily budget on the platform now, in minor units of the account's currency. */
+  readBudget(adSet: AdSetRef): Promise<number>;
+  /** Sets the ad set's daily budget (minor units of the account's currency), audited. */
+  setBudget(market: string, adSet: AdSetRef, minor: number): Promise<void>;
   /**
    * Switches the ad set and its campaign on (idempotent: a no-op when already on). Deploy calls it
    * last, once the ad set holds ads that passed review, and only in live mode.

@@ -67,7 +67,9 @@ type Ratio = (typeof ASPECT_RATIOS)[number];
  * The asset each deploy slot gets, best first: Meta's feed takes a square static first; TikTok is
  * a full-screen vertical video app, so a 9:16 motion first, then a 9:16 still. Google's App ads
  * take images (square first) and, separately, videos (YouTube: vertical first, for Shorts and
- * mobile placements).
+ * mobile placements). A Meta video ad gives each placement its own cut: 9:16 for stories and
+ * reels, 4:5 for feeds (the tallest a feed shows uncropped), else 1:1 (the Meta still stays the
+ * fallback when a video cannot run).
  */
 const DEPLOY_PREFERENCE: Record<DeploySlot, Array<[CreativeAsset['kind'], Ratio]>> = {
   meta: [
@@ -91,10 +93,20 @@ const DEPLOY_PREFERENCE: Record<DeploySlot, Array<[CreativeAsset['kind'], Ratio]
     ['motion', '16:9'],
     ['motion', '1:1'],
   ],
+  'meta-video-vertical': [['motion', '9:16']],
+  'meta-video-feed': [
+    ['motion', '4:5'],
+    ['motion', '1:1'],
+  ],
 };
 
 /** The platform whose QA a slot's asset must pass. */
-const slotPlatform = (slot: DeploySlot) => (slot === 'google-video' ? 'google' : slot);
+const slotPlatform = (slot: DeploySlot) =>
+  slot === 'google-video'
+    ? 'google'
+    : slot === 'meta-video-vertical' || slot === 'meta-video-feed'
+      ? 'meta'
+      : slot;
 
 /** The asset a deploy slot gets: the first of its preferences that passed QA on its platform. */
 export function pickDeployAsset<T extends { kind: string; ratio: string }>(

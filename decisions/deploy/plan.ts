@@ -17,6 +17,7 @@
 //      old one is disabled, keeping its ads and their history.
 import { createHash } from 'node:crypto';
 import { adName } from '../../core/ids.ts';
+import { fromMinorUnits } from '../../core/money.ts';
 import type { ReviewState } from '../../core/types.ts';
 
 export type DeployPlatform = 'meta' | 'tiktok' | 'google';
@@ -33,6 +34,11 @@ export interface PlanCandidate {
   artistId: string;
   /** Whether QA let it go to this platform. */
   eligible: boolean;
+  /**
+   * What creating its ad would make besides the ad, when the platform says (Meta: the video
+   * uploads and the video creative, with the still as fallback); shown in the dry-run diff.
+   */
+  media?: string;
 }
 
 export interface CurrentAd {
@@ -44,12 +50,22 @@ export interface CurrentAd {
   status: 'active' | 'paused' | 'archived';
   review: ReviewState;
   reviewReason: string | null;
+  /** Whether it plays a video or shows a still, where the platform tells them apart (Meta). */
+  media?: 'video' | 'still';
 }
 
 export type PauseReason = 'dropped' | 'fatigued' | 'rejected';
 
 export type AdAction =
-  | { action: 'create'; hash: string; name: string; rank: number; label: string }
+  | {
+      action: 'create';
+      hash: string;
+      name: string;
+      rank: number;
+      label: string;
+      /** PlanCandidate.media: what else the create makes. */
+      media?: string;
+    }
   | {
       action: 'keep' | 'resume';
       adId: string;
@@ -79,6 +95,21 @@ export interface AdSetPlan {
   skipped: Array<{ hash: string; rank: number; label: string; reason: string }>;
   /** Ads the platform's review rejected that adloop had not recorded yet. */
   newlyRejected: Array<{ adId: string; hash: string; reason: string }>;
+  /**
+   * The ad set's daily budget from today's allocation (activities/budget), when it changes it or
+   * the ad set is new; absent without an allocation.
+   */
+  budget?: BudgetChange;
+}
+
+/** A daily budget change of one ad set, in minor units of its account's currency. */
+export interface BudgetChange {
+  /** Its budget now; null for an ad set deploy creates. */
+  fromMinor: number | null;
+  toMinor: number;
+  currency: string;
+  /** The allocator's reason for the market's budget on the platform. */
+  reason: string;
 }
 
 export interface PlanInput {
@@ -175,6 +206,7 @@ export function planAdSet(input: PlanInput): AdSetPlan {
         name: adName(input.adSet.name, input.date, c.hash),
         rank: c.rank,
         label: c.label,
+        ...(c.media ? { media: c.media } : {}),
       });
     }
   }
@@ -240,6 +272,7 @@ function rollover(
       name: adName(next.name, input.date, c.hash),
       rank: c.rank,
       label: c.label,
+      ...(c.media ? { media: c.media } : {}),
     })),
     disableAdSets: input.adSet.id ? [{ id: input.adSet.id, name: input.adSet.name }] : [],
     skipped,
@@ -253,11 +286,17 @@ export interface PlanCounts {
   resume: number;
   pause: number;
   archive: number;
+  /** Existing ad sets whose daily budget changes. */
+  budget: number;
 }
 
 export function countActions(plans: AdSetPlan[]): PlanCounts {
-  const counts: PlanCounts = { create: 0, keep: 0, resume: 0, pause: 0, archive: 0 };
-  for (const p of plans) for (const a of p.actions) counts[a.action]++;
+  const counts: PlanCounts = { create: 0, keep: 0, resume: 0, pause: 0, archive: 0, budget: 0 };
+  for (const p of plans) {
+    for (const a of p.actions) counts[a.action]++;
+    if (p.budget && p.budget.fromMinor !== null && p.budget.fromMinor !== p.budget.toMinor)
+      counts.budget++;
+  }
   return counts;
 }
 
@@ -274,12 +313,13 @@ export function formatPlan(market: string, date: string, plans: AdSetPlan[]): st
   const lines: string[] = [];
   const c = countActions(plans);
   lines.push(
-    `deploy plan ${market} ${date}: ${c.create} create, ${c.keep} keep, ${c.resume} resume, ${c.pause} pause, ${c.archive} archive`,
+    `deploy plan ${market} ${date}: ${c.create} create, ${c.keep} keep, ${c.resume} resume, ${c.pause} pause, ${c.archive} archive${c.budget ? `, ${c.budget} budget` : ''}`,
   );
   for (const p of plans) {
     const where = p.adSet.id ? p.adSet.name : `${p.adSet.name} (new)`;
     lines.push(`  ${p.platform} ${where}`);
     for (const d of p.disableAdSets) lines.push(`    ! disable ad group ${d.name} (full)`);
+    if (p.budget) lines.push(`    $ budget  ${budgetText(p.budget)}`);
     for (const a of p.actions) {
       const short = a.hash.slice(0, 12);
       const tail =
@@ -287,7 +327,9 @@ export function formatPlan(market: string, date: string, plans: AdSetPlan[]): st
           ? `${a.reason}: ${a.detail}`
           : a.action === 'archive'
             ? 'makes room under the ad cap'
-            : `#${a.rank} ${a.label}`;
+            : a.action === 'create' && a.media
+              ? `#${a.rank} ${a.label} · ${a.media}`
+              : `#${a.rank} ${a.label}`;
       lines.push(`    ${SYMBOL[a.action]} ${a.action.padEnd(7)} ${short}  ${tail}`);
     }
     for (const s of p.skipped)
@@ -300,12 +342,26 @@ export function formatPlan(market: string, date: string, plans: AdSetPlan[]): st
  * What a plan does, as a short hash: the same creates, keeps, resumes, pauses, archives and
  * disabled ad sets give the same fingerprint. An approval is of a fingerprint.
  */
+/** `120.00 USD (was 100.00 USD): why`, in the account's currency. */
+function budgetText(b: BudgetChange): string {
+  const show = (minor: number) => `${fromMinorUnits(minor, b.currency)} ${b.currency}`;
+  const was =
+    b.fromMinor === null
+      ? 'new ad set'
+      : b.fromMinor === b.toMinor
+        ? 'unchanged'
+        : `was ${show(b.fromMinor)}`;
+  return `${show(b.toMinor)} (${was}): ${b.reason}`;
+}
+
 export function planFingerprint(plans: AdSetPlan[]): string {
   const what = plans.map((p) => [
     p.platform,
     p.adSet.name,
     p.actions.map((a) => `${a.action}:${a.name}`).sort(),
     p.disableAdSets.map((d) => d.name).sort(),
+    // Only with a budget, so fingerprints of plans without one are what they were.
+    ...(p.budget ? [`budget:${p.budget.toMinor}`] : []),
   ]);
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
 }

@@ -11,11 +11,11 @@ import type { DeliveryCounts } from '../../core/types.ts';
 import { redact } from '../../core/redact.ts';
 import { PlatformError, REQUEST_TRIES, withRequestRetry } from '../errors.ts';
 import { noteRequest } from '../request-log.ts';
-import { toMetaAmount } from './currency.ts';
+import { fromMetaAmount, toMetaAmount } from './currency.ts';
 import { UsageGovernor, type UsageGovernorOptions } from './usage-governor.ts';
 import { pause, requestSignal } from '../../core/cancellation.ts';
 
-const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun } = bizSdk;
+const { FacebookAdsApi, FacebookAdsApiBatch, AdAccount, AdSet, AdReportRun, AdVideo } = bizSdk;
 
 /** Most calls one batch request may hold (Meta's limit). */
 export const META_MAX_BATCH = 50;
@@ -44,7 +44,18 @@ export interface MetaAdsConfig {
   requestTimeoutMs?: number;
   /** Tries of one request that may be sent again (see withRequestRetry). Default 4. */
   requestTries?: number;
+  /** First wait between reads of videos' processing status, doubling up to 10 s. Default 1000 ms. */
+  videoPollMs?: number;
+  /**
+   * Longest waitForVideos waits for videos to process before it gives each one still processing
+   * up as timed out. Meta: processing "may take several seconds, or even minutes for large
+   * videos" (https://developers.facebook.com/docs/marketing-api/advideo/). Default 300000 (5 min).
+   */
+  videoTimeoutMs?: number;
 }
+
+/** Default of MetaAdsConfig.videoTimeoutMs. */
+export const DEFAULT_META_VIDEO_TIMEOUT_MS = 300_000;
 
 /** What the platform's review said of an ad. */
 
@@ -57,6 +68,9 @@ export interface MetaAdRow {
   review: ReviewState;
   /** Why the review rejected it (policy: reason; ...), when it did. */
   reviewReason: string | null;
+  /** Its ad creative (field expansion of `creative{id,name}`), when Graph said. */
+  creativeId: string | null;
+  creativeName: string | null;
 }
 
 /** One call of a batch: its object's id, or why it failed. */
@@ -100,6 +114,78 @@ export interface MetaCreativeSpec {
   headline: string;
 }
 
+/** One phase of an ad video's processing (VideoStatus{Uploading,Processing,Publishing}Phase.json). */
+export interface MetaVideoPhase {
+  status: string;
+  /** VideoStatusError.json: code and message, when the phase failed. */
+  errors: Array<{ code: number; message: string }>;
+}
+
+/** An ad video's processing state, as its `status` field reports it (VideoStatus.json). */
+export interface MetaVideoState {
+  videoId: string;
+  title: string | null;
+  /** video_status: processing, ready, error or expired. */
+  videoStatus: string;
+  uploadingPhase: MetaVideoPhase | null;
+  processingPhase: MetaVideoPhase | null;
+  publishingPhase: MetaVideoPhase | null;
+}
+
+/** One of a video's thumbnails (VideoThumbnail.json: uri, is_preferred, width, height). */
+export interface MetaVideoThumbnail {
+  uri: string;
+  isPreferred: boolean;
+  width: number | null;
+  height: number | null;
+}
+
+/** A video of a video creative and its thumbnail: an image of the account's library, or a URL. */
+export interface MetaCreativeVideo {
+  videoId: string;
+  /** Hash of an uploaded image (preferred: adloop's own still of the video's ratio). */
+  thumbnailHash?: string;
+  /** Else a URL, e.g. the preferred thumbnail Meta picked (videoThumbnails). */
+  thumbnailUrl?: string;
+}
+
+/**
+ * An app install video creative whose placements each get their own cut (placement asset
+ * customisation): feeds show `feed` (4:5, or 1:1 without one), stories and reels `vertical` (9:16).
+ */
+export interface MetaVideoCreativeSpec {
+  name: string;
+  vertical: MetaCreativeVideo;
+  feed: MetaCreativeVideo;
+  /** The app's store listing (must be the ad set's promoted_object.object_store_url). */
+  storeUrl: string;
+  /** Where the app opens, e.g. myapp://artist/123. */
+  appLink: string;
+  message: string;
+  headline: string;
+}
+
+/**
+ * Where each cut of a video creative plays, as customization_spec positions (Placement Targeting,
+ * https://developers.facebook.com/docs/marketing-api/audiences/reference/placement-targeting/):
+ * the feed cut in every feed-like position (Facebook feed, profile feed, video feeds, marketplace
+ * and search; Instagram stream, explore, profile feed and search), the vertical cut full screen
+ * (Facebook and Instagram stories, Facebook and Instagram reels).
+ */
+export const META_VIDEO_PLACEMENTS = {
+  feed: {
+    facebook_positions: ['feed', 'profile_feed', 'video_feeds', 'marketplace', 'search'],
+    instagram_positions: ['stream', 'explore', 'explore_home', 'profile_feed', 'ig_search'],
+  },
+  vertical: {
+    facebook_positions: ['story', 'facebook_reels'],
+    instagram_positions: ['story', 'reels', 'profile_reels'],
+  },
+} as const;
+
+/** The adlabels naming each cut in a video creative's asset feed. */
+export const META_VIDEO_LABELS = { feed: 'adloop_feed', vertical: 'adloop_vertical' } as const;
+
 /** What Meta says of the ad account (read once per client). */
 export interface MetaAccountInfo {
   accountId: string;
@@ -121,8 +207,32 @@ export interface MetaAds {
   /** The ad account's currency and time zone (its reports' days are calendar days there). */
   describeAccount(): Promise<MetaAccountInfo>;
   uploadImage(bytes: Buffer, name: string): Promise<{ hash: string }>;
-  /** Resumable (chunked) video upload; resolves once the platform has the whole file. */
+  /**
+   * Resumable (chunked) video upload, titled `name` from its start phase on (so findVideos finds
+   * it even when a later answer was lost); resolves once the platform has the whole file. The
+   * video then processes: see waitForVideos.
+   */
   uploadVideo(bytes: Buffer, name: string): Promise<{ videoId: string }>;
+  /** An ad video's processing state (GET /<video>?fields=status). */
+  videoStatus(videoId: string): Promise<MetaVideoState>;
+  /** The account's videos titled `title` (GET act_<id>/advideos?title=), with their state. */
+  findVideos(title: string): Promise<MetaVideoState[]>;
+  /**
+   * Waits for videos to process, reading their status with backoff (videoPollMs) for at most
+   * videoTimeoutMs: each video's ready state, or why it cannot be used, naming the video and the
+   * phase that failed (invalid: processing failed, the video expired) or that did not end in time
+   * (transient). `onWait` is told how many still process after each round of reads.
+   */
+  waitForVideos(
+    videoIds: string[],
+    o?: { onWait?: (pending: number) => void },
+  ): Promise<Map<string, MetaVideoState | PlatformError>>;
+  /** The thumbnails Meta made of a processed video (GET /<video>/thumbnails), preferred first. */
+  videoThumbnails(videoId: string): Promise<MetaVideoThumbnail[]>;
+  /** Params of a placement-customised video creative for createMany. */
+  videoCreativeParams(p: MetaVideoCreativeSpec): Record<string, unknown>;
+  /** Points an ad at another creative (POST /<ad> creative); Meta reviews the ad again. */
+  setAdCreative(adId: string, creativeId: string): Promise<void>;
   /** The first object of that exact name that is not deleted, or null. */
   findByName(
     kind: 'campaigns' | 'adsets' | 'adcreatives' | 'ads',
@@ -140,6 +250,13 @@ export interface MetaAds {
   createCampaign(p: { name: string }): Promise<string>;
   /** An app-install ad set, created PAUSED. */
   createAdSet(p: MetaAdSetSpec): Promise<string>;
+  /**
+   * Sets an ad set's daily budget, in ISO minor units of the account's currency (converted like
+   * createAdSet's), from now on. Sending it again sets the same budget.
+   */
+  setAdSetBudget(adsetId: string, dailyBudgetMinor: number): Promise<void>;
+  /** An ad set's daily budget in ISO minor units of the account's currency. */
+  adSetBudgetMinor(adsetId: string): Promise<number>;
   createCreative(p: MetaCreativeSpec): Promise<string>;
   createAd(p: { name: string; adsetId: string; creativeId: string }): Promise<string>;
   setAdStatus(adId: string, status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED'): Promise<void>;
@@ -426,6 +543,86 @@ async function collect(first: Promise<unknown>): Promise<Array<Record<string, un
 
 const num = (v: unknown) => (v === undefined || v === null ? 0 : Number(v));
 
+/** A scalar Graph value as text; anything else as empty. */
+const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
+/** A video's state from its Graph fields (id, title, status: VideoStatus.json). */
+function videoState(r: Record<string, unknown>): MetaVideoState {
+  const status = (r.status ?? {}) as Record<string, unknown>;
+  const phase = (v: unknown): MetaVideoPhase | null => {
+    if (typeof v !== 'object' || v === null) return null;
+    const p = v as { status?: unknown; errors?: unknown };
+    const errors = Array.isArray(p.errors)
+      ? (p.errors as Array<{ code?: unknown; message?: unknown }>).map((e) => ({
+          code: Number(e.code ?? 0),
+          message: text(e.message),
+        }))
+      : [];
+    return { status: text(p.status), errors };
+  };
+  return {
+    videoId: text(r.id),
+    title: typeof r.title === 'string' ? r.title : null,
+    videoStatus: text(status.video_status),
+    uploadingPhase: phase(status.uploading_phase),
+    processingPhase: phase(status.processing_phase),
+    publishingPhase: phase(status.publishing_phase),
+  };
+}
+
+const PHASES = [
+  ['uploading_phase', 'uploadingPhase'],
+  ['processing_phase', 'processingPhase'],
+  ['publishing_phase', 'publishingPhase'],
+] as const;
+
+/**
+ * Whether a video's upload was finished: its whole file received (uploading_phase complete) and
+ * its processing begun or ended. A resumable upload whose finish phase never landed has the first
+ * without the second, and never processes.
+ */
+export function uploadFinished(s: MetaVideoState): boolean {
+  return (
+    s.uploadingPhase?.status === 'complete' &&
+    s.processingPhase !== null &&
+    s.processingPhase.status !== 'not_started'
+  );
+}
+
+/** How a video names itself in errors: its id and, when it has one, its title. */
+const videoName = (s: MetaVideoState | null, id: string) =>
+  s?.title ? `video ${id} ("${s.title}")` : `video ${id}`;
+
+/**
+ * Why a video cannot be used, when it cannot: a phase that failed (its errors), or a video_status
+ * of error or expired. Not retryable: the same file processes the same way again.
+ */
+export function videoProblem(s: MetaVideoState): PlatformError | null {
+  const failed = PHASES.find(([, key]) => s[key]?.status === 'error');
+  if (!failed && s.videoStatus !== 'error' && s.videoStatus !== 'expired') return null;
+  const errors = failed
+    ? s[failed[1]]!.errors.map((e) => `${e.message} (code ${e.code})`).join('; ')
+    : '';
+  const where = failed ? `failed in ${failed[0]}` : `is ${s.videoStatus}`;
+  return new PlatformError(
+    'meta',
+    'invalid',
+    `${videoName(s, s.videoId)} ${where}${errors ? `: ${errors}` : ''} (video_status ${s.videoStatus})`,
+  );
+}
+
+/** A video still processing when the wait ended: transient, naming the phase it is in. */
+function stillProcessing(id: string, s: MetaVideoState | null, timeoutMs: number): PlatformError {
+  const phases = s
+    ? PHASES.flatMap(([name, key]) => (s[key] ? [`${name} ${s[key].status}`] : [])).join(', ')
+    : 'status never read';
+  return new PlatformError(
+    'meta',
+    'transient',
+    `${videoName(s, id)} still processing after ${Math.round(timeoutMs / 1000)} s (${phases})`,
+  );
+}
+
 /** An SDK api instance for `graphUrl` (crash reporter off), for SDK features beyond MetaAds. */
 export function createGraphApi(
   config: Pick<MetaAdsConfig, 'graphUrl' | 'accessToken' | 'requestTimeoutMs' | 'requestTries'>,
@@ -662,6 +859,61 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
     };
   }
 
+  /**
+   * A video app install creative with placement asset customisation
+   * (https://developers.facebook.com/docs/marketing-api/dynamic-creative/placement-asset-customization):
+   * the page story names only the page, and the assets are an asset feed (AdAssetFeedSpec.json)
+   * of one format, SINGLE_VIDEO, holding both cuts, each labelled (adlabels), and two rules
+   * (asset_customization_rules: "every asset_feed_spec needs to have more than one customization
+   * rule"), each a customization_spec of platforms and positions and the video_label it shows
+   * there. Each video carries its thumbnail (AdAssetFeedSpecVideo.json thumbnail_hash or
+   * thumbnail_url: Meta refuses a video without one, subcode 1443226). The store link and the
+   * deep link are the feed's link URL (AdAssetFeedSpecLinkURL.json website_url, deeplink_url) and
+   * its install call to action (call_to_action_types, AdAssetFeedSpec_call_to_action_types),
+   * as the still creative's link_data carries them.
+   */
+  function videoCreativeParams(p: MetaVideoCreativeSpec): Record<string, unknown> {
+    const video = (v: MetaCreativeVideo, label: string) => ({
+      video_id: v.videoId,
+      ...(v.thumbnailHash ? { thumbnail_hash: v.thumbnailHash } : {}),
+      ...(!v.thumbnailHash && v.thumbnailUrl ? { thumbnail_url: v.thumbnailUrl } : {}),
+      adlabels: [{ name: label }],
+    });
+    const rule = (cut: 'feed' | 'vertical', priority: number) => ({
+      customization_spec: {
+        publisher_platforms: ['facebook', 'instagram'],
+        facebook_positions: [...META_VIDEO_PLACEMENTS[cut].facebook_positions],
+        instagram_positions: [...META_VIDEO_PLACEMENTS[cut].instagram_positions],
+      },
+      video_label: { name: META_VIDEO_LABELS[cut] },
+      priority,
+    });
+    return {
+      name: p.name,
+      object_story_spec: { page_id: config.pageId },
+      asset_feed_spec: {
+        ad_formats: ['SINGLE_VIDEO'],
+        videos: [
+          video(p.feed, META_VIDEO_LABELS.feed),
+          video(p.vertical, META_VIDEO_LABELS.vertical),
+        ],
+        bodies: [{ text: p.message }],
+        titles: [{ text: p.headline }],
+        link_urls: [{ website_url: p.storeUrl, deeplink_url: p.appLink }],
+        call_to_action_types: ['INSTALL_MOBILE_APP'],
+        asset_customization_rules: [rule('feed', 1), rule('vertical', 2)],
+      },
+    };
+  }
+
+  /** A video's state (GET /<video>?fields=id,title,status). */
+  async function readVideo(videoId: string): Promise<MetaVideoState> {
+    const r = await api.call<Record<string, unknown>>('GET', [videoId], {
+      fields: 'id,title,status',
+    });
+    return videoState({ ...r, id: r.id ?? videoId });
+  }
+
   function adParams(p: { name: string; adsetId: string; creativeId: string }) {
     return {
       name: p.name,
@@ -719,28 +971,113 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         const start = await postVideoPhase(config, {
           upload_phase: 'start',
           file_size: String(bytes.length),
+          title: name,
         });
         const session = String(start.upload_session_id);
+        const videoId = String(start.video_id);
         let from = Number(start.start_offset);
         let to = Number(start.end_offset);
-        // The server names each next chunk; a resent chunk is acknowledged, never appended twice.
+        // The server names each next chunk; a resent chunk is acknowledged, never appended twice,
+        // so a chunk whose answer was lost is simply sent again.
         while (from < to) {
-          const next = await postVideoPhase(config, {
-            upload_phase: 'transfer',
-            upload_session_id: session,
-            start_offset: String(from),
-            video_file_chunk: new Blob([bytes.subarray(from, to)]),
-          });
+          const chunk = { from, to };
+          const next = await withRequestRetry(
+            () =>
+              postVideoPhase(config, {
+                upload_phase: 'transfer',
+                upload_session_id: session,
+                start_offset: String(chunk.from),
+                video_file_chunk: new Blob([bytes.subarray(chunk.from, chunk.to)]),
+              }),
+            { idempotent: true, toError: toPlatformError, tries: config.requestTries },
+          );
           from = Number(next.start_offset);
           to = Number(next.end_offset);
         }
-        await postVideoPhase(config, {
-          upload_phase: 'finish',
-          upload_session_id: session,
-          title: name,
-        });
-        return { videoId: String(start.video_id) };
+        try {
+          await postVideoPhase(config, {
+            upload_phase: 'finish',
+            upload_session_id: session,
+            title: name,
+          });
+        } catch (err) {
+          // A finish whose answer was lost may have landed: the video says so (it processes).
+          // Only then is the upload done.
+          if (!(err instanceof PlatformError) || err.kind !== 'transient') throw err;
+          const state = await readVideo(videoId).catch(() => null);
+          if (!state || !uploadFinished(state)) throw err;
+        }
+        return { videoId };
       }),
+
+    videoStatus: (videoId) => call(() => readVideo(videoId)),
+
+    findVideos: (title) =>
+      call(async () => {
+        const rows = await collect(
+          account.getAdVideos(['id', 'title', 'status'], { title, limit: 100 }) as Promise<unknown>,
+        );
+        return rows.filter((r) => r.title === title).map((r) => videoState(r));
+      }),
+
+    waitForVideos: (videoIds, o = {}) =>
+      call(async () => {
+        const out = new Map<string, MetaVideoState | PlatformError>();
+        const pending = new Map<string, MetaVideoState | null>(videoIds.map((id) => [id, null]));
+        const timeoutMs = config.videoTimeoutMs ?? DEFAULT_META_VIDEO_TIMEOUT_MS;
+        const deadline = Date.now() + timeoutMs;
+        for (let wait = config.videoPollMs ?? 1000; ; wait = Math.min(wait * 2, 10_000)) {
+          for (const id of [...pending.keys()]) {
+            const state = await readVideo(id);
+            const problem = videoProblem(state);
+            if (state.videoStatus === 'ready' || problem) {
+              out.set(id, problem ?? state);
+              pending.delete(id);
+            } else pending.set(id, state);
+          }
+          o.onWait?.(pending.size);
+          if (pending.size === 0) break;
+          if (Date.now() + wait > deadline) {
+            for (const [id, state] of pending) out.set(id, stillProcessing(id, state, timeoutMs));
+            break;
+          }
+          await pause(wait);
+        }
+        return out;
+      }),
+
+    videoThumbnails: (videoId) =>
+      call(async () => {
+        const rows = await collect(
+          new AdVideo(videoId, {}, undefined, api).getThumbnails(
+            ['uri', 'is_preferred', 'width', 'height'],
+            { limit: 100 },
+          ) as Promise<unknown>,
+        );
+        const thumbs = rows.flatMap((r) =>
+          typeof r.uri === 'string'
+            ? [
+                {
+                  uri: r.uri,
+                  isPreferred: r.is_preferred === true,
+                  width: typeof r.width === 'number' ? r.width : null,
+                  height: typeof r.height === 'number' ? r.height : null,
+                },
+              ]
+            : [],
+        );
+        // The preferred one first (VideoThumbnail.is_preferred), else in Graph's order.
+        return [...thumbs.filter((t) => t.isPreferred), ...thumbs.filter((t) => !t.isPreferred)];
+      }),
+
+    videoCreativeParams,
+
+    setAdCreative: async (adId, creativeId) => {
+      const [r] = await runBatch([
+        { method: 'POST', path: [adId], params: { creative: { creative_id: creativeId } } },
+      ]);
+      if (r?.error) throw r.error;
+    },
 
     findByName: async (kind, name) => {
       const [match] = await named(kind, name);
@@ -790,6 +1127,29 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
           status: 'PAUSED',
         });
         return String(s.id);
+      }),
+
+    setAdSetBudget: (adsetId, dailyBudgetMinor) =>
+      call(async () => {
+        const { currency } = await describeAccount();
+        // POST /<ad set> with daily_budget (AdSet.json POST): the SDK's update sends the ad set's
+        // id along, which Graph takes as the node's own.
+        await new AdSet(adsetId, {}, undefined, api).update([], {
+          daily_budget: toMetaAmount(dailyBudgetMinor, currency),
+        });
+      }),
+
+    adSetBudgetMinor: (adsetId) =>
+      call(async () => {
+        const { currency } = await describeAccount();
+        const s = (await new AdSet(adsetId, {}, undefined, api).get([
+          'daily_budget',
+        ])) as unknown as { _data: { daily_budget?: string | number } };
+        const amount = s._data.daily_budget;
+        // Graph leaves a field without a value out: an ad set on a lifetime budget has none.
+        if (amount === undefined || amount === null || amount === '')
+          throw new PlatformError('meta', 'invalid', `ad set ${adsetId} has no daily budget`);
+        return fromMetaAmount(Number(amount), currency);
       }),
 
     creativeParams,
@@ -877,7 +1237,15 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
       call(async () => {
         const rows = await collect(
           new AdSet(adsetId, {}, undefined, api).getAds(
-            ['id', 'name', 'status', 'effective_status', 'adset_id', 'ad_review_feedback'],
+            [
+              'id',
+              'name',
+              'status',
+              'effective_status',
+              'adset_id',
+              'ad_review_feedback',
+              'creative{id,name}',
+            ],
             // Archived ads are listed too: they still count for the ad's history.
             {
               limit: 200,
@@ -899,6 +1267,7 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
         );
         return rows.map((r) => {
           const { review, reason } = reviewOf(r);
+          const creative = r.creative as { id?: unknown; name?: unknown } | undefined;
           return {
             id: String(r.id),
             name: String(r.name),
@@ -907,6 +1276,8 @@ export function createMetaAds(config: MetaAdsConfig): MetaAds {
             adsetId: String(r.adset_id),
             review,
             reviewReason: reason,
+            creativeId: creative?.id === undefined ? null : text(creative.id),
+            creativeName: typeof creative?.name === 'string' ? creative.name : null,
           };
         });
       }),

@@ -106,6 +106,32 @@ export const graphErrors = {
       error_user_title: title,
       error_user_msg: msg,
     }),
+  /**
+   * A video in a creative without its thumbnail: subcode 1443226, "Please specify one of
+   * image_hash or image_url in the video_data field of object_story_spec". Meta answers so for
+   * video_data without image_hash / image_url and for asset_feed_spec videos without
+   * thumbnail_hash / thumbnail_url alike (Graph v24, as quoted in
+   * https://github.com/pipeboard-co/meta-ads-mcp/pull/88 and /pull/130); `where` names the asset.
+   */
+  videoThumbnailMissing: (where: string) =>
+    new GraphError(400, 100, 'Invalid parameter', 'OAuthException', {
+      error_subcode: 1443226,
+      is_transient: false,
+      error_user_title: 'Video Thumbnail Missing',
+      error_user_msg: `Please specify one of image_hash or image_url in the video_data field of object_story_spec (${where}).`,
+    }),
+  /**
+   * An asset customization rule whose label names no asset of the feed: subcode 2446173, "Target
+   * rule label does not refer to any of the asset labels" (Graph v24, as quoted in
+   * https://github.com/pipeboard-co/meta-ads-mcp/pull/94).
+   */
+  ruleLabelUnknown: (where: string, label: string) =>
+    new GraphError(400, 100, 'Invalid parameter', 'OAuthException', {
+      error_subcode: 2446173,
+      is_transient: false,
+      error_user_title: 'Invalid Asset Label',
+      error_user_msg: `Target rule label does not refer to any of the asset labels: ${where} is "${label}".`,
+    }),
   unknownPath: (p: string) =>
     new GraphError(
       400,

@@ -2,22 +2,31 @@
 // and videos. Creates and updates are checked against Meta's specs (graph-spec.ts) and documented
 // rules (graph-rules.ts) before anything is stored; reads select spec fields and write datetimes
 // as Graph does. Every object belongs to one account; another account never sees it.
+import { keyed } from '../../core/random.ts';
 import type { SandboxClock } from '../contracts.ts';
-import { reviewAd, reviewState } from '../review.ts';
-import type { ReviewPolicy, World } from '../world.ts';
+import { reviewAd, reviewState, type ReviewContent } from '../review.ts';
+import type { ReviewPolicy, VideoProcessing, World } from '../world.ts';
 import { mp4Size } from '../media.ts';
 import { graphErrors } from './graph-errors.ts';
 import {
   checkAppCreative,
+  checkAppFeedCreative,
   checkAppPromotion,
+  checkAppVideoCreative,
+  checkAssetFeed,
   checkBilling,
+  checkDailyBudget,
+  checkVideoUsable,
   graphTime,
   type AppWorld,
+  type VideoLookup,
+  type VideoStatusValue,
 } from './graph-rules.ts';
 import {
   checkParams,
   checkStruct,
   fieldType,
+  parseFields,
   requestedFields,
   scalarParam,
   type NodeType,
@@ -97,20 +106,50 @@ function videoFormat(bytes: Buffer): Array<{ filter: 'native'; width: number; he
 }
 
 /**
- * An ad video's `status` (AdVideo.json: status, a VideoStatus): `processing` until the upload is
- * finished, then `ready`; its uploading_phase counts the bytes received of the file's size
- * (VideoStatusUploadingPhase.json: status, bytes_transferred, source_file_size).
+ * Graph's error for a video file it cannot process: code 6000, "There was a problem uploading your
+ * video file. Please try again with another file." (as Graph answers it, quoted in
+ * https://github.com/yikart/AiToEarn/issues/592). A VideoStatusError ({code, message},
+ * VideoStatusError.json) in the failed phase's `errors`.
  */
-function videoStatus(received: number, size: number, finished: boolean) {
+const PROCESSING_FAILED = {
+  code: 6000,
+  message: 'There was a problem uploading your video file. Please try again with another file.',
+};
+
+/** Where a video is: receiving its bytes, processing them, then ready or failed. */
+type VideoStage = 'uploading' | 'processing' | 'ready' | 'error';
+
+/**
+ * An ad video's `status` (AdVideo.json: status, a VideoStatus): `processing` while its bytes
+ * arrive (uploading_phase in_progress, counting bytes_transferred of source_file_size:
+ * VideoStatusUploadingPhase.json) and while they are processed (processing_phase in_progress:
+ * VideoStatusProcessingPhase.json), then `ready`, or `error` with the processing phase's errors.
+ * An ad video is not published as a post, so its publishing_phase (VideoStatusPublishingPhase.json)
+ * never starts.
+ */
+function videoStatus(received: number, size: number, stage: VideoStage) {
+  const processing = {
+    uploading: { status: 'not_started' },
+    processing: { status: 'in_progress' },
+    ready: { status: 'complete' },
+    error: { status: 'error', errors: [PROCESSING_FAILED] },
+  }[stage];
   return {
-    video_status: finished ? 'ready' : 'processing',
+    video_status: stage === 'ready' ? 'ready' : stage === 'error' ? 'error' : 'processing',
     uploading_phase: {
       status: received === size ? 'complete' : 'in_progress',
       bytes_transferred: received,
       source_file_size: size,
     },
-    processing_phase: { status: finished ? 'complete' : 'not_started' },
+    processing_phase: processing,
+    publishing_phase: { status: 'not_started' },
   };
+}
+
+/** A video's processing still to come: how many status reads, and how it ends (graph-objects). */
+interface PendingProcessing {
+  reads: number;
+  outcome: 'ready' | 'error';
 }
 
 export class GraphObjects {
@@ -129,6 +168,8 @@ export class GraphObjects {
     private readonly clock: SandboxClock,
     private readonly review: ReviewPolicy,
     private readonly baseUrl: () => string,
+    /** How uploaded videos process; the server's live copy of world.meta.videoProcessing. */
+    private readonly videoProcessing: VideoProcessing = world.meta.videoProcessing,
   ) {
     this.app = {
       applicationId: world.meta.applicationId,
@@ -283,9 +324,104 @@ export class GraphObjects {
     if (obj.type !== 'adimage' && obj.type !== 'advideo')
       checkParams(node, 'GET', params, { self: obj.id });
     const names = requestedFields(node, params.fields, DEFAULT_FIELDS);
-    const out = this.pick(obj.id, names, this.derived(account, obj));
+    if (obj.type === 'advideo' && names.includes('status')) this.readVideoStatus(obj);
+    const out = this.expand(
+      account,
+      params.fields,
+      this.pick(obj.id, names, this.derived(account, obj)),
+    );
     if (obj.type === 'adimage') out.hash = obj.fields.hash;
     return out;
+  }
+
+  /**
+   * Nested selections of fields that hold another object, e.g. an ad's `creative{id,name}`:
+   * Graph answers them with that object's requested fields (field expansion,
+   * https://developers.facebook.com/docs/graph-api/guides/field-expansion/), checked against its
+   * node type like any read.
+   */
+  private expand(account: HostedAccount, fields: unknown, row: Record<string, unknown>) {
+    if (typeof fields !== 'string') return row;
+    for (const { name, nested } of parseFields(fields)) {
+      const ref = row[name] as { id?: unknown } | undefined;
+      if (nested === null || typeof ref?.id !== 'string') continue;
+      const target = this.store.get(ref.id);
+      if (!target || target.owner !== account.id) continue;
+      const node = NODE_OF[target.type];
+      row[name] = this.pick(
+        target.id,
+        requestedFields(node, nested, DEFAULT_FIELDS),
+        this.derived(account, target),
+      );
+    }
+    return row;
+  }
+
+  /**
+   * One read of a video's status: while it processes, each read brings it closer to its end
+   * (world.meta.videoProcessing.statusReads reads), which the read after the last one shows.
+   */
+  private readVideoStatus(video: GraphObject) {
+    const pending = video.fields.processing_pending as PendingProcessing | undefined;
+    if (!pending) return;
+    if (pending.reads > 0) {
+      this.store.update(
+        video,
+        { processing_pending: { ...pending, reads: pending.reads - 1 } },
+        this.clock.today(),
+      );
+      return;
+    }
+    const size = Number(
+      (video.fields.status as { uploading_phase?: { source_file_size?: number } }).uploading_phase
+        ?.source_file_size ?? 0,
+    );
+    this.store.update(
+      video,
+      { status: videoStatus(size, size, pending.outcome), processing_pending: undefined },
+      this.clock.today(),
+    );
+  }
+
+  /** What the creative rules need of a video of the account (without reading its status). */
+  private videoOf(account: HostedAccount, id: string): VideoLookup | undefined {
+    const v = this.store.get(id);
+    if (v?.type !== 'advideo' || v.owner !== account.id) return undefined;
+    const format = (v.fields.format as Array<{ width: number; height: number }> | undefined)?.[0];
+    return {
+      status: String(
+        (v.fields.status as { video_status?: string } | undefined)?.video_status,
+      ) as VideoStatusValue,
+      ...(format ? { width: format.width, height: format.height } : {}),
+    };
+  }
+
+  /**
+   * GET /<video>/thumbnails (AdVideo.json GET thumbnails, a list of VideoThumbnail: id, uri,
+   * is_preferred, width, height, scale, name): the frames Meta picked while processing the video,
+   * the first preferred. A video still processing (or failed) has none yet.
+   */
+  thumbnails(account: HostedAccount, video: GraphObject, params: Params, url: URL): unknown {
+    checkParams('AdVideo', 'GET thumbnails', params, { list: true });
+    const names = requestedFields('VideoThumbnail', params.fields, ['id', 'uri', 'is_preferred']);
+    const format = (
+      video.fields.format as Array<{ width: number; height: number }> | undefined
+    )?.[0];
+    const ready = this.videoOf(account, video.id)?.status === 'ready';
+    const rows =
+      ready && format
+        ? [0, 1, 2].map((n) =>
+            this.pick(`${video.id}${n + 1}`, names, {
+              uri: `${this.baseUrl()}/videos/${video.id}/thumbnails/${n + 1}.jpg`,
+              is_preferred: n === 0,
+              width: format.width,
+              height: format.height,
+              scale: 1,
+              name: `thumbnail ${n + 1}`,
+            }),
+          )
+        : [];
+    return paginate(rows, params, url, this.baseUrl());
   }
 
   /** A list edge: filtered, then one page of the requested fields. */
@@ -299,9 +435,20 @@ export class GraphObjects {
   ): unknown {
     checkParams(endpoint[0], endpoint[1], params, { list: true });
     const names = requestedFields(node, params.fields, ['id']);
+    // GET act_<id>/advideos?title=: the account's videos of that title (AdAccount.json GET
+    // advideos, param title).
+    const title = node === 'AdVideo' ? scalarParam(params, 'title') : undefined;
     const rows = objects
+      .filter((o) => title === undefined || o.fields.title === title)
       .filter((o) => this.matches(account, o, params))
-      .map((o) => this.pick(o.id, names, this.derived(account, o)));
+      .map((o) => {
+        if (node === 'AdVideo' && names.includes('status')) this.readVideoStatus(o);
+        return this.expand(
+          account,
+          params.fields,
+          this.pick(o.id, names, this.derived(account, o)),
+        );
+      });
     return paginate(rows, params, url, this.baseUrl());
   }
 
@@ -407,56 +554,147 @@ export class GraphObjects {
       }
       case 'adset':
         return this.createAdSet(account, p, base, today);
-      case 'adcreative': {
-        checkParams('AdAccount', 'POST adcreatives', p, { self: `act_${account.id}` });
-        const name = typeof p.name === 'string' ? p.name : `Creative ${now}`;
-        if (p.object_story_spec === undefined) throw graphErrors.missingParam('object_story_spec');
-        const spec = checkStruct(
-          'object_story_spec',
-          'AdCreativeObjectStorySpec',
-          p.object_story_spec,
-        );
-        if (String(spec.page_id) !== this.world.meta.pageId)
-          throw graphErrors.invalidParam(
-            'Param object_story_spec[page_id] must be a page the account may advertise for',
-          );
-        if (spec.link_data === undefined)
-          throw graphErrors.missingParam('object_story_spec[link_data]');
-        const link = checkStruct(
-          'object_story_spec[link_data]',
-          'AdCreativeLinkData',
-          spec.link_data,
-        );
-        if (link.call_to_action !== undefined) {
-          const cta = checkStruct(
-            'object_story_spec[link_data][call_to_action]',
-            'AdCreativeLinkDataCallToAction',
-            link.call_to_action,
-          );
-          if (cta.value !== undefined)
-            checkStruct(
-              'object_story_spec[link_data][call_to_action][value]',
-              'AdCreativeLinkDataCallToActionValue',
-              cta.value,
-            );
-        }
-        const hash = scalarParam(link, 'image_hash', 'object_story_spec[link_data][image_hash]');
-        if (!hash || !this.store.get(`${account.id}:${hash}`))
-          throw graphErrors.invalidParam(`Image with hash ${hash} not found in the ad account`);
-        if (!link.link) throw graphErrors.missingParam('object_story_spec[link_data][link]');
-        const o = this.store.create(
-          'adcreative',
-          account.id,
-          { ...base, name, object_story_spec: spec, image_hash: hash, status: 'ACTIVE' },
-          today,
-        );
-        return { id: o.id };
-      }
+      case 'adcreative':
+        return this.createCreative(account, p, base, today);
       case 'ad':
         return this.createAd(account, p, base, today);
       default:
         throw graphErrors.unsupportedPost(`act_${account.id}`);
     }
+  }
+
+  /**
+   * POST act_<id>/adcreatives (AdAccount.json POST adcreatives). The creative's page story
+   * (object_story_spec, AdCreativeObjectStorySpec.json) carries a link ad (link_data) or a video ad
+   * (video_data); or the page alone, with the ad's assets in an asset feed (asset_feed_spec,
+   * AdAssetFeedSpec.json), as placement asset customisation makes them.
+   */
+  private createCreative(account: HostedAccount, p: Params, base: Params, today: string) {
+    checkParams('AdAccount', 'POST adcreatives', p, { self: `act_${account.id}` });
+    const name = typeof p.name === 'string' ? p.name : `Creative ${String(base.created_time)}`;
+    if (p.object_story_spec === undefined) throw graphErrors.missingParam('object_story_spec');
+    const spec = checkStruct('object_story_spec', 'AdCreativeObjectStorySpec', p.object_story_spec);
+    if (String(spec.page_id) !== this.world.meta.pageId)
+      throw graphErrors.invalidParam(
+        'Param object_story_spec[page_id] must be a page the account may advertise for',
+      );
+    const image = (hash: string) => Boolean(this.store.get(`${account.id}:${hash}`));
+    const struct = (where: string, node: string, value: unknown) => checkStruct(where, node, value);
+    const stored: Record<string, unknown> = { ...base, name, status: 'ACTIVE' };
+    if (p.asset_feed_spec !== undefined) {
+      // The sandbox's own choice: the assets are in the feed, so the page story carries none
+      // (Meta's placement asset customisation examples send object_story_spec with the page
+      // only); a creative that sends both is refused rather than guessed at.
+      for (const k of ['link_data', 'video_data', 'photo_data', 'template_data'])
+        if (spec[k] !== undefined)
+          throw graphErrors.invalidParam(
+            `Param object_story_spec[${k}] cannot be sent with asset_feed_spec: the ad's assets go in the asset feed`,
+          );
+      const feed = checkStruct('asset_feed_spec', 'AdAssetFeedSpec', p.asset_feed_spec);
+      checkAssetFeed(feed, { struct, video: (id) => this.videoOf(account, id), image });
+      stored.object_story_spec = spec;
+      stored.asset_feed_spec = feed;
+    } else if (spec.video_data !== undefined) {
+      const where = 'object_story_spec[video_data]';
+      const video = checkStruct(where, 'AdCreativeVideoData', spec.video_data);
+      if (video.call_to_action !== undefined)
+        this.checkCallToAction(`${where}[call_to_action]`, video.call_to_action);
+      const id = scalarParam(video, 'video_id', `${where}[video_id]`);
+      if (!id) throw graphErrors.missingParam(`${where}[video_id]`);
+      checkVideoUsable(this.videoOf(account, id), id, `${where}[video_id]`);
+      // The thumbnail: "image_hash: Hash of an image in your image library with Facebook to use as
+      // thumbnail; image_url: URL of image to use as thumbnail" (Ad Creative Video Data,
+      // https://developers.facebook.com/docs/marketing-api/reference/ad-creative-video-data); one
+      // of them is required (error 1443226, graph-errors.ts).
+      const hash = scalarParam(video, 'image_hash', `${where}[image_hash]`);
+      if (!hash && !scalarParam(video, 'image_url', `${where}[image_url]`))
+        throw graphErrors.videoThumbnailMissing(`${where} has no thumbnail`);
+      if (hash && !image(hash))
+        throw graphErrors.invalidParam(`Image with hash ${hash} not found in the ad account`);
+      stored.object_story_spec = spec;
+      stored.video_id = id;
+    } else {
+      if (spec.link_data === undefined)
+        throw graphErrors.missingParam('object_story_spec[link_data]');
+      const link = checkStruct(
+        'object_story_spec[link_data]',
+        'AdCreativeLinkData',
+        spec.link_data,
+      );
+      if (link.call_to_action !== undefined)
+        this.checkCallToAction('object_story_spec[link_data][call_to_action]', link.call_to_action);
+      const hash = scalarParam(link, 'image_hash', 'object_story_spec[link_data][image_hash]');
+      if (!hash || !image(hash))
+        throw graphErrors.invalidParam(`Image with hash ${hash} not found in the ad account`);
+      if (!link.link) throw graphErrors.missingParam('object_story_spec[link_data][link]');
+      stored.object_story_spec = spec;
+      stored.image_hash = hash;
+    }
+    const o = this.store.create('adcreative', account.id, stored, today);
+    return { id: o.id };
+  }
+
+  /** A call_to_action and its value, against their specs (AdCreativeLinkDataCallToAction*.json). */
+  private checkCallToAction(where: string, value: unknown) {
+    const cta = checkStruct(where, 'AdCreativeLinkDataCallToAction', value);
+    if (cta.value !== undefined)
+      checkStruct(`${where}[value]`, 'AdCreativeLinkDataCallToActionValue', cta.value);
+  }
+
+  /**
+   * An ad's creative must be able to run in its ad set: an app promotion ad set's ads link to its
+   * store listing (graph-rules.ts checkAppCreative and its asset feed and video variants).
+   */
+  private checkCreativeFits(adset: GraphObject, creative: GraphObject) {
+    const promoted = adset.fields.promoted_object as { object_store_url?: string } | undefined;
+    const store = promoted?.object_store_url;
+    if (!store) return;
+    const feed = creative.fields.asset_feed_spec as Record<string, unknown> | undefined;
+    const story = creative.fields.object_story_spec as {
+      link_data?: Record<string, unknown>;
+      video_data?: Record<string, unknown>;
+    };
+    if (feed) checkAppFeedCreative(feed, store);
+    else if (story.video_data) checkAppVideoCreative(story.video_data, store);
+    else checkAppCreative(story.link_data, store);
+  }
+
+  /**
+   * What the review judges of an ad: its media (the image's hash, or the videos' content hashes, so
+   * the same file is judged alike whatever its id) and its texts.
+   */
+  private reviewContent(creative: GraphObject): ReviewContent {
+    const feed = creative.fields.asset_feed_spec as
+      | {
+          videos?: Array<{ video_id?: string }>;
+          images?: Array<{ hash?: string }>;
+          bodies?: Array<{ text?: string }>;
+          titles?: Array<{ text?: string }>;
+        }
+      | undefined;
+    const media = (videoId: unknown) =>
+      String(this.store.get(String(videoId))?.fields.content_md5 ?? videoId);
+    if (feed)
+      return {
+        media: [
+          ...(feed.videos ?? []).map((v) => media(v.video_id)),
+          ...(feed.images ?? []).map((i) => String(i.hash)),
+        ].join('+'),
+        texts: [...(feed.bodies ?? []), ...(feed.titles ?? [])].map((t) => t.text),
+      };
+    const story = creative.fields.object_story_spec as {
+      link_data?: { image_hash?: string; message?: string; name?: string };
+      video_data?: { video_id?: string; message?: string; title?: string };
+    };
+    if (story.video_data)
+      return {
+        media: media(story.video_data.video_id),
+        texts: [story.video_data.message, story.video_data.title],
+      };
+    return {
+      media: String(story.link_data?.image_hash ?? ''),
+      texts: [story.link_data?.message, story.link_data?.name],
+    };
   }
 
   private createAdSet(account: HostedAccount, p: Params, base: Params, today: string) {
@@ -489,6 +727,7 @@ export class GraphObjects {
     if (p.promoted_object !== undefined)
       checkStruct('promoted_object', 'AdPromotedObject', p.promoted_object);
     checkBilling(goal, billing);
+    checkDailyBudget(Number(budget), account.currency, billing);
     if (campaign.fields.objective === 'OUTCOME_APP_PROMOTION')
       checkAppPromotion(
         { promoted_object: p.promoted_object, optimization_goal: goal, userOs: oses ?? [] },
@@ -521,15 +760,7 @@ export class GraphObjects {
     const creativeId = scalarParam(p.creative as Params, 'creative_id', 'creative[creative_id]');
     if (!creativeId) throw graphErrors.missingParam('creative[creative_id]');
     const creative = this.owned(account, creativeId, 'adcreative', 'creative');
-    const spec = creative.fields.object_story_spec as {
-      link_data?: Record<string, unknown> & {
-        image_hash?: string;
-        message?: string;
-        name?: string;
-      };
-    };
-    const promoted = adset.fields.promoted_object as { object_store_url?: string } | undefined;
-    if (promoted?.object_store_url) checkAppCreative(spec.link_data, promoted.object_store_url);
+    this.checkCreativeFits(adset, creative);
     const status = scalarParam(p, 'status') ?? 'ACTIVE';
     if (!RETIRED.has(status)) this.checkAdSetRoom(account, adset.id);
     const o = this.store.create(
@@ -547,10 +778,7 @@ export class GraphObjects {
     );
     this.store.setReview(
       o,
-      reviewAd(this.world.seed, 'meta', this.review, {
-        media: String(spec.link_data?.image_hash ?? ''),
-        texts: [spec.link_data?.message, spec.link_data?.name],
-      }),
+      reviewAd(this.world.seed, 'meta', this.review, this.reviewContent(creative)),
     );
     return { id: o.id };
   }
@@ -588,8 +816,27 @@ export class GraphObjects {
       this.checkAdSetRoom(account, String(obj.fields.adset_id));
     }
     if (typeof p.name === 'string') changes.name = p.name;
+    let review: ReviewContent | null = null;
+    if (p.creative !== undefined && obj.type === 'ad') {
+      // An ad's creative may be changed (Ad.json POST: creative); the changed ad goes through
+      // review again: "all ads are subject to re-review at any time ... ads may be reviewed again,
+      // including after they are live" (About ads in review,
+      // https://www.facebook.com/business/help/204798856225114), and a new creative is new content.
+      const id = scalarParam(p.creative as Params, 'creative_id', 'creative[creative_id]');
+      if (!id) throw graphErrors.missingParam('creative[creative_id]');
+      const creative = this.owned(account, id, 'adcreative', 'creative');
+      const adset = this.store.get(String(obj.fields.adset_id));
+      if (adset) this.checkCreativeFits(adset, creative);
+      changes.creative = { id: creative.id };
+      review = this.reviewContent(creative);
+    }
     const budget = scalarParam(p, 'daily_budget');
-    if (budget !== undefined && obj.type === 'adset') changes.daily_budget = budget;
+    if (budget !== undefined && obj.type === 'adset') {
+      // A new budget meets the ad set's minimum as a first one does, and counts from the sandbox's
+      // current day: the store dates it, so the days already past keep the budget they had.
+      checkDailyBudget(Number(budget), account.currency, String(obj.fields.billing_event));
+      changes.daily_budget = budget;
+    }
     if (p.promoted_object !== undefined && obj.type === 'adset')
       // https://developers.facebook.com/docs/marketing-api/reference/ad-promoted-object/: immutable.
       throw graphErrors.invalidWithUserMsg(
@@ -597,14 +844,38 @@ export class GraphObjects {
         'The promoted object of an ad set is set when it is created and cannot be changed.',
       );
     this.store.update(obj, changes, this.clock.today());
+    if (review) this.store.setReview(obj, reviewAd(this.world.seed, 'meta', this.review, review));
     return { success: true };
   }
 
   /**
    * Ad video upload, both ways the Graph API offers: one request with the file in `source`, or a
    * resumable session (upload_phase start -> transfer chunks at the offsets the server names ->
-   * finish). A video is `ready` once complete; until then its status is `processing`.
+   * finish). Once its bytes are in, a video processes (processing); see `processed`.
    */
+  /**
+   * The fields of a video whose bytes are all in: processing for
+   * world.meta.videoProcessing.statusReads reads of its status, then ready, or failed for a
+   * seeded share (failShare) of files, drawn from the world's seed and the file's content so the
+   * same file fails alike on every run (world.ts videoProcessingSchema). Its content hash is kept
+   * for the review, which judges what an ad shows.
+   */
+  private processed(bytes: Buffer) {
+    const md5 = GraphStore.imageHash(bytes);
+    const { failShare, statusReads } = this.videoProcessing;
+    const fails = keyed(this.world.seed, 'meta-video-processing', md5)() < failShare;
+    const pending: PendingProcessing = { reads: statusReads, outcome: fails ? 'error' : 'ready' };
+    return {
+      content_md5: md5,
+      status: videoStatus(
+        bytes.length,
+        bytes.length,
+        statusReads > 0 ? 'processing' : pending.outcome,
+      ),
+      processing_pending: statusReads > 0 ? pending : undefined,
+    };
+  }
+
   uploadVideo(account: HostedAccount, p: Params): unknown {
     checkParams('AdAccount', 'POST advideos', p, { self: `act_${account.id}` });
     const now = new Date().toISOString();
@@ -620,7 +891,7 @@ export class GraphObjects {
           ...base,
           format: videoFormat(p.source),
           title: typeof p.title === 'string' ? p.title : '',
-          status: videoStatus(p.source.length, p.source.length, true),
+          ...this.processed(p.source),
         },
         today,
       );
@@ -635,7 +906,13 @@ export class GraphObjects {
       const video = this.store.create(
         'advideo',
         account.id,
-        { ...base, status: videoStatus(0, size, false) },
+        {
+          ...base,
+          // A title sent at start names the video from its first moment, so an upload whose
+          // later answers were lost can be found by it (GET advideos?title=).
+          ...(typeof p.title === 'string' ? { title: p.title } : {}),
+          status: videoStatus(0, size, 'uploading'),
+        },
         today,
       );
       const session = `${video.id}${String(++this.sessions).padStart(6, '0')}`;
@@ -672,7 +949,7 @@ export class GraphObjects {
       session.offset += chunk.length;
       this.store.update(
         this.store.get(session.videoId)!,
-        { status: videoStatus(session.offset, session.size, false) },
+        { status: videoStatus(session.offset, session.size, 'uploading') },
         today,
       );
       return { start_offset: String(session.offset), end_offset: chunkEnd(session) };
@@ -683,12 +960,13 @@ export class GraphObjects {
           `Upload incomplete: ${session.offset} of ${session.size} bytes received`,
         );
       const video = this.store.get(session.videoId)!;
+      const bytes = Buffer.concat(session.received);
       this.store.update(
         video,
         {
-          format: videoFormat(Buffer.concat(session.received)),
-          title: typeof p.title === 'string' ? p.title : '',
-          status: videoStatus(session.offset, session.size, true),
+          format: videoFormat(bytes),
+          title: typeof p.title === 'string' ? p.title : (video.fields.title ?? ''),
+          ...this.processed(bytes),
         },
         today,
       );

@@ -7,7 +7,7 @@ import { dateRange } from '../../core/dates.ts';
 import { fromMinorUnits, minorDigits } from '../../core/money.ts';
 import type { AttributedDelivery, Delivery, SandboxClock, SimAd } from '../contracts.ts';
 import { contentFromLink } from '../deep-link.ts';
-import { addDelivery, asReported, emptyTally, type Tally } from '../reporting.ts';
+import { addDelivery, asReported, budgetChanges, emptyTally, type Tally } from '../reporting.ts';
 import { reviewState } from '../review.ts';
 import type { Simulator } from '../simulator.ts';
 import type { World } from '../world.ts';
@@ -18,7 +18,9 @@ import {
   checkTimeRange,
   currencyOffset,
   graphTime,
+  placementGroup,
   presetRange,
+  ratioOf,
 } from './graph-rules.ts';
 import { checkParams, requestedFields, scalarParam } from './graph-spec.ts';
 import type { GraphObject, GraphStore } from './graph-store.ts';
@@ -63,22 +65,83 @@ export class GraphReporting {
       adset?.fields.targeting as { geo_locations?: { countries?: string[] } } | undefined
     )?.geo_locations?.countries;
     const creative = this.store.get(String((ad.fields.creative as { id?: string }).id));
-    const link = (
-      creative?.fields.object_story_spec as
-        | { link_data?: { link?: string; call_to_action?: { value?: { app_link?: string } } } }
-        | undefined
-    )?.link_data;
-    // An app install ad's content is in its deep link (app_link); older ads carried it in link.
-    const content = contentFromLink(link?.call_to_action?.value?.app_link ?? link?.link);
     return {
       id: ad.id,
       platform: 'meta',
       market: countries?.[0] ?? '',
+      createdDate: ad.statusLog?.[0]?.date ?? this.clock.today(),
+      ...this.media(creative),
+    };
+  }
+
+  /**
+   * What an ad's creative shows, as the simulator needs it: the content its deep link opens, and
+   * whether it plays a video, in which aspect ratio per placement group.
+   */
+  private media(
+    creative: GraphObject | undefined,
+  ): Pick<SimAd, 'artistId' | 'templateId' | 'aspectRatio' | 'motion' | 'placementRatios'> {
+    const feed = creative?.fields.asset_feed_spec as
+      | {
+          videos?: Array<{ video_id?: string; adlabels?: Array<{ name?: string }> }>;
+          link_urls?: Array<{ website_url?: string; deeplink_url?: string }>;
+          asset_customization_rules?: Array<{
+            customization_spec?: Record<string, unknown>;
+            video_label?: { name?: string };
+          }>;
+        }
+      | undefined;
+    const story = creative?.fields.object_story_spec as
+      | {
+          link_data?: { link?: string; call_to_action?: { value?: { app_link?: string } } };
+          video_data?: { video_id?: string; call_to_action?: { value?: { app_link?: string } } };
+        }
+      | undefined;
+    if (feed?.videos?.length) {
+      const link = feed.link_urls?.[0];
+      const ratioOfLabel = new Map<string, string>();
+      for (const v of feed.videos) {
+        const ratio = this.videoRatio(v.video_id);
+        for (const l of v.adlabels ?? []) if (ratio && l.name) ratioOfLabel.set(l.name, ratio);
+      }
+      // Each rule's positions show its labelled video; the first rule wins where two overlap.
+      const placementRatios: NonNullable<SimAd['placementRatios']> = {};
+      for (const rule of feed.asset_customization_rules ?? []) {
+        const ratio = ratioOfLabel.get(rule.video_label?.name ?? '');
+        if (!ratio) continue;
+        for (const [key, positions] of Object.entries(rule.customization_spec ?? {}))
+          if (key.endsWith('_positions') && Array.isArray(positions))
+            for (const p of positions) placementRatios[placementGroup(String(p))] ??= ratio;
+      }
+      return {
+        ...contentFromLink(link?.deeplink_url ?? link?.website_url),
+        aspectRatio: placementRatios.feed ?? this.videoRatio(feed.videos[0]!.video_id) ?? '1:1',
+        motion: true,
+        ...(Object.keys(placementRatios).length > 0 ? { placementRatios } : {}),
+      };
+    }
+    if (story?.video_data)
+      return {
+        ...contentFromLink(story.video_data.call_to_action?.value?.app_link),
+        aspectRatio: this.videoRatio(story.video_data.video_id) ?? '1:1',
+        motion: true,
+      };
+    const link = story?.link_data;
+    return {
+      // An app install ad's content is in its deep link (app_link); older ads carried it in link.
+      ...contentFromLink(link?.call_to_action?.value?.app_link ?? link?.link),
       // adloop's images are square; a creative's aspect ratio is not in the Graph object.
       aspectRatio: '1:1',
-      createdDate: ad.statusLog?.[0]?.date ?? this.clock.today(),
-      ...content,
     };
+  }
+
+  /** The aspect ratio of an ad video, from its native size (AdVideo `format`). */
+  private videoRatio(videoId: string | undefined): string | null {
+    const format = (
+      this.store.get(String(videoId))?.fields.format as
+        Array<{ width: number; height: number }> | undefined
+    )?.[0];
+    return format ? ratioOf(format.width, format.height) : null;
   }
 
   /** Every ad's delivery on `date` in one account: each active ad set splits its budget. */
@@ -101,13 +164,16 @@ export class GraphReporting {
     const out: Array<{ ad: GraphObject; adsetId: string; delivery: Delivery }> = [];
     for (const [adsetId, live] of byAdSet) {
       const adset = adsets.get(adsetId)!;
-      const budget = metaToMinor(Number(adset.fields.daily_budget), account.currency);
+      // The day spends the budget the ad set had at its end (a later change never rewrites it),
+      // and large changes before it make the ad set relearn (the budget's dated history).
+      const toMinor = (budget: unknown) => metaToMinor(Number(budget), account.currency);
       const deliveries = this.simulator.deliverAdSet(
-        budget,
+        toMinor(this.store.fieldOn(adset, 'daily_budget', date)),
         live.map((a) => this.simAd(a)),
         date,
         adsetId,
         targetedOses((adset.fields.targeting as { user_os?: unknown } | undefined)?.user_os),
+        budgetChanges(this.store.dailyValues(adset, 'daily_budget'), toMinor),
       );
       deliveries.forEach((delivery, i) => out.push({ ad: live[i]!, adsetId, delivery }));
     }

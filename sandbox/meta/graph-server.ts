@@ -4,6 +4,7 @@
 //   GET/POST /v24.0/act_<id>/{campaigns,adsets,adcreatives,ads,adimages,advideos}
 //   GET/POST /v24.0/act_<id>/insights, /v24.0/<ad|adset|campaign>/insights
 //   GET/POST /v24.0/<object id>, GET /v24.0/<adset|campaign id>/ads, report runs
+//   GET      /v24.0/<video id>/thumbnails
 //   POST     /v24.0/ with batch=[…] (at most 50 calls)
 // It hosts every ad account of the world (world.metaAccounts); objects belong to their account.
 // This file is the wire: authentication, faults, usage headers, batches and routing. What each
@@ -24,7 +25,7 @@ import {
   readBody,
 } from '../platform-server/index.ts';
 import type { Simulator } from '../simulator.ts';
-import type { PlatformFaults, World } from '../world.ts';
+import type { PlatformFaults, VideoProcessing, World } from '../world.ts';
 import { GraphError, graphErrors } from './graph-errors.ts';
 import { maxBodyBytes } from './graph-rules.ts';
 import {
@@ -115,6 +116,11 @@ export class MetaGraphSandbox
   readonly faults: MetaFaults;
   /** The hidden ad review new ads go through; change it at run time (world.review's copy). */
   readonly review: World['review'];
+  /**
+   * How uploaded videos process (world.meta.videoProcessing's copy): change it at run time, e.g.
+   * `videoProcessing.failShare = 1` to make every new upload fail processing.
+   */
+  readonly videoProcessing: VideoProcessing;
   /** Rolling window of the usage-based throttle. Default one hour, as Meta's. */
   usageWindowMs = 3_600_000;
   /** Calls refused because the account's usage was over its limit (code 80004). */
@@ -146,6 +152,7 @@ export class MetaGraphSandbox
       ...structuredClone(world.faults.meta),
     };
     this.review = structuredClone(world.review);
+    this.videoProcessing = structuredClone(world.meta.videoProcessing);
     this.accounts = new Map(
       world.metaAccounts.map((a) => [
         a.id.slice('act_'.length),
@@ -153,7 +160,14 @@ export class MetaGraphSandbox
       ]),
     );
     this.draws = new FaultDraws(world.seed, 'meta');
-    this.objects = new GraphObjects(world, store, clock, this.review, () => this.baseUrl);
+    this.objects = new GraphObjects(
+      world,
+      store,
+      clock,
+      this.review,
+      () => this.baseUrl,
+      this.videoProcessing,
+    );
     this.reporting = new GraphReporting(world, simulator, store, clock, () => this.baseUrl);
     this.reporting.insightsDown = () => this.faults.insightsDown;
   }
@@ -472,6 +486,8 @@ export class MetaGraphSandbox
       if (method === 'POST') return objects.update(account, obj, params);
       return fail();
     }
+    if (obj.type === 'advideo' && edge === 'thumbnails' && method === 'GET')
+      return objects.thumbnails(account, obj, params, url);
     const delivering = obj.type === 'ad' || obj.type === 'adset' || obj.type === 'campaign';
     const node = { ad: 'Ad', adset: 'AdSet', campaign: 'Campaign' }[obj.type as 'ad'];
     if (edge === 'ads' && method === 'GET' && (obj.type === 'adset' || obj.type === 'campaign')) {

@@ -34,7 +34,8 @@ export type NodeType =
   | 'AdsInsights'
   | 'Campaign'
   | 'Page'
-  | 'Application';
+  | 'Application'
+  | 'VideoThumbnail';
 
 /**
  * Params every Graph call may carry besides its endpoint's own (Graph API overview: access

@@ -67,6 +67,8 @@ export async function startTestStack(
      * unless `images`. Default off: the other tests count Meta's and TikTok's ads.
      */
     google?: boolean | 'images';
+    /** Give the accounts file a daily budget to allocate (budgets follow results). Default off. */
+    allocate?: boolean;
   } = {},
 ): Promise<TestStack> {
   const sandbox = await startSandbox({ world: DEMO_WORLD, date: o.date ?? '2026-03-01' });
@@ -80,12 +82,19 @@ export async function startTestStack(
   }
   const database = await freshDatabase(o.db ?? 'pglite');
   const creativesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adloop-creatives-'));
-  const accounts = parseAccounts(sandboxAccounts(sandbox.world), 'the sandbox accounts');
+  const accounts = parseAccounts(
+    sandboxAccounts(sandbox.world, { allocate: o.allocate ?? false }),
+    'the sandbox accounts',
+  );
   const meta = perAccount((adAccountId) =>
     createMetaAds({
       graphUrl: sandbox.metaUrl,
       ...sandbox.credentials,
       requestTimeoutMs: timeoutMs,
+      // The sandbox processes a video over reads of its status, not seconds: poll briskly, and
+      // never wait long for one that will not end.
+      videoPollMs: 20,
+      videoTimeoutMs: 30_000,
       adAccountId,
       ...(o.accessToken ? { accessToken: o.accessToken } : {}),
     }),
@@ -180,6 +189,10 @@ export async function startTestStack(
       DEPLOY_APPROVAL_MARKETS: [],
       DEPLOY_APPROVAL_TIMEOUT: 60_000,
       DEPLOY_FATIGUE_DROP: 0.3,
+      BUDGET_OBJECTIVE: 'registrations',
+      BUDGET_LOOKBACK_DAYS: 28,
+      BUDGET_MAX_DAILY_CHANGE: 0.2,
+      BUDGET_EXPLORE: 1,
       ...o.deploy,
       LEARN_LOOKBACK_DAYS: 7,
       ATTRIBUTION_LOOKBACK_DAYS: 3,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { writeOutcome } from '../../activities/deploy/audit.ts';
 import { toFailure } from '../../activities/stage.ts';
 import { PlatformError } from '../../platforms/errors.ts';
@@ -645,9 +645,14 @@ describe('sandbox Graph API: ad videos', () => {
   let meta: MetaAds;
   before(async () => {
     sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
-    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials });
+    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, videoPollMs: 5 });
   });
   after(async () => sandbox?.close());
+  beforeEach(() => {
+    // Every upload processes fine unless a test says otherwise (the demo world fails a share).
+    sandbox.meta.videoProcessing.failShare = 0;
+    sandbox.meta.videoProcessing.statusReads = 2;
+  });
 
   /**
    * A video's fields that tell how its upload went, all of them AdVideo fields (AdVideo.json):
@@ -680,6 +685,14 @@ describe('sandbox Graph API: ad videos', () => {
       2 + Math.ceil(video.length / 40),
       'start, one transfer per chunk, finish',
     );
+    // The file is in: Meta processes it for a while (world.meta.videoProcessing), then it is ready.
+    assert.equal((await status(videoId)).status.video_status, 'processing');
+    const done = (await meta.waitForVideos([videoId])).get(videoId);
+    assert.ok(
+      done && !(done instanceof PlatformError),
+      done instanceof PlatformError ? done.message : 'no state',
+    );
+    assert.equal(done.videoStatus, 'ready');
     const v = await status(videoId);
     assert.equal(v.status.video_status, 'ready');
     assert.deepEqual(v.status.uploading_phase, {
@@ -700,7 +713,9 @@ describe('sandbox Graph API: ad videos', () => {
       { method: 'POST', body: form },
     );
     const { id } = (await res.json()) as { id: string };
-    const square = await status(id);
+    let square = await status(id);
+    assert.equal(square.status.video_status, 'processing', 'processing once the file is in');
+    for (let read = 0; read < 2; read++) square = await status(id);
     assert.equal(square.status.video_status, 'ready');
     assert.deepEqual(square.format, [{ filter: 'native', width: 1080, height: 1080 }]);
 
@@ -740,6 +755,143 @@ describe('sandbox Graph API: ad videos', () => {
       (await status(start.body.video_id!)).format,
       undefined,
       'no size before the bytes',
+    );
+  });
+});
+
+describe('the Meta client: waiting for videos, thumbnails, video creatives', () => {
+  let sandbox: Sandbox;
+  let meta: MetaAds;
+  let salt = 0;
+  /** A new file each time: processing outcomes are drawn per file. */
+  const clip = (w: number, h: number) => Buffer.concat([mp4(w, h), Buffer.from([salt++])]);
+  before(async () => {
+    sandbox = await startSandbox({ world: DEMO_WORLD, date: '2026-03-01' });
+    meta = createMetaAds({ graphUrl: sandbox.metaUrl, ...sandbox.credentials, videoPollMs: 5 });
+  });
+  after(async () => sandbox?.close());
+  beforeEach(() => {
+    sandbox.meta.videoProcessing.failShare = 0;
+    sandbox.meta.videoProcessing.statusReads = 2;
+  });
+
+  it('waits for several videos at once and says which failed, naming the video and the phase', async () => {
+    const ok = (await meta.uploadVideo(clip(1080, 1920), 'adloop/SE/creative/ok/9:16')).videoId;
+    sandbox.meta.videoProcessing.failShare = 1;
+    const bad = (await meta.uploadVideo(clip(1080, 1350), 'adloop/SE/creative/bad/4:5')).videoId;
+    const waits: number[] = [];
+    const out = await meta.waitForVideos([ok, bad], { onWait: (n) => waits.push(n) });
+    const ready = out.get(ok);
+    assert.ok(ready && !(ready instanceof PlatformError));
+    assert.equal(ready.videoStatus, 'ready');
+    assert.equal(ready.processingPhase?.status, 'complete');
+    const failed = out.get(bad);
+    assert.ok(failed instanceof PlatformError);
+    assert.equal(failed.kind, 'invalid', 'the same file would fail again: not retried');
+    assert.match(
+      failed.message,
+      new RegExp(
+        `video ${bad} \\("adloop/SE/creative/bad/4:5"\\) failed in processing_phase: There was a problem uploading your video file.* \\(code 6000\\) \\(video_status error\\)`,
+      ),
+    );
+    assert.equal(waits.at(-1), 0, 'told how many still processed after each round');
+    assert.ok(waits.length >= 2);
+  });
+
+  it('gives a video still processing up after videoTimeoutMs, naming the phase it is in', async () => {
+    const impatient = createMetaAds({
+      graphUrl: sandbox.metaUrl,
+      ...sandbox.credentials,
+      videoPollMs: 5,
+      videoTimeoutMs: 60,
+    });
+    sandbox.meta.videoProcessing.statusReads = 1000;
+    const id = (await impatient.uploadVideo(clip(1080, 1920), 'slow')).videoId;
+    const t0 = performance.now();
+    const out = (await impatient.waitForVideos([id])).get(id);
+    assert.ok(performance.now() - t0 < 2000, 'a bounded wait');
+    assert.ok(out instanceof PlatformError);
+    assert.equal(out.kind, 'transient');
+    assert.match(
+      out.message,
+      new RegExp(
+        `video ${id} \\("slow"\\) still processing after 0 s \\(uploading_phase complete, processing_phase in_progress, publishing_phase not_started\\)`,
+      ),
+    );
+  });
+
+  it('finds a video by its title, with its state; reads a ready video’s thumbnails, preferred first', async () => {
+    const title = 'adloop/DE/creative/find/9:16';
+    const { videoId } = await meta.uploadVideo(clip(1080, 1920), title);
+    const [found] = await meta.findVideos(title);
+    assert.equal(found?.videoId, videoId);
+    assert.equal(found.title, title, 'titled from the start phase on');
+    assert.equal(found.uploadingPhase?.status, 'complete');
+    assert.deepEqual(await meta.findVideos('adloop/DE/creative/none/9:16'), []);
+    assert.deepEqual(await meta.videoThumbnails(videoId), [], 'none while processing');
+    await meta.waitForVideos([videoId]);
+    const thumbs = await meta.videoThumbnails(videoId);
+    assert.equal(thumbs.length, 3);
+    assert.equal(thumbs[0]!.isPreferred, true);
+    assert.deepEqual([thumbs[0]!.width, thumbs[0]!.height], [1080, 1920]);
+  });
+
+  it('creates a placement-customised video creative and its ad; lists the ad with its creative', async () => {
+    const [vertical, feed] = await Promise.all([
+      meta.uploadVideo(clip(1080, 1920), 'v'),
+      meta.uploadVideo(clip(1080, 1350), 'f'),
+    ]);
+    await meta.waitForVideos([vertical.videoId, feed.videoId]);
+    const { hash } = await meta.uploadImage(PNG_1x1, 'cover.png');
+    const params = meta.videoCreativeParams({
+      name: 'adloop/SE/creative/abc/ios/video',
+      vertical: { videoId: vertical.videoId, thumbnailHash: hash },
+      feed: { videoId: feed.videoId, thumbnailUrl: 'https://example.com/t.jpg' },
+      storeUrl: TEST_APP.storeUrl,
+      appLink: 'adloopmusic://artist/a1',
+      message: 'm',
+      headline: 'h',
+    });
+    const spec = params.asset_feed_spec as {
+      videos: Array<Record<string, unknown>>;
+      asset_customization_rules: Array<{
+        customization_spec: Record<string, string[]>;
+        video_label: { name: string };
+      }>;
+    };
+    // Feeds get the 4:5 cut, stories and reels the 9:16; each video its own thumbnail.
+    const labelOf = (id: string) =>
+      (spec.videos.find((v) => v.video_id === id)!.adlabels as Array<{ name: string }>)[0]!.name;
+    const rule = (label: string) =>
+      spec.asset_customization_rules.find((r) => r.video_label.name === label)!.customization_spec;
+    assert.ok(rule(labelOf(feed.videoId)).facebook_positions!.includes('feed'));
+    assert.ok(rule(labelOf(feed.videoId)).instagram_positions!.includes('stream'));
+    assert.deepEqual(rule(labelOf(vertical.videoId)).instagram_positions, [
+      'story',
+      'reels',
+      'profile_reels',
+    ]);
+    assert.equal(
+      spec.videos.find((v) => v.video_id === feed.videoId)!.thumbnail_url,
+      'https://example.com/t.jpg',
+    );
+    assert.equal(spec.videos.find((v) => v.video_id === vertical.videoId)!.thumbnail_hash, hash);
+    const [created] = await meta.createMany('adcreatives', [params]);
+    assert.ok(created?.id, String(created?.error));
+    const campaignId = await meta.createCampaign({ name: 'videos' });
+    const adsetId = await meta.createAdSet({
+      name: 'videos',
+      campaignId,
+      country: 'SE',
+      dailyBudgetMinor: 5000,
+      os: 'ios',
+      app: TEST_APP,
+    });
+    const adId = await meta.createAd({ name: 'video ad', adsetId, creativeId: created.id });
+    const [row] = await meta.listAds(adsetId);
+    assert.deepEqual(
+      [row?.id, row?.creativeId, row?.creativeName],
+      [adId, created.id, 'adloop/SE/creative/abc/ios/video'],
     );
   });
 });

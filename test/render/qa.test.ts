@@ -530,8 +530,34 @@ describe('deploy asset per slot, from the QA verdicts', () => {
         tiktok: 'motion 9:16',
         google: 'static 1:1',
         'google-video': 'motion 9:16',
+        // Meta's video cuts: 9:16 for stories and reels; for feeds 1:1, as there is no 4:5 motion.
+        'meta-video-vertical': 'motion 9:16',
+        'meta-video-feed': 'motion 1:1',
       },
     );
+  });
+
+  it('a Meta video ad takes the 4:5 cut for feeds when there is one, the 9:16 for stories and reels', () => {
+    const portrait = goodMotion({
+      ratio: '4:5',
+      width: 1080,
+      height: 1350,
+      background: { ...dark, height: 1350, data: dark.data.subarray(0, 1080 * 1350 * 3) },
+    });
+    const assets = [
+      ...rendered(),
+      {
+        asset: { kind: portrait.kind, ratio: portrait.ratio },
+        platforms: checkCreative(portrait, ALL).platforms,
+      },
+    ];
+    assert.equal(pick(assets, 'meta-video-feed'), 'motion 4:5');
+    assert.equal(pick(assets, 'meta-video-vertical'), 'motion 9:16');
+    assert.equal(pick(assets, 'meta'), 'static 1:1', 'the still stays the fallback');
+    // Without motion there is no video ad: only the still.
+    const stills = rendered().filter((a) => a.asset.kind === 'static');
+    assert.equal(pick(stills, 'meta-video-feed'), null);
+    assert.equal(pick(stills, 'meta-video-vertical'), null);
   });
 
   it('google falls back to the 4:5 still when the square is over its 5,120 KB', () => {

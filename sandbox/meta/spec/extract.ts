@@ -43,6 +43,25 @@ const NODES = [
   'AdCreativeLinkDataCallToActionValue',
   'Targeting',
   'TargetingGeoLocation',
+  // Video ads: the video's processing status and thumbnails, a creative's video_data, and the
+  // asset feed a placement-customised creative carries (asset_feed_spec with its
+  // asset_customization_rules).
+  'AdCreativeVideoData',
+  'VideoStatus',
+  'VideoStatusError',
+  'VideoStatusUploadingPhase',
+  'VideoStatusProcessingPhase',
+  'VideoStatusPublishingPhase',
+  'VideoThumbnail',
+  'AdAssetFeedSpec',
+  'AdAssetFeedSpecVideo',
+  'AdAssetFeedSpecImage',
+  'AdAssetFeedSpecBody',
+  'AdAssetFeedSpecTitle',
+  'AdAssetFeedSpecLinkURL',
+  'AdAssetFeedSpecAssetLabel',
+  'AdAssetFeedSpecAssetCustomizationRule',
+  'AdAssetCustomizationRuleCustomizationSpec',
   // What `adloop check` reads: the page ads run as and the app they promote.
   'Page',
   'Application',
@@ -71,6 +90,7 @@ const ENDPOINTS: Record<string, string[]> = {
   AdSet: ['GET ', 'POST ', 'GET ads', 'GET insights', 'POST insights'],
   Ad: ['GET ', 'POST ', 'GET insights', 'POST insights'],
   AdCreative: ['GET ', 'POST '],
+  AdVideo: ['GET ', 'GET thumbnails'],
   AdReportRun: ['GET ', 'GET insights'],
   Page: ['GET '],
   Application: ['GET ', 'GET app_event_types'],
