@@ -270,6 +270,9 @@ export function allocateBudgets(
   };
 }
 
+/** Results of its own (decayed) a unit needs before its reason speaks of diminishing returns. */
+const MIN_EVIDENCE = 10;
+
 const BOUND_TEXT: Record<Exclude<BudgetBound, null>, string> = {
   'change-up': 'held to the daily change limit so the platform does not relearn',
   'change-down': 'lowered no faster than the daily change limit allows',
@@ -292,18 +295,21 @@ function reasonFor(o: {
 }): string {
   const { unit, minor, model, bound, exploring, money, resultName } = o;
   const prev = unit.previousMinor;
+  const shared = unit.adSets > 1 ? ` (${unit.adSets} ad sets)` : '';
   const change =
     prev === null || prev === 0
-      ? `starts at ${money(minor)}`
+      ? `starts at ${money(minor)}${shared}`
       : minor === prev
-        ? `stays at ${money(minor)}`
-        : `${minor > prev ? '+' : ''}${Math.round(((minor - prev) / prev) * 100)}% to ${money(minor)}`;
+        ? `stays at ${money(minor)}${shared}`
+        : `${minor > prev ? '+' : ''}${Math.round(((minor - prev) / prev) * 100)}% to ${money(minor)}${shared}`;
   const parts: string[] = [];
   const marginal = model.marginal(minor);
   if (model.evidence > 0 && marginal > 0)
     parts.push(`the next ${resultName} costs about ${money(1 / marginal)}`);
   else parts.push(`no ${resultName}s of its own yet: assumed average`);
-  if (Number.isFinite(model.likelyScale) && minor > model.likelyScale)
+  // Said only where the unit's own results show it: the next unit of spend buys under 70% of
+  // what the first did.
+  if (model.evidence >= MIN_EVIDENCE && marginal < 0.7 * model.marginal(0))
     parts.push('returns are diminishing at this spend');
   if (exploring)
     parts.push(`exploring: its rate is still uncertain (±${Math.round(model.uncertainty * 100)}%)`);

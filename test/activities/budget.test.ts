@@ -137,6 +137,18 @@ describe('budget allocation', () => {
     assert.equal(after.counts.budget, 0, after.lines.join('\n'));
   });
 
+  it('makes one allocation a day when markets plan at the same time: the first writer wins', async () => {
+    const D3 = addDays(D2, 1);
+    const [a, b] = await Promise.all([
+      ensureAllocation(stack.deps, D3),
+      ensureAllocation(stack.deps, D3),
+    ]);
+    assert.ok(a.enabled && b.enabled);
+    assert.equal(a.total, b.total);
+    assert.deepEqual([a.reused, b.reused].sort(), [false, true]);
+    assert.equal((await allocationOn(stack.database.db, D3)).length, 8);
+  });
+
   it('reports each market’s budget per day with the reason for each change', async () => {
     const data = await collectReportData(stack.database.db, {
       from: D1,
@@ -146,7 +158,7 @@ describe('budget allocation', () => {
       objective: 'registrations',
       now: new Date('2026-03-03T00:00:00Z'),
     });
-    assert.equal(data.budgets?.length, 16);
+    assert.equal(data.budgets?.length, 16, 'two days of eight units in the range');
     const html = reportHtml(data, new Map());
     assert.match(html, /data-section="budgets"/);
     assert.match(html, /data-chart="budget-by-market"/);
