@@ -10,6 +10,7 @@ import {
   type HeuristicWeights,
   type RankingPolicy,
 } from './types.ts';
+import { DEPLOY_PLATFORMS, type DeployPlatform } from './types.ts';
 import { issueLines } from './validation.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -196,13 +197,14 @@ const schema = z.object({
     .transform((v, ctx) => {
       if (v === 'auto') return 'auto' as const;
       const list = v.split(',').map((s) => s.trim());
-      const bad = list.filter((p) => p !== 'meta' && p !== 'tiktok' && p !== 'google');
+      const known: readonly string[] = DEPLOY_PLATFORMS;
+      const bad = list.filter((p) => !known.includes(p));
       if (bad.length > 0 || list.length === 0)
         ctx.addIssue({
           code: 'custom',
-          message: `must be auto or a list of meta, tiktok, google (got ${bad.join(', ')})`,
+          message: `must be auto or a list of ${DEPLOY_PLATFORMS.join(', ')} (got ${bad.join(', ')})`,
         });
-      return list as Array<'meta' | 'tiktok' | 'google'>;
+      return list as DeployPlatform[];
     }),
   /**
    * The stores each market's ads promote: one ad set per OS, since an app-install ad set promotes

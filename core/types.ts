@@ -9,6 +9,10 @@ export type MarketCode = string;
 export const STAGES = ['ingest', 'rank', 'render', 'deploy', 'learn'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** Every ad platform deploy can write to (DEPLOY_PLATFORMS chooses among them). */
+export const DEPLOY_PLATFORMS = ['meta', 'tiktok', 'google'] as const;
+export type DeployPlatform = (typeof DEPLOY_PLATFORMS)[number];
+
 /** Task queue of the render workers unless the loop is started with another. */
 export const DEFAULT_RENDER_TASK_QUEUE = 'adloop-render';
 

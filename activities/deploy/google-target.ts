@@ -304,15 +304,13 @@ export function googleTarget(
     liveCap: true,
     settleMs: deps.settleMs,
 
-    findAdSets(m, segment) {
-      const base = adSetName(m, segment);
-      return knownAdSets(db, {
+    findAdSets: (m, segment) =>
+      knownAdSets(db, {
         platform: 'google',
         market: m,
-        base,
-        find: () => google.findByName('ad_group', base),
-      });
-    },
+        segment,
+        find: (name) => google.findByName('ad_group', name),
+      }),
 
     dailyBudget: (m) => budget(m),
 

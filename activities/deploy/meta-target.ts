@@ -649,15 +649,13 @@ export function metaTarget(deps: TargetDeps & { meta: MetaAds }): DeployTarget {
     canArchive: true,
     settleMs: deps.settleMs,
 
-    findAdSets(market, segment) {
-      const base = adSetName(market, segment);
-      return knownAdSets(db, {
+    findAdSets: (market, segment) =>
+      knownAdSets(db, {
         platform: 'meta',
         market,
-        base,
-        find: () => meta.findByName('adsets', base),
-      });
-    },
+        segment,
+        find: (name) => meta.findByName('adsets', name),
+      }),
 
     dailyBudget: (market) => budget(market),
 

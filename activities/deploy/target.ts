@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { budgetMinor, type MarketAccounts } from '../../core/accounts.ts';
 import { convertMicros, microsToMinor, type FxTable } from '../../core/money.ts';
-import type { AdSetSegment } from '../../core/ids.ts';
+import { adSetName, type AdSetSegment } from '../../core/ids.ts';
 import type { DeploySlot, RenderedCreative } from '../../core/types.ts';
 import { listPlatformObjects, savePlatformObject } from '../../db/creatives.repository.ts';
 import type { Db } from '../../db/database.ts';
@@ -358,14 +358,16 @@ export async function knownAdSets(
   o: {
     platform: DeployPlatform;
     market: string;
-    base: string;
-    find: () => Promise<{ id: string; status?: string } | null>;
+    segment: AdSetSegment;
+    /** The platform's ad set (ad group) of that exact name, if any. */
+    find: (name: string) => Promise<{ id: string; status?: string } | null>;
   },
 ): Promise<AdSetRef[]> {
+  const base = adSetName(o.market, o.segment);
   const known = (
     await listPlatformObjects(db, { platform: o.platform, kind: 'adset', market: o.market })
   )
-    .filter((x) => x.name === o.base || x.name.startsWith(`${o.base}#`))
+    .filter((x) => x.name === base || x.name.startsWith(`${base}#`))
     .map((x) => ({
       id: x.external_id,
       name: x.name,
@@ -374,17 +376,17 @@ export async function knownAdSets(
     }))
     .sort((a, b) => a.generation - b.generation);
   if (known.length > 0) return known;
-  const found = await o.find();
+  const found = await o.find(base);
   if (!found) return [];
   await savePlatformObject(db, {
     platform: o.platform,
     kind: 'adset',
-    name: o.base,
+    name: base,
     externalId: found.id,
     market: o.market,
     status: found.status ?? null,
   });
-  return [{ id: found.id, name: o.base, generation: 1 }];
+  return [{ id: found.id, name: base, generation: 1 }];
 }
 
 /** Bytes of the asset a platform gets (runs from before per-platform assets used `assetKey`). */

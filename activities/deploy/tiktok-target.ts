@@ -100,15 +100,13 @@ export function tiktokTarget(deps: TargetDeps & { tiktok: TikTokAds }): DeployTa
     canArchive: false,
     settleMs: deps.settleMs,
 
-    findAdSets(market, segment) {
-      const base = adSetName(market, segment);
-      return knownAdSets(db, {
+    findAdSets: (market, segment) =>
+      knownAdSets(db, {
         platform: 'tiktok',
         market,
-        base,
-        find: () => tiktok.findByName('adgroup', base),
-      });
-    },
+        segment,
+        find: (name) => tiktok.findByName('adgroup', name),
+      }),
 
     dailyBudget: (market) => budget(market),
 

@@ -18,11 +18,9 @@
 import { createHash } from 'node:crypto';
 import { adName } from '../../core/ids.ts';
 import { fromMinorUnits } from '../../core/money.ts';
-import type { ReviewState } from '../../core/types.ts';
+import type { DeployPlatform, ReviewState } from '../../core/types.ts';
 
-export type DeployPlatform = 'meta' | 'tiktok' | 'google';
-/** Every platform deploy can write to. */
-export const DEPLOY_PLATFORMS: readonly DeployPlatform[] = ['meta', 'tiktok', 'google'];
+export { DEPLOY_PLATFORMS, type DeployPlatform } from '../../core/types.ts';
 
 export interface PlanCandidate {
   hash: string;

@@ -47,9 +47,6 @@ export const GOOGLE_APP_AD_LIMITS = {
   videos: 20,
 } as const;
 
-/** Aspect ratios an App campaign image asset may have (landscape 1.91:1, square, portrait 4:5). */
-export const GOOGLE_IMAGE_RATIOS = ['1:1', '4:5', '1.91:1'] as const;
-
 export type GoogleStatus = 'ENABLED' | 'PAUSED' | 'REMOVED';
 
 /** The customer (account) as the API describes it. */
